@@ -1,0 +1,60 @@
+# The two commands of README: `make run` and `make test`. Everything they need is installed
+# here, idempotently: a second run reuses the virtualenv, node_modules and system packages.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Development defaults for `make run` only; production sets its own environment.
+RUN_ENV := DEBUG=$${DEBUG:-1}
+
+.PHONY: run serve install sysdeps test test-fast bench lint format messages clean-db
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+sysdeps:
+	@bash scripts/system-deps.sh run
+
+install: sysdeps $(VENV)/.installed node_modules/.installed
+
+messages: $(VENV)/.installed
+	@$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+
+run: install messages
+	$(RUN_ENV) $(PY) manage.py migrate --no-input -v0
+	$(RUN_ENV) $(PY) manage.py load_demo
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+serve:
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The whole suite on a throwaway PostgreSQL cluster, browser tests in headless Chromium.
+test: install messages
+	@bash scripts/system-deps.sh test
+	@bash scripts/test.sh
+
+# Inner loop: SQLite in memory, no browser, no PostgreSQL-only tests.
+test-fast: $(VENV)/.installed messages
+	DATABASE_URL=sqlite:// $(PY) -m pytest -m "not browser and not postgres" $(ARGS)
+
+bench: install
+	@bash scripts/system-deps.sh test
+	@bash scripts/bench.sh
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .

@@ -1,0 +1,220 @@
+"""The KLA instrument as data: periods, rank bands, groups, indicators and questions.
+
+The instrument changes from year to year (a new juknis, an amended Perpres), so nothing here
+is hard-coded: each period carries its own bands and its own tree of questions.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+ZERO = Decimal("0.00")
+
+
+def PointsField(verbose_name, **kwargs):  # noqa: N802 - reads like a field class
+    """Points are Decimal with two places everywhere (588.40, not 588.4000001)."""
+    kwargs.setdefault("max_digits", 7)
+    kwargs.setdefault("decimal_places", 2)
+    kwargs.setdefault("validators", [MinValueValidator(ZERO)])
+    return models.DecimalField(verbose_name, **kwargs)
+
+
+# The national bands since 2021; a period copies them and may change them.
+DEFAULT_RANK_BANDS = [
+    ("Pratama", Decimal("500.00")),
+    ("Madya", Decimal("601.00")),
+    ("Nindya", Decimal("701.00")),
+    ("Utama", Decimal("801.00")),
+    ("KLA", Decimal("901.00")),
+]
+
+
+class Period(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        LOCKED = "locked", _("Locked")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    window_opens = models.DateField(_("self-assessment opens"))
+    window_closes = models.DateField(
+        _("self-assessment closes"), help_text=_("Last day on which units may change answers.")
+    )
+    entry_date = models.DateField(_("entry into the ministry's application"), null=True, blank=True)
+    target_rank = models.CharField(
+        _("target rank"),
+        max_length=40,
+        blank=True,
+        help_text=_("Name of one of the period's bands."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_opens__lte=models.F("window_closes")),
+                name="period_window_in_order",
+                violation_error_message=_("The window must open before it closes."),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100),
+                name="period_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.window_opens and self.window_closes and self.window_opens > self.window_closes:
+            raise ValidationError({"window_closes": _("The window must open before it closes.")})
+        if self.entry_date and self.window_closes and self.entry_date < self.window_closes:
+            raise ValidationError(
+                {"entry_date": _("Entry into the ministry's application comes after the window.")}
+            )
+        if self.pk and self.target_rank:
+            names = set(self.rank_bands.values_list("name", flat=True))
+            if names and self.target_rank not in names:
+                raise ValidationError({"target_rank": _("The target must be one of the bands.")})
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == self.Status.LOCKED
+
+    def window_is_open(self, on=None) -> bool:
+        """Whether units may still change answers on the given day (default: today in Jakarta)."""
+        day = on or timezone.localdate()
+        return not self.is_locked and self.window_opens <= day <= self.window_closes
+
+    def days_left(self, on=None) -> int:
+        """Days until the window closes; 0 on the last day, negative once it has closed."""
+        day = on or timezone.localdate()
+        return (self.window_closes - day).days
+
+
+class RankBand(models.Model):
+    """A rank as a half-open range [lower_bound, next band's lower_bound) on the total."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="rank_bands", verbose_name=_("period")
+    )
+    name = models.CharField(_("name"), max_length=40)
+    lower_bound = PointsField(_("lower bound"))
+
+    class Meta:
+        ordering = ["period", "lower_bound"]
+        verbose_name = _("rank band")
+        verbose_name_plural = _("rank bands")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "name"], name="rankband_unique_name"),
+            models.UniqueConstraint(fields=["period", "lower_bound"], name="rankband_unique_bound"),
+            models.CheckConstraint(
+                condition=Q(lower_bound__gte=0) & Q(lower_bound__lte=1000),
+                name="rankband_bound_in_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (≥ {self.lower_bound})"
+
+
+class Group(models.Model):
+    """Kelembagaan, Klaster I-V, Kelana Dekela, or whatever the year's instrument has."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="groups", verbose_name=_("period")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    declared_max_points = PointsField(
+        _("declared maximum points"),
+        null=True,
+        blank=True,
+        help_text=_("As printed in the instrument; may disagree with its indicators."),
+    )
+
+    class Meta:
+        ordering = ["period", "order", "pk"]
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "name"], name="group_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Indicator(models.Model):
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("group")
+    )
+    code = models.CharField(_("code"), max_length=20, help_text=_('For example "21 A".'))
+    name = models.CharField(_("name"), max_length=500)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    max_points = PointsField(_("maximum points"))
+
+    class Meta:
+        ordering = ["group__order", "order", "pk"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "code"], name="indicator_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}. {self.name}"
+
+
+class Question(models.Model):
+    class Evidence(models.TextChoices):
+        DOCUMENT = "document", _("Supporting documents")
+        MATRIX = "matrix", _("Matrix and documents")
+        PHOTO = "photo", _("Matrix, documents and photos")
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="questions", verbose_name=_("indicator")
+    )
+    code = models.CharField(_("code"), max_length=20)
+    text = models.TextField(_("text"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    max_points = PointsField(_("maximum points"))
+    evidence = models.CharField(
+        _("evidence asked for"), max_length=10, choices=Evidence, default=Evidence.DOCUMENT
+    )
+    every_kecamatan = models.BooleanField(
+        _("answered by every kecamatan"),
+        default=False,
+        help_text=_("The question's points are the mean over all kecamatan."),
+    )
+    every_desa = models.BooleanField(
+        _("answered by every desa/kelurahan"),
+        default=False,
+        help_text=_("The question's points are the mean over all desa and kelurahan."),
+    )
+
+    class Meta:
+        ordering = ["indicator__group__order", "indicator__order", "order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "code"], name="question_unique_code"),
+            models.CheckConstraint(condition=~Q(text=""), name="question_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} / {self.code}"
+
+    @property
+    def answered_per_unit(self) -> bool:
+        """Every kecamatan or desa gives its own answer; the points are their mean."""
+        return self.every_kecamatan or self.every_desa

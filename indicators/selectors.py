@@ -1,0 +1,39 @@
+"""Reads of the instrument for pages, with related rows fetched up front."""
+
+from django.db.models import Prefetch, QuerySet
+
+from indicators.models import Group, Indicator, Period, Question
+
+
+def period_list() -> QuerySet[Period]:
+    return Period.objects.prefetch_related("rank_bands").order_by("-year")
+
+
+def period_current() -> Period | None:
+    """The period the task force works on: the latest open one, else the latest of all."""
+    periods = Period.objects.prefetch_related("rank_bands")
+    return (
+        periods.filter(status=Period.Status.OPEN).order_by("-year").first()
+        or periods.order_by("-year").first()
+    )
+
+
+def instrument_tree(*, period: Period) -> QuerySet[Group]:
+    """Groups of a period, each with its indicators and their questions, in instrument order."""
+    questions = Question.objects.order_by("order", "pk")
+    indicators = Indicator.objects.order_by("order", "pk").prefetch_related(
+        Prefetch("questions", queryset=questions)
+    )
+    return (
+        Group.objects.filter(period=period)
+        .order_by("order", "pk")
+        .prefetch_related(Prefetch("indicators", queryset=indicators))
+    )
+
+
+def instrument_counts(*, period: Period) -> dict[str, int]:
+    return {
+        "groups": Group.objects.filter(period=period).count(),
+        "indicators": Indicator.objects.filter(group__period=period).count(),
+        "questions": Question.objects.filter(indicator__group__period=period).count(),
+    }

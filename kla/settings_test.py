@@ -1,0 +1,29 @@
+"""Test settings: the real settings with fast hashing, captured mail and a private media dir.
+
+The database comes from DATABASE_URL like everywhere else: `make test` points it at a
+throwaway PostgreSQL cluster; `make test-fast` leaves it on SQLite.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="kla-test-media-"))
+
+from kla.settings import *  # noqa: E402,F403
+from kla.settings import STORAGES  # noqa: E402
+
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+AXES_FAILURE_LIMIT = 3

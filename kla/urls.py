@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from kla import views
+from kla.forms import LoginForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("masuk/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("akun/sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "akun/sandi/selesai/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("akun/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "akun/reset/terkirim/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "akun/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "akun/reset/selesai/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("bahasa/", set_language, name="set_language"),
+    path("sekretariat/", views.secretariat_home, name="secretariat-home"),
+    path("pimpinan/", views.executive_home, name="executive-home"),
+    path("instrumen/", include("indicators.urls")),
+    path("opd/", include("opd.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,168 @@
+"""Shared fixtures: the personas of the permission matrices and a small instrument.
+
+Personas: an OPD user (lead unit), a user of another OPD, a user of a supporting unit, a
+secretariat reviewer, the Bupati (executive) and an administrator.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from django.db import connection
+
+from opd.models import Assignment, Profile, Unit
+from tests import factories
+
+# pytest-django's live_server runs in a thread next to Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    lines = [f"kla: database engine = {engine}"]
+    if shutil.which(CHROMIUM):
+        version = (
+            subprocess.run(  # noqa: S603
+                [CHROMIUM, "--version"], capture_output=True, text=True, check=False
+            )
+            .stdout.strip()
+            .splitlines()
+        )
+        lines.append(f"kla: browser = {version[-1] if version else CHROMIUM}")
+    return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` must really run on PostgreSQL and in Chromium, never silently without them."""
+    if os.environ.get("KLA_REQUIRE_POSTGRES") == "1":
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"make test must run on PostgreSQL, not {engine}")
+    if os.environ.get("KLA_REQUIRE_BROWSER") == "1" and not shutil.which(CHROMIUM):
+        raise pytest.UsageError(f"make test needs Chromium at {CHROMIUM}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    engine = connection.vendor
+    browser_tests = [r for r in terminalreporter.stats.get("passed", []) if "browser" in r.keywords]
+    terminalreporter.write_line(
+        f"kla: ran on database '{engine}'; browser tests passed in Chromium: {len(browser_tests)}"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def period(db):
+    return factories.PeriodFactory(year=2026)
+
+
+@pytest.fixture
+def lead_unit(db):
+    return factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+
+
+@pytest.fixture
+def support_unit(db):
+    return factories.UnitFactory(name="Dinas Sosial", short_name="Dinsos")
+
+
+@pytest.fixture
+def other_unit(db):
+    return factories.UnitFactory(name="Dinas Pendidikan", short_name="Disdik")
+
+
+@pytest.fixture
+def question(period, lead_unit, support_unit):
+    """One question of the period, led by `lead_unit` and supported by `support_unit`."""
+    q = factories.QuestionFactory(indicator__group__period=period)
+    factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=q, unit=support_unit, role=Assignment.Role.SUPPORT)
+    return q
+
+
+@pytest.fixture
+def opd_user(lead_unit):
+    return factories.UserFactory(username="opd", role=Profile.Role.OPD, units=[lead_unit])
+
+
+@pytest.fixture
+def support_user(support_unit):
+    return factories.UserFactory(username="support", role=Profile.Role.OPD, units=[support_unit])
+
+
+@pytest.fixture
+def other_opd_user(other_unit):
+    return factories.UserFactory(username="other", role=Profile.Role.OPD, units=[other_unit])
+
+
+@pytest.fixture
+def secretariat_user(db):
+    unit, _ = Unit.objects.get_or_create(
+        short_name="DP3AP2KB",
+        defaults={"name": "Dinas P3AP2KB", "kind": Unit.Kind.DINAS, "is_secretariat": True},
+    )
+    return factories.UserFactory(
+        username="sekretariat", role=Profile.Role.SECRETARIAT, units=[unit]
+    )
+
+
+@pytest.fixture
+def executive_user(db):
+    return factories.UserFactory(username="bupati", role=Profile.Role.EXECUTIVE)
+
+
+@pytest.fixture
+def admin_user(db):
+    user = factories.UserFactory(username="admin", role=Profile.Role.ADMIN)
+    user.is_staff = True
+    user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+@pytest.fixture
+def personas(opd_user, other_opd_user, support_user, secretariat_user, executive_user, admin_user):
+    """Every persona by name, for permission matrices. None is the anonymous visitor."""
+    return {
+        "anonymous": None,
+        "opd": opd_user,
+        "other_opd": other_opd_user,
+        "support": support_user,
+        "secretariat": secretariat_user,
+        "executive": executive_user,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """`client_for(user)` returns the test client logged in as that user (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
