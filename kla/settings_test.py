@@ -27,3 +27,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 AXES_FAILURE_LIMIT = 3
+
+# Parallel test runs on one PostgreSQL cluster need distinct test database names.
+if os.environ.get("KLA_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["KLA_TEST_DB_NAME"]}  # noqa: F405
