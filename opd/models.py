@@ -1,11 +1,17 @@
 """Who answers: units (OPD, kecamatan, desa, lembaga), people and their roles, assignments."""
 
+import uuid
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import Question
+from indicators.models import Period, Question
 
 
 class Unit(models.Model):
@@ -131,3 +137,295 @@ class Profile(models.Model):
     @property
     def is_opd(self) -> bool:
         return self.role == self.Role.OPD
+
+
+def _evidence_upload_to(instance, filename: str) -> str:
+    # The stored name never derives from the uploaded name: only our own random token.
+    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Answer(models.Model):
+    """A unit's answer to a question in a period, with its points, narrative and review state.
+
+    One answer per question for ordinary questions (the lead unit's; supporting units attach
+    evidence to it); one per unit for questions every kecamatan or desa answers.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        APPROVED = "approved", _("Approved")
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="answers", verbose_name=_("answering unit")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    claimed_points = models.DecimalField(
+        _("points claimed"), max_digits=7, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )  # fmt: skip
+    verified_points = models.DecimalField(
+        _("verified points"), max_digits=7, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )  # fmt: skip
+    narrative = models.TextField(_("narrative"), blank=True, max_length=20000)
+    data_values = models.JSONField(_("data values"), default=dict, blank=True)
+    review_note = models.TextField(
+        _("reviewer's note"),
+        blank=True,
+        max_length=5000,
+        help_text=_("Why revision was requested, or why fewer points were verified."),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("submitted by"),
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("reviewed by"),
+    )  # fmt: skip
+    # Bumped by every change; a form carries the version it was rendered with so that a stale
+    # form (a second reviewer, a second tab) is refused instead of overwriting newer work.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["question", "unit"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "unit"], name="answer_unique_unit"),
+            models.CheckConstraint(
+                condition=Q(claimed_points__isnull=True) | Q(claimed_points__gte=0),
+                name="answer_claimed_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_points__isnull=True) | Q(verified_points__gte=0),
+                name="answer_verified_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(verified_points__isnull=False),
+                name="answer_approved_has_verified_points",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="answer_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.question} · {self.unit}"
+
+    def clean(self) -> None:
+        super().clean()
+        maximum = self.question.max_points if self.question_id else None
+        for field in ("claimed_points", "verified_points"):
+            value = getattr(self, field)
+            if value is not None and maximum is not None and value > maximum:
+                raise ValidationError(
+                    {field: _("At most %(max)s points.") % {"max": maximum}}, code="over_max"
+                )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def points_lowered(self) -> bool:
+        return (
+            self.verified_points is not None
+            and self.claimed_points is not None
+            and self.verified_points < self.claimed_points
+        )
+
+
+class Evidence(models.Model):
+    """One piece of evidence on an answer: a file (with revisions) or a link."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", _("File")
+        LINK = "link", _("Link")
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("answer")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("attached by unit")
+    )
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind, default=Kind.FILE)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    url = models.URLField(_("link"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("created by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Removing evidence hides it from the answer; its revisions stay for the audit trail.
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["answer", "created_at", "pk"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="file", url="") | (Q(kind="link") & ~Q(url="")),
+                name="evidence_link_has_url",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url or f"#{self.pk}"
+
+
+class EvidenceRevision(models.Model):
+    """An uploaded file, immutable once stored. A replaced file stays in the history."""
+
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("evidence")
+    )
+    file = models.FileField(_("stored file"), upload_to=_evidence_upload_to, max_length=255)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("detected type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["evidence", "-uploaded_at", "-pk"]
+        get_latest_by = "uploaded_at"
+        verbose_name = _("evidence revision")
+        verbose_name_plural = _("evidence revisions")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValueError("Evidence revisions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    """The conversation on an answer between its units and the secretariat."""
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="comments", verbose_name=_("answer")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("author"),
+    )  # fmt: skip
+    body = models.TextField(_("comment"), max_length=5000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["answer", "created_at", "pk"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return f"{self.author} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Extension(models.Model):
+    """The secretariat lets one unit change answers after the window closed, until a day."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("period")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("unit")
+    )
+    until = models.DateField(_("until (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("granted by"),
+    )  # fmt: skip
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["period", "unit"]
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "unit"], name="extension_unique_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.until}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where. Append-only: nobody edits or deletes the trail."""
+
+    class Action(models.TextChoices):
+        ANSWER_SAVE = "answer.save", _("Answer saved")
+        ANSWER_SUBMIT = "answer.submit", _("Answer submitted")
+        ANSWER_REQUEST_REVISION = "answer.request_revision", _("Revision requested")
+        ANSWER_APPROVE = "answer.approve", _("Answer approved")
+        ANSWER_REOPEN = "answer.reopen", _("Answer reopened")
+        POINTS_CHANGE = "answer.points", _("Points changed")
+        EVIDENCE_UPLOAD = "evidence.upload", _("File uploaded")
+        EVIDENCE_LINK = "evidence.link", _("Link added")
+        EVIDENCE_REMOVE = "evidence.remove", _("Evidence removed")
+        EVIDENCE_DOWNLOAD = "evidence.download", _("File downloaded")
+        COMMENT_ADD = "comment.add", _("Comment added")
+        EXTENSION_GRANT = "extension.grant", _("Extension granted")
+        INSTRUMENT_IMPORT = "instrument.import", _("Instrument imported")
+        PERIOD_CHANGE = "period.change", _("Period changed")
+        PEOPLE_IMPORT = "people.import", _("Units and people imported")
+        EXPORT = "export", _("Export downloaded")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("who"),
+    )  # fmt: skip
+    action = models.CharField(_("what"), max_length=40, choices=Action, db_index=True)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    period = models.ForeignKey(
+        Period, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("period"),
+    )  # fmt: skip
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("unit"),
+    )  # fmt: skip
+    answer = models.ForeignKey(
+        Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events",
+        verbose_name=_("answer"),
+    )  # fmt: skip
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The audit trail is append-only.")
