@@ -1,0 +1,57 @@
+"""The self-assessment window: when a unit may still change its answers and evidence."""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.models import Period
+from kla.errors import DomainError
+from opd.models import Extension, Unit
+
+
+class WindowClosed(DomainError):
+    pass
+
+
+def unit_deadline(*, period: Period, unit: Unit) -> datetime.date:
+    """The last day the unit may change answers: the window's end, or its extension."""
+    extension = Extension.objects.filter(period=period, unit=unit).only("until").first()
+    if extension and extension.until > period.window_closes:
+        return extension.until
+    return period.window_closes
+
+
+def ensure_unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None = None) -> None:
+    """Raise WindowClosed unless the unit may change its answers on that day (default today)."""
+    day = on or timezone.localdate()
+    if period.is_locked:
+        raise WindowClosed(
+            _("Period %(year)s is locked: nothing can be changed any more.")
+            % {"year": period.year},
+            code="locked",
+        )
+    if day < period.window_opens:
+        raise WindowClosed(
+            _("The self-assessment window opens on %(day)s.")
+            % {"day": period.window_opens.strftime("%d-%m-%Y")},
+            code="not_open",
+        )
+    deadline = unit_deadline(period=period, unit=unit)
+    if day > deadline:
+        raise WindowClosed(
+            _(
+                "The self-assessment window closed on %(day)s. Ask the secretariat for an "
+                "extension if your unit still needs to change answers."
+            )
+            % {"day": deadline.strftime("%d-%m-%Y")},
+            code="closed",
+        )
+
+
+def unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None = None) -> bool:
+    try:
+        ensure_unit_may_edit(period=period, unit=unit, on=on)
+    except WindowClosed:
+        return False
+    return True
