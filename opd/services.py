@@ -1,0 +1,410 @@
+"""The answer's life. Every change of an answer goes through one of these services.
+
+    draft --submit--> submitted --approve--> approved --reopen--> submitted
+                          |
+                          +--request_revision(note)--> revision_requested --submit--> submitted
+
+Each service locks the answer row, checks the state, the period and the window, writes the
+audit trail and queues mail and score snapshots for after the commit.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.models import Period, Question
+from kla.errors import DomainError
+from opd import notifications
+from opd.audit import audit_log
+from opd.deadlines import ensure_unit_may_edit
+from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit
+
+TWO_PLACES = Decimal("0.01")
+EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
+
+
+class StaleAnswer(DomainError):
+    """Someone changed the answer after the user opened it; nothing was overwritten."""
+
+
+class IllegalTransition(DomainError):
+    pass
+
+
+def answering_unit_ids(*, question: Question) -> set[int]:
+    """Units that give their own answer to the question (the lead, or every assigned unit)."""
+    roles = Assignment.objects.filter(question=question)
+    if not question.answered_per_unit:
+        roles = roles.filter(role=Assignment.Role.LEAD)
+    return set(roles.values_list("unit_id", flat=True))
+
+
+def _period_of(answer: Answer) -> Period:
+    return answer.question.indicator.group.period
+
+
+def _lock(answer: Answer) -> Answer:
+    """Re-read the answer under a row lock, with what the checks need."""
+    return (
+        Answer.objects.select_for_update(of=("self",))
+        .select_related("question__indicator__group__period", "unit", "reviewed_by")
+        .get(pk=answer.pk)
+    )
+
+
+def _check_version(answer: Answer, expected_version: int | None) -> None:
+    if expected_version is not None and answer.version != expected_version:
+        who = answer.reviewed_by or answer.submitted_by
+        raise StaleAnswer(
+            _(
+                "This answer was changed by %(who)s at %(when)s after you opened it "
+                "(it is now: %(status)s). Nothing was saved; look at the current version."
+            )
+            % {
+                "who": who.get_full_name() or who.get_username() if who else _("someone"),
+                "when": timezone.localtime(answer.updated_at).strftime("%d-%m-%Y %H:%M"),
+                "status": answer.get_status_display(),
+            },
+            code="stale",
+        )
+
+
+def _check_not_locked(period: Period) -> None:
+    if period.is_locked:
+        raise DomainError(
+            _("Period %(year)s is locked: nothing can be changed any more.")
+            % {"year": period.year},
+            code="locked",
+        )
+
+
+def _check_member(user, unit: Unit) -> None:
+    if not unit.members.filter(user=user).exists():
+        raise DomainError(
+            _("Only members of %(unit)s can do this.") % {"unit": unit.name}, code="not_member"
+        )
+
+
+def clean_points(value, *, maximum: Decimal, field_label: str) -> Decimal:
+    """Parse points: a number with at most two decimals in [0, maximum]."""
+    try:
+        points = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise DomainError(
+            _("%(field)s must be a number.") % {"field": field_label}, code="nan"
+        ) from None
+    if not points.is_finite():
+        raise DomainError(_("%(field)s must be a number.") % {"field": field_label}, code="nan")
+    if points < 0:
+        raise DomainError(
+            _("%(field)s cannot be negative.") % {"field": field_label}, code="negative"
+        )
+    if points > maximum:
+        raise DomainError(
+            _("%(field)s cannot exceed the question's maximum of %(max)s.")
+            % {"field": field_label, "max": maximum},
+            code="over_max",
+        )
+    if points != points.quantize(TWO_PLACES):
+        raise DomainError(
+            _("%(field)s can have at most two decimals.") % {"field": field_label},
+            code="precision",
+        )
+    return points.quantize(TWO_PLACES)
+
+
+def _touch(answer: Answer, fields: list[str]) -> None:
+    answer.version += 1
+    answer.updated_at = timezone.now()
+    answer.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def answer_open(*, question: Question, unit: Unit) -> Answer:
+    """The unit's answer to the question, created as a draft the first time it is written."""
+    if unit.pk not in answering_unit_ids(question=question):
+        raise DomainError(
+            _("%(unit)s does not answer this question itself.") % {"unit": unit.name},
+            code="not_answering_unit",
+        )
+    answer, _created = Answer.objects.get_or_create(question=question, unit=unit)
+    return answer
+
+
+@transaction.atomic
+def answer_save(
+    *,
+    answer: Answer,
+    user,
+    claimed_points,
+    narrative: str,
+    data_values: dict | None = None,
+    expected_version: int | None = None,
+    ip: str | None = None,
+) -> Answer:
+    """Save the draft: points claimed, narrative, data values. Only while it may be edited."""
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_version(answer, expected_version)
+    _check_member(user, answer.unit)
+    ensure_unit_may_edit(period=period, unit=answer.unit)
+    if answer.status not in EDITABLE:
+        raise IllegalTransition(
+            _("The answer is %(status)s and cannot be edited now.")
+            % {"status": answer.get_status_display().lower()},
+            code="not_editable",
+        )
+    points = None
+    if claimed_points not in (None, ""):
+        points = clean_points(
+            claimed_points, maximum=answer.question.max_points, field_label=_("Points claimed")
+        )
+    old_points = answer.claimed_points
+    answer.claimed_points = points
+    answer.narrative = narrative
+    answer.data_values = data_values or {}
+    _touch(answer, ["claimed_points", "narrative", "data_values"])
+    audit_log(
+        action=AuditEvent.Action.ANSWER_SAVE, actor=user, ip=ip, answer=answer, period=period,
+        summary=_("Draft saved"),
+    )  # fmt: skip
+    if old_points != points:
+        audit_log(
+            action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
+            summary=_("Points claimed: %(old)s → %(new)s") % {"old": old_points, "new": points},
+            data={"field": "claimed_points", "old": _s(old_points), "new": _s(points)},
+        )  # fmt: skip
+    return answer
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+@transaction.atomic
+def answer_submit(
+    *, answer: Answer, user, expected_version: int | None = None, ip: str | None = None
+) -> Answer:
+    """Send the answer to the secretariat for review."""
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_version(answer, expected_version)
+    _check_member(user, answer.unit)
+    ensure_unit_may_edit(period=period, unit=answer.unit)
+    if answer.status == Answer.Status.SUBMITTED:
+        raise IllegalTransition(_("The answer was already submitted."), code="already_submitted")
+    if answer.status not in EDITABLE:
+        raise IllegalTransition(
+            _("An approved answer cannot be submitted again."), code="not_editable"
+        )
+    if answer.claimed_points is None:
+        raise DomainError(_("Enter the points claimed before submitting."), code="no_points")
+    if answer.claimed_points > 0 and not answer.evidence.filter(removed_at__isnull=True).exists():
+        raise DomainError(
+            _("Attach at least one piece of evidence: points without evidence are lost."),
+            code="no_evidence",
+        )
+    answer.status = Answer.Status.SUBMITTED
+    answer.submitted_at = timezone.now()
+    answer.submitted_by = user
+    _touch(answer, ["status", "submitted_at", "submitted_by"])
+    audit_log(
+        action=AuditEvent.Action.ANSWER_SUBMIT, actor=user, ip=ip, answer=answer, period=period,
+        summary=_("Submitted with %(points)s points") % {"points": answer.claimed_points},
+    )  # fmt: skip
+    return answer
+
+
+def _check_reviewable(answer: Answer, period: Period) -> None:
+    _check_not_locked(period)
+    if answer.status != Answer.Status.SUBMITTED:
+        who = answer.reviewed_by
+        raise IllegalTransition(
+            _(
+                "This answer is no longer waiting for review: it is %(status)s%(by)s. "
+                "Nothing was changed."
+            )
+            % {
+                "status": answer.get_status_display().lower(),
+                "by": (" " + _("by %(who)s") % {"who": who.get_full_name() or who.get_username()})
+                if who
+                else "",
+            },
+            code="not_submitted",
+        )
+
+
+@transaction.atomic
+def answer_request_revision(
+    *,
+    answer: Answer,
+    user,
+    note: str,
+    expected_version: int | None = None,
+    ip: str | None = None,
+) -> Answer:
+    """Send the answer back to its unit with a note saying what is missing."""
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_reviewable(answer, period)
+    _check_version(answer, expected_version)
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("Say what the unit must change: a note is required."), code="no_note")
+    answer.status = Answer.Status.REVISION_REQUESTED
+    answer.review_note = note
+    answer.reviewed_at = timezone.now()
+    answer.reviewed_by = user
+    _touch(answer, ["status", "review_note", "reviewed_at", "reviewed_by"])
+    audit_log(
+        action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=user, ip=ip, answer=answer,
+        period=period, summary=note[:200],
+    )  # fmt: skip
+    transaction.on_commit(lambda: notifications.revision_requested(answer_id=answer.pk))
+    return answer
+
+
+@transaction.atomic
+def answer_approve(
+    *,
+    answer: Answer,
+    user,
+    verified_points=None,
+    reason: str = "",
+    expected_version: int | None = None,
+    ip: str | None = None,
+) -> Answer:
+    """Approve the answer. Verified points default to the claimed ones; fewer need a reason."""
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_reviewable(answer, period)
+    _check_version(answer, expected_version)
+    if verified_points in (None, ""):
+        points = answer.claimed_points or Decimal("0.00")
+    else:
+        points = clean_points(
+            verified_points, maximum=answer.question.max_points, field_label=_("Verified points")
+        )
+    reason = (reason or "").strip()
+    lowered = answer.claimed_points is not None and points < answer.claimed_points
+    if lowered and not reason:
+        raise DomainError(
+            _("Verifying fewer points than claimed needs a reason the unit can act on."),
+            code="no_reason",
+        )
+    old_verified = answer.verified_points
+    answer.status = Answer.Status.APPROVED
+    answer.verified_points = points
+    answer.review_note = reason
+    answer.reviewed_at = timezone.now()
+    answer.reviewed_by = user
+    _touch(answer, ["status", "verified_points", "review_note", "reviewed_at", "reviewed_by"])
+    audit_log(
+        action=AuditEvent.Action.ANSWER_APPROVE, actor=user, ip=ip, answer=answer, period=period,
+        summary=_("Approved with %(points)s of %(claimed)s points claimed")
+        % {"points": points, "claimed": answer.claimed_points},
+        data={"verified": _s(points), "claimed": _s(answer.claimed_points), "reason": reason},
+    )  # fmt: skip
+    if old_verified != points:
+        audit_log(
+            action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
+            summary=_("Verified points: %(old)s → %(new)s") % {"old": old_verified, "new": points},
+            data={"field": "verified_points", "old": _s(old_verified), "new": _s(points)},
+        )  # fmt: skip
+    if lowered:
+        transaction.on_commit(lambda: notifications.approved_with_fewer_points(answer_id=answer.pk))
+    transaction.on_commit(lambda: _after_verified_change(period))
+    return answer
+
+
+@transaction.atomic
+def answer_reopen(*, answer: Answer, user, reason: str, ip: str | None = None) -> Answer:
+    """Take an approved answer back into review (the secretariat found a problem later)."""
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_not_locked(period)
+    if answer.status != Answer.Status.APPROVED:
+        raise IllegalTransition(_("Only approved answers can be reopened."), code="not_approved")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the answer is reopened."), code="no_reason")
+    old_verified = answer.verified_points
+    answer.status = Answer.Status.SUBMITTED
+    answer.verified_points = None
+    answer.review_note = reason
+    answer.reviewed_at = timezone.now()
+    answer.reviewed_by = user
+    _touch(answer, ["status", "verified_points", "review_note", "reviewed_at", "reviewed_by"])
+    audit_log(
+        action=AuditEvent.Action.ANSWER_REOPEN, actor=user, ip=ip, answer=answer, period=period,
+        summary=reason[:200], data={"verified_before": _s(old_verified)},
+    )  # fmt: skip
+    transaction.on_commit(lambda: _after_verified_change(period))
+    return answer
+
+
+def _after_verified_change(period: Period) -> None:
+    from opd import scoring  # the score service; imported late to keep this module light
+
+    hook = getattr(scoring, "snapshot_after_verified_change", None)
+    if hook is not None:
+        hook(period=period)
+
+
+@transaction.atomic
+def comment_add(*, answer: Answer, user, body: str, ip: str | None = None) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_("The comment is empty."), code="empty")
+    if len(body) > 5000:
+        raise DomainError(_("A comment can have at most 5000 characters."), code="too_long")
+    answer = _lock(answer)
+    period = _period_of(answer)
+    _check_not_locked(period)
+    comment = Comment.objects.create(answer=answer, author=user, body=body)
+    audit_log(
+        action=AuditEvent.Action.COMMENT_ADD, actor=user, ip=ip, answer=answer, period=period,
+        summary=body[:200],
+    )  # fmt: skip
+    return comment
+
+
+@transaction.atomic
+def extension_grant(
+    *,
+    period: Period,
+    unit: Unit,
+    until: datetime.date,
+    reason: str,
+    user,
+    ip: str | None = None,
+) -> Extension:
+    """Let one unit keep changing answers after the window closed, until a day."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    _check_not_locked(period)
+    if until <= period.window_closes:
+        raise DomainError(
+            _("An extension must end after the window closes (%(day)s).")
+            % {"day": period.window_closes.strftime("%d-%m-%Y")},
+            code="too_early",
+        )
+    if period.entry_date and until >= period.entry_date:
+        raise DomainError(
+            _("An extension must end before entry into the ministry's application (%(day)s).")
+            % {"day": period.entry_date.strftime("%d-%m-%Y")},
+            code="too_late",
+        )
+    extension, _created = Extension.objects.update_or_create(
+        period=period,
+        unit=unit,
+        defaults={"until": until, "reason": reason.strip()[:500], "granted_by": user},
+    )
+    audit_log(
+        action=AuditEvent.Action.EXTENSION_GRANT, actor=user, ip=ip, period=period, unit=unit,
+        summary=_("Extension until %(day)s") % {"day": until.strftime("%d-%m-%Y")},
+        data={"until": until.isoformat(), "reason": reason},
+    )  # fmt: skip
+    return extension
