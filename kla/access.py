@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from opd.models import Profile
 
@@ -72,3 +73,121 @@ readers_required = role_required(
     Profile.Role.SECRETARIAT, Profile.Role.ADMIN, Profile.Role.EXECUTIVE
 )
 opd_required = role_required(Profile.Role.OPD)
+
+
+# --- Answers and evidence -------------------------------------------------------------------
+#
+# An answer is addressed by (question, answering unit). The answering unit is the lead unit,
+# or, for questions every kecamatan or desa answers, each assigned unit. Readers:
+#   - secretariat, admin and executive: every answer;
+#   - a member of the answering unit;
+#   - for an ordinary question, a member of a supporting unit (they attach evidence to it).
+# Everybody else gets 404, so the existence of other units' drafts does not leak.
+
+
+class AnswerAccess:
+    """What one user may do with one answer (which may not exist yet)."""
+
+    def __init__(self, *, user, question, unit, answer, assignments):
+        self.user = user
+        self.question = question
+        self.unit = unit
+        self.answer = answer
+        self.assignments = assignments
+        member_of = user_unit_ids(user)
+        self.is_answering_member = is_opd(user) and unit.pk in member_of
+        self.acting_unit = None
+        if is_opd(user):
+            if self.is_answering_member:
+                self.acting_unit = unit
+            elif not question.answered_per_unit:
+                self.acting_unit = next(
+                    (a.unit for a in assignments if a.unit_id in member_of and a.role == "support"),
+                    None,
+                )
+
+    @property
+    def can_read(self) -> bool:
+        return can_read_everything(self.user) or self.acting_unit is not None
+
+    @property
+    def can_edit(self) -> bool:
+        """Change points and narrative, submit: members of the answering unit."""
+        return self.is_answering_member
+
+    @property
+    def can_attach(self) -> bool:
+        """Add or replace evidence: the answering unit and, for ordinary questions, supporters."""
+        return self.acting_unit is not None
+
+    @property
+    def can_review(self) -> bool:
+        return is_secretariat(self.user)
+
+    @property
+    def can_comment(self) -> bool:
+        return self.acting_unit is not None or is_secretariat(self.user)
+
+
+def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
+    """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
+    from django.shortcuts import get_object_or_404
+
+    from indicators.models import Question
+    from opd.models import Answer, Assignment
+
+    question = get_object_or_404(
+        Question.objects.select_related("indicator__group__period"), pk=question_id
+    )
+    assignments = list(
+        Assignment.objects.filter(question=question).select_related("unit").order_by("-role")
+    )
+    answering = [
+        a for a in assignments if question.answered_per_unit or a.role == Assignment.Role.LEAD
+    ]
+    unit = next((a.unit for a in answering if a.unit_id == unit_id), None)
+    if unit is None:
+        raise Http404
+    answer = Answer.objects.filter(question=question, unit=unit).first()
+    access = AnswerAccess(
+        user=user, question=question, unit=unit, answer=answer, assignments=assignments
+    )
+    if not access.can_read:
+        raise Http404
+    return access
+
+
+def require(allowed: bool) -> None:
+    """Turn a 'may not write' into 403 for a user who may read."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def evidence_for_user(user, *, evidence_id: int):
+    """An evidence item the user may read, with its answer; else Http404."""
+    from django.shortcuts import get_object_or_404
+
+    from opd.models import Evidence
+
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("answer__question__indicator__group__period", "unit"),
+        pk=evidence_id,
+    )
+    access = answer_access(
+        user, question_id=evidence.answer.question_id, unit_id=evidence.answer.unit_id
+    )
+    return evidence, access
+
+
+def revision_for_user(user, *, revision_id: int):
+    """A stored file the user may download, with the access to its answer; else Http404."""
+    from django.shortcuts import get_object_or_404
+
+    from opd.models import EvidenceRevision
+
+    revision = get_object_or_404(
+        EvidenceRevision.objects.select_related("evidence__answer"), pk=revision_id
+    )
+    answer = revision.evidence.answer
+    access = answer_access(user, question_id=answer.question_id, unit_id=answer.unit_id)
+    return revision, access
