@@ -6,7 +6,7 @@ PermissionDenied (403: the user may read it but may not do this). Views call the
 
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exported for views
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 

@@ -3,6 +3,23 @@ from django.urls import path
 from opd import views
 
 app_name = "opd"
+
+_answer = "jawaban/<int:question_id>/<int:unit_id>/"
+
 urlpatterns = [
     path("", views.workspace, name="workspace"),
+    path(_answer, views.answer_detail, name="answer"),
+    path(_answer + "simpan/", views.answer_save, name="answer-save"),
+    path(_answer + "kirim/", views.answer_submit, name="answer-submit"),
+    path(_answer + "bukti/unggah/", views.evidence_upload, name="evidence-upload"),
+    path(_answer + "bukti/tautan/", views.evidence_link, name="evidence-link"),
+    path(_answer + "komentar/", views.comment_add, name="comment-add"),
+    path(_answer + "setujui/", views.answer_approve, name="answer-approve"),
+    path(_answer + "revisi/", views.answer_request_revision, name="answer-request-revision"),
+    path(_answer + "buka-kembali/", views.answer_reopen, name="answer-reopen"),
+    path("bukti/<int:evidence_id>/ganti/", views.evidence_replace, name="evidence-replace"),
+    path("bukti/<int:evidence_id>/hapus/", views.evidence_remove, name="evidence-remove"),
+    path("berkas/<int:revision_id>/unduh/", views.revision_download, name="revision-download"),
+    path("berkas/<int:revision_id>/pratinjau/", views.revision_preview, name="revision-preview"),
+    path("tinjauan/", views.review_queue, name="review-queue"),
 ]

@@ -1,30 +1,476 @@
-"""Pages of the answering units."""
+"""Pages of the answering units and the secretariat's review. Thin: access, form, service."""
 
 from itertools import groupby
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from indicators import selectors as instrument
+from indicators.models import Period
 from kla import access
-from opd import selectors
+from kla.errors import DomainError
+from opd import selectors, services
+from opd.audit import client_ip
+from opd.deadlines import unit_deadline, unit_may_edit
+from opd.forms import (
+    AnswerForm,
+    ApproveForm,
+    CommentForm,
+    EvidenceLinkForm,
+    EvidenceUploadForm,
+    QueueFilterForm,
+    ReasonForm,
+    RevisionForm,
+    WorkspaceFilterForm,
+)
+from opd.models import Answer
+
+
+def _progress(rows) -> dict:
+    total = len(rows)
+    done = sum(1 for r in rows if r.is_done)
+    return {"total": total, "done": done, "percent": round(100 * done / total) if total else 0}
 
 
 @access.opd_required
+@require_GET
 def workspace(request):
     """The questions assigned to the user's units in the current period, in instrument order."""
     period = instrument.period_current()
     units = list(selectors.units_of_user(user=request.user))
-    sections = []
+    filter_form = WorkspaceFilterForm(request.GET or None)
+    status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
+    sections, unit_progress, deadlines = [], None, []
     if period is not None and units:
-        rows = selectors.assignments_for_units(period=period, unit_ids=[u.pk for u in units])
-        for group, in_group in groupby(rows, key=lambda a: a.question.indicator.group):
-            indicators = [
-                (indicator, list(items))
-                for indicator, items in groupby(in_group, key=lambda a: a.question.indicator)
-            ]
-            sections.append((group, indicators))
+        rows = selectors.workspace_rows(period=period, unit_ids=[u.pk for u in units])
+        unit_progress = _progress(rows)
+        deadlines = [(u, unit_deadline(period=period, unit=u)) for u in units]
+        for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
+            indicators = []
+            for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
+                items = list(items)
+                shown = [r for r in items if not status or r.status == status]
+                if shown:
+                    indicators.append((indicator, _progress(items), shown))
+            if indicators:
+                sections.append((group, indicators))
     return render(
         request,
         "opd/workspace.html",
-        {"period": period, "units": units, "sections": sections},
+        {
+            "period": period,
+            "units": units,
+            "sections": sections,
+            "unit_progress": unit_progress,
+            "deadlines": deadlines,
+            "filter_form": filter_form,
+        },
+    )
+
+
+def _answer_url(question_id: int, unit_id: int) -> str:
+    return reverse("opd:answer", args=[question_id, unit_id])
+
+
+def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200):
+    question, answer = acc.question, acc.answer
+    period = question.indicator.group.period
+    forms = forms or {}
+    window_open = unit_may_edit(period=period, unit=acc.acting_unit or acc.unit)
+    editable = answer is None or answer.status in services.EDITABLE
+    context = {
+        "acc": acc,
+        "question": question,
+        "unit": acc.unit,
+        "answer": answer,
+        "period": period,
+        "window_open": window_open,
+        "deadline": unit_deadline(period=period, unit=acc.unit),
+        "can_edit": acc.can_edit and window_open and editable,
+        "can_attach": acc.can_attach and window_open and editable,
+        "can_submit": acc.can_edit and window_open and editable and answer is not None,
+        "can_review": acc.can_review and answer is not None and answer.awaits_review
+        and not period.is_locked,
+        "can_reopen": acc.can_review and answer is not None and answer.is_final
+        and not period.is_locked,
+        "can_comment": acc.can_comment and not period.is_locked,
+        "answer_form": forms.get("answer") or AnswerForm(
+            question=question, initial=AnswerForm.initial_for(answer)
+        ),
+        "upload_form": forms.get("upload") or EvidenceUploadForm(),
+        "link_form": forms.get("link") or EvidenceLinkForm(),
+        "comment_form": forms.get("comment") or CommentForm(),
+        "approve_form": forms.get("approve") or ApproveForm(
+            question=question,
+            initial={"verified_points": answer.claimed_points if answer else None,
+                     "version": answer.version if answer else 0},
+        ),
+        "revision_form": forms.get("revision") or RevisionForm(
+            initial={"version": answer.version if answer else 0}
+        ),
+        **selectors.answer_page_data(answer=answer),
+    }  # fmt: skip
+    return render(request, "opd/answer.html", context, status=status)
+
+
+@require_GET
+@access.login_required
+def answer_detail(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    return _render_answer(request, acc)
+
+
+def _version(form) -> int | None:
+    """The version the form was rendered with; 0 means 'no answer existed yet'."""
+    version = form.cleaned_data.get("version")
+    return version or None
+
+
+@require_POST
+@access.login_required
+def answer_save(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_edit)
+    form = AnswerForm(request.POST, question=acc.question)
+    if not form.is_valid():
+        messages.error(request, _("The answer was not saved: correct the marked fields."))
+        return _render_answer(request, acc, forms={"answer": form}, status=400)
+    try:
+        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
+        services.answer_save(
+            answer=answer,
+            user=request.user,
+            claimed_points=form.cleaned_data["claimed_points"],
+            narrative=form.cleaned_data["narrative"],
+            data_values=form.cleaned_data["data_values"],
+            expected_version=_version(form),
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        # Keep what the user typed: show the page again with the bound form and the reason.
+        messages.error(request, error.message)
+        return _render_answer(request, acc, forms={"answer": form}, status=409)
+    messages.success(request, _("Answer saved as a draft."))
+    return redirect(_answer_url(question_id, unit_id))
+
+
+@require_http_methods(["GET", "POST"])
+@access.login_required
+def answer_submit(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_edit)
+    if acc.answer is None:
+        messages.error(request, _("Save the answer before submitting it."))
+        return redirect(_answer_url(question_id, unit_id))
+    if request.method == "GET":
+        return render(
+            request,
+            "opd/answer_submit_confirm.html",
+            {"acc": acc, "answer": acc.answer, "question": acc.question},
+        )
+    try:
+        services.answer_submit(
+            answer=acc.answer,
+            user=request.user,
+            expected_version=_int(request.POST.get("version")),
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Answer submitted to the secretariat for review."))
+    return redirect(_answer_url(question_id, unit_id))
+
+
+def _int(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_POST
+@access.login_required
+def evidence_upload(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_attach)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("No file was stored: %(why)s") % {"why": _form_errors(form)})
+        return redirect(_answer_url(question_id, unit_id))
+    try:
+        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
+        revision = _evidence_services().evidence_add_file(
+            answer=answer,
+            unit=acc.acting_unit,
+            user=request.user,
+            uploaded_file=form.cleaned_data["file"],
+            title=form.cleaned_data["title"],
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
+    else:
+        messages.success(request, _("“%(name)s” was stored.") % {"name": revision.original_name})
+    return redirect(_answer_url(question_id, unit_id) + "#evidence")
+
+
+@require_POST
+@access.login_required
+def evidence_link(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_attach)
+    form = EvidenceLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The link was not added: %(why)s") % {"why": _form_errors(form)})
+        return redirect(_answer_url(question_id, unit_id) + "#evidence")
+    try:
+        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
+        _evidence_services().evidence_add_link(
+            answer=answer,
+            unit=acc.acting_unit,
+            user=request.user,
+            url=form.cleaned_data["url"],
+            title=form.cleaned_data["title"],
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        messages.error(request, _("The link was not added: %(why)s") % {"why": error.message})
+    else:
+        messages.success(request, _("Link added."))
+    return redirect(_answer_url(question_id, unit_id) + "#evidence")
+
+
+def _evidence_services():
+    # Imported on use: the evidence layer pulls in the upload machinery, which the other pages
+    # of this module do not need.
+    from opd import evidence
+
+    return evidence
+
+
+def _form_errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+@require_POST
+@access.login_required
+def evidence_replace(request, evidence_id: int):
+    evidence, acc = access.evidence_for_user(request.user, evidence_id=evidence_id)
+    access.require(acc.can_attach)
+    back = _answer_url(acc.question.pk, acc.unit.pk) + "#evidence"
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("No file was stored: %(why)s") % {"why": _form_errors(form)})
+        return redirect(back)
+    try:
+        revision = _evidence_services().evidence_replace_file(
+            evidence=evidence,
+            unit=acc.acting_unit,
+            user=request.user,
+            uploaded_file=form.cleaned_data["file"],
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” replaces the previous file, which stays in the history.")
+            % {"name": revision.original_name},
+        )
+    return redirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+@access.login_required
+def evidence_remove(request, evidence_id: int):
+    evidence, acc = access.evidence_for_user(request.user, evidence_id=evidence_id)
+    access.require(acc.can_attach)
+    back = _answer_url(acc.question.pk, acc.unit.pk) + "#evidence"
+    if request.method == "GET":
+        return render(
+            request,
+            "opd/evidence_remove_confirm.html",
+            {"evidence": evidence, "acc": acc, "back": back},
+        )
+    try:
+        _evidence_services().evidence_remove(
+            evidence=evidence, unit=acc.acting_unit, user=request.user, ip=client_ip(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Evidence removed from the answer. Its files stay in the history.")
+        )
+    return redirect(back)
+
+
+@require_GET
+@access.login_required
+def revision_download(request, revision_id: int):
+    revision, _acc = access.revision_for_user(request.user, revision_id=revision_id)
+    return _evidence_services().evidence_download_response(
+        revision=revision, user=request.user, ip=client_ip(request)
+    )
+
+
+@require_GET
+@access.login_required
+def revision_preview(request, revision_id: int):
+    revision, _acc = access.revision_for_user(request.user, revision_id=revision_id)
+    return _evidence_services().evidence_inline_response(
+        revision=revision, user=request.user, ip=client_ip(request)
+    )
+
+
+@require_POST
+@access.login_required
+def comment_add(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_comment)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _render_answer(request, acc, forms={"comment": form}, status=400)
+    try:
+        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
+        services.comment_add(
+            answer=answer, user=request.user, body=form.cleaned_data["body"], ip=client_ip(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _render_answer(request, acc, forms={"comment": form}, status=409)
+    messages.success(request, _("Comment added."))
+    return redirect(_answer_url(question_id, unit_id) + "#comments")
+
+
+# --- Review (secretariat) -------------------------------------------------------------------
+
+
+@access.secretariat_required
+@require_GET
+def review_queue(request):
+    periods = list(instrument.period_list())
+    year = _int(request.GET.get("year"))
+    period = next((p for p in periods if p.year == year), None) or instrument.period_current()
+    if period is None:
+        return render(request, "opd/review_queue.html", {"period": None, "periods": periods})
+    data = request.GET.copy() if request.GET else {"status": Answer.Status.SUBMITTED}
+    form = QueueFilterForm(data, period=period)
+    filters = form.cleaned_data if form.is_valid() else {"status": Answer.Status.SUBMITTED}
+    answers = selectors.review_queue(
+        period=period,
+        status=filters.get("status") or "",
+        group_id=filters["group"].pk if filters.get("group") else None,
+        indicator_id=filters["indicator"].pk if filters.get("indicator") else None,
+        unit_id=filters["unit"].pk if filters.get("unit") else None,
+    )
+    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "opd/review_queue.html",
+        {"period": period, "periods": periods, "form": form, "page": page},
+    )
+
+
+def _next_in_queue(answer: Answer) -> str:
+    """After a review, the next answer waiting (oldest first), else the queue."""
+    period_id = answer.question.indicator.group.period_id
+    following = (
+        selectors.review_queue(period=Period(pk=period_id))
+        .exclude(pk=answer.pk)
+        .only("question_id", "unit_id")
+        .first()
+    )
+    if following is None:
+        return reverse("opd:review-queue")
+    return _answer_url(following.question_id, following.unit_id)
+
+
+def _review(request, question_id, unit_id, form_class, run, form_key, success):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_review)
+    if acc.answer is None:
+        raise access.Http404
+    kwargs = {"question": acc.question} if form_class is ApproveForm else {}
+    form = form_class(request.POST, **kwargs)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was changed: correct the marked fields."))
+        return _render_answer(request, acc, forms={form_key: form}, status=400)
+    try:
+        run(acc.answer, form)
+    except DomainError as error:
+        messages.error(request, error.message)
+        if error.code in ("stale", "not_submitted"):
+            return redirect(_answer_url(question_id, unit_id))
+        return _render_answer(request, acc, forms={form_key: form}, status=409)
+    messages.success(request, success)
+    return redirect(_next_in_queue(acc.answer))
+
+
+@require_POST
+@access.secretariat_required
+def answer_approve(request, question_id: int, unit_id: int):
+    def run(answer, form):
+        services.answer_approve(
+            answer=answer,
+            user=request.user,
+            verified_points=form.cleaned_data["verified_points"],
+            reason=form.cleaned_data["reason"],
+            expected_version=_version(form),
+            ip=client_ip(request),
+        )
+
+    return _review(
+        request, question_id, unit_id, ApproveForm, run, "approve", _("Answer approved.")
+    )
+
+
+@require_POST
+@access.secretariat_required
+def answer_request_revision(request, question_id: int, unit_id: int):
+    def run(answer, form):
+        services.answer_request_revision(
+            answer=answer,
+            user=request.user,
+            note=form.cleaned_data["note"],
+            expected_version=_version(form),
+            ip=client_ip(request),
+        )
+
+    return _review(
+        request, question_id, unit_id, RevisionForm, run, "revision",
+        _("Revision requested; the unit is notified by email."),
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@access.secretariat_required
+def answer_reopen(request, question_id: int, unit_id: int):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    if acc.answer is None:
+        raise access.Http404
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.answer_reopen(
+                answer=acc.answer,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Answer reopened: it is waiting for review again."))
+        return redirect(_answer_url(question_id, unit_id))
+    return render(
+        request,
+        "opd/answer_reopen_confirm.html",
+        {"acc": acc, "answer": acc.answer, "question": acc.question, "form": form},
     )

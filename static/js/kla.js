@@ -8,3 +8,4 @@ document.addEventListener("submit", (event) => {
   form.dataset.submitted = "1";
   form.querySelectorAll("button[type=submit]").forEach((b) => b.setAttribute("aria-disabled", "true"));
 });
+

@@ -1,0 +1,168 @@
+"""Shapes of input on the answer pages. Business rules live in opd/services.py."""
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from indicators.models import Group, Indicator
+from opd.models import Answer, Unit
+from opd.selectors import WORKSPACE_STATUSES
+
+
+class VersionedForm(forms.Form):
+    """Carries the answer version the page showed, so a stale form is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+
+def _points_field(label, *, maximum: Decimal, required: bool) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=Decimal("0"),
+        max_value=maximum,
+        max_digits=7,
+        decimal_places=2,
+        localize=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": str(maximum)}),
+        help_text=_("From 0 to %(max)s, two decimals at most.") % {"max": maximum},
+    )
+
+
+class AnswerForm(VersionedForm):
+    narrative = forms.CharField(
+        label=_("Narrative"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What the unit did, with numbers for the last two years where asked."),
+    )
+    data_values = forms.CharField(
+        label=_("Data values"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("2025: 87%\n2026: 91%")}),
+        help_text=_("Optional. One per line, as label: value."),
+    )
+
+    def __init__(self, *args, question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["claimed_points"] = _points_field(
+            _("Points claimed"), maximum=question.max_points, required=False
+        )
+        self.order_fields(["claimed_points", "narrative", "data_values", "version"])
+
+    def clean_data_values(self) -> dict:
+        values = {}
+        for number, line in enumerate(self.cleaned_data["data_values"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, sep, value = line.partition(":")
+            if not sep or not label.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)s: write it as label: value.") % {"n": number}
+                )
+            values[label.strip()[:100]] = value.strip()[:500]
+        return values
+
+    @staticmethod
+    def initial_for(answer: Answer | None) -> dict:
+        if answer is None:
+            return {"version": 0}
+        return {
+            "claimed_points": answer.claimed_points,
+            "narrative": answer.narrative,
+            "data_values": "\n".join(f"{k}: {v}" for k, v in answer.data_values.items()),
+            "version": answer.version,
+        }
+
+
+class EvidenceUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG photo, DOCX, XLSX, ODT or ODS; at most %(mb)s MB.")
+        % {"mb": settings.EVIDENCE_MAX_UPLOAD_BYTES // (1024 * 1024)},
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,.odt,.ods"}
+        ),
+    )
+    title = forms.CharField(label=_("Description"), required=False, max_length=255)
+
+
+class EvidenceLinkForm(forms.Form):
+    url = forms.URLField(
+        label=_("Link"), max_length=1000, assume_scheme="https",
+        help_text=_("A public page, e.g. the regulation in JDIH."),
+    )  # fmt: skip
+    title = forms.CharField(label=_("Description"), required=False, max_length=255)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ApproveForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Reason (required when verifying fewer points)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["verified_points"] = _points_field(
+            _("Verified points"), maximum=question.max_points, required=False
+        )
+        self.order_fields(["verified_points", "reason", "version"])
+
+
+class RevisionForm(VersionedForm):
+    note = forms.CharField(
+        label=_("What must the unit change?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class WorkspaceFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All"))]
+        + [
+            (s, label)
+            for s, label in zip(
+                WORKSPACE_STATUSES, [_("Not started"), *Answer.Status.labels], strict=True
+            )
+        ],
+    )
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), *Answer.Status.choices],
+        initial=Answer.Status.SUBMITTED,
+    )
+    group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none(), required=False)
+    indicator = forms.ModelChoiceField(
+        label=_("Indicator"), queryset=Indicator.objects.none(), required=False
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.all(), required=False)
+
+    def __init__(self, *args, period, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = Group.objects.filter(period=period)
+        self.fields["indicator"].queryset = Indicator.objects.filter(group__period=period)
