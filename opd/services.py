@@ -191,15 +191,16 @@ def answer_submit(
     """Send the answer to the secretariat for review."""
     answer = _lock(answer)
     period = _period_of(answer)
-    _check_version(answer, expected_version)
-    _check_member(user, answer.unit)
-    ensure_unit_may_edit(period=period, unit=answer.unit)
+    # State first: a double click must hear "already submitted", not "changed by someone".
     if answer.status == Answer.Status.SUBMITTED:
         raise IllegalTransition(_("The answer was already submitted."), code="already_submitted")
     if answer.status not in EDITABLE:
         raise IllegalTransition(
             _("An approved answer cannot be submitted again."), code="not_editable"
         )
+    _check_version(answer, expected_version)
+    _check_member(user, answer.unit)
+    ensure_unit_may_edit(period=period, unit=answer.unit)
     if answer.claimed_points is None:
         raise DomainError(_("Enter the points claimed before submitting."), code="no_points")
     if answer.claimed_points > 0 and not answer.evidence.filter(removed_at__isnull=True).exists():

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from indicators import selectors as instrument
-from indicators.models import Period
 from kla import access
 from kla.errors import DomainError
 from opd import selectors, services
@@ -382,14 +381,17 @@ def _next_in_queue(answer: Answer) -> str:
     """After a review, the next answer waiting (oldest first), else the queue."""
     period_id = answer.question.indicator.group.period_id
     following = (
-        selectors.review_queue(period=Period(pk=period_id))
+        Answer.objects.filter(
+            question__indicator__group__period_id=period_id, status=Answer.Status.SUBMITTED
+        )
         .exclude(pk=answer.pk)
-        .only("question_id", "unit_id")
+        .order_by("submitted_at", "pk")
+        .values("question_id", "unit_id")
         .first()
     )
     if following is None:
         return reverse("opd:review-queue")
-    return _answer_url(following.question_id, following.unit_id)
+    return _answer_url(following["question_id"], following["unit_id"])
 
 
 def _review(request, question_id, unit_id, form_class, run, form_key, success):

@@ -179,7 +179,11 @@ def test_stale_form_is_refused(question, lead_unit, opd_user):
     services.answer_save(answer=answer, user=opd_user, claimed_points="1", narrative="first")
     with pytest.raises(DomainError) as error:
         services.answer_save(
-            answer=answer, user=opd_user, claimed_points="2", narrative="old tab", expected_version=1
+            answer=answer,
+            user=opd_user,
+            claimed_points="2",
+            narrative="old tab",
+            expected_version=1,
         )
     assert error.value.code == "stale"
     answer.refresh_from_db()
@@ -238,7 +242,9 @@ def test_extension_dates_are_checked(period, lead_unit, secretariat_user, until,
 def test_every_kecamatan_question_has_an_answer_per_unit(period, opd_user):
     q = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
     k1 = factories.UnitFactory(name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan")
-    k2 = factories.UnitFactory(name="Kecamatan Merlung", short_name="Kec. Merlung", kind="kecamatan")
+    k2 = factories.UnitFactory(
+        name="Kecamatan Merlung", short_name="Kec. Merlung", kind="kecamatan"
+    )
     factories.AssignmentFactory(question=q, unit=k1, role="lead")
     factories.AssignmentFactory(question=q, unit=k2, role="support")
     assert services.answer_open(question=q, unit=k1) != services.answer_open(question=q, unit=k2)

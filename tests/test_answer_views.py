@@ -1,0 +1,222 @@
+"""Answer pages: permission matrix per view, the PRG flow, query budgets."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from opd import services
+from opd.models import Answer, Assignment, Evidence
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ALL = ["anonymous", "opd", "other_opd", "support", "secretariat", "executive", "admin"]
+
+
+@pytest.fixture(autouse=True)
+def _inside_window(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture
+def answer(question, lead_unit):
+    answer = services.answer_open(question=question, unit=lead_unit)
+    answer.claimed_points = Decimal("8")
+    answer.save()
+    return answer
+
+
+def _url(name, answer):
+    return reverse(name, args=[answer.question_id, answer.unit_id])
+
+
+def _expect(client_for, personas, method, url, expected, data=None):
+    for persona in ALL:
+        client = client_for(personas[persona])
+        response = getattr(client, method)(url, data or {})
+        assert response.status_code == expected[persona], (
+            url,
+            method,
+            persona,
+            response.status_code,
+        )
+        if expected[persona] == 302 and persona == "anonymous":
+            assert reverse("login") in response["Location"]
+
+
+def test_answer_page_matrix(client_for, personas, answer):
+    # Other units get 404: they must not learn that the answer exists.
+    expected = dict(anonymous=302, opd=200, other_opd=404, support=200, secretariat=200,
+                    executive=200, admin=200)  # fmt: skip
+    _expect(client_for, personas, "get", _url("opd:answer", answer), expected)
+
+
+def test_save_matrix(client_for, personas, answer):
+    data = {"claimed_points": "5", "narrative": "n", "version": ""}
+    expected = dict(anonymous=302, opd=302, other_opd=404, support=403, secretariat=403,
+                    executive=403, admin=403)  # fmt: skip
+    _expect(client_for, personas, "post", _url("opd:answer-save", answer), expected, data)
+    answer.refresh_from_db()
+    assert answer.claimed_points == Decimal("5.00")
+
+
+def test_submit_matrix_get_is_a_confirmation(client_for, personas, answer):
+    expected = dict(anonymous=302, opd=200, other_opd=404, support=403, secretariat=403,
+                    executive=403, admin=403)  # fmt: skip
+    _expect(client_for, personas, "get", _url("opd:answer-submit", answer), expected)
+    answer.refresh_from_db()
+    assert answer.status == Answer.Status.DRAFT
+
+
+@pytest.mark.parametrize("name", ["opd:answer-approve", "opd:answer-request-revision"])
+def test_review_actions_matrix(client_for, personas, answer, name):
+    answer.status = Answer.Status.SUBMITTED
+    answer.save()
+    # Non-reviewers are refused before anything else; the reviewer's empty form is a 400.
+    expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=400,
+                    executive=403, admin=400)  # fmt: skip
+    _expect(
+        client_for,
+        personas,
+        "post",
+        _url(name, answer),
+        expected,
+        {"note": ""} if "revision" in name else {"verified_points": "x"},
+    )
+    answer.refresh_from_db()
+    assert answer.status == Answer.Status.SUBMITTED
+
+
+def test_reopen_matrix(client_for, personas, answer):
+    answer.status, answer.verified_points = Answer.Status.APPROVED, Decimal("8")
+    answer.save()
+    expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
+                    executive=403, admin=200)  # fmt: skip
+    _expect(client_for, personas, "get", _url("opd:answer-reopen", answer), expected)
+
+
+def test_comment_matrix(client_for, personas, answer):
+    expected = dict(anonymous=302, opd=302, other_opd=404, support=302, secretariat=302,
+                    executive=403, admin=302)  # fmt: skip
+    _expect(
+        client_for, personas, "post", _url("opd:comment-add", answer), expected, {"body": "halo"}
+    )
+    assert answer.comments.count() == 4
+
+
+def test_queue_and_workspace_matrix(client_for, personas, answer):
+    queue = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
+                 executive=403, admin=200)  # fmt: skip
+    _expect(client_for, personas, "get", reverse("opd:review-queue"), queue)
+    workspace = dict(anonymous=302, opd=200, other_opd=200, support=200, secretariat=403,
+                     executive=403, admin=403)  # fmt: skip
+    _expect(client_for, personas, "get", reverse("opd:workspace"), workspace)
+
+
+def test_unknown_question_or_non_answering_unit_is_404(
+    client_for, opd_user, question, support_unit
+):
+    client = client_for(opd_user)
+    assert client.get(reverse("opd:answer", args=[999999, support_unit.pk])).status_code == 404
+    # A supporting unit has no answer of its own on an ordinary question.
+    assert client.get(reverse("opd:answer", args=[question.pk, support_unit.pk])).status_code == 404
+
+
+def test_kecamatan_cannot_see_another_kecamatans_answer(client_for, period):
+    q = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
+    k1 = factories.UnitFactory(name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan")
+    k2 = factories.UnitFactory(
+        name="Kecamatan Merlung", short_name="Kec. Merlung", kind="kecamatan"
+    )
+    factories.AssignmentFactory(question=q, unit=k1, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=q, unit=k2, role=Assignment.Role.SUPPORT)
+    user1 = factories.UserFactory(username="camat1", units=[k1])
+    client = client_for(user1)
+    assert client.get(reverse("opd:answer", args=[q.pk, k1.pk])).status_code == 200
+    assert client.get(reverse("opd:answer", args=[q.pk, k2.pk])).status_code == 404
+
+
+def test_bad_points_keep_what_the_user_typed(client_for, opd_user, answer):
+    response = client_for(opd_user).post(
+        _url("opd:answer-save", answer),
+        {"claimed_points": "99", "narrative": "Teks panjang yang tidak boleh hilang"},
+    )
+    assert response.status_code == 400
+    assert "Teks panjang yang tidak boleh hilang" in response.content.decode()
+    answer.refresh_from_db()
+    assert answer.narrative == ""
+
+
+def test_submit_flow_and_double_click(client_for, opd_user, answer, lead_unit):
+    Evidence.objects.create(answer=answer, unit=lead_unit, kind="link", url="https://x.test/a")
+    client = client_for(opd_user)
+    first = client.post(_url("opd:answer-submit", answer), {"version": answer.version})
+    assert first.status_code == 302
+    second = client.post(
+        _url("opd:answer-submit", answer), {"version": answer.version}, follow=True
+    )
+    answer.refresh_from_db()
+    assert answer.status == Answer.Status.SUBMITTED
+    assert answer.audit_events.filter(action="answer.submit").count() == 1
+    shown = [str(m) for m in second.context["messages"]]
+    assert any("already submitted" in m or "sudah dikirim" in m for m in shown), shown
+
+
+def test_reviewer_moves_on_to_the_next_waiting_answer(
+    client_for, secretariat_user, period, lead_unit
+):
+    answers = []
+    for _ in range(2):
+        q = factories.QuestionFactory(indicator__group__period=period)
+        factories.AssignmentFactory(question=q, unit=lead_unit, role="lead")
+        a = services.answer_open(question=q, unit=lead_unit)
+        a.status, a.claimed_points, a.submitted_at = "submitted", Decimal("1"), timezone.now()
+        a.save()
+        answers.append(a)
+    response = client_for(secretariat_user).post(
+        _url("opd:answer-approve", answers[0]),
+        {"verified_points": "", "reason": "", "version": answers[0].version},
+    )
+    assert response["Location"] == _url("opd:answer", answers[1])
+
+
+def _build(period, lead_unit, n):
+    for _ in range(n):
+        q = factories.QuestionFactory(indicator__group__period=period)
+        factories.AssignmentFactory(question=q, unit=lead_unit, role="lead")
+        a = services.answer_open(question=q, unit=lead_unit)
+        a.status, a.claimed_points, a.submitted_at = "submitted", Decimal("1"), timezone.now()
+        a.save()
+        Evidence.objects.create(answer=a, unit=lead_unit, kind="link", url="https://x.test/a")
+
+
+@pytest.mark.parametrize("n", [3, 12])
+def test_workspace_query_budget_is_constant(
+    client_for, opd_user, period, lead_unit, n, django_assert_num_queries
+):
+    _build(period, lead_unit, n)
+    client = client_for(opd_user)
+    # 1 session, 2 user, 3 profile (role), 4 current period, 5 its rank bands,
+    # 6 the user's units, 7 assignments with question/indicator/group/unit, 8 lead units,
+    # 9 answers with evidence counts, 10 the unit's extension (deadline)
+    with django_assert_num_queries(10):
+        response = client.get(reverse("opd:workspace"))
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="question-row"') == n
+
+
+@pytest.mark.parametrize("n", [3, 12])
+def test_queue_query_budget_is_constant(
+    client_for, secretariat_user, period, lead_unit, n, django_assert_num_queries
+):
+    _build(period, lead_unit, n)
+    client = client_for(secretariat_user)
+    # 1 session, 2 user, 3 profile, 4 periods with 5 their bands, 6 current period with
+    # 7 its bands, 8 count for the paginator, 9 the page of answers with question, unit,
+    # submitter and evidence count, 10-12 choices of the group, indicator and unit filters
+    with django_assert_num_queries(12):
+        response = client.get(reverse("opd:review-queue"))
+    assert response.content.decode().count('data-testid="queue-row"') == n
