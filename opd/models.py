@@ -314,17 +314,17 @@ class EvidenceRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.original_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValueError("Evidence revisions are immutable.")
+        super().save(*args, **kwargs)
+
     PREVIEWABLE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
     @property
     def is_previewable(self) -> bool:
         """Shown inline to reviewers: types a browser renders without running anything."""
         return self.content_type in self.PREVIEWABLE_TYPES
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise ValueError("Evidence revisions are immutable.")
-        super().save(*args, **kwargs)
 
 
 class Comment(models.Model):

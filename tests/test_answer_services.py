@@ -229,8 +229,9 @@ def test_locked_period_is_read_only_for_everyone(question, lead_unit, opd_user, 
 
 
 @pytest.mark.parametrize(
-    ("until", "code"), [(datetime.date(2026, 3, 31), "too_early"), (datetime.date(2026, 4, 15), "too_late")]
-)  # fmt: skip
+    ("until", "code"),
+    [(datetime.date(2026, 3, 31), "too_early"), (datetime.date(2026, 4, 15), "too_late")],
+)
 def test_extension_dates_are_checked(period, lead_unit, secretariat_user, until, code):
     with pytest.raises(DomainError) as error:
         services.extension_grant(
