@@ -165,6 +165,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gugus Tugas KLA <kla@localho
 
 # The district this installation serves; shown in headers and reports.
 KLA_DISTRICT_NAME = env_str("KLA_DISTRICT_NAME", "Kabupaten Tanjung Jabung Barat")
+# Absolute links in mail (password links, answer links) start with this address.
+KLA_BASE_URL = env_str("KLA_BASE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

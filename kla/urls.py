@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import views
+from kla import views, views_people
 from kla.forms import LoginForm
 
 urlpatterns = [
@@ -37,5 +37,16 @@ urlpatterns = [
     path("pimpinan/", views.executive_home, name="executive-home"),
     path("instrumen/", include("indicators.urls")),
     path("opd/", include("opd.urls")),
+    path("sekretariat/impor-orang/", views_people.people_import_upload, name="people-import"),
+    path(
+        "sekretariat/impor-orang/konfirmasi/",
+        views_people.people_import_confirm,
+        name="people-import-confirm",
+    ),
+    path(
+        "sekretariat/impor-orang/template.xlsx",
+        views_people.people_import_template,
+        name="people-import-template",
+    ),
     path("admin/", admin.site.urls),
 ]
