@@ -1,0 +1,193 @@
+"""Every URL of the project, for every persona and method, has an expected outcome.
+
+A new URL pattern without an entry here fails `test_every_url_has_an_entry`: access rules
+are decided when a page is added, not discovered later. Objects are addressed across units
+on purpose: guessing another unit's ids must give 404.
+
+Outcomes: a status code, "login" (302 to the login page) or "ok" (the view ran for this user:
+200, a redirect elsewhere than login, or 400/409 for the empty form the matrix sends).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from opd.models import Answer, Comment, Evidence, EvidenceRevision
+from tests import samples
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "opd", "other_opd", "support", "secretariat", "executive", "admin"]
+SHORT = {"L": "login", "O": "ok"}
+
+
+def outcomes(spec: str) -> dict[str, object]:
+    """'L O 404 O O 403 O' -> expected outcome per persona, in PERSONAS order."""
+    tokens = spec.split()
+    assert len(tokens) == len(PERSONAS), spec
+    return {p: SHORT[t] if t in SHORT else int(t) for p, t in zip(PERSONAS, tokens, strict=True)}
+
+
+@dataclass
+class Route:
+    args: object = None  # callable(world) -> list of URL args
+    get: str = ""
+    post: str = ""
+    query: str = ""
+    data: dict = field(default_factory=dict)
+
+
+# Shorthands for common shapes.
+SECRETARIAT_PAGE = "L 403 403 403 O 403 O"
+READERS_PAGE = "L 403 403 403 O O O"
+ONLY_POST = "405 405 405 405 405 405 405"
+PUBLIC = "200 200 200 200 200 200 200"
+ONLY_GET = ONLY_POST
+# Access is checked before the method: outsiders never learn which methods a page takes.
+SECRETARIAT_WRONG_METHOD = "L 403 403 403 405 403 405"
+ANSWER_UNIT_ONLY = "L O 404 403 403 403 403"  # members of the answering unit
+ANSWER_UNITS = "L O 404 O 403 403 403"  # the answering unit and its supporters
+ANY_LOGGED_IN_GET = "L O O O O O O"
+
+A = lambda w: [w["question"].pk, w["lead_unit"].pk]  # noqa: E731 - the answer's address
+EV = lambda w: [w["evidence"].pk]  # noqa: E731
+REV = lambda w: [w["revision"].pk]  # noqa: E731
+Y = lambda w: [w["period"].year]  # noqa: E731
+
+ROUTES: dict[str, Route] = {
+    "home": Route(get="L O O O O O O", post="L O O O O O O"),
+    "login": Route(get=PUBLIC, post=PUBLIC),
+    "logout": Route(get=ONLY_POST, post="L L L L L L L"),
+    "password_change": Route(get=ANY_LOGGED_IN_GET, post=ANY_LOGGED_IN_GET),
+    "password_change_done": Route(get=ANY_LOGGED_IN_GET, post="L 405 405 405 405 405 405"),
+    "password_reset": Route(get=PUBLIC, post=PUBLIC),
+    "password_reset_done": Route(get=PUBLIC, post=ONLY_POST),
+    "password_reset_confirm": Route(
+        args=lambda w: ["MQ", "bad-token"], get=PUBLIC,
+        post=PUBLIC,
+    ),
+    "password_reset_complete": Route(get=PUBLIC, post=ONLY_POST),
+    "set_language": Route(get="O O O O O O O", post="O O O O O O O", data={"language": "en"}),
+    "secretariat-home": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "executive-home": Route(get=READERS_PAGE, post=READERS_PAGE),
+    "indicators:period-detail": Route(args=Y, get=READERS_PAGE, post=READERS_PAGE),
+    "opd:workspace": Route(get="L O O O 403 403 403", post="L 405 405 405 403 403 403"),
+    "opd:answer": Route(args=A, get="L O 404 O O O O", post=ONLY_POST),
+    "opd:answer-save": Route(args=A, get=ONLY_POST, post=ANSWER_UNIT_ONLY),
+    "opd:answer-submit": Route(args=A, get=ANSWER_UNIT_ONLY, post=ANSWER_UNIT_ONLY),
+    "opd:evidence-upload": Route(args=A, get=ONLY_POST, post=ANSWER_UNITS),
+    "opd:evidence-link": Route(args=A, get=ONLY_POST, post=ANSWER_UNITS),
+    "opd:comment-add": Route(args=A, get=ONLY_POST, post="L O 404 O O 403 O"),
+    "opd:answer-approve": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
+    "opd:answer-request-revision": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
+    "opd:answer-reopen": Route(args=A, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "opd:evidence-replace": Route(args=EV, get=ONLY_POST, post=ANSWER_UNITS),
+    "opd:evidence-remove": Route(args=EV, get=ANSWER_UNITS, post=ANSWER_UNITS),
+    "opd:revision-download": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
+    "opd:revision-preview": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
+    "opd:review-queue": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+}  # fmt: skip
+
+# The Django admin guards itself (staff only); its index stands for all of its pages.
+ADMIN_INDEX = Route(get="302 302 302 302 302 302 200")
+
+
+def _named_patterns(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or ""
+            full = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from _named_patterns(pattern, full)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, pattern
+
+
+def test_every_url_has_an_entry():
+    missing = sorted(
+        str(name)
+        for name, _pattern in _named_patterns()
+        if not str(name).startswith("admin:") and name not in ROUTES
+    )
+    assert missing == [], f"URL patterns without an access entry: {missing}"
+
+
+@pytest.fixture
+def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
+    """A submitted answer of the lead unit with a stored file, inside the window."""
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+    answer = Answer.objects.create(
+        question=question, unit=lead_unit, status=Answer.Status.SUBMITTED,
+        claimed_points=Decimal("5"), submitted_at=timezone.now(), submitted_by=opd_user,
+    )  # fmt: skip
+    evidence = Evidence.objects.create(answer=answer, unit=lead_unit, created_by=opd_user)
+    content = samples.pdf_bytes()
+    name = default_storage.save("evidence/test/matrix", ContentFile(content))
+    import hashlib
+
+    revision = EvidenceRevision.objects.create(
+        evidence=evidence, file=name, original_name="perbup.pdf", size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), content_type="application/pdf",
+        uploaded_by=opd_user,
+    )  # fmt: skip
+    Comment.objects.create(answer=answer, author=opd_user, body="halo")
+    return {
+        "period": period, "question": question, "lead_unit": lead_unit, "answer": answer,
+        "evidence": evidence, "revision": revision, "support_unit": support_unit,
+    }  # fmt: skip
+
+
+def _mismatch(response, expected, label) -> str | None:
+    status = response.status_code
+    login = status == 302 and response["Location"].startswith(reverse("login"))
+    if expected == "login":
+        ok = login
+    elif expected == "ok":
+        ok = status in (200, 302, 400, 409) and not login
+    else:
+        ok = status == expected
+    return (
+        None if ok else f"{label}: expected {expected}, got {status} {response.get('Location', '')}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_url_matrix(name, world, personas, client):
+    route = ROUTES[name]
+    args = route.args(world) if route.args else []
+    url = reverse(name, args=args) + route.query
+    problems = []
+    for method in ("get", "post"):
+        spec = getattr(route, method)
+        assert spec, f"{name}: no expectation for {method.upper()}"
+        for persona, expected in outcomes(spec).items():
+            client.logout()
+            if personas[persona] is not None:
+                client.force_login(personas[persona])
+            # Each request runs in a savepoint rolled back afterwards, so one persona's
+            # successful POST does not change what the next persona finds.
+            with transaction.atomic():
+                response = getattr(client, method)(url, route.data)
+                transaction.set_rollback(True)
+            problems.append(_mismatch(response, expected, f"{method.upper()} {url} as {persona}"))
+    problems = [p for p in problems if p]
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_is_for_admins_only(personas, client):
+    for persona, expected in outcomes(ADMIN_INDEX.get).items():
+        client.logout()
+        if personas[persona] is not None:
+            client.force_login(personas[persona])
+        assert _mismatch(client.get(reverse("admin:index")), expected, persona) is None
