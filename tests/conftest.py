@@ -67,6 +67,18 @@ def pytest_terminal_summary(terminalreporter):
     )
 
 
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Services and commands speak the active language; tests read their messages in English.
+
+    Pages still render in Indonesian by default: the language middleware chooses per request.
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
