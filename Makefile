@@ -49,7 +49,7 @@ test-fast: $(VENV)/.installed messages
 
 bench: install
 	@bash scripts/system-deps.sh test
-	@bash scripts/bench.sh
+	@bash scripts/bench.sh $(ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
