@@ -22,6 +22,14 @@ def unit_deadline(*, period: Period, unit: Unit) -> datetime.date:
     return period.window_closes
 
 
+def unit_deadlines(*, period: Period, units) -> list[tuple[Unit, datetime.date]]:
+    """The deadline of each unit, in one query whatever the number of units."""
+    extended = dict(
+        Extension.objects.filter(period=period, unit__in=units).values_list("unit_id", "until")
+    )
+    return [(u, max(period.window_closes, extended.get(u.pk, period.window_closes))) for u in units]
+
+
 def ensure_unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None = None) -> None:
     """Raise WindowClosed unless the unit may change its answers on that day (default today)."""
     day = on or timezone.localdate()

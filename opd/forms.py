@@ -6,8 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import Group, Indicator
-from opd.models import Answer, Unit
+from opd.models import Answer
 from opd.selectors import WORKSPACE_STATUSES
 
 
@@ -150,19 +149,21 @@ class WorkspaceFilterForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All")), *Answer.Status.choices],
-        initial=Answer.Status.SUBMITTED,
-    )
-    group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none(), required=False)
-    indicator = forms.ModelChoiceField(
-        label=_("Indicator"), queryset=Indicator.objects.none(), required=False
-    )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.all(), required=False)
+    """Filters of the review queue. Choices are plain tuples given by the view, so the
+    template renders its selects without a query or Django's per-option widget templates."""
 
-    def __init__(self, *args, period, **kwargs):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *Answer.Status.choices]
+    )
+    group = forms.TypedChoiceField(label=_("Group"), required=False, coerce=int, empty_value=None)
+    indicator = forms.TypedChoiceField(
+        label=_("Indicator"), required=False, coerce=int, empty_value=None
+    )
+    unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, groups, indicators, units, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = Group.objects.filter(period=period)
-        self.fields["indicator"].queryset = Indicator.objects.filter(group__period=period)
+        everything = [("", _("All"))]
+        self.fields["group"].choices = everything + [(str(pk), n) for pk, n in groups]
+        self.fields["indicator"].choices = everything + [(str(pk), n) for pk, n in indicators]
+        self.fields["unit"].choices = everything + [(str(pk), n) for pk, n in units]

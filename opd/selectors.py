@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from indicators.models import Period, Question
+from indicators.models import Group, Indicator, Period, Question
 from opd.models import Answer, Assignment, Comment, Evidence, EvidenceRevision, Unit
 
 
@@ -150,7 +150,25 @@ def answer_page_data(*, answer: Answer | None) -> dict:
     }
 
 
-REVIEW_SORTS = {"oldest": ("submitted_at", "pk"), "newest": ("-submitted_at", "-pk")}
+def review_filter_choices(*, period: Period) -> dict[str, list[tuple[int, str]]]:
+    """(id, label) pairs for the queue's filters: groups, indicators and units of the period."""
+    return {
+        "groups": list(
+            Group.objects.filter(period=period).order_by("order").values_list("pk", "name")
+        ),
+        "indicators": [
+            (pk, f"{code}. {name[:60]}")
+            for pk, code, name in Indicator.objects.filter(group__period=period)
+            .order_by("group__order", "order")
+            .values_list("pk", "code", "name")
+        ],
+        "units": list(
+            Unit.objects.filter(assignments__question__indicator__group__period=period)
+            .distinct()
+            .order_by("short_name")
+            .values_list("pk", "short_name")
+        ),
+    }
 
 
 def review_queue(

@@ -14,7 +14,7 @@ from kla import access
 from kla.errors import DomainError
 from opd import selectors, services
 from opd.audit import client_ip
-from opd.deadlines import unit_deadline, unit_may_edit
+from opd.deadlines import unit_deadline, unit_deadlines, unit_may_edit
 from opd.forms import (
     AnswerForm,
     ApproveForm,
@@ -47,7 +47,7 @@ def workspace(request):
     if period is not None and units:
         rows = selectors.workspace_rows(period=period, unit_ids=[u.pk for u in units])
         unit_progress = _progress(rows)
-        deadlines = [(u, unit_deadline(period=period, unit=u)) for u in units]
+        deadlines = unit_deadlines(period=period, units=units)
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             indicators = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
@@ -359,15 +359,15 @@ def review_queue(request):
     period = next((p for p in periods if p.year == year), None) or instrument.period_current()
     if period is None:
         return render(request, "opd/review_queue.html", {"period": None, "periods": periods})
-    data = request.GET.copy() if request.GET else {"status": Answer.Status.SUBMITTED}
-    form = QueueFilterForm(data, period=period)
+    data = request.GET if request.GET else {"status": Answer.Status.SUBMITTED}
+    form = QueueFilterForm(data, **selectors.review_filter_choices(period=period))
     filters = form.cleaned_data if form.is_valid() else {"status": Answer.Status.SUBMITTED}
     answers = selectors.review_queue(
         period=period,
         status=filters.get("status") or "",
-        group_id=filters["group"].pk if filters.get("group") else None,
-        indicator_id=filters["indicator"].pk if filters.get("indicator") else None,
-        unit_id=filters["unit"].pk if filters.get("unit") else None,
+        group_id=filters.get("group"),
+        indicator_id=filters.get("indicator"),
+        unit_id=filters.get("unit"),
     )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
     return render(

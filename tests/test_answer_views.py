@@ -201,7 +201,7 @@ def test_workspace_query_budget_is_constant(
     client = client_for(opd_user)
     # 1 session, 2 user, 3 profile (role), 4 current period, 5 its rank bands,
     # 6 the user's units, 7 assignments with question/indicator/group/unit, 8 lead units,
-    # 9 answers with evidence counts, 10 the unit's extension (deadline)
+    # 9 answers with evidence counts, 10 the extensions of the user's units (deadlines)
     with django_assert_num_queries(10):
         response = client.get(reverse("opd:workspace"))
     assert response.status_code == 200
