@@ -13,6 +13,9 @@ class PeriodAdmin(admin.ModelAdmin):
     list_display = ["year", "status", "window_opens", "window_closes", "entry_date", "target_rank"]
     list_filter = ["status"]
     inlines = [RankBandInline]
+    # Locking goes through the secretariat's page, which writes the audit trail and the
+    # milestone snapshot; the admin must not bypass it.
+    readonly_fields = ["status"]
 
 
 @admin.register(Group)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import views, views_people
+from kla import views, views_people, views_periods
 from kla.forms import LoginForm
 
 urlpatterns = [
@@ -48,5 +48,7 @@ urlpatterns = [
         views_people.people_import_template,
         name="people-import-template",
     ),
+    path("sekretariat/periode/<int:year>/", views_periods.period_edit, name="period-edit"),
+    path("sekretariat/periode/<int:year>/kunci/", views_periods.period_lock, name="period-lock"),
     path("admin/", admin.site.urls),
 ]

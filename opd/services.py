@@ -409,3 +409,71 @@ def extension_grant(
         data={"until": until.isoformat(), "reason": reason},
     )  # fmt: skip
     return extension
+
+
+@transaction.atomic
+def period_update_window(
+    *,
+    period: Period,
+    user,
+    window_opens: datetime.date,
+    window_closes: datetime.date,
+    entry_date: datetime.date | None,
+    target_rank: str,
+    ip: str | None = None,
+) -> Period:
+    """Change a period's self-assessment window, entry date and target rank."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    _check_not_locked(period)
+    if window_opens > window_closes:
+        raise DomainError(_("The window must open before it closes."), code="window_order")
+    if entry_date and entry_date < window_closes:
+        raise DomainError(
+            _("Entry into the ministry's application comes after the window."), code="entry_date"
+        )
+    bands = set(period.rank_bands.values_list("name", flat=True))
+    if target_rank and target_rank not in bands:
+        raise DomainError(_("The target must be one of the bands."), code="target")
+    before = {
+        "window_opens": period.window_opens.isoformat(),
+        "window_closes": period.window_closes.isoformat(),
+        "entry_date": period.entry_date.isoformat() if period.entry_date else None,
+        "target_rank": period.target_rank,
+    }
+    period.window_opens, period.window_closes = window_opens, window_closes
+    period.entry_date, period.target_rank = entry_date, target_rank
+    period.save(update_fields=["window_opens", "window_closes", "entry_date", "target_rank"])
+    audit_log(
+        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        summary=_("Window %(opens)s – %(closes)s, target %(target)s")
+        % {"opens": window_opens.strftime("%d-%m-%Y"), "closes": window_closes.strftime("%d-%m-%Y"),
+           "target": target_rank or "—"},
+        data={"before": before},
+    )  # fmt: skip
+    return period
+
+
+@transaction.atomic
+def period_lock(*, period: Period, user, ip: str | None = None) -> Period:
+    """Lock a period: from now on nothing in it changes, for anyone. Final."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.is_locked:
+        raise IllegalTransition(
+            _("Period %(year)s is already locked.") % {"year": period.year}, code="locked"
+        )
+    period.status = Period.Status.LOCKED
+    period.save(update_fields=["status"])
+    audit_log(
+        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        summary=_("Period %(year)s locked") % {"year": period.year}, data={"status": "locked"},
+    )  # fmt: skip
+    transaction.on_commit(lambda: _milestone(period, "period_locked"))
+    return period
+
+
+def _milestone(period: Period, reason: str) -> None:
+    from opd import scoring
+
+    take = getattr(scoring, "snapshot_take", None)
+    if take is not None:
+        take(period=period, reason=reason)

@@ -93,6 +93,8 @@ ROUTES: dict[str, Route] = {
     "opd:revision-download": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
     "opd:revision-preview": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
     "opd:review-queue": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "period-edit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),

@@ -1,0 +1,79 @@
+"""The secretariat manages periods: the window, the target, and locking when it is over."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from indicators import selectors as instrument
+from kla import access
+from kla.errors import DomainError
+from opd import services
+from opd.audit import client_ip
+
+
+class PeriodForm(forms.Form):
+    window_opens = forms.DateField(
+        label=gettext_lazy("Self-assessment opens"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    window_closes = forms.DateField(
+        label=gettext_lazy("Self-assessment closes"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    entry_date = forms.DateField(
+        label=gettext_lazy("Entry into the ministry's application"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    target_rank = forms.ChoiceField(label=gettext_lazy("Target rank"), required=False)
+
+    def __init__(self, *args, bands, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_rank"].choices = [("", "—")] + [(b.name, b.name) for b in bands]
+
+
+def _period(year):
+    return get_object_or_404(instrument.period_list(), year=year)
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def period_edit(request, year: int):
+    period = _period(year)
+    bands = list(period.rank_bands.all())
+    initial = {
+        "window_opens": period.window_opens, "window_closes": period.window_closes,
+        "entry_date": period.entry_date, "target_rank": period.target_rank,
+    }  # fmt: skip
+    form = PeriodForm(request.POST or None, initial=initial, bands=bands)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.period_update_window(
+                period=period, user=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Period %(year)s saved.") % {"year": year})
+            return redirect("period-edit", year=year)
+    return render(request, "kla/period_edit.html", {"period": period, "form": form, "bands": bands})
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def period_lock(request, year: int):
+    period = _period(year)
+    if request.method == "POST":
+        try:
+            services.period_lock(period=period, user=request.user, ip=client_ip(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Period %(year)s is locked: nothing in it can change now.") % {"year": year},
+            )
+        return redirect("period-edit", year=year)
+    return render(request, "kla/period_lock_confirm.html", {"period": period})
