@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exp
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from opd.models import Profile
+from opd.models import Profile, answers_itself
 
 
 def role_of(user) -> str | None:
@@ -97,6 +97,8 @@ class AnswerAccess:
         member_of = user_unit_ids(user)
         self.is_answering_member = is_opd(user) and unit.pk in member_of
         self.acting_unit = None
+        # A coordinating agency of an every-kecamatan question follows all units' answers.
+        self.is_coordinator = False
         if is_opd(user):
             if self.is_answering_member:
                 self.acting_unit = unit
@@ -105,10 +107,15 @@ class AnswerAccess:
                     (a.unit for a in assignments if a.unit_id in member_of and a.role == "support"),
                     None,
                 )
+            else:
+                self.is_coordinator = any(
+                    a.unit_id in member_of and not answers_itself(question, a.unit)
+                    for a in assignments
+                )
 
     @property
     def can_read(self) -> bool:
-        return can_read_everything(self.user) or self.acting_unit is not None
+        return can_read_everything(self.user) or self.acting_unit is not None or self.is_coordinator
 
     @property
     def can_edit(self) -> bool:

@@ -97,6 +97,17 @@ class Assignment(models.Model):
         return f"{self.question} → {self.unit} ({self.get_role_display()})"
 
 
+def answers_itself(question: Question, unit: Unit) -> bool:
+    """Whether `unit` gives its own answer to a question every kecamatan or desa answers.
+
+    Such questions list a coordinating agency too (DP3AP2KB, Dinkes...): it follows the
+    answers but does not answer as if it were a kecamatan.
+    """
+    return (question.every_kecamatan and unit.kind == Unit.Kind.KECAMATAN) or (
+        question.every_desa and unit.kind == Unit.Kind.DESA
+    )
+
+
 class Profile(models.Model):
     """What a user is in the task force. Every user has one (created with the user)."""
 

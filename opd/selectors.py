@@ -5,7 +5,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from indicators.models import Group, Indicator, Period, Question
-from opd.models import Answer, Assignment, Comment, Evidence, EvidenceRevision, Unit
+from opd.models import (
+    Answer,
+    Assignment,
+    Comment,
+    Evidence,
+    EvidenceRevision,
+    Unit,
+    answers_itself,
+)
 
 
 def unit_list() -> QuerySet[Unit]:
@@ -62,7 +70,7 @@ class WorkspaceRow:
     """One assignment of the user's units, with the answer it concerns (if written yet)."""
 
     assignment: Assignment
-    answering_unit_id: int
+    answering_unit_id: int | None
     answer: Answer | None
     evidence_count: int
 
@@ -109,7 +117,8 @@ def workspace_rows(*, period: Period, unit_ids) -> list[WorkspaceRow]:
     for assignment in assignments:
         question = assignment.question
         if question.answered_per_unit:
-            answering = assignment.unit_id
+            # A coordinating agency's row has no answer of its own (answering is None).
+            answering = assignment.unit_id if answers_itself(question, assignment.unit) else None
         else:
             answering = leads.get(question.pk)
             if answering is None:

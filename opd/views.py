@@ -30,6 +30,7 @@ from opd.models import Answer
 
 
 def _progress(rows) -> dict:
+    rows = [r for r in rows if r.answering_unit_id]  # a coordinator's row is not its work
     total = len(rows)
     done = sum(1 for r in rows if r.is_done)
     return {"total": total, "done": done, "percent": round(100 * done / total) if total else 0}

@@ -1,0 +1,273 @@
+"""Writing a parsed instrument into a period: groups, indicators, questions, units, assignments.
+
+It writes both apps (the instrument and who answers it), so it sits in `kla`. Idempotent: rows
+are matched by natural keys (period + group name, group + indicator code, indicator + question
+code), updated when they differ, never duplicated. Atomic: all of it or nothing.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from indicators.importers import ParsedInstrument
+from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
+from opd.audit import audit_log
+from opd.models import Answer, Assignment, AuditEvent, Unit
+
+
+@dataclass
+class ImportReport:
+    year: int
+    groups: int = 0
+    indicators: int = 0
+    questions: int = 0
+    max_points: Decimal = Decimal("0.00")
+    created: dict = field(default_factory=lambda: {"groups": 0, "indicators": 0, "questions": 0})
+    updated: dict = field(default_factory=lambda: {"groups": 0, "indicators": 0, "questions": 0})
+    units_created: list[str] = field(default_factory=list)
+    assignments_changed: int = 0
+    answers_written: int = 0
+    period_created: bool = False
+    warnings: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            sum(self.created.values())
+            or sum(self.updated.values())
+            or self.units_created
+            or self.assignments_changed
+            or self.answers_written
+            or self.period_created
+        )
+
+    def lines(self) -> list[str]:
+        out = [
+            _("Period %(year)s: %(g)s groups, %(i)s indicators, %(q)s questions, %(p)s points.")
+            % {"year": self.year, "g": self.groups, "i": self.indicators, "q": self.questions,
+               "p": self.max_points},
+            _("Created: %(g)s groups, %(i)s indicators, %(q)s questions.")
+            % {"g": self.created["groups"], "i": self.created["indicators"],
+               "q": self.created["questions"]},
+            _("Updated: %(g)s groups, %(i)s indicators, %(q)s questions.")
+            % {"g": self.updated["groups"], "i": self.updated["indicators"],
+               "q": self.updated["questions"]},
+            _("Assignments changed: %(n)s. Answers with imported points: %(a)s.")
+            % {"n": self.assignments_changed, "a": self.answers_written},
+        ]  # fmt: skip
+        if self.units_created:
+            out.append(
+                _("Units created (%(n)s): %(names)s")
+                % {"n": len(self.units_created), "names": ", ".join(self.units_created)}
+            )
+        out += [str(n) for n in self.notes]
+        out += [str(w) for w in self.warnings]
+        out += [str(e) for e in self.errors]
+        return out
+
+
+def guess_unit_kind(name: str) -> str:
+    """A unit kind from a name as instruments write it ("Dinkes", "Kecamatan X", "BNN")."""
+    lowered = name.lower()
+    checks = [
+        (("kecamatan", "kec."), Unit.Kind.KECAMATAN),
+        (("desa", "kelurahan"), Unit.Kind.DESA),
+        (("forum", "fad", "dunia usaha", "pan", "apindo", "lembaga"), Unit.Kind.LEMBAGA),
+        (("polres", "kejaksaan", "kemenag", "uppa", "bnn", "pengadilan"), Unit.Kind.VERTICAL),
+        (("badan", "bappeda", "bpbd", "bapenda", "kesbangpol"), Unit.Kind.BADAN),
+        (("bagian", "jdih"), Unit.Kind.BAGIAN),
+        (("dinas", "dis", "dp", "dlh", "satpol", "uptd", "perpustakaan", "kominfo"),
+         Unit.Kind.DINAS),
+    ]  # fmt: skip
+    for words, kind in checks:
+        if any(lowered.startswith(w) or f" {w}" in lowered for w in words):
+            return kind
+    return Unit.Kind.OTHER
+
+
+def _unit_by_name(name: str, cache: dict, report: ImportReport) -> Unit:
+    key = name.lower()
+    if key not in cache:
+        unit = (
+            Unit.objects.filter(short_name__iexact=name).first()
+            or Unit.objects.filter(name__iexact=name).first()
+        )
+        if unit is None:
+            unit = Unit.objects.create(name=name, short_name=name[:60], kind=guess_unit_kind(name))
+            report.units_created.append(name)
+        cache[key] = unit
+    return cache[key]
+
+
+def _set(obj, values: dict) -> bool:
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    for key in changed:
+        setattr(obj, key, values[key])
+    if changed:
+        obj.save(update_fields=changed)
+    return bool(changed)
+
+
+def instrument_import(
+    *, parsed: ParsedInstrument, year: int, actor=None, ip=None, dry_run: bool = False
+) -> ImportReport:
+    """Write the instrument into period `year`. Refuses (writes nothing) when it has errors."""
+    report = ImportReport(
+        year=year,
+        groups=len(parsed.groups),
+        indicators=len(parsed.indicators),
+        questions=len(parsed.questions),
+        max_points=parsed.max_points,
+        warnings=parsed.warnings,
+        errors=parsed.errors,
+    )
+    if parsed.errors:
+        return report
+    with transaction.atomic():
+        period, report.period_created = Period.objects.get_or_create(
+            year=year,
+            defaults={
+                "window_opens": datetime.date(year, 1, 15),
+                "window_closes": datetime.date(year, 3, 31),
+                "entry_date": datetime.date(year, 4, 15),
+                "target_rank": "Madya",
+            },
+        )
+        if report.period_created:
+            RankBand.objects.bulk_create(
+                [RankBand(period=period, name=n, lower_bound=b) for n, b in DEFAULT_RANK_BANDS]
+            )
+        if period.is_locked and not dry_run:
+            raise_locked = _("Period %(year)s is locked: import into it is refused.")
+            report.errors.append(raise_locked % {"year": year})
+            transaction.set_rollback(True)
+            return report
+        _write(parsed, period, report)
+        audit_log(
+            action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,
+            summary=_("%(q)s questions; %(c)s created, %(u)s updated")
+            % {"q": report.questions, "c": report.created["questions"],
+               "u": report.updated["questions"]},
+        )  # fmt: skip
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            report.applied = True
+    return report
+
+
+def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> None:
+    units: dict[str, Unit] = {}
+    kecamatan = list(Unit.objects.filter(kind=Unit.Kind.KECAMATAN, is_active=True))
+    desa = list(Unit.objects.filter(kind=Unit.Kind.DESA, is_active=True))
+    existing_groups = {g.name: g for g in Group.objects.filter(period=period)}
+    per_unit_questions = 0
+    for pg in parsed.groups:
+        group = existing_groups.get(pg.name)
+        values = {"order": pg.order, "declared_max_points": pg.declared_max_points}
+        if group is None:
+            group = Group.objects.create(period=period, name=pg.name, **values)
+            report.created["groups"] += 1
+        elif _set(group, values):
+            report.updated["groups"] += 1
+        existing_indicators = {i.code: i for i in group.indicators.all()}
+        for pi in pg.indicators:
+            indicator = existing_indicators.get(pi.code)
+            values = {"name": pi.name, "order": pi.order, "max_points": pi.max_points}
+            if indicator is None:
+                indicator = Indicator.objects.create(group=group, code=pi.code, **values)
+                report.created["indicators"] += 1
+            elif _set(indicator, values):
+                report.updated["indicators"] += 1
+            existing_questions = {q.code: q for q in indicator.questions.all()}
+            for pq in pi.questions:
+                question = existing_questions.get(pq.code)
+                values = {
+                    "text": pq.text, "order": pq.order, "max_points": pq.max_points,
+                    "evidence": pq.evidence, "every_kecamatan": pq.every_kecamatan,
+                    "every_desa": pq.every_desa,
+                }  # fmt: skip
+                if question is None:
+                    question = Question.objects.create(indicator=indicator, code=pq.code, **values)
+                    report.created["questions"] += 1
+                elif _set(question, values):
+                    report.updated["questions"] += 1
+                listed = [_unit_by_name(n, units, report) for n in dict.fromkeys(pq.units)]
+                if pq.every_kecamatan or pq.every_desa:
+                    per_unit_questions += 1
+                    listed += kecamatan if pq.every_kecamatan else []
+                    listed += desa if pq.every_desa else []
+                _assign(question, list(dict.fromkeys(listed)), report)
+                _import_points(question, pq, report)
+    if per_unit_questions:
+        report.notes.append(
+            _(
+                "%(n)s questions are answered by every kecamatan or desa: assigned to the "
+                "%(k)s kecamatan and %(d)s desa/kelurahan units that exist now."
+            )
+            % {"n": per_unit_questions, "k": len(kecamatan), "d": len(desa)}
+        )
+
+
+def _assign(question: Question, units: list[Unit], report: ImportReport) -> None:
+    """Make the question's assignments match the file: first unit leads, the others support.
+
+    A unit dropped from the file keeps its assignment as a supporter if it already answered:
+    its answer and evidence must not disappear because a spreadsheet changed.
+    """
+    lead, support = Assignment.Role.LEAD, Assignment.Role.SUPPORT
+    wanted = {u.pk: (lead if i == 0 else support) for i, u in enumerate(units)}
+    current = {a.unit_id: a for a in question.assignments.all()}
+    answered = set(question.answers.values_list("unit_id", flat=True))
+    for unit_id, assignment in current.items():
+        if unit_id in wanted:
+            continue
+        if unit_id in answered:
+            wanted[unit_id] = support
+        else:
+            assignment.delete()
+            report.assignments_changed += 1
+    # Demote before promoting, so the single-lead constraint holds at every step.
+    for unit_id, assignment in current.items():
+        if assignment.role == lead and wanted.get(unit_id) == support:
+            assignment.role = support
+            assignment.save(update_fields=["role"])
+            report.assignments_changed += 1
+    for unit_id, role in wanted.items():
+        assignment = current.get(unit_id)
+        if assignment is None:
+            Assignment.objects.create(question=question, unit_id=unit_id, role=role)
+            report.assignments_changed += 1
+        elif assignment.role != role:
+            assignment.role = role
+            assignment.save(update_fields=["role"])
+            report.assignments_changed += 1
+
+
+def _import_points(question: Question, pq, report: ImportReport) -> None:
+    """Past results: claimed and verified points land on the lead unit's answer."""
+    if pq.claimed_points is None and pq.verified_points is None:
+        return
+    lead = question.assignments.filter(role=Assignment.Role.LEAD).first()
+    if lead is None:
+        return
+    answer, _created = Answer.objects.get_or_create(question=question, unit_id=lead.unit_id)
+    claimed = pq.claimed_points if pq.claimed_points is not None else pq.verified_points
+    values = {"claimed_points": claimed}
+    if pq.verified_points is not None:
+        values.update(
+            status=Answer.Status.APPROVED, verified_points=pq.verified_points,
+            reviewed_at=answer.reviewed_at or timezone.now(),
+        )  # fmt: skip
+    else:
+        values.update(status=Answer.Status.SUBMITTED, verified_points=None)
+    values["submitted_at"] = answer.submitted_at or timezone.now()
+    if _set(answer, values):
+        report.answers_written += 1
