@@ -147,7 +147,9 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
         Question.objects.select_related("indicator__group__period"), pk=question_id
     )
     assignments = list(
-        Assignment.objects.filter(question=question).select_related("unit").order_by("-role")
+        Assignment.objects.filter(question=question)
+        .select_related("unit")
+        .order_by("role", "unit__short_name")  # lead first
     )
     answering = [
         a for a in assignments if question.answered_per_unit or a.role == Assignment.Role.LEAD

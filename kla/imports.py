@@ -83,7 +83,7 @@ def guess_unit_kind(name: str) -> str:
         (("polres", "kejaksaan", "kemenag", "uppa", "bnn", "pengadilan"), Unit.Kind.VERTICAL),
         (("badan", "bappeda", "bpbd", "bapenda", "kesbangpol"), Unit.Kind.BADAN),
         (("bagian", "jdih"), Unit.Kind.BAGIAN),
-        (("dinas", "dis", "dp", "dlh", "satpol", "uptd", "perpustakaan", "kominfo"),
+        (("dinas", "din", "dis", "dp", "dlh", "satpol", "uptd", "perpustakaan", "kominfo"),
          Unit.Kind.DINAS),
     ]  # fmt: skip
     for words, kind in checks:
@@ -271,3 +271,38 @@ def _import_points(question: Question, pq, report: ImportReport) -> None:
     values["submitted_at"] = answer.submitted_at or timezone.now()
     if _set(answer, values):
         report.answers_written += 1
+
+
+def instrument_rows(*, period: Period) -> list[dict]:
+    """A period's instrument as template rows (lead unit first), in three queries."""
+    questions = (
+        Question.objects.filter(indicator__group__period=period)
+        .select_related("indicator__group")
+        .order_by("indicator__group__order", "indicator__order", "order", "pk")
+    )
+    units: dict[int, list[str]] = {}
+    for question_id, name, unit_kind in (
+        Assignment.objects.filter(question__indicator__group__period=period)
+        .order_by("question_id", "role", "unit__short_name")  # "lead" sorts before "support"
+        .values_list("question_id", "unit__short_name", "unit__kind")
+    ):
+        if unit_kind in (Unit.Kind.KECAMATAN, Unit.Kind.DESA):
+            continue  # implied by every_kecamatan / every_desa
+        units.setdefault(question_id, []).append(name)
+    rows = []
+    for q in questions:
+        indicator, group = q.indicator, q.indicator.group
+        rows.append(
+            {
+                "group": group.name, "group_order": group.order,
+                "group_max_points": group.declared_max_points,
+                "indicator_code": indicator.code, "indicator_name": indicator.name,
+                "indicator_order": indicator.order, "indicator_max_points": indicator.max_points,
+                "question_code": q.code, "question_text": q.text, "question_order": q.order,
+                "max_points": q.max_points,
+                "every_kecamatan": "ya" if q.every_kecamatan else "tidak",
+                "every_desa": "ya" if q.every_desa else "tidak",
+                "units": "; ".join(units.get(q.pk, [])),
+            }
+        )  # fmt: skip
+    return rows

@@ -80,7 +80,7 @@ class Assignment(models.Model):
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.SUPPORT)
 
     class Meta:
-        ordering = ["question", "-role", "unit__name"]
+        ordering = ["question", "role", "unit__name"]  # "lead" sorts before "support"
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         constraints = [

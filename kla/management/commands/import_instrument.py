@@ -24,14 +24,16 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}") from None
         except InstrumentFileError as error:
             raise CommandError(
-                "The file cannot be imported; nothing was changed.\n  " + "\n  ".join(error.problems)
+                "The file cannot be imported; nothing was changed.\n  "
+                + "\n  ".join(error.problems)
             ) from None
         report = instrument_import(parsed=parsed, year=period, dry_run=dry_run)
         for line in report.lines():
             self.stdout.write(line)
         if report.errors:
             raise CommandError(
-                f"{len(report.errors)} error(s): nothing was imported. Fix the file and try again."
+                f"{len(report.errors)} error(s): nothing was imported. "
+                "Fix the file and try again.\n  " + "\n  ".join(str(e) for e in report.errors)
             )
         if dry_run:
             self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
