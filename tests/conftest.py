@@ -59,6 +59,15 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"make test needs Chromium at {CHROMIUM}")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the throwaway evidence directory kla/settings_test.py made for this run."""
+    from django.conf import settings
+
+    media = str(settings.MEDIA_ROOT)
+    if os.path.basename(media).startswith("kla-test-media-"):
+        shutil.rmtree(media, ignore_errors=True)
+
+
 def pytest_terminal_summary(terminalreporter):
     engine = connection.vendor
     browser_tests = [r for r in terminalreporter.stats.get("passed", []) if "browser" in r.keywords]
