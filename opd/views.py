@@ -4,6 +4,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -70,6 +71,14 @@ def workspace(request):
             "filter_form": filter_form,
         },
     )
+
+
+def _on_answer(acc: access.AnswerAccess, action):
+    """Run `action(answer)` on the unit's answer, creating the draft in the same transaction,
+    so a refused action (window closed, bad file) leaves no empty answer behind."""
+    with transaction.atomic():
+        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
+        return action(answer)
 
 
 def _answer_url(question_id: int, unit_id: int) -> str:
@@ -140,15 +149,17 @@ def answer_save(request, question_id: int, unit_id: int):
         messages.error(request, _("The answer was not saved: correct the marked fields."))
         return _render_answer(request, acc, forms={"answer": form}, status=400)
     try:
-        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
-        services.answer_save(
-            answer=answer,
-            user=request.user,
-            claimed_points=form.cleaned_data["claimed_points"],
-            narrative=form.cleaned_data["narrative"],
-            data_values=form.cleaned_data["data_values"],
-            expected_version=_version(form),
-            ip=client_ip(request),
+        _on_answer(
+            acc,
+            lambda answer: services.answer_save(
+                answer=answer,
+                user=request.user,
+                claimed_points=form.cleaned_data["claimed_points"],
+                narrative=form.cleaned_data["narrative"],
+                data_values=form.cleaned_data["data_values"],
+                expected_version=_version(form),
+                ip=client_ip(request),
+            ),
         )
     except DomainError as error:
         # Keep what the user typed: show the page again with the bound form and the reason.
@@ -203,14 +214,16 @@ def evidence_upload(request, question_id: int, unit_id: int):
         messages.error(request, _("No file was stored: %(why)s") % {"why": _form_errors(form)})
         return redirect(_answer_url(question_id, unit_id))
     try:
-        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
-        revision = _evidence_services().evidence_add_file(
-            answer=answer,
-            unit=acc.acting_unit,
-            user=request.user,
-            uploaded_file=form.cleaned_data["file"],
-            title=form.cleaned_data["title"],
-            ip=client_ip(request),
+        revision = _on_answer(
+            acc,
+            lambda answer: _evidence_services().evidence_add_file(
+                answer=answer,
+                unit=acc.acting_unit,
+                user=request.user,
+                uploaded_file=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                ip=client_ip(request),
+            ),
         )
     except DomainError as error:
         messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
@@ -229,14 +242,16 @@ def evidence_link(request, question_id: int, unit_id: int):
         messages.error(request, _("The link was not added: %(why)s") % {"why": _form_errors(form)})
         return redirect(_answer_url(question_id, unit_id) + "#evidence")
     try:
-        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
-        _evidence_services().evidence_add_link(
-            answer=answer,
-            unit=acc.acting_unit,
-            user=request.user,
-            url=form.cleaned_data["url"],
-            title=form.cleaned_data["title"],
-            ip=client_ip(request),
+        _on_answer(
+            acc,
+            lambda answer: _evidence_services().evidence_add_link(
+                answer=answer,
+                unit=acc.acting_unit,
+                user=request.user,
+                url=form.cleaned_data["url"],
+                title=form.cleaned_data["title"],
+                ip=client_ip(request),
+            ),
         )
     except DomainError as error:
         messages.error(request, _("The link was not added: %(why)s") % {"why": error.message})
@@ -338,9 +353,14 @@ def comment_add(request, question_id: int, unit_id: int):
     if not form.is_valid():
         return _render_answer(request, acc, forms={"comment": form}, status=400)
     try:
-        answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
-        services.comment_add(
-            answer=answer, user=request.user, body=form.cleaned_data["body"], ip=client_ip(request)
+        _on_answer(
+            acc,
+            lambda answer: services.comment_add(
+                answer=answer,
+                user=request.user,
+                body=form.cleaned_data["body"],
+                ip=client_ip(request),
+            ),
         )
     except DomainError as error:
         messages.error(request, error.message)
