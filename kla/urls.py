@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 
 from kla import views, views_people, views_periods
 from kla.forms import LoginForm
+from kla.healthz import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,5 +51,6 @@ urlpatterns = [
     ),
     path("sekretariat/periode/<int:year>/", views_periods.period_edit, name="period-edit"),
     path("sekretariat/periode/<int:year>/kunci/", views_periods.period_lock, name="period-lock"),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

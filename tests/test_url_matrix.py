@@ -98,6 +98,7 @@ ROUTES: dict[str, Route] = {
     "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "healthz": Route(get=PUBLIC, post=ONLY_POST),
 }  # fmt: skip
 
 # The Django admin guards itself (staff only); its index stands for all of its pages.

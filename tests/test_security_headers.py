@@ -1,0 +1,159 @@
+"""Every page carries the security headers, and no template needs inline script or style.
+
+The Content-Security-Policy forbids inline scripts and inline style attributes; the template
+scan below keeps it that way (e-mail templates are exempt: mail clients need inline styles
+and never see our CSP).
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from kla.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+EXPECTED_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'self'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def _assert_secure_headers(response):
+    assert response["Content-Security-Policy"] == EXPECTED_CSP
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+@pytest.mark.parametrize("name", ["login", "password_reset", "healthz"])
+def test_public_pages_carry_the_headers(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    _assert_secure_headers(response)
+
+
+def test_logged_in_pages_carry_the_headers(client_for, opd_user, secretariat_user, period):
+    for user, name in [(opd_user, "opd:workspace"), (secretariat_user, "secretariat-home")]:
+        response = client_for(user).get(reverse(name))
+        assert response.status_code == 200, name
+        _assert_secure_headers(response)
+
+
+def test_not_found_page_carries_the_headers(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    _assert_secure_headers(response)
+
+
+def test_a_response_with_its_own_policy_keeps_it():
+    own = "default-src 'none'; sandbox"
+
+    def view(request):
+        response = HttpResponse(b"%PDF-1.4", content_type="application/pdf")
+        response["Content-Security-Policy"] = own
+        return response
+
+    response = SecurityHeadersMiddleware(view)(RequestFactory().get("/"))
+    assert response["Content-Security-Policy"] == own
+    assert response["Permissions-Policy"]
+
+
+def test_policy_constant_is_the_documented_one():
+    assert CONTENT_SECURITY_POLICY == EXPECTED_CSP
+
+
+def test_session_and_csrf_cookies_are_http_only_and_expire():
+    assert settings.SESSION_COOKIE_HTTPONLY
+    assert settings.CSRF_COOKIE_HTTPONLY
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert settings.SESSION_COOKIE_AGE <= 12 * 60 * 60
+    assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+# --- Templates ---------------------------------------------------------------------------
+
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+HANDLER_ATTR = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+STYLE_ATTR = re.compile(r"\sstyle\s*=", re.IGNORECASE)
+JS_URL = re.compile(r"""(href|src|action)\s*=\s*["']\s*javascript:""", re.IGNORECASE)
+
+
+def _page_templates():
+    files = sorted(TEMPLATES.rglob("*.html"))
+    assert len(files) > 10, "the template scan found no templates"
+    return [f for f in files if "emails" not in f.relative_to(TEMPLATES).parts]
+
+
+def test_no_inline_scripts_or_event_handlers_in_templates():
+    problems = []
+    for path in _page_templates():
+        text = path.read_text(encoding="utf-8")
+        for match in SCRIPT_TAG.finditer(text):
+            if "src=" not in match.group(1):
+                problems.append(f"{path.relative_to(TEMPLATES)}: inline <script>")
+        if HANDLER_ATTR.search(text):
+            problems.append(f"{path.relative_to(TEMPLATES)}: on...= handler attribute")
+        if JS_URL.search(text):
+            problems.append(f"{path.relative_to(TEMPLATES)}: javascript: URL")
+    assert problems == []
+
+
+def test_no_inline_style_attributes_in_page_templates():
+    offenders = [
+        str(p.relative_to(TEMPLATES))
+        for p in _page_templates()
+        if STYLE_ATTR.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_scan_catches_what_it_is_meant_to_catch():
+    assert SCRIPT_TAG.search("<script>alert(1)</script>")
+    assert "src=" not in SCRIPT_TAG.search("<script >x</script>").group(1)
+    assert HANDLER_ATTR.search('<img src="x" onerror="alert(1)">')
+    assert STYLE_ATTR.search('<div style="color:red">')
+    assert not HANDLER_ATTR.search('<input name="once" data-once>')
+
+
+# --- Production settings -----------------------------------------------------------------
+
+
+def test_check_deploy_is_clean_with_production_environment(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))},
+        "DJANGO_SETTINGS_MODULE": "kla.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "kla.example.go.id",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    for name in ("SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SECURE_HSTS_SECONDS"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "no issues" in output
