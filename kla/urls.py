@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import views, views_people, views_periods
+from kla import views, views_people, views_periods, views_reports
 from kla.forms import LoginForm
 from kla.healthz import healthz
 
@@ -51,6 +51,10 @@ urlpatterns = [
     ),
     path("sekretariat/periode/<int:year>/", views_periods.period_edit, name="period-edit"),
     path("sekretariat/periode/<int:year>/kunci/", views_periods.period_lock, name="period-lock"),
+    path("laporan/", views_reports.reports, name="reports"),
+    path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
+    path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),
+    path("laporan/<int:year>/bukti.zip", views_reports.report_bundle, name="report-bundle"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,138 @@
+"""The progress report for the Bupati, as a PDF rendered by WeasyPrint.
+
+The HTML template is rendered in the requested language; fonts are embedded from the
+system's DejaVu files; nothing is fetched from the network: the URL fetcher only serves
+file:// URLs under the project's static folder or the font folder.
+"""
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from indicators.models import Period
+from kla.reports.common import jakarta_now
+from kla.reports.points import report_score
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+GAP_ROWS = 10
+
+
+class LocalOnlyFetcher(URLFetcher):
+    """Serves file:// URLs under the allowed folders; refuses everything else."""
+
+    def __init__(self, *, roots: list[Path] | None = None, **kwargs):
+        super().__init__(allowed_protocols=["file"], allow_redirects=False, **kwargs)
+        self.roots = [r.resolve() for r in (roots or allowed_roots())]
+
+    def is_allowed(self, url: str) -> bool:
+        parsed = urlparse(url)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            return False
+        path = Path(unquote(parsed.path)).resolve()
+        return any(path.is_relative_to(root) for root in self.roots) and path.is_file()
+
+    def fetch(self, url, headers=None):
+        if not self.is_allowed(url):
+            raise ValueError(f"Refused to fetch {url!r}: only local static files and fonts.")
+        return super().fetch(url, headers)
+
+
+def allowed_roots() -> list[Path]:
+    return [Path(settings.BASE_DIR) / "static", FONT_DIR]
+
+
+def _css_string(text: str) -> str:
+    """Text as a CSS string literal (for `content:` in @page rules)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def page_counter_content() -> str:
+    """'Page 1 of 3' in the active language, as CSS content with the page counters."""
+    label = _("Page %(page)s of %(pages)s")
+    parts = re.split(r"(%\(page\)s|%\(pages\)s)", label)
+    pieces = []
+    for part in parts:
+        if part == "%(page)s":
+            pieces.append("counter(page)")
+        elif part == "%(pages)s":
+            pieces.append("counter(pages)")
+        elif part:
+            pieces.append(_css_string(part))
+    return " ".join(pieces)
+
+
+def report_context(*, period: Period) -> dict:
+    score = report_score(period=period)
+    generated = jakarta_now()
+    gaps = []
+    for group_rows in score.rows:
+        for indicator_rows in group_rows.indicators:
+            for item in indicator_rows.questions:
+                verified = score.question_points(item.question.pk)[1]
+                gap = item.question.max_points - verified
+                if gap > 0:
+                    gaps.append(
+                        {
+                            "group": group_rows.group,
+                            "indicator": indicator_rows.indicator,
+                            "question": item.question,
+                            "units": [u for u in [item.lead, *item.supporting] if u],
+                            "status": item.status_display,
+                            "verified": verified,
+                            "gap": gap,
+                        }
+                    )
+    gaps.sort(key=lambda g: (-g["gap"], g["question"].pk))
+    groups = []
+    for group_rows in score.rows:
+        totals = score.groups.get(group_rows.group.pk, {})
+        maximum = sum((i.indicator.max_points for i in group_rows.indicators), start=0)
+        groups.append(
+            {
+                "group": group_rows.group,
+                "max": maximum,
+                "claimed": totals.get("claimed", 0),
+                "verified": totals.get("verified", 0),
+                "potential": totals.get("potential", 0),
+                "percent": (100 * totals.get("verified", 0) / maximum) if maximum else 0,
+            }
+        )
+    return {
+        "period": period,
+        "district": settings.KLA_DISTRICT_NAME,
+        "score": score,
+        "groups": groups,
+        "gaps": gaps[:GAP_ROWS],
+        "units": score.units,
+        "generated": generated,
+        "font_dir": FONT_DIR.as_uri(),
+        "page_counter": page_counter_content(),
+        "footer_text": _css_string(
+            _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
+        ),
+        "charts": {},
+    }
+
+
+def progress_report_html(*, period: Period, language: str = "id") -> str:
+    with translation.override(language):
+        context = report_context(period=period)
+        return render_to_string("reports/progress_report.html", context)
+
+
+def progress_report_pdf(*, period: Period, language: str = "id") -> bytes:
+    html = progress_report_html(period=period, language=language)
+    document = HTML(
+        string=html,
+        base_url=(Path(settings.BASE_DIR) / "static").as_uri() + "/",
+        url_fetcher=LocalOnlyFetcher(),
+    )
+    return document.write_pdf()

@@ -1,0 +1,176 @@
+"""The instrument of a period with its answers, as rows for the recap and the report.
+
+Read in a fixed number of queries (groups, indicators, questions, assignments, answers with
+their evidence counts), whatever the number of questions and units.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from indicators.models import Group, Indicator, Period, Question
+from opd.models import Answer, Assignment, Unit, answers_itself
+
+# Indonesian labels: the documents are Indonesian whatever the UI language.
+STATUS_LABELS = {
+    "not_started": "Belum dimulai",
+    Answer.Status.DRAFT: "Draf",
+    Answer.Status.SUBMITTED: "Diajukan",
+    Answer.Status.REVISION_REQUESTED: "Perlu revisi",
+    Answer.Status.APPROVED: "Disetujui",
+}
+
+
+@dataclass
+class UnitAnswerRow:
+    """One answering unit's answer (or its absence) to a question."""
+
+    unit: Unit
+    answer: Answer | None
+
+    @property
+    def status(self) -> str:
+        return self.answer.status if self.answer else "not_started"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def evidence_count(self) -> int:
+        return self.answer.n_evidence if self.answer else 0
+
+
+@dataclass
+class QuestionRow:
+    question: Question
+    lead: Unit | None
+    supporting: list[Unit]
+    # The lead's answer for an ordinary question; every answering unit for per-unit questions.
+    unit_answers: list[UnitAnswerRow]
+
+    @property
+    def per_unit(self) -> bool:
+        return self.question.answered_per_unit
+
+    @property
+    def answer(self) -> Answer | None:
+        return None if self.per_unit or not self.unit_answers else self.unit_answers[0].answer
+
+    @property
+    def status_label(self) -> str:
+        if not self.per_unit:
+            return (
+                self.unit_answers[0].status_label
+                if self.unit_answers
+                else STATUS_LABELS["not_started"]
+            )
+        approved = sum(1 for u in self.unit_answers if u.status == Answer.Status.APPROVED)
+        return f"{approved}/{len(self.unit_answers)} unit disetujui"
+
+    @property
+    def status_display(self) -> str:
+        """The status in the active language, for documents that follow the UI language."""
+        if not self.per_unit:
+            answer = self.answer
+            return answer.get_status_display() if answer else _("Not started")
+        approved = sum(1 for u in self.unit_answers if u.status == Answer.Status.APPROVED)
+        return _("%(approved)s of %(total)s units approved") % {
+            "approved": approved,
+            "total": len(self.unit_answers),
+        }
+
+    @property
+    def evidence_count(self) -> int:
+        return sum(u.evidence_count for u in self.unit_answers)
+
+    @property
+    def last_change(self):
+        moments = [u.answer.updated_at for u in self.unit_answers if u.answer]
+        return max(moments) if moments else None
+
+    @property
+    def review_note(self) -> str:
+        if not self.per_unit:
+            return self.answer.review_note if self.answer else ""
+        return "\n".join(
+            f"{u.unit.short_name}: {u.answer.review_note}"
+            for u in self.unit_answers
+            if u.answer and u.answer.review_note
+        )
+
+
+@dataclass
+class IndicatorRows:
+    indicator: Indicator
+    questions: list[QuestionRow] = field(default_factory=list)
+
+
+@dataclass
+class GroupRows:
+    group: Group
+    indicators: list[IndicatorRows] = field(default_factory=list)
+
+
+def period_rows(*, period: Period) -> list[GroupRows]:
+    """Groups -> indicators -> questions with units and answers, in five queries.
+
+    1. groups; 2. indicators; 3. questions; 4. assignments with their units;
+    5. answers with their count of evidence not removed (narratives left out).
+    """
+    groups = list(Group.objects.filter(period=period).order_by("order", "pk"))
+    indicators = list(
+        Indicator.objects.filter(group__period=period).order_by("group_id", "order", "pk")
+    )
+    questions = list(
+        Question.objects.filter(indicator__group__period=period).order_by(
+            "indicator_id", "order", "pk"
+        )
+    )
+    assignments = list(
+        Assignment.objects.filter(question__indicator__group__period=period)
+        .select_related("unit")
+        .order_by("question_id", "unit__short_name")
+    )
+    answers = {
+        (a.question_id, a.unit_id): a
+        for a in Answer.objects.filter(question__indicator__group__period=period)
+        .defer("narrative", "data_values")
+        .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
+    }
+
+    by_question: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_question[assignment.question_id].append(assignment)
+    questions_of: dict[int, list[QuestionRow]] = defaultdict(list)
+    for question in questions:
+        assigned = by_question.get(question.pk, [])
+        lead = next((a.unit for a in assigned if a.role == Assignment.Role.LEAD), None)
+        supporting = [a.unit for a in assigned if a.role == Assignment.Role.SUPPORT]
+        if question.answered_per_unit:
+            answering = [a.unit for a in assigned if answers_itself(question, a.unit)]
+        else:
+            answering = [lead] if lead else []
+        questions_of[question.indicator_id].append(
+            QuestionRow(
+                question=question,
+                lead=lead,
+                supporting=supporting,
+                unit_answers=[
+                    UnitAnswerRow(unit=u, answer=answers.get((question.pk, u.pk)))
+                    for u in answering
+                ],
+            )
+        )
+    indicators_of: dict[int, list[IndicatorRows]] = defaultdict(list)
+    groups_by_pk = {g.pk: g for g in groups}
+    for indicator in indicators:
+        indicator.group = groups_by_pk[indicator.group_id]  # no query per row later
+        for item in questions_of.get(indicator.pk, []):
+            item.question.indicator = indicator
+        indicators_of[indicator.group_id].append(
+            IndicatorRows(indicator=indicator, questions=questions_of.get(indicator.pk, []))
+        )
+    return [GroupRows(group=g, indicators=indicators_of.get(g.pk, [])) for g in groups]

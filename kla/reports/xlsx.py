@@ -1,0 +1,373 @@
+"""The Excel recap of a period ("Rekap"): summary, one sheet per group, progress per unit.
+
+Totals are formulas over the question rows, so the workbook can be checked and reused; an
+indicator's subtotal is capped at its maximum exactly as the scoring engine caps it, so the
+workbook's totals equal the dashboard's. A question every kecamatan or desa answers shows the
+engine's mean over the answering units on its row, and each unit's answer on a detail row
+below it (grouped, excluded from the sums).
+"""
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter, quote_sheetname
+
+from indicators.models import Period
+from kla.reports.common import (
+    DETAIL_FONT,
+    NUMBER_FORMAT,
+    SUBTOTAL_FILL,
+    SUBTOTAL_FONT,
+    TOTAL_FILL,
+    WRAP_TOP,
+    as_float,
+    jakarta,
+    jakarta_now,
+    print_setup,
+    style_header_row,
+)
+from kla.reports.points import ReportScore, report_score
+from kla.reports.rows import GroupRows, QuestionRow
+
+SUMMARY_SHEET = "Ringkasan"
+UNITS_SHEET = "Progres Unit"
+DATETIME_FORMAT = "dd-mm-yyyy hh:mm"
+PERCENT_FORMAT = "0.00%"
+
+# Group sheets: (header, width). Points columns are I, J, K.
+GROUP_COLUMNS = [
+    ("Kelompok", 22),
+    ("Kode indikator", 10),
+    ("Nama indikator", 30),
+    ("Kode pertanyaan", 10),
+    ("Pertanyaan", 60),
+    ("Unit utama", 14),
+    ("Unit pendukung", 18),
+    ("Status", 16),
+    ("Nilai klaim", 10),
+    ("Nilai terverifikasi", 12),
+    ("Nilai maksimum", 10),
+    ("Jumlah bukti", 9),
+    ("Perubahan terakhir", 17),
+    ("Catatan verifikator", 40),
+]
+COL_CLAIMED, COL_VERIFIED, COL_MAX, COL_EVIDENCE, COL_CHANGED = 9, 10, 11, 12, 13
+GROUP_HEADER_ROW = 4
+
+UNIT_COLUMNS = [
+    ("Unit", 14),
+    ("Nama unit", 36),
+    ("Ditugaskan", 11),
+    ("Dijawab", 10),
+    ("Dengan bukti", 11),
+    ("Diajukan", 10),
+    ("Disetujui", 10),
+    ("Persen selesai", 11),
+]
+UNIT_HEADER_ROW = 4
+
+STATUS_PERIOD = {Period.Status.OPEN: "Terbuka", Period.Status.LOCKED: "Dikunci"}
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: no []:*?/\\, at most 31 characters, no quote at the ends."""
+    base = _SHEET_FORBIDDEN.sub(" ", name)
+    base = re.sub(r"\s+", " ", base).strip().strip("'").strip() or "Kelompok"
+    candidate, n = base[:31].rstrip(), 1
+    while candidate.lower() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = base[: 31 - len(suffix)].rstrip() + suffix
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _ranges(column: str, rows: list[int]) -> str:
+    """'I5:I7,I9' for rows [5, 6, 7, 9]: only the listed rows, in runs."""
+    parts: list[str] = []
+    start = previous = None
+    for row in [*rows, None]:
+        if row is not None and previous is not None and row == previous + 1:
+            previous = row
+            continue
+        if start is not None:
+            parts.append(
+                f"{column}{start}" if start == previous else f"{column}{start}:{column}{previous}"
+            )
+        start = previous = row
+    return ",".join(parts)
+
+
+def _names(units: Iterable) -> str:
+    return ", ".join(u.short_name for u in units)
+
+
+def _set_widths(ws, columns) -> None:
+    for index, (_title, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _write_header(ws, row: int, columns) -> None:
+    for index, (title, _width) in enumerate(columns, start=1):
+        ws.cell(row=row, column=index, value=title)
+    style_header_row(ws, row, len(columns))
+    ws.row_dimensions[row].height = 30
+
+
+def _title(ws, text: str, subtitle: str) -> None:
+    ws["A1"] = text
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = subtitle
+    ws["A2"].font = Font(italic=True)
+
+
+def _points(ws, row: int, column: int, value) -> None:
+    cell = ws.cell(row=row, column=column, value=value)
+    cell.number_format = NUMBER_FORMAT
+
+
+def _question_row(ws, row: int, group_name: str, item: QuestionRow, score: ReportScore) -> None:
+    question = item.question
+    indicator = question.indicator
+    claimed, verified = score.question_points(question.pk)
+    values = [
+        group_name,
+        indicator.code,
+        indicator.name,
+        question.code,
+        question.text,
+        item.lead.short_name if item.lead else "",
+        _names(item.supporting),
+        item.status_label,
+    ]
+    for column, value in enumerate(values, start=1):
+        ws.cell(row=row, column=column, value=value).alignment = WRAP_TOP
+    _points(ws, row, COL_CLAIMED, as_float(claimed))
+    _points(ws, row, COL_VERIFIED, as_float(verified))
+    _points(ws, row, COL_MAX, as_float(question.max_points))
+    ws.cell(row=row, column=COL_EVIDENCE, value=item.evidence_count)
+    changed = ws.cell(row=row, column=COL_CHANGED, value=jakarta(item.last_change))
+    changed.number_format = DATETIME_FORMAT
+    ws.cell(row=row, column=14, value=item.review_note).alignment = WRAP_TOP
+
+
+def _detail_rows(ws, row: int, item: QuestionRow) -> int:
+    """One row per answering unit of a per-unit question, grouped under the question row."""
+    for unit_answer in item.unit_answers:
+        answer = unit_answer.answer
+        ws.cell(row=row, column=4, value=item.question.code)
+        ws.cell(row=row, column=5, value=f"↳ {unit_answer.unit.name}")
+        ws.cell(row=row, column=6, value=unit_answer.unit.short_name)
+        ws.cell(row=row, column=8, value=unit_answer.status_label)
+        _points(ws, row, COL_CLAIMED, as_float(answer.claimed_points) if answer else 0.0)
+        verified = answer.verified_points if answer and answer.is_final else None
+        _points(ws, row, COL_VERIFIED, as_float(verified))
+        _points(ws, row, COL_MAX, as_float(item.question.max_points))
+        ws.cell(row=row, column=COL_EVIDENCE, value=unit_answer.evidence_count)
+        changed = ws.cell(
+            row=row, column=COL_CHANGED, value=jakarta(answer.updated_at) if answer else None
+        )
+        changed.number_format = DATETIME_FORMAT
+        ws.cell(row=row, column=14, value=answer.review_note if answer else "")
+        for column in range(1, len(GROUP_COLUMNS) + 1):
+            ws.cell(row=row, column=column).font = DETAIL_FONT
+        ws.row_dimensions[row].outline_level = 1
+        row += 1
+    return row
+
+
+def _style_total(ws, row: int, fill) -> None:
+    for column in range(1, len(GROUP_COLUMNS) + 1):
+        cell = ws.cell(row=row, column=column)
+        cell.font = SUBTOTAL_FONT
+        cell.fill = fill
+
+
+def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, year: int) -> int:
+    """Write one group's sheet; returns the row of its total."""
+    group = group_rows.group
+    _title(ws, f"Rekap {group.name}", f"{district} · Periode {year}")
+    _set_widths(ws, GROUP_COLUMNS)
+    _write_header(ws, GROUP_HEADER_ROW, GROUP_COLUMNS)
+    ws.sheet_properties.outlinePr.summaryBelow = False
+
+    row = GROUP_HEADER_ROW + 1
+    subtotal_rows: list[int] = []
+    for indicator_rows in group_rows.indicators:
+        indicator = indicator_rows.indicator
+        question_rows: list[int] = []
+        for item in indicator_rows.questions:
+            _question_row(ws, row, group.name, item, score)
+            question_rows.append(row)
+            row += 1
+            if item.per_unit:
+                row = _detail_rows(ws, row, item)
+        ws.cell(row=row, column=1, value=group.name)
+        ws.cell(row=row, column=2, value=indicator.code)
+        ws.cell(row=row, column=3, value=f"Subtotal indikator {indicator.code}")
+        _points(ws, row, COL_MAX, as_float(indicator.max_points))
+        for column in (COL_CLAIMED, COL_VERIFIED):
+            letter = get_column_letter(column)
+            # The engine caps an indicator at its maximum; so does the workbook.
+            value = f"=MIN(SUM({_ranges(letter, question_rows)}),K{row})" if question_rows else 0
+            _points(ws, row, column, value)
+        ws.cell(
+            row=row,
+            column=COL_EVIDENCE,
+            value=f"=SUM({_ranges('L', question_rows)})" if question_rows else 0,
+        )
+        _style_total(ws, row, SUBTOTAL_FILL)
+        subtotal_rows.append(row)
+        row += 1
+
+    ws.cell(row=row, column=1, value=f"Total {group.name}")
+    for column in (COL_CLAIMED, COL_VERIFIED, COL_MAX, COL_EVIDENCE):
+        letter = get_column_letter(column)
+        value = f"=SUM({_ranges(letter, subtotal_rows)})" if subtotal_rows else 0
+        if column == COL_EVIDENCE:
+            ws.cell(row=row, column=column, value=value)
+        else:
+            _points(ws, row, column, value)
+    _style_total(ws, row, TOTAL_FILL)
+    total_row = row
+
+    ws.freeze_panes = f"A{GROUP_HEADER_ROW + 1}"
+    ws.auto_filter.ref = f"A{GROUP_HEADER_ROW}:{get_column_letter(len(GROUP_COLUMNS))}{total_row}"
+    print_setup(ws, header_row=GROUP_HEADER_ROW)
+    return total_row
+
+
+def _units_sheet(ws, score: ReportScore, district: str, year: int) -> None:
+    _title(ws, "Progres per unit", f"{district} · Periode {year}")
+    _set_widths(ws, UNIT_COLUMNS)
+    _write_header(ws, UNIT_HEADER_ROW, UNIT_COLUMNS)
+    row = UNIT_HEADER_ROW + 1
+    for progress in score.units:
+        values = [
+            progress.unit.short_name,
+            progress.unit.name,
+            progress.assigned,
+            progress.answered,
+            progress.with_evidence,
+            progress.submitted,
+            progress.approved,
+        ]
+        for column, value in enumerate(values, start=1):
+            ws.cell(row=row, column=column, value=value)
+        percent = ws.cell(row=row, column=8, value=progress.percent / 100)
+        percent.number_format = PERCENT_FORMAT
+        row += 1
+    last = max(row - 1, UNIT_HEADER_ROW + 1)
+    ws.freeze_panes = f"C{UNIT_HEADER_ROW + 1}"
+    ws.auto_filter.ref = f"A{UNIT_HEADER_ROW}:{get_column_letter(len(UNIT_COLUMNS))}{last}"
+    print_setup(ws, header_row=UNIT_HEADER_ROW)
+
+
+SUMMARY_TABLE_ROW = 16  # header of the per-group table on the summary sheet
+SUMMARY_COLUMNS = [
+    ("Kelompok", 44),
+    ("Nilai maksimum", 14),
+    ("Maksimum tertulis", 14),
+    ("Nilai klaim", 12),
+    ("Nilai terverifikasi", 14),
+    ("Nilai potensial", 12),
+    ("Persen terverifikasi", 12),
+    ("Lembar", 24),
+]
+
+
+def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) -> None:
+    """Key figures on top, then one row per group pointing at the group sheets' totals."""
+    _title(ws, "Rekapitulasi Evaluasi Kabupaten/Kota Layak Anak (KLA)", "Penilaian mandiri")
+    _set_widths(ws, SUMMARY_COLUMNS)
+    facts = [
+        ("Kabupaten/Kota", settings.KLA_DISTRICT_NAME),
+        ("Periode", period.year),
+        ("Status periode", STATUS_PERIOD.get(period.status, period.status)),
+        ("Dibuat pada (WIB)", jakarta(jakarta_now())),
+    ]
+    for offset, (label, value) in enumerate(facts):
+        ws.cell(row=4 + offset, column=1, value=label).font = SUBTOTAL_FONT
+        cell = ws.cell(row=4 + offset, column=2, value=value)
+        cell.alignment = Alignment(horizontal="left")
+        if label.startswith("Dibuat"):
+            cell.number_format = DATETIME_FORMAT
+
+    first = SUMMARY_TABLE_ROW + 1
+    total_row = first + len(groups)
+    # Key figures: rows 9-14, columns A (label), B (points), C (rank).
+    for column, title in enumerate(("Ukuran", "Nilai", "Peringkat"), start=1):
+        ws.cell(row=9, column=column, value=title)
+    style_header_row(ws, 9, 3)
+    key_rows = [
+        ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", score.claimed_rank),
+        ("Nilai terverifikasi", f"=E{total_row}", score.verified_rank),
+        ("Nilai potensial", f"=F{total_row}", score.potential_rank),
+        ("Target peringkat (batas bawah)", as_float(score.target_lower), score.target_rank),
+        ("Kekurangan menuju target", "=IF(B13=0,0,MAX(0,B13-B11))", ""),
+    ]
+    for offset, (label, value, rank) in enumerate(key_rows):
+        row = 10 + offset
+        ws.cell(row=row, column=1, value=label)
+        _points(ws, row, 2, value)
+        ws.cell(row=row, column=3, value=rank or "—")
+    ws.cell(row=15, column=1, value=score.target_note).font = Font(italic=True)
+
+    _write_header(ws, SUMMARY_TABLE_ROW, SUMMARY_COLUMNS)
+    for offset, (group_rows, title, group_total) in enumerate(groups):
+        row = first + offset
+        group = group_rows.group
+        ref = f"{quote_sheetname(title)}!"
+        ws.cell(row=row, column=1, value=group.name)
+        _points(ws, row, 2, f"={ref}K{group_total}")
+        _points(
+            ws, row, 3, as_float(group.declared_max_points) if group.declared_max_points else None
+        )
+        _points(ws, row, 4, f"={ref}I{group_total}")
+        _points(ws, row, 5, f"={ref}J{group_total}")
+        _points(ws, row, 6, as_float(score.group_potential(group.pk)))
+        percent = ws.cell(row=row, column=7, value=f"=IF(B{row}=0,0,E{row}/B{row})")
+        percent.number_format = PERCENT_FORMAT
+        link = ws.cell(row=row, column=8, value=title)
+        link.hyperlink = f"#{ref}A1"
+    ws.cell(row=total_row, column=1, value="Total")
+    for column in range(2, 7):
+        letter = get_column_letter(column)
+        value = f"=SUM({letter}{first}:{letter}{total_row - 1})" if groups else 0
+        _points(ws, total_row, column, value)
+    percent = ws.cell(
+        row=total_row, column=7, value=f"=IF(B{total_row}=0,0,E{total_row}/B{total_row})"
+    )
+    percent.number_format = PERCENT_FORMAT
+    for column in range(1, len(SUMMARY_COLUMNS) + 1):
+        ws.cell(row=total_row, column=column).font = SUBTOTAL_FONT
+        ws.cell(row=total_row, column=column).fill = TOTAL_FILL
+
+    ws.freeze_panes = f"A{SUMMARY_TABLE_ROW + 1}"
+    ws.auto_filter.ref = f"A{SUMMARY_TABLE_ROW}:H{total_row}"
+    print_setup(ws, header_row=SUMMARY_TABLE_ROW)
+
+
+def rekap_workbook(*, period: Period) -> Workbook:
+    """The recap of `period`, in a fixed number of queries whatever its size."""
+    score = report_score(period=period)
+    district = settings.KLA_DISTRICT_NAME
+    wb = Workbook()
+    summary = wb.active
+    summary.title = SUMMARY_SHEET
+    taken = {SUMMARY_SHEET.lower(), UNITS_SHEET.lower()}
+    groups = []
+    for group_rows in score.rows:
+        title = sheet_title(group_rows.group.name, taken)
+        total_row = _group_sheet(wb.create_sheet(title), group_rows, score, district, period.year)
+        groups.append((group_rows, title, total_row))
+    _units_sheet(wb.create_sheet(UNITS_SHEET), score, district, period.year)
+    _summary_sheet(summary, period, score, groups)
+    wb.properties.title = f"Rekap KLA {period.year}"
+    wb.properties.creator = district
+    return wb

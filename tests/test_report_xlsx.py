@@ -1,0 +1,427 @@
+"""The Excel recap: its formulas give exactly the engine's totals; layout and print setup."""
+
+import io
+import operator
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.test.utils import override_settings
+from django.urls import reverse
+from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
+
+from kla.reports.xlsx import rekap_workbook, sheet_title
+from opd.models import Answer, Assignment, AuditEvent, Evidence, Unit
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+DISTRICT = "Kabupaten Contoh Ujicoba"
+
+
+# --- A tiny evaluator for the formulas the workbook uses ------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?)"
+    r"|(?P<ref>(?:'(?:[^']|'')+'!|[A-Za-z0-9_]+!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)"
+    r"|(?P<name>[A-Z]+)\("
+    r"|(?P<op>[-+*/,()=<>]))"
+)
+
+
+_OPERATORS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "=": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+
+
+class Evaluator:
+    """Evaluates =SUM/MIN/MAX/IF over numbers, cells, ranges (also on other sheets), + - * /."""
+
+    def __init__(self, workbook):
+        self.wb = workbook
+        self.seen: set[str] = set()  # every function name met, so a test sees what it checked
+
+    def cell(self, sheet: str, coordinate: str) -> float:
+        value = self.wb[sheet][coordinate].value
+        if isinstance(value, str) and value.startswith("="):
+            return self.formula(sheet, value[1:])
+        if value is None or isinstance(value, str):
+            return 0.0
+        return float(value)
+
+    def formula(self, sheet: str, text: str):
+        self.tokens = [m for m in _TOKEN.finditer(text)]
+        assert "".join(m.group(0) for m in self.tokens).replace(" ", "") == text.replace(" ", ""), (
+            f"unsupported formula {text!r}"
+        )
+        self.position, self.sheet = 0, sheet
+        saved = self.tokens, self.position, self.sheet
+        result = self.expression()
+        self.tokens, self.position, self.sheet = saved
+        return result
+
+    def peek(self):
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self):
+        token = self.peek()
+        self.position += 1
+        return token
+
+    def expression(self):
+        left = self.term()
+        while (t := self.peek()) is not None and t.group("op") in ("+", "-", "=", "<", ">"):
+            op = self.take().group("op")
+            right = self.term()
+            left = _OPERATORS[op](left, right)
+        return left
+
+    def term(self):
+        left = self.atom()
+        while (t := self.peek()) is not None and t.group("op") in ("*", "/"):
+            op = self.take().group("op")
+            right = self.atom()
+            left = left * right if op == "*" else left / right
+        return left
+
+    def atom(self):
+        token = self.take()
+        if token.group("num"):
+            return float(token.group("num"))
+        if token.group("op") == "-":
+            return -self.atom()
+        if token.group("op") == "(":
+            value = self.expression()
+            assert self.take().group("op") == ")"
+            return value
+        if token.group("ref"):
+            values = self.reference(token.group("ref"))
+            return values if len(values) > 1 or ":" in token.group("ref") else values[0]
+        name = token.group("name")
+        self.seen.add(name)
+        args = []
+        while True:
+            args.append(self.expression())
+            closing = self.take().group("op")
+            if closing == ")":
+                break
+            assert closing == ","
+        flat = [v for a in args for v in (a if isinstance(a, list) else [a])]
+        if name == "SUM":
+            return sum(flat)
+        if name == "MIN":
+            return min(flat)
+        if name == "MAX":
+            return max(flat)
+        if name == "IF":
+            return args[1] if args[0] else args[2]
+        raise AssertionError(f"unsupported function {name}")
+
+    def reference(self, ref: str) -> list[float]:
+        sheet = self.sheet
+        if "!" in ref:
+            sheet, ref = ref.rsplit("!", 1)
+            sheet = sheet.strip("'").replace("''", "'")
+        ref = ref.replace("$", "")
+        start, _, end = ref.partition(":")
+        end = end or start
+        c1, r1 = re.match(r"([A-Z]+)(\d+)", start).groups()
+        c2, r2 = re.match(r"([A-Z]+)(\d+)", end).groups()
+        saved = self.tokens, self.position, self.sheet
+        values = [
+            self.cell(sheet, f"{_letter(c)}{r}")
+            for r in range(int(r1), int(r2) + 1)
+            for c in range(column_index_from_string(c1), column_index_from_string(c2) + 1)
+        ]
+        self.tokens, self.position, self.sheet = saved
+        return values
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def test_evaluator_can_fail():
+    """The evaluator really computes: a wrong cap or a wrong range gives another number."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "S 1"
+    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = 5, 7, 100, "=MIN(SUM(A1:A2,A3),10)"
+    ws["B1"] = "='S 1'!A4-IF(A1=5,1,0)/2"
+    evaluator = Evaluator(wb)
+    assert evaluator.cell("S 1", "A4") == 10
+    assert evaluator.cell("S 1", "B1") == 9.5
+    assert evaluator.seen == {"MIN", "SUM", "IF"}
+
+
+# --- A period with everything the recap must handle ------------------------------------------
+
+
+def _answer(question, unit, status, claimed=None, verified=None, note="", evidence=0):
+    answer = Answer.objects.create(
+        question=question, unit=unit, status=status, review_note=note,
+        claimed_points=Decimal(claimed) if claimed is not None else None,
+        verified_points=Decimal(verified) if verified is not None else None,
+    )  # fmt: skip
+    for n in range(evidence):
+        Evidence.objects.create(
+            answer=answer, unit=unit, kind=Evidence.Kind.LINK, url=f"https://e.test/{n}"
+        )
+    return answer
+
+
+def build_period(period, *, extra_questions=0):
+    """Two groups; an indicator whose questions add up to more than its maximum (capped);
+    an every-kecamatan question with three kecamatan and a coordinating agency; every status."""
+    dinkes = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+    dinsos = factories.UnitFactory(name="Dinas Sosial", short_name="Dinsos")
+    kelembagaan = factories.GroupFactory(
+        period=period, name="Kelembagaan", order=1, declared_max_points=Decimal("164")
+    )
+    klaster = factories.GroupFactory(
+        period=period,
+        name="Klaster V Perlindungan Khusus: anak/remaja [uji]",
+        order=2,
+    )
+    capped = factories.IndicatorFactory(group=kelembagaan, code="1", max_points=Decimal("12"))
+    plain = factories.IndicatorFactory(group=kelembagaan, code="2", max_points=Decimal("30"))
+    kec = factories.IndicatorFactory(group=klaster, code="25", max_points=Decimal("50"))
+    factories.IndicatorFactory(group=klaster, code="26", max_points=Decimal("20"))  # no questions
+
+    def q(indicator, code, maximum, lead=dinkes, **kw):
+        question = factories.QuestionFactory(
+            indicator=indicator, code=code, max_points=Decimal(maximum), **kw
+        )
+        if lead is not None:
+            factories.AssignmentFactory(question=question, unit=lead, role=Assignment.Role.LEAD)
+        return question
+
+    q1 = q(capped, "1.1", "10")
+    factories.AssignmentFactory(question=q1, unit=dinsos, role=Assignment.Role.SUPPORT)
+    _answer(q1, dinkes, Answer.Status.APPROVED, "10", "9.25", note="Kurang stempel", evidence=2)
+    q2 = q(capped, "1.2", "8")
+    _answer(q2, dinkes, Answer.Status.SUBMITTED, "7.75", evidence=1)
+    q3 = q(plain, "2.1", "10", lead=dinsos)
+    _answer(q3, dinsos, Answer.Status.REVISION_REQUESTED, "5", note="Lampirkan SK")
+    q(plain, "2.2", "10")  # not started
+    q5 = q(plain, "2.3", "10")
+    _answer(q5, dinkes, Answer.Status.DRAFT, "3")
+    q6 = q(plain, "2.4", "10")
+    _answer(q6, dinkes, Answer.Status.APPROVED, "10", "10")
+
+    per_unit = q(kec, "25.1", "20", lead=None, every_kecamatan=True)
+    factories.AssignmentFactory(question=per_unit, unit=dinkes, role=Assignment.Role.LEAD)
+    kecamatan = [
+        factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec{n}", kind=Unit.Kind.KECAMATAN)
+        for n in (1, 2, 3)
+    ]
+    for unit in kecamatan:
+        factories.AssignmentFactory(question=per_unit, unit=unit, role=Assignment.Role.SUPPORT)
+    _answer(per_unit, kecamatan[0], Answer.Status.APPROVED, "20", "15", evidence=1)
+    _answer(per_unit, kecamatan[1], Answer.Status.APPROVED, "10", "10")
+    # kecamatan[2] has not answered: it counts as zero in the mean.
+    q(kec, "25.2", "30", lead=dinsos)
+    for n in range(extra_questions):
+        extra = q(plain, f"2.{10 + n}", "1", lead=dinsos)
+        _answer(extra, dinsos, Answer.Status.APPROVED, "1", "0.5", evidence=1)
+    return {"kelembagaan": kelembagaan, "klaster": klaster, "capped": capped}
+
+
+@pytest.fixture
+def built(period):
+    return build_period(period)
+
+
+def _score(period):
+    from kla.reports.points import report_score
+
+    return report_score(period=period)
+
+
+def _load(period):
+    buffer = io.BytesIO()
+    rekap_workbook(period=period).save(buffer)
+    return load_workbook(io.BytesIO(buffer.getvalue()))
+
+
+def _find_row(ws, column: int, text: str) -> int:
+    for row in range(1, ws.max_row + 1):
+        if ws.cell(row=row, column=column).value == text:
+            return row
+    raise AssertionError(f"{text!r} not in column {column} of {ws.title}")
+
+
+def test_formulas_equal_the_engine(built, period):
+    wb = _load(period)
+    score = _score(period)
+    evaluator = Evaluator(wb)
+    summary = wb["Ringkasan"]
+
+    assert evaluator.cell("Ringkasan", "B10") == pytest.approx(float(score.claimed))
+    assert evaluator.cell("Ringkasan", "B11") == pytest.approx(float(score.verified))
+    assert evaluator.cell("Ringkasan", "B12") == pytest.approx(float(score.potential))
+    assert evaluator.cell("Ringkasan", "B14") == pytest.approx(float(score.gap))
+    assert summary["C10"].value == (score.claimed_rank or "—")
+    assert summary["C11"].value == (score.verified_rank or "—")
+
+    for offset, group_rows in enumerate(score.rows):
+        row = 17 + offset
+        group = group_rows.group
+        totals = score.groups[group.pk]
+        assert summary.cell(row=row, column=1).value == group.name
+        assert evaluator.cell("Ringkasan", f"D{row}") == pytest.approx(float(totals["claimed"]))
+        assert evaluator.cell("Ringkasan", f"E{row}") == pytest.approx(float(totals["verified"]))
+        sheet = summary.cell(row=row, column=8).value
+        ws = wb[sheet]
+        for indicator_rows in group_rows.indicators:
+            indicator = indicator_rows.indicator
+            sub = _find_row(ws, 3, f"Subtotal indikator {indicator.code}")
+            claimed = sum(
+                (score.question_points(q.question.pk)[0] for q in indicator_rows.questions),
+                Decimal(0),
+            )
+            verified = sum(
+                (score.question_points(q.question.pk)[1] for q in indicator_rows.questions),
+                Decimal(0),
+            )
+            assert evaluator.cell(sheet, f"I{sub}") == pytest.approx(
+                float(min(claimed, indicator.max_points))
+            )
+            assert evaluator.cell(sheet, f"J{sub}") == pytest.approx(
+                float(min(verified, indicator.max_points))
+            )
+    assert {"SUM", "MIN", "MAX", "IF"} <= evaluator.seen
+
+
+def test_known_figures(built, period):
+    """The same figures by hand, so the test does not only compare the code with itself."""
+    wb = _load(period)
+    evaluator = Evaluator(wb)
+    kelembagaan = wb["Kelembagaan"]
+    sub1 = _find_row(kelembagaan, 3, "Subtotal indikator 1")
+    assert evaluator.cell("Kelembagaan", f"I{sub1}") == 12  # 10 + 7.75 capped at 12
+    assert evaluator.cell("Kelembagaan", f"J{sub1}") == 9.25
+    sub2 = _find_row(kelembagaan, 3, "Subtotal indikator 2")
+    assert evaluator.cell("Kelembagaan", f"I{sub2}") == 18  # 5 + 0 + 3 + 10
+    assert evaluator.cell("Kelembagaan", f"J{sub2}") == 10
+    title = sheet_title("Klaster V Perlindungan Khusus: anak/remaja [uji]", set())
+    klaster = wb[title]
+    row = _find_row(klaster, 4, "25.1")
+    assert klaster.cell(row=row, column=9).value == 10  # (20 + 10 + 0) / 3
+    assert klaster.cell(row=row, column=10).value == 8.33  # (15 + 10 + 0) / 3
+    assert klaster.cell(row=row, column=8).value == "2/3 unit disetujui"
+    details = [klaster.cell(row=row + n, column=6).value for n in (1, 2, 3)]
+    assert details == ["Kec1", "Kec2", "Kec3"]
+    assert all(klaster.row_dimensions[row + n].outline_level == 1 for n in (1, 2, 3))
+    total = _find_row(klaster, 1, f"Total {klaster.cell(row=5, column=1).value}")
+    assert evaluator.cell(title, f"I{total}") == 10  # detail rows are not summed twice
+    assert evaluator.cell(title, f"K{total}") == 70
+    assert evaluator.cell("Ringkasan", "B10") == 40
+    assert evaluator.cell("Ringkasan", "B11") == pytest.approx(27.58)
+    q1 = _find_row(kelembagaan, 4, "1.1")
+    assert kelembagaan.cell(row=q1, column=6).value == "Dinkes"
+    assert kelembagaan.cell(row=q1, column=7).value == "Dinsos"
+    assert kelembagaan.cell(row=q1, column=8).value == "Disetujui"
+    assert kelembagaan.cell(row=q1, column=12).value == 2
+    assert kelembagaan.cell(row=q1, column=14).value == "Kurang stempel"
+
+
+@override_settings(KLA_DISTRICT_NAME=DISTRICT)
+def test_layout_and_print_setup(built, period):
+    wb = _load(period)
+    assert wb.sheetnames[0] == "Ringkasan" and wb.sheetnames[-1] == "Progres Unit"
+    assert len(wb.sheetnames) == 4
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+    summary = wb["Ringkasan"]
+    assert summary["B4"].value == DISTRICT
+    assert summary["B5"].value == period.year
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.freeze_panes is not None
+        assert ws.auto_filter.ref
+        header = int(ws.freeze_panes[1:]) - 1
+        assert ws.print_title_rows == f"${header}:${header}"
+        assert ws.cell(row=header, column=1).font.bold
+    kelembagaan = wb["Kelembagaan"]
+    assert kelembagaan.freeze_panes == "A5"
+    assert kelembagaan.auto_filter.ref.startswith("A4:N")
+    assert [c.value for c in kelembagaan[4]][:5] == [
+        "Kelompok", "Kode indikator", "Nama indikator", "Kode pertanyaan", "Pertanyaan",
+    ]  # fmt: skip
+    for row in range(5, kelembagaan.max_row + 1):
+        for column in ("I", "J", "K"):
+            assert kelembagaan[f"{column}{row}"].number_format == "0.00", f"{column}{row}"
+    units = wb["Progres Unit"]
+    rows = {r[0].value: [c.value for c in r] for r in units.iter_rows(min_row=5)}
+    # Kec1: one assignment, answered, with evidence, approved.
+    assert rows["Kec1"][2:8] == [1, 1, 1, 0, 1, 1.0]
+    assert rows["Dinkes"][2] == 5  # 1.1, 1.2, 2.2, 2.3, 2.4 (not the every-kecamatan one)
+
+
+def test_sheet_titles_are_valid_and_unique():
+    taken = {"ringkasan", "progres unit"}
+    long = "Klaster II Lingkungan Keluarga dan Pengasuhan Alternatif"
+    first = sheet_title(long, taken)
+    second = sheet_title(long, taken)
+    assert first == "Klaster II Lingkungan Keluarga"
+    assert second == "Klaster II Lingkungan Kelua (2)" and len(second) == 31
+    assert sheet_title("a/b:c*d?[e]", taken) == "a b c d e"
+    assert sheet_title("Ringkasan", taken) == "Ringkasan (2)"
+    assert sheet_title("''", taken) == "Kelompok"
+
+
+def test_empty_period_gives_zeros(period):
+    wb = _load(period)
+    evaluator = Evaluator(wb)
+    assert wb.sheetnames == ["Ringkasan", "Progres Unit"]
+    assert evaluator.cell("Ringkasan", "B10") == 0
+    assert evaluator.cell("Ringkasan", "B11") == 0
+
+
+def test_query_count_is_constant(period, django_assert_num_queries):
+    build_period(period)
+    # 1 bands, 2 groups, 3 indicators, 4 questions, 5 assignments with units,
+    # 6 answers with evidence counts.
+    with django_assert_num_queries(6):
+        rekap_workbook(period=period)
+    for n in range(30):
+        extra = factories.QuestionFactory(
+            indicator=period.groups.first().indicators.first(), code=f"x{n}"
+        )
+        factories.AssignmentFactory(question=extra, unit=factories.UnitFactory(short_name=f"U{n}"))
+    with django_assert_num_queries(6):
+        rekap_workbook(period=period)
+
+
+def test_export_rekap_command(built, period, tmp_path):
+    out = tmp_path / "rekap.xlsx"
+    stdout = io.StringIO()
+    call_command("export_rekap", "--period", str(period.year), "--out", str(out), stdout=stdout)
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "Ringkasan"
+    assert str(out) in stdout.getvalue()
+
+
+def test_download_is_audited(built, period, client_for, executive_user):
+    response = client_for(executive_user).get(reverse("report-xlsx", args=[period.year]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+    assert f"rekap-kla-{period.year}.xlsx" in response["Content-Disposition"]
+    assert load_workbook(io.BytesIO(response.content)).sheetnames[0] == "Ringkasan"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.actor == executive_user and event.data["kind"] == "xlsx"
