@@ -10,7 +10,7 @@ PORT ?= 8000
 # Development defaults for `make run` only; production sets its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run serve install sysdeps test test-fast bench lint format messages clean-db
+.PHONY: run serve install sysdeps test test-fast bench load lint format messages clean-db
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test-fast: $(VENV)/.installed messages
 bench: install
 	@bash scripts/system-deps.sh test
 	@bash scripts/bench.sh $(ARGS)
+
+# 50 simulated people for 60 s against gunicorn on PostgreSQL (database kla_load), then a check
+# that every confirmed upload is stored intact. Smaller: make load ARGS="--users 5 --seconds 10"
+load: install
+	@bash scripts/system-deps.sh test
+	$(PY) scripts/load.py $(ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
