@@ -7,6 +7,9 @@ off browser features the dashboard never uses. A response that already carries i
 policy (an evidence download sets a stricter one) keeps it.
 """
 
+import contextlib
+import ipaddress
+
 from django.conf import settings
 
 # One policy for every page. Everything comes from our own origin: Bootstrap and its icons
@@ -58,3 +61,29 @@ class SecurityHeadersMiddleware:
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class ProxiedClientAddressMiddleware:
+    """REMOTE_ADDR is the visitor's address, not nginx's, when nginx forwards the request.
+
+    gunicorn sees every request coming from the proxy (127.0.0.1). The audit trail records
+    REMOTE_ADDR and axes locks out by it, so without this every visitor would share one
+    address. nginx sets X-Real-IP to the address it saw (overwriting whatever the client
+    sent); it is believed only when the request really comes from a trusted proxy
+    (KLA_TRUSTED_PROXIES), so a visitor reaching gunicorn directly cannot forge it.
+    """
+
+    HEADER = "HTTP_X_REAL_IP"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = set(getattr(settings, "KLA_TRUSTED_PROXIES", []))
+
+    def __call__(self, request):
+        meta = request.META
+        forwarded = meta.get(self.HEADER, "").strip()
+        if forwarded and meta.get("REMOTE_ADDR") in self.trusted:
+            # Not an address (a list, garbage): keep the proxy's.
+            with contextlib.suppress(ValueError):
+                meta["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded))
+        return self.get_response(request)

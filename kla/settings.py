@@ -29,6 +29,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Peers whose X-Real-IP header is believed (nginx on the same machine): docs/deploy.md.
+KLA_TRUSTED_PROXIES = env_list("KLA_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (audit trail, axes) sees the visitor's address, not nginx's.
+    "kla.security.ProxiedClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy (kla/security.py; docs/security.md).
     "kla.security.SecurityHeadersMiddleware",

@@ -157,3 +157,49 @@ def test_check_deploy_is_clean_with_production_environment(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "no issues" in output
+
+
+# --- The visitor's address behind nginx --------------------------------------------------
+
+
+def _address_seen(remote_addr: str, **headers) -> str:
+    from kla.security import ProxiedClientAddressMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["addr"] = request.META["REMOTE_ADDR"]
+        return HttpResponse()
+
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr, **headers)
+    ProxiedClientAddressMiddleware(view)(request)
+    return seen["addr"]
+
+
+def test_real_ip_from_the_local_proxy_is_believed():
+    assert _address_seen("127.0.0.1", HTTP_X_REAL_IP="203.0.113.9") == "203.0.113.9"
+    assert _address_seen("::1", HTTP_X_REAL_IP="2001:db8::7") == "2001:db8::7"
+
+
+def test_real_ip_from_anyone_else_is_ignored():
+    assert _address_seen("198.51.100.4", HTTP_X_REAL_IP="203.0.113.9") == "198.51.100.4"
+
+
+def test_real_ip_that_is_not_an_address_is_ignored():
+    assert _address_seen("127.0.0.1", HTTP_X_REAL_IP="1.2.3.4, 5.6.7.8") == "127.0.0.1"
+    assert _address_seen("127.0.0.1") == "127.0.0.1"
+
+
+def test_audit_trail_and_lockout_see_the_visitor_behind_the_proxy(client, opd_user):
+    from axes.models import AccessAttempt
+
+    for _ in range(2):
+        client.post(
+            reverse("login"),
+            {"username": "opd", "password": "wrong-password"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP="203.0.113.9",
+        )
+    attempt = AccessAttempt.objects.get(username="opd")
+    assert attempt.ip_address == "203.0.113.9"
+    assert attempt.failures_since_start == 2
