@@ -71,8 +71,8 @@ def clean_filename(raw: str) -> str:
     except UnicodeEncodeError:
         raise UploadRefused(_("The file name is not valid text."), code="bad_name") from None
     name = re.split(r"[\\/]", raw)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    if not name:
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if not name or name.startswith("."):
         raise UploadRefused(_("The file name is not valid."), code="bad_name")
     if len(name) > 255:
         raise UploadRefused(_("The file name is longer than 255 characters."), code="bad_name")
@@ -85,17 +85,17 @@ def _refuse_dangerous(head: bytes) -> None:
         raise UploadRefused(
             _("This is a program, not a document: programs are never accepted."), code="executable"
         )
+    if start.startswith(b"<?xml") or start.startswith(b"<svg"):
+        raise UploadRefused(
+            _("SVG and XML files are refused because they can carry scripts; use PNG or PDF."),
+            code="svg",
+        )
     if start.startswith((b"<!doctype html", b"<html", b"<script", b"<head", b"<body")) or (
         b"<script" in start[:1024]
     ):
         raise UploadRefused(
             _("This is a web page (HTML), not a document: save it as PDF and upload that."),
             code="html",
-        )
-    if start.startswith(b"<?xml") or start.startswith(b"<svg"):
-        raise UploadRefused(
-            _("SVG and XML files are refused because they can carry scripts; use PNG or PDF."),
-            code="svg",
         )
     if head.startswith((b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh")):
         raise UploadRefused(

@@ -77,6 +77,21 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Each test stores evidence in its own directory, so file assertions see only its files."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Services and commands speak the active language; tests read their messages in English.
 

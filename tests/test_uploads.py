@@ -1,0 +1,286 @@
+"""The upload corpus: valid kinds stored byte-identical; hostile or malformed files refused."""
+
+import datetime
+import hashlib
+import io
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from openpyxl import Workbook
+
+from kla.errors import DomainError
+from opd import evidence as ev
+from opd import services
+from opd.models import Answer, AuditEvent, Evidence, EvidenceRevision
+from tests import samples
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _inside_window(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture
+def answer(question, lead_unit):
+    return services.answer_open(question=question, unit=lead_unit)
+
+
+def _files():
+    root = Path(default_storage.location) / "evidence"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _zip(entries: dict[str, bytes], first: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        if first:
+            z.writestr(first, entries.pop(first))
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    wb = Workbook()
+    wb.active.append(["Data anak", 2026])
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+VALID = {
+    "perbup.pdf": (samples.pdf_bytes(), "application/pdf"),
+    "foto.png": (samples.png_bytes(), "image/png"),
+    "foto.JPG": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9", "image/jpeg"),
+    "matriks.xlsx": (_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "laporan.docx": (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
+                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "laporan.odt": (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
+                         first="mimetype"), "application/vnd.oasis.opendocument.text"),
+    "data.ods": (_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
+                      first="mimetype"), "application/vnd.oasis.opendocument.spreadsheet"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_kinds_are_stored_and_served_back_identical(name, answer, lead_unit, opd_user):
+    content, content_type = VALID[name]
+    revision = ev.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user,
+        uploaded_file=SimpleUploadedFile(name, content), title="Bukti",
+    )  # fmt: skip
+    assert revision.sha256 == hashlib.sha256(content).hexdigest()
+    assert (revision.size, revision.content_type, revision.original_name) == (
+        len(content), content_type, name,
+    )  # fmt: skip
+    response = ev.evidence_download_response(revision=revision, user=opd_user)
+    assert b"".join(response.streaming_content) == content
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert AuditEvent.objects.filter(action="evidence.download").count() == 1
+
+
+PE = b"MZ\x90\x00" + b"\x00" * 100
+HOSTILE = [
+    ("program.pdf", PE, "executable"),
+    ("elf.pdf", b"\x7fELF" + b"\x00" * 50, "executable"),
+    ("script.pdf", b"#!/bin/sh\nrm -rf /\n", "executable"),
+    ("page.pdf", b"  <!DOCTYPE html><html><script>alert(1)</script></html>", "html"),
+    ("page.png", b"\xef\xbb\xbf<html><body>x</body></html>", "html"),
+    ("gambar.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "svg"),
+    ("gambar.pdf", b'<?xml version="1.0"?><svg/>', "svg"),
+    ("arsip.zip", _zip({"a.txt": b"x"}), "archive"),
+    ("arsip.docx", _zip({"a.txt": b"x"}), "archive"),
+    ("arsip.pdf", b"Rar!\x1a\x07\x00" + b"\x00" * 20, "archive"),
+    ("macro.docx", _zip({"[Content_Types].xml": b"<T/>", "word/document.xml": b"<w/>",
+                         "word/vbaProject.bin": b"\x00"}), "macro"),
+    ("js.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "pdf_active"),
+    ("launch.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /AA << /O << /S /Launch >> >>"), "pdf_active"),
+    ("foto.pdf", samples.png_bytes(), "mismatch"),
+    ("perbup.png", samples.pdf_bytes(), "mismatch"),
+    ("catatan.txt", b"just text", "unknown"),
+    ("kosong.pdf", b"", "empty"),
+    ("\x00\x01.pdf", samples.pdf_bytes(), "bad_name"),
+    ("\ud800.pdf", samples.pdf_bytes(), "bad_name"),
+    ("rusak.docx", b"PK\x03\x04" + b"\x00" * 30, "damaged"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"), HOSTILE, ids=[h[2] + ":" + h[0][:20] for h in HOSTILE]
+)
+def test_hostile_files_are_refused_and_nothing_changes(
+    name, content, code, answer, lead_unit, opd_user
+):
+    Evidence.objects.create(answer=answer, unit=lead_unit, kind="link", url="https://x.test/a")
+    before = (
+        Evidence.objects.count(),
+        EvidenceRevision.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile(name, content),
+        )
+    assert error.value.code == code, error.value.message
+    assert str(error.value.message)  # a message the user can read
+    assert (
+        Evidence.objects.count(),
+        EvidenceRevision.objects.count(),
+        AuditEvent.objects.count(),
+    ) == before
+    assert _files() == []
+
+
+def test_pdf_javascript_split_across_chunks_is_found(answer, lead_unit, opd_user, monkeypatch):
+    from opd import uploads
+
+    monkeypatch.setattr(uploads, "CHUNK", 64)
+    body = samples.pdf_bytes()
+    pad = b"%" + b"p" * (64 - (len(body) % 64) - 5) + b"\n"
+    hostile = body + pad + b"/JavaScript (x)"  # "/Jav" ends one chunk, "aScript" starts the next
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile("a.pdf", hostile))  # fmt: skip
+    assert error.value.code == "pdf_active"
+    assert _files() == []
+
+
+def test_oversized_file_is_refused(answer, lead_unit, opd_user, settings):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 1024 * 1024
+    big = samples.pdf_bytes() + b"%" + b"0" * (2 * 1024 * 1024)
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile("besar.pdf", big))  # fmt: skip
+    assert error.value.code == "too_large" and "1 MB" in error.value.message
+    assert _files() == []
+
+
+def test_large_upload_is_streamed_not_held_in_memory(
+    answer, lead_unit, opd_user, settings, tmp_path
+):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+    upload = TemporaryUploadedFile("besar.pdf", "application/pdf", 0, None)
+    upload.write(samples.pdf_bytes())
+    for _ in range(30):
+        upload.write(b"%" + b"0" * (1024 * 1024 - 2) + b"\n")
+    upload.size = upload.tell()
+    tracemalloc.start()
+    revision = ev.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user, uploaded_file=upload
+    )
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert revision.size > 30 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for a {revision.size}-byte upload"
+
+
+def test_failed_transaction_removes_the_stored_file(answer, lead_unit, opd_user, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ev, "_record_file", explode)
+    with pytest.raises(RuntimeError):
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()))  # fmt: skip
+    assert _files() == [] and not EvidenceRevision.objects.exists()
+
+
+def test_rules_submitted_answer_window_and_unassigned_unit(
+    answer, lead_unit, other_unit, support_unit, opd_user, support_user, monkeypatch
+):
+    pdf = lambda: SimpleUploadedFile("a.pdf", samples.pdf_bytes())  # noqa: E731
+    # A supporting unit may attach to the lead's answer.
+    ev.evidence_add_file(answer=answer, unit=support_unit, user=support_user, uploaded_file=pdf())
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=other_unit, user=opd_user, uploaded_file=pdf())
+    assert error.value.code == "not_assigned"
+    Answer.objects.filter(pk=answer.pk).update(status="submitted")
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=pdf())
+    assert error.value.code == "not_editable"
+    Answer.objects.filter(pk=answer.pk).update(status="draft")
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 4, 5))
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=pdf())
+    assert error.value.code == "closed"
+    assert EvidenceRevision.objects.count() == 1 and len(_files()) == 1
+
+
+def test_replace_keeps_history_and_remove_is_soft(answer, lead_unit, opd_user):
+    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                 uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")))  # fmt: skip
+    second = ev.evidence_replace_file(evidence=first.evidence, unit=lead_unit, user=opd_user,
+                                      uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")))  # fmt: skip
+    assert first.evidence.revisions.count() == 2 and first.sha256 != second.sha256
+    assert b"".join(
+        ev.evidence_download_response(revision=first, user=opd_user).streaming_content
+    ) == samples.pdf_bytes("v1")
+    ev.evidence_remove(evidence=first.evidence, unit=lead_unit, user=opd_user)
+    first.evidence.refresh_from_db()
+    assert first.evidence.removed_at is not None and EvidenceRevision.objects.count() == 2
+    with pytest.raises(ValueError, match="immutable"):
+        second.save()
+
+
+def test_links_must_be_http(answer, lead_unit, opd_user):
+    ev.evidence_add_link(
+        answer=answer, unit=lead_unit, user=opd_user, url="https://jdih.example/perbup"
+    )
+    for bad in ["javascript:alert(1)", "ftp://x", "file:///etc/passwd", "jdih"]:
+        with pytest.raises(DomainError):
+            ev.evidence_add_link(answer=answer, unit=lead_unit, user=opd_user, url=bad)
+    assert Evidence.objects.count() == 1
+
+
+def test_inline_preview_only_for_pdf_and_images(answer, lead_unit, opd_user):
+    from django.http import Http404
+
+    png = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                               uploaded_file=SimpleUploadedFile("f.png", samples.png_bytes()))  # fmt: skip
+    response = ev.evidence_inline_response(revision=png, user=opd_user)
+    assert (
+        response["Content-Disposition"].startswith("inline;")
+        and "sandbox" in response["Content-Security-Policy"]
+    )
+    xlsx = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                uploaded_file=SimpleUploadedFile("m.xlsx", _xlsx()))  # fmt: skip
+    with pytest.raises(Http404):
+        ev.evidence_inline_response(revision=xlsx, user=opd_user)
+
+
+def test_verify_evidence_finds_missing_corrupted_and_orphans(answer, lead_unit, opd_user, capsys):
+    keep, corrupt, lose = (
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)))
+        for n in ("keep", "corrupt", "lose")
+    )  # fmt: skip
+    call_command("verify_evidence")
+    assert "checked 3, ok 3, missing 0, corrupted 0, orphaned 0" in capsys.readouterr().out
+    root = Path(settings.MEDIA_ROOT)
+    (root / corrupt.file.name).write_bytes(b"%PDF-1.4 tampered")
+    (root / lose.file.name).unlink()
+    (root / "evidence" / ".upload-deadbeef").write_bytes(b"half a file")
+    with pytest.raises(CommandError):
+        call_command("verify_evidence")
+    out = capsys.readouterr().out
+    assert "missing 1, corrupted 1, orphaned 1" in out and "temporary file" in out
+    with pytest.raises(CommandError):  # still missing and corrupted: fixing orphans is not enough
+        call_command("verify_evidence", "--fix-orphans")
+    assert not (root / "evidence" / ".upload-deadbeef").exists()
+    assert (root / keep.file.name).exists()
