@@ -203,3 +203,49 @@ def test_audit_trail_and_lockout_see_the_visitor_behind_the_proxy(client, opd_us
     attempt = AccessAttempt.objects.get(username="opd")
     assert attempt.ip_address == "203.0.113.9"
     assert attempt.failures_since_start == 2
+
+
+# --- In a real browser: the policy blocks nothing the pages need -------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_pages_run_under_the_policy_without_violations(live_server, page):
+    from opd.models import Assignment, Profile
+    from tests import factories
+
+    unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+    question = factories.QuestionFactory(
+        indicator__group__period=factories.PeriodFactory(year=2026)
+    )
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    reviewer = factories.UserFactory(username="rina", role=Profile.Role.SECRETARIAT)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    page.goto(f"{live_server.url}/masuk/")
+    page.fill("input[name=username]", reviewer.username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{live_server.url}/sekretariat/")
+    for path in [
+        "/sekretariat/",
+        "/opd/tinjauan/",
+        "/pimpinan/",
+        f"/opd/jawaban/{question.pk}/{unit.pk}/",
+        "/no-such-page/",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("load")
+    # The navbar's collapse and dropdown are Bootstrap JavaScript from our own origin.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/sekretariat/")
+    page.locator(".navbar-toggler").click()
+    page.locator("#nav-main.show").wait_for()
+    assert violations == []
