@@ -150,12 +150,13 @@ def instrument_import(
             transaction.set_rollback(True)
             return report
         _write(parsed, period, report)
-        audit_log(
-            action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,
-            summary=_("%(q)s questions; %(c)s created, %(u)s updated")
-            % {"q": report.questions, "c": report.created["questions"],
-               "u": report.updated["questions"]},
-        )  # fmt: skip
+        if report.changed:
+            audit_log(
+                action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,
+                summary=_("%(q)s questions; %(c)s created, %(u)s updated")
+                % {"q": report.questions, "c": report.created["questions"],
+                   "u": report.updated["questions"]},
+            )  # fmt: skip
         if dry_run:
             transaction.set_rollback(True)
         else:

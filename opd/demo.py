@@ -1,0 +1,227 @@
+"""Demo data for Kabupaten Tanjung Jabung Barat: units, people, a demo instrument, two periods.
+
+Idempotent: every row is found by its natural key first, so a second run changes nothing
+(and a demo password someone changed stays changed). This is seed data, written with the
+model layer; the workflow services are for people's actions.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from indicators.importers import parse_json
+from indicators.models import Period, Question
+from kla.imports import instrument_import
+from opd.models import Answer, Assignment, Evidence, Profile, Unit, answers_itself
+
+DEMO_PASSWORD = "kla-demo-2027"  # noqa: S105 - documented demo accounts, README
+EMAIL_DOMAIN = "demo.tanjabbarkab.go.id"
+
+AGENCIES = [
+    # (short name, full name, kind)
+    ("DP3AP2KB", "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk "
+                 "dan Keluarga Berencana", "dinas"),
+    ("Dinkes", "Dinas Kesehatan", "dinas"),
+    ("Dinsos", "Dinas Sosial", "dinas"),
+    ("Disdikbud", "Dinas Pendidikan dan Kebudayaan", "dinas"),
+    ("Disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil", "dinas"),
+    ("Bappeda", "Badan Perencanaan Pembangunan Daerah", "badan"),
+    ("Bagian Hukum", "Bagian Hukum Sekretariat Daerah", "bagian"),
+    ("Kemenag", "Kantor Kementerian Agama Kabupaten", "vertical"),
+    ("Kominfo", "Dinas Komunikasi dan Informatika", "dinas"),
+    ("BPBD", "Badan Penanggulangan Bencana Daerah", "badan"),
+    ("UPTD PPA", "UPTD Perlindungan Perempuan dan Anak", "dinas"),
+    ("Disnaker", "Dinas Tenaga Kerja", "dinas"),
+    ("Kejaksaan Negeri", "Kejaksaan Negeri Tanjung Jabung Barat", "vertical"),
+    ("UPPA Polres", "Unit PPA Polres Tanjung Jabung Barat", "vertical"),
+    ("Satpol PP", "Satuan Polisi Pamong Praja", "dinas"),
+    ("Perpustakaan", "Dinas Perpustakaan dan Kearsipan", "dinas"),
+    ("BNN", "Badan Narkotika Nasional Kabupaten", "vertical"),
+    ("Dinas PUPR", "Dinas Pekerjaan Umum dan Penataan Ruang", "dinas"),
+    ("Dishub", "Dinas Perhubungan", "dinas"),
+    ("Kesbangpol", "Badan Kesatuan Bangsa dan Politik", "badan"),
+    ("Disparpora", "Dinas Pariwisata, Pemuda dan Olahraga", "dinas"),
+    ("DLH", "Dinas Lingkungan Hidup", "dinas"),
+    ("Forum Anak Daerah", "Forum Anak Daerah Tanjung Jabung Barat", "lembaga"),
+    ("APINDO", "Dunia Usaha (APINDO Tanjung Jabung Barat)", "lembaga"),
+]  # fmt: skip
+KECAMATAN = [
+    "Tungkal Ilir", "Tungkal Ulu", "Pengabuan", "Betara", "Merlung", "Muara Papalik",
+    "Batang Asam", "Renah Mendaluh", "Kuala Betara", "Seberang Kota", "Bram Itam", "Senyerang",
+    "Tebing Tinggi",
+]  # fmt: skip
+DESA = [("Kelurahan Tungkal Harapan", "kelurahan"), ("Kelurahan Tungkal II", "kelurahan"),
+        ("Desa Teluk Sialang", "desa")]  # fmt: skip
+
+PEOPLE = [
+    # (username, full name, role, unit short name or None)
+    ("admin", "Administrator Sistem", Profile.Role.ADMIN, None),
+    ("sekretariat", "Sekretariat Gugus Tugas KLA", Profile.Role.SECRETARIAT, "DP3AP2KB"),
+    ("bupati", "Bupati Tanjung Jabung Barat", Profile.Role.EXECUTIVE, None),
+    ("sekda", "Sekretaris Daerah", Profile.Role.EXECUTIVE, None),
+]
+
+
+def agency_username(short_name: str) -> str:
+    return short_name.lower().replace(".", "").replace(" ", "-")
+
+
+@dataclass
+class DemoReport:
+    created: dict = field(default_factory=dict)
+    accounts: list = field(default_factory=list)
+
+    def add(self, what: str, n: int = 1) -> None:
+        if n:
+            self.created[what] = self.created.get(what, 0) + n
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created)
+
+
+def _units(report: DemoReport) -> None:
+    for short, name, kind in AGENCIES:
+        _unit, created = Unit.objects.get_or_create(
+            short_name=short,
+            defaults={"name": name, "kind": kind, "is_secretariat": short == "DP3AP2KB"},
+        )
+        report.add("units", created)
+    for name in KECAMATAN:
+        _unit, created = Unit.objects.get_or_create(
+            short_name=f"Kec. {name}", defaults={"name": f"Kecamatan {name}", "kind": "kecamatan"}
+        )
+        report.add("units", created)
+    parent = Unit.objects.get(short_name="Kec. Tungkal Ilir")
+    for desa_name, _kind in DESA:
+        _unit, created = Unit.objects.get_or_create(
+            short_name=desa_name, defaults={"name": desa_name, "kind": "desa", "parent": parent}
+        )
+        report.add("units", created)
+
+
+def _user(report: DemoReport, username, full_name, role, unit_short) -> None:
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        first, _sep, last = full_name.partition(" ")
+        user = User.objects.create_user(
+            username=username, email=f"{username}@{EMAIL_DOMAIN}", password=DEMO_PASSWORD,
+            first_name=first, last_name=last,
+            is_staff=role == Profile.Role.ADMIN, is_superuser=role == Profile.Role.ADMIN,
+        )  # fmt: skip
+        Profile.objects.filter(user=user).update(role=role)
+        if unit_short:
+            user.profile.units.add(Unit.objects.get(short_name=unit_short))
+        report.add("users")
+    report.accounts.append((username, Profile.Role(role).label, unit_short or "—"))
+
+
+def _people(report: DemoReport) -> None:
+    for username, full_name, role, unit in PEOPLE:
+        _user(report, username, full_name, role, unit)
+    for short, _name, _kind in AGENCIES:
+        _user(report, agency_username(short), f"Operator {short}", Profile.Role.OPD, short)
+    for name in KECAMATAN[:3]:
+        short = f"Kec. {name}"
+        _user(report, agency_username(short), f"Operator Kecamatan {name}", Profile.Role.OPD, short)
+
+
+def _instrument(report: DemoReport, year: int, **period_fields) -> Period:
+    path = Path(settings.BASE_DIR) / "fixtures" / "demo-instrument.json"
+    parsed = parse_json(path.read_text(encoding="utf-8"))
+    result = instrument_import(parsed=parsed, year=year)
+    report.add(f"questions {year}", result.created["questions"])
+    period = Period.objects.get(year=year)
+    if result.period_created:
+        for key, value in period_fields.items():
+            setattr(period, key, value)
+        period.save()
+    return period
+
+
+def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
+    """Deterministic answers: the past period all approved; the current one in progress."""
+    rng = random.Random(period.year)
+    reviewer = get_user_model().objects.get(username="sekretariat")
+    now = timezone.now()
+    existing = set(Answer.objects.filter(question__indicator__group__period=period).values_list(
+        "question_id", "unit_id"))  # fmt: skip
+    questions = Question.objects.filter(indicator__group__period=period).order_by("pk")
+    assignments = (
+        Assignment.objects.filter(question__in=questions)
+        .select_related("unit", "question")
+        .order_by("question_id", "unit_id")
+    )
+    created = []
+    for a in assignments:
+        q = a.question
+        if not (answers_itself(q, a.unit) or (not q.answered_per_unit and a.role == "lead")):
+            continue
+        # Draw every random number before any skip, so a second run sees the same sequence.
+        # Assignments come in a stable order, so each one gets the same dice on every run.
+        roll, lowered = rng.random(), rng.random() < 0.3
+        share = Decimal(rng.choice(["1", "0.5", "0.5", "0.5", "0.75", "0.25", "0.75"]))
+        hours_ago = rng.randint(2, 300)
+        if (q.pk, a.unit_id) in existing:
+            continue
+        claimed = (q.max_points * share).quantize(Decimal("0.25"))
+        if past:
+            verified = (claimed * Decimal("0.4")).quantize(Decimal("0.25")) if lowered else claimed
+            created.append(Answer(
+                question=q, unit=a.unit, status="approved", claimed_points=claimed,
+                verified_points=verified, submitted_at=now, reviewed_at=now, reviewed_by=reviewer,
+                review_note="Dokumen belum ditandatangani kepala OPD." if lowered else "",
+                narrative="Data dukung tahun lalu.",
+            ))  # fmt: skip
+        else:
+            if roll < 0.4:
+                continue  # not started
+            status = ("draft" if roll < 0.65 else "submitted" if roll < 0.8
+                      else "revision_requested" if roll < 0.85 else "approved")  # fmt: skip
+            created.append(Answer(
+                question=q, unit=a.unit, status=status, claimed_points=claimed,
+                verified_points=claimed if status == "approved" else None,
+                submitted_at=(now - datetime.timedelta(hours=hours_ago)
+                              if status != "draft" else None),
+                reviewed_at=now if status in ("approved", "revision_requested") else None,
+                reviewed_by=reviewer if status in ("approved", "revision_requested") else None,
+                review_note=("Lampirkan SK yang sudah ditandatangani."
+                             if status == "revision_requested" else ""),
+                narrative="Uraian singkat capaian unit untuk demo.",
+            ))  # fmt: skip
+    Answer.objects.bulk_create(created)
+    report.add(f"answers {period.year}", len(created))
+    links = [
+        Evidence(answer=a, unit=a.unit, kind=Evidence.Kind.LINK, title="Dokumen di JDIH",
+                 url="https://jdih.tanjabbarkab.go.id/")
+        for a in Answer.objects.filter(pk__in=[c.pk for c in created]).exclude(status="draft")
+    ]  # fmt: skip
+    Evidence.objects.bulk_create(links)
+
+
+@transaction.atomic
+def load_demo() -> DemoReport:
+    report = DemoReport()
+    _units(report)
+    _people(report)
+    past = _instrument(
+        report, 2026, status=Period.Status.LOCKED, window_opens=datetime.date(2026, 1, 15),
+        window_closes=datetime.date(2026, 3, 31), entry_date=datetime.date(2026, 4, 15),
+        target_rank="Madya",
+    )  # fmt: skip
+    current = _instrument(
+        report, 2027, window_opens=datetime.date(2026, 11, 1),
+        window_closes=datetime.date(2027, 3, 31), entry_date=datetime.date(2027, 4, 15),
+        target_rank="Madya",
+    )  # fmt: skip
+    _answers(report, past, past=True)
+    _answers(report, current, past=False)
+    return report
