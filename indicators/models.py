@@ -218,3 +218,35 @@ class Question(models.Model):
     def answered_per_unit(self) -> bool:
         """Every kecamatan or desa gives its own answer; the points are their mean."""
         return self.every_kecamatan or self.every_desa
+
+
+class ScoreSnapshot(models.Model):
+    """The period's score at one moment, so trends are drawn without recomputing history."""
+
+    class Reason(models.TextChoices):
+        VERIFIED_CHANGE = "verified_change", _("Verified points changed")
+        WINDOW_CLOSED = "window_closed", _("Self-assessment window closed")
+        PERIOD_LOCKED = "period_locked", _("Period locked")
+        IMPORT = "import", _("Results imported")
+        MANUAL = "manual", _("Taken by hand")
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("period")
+    )
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now, db_index=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason)
+    claimed = PointsField(_("claimed"))
+    verified = PointsField(_("verified"))
+    potential = PointsField(_("potential"))
+    rank_claimed = models.CharField(_("rank (claimed)"), max_length=40, blank=True)
+    rank_verified = models.CharField(_("rank (verified)"), max_length=40, blank=True)
+    detail = models.JSONField(_("per group and indicator"), default=dict)
+
+    class Meta:
+        ordering = ["period", "taken_at"]
+        get_latest_by = "taken_at"
+        verbose_name = _("score snapshot")
+        verbose_name_plural = _("score snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.taken_at:%Y-%m-%d %H:%M} {self.verified}"

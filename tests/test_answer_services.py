@@ -119,7 +119,7 @@ def test_full_review_cycle_with_mail(
         )
     assert answer.status == "approved"
     assert answer.verified_points == D("6.00") and answer.review_note == "Foto tidak ada"
-    assert len(mail.outbox) == 2 and "6.00" in mail.outbox[1].body
+    assert len(mail.outbox) == 2 and "6,00 dari 8,00" in mail.outbox[1].body  # Indonesian mail
     assert mail.outbox[1].alternatives[0][1] == "text/html"
 
 
