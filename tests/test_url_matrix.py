@@ -52,6 +52,7 @@ PUBLIC = "200 200 200 200 200 200 200"
 ONLY_GET = ONLY_POST
 # Access is checked before the method: outsiders never learn which methods a page takes.
 SECRETARIAT_WRONG_METHOD = "L 403 403 403 405 403 405"
+READERS_WRONG_METHOD = "L 403 403 403 405 405 405"
 ANSWER_UNIT_ONLY = "L O 404 403 403 403 403"  # members of the answering unit
 ANSWER_UNITS = "L O 404 O 403 403 403"  # the answering unit and its supporters
 ANY_LOGGED_IN_GET = "L O O O O O O"
@@ -95,6 +96,11 @@ ROUTES: dict[str, Route] = {
     "opd:review-queue": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "period-edit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "reports": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
+    "report-xlsx": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
+    "report-pdf": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
+    # Evidence files are the secretariat's: the Bupati reads scores, not documents.
+    "report-bundle": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
