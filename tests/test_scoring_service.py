@@ -1,0 +1,155 @@
+"""The score service against the database: the 2024 instrument, snapshots, query budget."""
+
+import datetime
+import json
+from decimal import Decimal as D
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from indicators.models import Period, ScoreSnapshot
+from opd import scoring
+from opd.models import Answer, Assignment
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+INSTRUMENT = Path(settings.BASE_DIR) / "fixtures" / "instrument-2024.json"
+
+
+def _with_points(tmp_path):
+    """The 2024 instrument with deterministic claimed/verified points on every other question."""
+    data = json.loads(INSTRUMENT.read_text())
+    n = 0
+    for cluster in data["clusters"]:
+        for indicator in cluster["indicators"]:
+            for q in indicator["questions"]:
+                n += 1
+                mx = D(str(q["max_points"]))
+                if n % 2 or q["every_kecamatan"] or q["every_desa"] or not q["opds"]:
+                    continue
+                q["claimed_points"] = str(mx)
+                q["verified_points"] = str((mx * D("0.75")).quantize(D("0.25"))) if n % 3 else None
+    path = tmp_path / "with-points.json"
+    path.write_text(json.dumps(data))
+    return data, path
+
+
+def _independent(data):
+    """The rules, written out plainly from the file (not by calling the engine)."""
+    claimed = verified = potential = D(0)
+    for cluster in data["clusters"]:
+        for indicator in cluster["indicators"]:
+            c = v = p = D(0)
+            for q in indicator["questions"]:
+                qc = D(q.get("claimed_points") or 0)
+                qv = D(q["verified_points"]) if q.get("verified_points") else D(0)
+                awaiting = q.get("claimed_points") and not q.get("verified_points")
+                c, v, p = c + qc, v + qv, p + qv + (qc if awaiting else 0)
+            mx = D(str(indicator["max_points"]))
+            claimed, verified, potential = (
+                claimed + min(c, mx),
+                verified + min(v, mx),
+                potential + min(p, mx),
+            )
+    return {
+        k: f"{x.quantize(D('0.01'))}"
+        for k, x in (("claimed", claimed), ("verified", verified), ("potential", potential))
+    }
+
+
+def test_kla_score_json_equals_an_independent_computation(tmp_path):
+    data, path = _with_points(tmp_path)
+    call_command("import_instrument", str(path), "--period", "2024", stdout=StringIO())
+    out = StringIO()
+    call_command("kla_score", "--period", "2024", "--json", stdout=out)
+    doc = json.loads(out.getvalue())
+    expected = _independent(data)
+    assert {k: doc[k] for k in expected} == expected
+    assert doc["max_points"] == "1000.00" and doc["period"] == 2024 and doc["target"] == "Madya"
+    assert len(doc["groups"]) == 7 and sum(len(g["indicators"]) for g in doc["groups"]) == 31
+    assert sum(D(g["verified"]) for g in doc["groups"]) == D(doc["verified"])
+    assert doc["rank"]["verified"] is None or doc["rank"]["verified"] in {"Pratama", "Madya"}
+
+
+def test_kla_score_unknown_period():
+    with pytest.raises(CommandError, match="No period 1999"):
+        call_command("kla_score", "--period", "1999")
+
+
+def _build(period, n):
+    unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+    kecamatan = factories.UnitFactory(
+        name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan"
+    )
+    per_unit = factories.QuestionFactory(
+        indicator__group__period=period, every_kecamatan=True, max_points=D("0")
+    )
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.LEAD)
+    for _ in range(n):
+        q = factories.QuestionFactory(indicator__group__period=period)
+        factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
+        Answer.objects.create(
+            question=q, unit=unit, status="approved", claimed_points=D("5"), verified_points=D("4")
+        )
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_score_query_budget_is_constant(period, n, django_assert_num_queries):
+    _build(period, n)
+    # 1 groups, 2 indicators, 3 questions, 4 assignments of per-unit questions,
+    # 5 answers, 6 rank bands
+    with django_assert_num_queries(6):
+        score = scoring.score_period(period=period)
+    assert score.verified == min(D(4 * n), D(30) * n)
+
+
+def test_snapshots_once_a_minute_milestones_always(period):
+    _build(period, 2)
+    t0 = timezone.now()
+    assert scoring.snapshot_take(period=period, reason="verified_change", now=t0) is not None
+    assert (
+        scoring.snapshot_take(
+            period=period, reason="verified_change", now=t0 + datetime.timedelta(seconds=30)
+        )
+        is None
+    )
+    assert (
+        scoring.snapshot_take(
+            period=period, reason="period_locked", now=t0 + datetime.timedelta(seconds=31)
+        )
+        is not None
+    )
+    assert (
+        scoring.snapshot_take(
+            period=period, reason="verified_change", now=t0 + datetime.timedelta(seconds=95)
+        )
+        is not None
+    )
+    snap = ScoreSnapshot.objects.order_by("taken_at").first()
+    assert snap.verified == D("8.00")
+    assert sum(D(g["verified"]) for g in snap.detail["groups"]) == D("8.00")
+    assert ScoreSnapshot.objects.count() == 3
+
+
+def test_approval_takes_a_snapshot(
+    question, lead_unit, secretariat_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    from opd import services
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+    answer = services.answer_open(question=question, unit=lead_unit)
+    Answer.objects.filter(pk=answer.pk).update(status="submitted", claimed_points=D("7"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_approve(answer=answer, user=secretariat_user)
+    assert ScoreSnapshot.objects.get().verified == D("7.00")
+
+
+def test_milestone_snapshot_once_per_closed_window(period):
+    taken = scoring.snapshot_milestones(today=datetime.date(2026, 4, 1))
+    assert len(taken) == 1 and taken[0].reason == "window_closed"
+    assert scoring.snapshot_milestones(today=datetime.date(2026, 4, 2)) == []
+    assert Period.objects.count() == 1
