@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from indicators.models import Period
+from opd.notifications import reminders_send
+
+
+class Command(BaseCommand):
+    help = "Mail each unit its unsubmitted questions when its deadline is N days away (cron)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument("--period", type=int, help="Year; default: the latest open period.")
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, days, period, dry_run, **options):
+        periods = Period.objects.filter(status=Period.Status.OPEN).order_by("-year")
+        found = periods.filter(year=period).first() if period else periods.first()
+        if found is None:
+            raise CommandError("No open period to remind about.")
+        report = reminders_send(period=found, days=days, dry_run=dry_run)
+        for line in report.lines:
+            self.stdout.write(line)
+        verb = "would mail" if dry_run else "mailed"
+        self.stdout.write(
+            f"Period {found.year}: {verb} {report.units_mailed} units about "
+            f"{report.questions_listed} questions."
+        )
