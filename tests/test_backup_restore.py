@@ -23,6 +23,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from indicators.models import Period
 from kla.backup import product_models, product_rows
 from opd.audit import audit_log
 from opd.models import (
@@ -35,6 +36,7 @@ from opd.models import (
     Profile,
     Unit,
 )
+from opd.scoring import score_period
 from tests import factories, samples
 
 # --- A small district with everything a backup must carry ------------------------------------
@@ -177,6 +179,13 @@ def fingerprint() -> dict:
         for u in get_user_model().objects.order_by("username")
     ]  # fmt: skip
     units = [[u.short_name, u.parent.short_name if u.parent else None] for u in Unit.objects.all()]
+    scores = []
+    for period in Period.objects.order_by("year"):
+        score = score_period(period=period)
+        scores.append(
+            [period.year, str(score.claimed), str(score.verified), str(score.potential),
+             score.rank_claimed, score.rank_verified]
+        )  # fmt: skip
     return {
         "counts": counts,
         "audit": audit,
@@ -184,6 +193,7 @@ def fingerprint() -> dict:
         "answers": answers,
         "users": users,
         "units": units,
+        "scores": scores,
     }
 
 
@@ -226,6 +236,7 @@ def _members(archive) -> list[str]:
 def test_round_trip_keeps_rows_audit_trail_and_files(tmp_path):
     build_world()
     before = fingerprint()
+    assert before["scores"] == [[2026, "12.25", "7.25", "7.25", None, None]]
     archive = tmp_path / "backup.tar.gz"
     call_command("backup", "--out", str(archive), stdout=io.StringIO())
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
@@ -385,6 +396,30 @@ with transaction.atomic():
     build_world()
 print(json.dumps(fingerprint()))
 """
+FINGERPRINT_SCRIPT = """
+import json, django
+django.setup()
+from tests.test_backup_restore import fingerprint
+print(json.dumps(fingerprint()))
+"""
+
+
+def _sqlite_env(tmp_path) -> dict:
+    """A trial installation: SQLite in a file, its own evidence directory."""
+    assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "KLA_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="kla.settings",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'trial.sqlite3'}",
+        MEDIA_ROOT=str(tmp_path / "trial-evidence"),
+        KLA_VAR_DIR=str(tmp_path / "var"),
+    )
+    return env
 
 
 def _run(args, env, **kwargs):
@@ -399,18 +434,7 @@ def _run(args, env, **kwargs):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sqlite_backup_restores_into_postgresql(tmp_path):
-    assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "KLA_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="kla.settings",
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'trial.sqlite3'}",
-        MEDIA_ROOT=str(tmp_path / "trial-evidence"),
-    )
+    env = _sqlite_env(tmp_path)
     python = sys.executable
     _run([python, "manage.py", "migrate", "--no-input", "-v0"], env)
     expected = json.loads(_run([python, "-c", SUBPROCESS_SCRIPT], env).strip().splitlines()[-1])
@@ -429,3 +453,23 @@ def test_sqlite_backup_restores_into_postgresql(tmp_path):
     # The sequences continue after the restored ids.
     highest = AuditEvent.objects.order_by("-pk").first().pk
     assert audit_log(action=AuditEvent.Action.EXPORT).pk > highest
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_demo_district_restores_into_postgresql(tmp_path):
+    """The whole demo district (two periods, every agency and kecamatan) crosses engines with
+    the same rows, audit trail and scores."""
+    env = _sqlite_env(tmp_path)
+    python = sys.executable
+    _run([python, "manage.py", "migrate", "--no-input", "-v0"], env)
+    _run([python, "manage.py", "load_demo"], env)
+    expected = json.loads(_run([python, "-c", FINGERPRINT_SCRIPT], env).strip().splitlines()[-1])
+    archive = tmp_path / "demo.tar.gz"
+    _run([python, "manage.py", "backup", "--out", str(archive)], env)
+
+    call_command("restore", str(archive), stdout=io.StringIO())
+    restored = json.loads(json.dumps(fingerprint()))
+    assert sum(restored["counts"].values()) > 500
+    assert restored["scores"] == expected["scores"]
+    assert restored == expected
