@@ -202,13 +202,14 @@ with transaction.atomic():
             user = User.objects.create(username=f"{prefix}-{i:03d}", password=hashed)
             Profile.objects.filter(user=user).update(role=role)
             plan[key].append({"username": user.username})
-    # Work for the reviewers from the first second: answers of units without load users.
-    busy = set(units[:n_opd])
-    waiting = [(u, q, m) for u in units if u not in busy for q, m in by_unit[u]]
-    submitter = User.objects.filter(username__startswith="load-sek").first()
+    # Work for the reviewers from the first second: a third of the answers (at most 150),
+    # already submitted; the OPD staff find the rest editable.
+    pairs = [(u, q, m) for u in units for q, m in by_unit[u]]
+    waiting = rng.sample(pairs, min(150, len(pairs) // 3))
+    submitter = User.objects.filter(username__startswith="load-opd").first()
     now = timezone.now()
     made = 0
-    for unit_id, question_id, max_points in rng.sample(waiting, min(len(waiting), 150)):
+    for unit_id, question_id, max_points in waiting:
         answer, created = Answer.objects.get_or_create(question_id=question_id, unit_id=unit_id)
         if created or answer.status == Answer.Status.DRAFT:
             Answer.objects.filter(pk=answer.pk).update(
