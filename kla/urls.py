@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import views, views_people, views_periods, views_reports
+from kla import views, views_people, views_periods, views_reports, views_secretariat
 from kla.forms import LoginForm
 from kla.healthz import healthz
 
@@ -56,5 +56,7 @@ urlpatterns = [
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),
     path("laporan/<int:year>/bukti.zip", views_reports.report_bundle, name="report-bundle"),
     path("healthz", healthz, name="healthz"),
+    path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
+    path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
     path("admin/", admin.site.urls),
 ]

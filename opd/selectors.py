@@ -203,3 +203,31 @@ def review_queue(
         .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
         .order_by("submitted_at", "pk")
     )
+
+
+def audit_events(
+    *,
+    period_id: int | None = None,
+    unit_id: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    date_from=None,
+    date_to=None,
+) -> QuerySet:
+    """The audit trail, newest first, filtered, with who/unit/answer fetched for display."""
+    from opd.models import AuditEvent
+
+    events = AuditEvent.objects.select_related("actor", "unit", "answer__question__indicator")
+    if period_id:
+        events = events.filter(period_id=period_id)
+    if unit_id:
+        events = events.filter(unit_id=unit_id)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor__username__icontains=actor)
+    if date_from:
+        events = events.filter(created_at__date__gte=date_from)
+    if date_to:
+        events = events.filter(created_at__date__lte=date_to)
+    return events.order_by("-created_at", "-pk")

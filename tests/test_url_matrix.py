@@ -101,6 +101,8 @@ ROUTES: dict[str, Route] = {
     "report-pdf": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     # Evidence files are the secretariat's: the Bupati reads scores, not documents.
     "report-bundle": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "audit-trail": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "extensions": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),

@@ -1,0 +1,147 @@
+"""Secretariat pages: the audit trail (read-only) and deadline extensions."""
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from indicators import selectors as instrument
+from indicators.models import Period
+from kla import access
+from kla.errors import DomainError
+from opd import selectors, services
+from opd.audit import client_ip
+from opd.deadlines import unit_deadlines
+from opd.models import AuditEvent, Unit
+
+
+class AuditFilterForm(forms.Form):
+    period = forms.TypedChoiceField(
+        label=gettext_lazy("Period"), required=False, coerce=int, empty_value=None
+    )
+    unit = forms.TypedChoiceField(
+        label=gettext_lazy("Unit"), required=False, coerce=int, empty_value=None
+    )
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+    actor = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, periods, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["period"].choices = everything + [(str(p.pk), str(p.year)) for p in periods]
+        self.fields["unit"].choices = everything + [(str(pk), name) for pk, name in units]
+        self.fields["action"].choices = everything + list(AuditEvent.Action.choices)
+
+
+@access.secretariat_required
+@require_GET
+def audit_trail(request):
+    form = AuditFilterForm(
+        request.GET or None,
+        periods=list(Period.objects.order_by("-year").only("pk", "year")),
+        units=list(Unit.objects.order_by("short_name").values_list("pk", "short_name")),
+    )
+    filters = {}
+    if request.GET and not form.is_valid():
+        messages.error(request, _("Some filters were not understood and are ignored."))
+    elif form.is_bound:
+        data = form.cleaned_data
+        filters = {
+            "period_id": data["period"],
+            "unit_id": data["unit"],
+            "action": data["action"] or None,
+            "actor": data["actor"] or None,
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    events = selectors.audit_events(**filters)
+    if request.GET.get("format") == "csv":
+        return _csv(events)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "kla/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+def _csv(events) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="jejak-audit.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["waktu (WIB)", "pengguna", "tindakan", "unit", "pertanyaan", "ringkasan", "alamat"]
+    )
+    for e in events.iterator(chunk_size=500):
+        question = e.answer.question if e.answer else None
+        writer.writerow([
+            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor.get_username() if e.actor else "", e.action,
+            e.unit.short_name if e.unit else "",
+            f"{question.indicator.code} / {question.code}" if question else "", e.summary,
+            e.ip_address or "",
+        ])  # fmt: skip
+    return response
+
+
+class ExtensionForm(forms.Form):
+    unit = forms.TypedChoiceField(label=gettext_lazy("Unit"), coerce=int)
+    until = forms.DateField(
+        label=gettext_lazy("Until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(str(u.pk), u.name) for u in units]
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def extensions(request):
+    period = instrument.period_current()
+    units = (
+        list(
+            Unit.objects.filter(assignments__question__indicator__group__period=period)
+            .distinct()
+            .order_by("name")
+        )
+        if period
+        else []
+    )
+    form = ExtensionForm(request.POST or None, units=units)
+    if request.method == "POST" and period is not None and form.is_valid():
+        unit = next(u for u in units if u.pk == form.cleaned_data["unit"])
+        try:
+            services.extension_grant(
+                period=period, unit=unit, until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
+            )  # fmt: skip
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(unit)s may change answers until %(day)s.")
+                % {"unit": unit.name, "day": form.cleaned_data["until"].strftime("%d-%m-%Y")},
+            )
+            return redirect("extensions")
+    deadlines = unit_deadlines(period=period, units=units) if period else []
+    return render(
+        request,
+        "kla/extensions.html",
+        {"period": period, "form": form, "deadlines": deadlines},
+    )
