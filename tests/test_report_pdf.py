@@ -12,6 +12,7 @@ from django.utils import formats, translation
 
 from kla.reports.pdf import LocalOnlyFetcher, page_counter_content, progress_report_pdf
 from opd.models import AuditEvent
+from opd.scoring import score_period
 from tests.test_report_xlsx import build_period
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,7 @@ def pdf_tool(tool: str, content: bytes, tmp_path) -> str:
 
 
 def _score(period):
-    from kla.reports.points import report_score
-
-    return report_score(period=period)
+    return score_period(period=period)
 
 
 @override_settings(KLA_DISTRICT_NAME=DISTRICT)
@@ -53,7 +52,7 @@ def test_report_says_district_total_and_rank(period, tmp_path):
     assert verified in text
     assert str(period.year) in text
     # 27.58 points is below every band: the report says so rather than naming a rank.
-    assert score.verified_rank == ""
+    assert score.rank_verified is None
     assert "Kec1" in text and "25.1" in text  # progress per unit, largest gaps
 
 
@@ -64,7 +63,7 @@ def test_report_names_the_rank(period, tmp_path):
     band.lower_bound = "20.00"
     band.save(update_fields=["lower_bound"])
     score = _score(period)
-    assert score.verified_rank == "Pratama"
+    assert score.rank_verified == "Pratama"
     text = pdf_text(progress_report_pdf(period=period, language="en"), tmp_path)
     assert "Pratama" in text
     assert "27.58" in text  # English decimals

@@ -3,7 +3,7 @@
 import io
 import operator
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +12,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 
+from indicators.models import Period
 from kla.reports.xlsx import rekap_workbook, sheet_title
 from opd.models import Answer, Assignment, AuditEvent, Evidence, Unit
+from opd.scoring import score_period
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +43,7 @@ _OPERATORS = {
 
 
 class Evaluator:
-    """Evaluates =SUM/MIN/MAX/IF over numbers, cells, ranges (also on other sheets), + - * /."""
+    """Evaluates =SUM/MIN/MAX/IF/ROUND over numbers, cells, ranges (also on other sheets), + - * /."""
 
     def __init__(self, workbook):
         self.wb = workbook
@@ -121,6 +123,9 @@ class Evaluator:
             return max(flat)
         if name == "IF":
             return args[1] if args[0] else args[2]
+        if name == "ROUND":  # Excel rounds half away from zero
+            places = Decimal(1).scaleb(-int(args[1]))
+            return float(Decimal(repr(args[0])).quantize(places, rounding=ROUND_HALF_UP))
         raise AssertionError(f"unsupported function {name}")
 
     def reference(self, ref: str) -> list[float]:
@@ -158,10 +163,14 @@ def test_evaluator_can_fail():
     ws.title = "S 1"
     ws["A1"], ws["A2"], ws["A3"], ws["A4"] = 5, 7, 100, "=MIN(SUM(A1:A2,A3),10)"
     ws["B1"] = "='S 1'!A4-IF(A1=5,1,0)/2"
+    ws["C1"], ws["C2"] = 25 / 3, "=ROUND(SUM(C1,C1),2)"
+    ws["D1"] = "=ROUND(0.125,2)"
     evaluator = Evaluator(wb)
     assert evaluator.cell("S 1", "A4") == 10
     assert evaluator.cell("S 1", "B1") == 9.5
-    assert evaluator.seen == {"MIN", "SUM", "IF"}
+    assert evaluator.cell("S 1", "C2") == 16.67
+    assert evaluator.cell("S 1", "D1") == 0.13
+    assert evaluator.seen == {"MIN", "SUM", "IF", "ROUND"}
 
 
 # --- A period with everything the recap must handle ------------------------------------------
@@ -243,9 +252,7 @@ def built(period):
 
 
 def _score(period):
-    from kla.reports.points import report_score
-
-    return report_score(period=period)
+    return score_period(period=period)
 
 
 def _load(period):
@@ -261,46 +268,71 @@ def _find_row(ws, column: int, text: str) -> int:
     raise AssertionError(f"{text!r} not in column {column} of {ws.title}")
 
 
-def test_formulas_equal_the_engine(built, period):
+def _assert_workbook_equals_engine(period):
+    """Every total of the workbook, computed from its formulas, equals the score service's."""
     wb = _load(period)
     score = _score(period)
     evaluator = Evaluator(wb)
     summary = wb["Ringkasan"]
 
-    assert evaluator.cell("Ringkasan", "B10") == pytest.approx(float(score.claimed))
-    assert evaluator.cell("Ringkasan", "B11") == pytest.approx(float(score.verified))
-    assert evaluator.cell("Ringkasan", "B12") == pytest.approx(float(score.potential))
-    assert evaluator.cell("Ringkasan", "B14") == pytest.approx(float(score.gap))
-    assert summary["C10"].value == (score.claimed_rank or "—")
-    assert summary["C11"].value == (score.verified_rank or "—")
+    def check(sheet, coordinate, expected):
+        value = evaluator.cell(sheet, coordinate)
+        assert value == pytest.approx(float(expected), abs=1e-9), f"{sheet}!{coordinate}"
 
-    for offset, group_rows in enumerate(score.rows):
+    check("Ringkasan", "B10", score.claimed)
+    check("Ringkasan", "B11", score.verified)
+    check("Ringkasan", "B12", score.potential)
+    if score.gap_to_target is not None:
+        check("Ringkasan", "B14", score.gap_to_target)
+    assert summary["C10"].value == (score.rank_claimed or "—")
+    assert summary["C11"].value == (score.rank_verified or "—")
+    assert summary["C12"].value == (score.rank_potential or "—")
+
+    assert len(score.groups) == len(wb.sheetnames) - 2
+    for offset, group in enumerate(score.groups):
         row = 17 + offset
-        group = group_rows.group
-        totals = score.groups[group.pk]
         assert summary.cell(row=row, column=1).value == group.name
-        assert evaluator.cell("Ringkasan", f"D{row}") == pytest.approx(float(totals["claimed"]))
-        assert evaluator.cell("Ringkasan", f"E{row}") == pytest.approx(float(totals["verified"]))
+        check("Ringkasan", f"B{row}", group.max_points)
+        check("Ringkasan", f"D{row}", group.points.claimed)
+        check("Ringkasan", f"E{row}", group.points.verified)
+        check("Ringkasan", f"F{row}", group.points.potential)
         sheet = summary.cell(row=row, column=8).value
         ws = wb[sheet]
-        for indicator_rows in group_rows.indicators:
-            indicator = indicator_rows.indicator
+        total = _find_row(ws, 1, f"Total {group.name}")
+        check(sheet, f"I{total}", group.points.claimed)
+        check(sheet, f"J{total}", group.points.verified)
+        for indicator in group.indicators:
             sub = _find_row(ws, 3, f"Subtotal indikator {indicator.code}")
-            claimed = sum(
-                (score.question_points(q.question.pk)[0] for q in indicator_rows.questions),
-                Decimal(0),
-            )
-            verified = sum(
-                (score.question_points(q.question.pk)[1] for q in indicator_rows.questions),
-                Decimal(0),
-            )
-            assert evaluator.cell(sheet, f"I{sub}") == pytest.approx(
-                float(min(claimed, indicator.max_points))
-            )
-            assert evaluator.cell(sheet, f"J{sub}") == pytest.approx(
-                float(min(verified, indicator.max_points))
-            )
-    assert {"SUM", "MIN", "MAX", "IF"} <= evaluator.seen
+            check(sheet, f"I{sub}", indicator.points.claimed)
+            check(sheet, f"J{sub}", indicator.points.verified)
+            check(sheet, f"K{sub}", indicator.max_points)
+    return evaluator
+
+
+def test_formulas_equal_the_engine(built, period):
+    evaluator = _assert_workbook_equals_engine(period)
+    assert {"SUM", "MIN", "MAX", "ROUND"} <= evaluator.seen
+
+
+def test_formulas_round_like_the_engine(period):
+    """Two questions every kecamatan answers, each worth 25/3: the engine adds the exact means
+    (16.666... -> 16.67); adding the rounded means would give 16.66."""
+    group = factories.GroupFactory(period=period, name="Kelana Dekela")
+    indicator = factories.IndicatorFactory(group=group, code="25", max_points=Decimal("100"))
+    kecamatan = [
+        factories.UnitFactory(short_name=f"K{n}", kind=Unit.Kind.KECAMATAN) for n in range(3)
+    ]
+    for code in ("25.1", "25.2"):
+        question = factories.QuestionFactory(
+            indicator=indicator, code=code, max_points=Decimal("20"), every_kecamatan=True
+        )
+        for unit in kecamatan:
+            factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.SUPPORT)
+        _answer(question, kecamatan[0], Answer.Status.APPROVED, "15", "15")
+        _answer(question, kecamatan[1], Answer.Status.APPROVED, "10", "10")
+    assert _score(period).verified == Decimal("16.67")
+    evaluator = _assert_workbook_equals_engine(period)
+    assert evaluator.cell("Ringkasan", "B11") == 16.67
 
 
 def test_known_figures(built, period):
@@ -318,7 +350,7 @@ def test_known_figures(built, period):
     klaster = wb[title]
     row = _find_row(klaster, 4, "25.1")
     assert klaster.cell(row=row, column=9).value == 10  # (20 + 10 + 0) / 3
-    assert klaster.cell(row=row, column=10).value == 8.33  # (15 + 10 + 0) / 3
+    assert klaster.cell(row=row, column=10).value == pytest.approx(25 / 3)  # (15 + 10 + 0) / 3
     assert klaster.cell(row=row, column=8).value == "2/3 unit disetujui"
     details = [klaster.cell(row=row + n, column=6).value for n in (1, 2, 3)]
     assert details == ["Kec1", "Kec2", "Kec3"]
@@ -366,8 +398,9 @@ def test_layout_and_print_setup(built, period):
             assert kelembagaan[f"{column}{row}"].number_format == "0.00", f"{column}{row}"
     units = wb["Progres Unit"]
     rows = {r[0].value: [c.value for c in r] for r in units.iter_rows(min_row=5)}
-    # Kec1: one assignment, answered, with evidence, approved.
-    assert rows["Kec1"][2:8] == [1, 1, 1, 0, 1, 1.0]
+    # Kec1: one question, answered, with evidence, submitted (and since approved).
+    assert rows["Kec1"][2:8] == [1, 1, 1, 1, 1, 1.0]
+    assert rows["Kec3"][2:8] == [1, 0, 0, 0, 0, 0]
     assert rows["Dinkes"][2] == 5  # 1.1, 1.2, 2.2, 2.3, 2.4 (not the every-kecamatan one)
 
 
@@ -393,16 +426,18 @@ def test_empty_period_gives_zeros(period):
 
 def test_query_count_is_constant(period, django_assert_num_queries):
     build_period(period)
-    # 1 bands, 2 groups, 3 indicators, 4 questions, 5 assignments with units,
-    # 6 answers with evidence counts.
-    with django_assert_num_queries(6):
+    # The score service: 1 groups, 2 indicators, 3 questions, 4 assignments of per-unit
+    # questions, 5 answers, 6 rank bands. The rows: 7 groups, 8 indicators, 9 questions,
+    # 10 assignments with their units, 11 answers with their evidence counts.
+    with django_assert_num_queries(11):
         rekap_workbook(period=period)
+    indicator = period.groups.first().indicators.first()
     for n in range(30):
-        extra = factories.QuestionFactory(
-            indicator=period.groups.first().indicators.first(), code=f"x{n}"
-        )
-        factories.AssignmentFactory(question=extra, unit=factories.UnitFactory(short_name=f"U{n}"))
-    with django_assert_num_queries(6):
+        extra = factories.QuestionFactory(indicator=indicator, code=f"x{n}")
+        unit = factories.UnitFactory(short_name=f"U{n}")
+        factories.AssignmentFactory(question=extra, unit=unit)
+        _answer(extra, unit, Answer.Status.APPROVED, "1", "1", evidence=1)
+    with django_assert_num_queries(11):
         rekap_workbook(period=period)
 
 
@@ -425,3 +460,16 @@ def test_download_is_audited(built, period, client_for, executive_user):
     assert load_workbook(io.BytesIO(response.content)).sheetnames[0] == "Ringkasan"
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.actor == executive_user and event.data["kind"] == "xlsx"
+
+
+def test_demo_district_workbook_equals_the_engine():
+    """The real instrument (274 questions, 13 kecamatan, indicators whose questions exceed
+    their maximum) with the demo answers: every total of both periods equals the engine."""
+    from opd.demo import load_demo
+
+    load_demo()
+    for year in (2026, 2027):
+        period = Period.objects.get(year=year)
+        score = _score(period)
+        assert score.verified > 0
+        _assert_workbook_equals_engine(period)

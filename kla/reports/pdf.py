@@ -72,37 +72,38 @@ def page_counter_content() -> str:
 def report_context(*, period: Period) -> dict:
     score = report_score(period=period)
     generated = jakarta_now()
+    items = {
+        item.question.pk: (group_rows.group, indicator_rows.indicator, item)
+        for group_rows in score.rows
+        for indicator_rows in group_rows.indicators
+        for item in indicator_rows.questions
+    }
     gaps = []
-    for group_rows in score.rows:
-        for indicator_rows in group_rows.indicators:
-            for item in indicator_rows.questions:
-                verified = score.question_points(item.question.pk)[1]
-                gap = item.question.max_points - verified
-                if gap > 0:
-                    gaps.append(
-                        {
-                            "group": group_rows.group,
-                            "indicator": indicator_rows.indicator,
-                            "question": item.question,
-                            "units": [u for u in [item.lead, *item.supporting] if u],
-                            "status": item.status_display,
-                            "verified": verified,
-                            "gap": gap,
-                        }
-                    )
-    gaps.sort(key=lambda g: (-g["gap"], g["question"].pk))
+    for question_score in score.score.gaps[:GAP_ROWS]:
+        group, indicator, item = items[question_score.id]
+        gaps.append(
+            {
+                "group": group,
+                "indicator": indicator,
+                "question": item.question,
+                "units": [u for u in [item.lead, *item.supporting] if u],
+                "status": item.status_display,
+                "verified": question_score.points.verified,
+                "gap": question_score.missing,
+            }
+        )
     groups = []
-    for group_rows in score.rows:
-        totals = score.groups.get(group_rows.group.pk, {})
-        maximum = sum((i.indicator.max_points for i in group_rows.indicators), start=0)
+    for group_score in score.score.groups:
+        points = group_score.points
+        maximum = group_score.max_points
         groups.append(
             {
-                "group": group_rows.group,
+                "name": group_score.name,
                 "max": maximum,
-                "claimed": totals.get("claimed", 0),
-                "verified": totals.get("verified", 0),
-                "potential": totals.get("potential", 0),
-                "percent": (100 * totals.get("verified", 0) / maximum) if maximum else 0,
+                "claimed": points.claimed,
+                "verified": points.verified,
+                "potential": points.potential,
+                "percent": (100 * points.verified / maximum) if maximum else 0,
             }
         )
     return {
@@ -110,7 +111,7 @@ def report_context(*, period: Period) -> dict:
         "district": settings.KLA_DISTRICT_NAME,
         "score": score,
         "groups": groups,
-        "gaps": gaps[:GAP_ROWS],
+        "gaps": gaps,
         "units": score.units,
         "generated": generated,
         "font_dir": FONT_DIR.as_uri(),

@@ -213,8 +213,10 @@ def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, y
         _points(ws, row, COL_MAX, as_float(indicator.max_points))
         for column in (COL_CLAIMED, COL_VERIFIED):
             letter = get_column_letter(column)
-            # The engine caps an indicator at its maximum; so does the workbook.
-            value = f"=MIN(SUM({_ranges(letter, question_rows)}),K{row})" if question_rows else 0
+            # Like the engine: the exact sum of the questions, capped at the indicator's
+            # maximum, rounded to two places; groups and the total add the rounded values.
+            runs = _ranges(letter, question_rows)
+            value = f"=ROUND(MIN(SUM({runs}),K{row}),2)" if question_rows else 0
             _points(ws, row, column, value)
         ws.cell(
             row=row,
@@ -308,15 +310,28 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", score.claimed_rank),
         ("Nilai terverifikasi", f"=E{total_row}", score.verified_rank),
         ("Nilai potensial", f"=F{total_row}", score.potential_rank),
-        ("Target peringkat (batas bawah)", as_float(score.target_lower), score.target_rank),
-        ("Kekurangan menuju target", "=IF(B13=0,0,MAX(0,B13-B11))", ""),
     ]
+    if score.target_rank:
+        key_rows += [
+            ("Target peringkat (batas bawah)", as_float(score.target_lower), score.target_rank),
+            ("Kekurangan menuju target (dari nilai terverifikasi)", "=MAX(0,B13-B11)", ""),
+        ]
+    else:
+        key_rows += [
+            ("Target peringkat", "—", "Belum ditetapkan"),
+            ("Kekurangan menuju target", "—", ""),
+        ]
     for offset, (label, value, rank) in enumerate(key_rows):
         row = 10 + offset
         ws.cell(row=row, column=1, value=label)
         _points(ws, row, 2, value)
         ws.cell(row=row, column=3, value=rank or "—")
-    ws.cell(row=15, column=1, value=score.target_note).font = Font(italic=True)
+    ws.cell(
+        row=15,
+        column=1,
+        value="Nilai potensial: nilai terverifikasi ditambah nilai klaim jawaban yang sedang "
+        "menunggu verifikasi. Nilai indikator dibatasi pada nilai maksimumnya.",
+    ).font = Font(italic=True)
 
     _write_header(ws, SUMMARY_TABLE_ROW, SUMMARY_COLUMNS)
     for offset, (group_rows, title, group_total) in enumerate(groups):
@@ -330,7 +345,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         )
         _points(ws, row, 4, f"={ref}I{group_total}")
         _points(ws, row, 5, f"={ref}J{group_total}")
-        _points(ws, row, 6, as_float(score.group_potential(group.pk)))
+        _points(ws, row, 6, as_float(score.group_points(group.pk).potential))
         percent = ws.cell(row=row, column=7, value=f"=IF(B{row}=0,0,E{row}/B{row})")
         percent.number_format = PERCENT_FORMAT
         link = ws.cell(row=row, column=8, value=title)
