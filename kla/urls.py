@@ -36,6 +36,7 @@ urlpatterns = [
     path("bahasa/", set_language, name="set_language"),
     path("sekretariat/", views.secretariat_home, name="secretariat-home"),
     path("pimpinan/", views.executive_home, name="executive-home"),
+    path("pimpinan/cetak/", views.executive_print, name="executive-print"),
     path("instrumen/", include("indicators.urls")),
     path("opd/", include("opd.urls")),
     path("sekretariat/impor-orang/", views_people.people_import_upload, name="people-import"),

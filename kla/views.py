@@ -3,11 +3,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from indicators import selectors as instrument
-from kla import access
+from kla import access, charts
+from kla import selectors as dash
 from opd import selectors as opd_selectors
 from opd.models import Profile
+from opd.scoring import score_period
 
 _HOME_BY_ROLE = {
     Profile.Role.OPD: "opd:workspace",
@@ -26,22 +30,91 @@ def home(request):
     return redirect(target)
 
 
+def _period_for(request):
+    """The period chosen with ?year=, else the current one; and the list for the selector."""
+    periods = list(instrument.period_list())
+    year = request.GET.get("year", "")
+    chosen = next((p for p in periods if str(p.year) == year), None)
+    return chosen or instrument.period_current(), periods
+
+
+def _charts(period, score) -> dict:
+    bands = list(period.rank_bands.all())
+    groups = [
+        {"name": g.name, "max_points": g.max_points, "claimed": g.points.claimed,
+         "verified": g.points.verified}
+        for g in score.groups
+    ]  # fmt: skip
+    return {
+        "gauge": charts.rank_gauge(
+            verified=score.verified, claimed=score.claimed, bands=bands, target=score.target,
+            label=_("Verified %(v)s of 1000 points (%(rank)s); claimed %(c)s; target %(t)s")
+            % {"v": score.verified, "rank": score.rank_verified or _("no rank"),
+               "c": score.claimed, "t": score.target or "—"},
+        ),
+        "group_chart": charts.group_bars(
+            groups=groups, label=_("Claimed and verified points per group")
+        ),
+    }  # fmt: skip
+
+
 @access.secretariat_required
+@require_GET
 def secretariat_home(request):
-    period = instrument.period_current()
-    context = {"period": period, "periods": instrument.period_list()}
+    period, periods = _period_for(request)
+    context = {"period": period, "periods": periods}
     if period is not None:
-        context["counts"] = instrument.instrument_counts(period=period)
-        context["units"] = list(opd_selectors.unit_assignment_counts(period=period))
-        context["orphans"] = list(opd_selectors.questions_without_lead(period=period)[:20])
+        score = score_period(period=period)
+        sort = request.GET.get("sort", "progress")
+        units = dash.unit_completion(
+            period=period, sort=sort if sort in dash.UNIT_SORTS else "progress"
+        )
+        context.update(
+            score=score,
+            units=units,
+            behind=[u for u in units if u.behind],
+            sort=sort,
+            queue=dash.queue_state(period=period),
+            counts=instrument.instrument_counts(period=period),
+            orphans=list(opd_selectors.questions_without_lead(period=period)[:20]),
+            **_charts(period, score),
+        )
     return render(request, "kla/secretariat_home.html", context)
 
 
-@access.readers_required
-def executive_home(request):
-    period = instrument.period_current()
-    context = {"period": period, "periods": instrument.period_list()}
+def _executive_context(request) -> dict:
+    period, periods = _period_for(request)
+    context = {"period": period, "periods": periods}
     if period is not None:
-        context["counts"] = instrument.instrument_counts(period=period)
-        context["groups"] = list(instrument.instrument_tree(period=period))
-    return render(request, "kla/executive_home.html", context)
+        score = score_period(period=period)
+        units = dash.unit_completion(period=period, sort="progress")
+        trend = dash.trend_points(period=period)
+        context.update(
+            score=score,
+            gaps=dash.gap_rows(score=score, period=period),
+            units=units,
+            unit_chart=charts.unit_progress(
+                rows=[u.chart_row for u in units], label=_("Progress of the units, ranked")
+            ),
+            trend_across=charts.trend_line(
+                points=[*trend["across"], (str(period.year), score.verified)],
+                label=_("Verified total across periods"),
+            ),
+            trend_within=charts.trend_line(
+                points=trend["within"], label=_("Verified total within this period")
+            ),
+            **_charts(period, score),
+        )
+    return context
+
+
+@access.readers_required
+@require_GET
+def executive_home(request):
+    return render(request, "kla/executive_home.html", _executive_context(request))
+
+
+@access.readers_required
+@require_GET
+def executive_print(request):
+    return render(request, "kla/executive_print.html", _executive_context(request))
