@@ -184,6 +184,9 @@ STORAGES = {
     },
 }
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 20) * 1024 * 1024
+# Behind nginx: evidence downloads answer with X-Accel-Redirect under this internal prefix
+# (e.g. /_evidence/, aliased to MEDIA_ROOT); empty: Django streams the file (docs/deploy.md).
+KLA_X_ACCEL_REDIRECT_PREFIX = env_str("KLA_X_ACCEL_REDIRECT_PREFIX", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

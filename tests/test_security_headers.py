@@ -249,3 +249,47 @@ def test_pages_run_under_the_policy_without_violations(live_server, page):
     page.locator(".navbar-toggler").click()
     page.locator("#nav-main.show").wait_for()
     assert violations == []
+
+
+def _settings_in_subprocess(tmp_path, **extra) -> subprocess.CompletedProcess:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))},
+        "DJANGO_SETTINGS_MODULE": "kla.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 's.sqlite3'}",
+        **extra,
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.STORAGES['default']; print(d['BACKEND'], d['OPTIONS'].get('bucket_name'), "
+        "d['OPTIONS'].get('default_acl'), settings.KLA_X_ACCEL_REDIRECT_PREFIX)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_evidence_storage_s3_is_private_and_needs_a_bucket(tmp_path):
+    chosen = _settings_in_subprocess(
+        tmp_path, EVIDENCE_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="kla-evidence",
+        KLA_X_ACCEL_REDIRECT_PREFIX="/_evidence/",
+    )  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.split() == [
+        "storages.backends.s3.S3Storage", "kla-evidence", "private", "/_evidence/"
+    ]  # fmt: skip
+    no_bucket = _settings_in_subprocess(tmp_path, EVIDENCE_STORAGE="s3")
+    assert no_bucket.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME" in no_bucket.stderr
+    unknown = _settings_in_subprocess(tmp_path, EVIDENCE_STORAGE="ftp")
+    assert unknown.returncode != 0
+    assert "EVIDENCE_STORAGE must be" in unknown.stderr
+
+
+def test_evidence_storage_defaults_to_the_private_directory(tmp_path):
+    default = _settings_in_subprocess(tmp_path, MEDIA_ROOT=str(tmp_path / "ev"))
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == [
+        "django.core.files.storage.FileSystemStorage", "None", "None"
+    ]  # fmt: skip
