@@ -1,0 +1,133 @@
+"""Dashboards: numbers equal the score service, constant query budgets, the charts."""
+
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from indicators.models import DEFAULT_RANK_BANDS
+from indicators.scoring import Band
+from kla import charts
+from opd.models import Answer, Assignment
+from opd.scoring import score_period
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _build(period, n):
+    units = [factories.UnitFactory(name=f"Dinas {i}", short_name=f"D{i}") for i in range(3)]
+    kecamatan = factories.UnitFactory(name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan")
+    per_unit = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.LEAD)
+    for i in range(n):
+        q = factories.QuestionFactory(indicator__group__period=period)
+        unit = units[i % 3]
+        factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
+        status = ["approved", "submitted", "draft"][i % 3]
+        Answer.objects.create(question=q, unit=unit, status=status, claimed_points=Decimal("5"),
+                              verified_points=Decimal("4") if status == "approved" else None)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [6, 18])
+def test_secretariat_dashboard_query_budget(
+    client_for, secretariat_user, period, n, django_assert_num_queries
+):
+    _build(period, n)
+    client = client_for(secretariat_user)
+    # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
+    # 8-13 the score (groups, indicators, questions, per-unit assignments, answers, bands),
+    # 14 assignments for unit completion, 15 answer counts per unit, 16 queue size and oldest,
+    # 17-19 instrument counts, 20 questions without a lead
+    with django_assert_num_queries(20):
+        response = client.get(reverse("secretariat-home"))
+    assert response.content.decode().count('data-testid="unit-row"') == 4
+
+
+@pytest.mark.parametrize("n", [6, 18])
+def test_executive_dashboard_query_budget(
+    client_for, executive_user, period, n, django_assert_num_queries
+):
+    _build(period, n)
+    client = client_for(executive_user)
+    # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
+    # 8-13 the score, 14 gap leads, 15 gap statuses, 16 unit assignments, 17 unit answer counts,
+    # 18 earlier periods (none here), 19 this period's snapshots
+    with django_assert_num_queries(19):
+        response = client.get(reverse("executive-home"))
+    assert response.status_code == 200
+
+
+def test_dashboard_shows_the_score_service_numbers(client_for, executive_user, period):
+    _build(period, 9)
+    score = score_period(period=period)
+    html = (
+        client_for(executive_user)
+        .get(reverse("executive-home"), {"year": period.year})
+        .content.decode()
+    )
+    verified = f"{score.verified:.2f}".replace(".", ",")  # Indonesian decimals
+    assert verified in html and "<svg" in html and 'role="img"' in html
+
+
+BANDS = [Band(n, b) for n, b in DEFAULT_RANK_BANDS]
+
+
+@pytest.mark.parametrize(
+    ("total", "x"), [("0", 10.0), ("600.50", 10 + 600.5 * 0.62), ("1000", 630.0)]
+)
+def test_gauge_marks_the_total(total, x):
+    svg = charts.rank_gauge(
+        verified=Decimal(total), claimed=None, bands=BANDS, target="Madya", label="t"
+    )
+    root = ET.fromstring(str(svg))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert root.find("s:title", ns).text == "t" and root.get("aria-label") == "t"
+    marker = next(
+        p for p in root.iter("{http://www.w3.org/2000/svg}polygon") if p.get("data-value")
+    )
+    tip = marker.get("points").split()[-1]
+    assert abs(float(tip.split(",")[0]) - x) < 0.2
+    fills = {r.get("fill") for r in root.iter("{http://www.w3.org/2000/svg}rect")}
+    assert {"#f6d186", "#9fd8a8", "#3d5a98"} <= fills  # Pratama, Madya, KLA
+    assert "style=" not in str(svg)  # CSP: presentation attributes only
+
+
+def test_chart_text_is_escaped():
+    svg = charts.group_bars(
+        groups=[
+            {
+                "name": "<b>&Klaster</b>",
+                "max_points": Decimal(10),
+                "claimed": Decimal(5),
+                "verified": Decimal(4),
+            }
+        ],
+        label="a<b",
+    )
+    ET.fromstring(str(svg))  # well-formed
+    assert "<b>" not in str(svg) and "&lt;b&gt;&amp;Klaster" in str(svg)
+
+
+def test_trend_and_progress_charts_are_valid_svg():
+    for svg in (
+        charts.trend_line(
+            points=[("2025", Decimal("540")), ("2026", Decimal("591.34"))], label="tren"
+        ),
+        charts.trend_line(points=[], label="kosong"),
+        charts.unit_progress(
+            rows=[
+                {
+                    "name": "Dinkes",
+                    "assigned": 10,
+                    "approved": 3,
+                    "submitted": 2,
+                    "in_progress": 1,
+                    "not_started": 4,
+                }
+            ],
+            label="unit",
+        ),
+    ):
+        assert ET.fromstring(str(svg)).get("role") == "img"
