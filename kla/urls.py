@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import views, views_people, views_periods, views_reports, views_secretariat
+from kla import api, views, views_people, views_periods, views_reports, views_secretariat
 from kla.forms import LoginForm
 from kla.healthz import healthz
 
@@ -59,5 +59,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
+    path("api/v1/periods/<int:year>/score/", api.period_score, name="api-score"),
+    path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("admin/", admin.site.urls),
 ]
