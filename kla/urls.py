@@ -3,7 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from kla import api, views, views_people, views_periods, views_reports, views_secretariat
+from kla import (
+    api,
+    views,
+    views_import,
+    views_people,
+    views_periods,
+    views_reports,
+    views_secretariat,
+)
 from kla.forms import LoginForm
 from kla.healthz import healthz
 
@@ -61,5 +69,16 @@ urlpatterns = [
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
     path("api/v1/periods/<int:year>/score/", api.period_score, name="api-score"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
+    path("instrumen/impor/", views_import.instrument_import_upload, name="instrument-import"),
+    path(
+        "instrumen/impor/konfirmasi/",
+        views_import.instrument_import_confirm,
+        name="instrument-import-confirm",
+    ),
+    path(
+        "instrumen/impor/template.xlsx",
+        views_import.instrument_import_template,
+        name="instrument-import-template",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -107,6 +107,9 @@ ROUTES: dict[str, Route] = {
     # The API answers in JSON: 401 instead of a login redirect.
     "api-score": Route(args=Y, get="401 403 403 403 200 200 200", post=ONLY_POST),
     "api-openapi": Route(get="401 200 200 200 200 200 200", post=ONLY_POST),
+    "instrument-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "instrument-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "instrument-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "people-import": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
