@@ -153,3 +153,10 @@ def test_milestone_snapshot_once_per_closed_window(period):
     assert len(taken) == 1 and taken[0].reason == "window_closed"
     assert scoring.snapshot_milestones(today=datetime.date(2026, 4, 2)) == []
     assert Period.objects.count() == 1
+
+
+def test_kla_snapshots_command(period):
+    out = StringIO()
+    call_command("kla_snapshots", "--period", str(period.year), stdout=out)
+    assert "verified 0.00" in out.getvalue()
+    assert ScoreSnapshot.objects.get().reason == "manual"
