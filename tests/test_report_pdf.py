@@ -85,6 +85,7 @@ def test_a4_and_fonts_embedded(period, tmp_path):
     text = pdf_text(content, tmp_path)
     assert re.search(rf"\b1\b.*\b{pages}\b", text)  # page counter in the footer
     assert "WIB" in text
+    assert "Nindya" in text and "Utama" in text  # the rank gauge's bands, drawn as SVG text
 
 
 def test_empty_period_still_renders(period, tmp_path):
@@ -158,3 +159,20 @@ def test_download_in_the_users_language_is_audited(period, client_for, executive
     assert "Progress report of the KLA evaluation" in pdf_text(response.content, tmp_path)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.data == {"kind": "pdf", "language": "en"}
+
+
+def test_charts_are_the_dashboards(period, client_for, executive_user):
+    """The report inlines the very SVG the Bupati's dashboard shows, in the same language."""
+    from kla.reports.pdf import progress_report_html
+
+    build_period(period)
+    client = client_for(executive_user)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("executive-home") + f"?year={period.year}").content.decode()
+    dashboard_svgs = re.findall(r"<svg .*?</svg>", page, flags=re.S)
+    assert len(dashboard_svgs) >= 4
+    html = progress_report_html(period=period, language="en")
+    report_svgs = re.findall(r"<svg .*?</svg>", html, flags=re.S)
+    assert len(report_svgs) == 5  # gauge, groups, two trends, units
+    for svg in dashboard_svgs:
+        assert svg in report_svgs

@@ -14,6 +14,7 @@ from openpyxl.utils import column_index_from_string
 
 from indicators.models import Period
 from kla.reports.xlsx import rekap_workbook, sheet_title
+from kla.selectors import unit_completion
 from opd.models import Answer, Assignment, AuditEvent, Evidence, Unit
 from opd.scoring import score_period
 from tests import factories
@@ -397,11 +398,25 @@ def test_layout_and_print_setup(built, period):
         for column in ("I", "J", "K"):
             assert kelembagaan[f"{column}{row}"].number_format == "0.00", f"{column}{row}"
     units = wb["Progres Unit"]
-    rows = {r[0].value: [c.value for c in r] for r in units.iter_rows(min_row=5)}
+    evaluator = Evaluator(wb)
+    rows = {
+        r[0].value: [c.value for c in r[:7]] + [evaluator.cell("Progres Unit", f"H{r[0].row}")]
+        for r in units.iter_rows(min_row=5)
+    }
     # Kec1: one question, answered, with evidence, submitted (and since approved).
     assert rows["Kec1"][2:8] == [1, 1, 1, 1, 1, 1.0]
     assert rows["Kec3"][2:8] == [1, 0, 0, 0, 0, 0]
-    assert rows["Dinkes"][2] == 5  # 1.1, 1.2, 2.2, 2.3, 2.4 (not the every-kecamatan one)
+    # Dinkes leads 1.1, 1.2, 2.2, 2.3, 2.4 (it coordinates 25.1 but does not answer it);
+    # 1.1 and 2.4 approved, 1.2 submitted: 3 of 5 submitted; 2.2 not started.
+    assert rows["Dinkes"][2:8] == [5, 4, 2, 3, 2, 0.6]
+    # The same numbers as the dashboards'.
+    for completion in unit_completion(period=period):
+        short = completion.unit.short_name
+        assert rows[short][2:7] == [
+            completion.assigned, completion.answered, completion.with_evidence,
+            completion.submitted, completion.approved,
+        ]  # fmt: skip
+        assert round(100 * rows[short][7]) == completion.percent
 
 
 def test_sheet_titles_are_valid_and_unique():
@@ -428,8 +443,9 @@ def test_query_count_is_constant(period, django_assert_num_queries):
     build_period(period)
     # The score service: 1 groups, 2 indicators, 3 questions, 4 assignments of per-unit
     # questions, 5 answers, 6 rank bands. The rows: 7 groups, 8 indicators, 9 questions,
-    # 10 assignments with their units, 11 answers with their evidence counts.
-    with django_assert_num_queries(11):
+    # 10 assignments with their units, 11 answers with their evidence counts. Unit progress
+    # as the dashboard counts it: 12 assignments, 13 answers counted per unit.
+    with django_assert_num_queries(13):
         rekap_workbook(period=period)
     indicator = period.groups.first().indicators.first()
     for n in range(30):
@@ -437,7 +453,7 @@ def test_query_count_is_constant(period, django_assert_num_queries):
         unit = factories.UnitFactory(short_name=f"U{n}")
         factories.AssignmentFactory(question=extra, unit=unit)
         _answer(extra, unit, Answer.Status.APPROVED, "1", "1", evidence=1)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         rekap_workbook(period=period)
 
 

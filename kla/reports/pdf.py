@@ -18,8 +18,10 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from indicators.models import Period
+from kla import charts
+from kla import selectors as dash
 from kla.reports.common import jakarta_now
-from kla.reports.points import report_score
+from kla.reports.points import ReportScore, report_score
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 GAP_ROWS = 10
@@ -69,8 +71,41 @@ def page_counter_content() -> str:
     return " ".join(pieces)
 
 
+def report_charts(*, period: Period, score: ReportScore) -> dict:
+    """The dashboard's charts (kla.charts) drawn from the same data, for inline SVG."""
+    result = score.score
+    groups = [
+        {"name": g.name, "max_points": g.max_points, "claimed": g.points.claimed,
+         "verified": g.points.verified}
+        for g in result.groups
+    ]  # fmt: skip
+    trend = dash.trend_points(period=period)
+    return {
+        "gauge": charts.rank_gauge(
+            verified=result.verified, claimed=result.claimed,
+            bands=list(period.rank_bands.all()), target=result.target,
+            label=_("Verified %(v)s of 1000 points (%(rank)s); claimed %(c)s; target %(t)s")
+            % {"v": result.verified, "rank": result.rank_verified or _("no rank"),
+               "c": result.claimed, "t": result.target or "—"},
+        ),
+        "groups": charts.group_bars(
+            groups=groups, label=_("Claimed and verified points per group")
+        ),
+        "units": charts.unit_progress(
+            rows=[u.chart_row for u in score.units], label=_("Progress of the units, ranked")
+        ),
+        "trend_across": charts.trend_line(
+            points=[*trend["across"], (str(period.year), result.verified)],
+            label=_("Verified total across periods"),
+        ),
+        "trend_within": charts.trend_line(
+            points=trend["within"], label=_("Verified total within this period")
+        ),
+    }  # fmt: skip
+
+
 def report_context(*, period: Period) -> dict:
-    score = report_score(period=period)
+    score = report_score(period=period, unit_sort="progress")
     generated = jakarta_now()
     items = {
         item.question.pk: (group_rows.group, indicator_rows.indicator, item)
@@ -119,7 +154,7 @@ def report_context(*, period: Period) -> dict:
         "footer_text": _css_string(
             _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
         ),
-        "charts": {},
+        "charts": report_charts(period=period, score=score),
     }
 
 

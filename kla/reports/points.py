@@ -11,27 +11,11 @@ from decimal import Decimal
 from indicators import scoring as engine
 from indicators.models import Period
 from kla.reports.rows import GroupRows, period_rows
-from opd.models import Answer
+from kla.selectors import UnitCompletion, unit_completion
 from opd.scoring import engine_inputs
 
 ZERO = Decimal("0.00")
 NO_POINTS = engine.Points()
-
-
-@dataclass
-class UnitProgress:
-    """One answering unit's questions in the period, from not started to approved."""
-
-    unit: object
-    assigned: int = 0
-    answered: int = 0
-    with_evidence: int = 0
-    submitted: int = 0
-    approved: int = 0
-
-    @property
-    def percent(self) -> float:
-        return round(100 * self.approved / self.assigned, 2) if self.assigned else 0.0
 
 
 @dataclass
@@ -41,7 +25,8 @@ class ReportScore:
     score: engine.PeriodScore
     exact: dict[int, engine.Points] = field(default_factory=dict)
     band_bounds: dict[str, Decimal] = field(default_factory=dict)
-    units: list[UnitProgress] = field(default_factory=list)
+    # Per answering unit, exactly as the dashboards count them (kla.selectors).
+    units: list[UnitCompletion] = field(default_factory=list)
 
     # Totals and ranks as the engine gives them.
     @property
@@ -100,32 +85,7 @@ class ReportScore:
         return None
 
 
-def _unit_progress(rows: list[GroupRows]) -> list[UnitProgress]:
-    """Per answering unit (the lead, or each kecamatan/desa of a per-unit question)."""
-    units: dict[int, UnitProgress] = {}
-    for group_rows in rows:
-        for indicator_rows in group_rows.indicators:
-            for item in indicator_rows.questions:
-                for unit_answer in item.unit_answers:
-                    answer = unit_answer.answer
-                    progress = units.setdefault(
-                        unit_answer.unit.pk, UnitProgress(unit=unit_answer.unit)
-                    )
-                    progress.assigned += 1
-                    if answer is None:
-                        continue
-                    if answer.claimed_points is not None:
-                        progress.answered += 1
-                    if unit_answer.evidence_count:
-                        progress.with_evidence += 1
-                    if answer.status in (Answer.Status.SUBMITTED, Answer.Status.APPROVED):
-                        progress.submitted += 1
-                    if answer.status == Answer.Status.APPROVED:
-                        progress.approved += 1
-    return sorted(units.values(), key=lambda p: p.unit.short_name)
-
-
-def report_score(*, period: Period) -> ReportScore:
+def report_score(*, period: Period, unit_sort: str = "name") -> ReportScore:
     """The score of the period with the rows of the reports, in a fixed number of queries."""
     inputs = engine_inputs(period=period)
     score = engine.score_period(**inputs)
@@ -136,5 +96,5 @@ def report_score(*, period: Period) -> ReportScore:
         score=score,
         exact={q.id: engine.score_question(q) for q in inputs["questions"]},
         band_bounds={b.name: b.lower_bound for b in inputs["bands"]},
-        units=_unit_progress(rows),
+        units=unit_completion(period=period, sort=unit_sort),
     )

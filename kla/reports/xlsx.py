@@ -65,7 +65,8 @@ UNIT_COLUMNS = [
     ("Dengan bukti", 11),
     ("Diajukan", 10),
     ("Disetujui", 10),
-    ("Persen selesai", 11),
+    ("Persen diajukan", 11),
+    ("Tertinggal jadwal", 11),
 ]
 UNIT_HEADER_ROW = 4
 
@@ -261,8 +262,10 @@ def _units_sheet(ws, score: ReportScore, district: str, year: int) -> None:
         ]
         for column, value in enumerate(values, start=1):
             ws.cell(row=row, column=column, value=value)
-        percent = ws.cell(row=row, column=8, value=progress.percent / 100)
-        percent.number_format = PERCENT_FORMAT
+        # As on the dashboard: the share of the unit's questions submitted (or approved).
+        percent = ws.cell(row=row, column=8, value=f"=IF(C{row}=0,0,F{row}/C{row})")
+        percent.number_format = "0%"
+        ws.cell(row=row, column=9, value="Ya" if progress.behind else "")
         row += 1
     last = max(row - 1, UNIT_HEADER_ROW + 1)
     ws.freeze_panes = f"C{UNIT_HEADER_ROW + 1}"
