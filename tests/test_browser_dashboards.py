@@ -27,7 +27,9 @@ def test_bupati_sees_chart_and_rank_and_cannot_change_anything(live_server, page
     links = {a.get_attribute("href") for a in page.locator("a[href^='/']").all()}
     for href in sorted(links):
         page.goto(f"{live_server.url}{href}")
-        actions = [f.get_attribute("action") or href for f in page.locator("form[method=post]").all()]
+        actions = [
+            f.get_attribute("action") or href for f in page.locator("form[method=post]").all()
+        ]
         assert all(a in ("/keluar/", "/bahasa/", "/akun/sandi/") for a in actions), (href, actions)
     # And the writing pages refuse the Bupati.
     for url in ("/opd/tinjauan/", "/sekretariat/", "/sekretariat/perpanjangan/"):

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def _build(period, n):
     units = [factories.UnitFactory(name=f"Dinas {i}", short_name=f"D{i}") for i in range(3)]
-    kecamatan = factories.UnitFactory(name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan")
+    kecamatan = factories.UnitFactory(
+        name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan"
+    )
     per_unit = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
     factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.LEAD)
     for i in range(n):
