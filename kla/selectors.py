@@ -2,13 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from indicators.models import Period, ScoreSnapshot
 from indicators.scoring import PeriodScore
-from opd.models import Answer, Assignment, Unit, answers_itself
-from opd.scoring import score_period
+from opd.models import Answer, Assignment, Unit
 
 
 @dataclass
@@ -46,16 +45,24 @@ UNIT_SORTS = {
 
 
 def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompletion]:
-    """Per answering unit: assigned, answered, with evidence, submitted, approved. Two queries."""
-    rows: dict[int, UnitCompletion] = {}
-    for a in Assignment.objects.filter(question__indicator__group__period=period).select_related(
-        "unit", "question"
+    """Per answering unit: assigned, answered, with evidence, submitted, approved. Three
+    queries, reading plain values rather than model rows so large periods stay fast."""
+    counts: dict[int, int] = {}
+    for unit_id, role, kind, every_kec, every_desa in Assignment.objects.filter(
+        question__indicator__group__period=period
+    ).values_list(
+        "unit_id", "role", "unit__kind", "question__every_kecamatan", "question__every_desa"
     ):
-        q = a.question
-        if (q.answered_per_unit and answers_itself(q, a.unit)) or (
-            not q.answered_per_unit and a.role == Assignment.Role.LEAD
-        ):
-            rows.setdefault(a.unit_id, UnitCompletion(unit=a.unit)).assigned += 1
+        per_unit = every_kec or every_desa
+        answers_here = (every_kec and kind == Unit.Kind.KECAMATAN) or (
+            every_desa and kind == Unit.Kind.DESA
+        )
+        if answers_here if per_unit else role == Assignment.Role.LEAD:
+            counts[unit_id] = counts.get(unit_id, 0) + 1
+    rows = {
+        u.pk: UnitCompletion(unit=u, assigned=counts[u.pk])
+        for u in Unit.objects.filter(pk__in=counts)
+    }
     answers = (
         Answer.objects.filter(question__indicator__group__period=period, unit_id__in=rows)
         .values("unit_id")
@@ -118,12 +125,19 @@ def gap_rows(*, score: PeriodScore, period: Period) -> list[dict]:
 
 
 def trend_points(*, period: Period) -> dict:
-    """Verified totals: each earlier period's last snapshot (or its score), and this period's
-    snapshots in order."""
-    across = []
-    for p in Period.objects.filter(year__lt=period.year).order_by("year")[:6]:
-        last = ScoreSnapshot.objects.filter(period=p).order_by("-taken_at").first()
-        across.append((str(p.year), last.verified if last else score_period(period=p).verified))
+    """Verified totals from snapshots: each earlier period's latest one, and this period's in
+    order. Two queries; history is never recomputed on a page view."""
+    last_verified = (
+        ScoreSnapshot.objects.filter(period=OuterRef("pk")).order_by("-taken_at").values("verified")
+    )
+    earlier = (
+        Period.objects.filter(year__lt=period.year)
+        .annotate(verified=Subquery(last_verified[:1]))
+        .filter(verified__isnull=False)
+        .order_by("-year")
+        .values_list("year", "verified")[:6]
+    )
+    across = [(str(year), verified) for year, verified in reversed(list(earlier))]
     within = [
         (timezone.localtime(s.taken_at).strftime("%d/%m"), s.verified)
         for s in ScoreSnapshot.objects.filter(period=period).order_by("-taken_at")[:12]

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from indicators.importers import parse_json
-from indicators.models import Period, Question
+from indicators.models import Period, Question, ScoreSnapshot
 from kla.imports import instrument_import
 from opd.models import Answer, Assignment, Evidence, Profile, Unit, answers_itself
+from opd.scoring import snapshot_take
 
 DEMO_PASSWORD = "kla-demo-2027"  # noqa: S105 - documented demo accounts, README
 EMAIL_DOMAIN = "demo.tanjabbarkab.go.id"
@@ -224,4 +225,8 @@ def load_demo() -> DemoReport:
     )  # fmt: skip
     _answers(report, past, past=True)
     _answers(report, current, past=False)
+    if not ScoreSnapshot.objects.filter(period=past).exists():
+        # The locked period's final score, as its lock would have recorded it.
+        snapshot_take(period=past, reason=ScoreSnapshot.Reason.PERIOD_LOCKED)
+        report.add("score snapshots")
     return report

@@ -40,9 +40,9 @@ def test_secretariat_dashboard_query_budget(
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
     # 8-13 the score (groups, indicators, questions, per-unit assignments, answers, bands),
-    # 14 assignments for unit completion, 15 answer counts per unit, 16 queue size and oldest,
-    # 17-19 instrument counts, 20 questions without a lead
-    with django_assert_num_queries(20):
+    # 14 assignments for unit completion, 15 their units, 16 answer counts per unit,
+    # 17 queue size and oldest, 18-20 instrument counts, 21 questions without a lead
+    with django_assert_num_queries(21):
         response = client.get(reverse("secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -54,9 +54,9 @@ def test_executive_dashboard_query_budget(
     _build(period, n)
     client = client_for(executive_user)
     # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
-    # 8-13 the score, 14 gap leads, 15 gap statuses, 16 unit assignments, 17 unit answer counts,
-    # 18 earlier periods (none here), 19 this period's snapshots
-    with django_assert_num_queries(19):
+    # 8-13 the score, 14 gap leads, 15 gap statuses, 16 unit assignments, 17 their units,
+    # 18 unit answer counts, 19 earlier periods' last snapshots, 20 this period's snapshots
+    with django_assert_num_queries(20):
         response = client.get(reverse("executive-home"))
     assert response.status_code == 200
 
