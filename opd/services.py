@@ -219,6 +219,20 @@ def answer_submit(
     return answer
 
 
+_UNCHANGED = object()
+
+
+def _record_review(answer: Answer, *, user, status: str, note: str, verified_points=_UNCHANGED):
+    """The reviewer's decision on the row: state, note, who and when (and verified points)."""
+    answer.status, answer.review_note = status, note
+    answer.reviewed_at, answer.reviewed_by = timezone.now(), user
+    fields = ["status", "review_note", "reviewed_at", "reviewed_by"]
+    if verified_points is not _UNCHANGED:
+        answer.verified_points = verified_points
+        fields.append("verified_points")
+    _touch(answer, fields)
+
+
 def _check_reviewable(answer: Answer, period: Period) -> None:
     _check_not_locked(period)
     if answer.status != Answer.Status.SUBMITTED:
@@ -255,11 +269,7 @@ def answer_request_revision(
     note = (note or "").strip()
     if not note:
         raise DomainError(_("Say what the unit must change: a note is required."), code="no_note")
-    answer.status = Answer.Status.REVISION_REQUESTED
-    answer.review_note = note
-    answer.reviewed_at = timezone.now()
-    answer.reviewed_by = user
-    _touch(answer, ["status", "review_note", "reviewed_at", "reviewed_by"])
+    _record_review(answer, user=user, status=Answer.Status.REVISION_REQUESTED, note=note)
     audit_log(
         action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=user, ip=ip, answer=answer,
         period=period, summary=note[:200],
@@ -297,12 +307,9 @@ def answer_approve(
             code="no_reason",
         )
     old_verified = answer.verified_points
-    answer.status = Answer.Status.APPROVED
-    answer.verified_points = points
-    answer.review_note = reason
-    answer.reviewed_at = timezone.now()
-    answer.reviewed_by = user
-    _touch(answer, ["status", "verified_points", "review_note", "reviewed_at", "reviewed_by"])
+    _record_review(
+        answer, user=user, status=Answer.Status.APPROVED, note=reason, verified_points=points
+    )
     audit_log(
         action=AuditEvent.Action.ANSWER_APPROVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Approved with %(points)s of %(claimed)s points claimed")
@@ -333,12 +340,9 @@ def answer_reopen(*, answer: Answer, user, reason: str, ip: str | None = None) -
     if not reason:
         raise DomainError(_("Say why the answer is reopened."), code="no_reason")
     old_verified = answer.verified_points
-    answer.status = Answer.Status.SUBMITTED
-    answer.verified_points = None
-    answer.review_note = reason
-    answer.reviewed_at = timezone.now()
-    answer.reviewed_by = user
-    _touch(answer, ["status", "verified_points", "review_note", "reviewed_at", "reviewed_by"])
+    _record_review(
+        answer, user=user, status=Answer.Status.SUBMITTED, note=reason, verified_points=None
+    )
     audit_log(
         action=AuditEvent.Action.ANSWER_REOPEN, actor=user, ip=ip, answer=answer, period=period,
         summary=reason[:200], data={"verified_before": _s(old_verified)},
