@@ -1,15 +1,25 @@
 """Evidence on answers: files (immutable revisions) and links, and serving files back.
 
+Who may change evidence: the answering unit, and for ordinary questions a unit assigned to
+support it; a supporting unit changes only what it attached itself. When: while the answer
+is a draft or sent back for revision, inside the unit's window, in a period not locked.
+
 Durability: the file is stored (fsynced, renamed into place) before the transaction that
 records it; if that transaction fails, the file is removed again. A process killed between
 the two leaves an orphan file, which `verify_evidence --fix-orphans` cleans up; never a row
-without its file.
+without its file. (Inside an outer transaction that later rolls back, the file stays as an
+orphan too: there is no hook on rollback.)
 """
 
-from urllib.parse import quote, urlparse
+import logging
+import re
+import unicodedata
+from urllib.parse import quote
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
@@ -19,9 +29,12 @@ from kla.errors import DomainError
 from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision, Unit
-from opd.uploads import remove_stored, store_upload
+from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_upload
+
+logger = logging.getLogger(__name__)
 
 EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 def _lock_answer(answer: Answer) -> Answer:
@@ -32,11 +45,28 @@ def _lock_answer(answer: Answer) -> Answer:
     )
 
 
-def _check_may_change(answer: Answer, unit: Unit) -> None:
-    period = answer.question.indicator.group.period
-    if unit is None or not Assignment.objects.filter(question=answer.question, unit=unit).exists():
-        raise DomainError(_("Your unit is not assigned to this question."), code="not_assigned")
-    ensure_unit_may_edit(period=period, unit=unit)
+def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
+    """Raise DomainError unless `unit` (and `user`, a member of it) may change the evidence."""
+    question = answer.question
+    if unit is None:
+        allowed = False
+    elif unit.pk == answer.unit_id:
+        allowed = True
+    elif question.answered_per_unit:
+        # Every kecamatan (desa) answers for itself: a peer's answer is not theirs to change.
+        allowed = False
+    else:
+        allowed = Assignment.objects.filter(question=question, unit=unit).exists()
+    if not allowed:
+        raise DomainError(
+            _("Your unit is not assigned to this question, so it cannot change this evidence."),
+            code="not_assigned",
+        )
+    if user is not None and not unit.members.filter(user=user).exists():
+        raise DomainError(
+            _("Only members of %(unit)s can do this.") % {"unit": unit.name}, code="not_member"
+        )
+    ensure_unit_may_edit(period=question.indicator.group.period, unit=unit)
     if answer.status not in EDITABLE:
         raise DomainError(
             _("The answer is %(status)s: its evidence can change only after the secretariat "
@@ -45,11 +75,27 @@ def _check_may_change(answer: Answer, unit: Unit) -> None:
         )  # fmt: skip
 
 
+def _check_owner(evidence: Evidence, answer: Answer, unit: Unit) -> None:
+    """A supporting unit changes only the evidence it attached; the answering unit, all."""
+    if evidence.removed_at is not None:
+        raise DomainError(_("This evidence was already removed."), code="removed")
+    if unit.pk not in (answer.unit_id, evidence.unit_id):
+        raise DomainError(
+            _("Only %(owner)s or %(answering)s can change this evidence.")
+            % {"owner": evidence.unit.name, "answering": answer.unit.name},
+            code="not_owner",
+        )
+
+
 def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> EvidenceRevision:
+    previous = None
     if evidence is None:
         evidence = Evidence.objects.create(
-            answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=title[:255], created_by=user
-        )
+            answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=title.strip()[:255],
+            created_by=user,
+        )  # fmt: skip
+    else:
+        previous = evidence.revisions.order_by("-uploaded_at", "-pk").first()
     revision = EvidenceRevision.objects.create(
         evidence=evidence,
         file=stored.name,
@@ -62,13 +108,14 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
     audit_log(
         action=AuditEvent.Action.EVIDENCE_UPLOAD, actor=user, ip=ip, answer=answer, unit=unit,
         summary=stored.original_name,
-        data={"revision": revision.pk, "sha256": stored.sha256, "size": stored.size,
-              "replaces": evidence.pk if evidence.revisions.count() > 1 else None},
+        data={"evidence": evidence.pk, "revision": revision.pk, "sha256": stored.sha256,
+              "size": stored.size, "content_type": stored.content_type,
+              "replaces": previous.pk if previous else None},
     )  # fmt: skip
     return revision
 
 
-def _store_then_record(record, uploaded_file):
+def _store_then_record(record, uploaded_file) -> EvidenceRevision:
     stored = store_upload(uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
@@ -85,12 +132,12 @@ def evidence_add_file(
 
     def record(stored):
         locked = _lock_answer(answer)
-        _check_may_change(locked, unit)
+        _check_may_change(locked, unit, user)
         return _record_file(answer=locked, unit=unit, user=user, stored=stored, title=title, ip=ip)
 
-    # Check the rules before storing anything, so a refused upload costs no disk write.
+    # The rules first, so a refused upload costs no disk write; again under the lock after.
     with transaction.atomic():
-        _check_may_change(_lock_answer(answer), unit)
+        _check_may_change(_lock_answer(answer), unit, user)
     return _store_then_record(record, uploaded_file)
 
 
@@ -98,103 +145,157 @@ def evidence_replace_file(
     *, evidence: Evidence, unit: Unit, user, uploaded_file, ip: str | None = None
 ) -> EvidenceRevision:
     """A new version of a file; the previous one stays downloadable in the history."""
-    if evidence.kind != Evidence.Kind.FILE or evidence.removed_at is not None:
-        raise DomainError(_("Only a current file can be replaced."), code="not_file")
+    if evidence.kind != Evidence.Kind.FILE:
+        raise DomainError(_("Only a file can be replaced."), code="not_file")
+
+    def checked():
+        locked = _lock_answer(evidence.answer)
+        _check_may_change(locked, unit, user)
+        current = (
+            Evidence.objects.select_for_update(of=("self",))
+            .select_related("unit")
+            .get(pk=evidence.pk)
+        )
+        _check_owner(current, locked, unit)
+        return locked, current
 
     def record(stored):
-        locked = _lock_answer(evidence.answer)
-        _check_may_change(locked, unit)
+        locked, current = checked()
         return _record_file(
-            answer=locked, unit=unit, user=user, stored=stored, title="", ip=ip, evidence=evidence
+            answer=locked, unit=unit, user=user, stored=stored, title="", ip=ip, evidence=current
         )
 
     with transaction.atomic():
-        _check_may_change(_lock_answer(evidence.answer), unit)
+        checked()
     return _store_then_record(record, uploaded_file)
+
+
+_URL = URLValidator(schemes=["http", "https"])
 
 
 @transaction.atomic
 def evidence_add_link(
     *, answer: Answer, unit: Unit, user, url: str, title: str = "", ip: str | None = None
 ) -> Evidence:
-    parsed = urlparse(url or "")
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise DomainError(_("A link must start with http:// or https://."), code="bad_url")
+    """A link as evidence (a regulation in JDIH, a news item): http or https only."""
+    url = (url or "").strip()
+    try:
+        if len(url) > 1000:
+            raise ValidationError("too long")
+        _URL(url)
+    except ValidationError:
+        raise DomainError(
+            _("A link must be a web address starting with http:// or https://."), code="bad_url"
+        ) from None
     locked = _lock_answer(answer)
-    _check_may_change(locked, unit)
+    _check_may_change(locked, unit, user)
     evidence = Evidence.objects.create(
-        answer=locked, unit=unit, kind=Evidence.Kind.LINK, url=url[:1000], title=title[:255],
+        answer=locked, unit=unit, kind=Evidence.Kind.LINK, url=url, title=title.strip()[:255],
         created_by=user,
     )  # fmt: skip
     audit_log(
         action=AuditEvent.Action.EVIDENCE_LINK, actor=user, ip=ip, answer=locked, unit=unit,
-        summary=url[:300],
+        summary=url[:300], data={"evidence": evidence.pk},
     )  # fmt: skip
     return evidence
 
 
 @transaction.atomic
 def evidence_remove(*, evidence: Evidence, unit: Unit, user, ip: str | None = None) -> Evidence:
-    """Hide evidence from the answer; its revisions stay for the audit trail."""
+    """Hide evidence from the answer; its revisions (and files) stay for the audit trail."""
     locked = _lock_answer(evidence.answer)
-    _check_may_change(locked, unit)
-    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
-    if evidence.removed_at is not None:
-        raise DomainError(_("This evidence was already removed."), code="removed")
+    _check_may_change(locked, unit, user)
+    evidence = (
+        Evidence.objects.select_for_update(of=("self",)).select_related("unit").get(pk=evidence.pk)
+    )
+    _check_owner(evidence, locked, unit)
     evidence.removed_at = timezone.now()
     evidence.save(update_fields=["removed_at"])
     audit_log(
         action=AuditEvent.Action.EVIDENCE_REMOVE, actor=user, ip=ip, answer=locked, unit=unit,
-        summary=str(evidence),
+        summary=str(evidence)[:300], data={"evidence": evidence.pk},
     )  # fmt: skip
     return evidence
 
 
-def _disposition(kind: str, name: str) -> str:
-    ascii_name = name.encode("ascii", "ignore").decode().replace('"', "") or "bukti"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+# --- Serving files --------------------------------------------------------------------------
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """RFC 6266: an ASCII fallback for old clients, the real name as UTF-8 in filename*."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+
+    def ascii_part(text: str) -> str:
+        # "ü" -> "u"; what has no ASCII form ("–", Arabic script) -> "_".
+        text = "".join(
+            unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "_"
+            for char in text
+        )
+        return re.sub(r"[^A-Za-z0-9 ._()+,=@-]", "_", text).strip(" ._")
+
+    fallback = (ascii_part(stem) or "bukti") + (f".{ascii_part(ext)}" if ascii_part(ext) else "")
+    encoded = quote(name, safe="!#$&+^`|~")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def _serve(revision: EvidenceRevision, *, disposition: str, csp: str) -> HttpResponse:
-    prefix = getattr(settings, "KLA_X_ACCEL_REDIRECT_PREFIX", "")
+    content_type = (
+        revision.content_type
+        if revision.content_type in ACCEPTED_CONTENT_TYPES
+        else "application/octet-stream"
+    )
+    prefix = settings.KLA_X_ACCEL_REDIRECT_PREFIX
     if prefix:
-        response = HttpResponse(content_type=revision.content_type)
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + revision.file.name
+        # nginx sends the file (location marked internal, alias MEDIA_ROOT) with our headers.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(revision.file.name)
     else:
         try:
             handle = default_storage.open(revision.file.name, "rb")
         except FileNotFoundError:
+            logger.error(
+                "Evidence file missing: revision %s, %s. Run verify_evidence.",
+                revision.pk, revision.file.name,
+            )  # fmt: skip
             raise Http404 from None
-        response = FileResponse(handle, content_type=revision.content_type)
-        response["Content-Length"] = str(revision.size)
-    response["Content-Disposition"] = _disposition(disposition, revision.original_name)
+        response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(disposition, revision.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = csp
     response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 
 
 def evidence_download_response(
     *, revision: EvidenceRevision, user, ip: str | None = None
 ) -> HttpResponse:
-    """The stored file as an attachment, byte for byte, audited."""
-    response = _serve(revision, disposition="attachment", csp="default-src 'none'; sandbox")
-    answer = revision.evidence.answer
-    audit_log(
-        action=AuditEvent.Action.EVIDENCE_DOWNLOAD, actor=user, ip=ip, answer=answer,
-        summary=revision.original_name, data={"revision": revision.pk},
-    )  # fmt: skip
+    """The stored file as an attachment, byte for byte, audited. Access is the view's job."""
+    response = _serve(revision, disposition="attachment", csp=DOWNLOAD_CSP)
+    with transaction.atomic():
+        audit_log(
+            action=AuditEvent.Action.EVIDENCE_DOWNLOAD, actor=user, ip=ip,
+            answer=revision.evidence.answer, summary=revision.original_name,
+            data={"revision": revision.pk},
+        )  # fmt: skip
     return response
 
 
 def evidence_inline_response(
     *, revision: EvidenceRevision, user, ip: str | None = None
 ) -> HttpResponse:
-    """PDF and images shown inline to reviewers; nothing else is ever rendered inline."""
+    """PDF and images shown inline to reviewers; nothing else is ever rendered inline.
+
+    Images are sandboxed like downloads (`img-src 'self'` lets the browser's own image
+    document show the file opened directly). Chromium's PDF viewer does not run in a
+    sandboxed document, so a PDF gets `default-src 'none'` without `sandbox`: PDFs with
+    scripts or actions were refused at upload, and nothing else may load. Not audited: the
+    answer page embeds previews, so every page view would be a "download".
+    """
     if not revision.is_previewable:
         raise Http404
-    # Chromium's PDF viewer does not run in a CSP sandbox; PDFs with scripts were refused at
-    # upload, and the response still forbids loading anything else.
     csp = (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
         if revision.content_type == "application/pdf"
