@@ -28,7 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -618,11 +618,14 @@ def _chunks(uploaded_file):
 
 
 def _local_root(storage) -> Path | None:
-    """The storage's directory on this machine, or None for remote storage (S3)."""
-    try:
-        return Path(storage.path(""))
-    except NotImplementedError:
-        return None
+    """The storage's directory on this machine, or None for other storage (an S3 bucket).
+
+    Only a FileSystemStorage keeps its files there: others may answer path() (the in-memory
+    storage does) without ever writing to it.
+    """
+    if isinstance(storage, FileSystemStorage):
+        return Path(storage.location)
+    return None
 
 
 def _fsync_dir(path: Path) -> None:

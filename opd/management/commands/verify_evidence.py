@@ -1,65 +1,127 @@
+"""Check the evidence store against the database: every file there, whole, and nothing else.
+
+For every evidence revision: the file exists, and its size and SHA-256 are the recorded ones
+(read in a streaming way, 1 MB at a time). Under evidence/: files no revision records
+(orphans; "temporary" when an upload never finished). Exits non-zero on any problem left.
+
+--fix-orphans deletes orphans, never missing or corrupted files (those need a backup).
+Temporary files go at once (deleting one mid-upload makes that upload fail cleanly); a
+complete orphan younger than --min-age-minutes is kept, because it may belong to an upload
+whose row is being committed right now.
+"""
+
 import hashlib
-from pathlib import Path
+from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from opd.models import EvidenceRevision
+from opd.uploads import EVIDENCE_DIR, TEMP_PREFIX
+
+READ_SIZE = 1024 * 1024
+
+
+def _walk(storage, directory: str):
+    """Every file name under `directory`, recursively, through the storage API."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for name in directories:
+        yield from _walk(storage, f"{directory}/{name}")
+
+
+def _sha256(storage, name: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        while chunk := handle.read(READ_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Command(BaseCommand):
     help = (
-        "Check every stored evidence file against its SHA-256; report missing, corrupted and "
-        "orphaned files. Exits non-zero on any problem."
+        "Check every stored evidence file against its size and SHA-256; report missing, "
+        "corrupted and orphaned files. Exits non-zero on any problem."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--fix-orphans", action="store_true", help="Delete files that no revision records."
+            "--fix-orphans",
+            action="store_true",
+            help="Delete files that no revision records (never missing or corrupted ones).",
+        )
+        parser.add_argument(
+            "--min-age-minutes",
+            type=int,
+            default=60,
+            help="With --fix-orphans, keep complete orphans younger than this (default 60): "
+            "they may belong to an upload being recorded right now.",
         )
 
-    def handle(self, *args, fix_orphans, **options):
-        root = Path(default_storage.location)
+    def handle(self, *args, fix_orphans, min_age_minutes, **options):
+        storage = default_storage
         known, checked, missing, corrupted = set(), 0, [], []
-        for pk, name, sha256, size in EvidenceRevision.objects.values_list(
-            "pk", "file", "sha256", "size"
-        ).iterator():
+        rows = EvidenceRevision.objects.values_list(
+            "pk", "evidence_id", "file", "original_name", "sha256", "size"
+        ).order_by("pk")
+        for pk, evidence_id, name, original, sha256, size in rows.iterator(chunk_size=500):
             checked += 1
             known.add(name)
-            path = root / name
-            if not path.is_file():
-                missing.append((pk, name))
+            label = f"revision {pk} (evidence {evidence_id}, “{original}”): {name}"
+            try:
+                actual_size = storage.size(name)
+                actual_sha = _sha256(storage, name) if actual_size == size else None
+            except FileNotFoundError:
+                missing.append(label)
+                self.stdout.write(f"MISSING   {label}")
                 continue
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for chunk in iter(lambda h=handle: h.read(1024 * 1024), b""):
-                    digest.update(chunk)
-            if digest.hexdigest() != sha256 or path.stat().st_size != size:
-                corrupted.append((pk, name))
-        orphans = []
-        evidence_root = root / "evidence"
-        if evidence_root.is_dir():
-            for path in evidence_root.rglob("*"):
-                if path.is_file() and str(path.relative_to(root)) not in known:
-                    orphans.append(path)
-        for pk, name in missing:
-            self.stdout.write(f"MISSING   revision {pk}: {name}")
-        for pk, name in corrupted:
-            self.stdout.write(f"CORRUPTED revision {pk}: {name} (SHA-256 or size differs)")
-        removed = 0
-        for path in orphans:
-            label = "temporary" if path.name.startswith(".upload-") else "orphan"
-            if fix_orphans:
-                path.unlink(missing_ok=True)
+            if actual_size != size or actual_sha != sha256:
+                corrupted.append(label)
+                why = "size" if actual_size != size else "SHA-256"
+                self.stdout.write(f"CORRUPTED {label} ({why} differs from the record)")
+
+        orphans = sorted(name for name in _walk(storage, EVIDENCE_DIR) if name not in known)
+        cutoff = timezone.now() - timedelta(minutes=min_age_minutes)
+        removed = kept = 0
+        for name in orphans:
+            temporary = name.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
+            label = f"{'temporary' if temporary else 'orphan'} file {name}"
+            if not fix_orphans:
+                self.stdout.write(f"ORPHAN    {label}")
+            elif temporary or _modified(storage, name) <= cutoff:
+                storage.delete(name)
                 removed += 1
-                self.stdout.write(f"REMOVED   {label} file {path.relative_to(root)}")
+                self.stdout.write(f"REMOVED   {label}")
             else:
-                self.stdout.write(f"ORPHAN    {label} file {path.relative_to(root)}")
+                kept += 1
+                self.stdout.write(
+                    f"KEPT      {label} (younger than {min_age_minutes} min: "
+                    "may be an upload being recorded)"
+                )
+
         ok = checked - len(missing) - len(corrupted)
-        remaining_orphans = len(orphans) - removed
-        self.stdout.write(
+        summary = (
             f"checked {checked}, ok {ok}, missing {len(missing)}, corrupted {len(corrupted)}, "
-            f"orphaned {len(orphans)}" + (f" (removed {removed})" if fix_orphans else "")
+            f"orphaned {len(orphans)}"
         )
-        if missing or corrupted or remaining_orphans:
-            raise CommandError("Evidence store has problems (see above).")
+        if fix_orphans:
+            summary += f" (removed {removed}, kept {kept})"
+        self.stdout.write(summary)
+        if missing or corrupted or len(orphans) - removed:
+            raise CommandError(
+                "The evidence store has problems (see above). Missing or corrupted files must "
+                "be restored from a backup; orphans can be removed with --fix-orphans."
+            )
+        self.stdout.write(self.style.SUCCESS("Evidence store OK."))
+
+
+def _modified(storage, name: str):
+    try:
+        return storage.get_modified_time(name)
+    except NotImplementedError:
+        return timezone.now()  # unknown age: treat as young, never delete by guess

@@ -1,0 +1,161 @@
+"""verify_evidence: missing, corrupted and orphaned files, exit codes, --fix-orphans."""
+
+import datetime
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command, execute_from_command_line
+from django.utils import timezone
+
+from opd import evidence as ev
+from opd import services
+from opd.models import EvidenceRevision
+from tests import samples
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _inside_window(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture
+def stored(question, lead_unit, opd_user):
+    """Three files on one answer: (keep, corrupt, lose)."""
+    answer = services.answer_open(question=question, unit=lead_unit)
+    return [
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)),
+        )  # fmt: skip
+        for n in ("keep", "corrupt", "lose")
+    ]
+
+
+def _root() -> Path:
+    return Path(default_storage.location)
+
+
+def _run(*args, capsys) -> tuple[int, str]:
+    """The command as cron runs it: the process's exit status and what it printed."""
+    try:
+        execute_from_command_line(["manage.py", "verify_evidence", "--skip-checks", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    else:
+        code = 0
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_a_sound_store_exits_zero(stored, capsys):
+    code, out = _run(capsys=capsys)
+    assert code == 0
+    assert "checked 3, ok 3, missing 0, corrupted 0, orphaned 0" in out
+    assert "Evidence store OK." in out
+
+
+def test_removed_evidence_is_still_checked_and_not_an_orphan(stored, lead_unit, opd_user, capsys):
+    ev.evidence_remove(evidence=stored[0].evidence, unit=lead_unit, user=opd_user)
+    code, out = _run(capsys=capsys)
+    assert (code, "checked 3, ok 3") == (0, out.splitlines()[-2][:15])
+
+
+def test_missing_file_is_reported_and_exits_one(stored, capsys):
+    (_root() / stored[2].file.name).unlink()
+    code, out = _run(capsys=capsys)
+    assert code == 1
+    assert f"MISSING   revision {stored[2].pk}" in out and "“lose.pdf”" in out
+    assert "checked 3, ok 2, missing 1, corrupted 0, orphaned 0" in out
+
+
+@pytest.mark.parametrize("damage", ["same_size", "truncated", "grown"])
+def test_corrupted_file_is_reported(stored, capsys, damage):
+    path = _root() / stored[1].file.name
+    data = bytearray(path.read_bytes())
+    if damage == "same_size":
+        data[len(data) // 2] ^= 0x01  # one bit: only the SHA-256 can tell
+    elif damage == "truncated":
+        data = data[:-10]
+    else:
+        data += b"\n"
+    path.write_bytes(bytes(data))
+    code, out = _run(capsys=capsys)
+    assert code == 1
+    assert f"CORRUPTED revision {stored[1].pk}" in out
+    assert ("SHA-256 differs" if damage == "same_size" else "size differs") in out
+    assert "ok 2, missing 0, corrupted 1, orphaned 0" in out
+
+
+def test_orphans_are_listed_and_temporary_ones_named(stored, capsys):
+    month = Path(stored[0].file.name).parent
+    (_root() / month / "0123456789abcdef0123456789abcdef").write_bytes(b"%PDF-1.4 nobody's")
+    (_root() / month / ".upload-k3j4h5").write_bytes(b"%PDF-1.4 half")
+    (_root() / "evidence" / "2025" / "12").mkdir(parents=True)
+    (_root() / "evidence" / "2025" / "12" / "abandoned").write_bytes(b"x")
+    (_root() / "not-evidence.txt").write_bytes(b"outside evidence/: not ours to judge")
+    code, out = _run(capsys=capsys)
+    assert code == 1
+    assert f"ORPHAN    orphan file {month}/0123456789abcdef0123456789abcdef" in out
+    assert f"ORPHAN    temporary file {month}/.upload-k3j4h5" in out
+    assert "ORPHAN    orphan file evidence/2025/12/abandoned" in out
+    assert "not-evidence" not in out
+    assert "checked 3, ok 3, missing 0, corrupted 0, orphaned 3" in out
+
+
+def test_fix_orphans_removes_old_and_temporary_orphans_keeps_young_ones(stored, capsys):
+    month = _root() / Path(stored[0].file.name).parent
+    young, old, temp = month / "young0", month / "old0", month / ".upload-x"
+    for path in (young, old, temp):
+        path.write_bytes(b"data")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    code, out = _run("--fix-orphans", capsys=capsys)
+    assert code == 1  # the young orphan is still there
+    assert not old.exists() and not temp.exists() and young.exists()
+    assert "KEPT      orphan file" in out and "(removed 2, kept 1)" in out
+    code, out = _run("--fix-orphans", "--min-age-minutes", "0", capsys=capsys)
+    assert code == 0 and not young.exists()
+    assert all((_root() / r.file.name).exists() for r in stored)
+    assert _run(capsys=capsys)[0] == 0
+
+
+def test_fix_orphans_never_touches_missing_or_corrupted_files(stored, capsys):
+    corrupt = _root() / stored[1].file.name
+    corrupt.write_bytes(b"%PDF-1.4 tampered")
+    (_root() / stored[2].file.name).unlink()
+    with pytest.raises(CommandError, match="restored from a backup"):
+        call_command("verify_evidence", "--fix-orphans", "--min-age-minutes", "0")
+    assert corrupt.read_bytes() == b"%PDF-1.4 tampered"
+    assert EvidenceRevision.objects.count() == 3
+    assert "missing 1, corrupted 1, orphaned 0 (removed 0, kept 0)" in capsys.readouterr().out
+
+
+def test_works_through_the_storage_api_without_local_paths(
+    settings, question, lead_unit, opd_user, capsys
+):
+    """A bucket (S3) has no local paths: storing and verifying go through the storage API."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    answer = services.answer_open(question=question, unit=lead_unit)
+    content = samples.pdf_bytes("bucket")
+    revision = ev.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user,
+        uploaded_file=SimpleUploadedFile("ember.pdf", content),
+    )  # fmt: skip
+    assert default_storage.open(revision.file.name).read() == content
+    response = ev.evidence_download_response(revision=revision, user=opd_user)
+    assert b"".join(response.streaming_content) == content
+    assert _run(capsys=capsys)[0] == 0
+    default_storage.save("evidence/2026/02/stray", SimpleUploadedFile("x", b"x"))
+    code, out = _run(capsys=capsys)
+    assert code == 1 and "orphan file evidence/2026/02/stray" in out
