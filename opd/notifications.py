@@ -1,6 +1,10 @@
 """Mail to units and to the secretariat. Called after the commit of the change it reports.
 
-Mail is written in Indonesian (the task force's language) whatever the sender's UI language.
+Mail is written in Indonesian (the task force's language) whatever the sender's UI language,
+with times in the district's time zone (settings.TIME_ZONE, Asia/Jakarta) and absolute links
+built on settings.KLA_BASE_URL.
+
+Cron (docs/deploy.md): `send_reminders` and `send_digest` run once a day each.
 """
 
 import datetime
@@ -12,12 +16,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from opd.models import Answer, Assignment, Profile, answers_itself
 
 log = logging.getLogger(__name__)
 MAIL_LANGUAGE = "id"
+
+
+def absolute_url(name: str, *args) -> str:
+    """The full address of a page, for links in mail (no request to take the host from)."""
+    return settings.KLA_BASE_URL.rstrip("/") + reverse(name, args=args)
 
 
 def _unit_recipients(unit) -> list[str]:
@@ -29,7 +39,7 @@ def send_mail_template(*, template: str, context: dict, recipients: list[str]) -
     """Render templates/emails/<template>.{subject.txt,txt,html} in Indonesian and send."""
     if not recipients:
         return 0
-    with translation.override(MAIL_LANGUAGE):
+    with translation.override(MAIL_LANGUAGE), timezone.override(settings.TIME_ZONE):
         context = {"district_name": settings.KLA_DISTRICT_NAME, **context}
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
         text = render_to_string(f"emails/{template}.txt", context)
@@ -45,20 +55,37 @@ def _answer(answer_id: int) -> Answer:
     ).get(pk=answer_id)
 
 
+def _answer_context(answer: Answer) -> dict:
+    return {
+        "answer": answer,
+        "question": answer.question,
+        "answer_url": absolute_url("opd:answer", answer.question_id, answer.unit_id),
+    }
+
+
 def revision_requested(*, answer_id: int) -> int:
+    """Tell the answering unit what the secretariat wants changed, and until when."""
+    from opd.deadlines import unit_deadline
+
     answer = _answer(answer_id)
+    deadline = unit_deadline(period=answer.question.indicator.group.period, unit=answer.unit)
     return send_mail_template(
         template="revision_requested",
-        context={"answer": answer, "question": answer.question},
+        context={
+            **_answer_context(answer),
+            "deadline": deadline,
+            "deadline_passed": deadline < timezone.localdate(),
+        },
         recipients=_unit_recipients(answer.unit),
     )
 
 
 def approved_with_fewer_points(*, answer_id: int) -> int:
+    """Tell the answering unit that fewer points were verified than it claimed, and why."""
     answer = _answer(answer_id)
     return send_mail_template(
         template="approved_fewer_points",
-        context={"answer": answer, "question": answer.question},
+        context=_answer_context(answer),
         recipients=_unit_recipients(answer.unit),
     )
 
@@ -66,7 +93,7 @@ def approved_with_fewer_points(*, answer_id: int) -> int:
 def _secretariat_recipients() -> list[str]:
     users = (
         get_user_model()
-        .objects.filter(profile__role__in=[Profile.Role.SECRETARIAT], is_active=True)
+        .objects.filter(profile__role=Profile.Role.SECRETARIAT, is_active=True)
         .exclude(email="")
     )
     return sorted({u.email for u in users})
@@ -75,23 +102,42 @@ def _secretariat_recipients() -> list[str]:
 def digest_send(*, now=None, since_hours: int = 24) -> int:
     """One mail to the secretariat listing the answers submitted in the last `since_hours`.
 
-    Returns the number of answers listed; sends nothing when there are none.
+    Lists the answers waiting for review whose submission falls in (now - since_hours, now],
+    grouped by unit, with the size of the whole queue. Returns the number of answers listed;
+    sends nothing when there are none. Run once a day with the default window, each
+    submission is listed in exactly one digest; a second run on the same day repeats it.
     """
     now = now or timezone.now()
     since = now - datetime.timedelta(hours=since_hours)
     answers = list(
-        Answer.objects.filter(status=Answer.Status.SUBMITTED, submitted_at__gte=since)
-        .select_related("question__indicator__group__period", "unit")
-        .order_by("unit__name", "submitted_at")
+        Answer.objects.filter(
+            status=Answer.Status.SUBMITTED, submitted_at__gt=since, submitted_at__lte=now
+        )
+        .select_related("question__indicator", "unit")
+        .order_by("unit__name", "submitted_at", "pk")
     )
     if not answers:
         return 0
+    recipients = _secretariat_recipients()
+    if not recipients:
+        log.warning("Digest: %s new submissions, no secretariat user with email.", len(answers))
+        return len(answers)
     queue = Answer.objects.filter(status=Answer.Status.SUBMITTED).count()
-    by_unit = [(unit, list(rows)) for unit, rows in groupby(answers, key=lambda a: a.unit)]
+    by_unit = [
+        (unit, [(a, absolute_url("opd:answer", a.question_id, a.unit_id)) for a in rows])
+        for unit, rows in groupby(answers, key=lambda a: a.unit)
+    ]
     send_mail_template(
         template="digest",
-        context={"by_unit": by_unit, "count": len(answers), "queue": queue, "since": since},
-        recipients=_secretariat_recipients(),
+        context={
+            "by_unit": by_unit,
+            "count": len(answers),
+            "queue": queue,
+            "since": since,
+            "since_hours": since_hours,
+            "queue_url": absolute_url("opd:review-queue"),
+        },
+        recipients=recipients,
     )
     return len(answers)
 
@@ -101,6 +147,7 @@ class ReminderReport:
     units_mailed: int = 0
     questions_listed: int = 0
     skipped_reason: str = ""
+    units_without_recipients: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
 
@@ -108,7 +155,11 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     """Mail each unit its unanswered or unsubmitted questions when its deadline is near.
 
     A unit's deadline is the window's end or its extension; units whose deadline is more than
-    `days` away, or already past, get nothing. Four queries whatever the number of units.
+    `days` away, or already past, get nothing. A question is outstanding for the lead unit
+    (for questions every kecamatan or desa answers: for each of those units) while its answer
+    is missing, a draft, or sent back for revision. Units with nothing outstanding, or without
+    an active member with an email, get no mail (the latter are listed in the report).
+    Four queries whatever the number of units and questions.
     """
     from opd.deadlines import unit_deadlines
 
@@ -117,11 +168,13 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     if period.is_locked:
         report.skipped_reason = "locked"
         return report
+    # Query 1: every assignment of the period, with its question and unit.
     assignments = list(
-        Assignment.objects.filter(question__indicator__group__period=period)
+        Assignment.objects.filter(question__indicator__group__period=period, unit__is_active=True)
         .select_related("question__indicator", "unit")
-        .order_by("unit__name", "question__indicator__order", "question__order")
+        .order_by("unit__name", "question__indicator__order", "question__order", "question__pk")
     )
+    # Query 2: the (question, unit) pairs already handed in.
     done = set(
         Answer.objects.filter(
             question__indicator__group__period=period,
@@ -132,34 +185,57 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     units = {}
     for a in assignments:
         q = a.question
-        answers_here = answers_itself(q, a.unit) if q.answered_per_unit else a.role == "lead"
+        if q.answered_per_unit:
+            answers_here = answers_itself(q, a.unit)
+        else:
+            answers_here = a.role == Assignment.Role.LEAD
         if answers_here and (q.pk, a.unit_id) not in done:
             outstanding.setdefault(a.unit_id, []).append(q)
             units[a.unit_id] = a.unit
-    deadlines = dict(
-        (u.pk, d) for u, d in unit_deadlines(period=period, units=list(units.values()))
-    )
-    members: dict[int, list[str]] = {}
+    # Query 3: extensions of those units.
+    deadlines = {u.pk: d for u, d in unit_deadlines(period=period, units=list(units.values()))}
+    due = {
+        unit_id: (deadlines[unit_id] - today).days
+        for unit_id in outstanding
+        if 0 <= (deadlines[unit_id] - today).days <= days
+    }
+    if not due:
+        return report
+    # Query 4: the active members with an email of the units to remind.
+    members: dict[int, set[str]] = {}
     for unit_id, email in (
         get_user_model()
-        .objects.filter(profile__units__in=list(units), is_active=True)
+        .objects.filter(profile__units__in=list(due), is_active=True)
         .exclude(email="")
         .values_list("profile__units", "email")
     ):
-        members.setdefault(unit_id, []).append(email)
+        members.setdefault(unit_id, set()).add(email)
     for unit_id, questions in outstanding.items():
-        deadline = deadlines[unit_id]
-        left = (deadline - today).days
-        if left < 0 or left > days:
+        if unit_id not in due:
+            continue
+        unit, left = units[unit_id], due[unit_id]
+        recipients = sorted(members.get(unit_id, ()))
+        if not recipients:
+            report.units_without_recipients.append(unit.short_name)
+            report.lines.append(f"{unit.short_name}: {len(questions)} questions, nobody to mail")
             continue
         report.units_mailed += 1
         report.questions_listed += len(questions)
-        report.lines.append(f"{units[unit_id].short_name}: {len(questions)} questions, {left} days")
+        report.lines.append(f"{unit.short_name}: {len(questions)} questions, {left} days left")
         if not dry_run:
             send_mail_template(
                 template="reminder",
-                context={"unit": units[unit_id], "questions": questions, "deadline": deadline,
-                         "days_left": left, "period": period},
-                recipients=sorted(set(members.get(unit_id, []))),
-            )  # fmt: skip
+                context={
+                    "unit": unit,
+                    "questions": [
+                        (q, absolute_url("opd:answer", q.pk, unit.pk)) for q in questions
+                    ],
+                    "count": len(questions),
+                    "deadline": deadlines[unit_id],
+                    "days_left": left,
+                    "period": period,
+                    "workspace_url": absolute_url("opd:workspace"),
+                },
+                recipients=recipients,
+            )
     return report

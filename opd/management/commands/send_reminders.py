@@ -5,18 +5,29 @@ from opd.notifications import reminders_send
 
 
 class Command(BaseCommand):
-    help = "Mail each unit its unsubmitted questions when its deadline is N days away (cron)."
+    help = (
+        "Mail each unit its unsubmitted questions when its deadline (window or extension) is "
+        "N days away or less. Run once a day (cron/systemd timer)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument(
+            "--days", type=int, default=7, help="Remind when the deadline is this close (7)."
+        )
         parser.add_argument("--period", type=int, help="Year; default: the latest open period.")
-        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print what would be sent, send nothing."
+        )
 
     def handle(self, *args, days, period, dry_run, **options):
+        if days < 0:
+            raise CommandError("--days cannot be negative.")
         periods = Period.objects.filter(status=Period.Status.OPEN).order_by("-year")
         found = periods.filter(year=period).first() if period else periods.first()
         if found is None:
-            raise CommandError("No open period to remind about.")
+            raise CommandError(
+                f"Period {period} is not open." if period else "No open period to remind about."
+            )
         report = reminders_send(period=found, days=days, dry_run=dry_run)
         for line in report.lines:
             self.stdout.write(line)
@@ -25,3 +36,7 @@ class Command(BaseCommand):
             f"Period {found.year}: {verb} {report.units_mailed} units about "
             f"{report.questions_listed} questions."
         )
+        if report.units_without_recipients:
+            self.stderr.write(
+                "No active member with an email: " + ", ".join(report.units_without_recipients)
+            )
