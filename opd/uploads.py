@@ -204,6 +204,10 @@ def _refuse_dangerous(head: bytes) -> None:
     window = _text_window(head)
     if head.startswith(_EXECUTABLES) or window.startswith(b"#!"):
         _refuse_program()
+    if head.startswith(b"PK\x03\x04"):
+        # Office documents are ZIPs: judged by their table of contents, not by markup that
+        # an uncompressed part may show in the first KB.
+        return
     if _SVG.search(window) or window.startswith(b"<?xml"):
         raise UploadRefused(
             _(
@@ -220,8 +224,6 @@ def _refuse_dangerous(head: bytes) -> None:
             ),
             code="html",
         )
-    if head.startswith(b"PK\x03\x04"):
-        return  # office documents are ZIPs: decided from their table of contents
     kind = next((name for magic, name in _ARCHIVES if head.startswith(magic)), None)
     if kind is None and head[257:262] == b"ustar":
         kind = "tar"

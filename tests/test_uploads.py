@@ -3,8 +3,15 @@
 import datetime
 import hashlib
 import io
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,6 +19,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -49,6 +57,15 @@ def _zip(entries: dict[str, bytes], first: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def _jpeg() -> bytes:
+    """A real JPEG photo (Pillow comes with WeasyPrint)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
 def _xlsx() -> bytes:
     buffer = io.BytesIO()
     wb = Workbook()
@@ -61,6 +78,7 @@ VALID = {
     "perbup.pdf": (samples.pdf_bytes(), "application/pdf"),
     "foto.png": (samples.png_bytes(), "image/png"),
     "foto.JPG": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9", "image/jpeg"),
+    "Foto kegiatan Forum Anak — Tungkal Ilir.jpeg": (_jpeg(), "image/jpeg"),
     "matriks.xlsx": (_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "laporan.docx": (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -113,7 +131,49 @@ HOSTILE = [
     ("\x00\x01.pdf", samples.pdf_bytes(), "bad_name"),
     ("\ud800.pdf", samples.pdf_bytes(), "bad_name"),
     ("rusak.docx", b"PK\x03\x04" + b"\x00" * 30, "damaged"),
+    ("indented.pdf", b"\n\t #!/usr/bin/env python\nimport os\n", "executable"),
+    ("mac.pdf", b"\xcf\xfa\xed\xfe" + b"\x00" * 40, "executable"),
+    ("utf16.pdf", "\ufeff<html><script>x</script></html>".encode("utf-16-le"), "html"),
+    ("later.pdf", b"<!-- rapat -->\n<p>notulen</p>\n<SCRIPT src=x></SCRIPT>", "html"),
+    ("gambar.png", b"<!-- logo -->\n<svg/>", "svg"),
+    ("arsip.pdf", b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive"),
+    ("arsip.jpg", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 20, "archive"),
+    ("arsip.tar.pdf", b"dokumen.pdf".ljust(257, b"\x00") + b"ustar\x0000" + b"\x00" * 300, "archive"),
+    ("kosong.docx", b"PK\x05\x06" + b"\x00" * 18, "archive"),
+    ("lama.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy_office"),
+    ("laporan.pdf", _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "mismatch"),
+    ("matriks.docx", _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}), "mismatch"),
+    ("data.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
+                      first="mimetype"), "mismatch"),
+    ("makro.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>",
+                        "Basic/Standard/Module1.xml": b"<script/>"}, first="mimetype"), "macro"),
+    ("escaped.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (x) >>"), "pdf_active"),
+    ("lampiran.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /Names << /EmbeddedFiles 9 0 R >>"), "pdf_active"),
+    ("objstm.pdf", None, "pdf_active"),  # JavaScript inside a compressed object stream
+    ("tanpa-ekstensi", samples.pdf_bytes(), "mismatch"),
+    ("laporan\u202efdp.exe", samples.pdf_bytes(), "mismatch"),  # shows as "laporanexe.pdf"
+    ("bell\x07.pdf", samples.pdf_bytes(), "bad_name"),
+    (".pdf", samples.pdf_bytes(), "bad_name"),
 ]  # fmt: skip
+
+
+def _with_stream(dictionary: bytes, data: bytes) -> bytes:
+    """The sample PDF with one more object: a stream with this dictionary and data."""
+    extra = b"6 0 obj\n" + dictionary + b"\nstream\r\n" + data + b"\nendstream\nendobj\n"
+    return samples.pdf_bytes().replace(b"xref", extra + b"xref", 1)
+
+
+def _objstm(objects: bytes) -> bytes:
+    packed = zlib.compress(objects)
+    return _with_stream(
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>" % len(packed), packed
+    )
+
+
+HOSTILE = [
+    (n, _objstm(b"7 0 << /S /JavaScript /JS (app.alert(1)) >>") if c is None else c, code)
+    for n, c, code in HOSTILE
+]
 
 
 @pytest.mark.parametrize(
@@ -284,3 +344,200 @@ def test_verify_evidence_finds_missing_corrupted_and_orphans(answer, lead_unit, 
         call_command("verify_evidence", "--fix-orphans")
     assert not (root / "evidence" / ".upload-deadbeef").exists()
     assert (root / keep.file.name).exists()
+
+
+# --- More of the corpus: what must pass, what must not, wherever it hides -------------------
+
+
+def test_scanned_pdf_with_binary_image_data_is_accepted(answer, lead_unit, opd_user):
+    """Compressed image data holds "/JS" by chance (about once per 20 MB): not a refusal."""
+    noise = random.Random(7).randbytes(3 * 1024 * 1024)
+    image = noise[:1000] + b"/JS " + noise[1000:2000] + b"/JS>" + noise[2000:]
+    content = _with_stream(
+        b"<< /Subtype /Image /Filter /DCTDecode /Length %d >>" % len(image), image
+    )
+    content = content.replace(b"xref", b"8 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n"
+                              + zlib.compress(b"9 0 << /Type /Font /Subtype /Type1 >>") + b"\nendstream\nendobj\nxref", 1)  # fmt: skip
+    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                    uploaded_file=SimpleUploadedFile("scan.pdf", content))  # fmt: skip
+    assert revision.sha256 == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("marker", [b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile"])
+def test_active_pdf_names_are_found_at_every_chunk_boundary(
+    answer, lead_unit, opd_user, monkeypatch, marker
+):
+    from opd import uploads
+
+    monkeypatch.setattr(uploads, "CHUNK", 16)
+    base = samples.pdf_bytes()
+    for shift in range(16):  # the marker starts at every position of a 16-byte chunk
+        hostile = base + b"%" + b"p" * shift + b"\n<< " + marker + b" (x) >>\n"
+        with pytest.raises(DomainError) as error:
+            ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                 uploaded_file=SimpleUploadedFile("a.pdf", hostile))  # fmt: skip
+        assert error.value.code == "pdf_active", shift
+    assert _files() == [] and not EvidenceRevision.objects.exists()
+
+
+def test_javascript_late_in_a_large_pdf_leaves_no_file(answer, lead_unit, opd_user):
+    filler = b"%" + b"0" * 1022 + b"\n"
+    hostile = samples.pdf_bytes() + filler * 3000 + b"<< /S /JavaScript /JS (x) >>\n"
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile("besar.pdf", hostile))  # fmt: skip
+    assert error.value.code == "pdf_active"
+    assert _files() == [] and not Evidence.objects.exists()
+
+
+def test_zip_bombs_are_refused_cheaply(answer, lead_unit, opd_user):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        with z.open("word/document.xml", "w") as part:
+            for _ in range(201):
+                part.write(bytes(1024 * 1024))
+    bomb = buffer.getvalue()
+    assert len(bomb) < 1024 * 1024  # 201 MB unpacked from a few hundred KB
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        for n in range(10_001):
+            z.writestr(f"word/p{n}", b"")
+    swarm = buffer.getvalue()
+    for name, content in (("bom.docx", bomb), ("banyak.docx", swarm)):
+        with pytest.raises(DomainError) as error:
+            ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                 uploaded_file=SimpleUploadedFile(name, content))  # fmt: skip
+        assert error.value.code == "zip_bomb"
+    assert _files() == []
+
+
+class _Upload:
+    """An upload object as a caller other than Django's form may pass it (name untouched)."""
+
+    def __init__(self, name, content):
+        self.name, self.size, self._content = name, len(content), content
+
+    def chunks(self, size):
+        for start in range(0, len(self._content), size):
+            yield self._content[start : start + size]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("C:\\Users\\Operator\\Dokumen\\perbup.pdf", "perbup.pdf"),
+     ("../../etc/perbup.pdf", "perbup.pdf"),
+     ("Laporan Kecamatan — ü ñ 漢字 عربى.pdf", "Laporan Kecamatan — ü ñ 漢字 عربى.pdf"),
+     ("  spasi.pdf  ", "spasi.pdf"),
+     ("Cafe\u0301.pdf", "Café.pdf")],
+)  # fmt: skip
+def test_names_are_cleaned_for_display_and_never_a_path(answer, lead_unit, opd_user, raw, shown):
+    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                    uploaded_file=_Upload(raw, samples.pdf_bytes()))  # fmt: skip
+    assert revision.original_name == shown
+    assert re.fullmatch(r"evidence/\d{4}/\d{2}/[0-9a-f]{32}", revision.file.name)
+
+
+def test_name_longer_than_255_is_refused(answer, lead_unit, opd_user):
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=_Upload("a" * 252 + ".pdf", samples.pdf_bytes()))  # fmt: skip
+    assert error.value.code == "bad_name" and "255" in error.value.message
+    assert _files() == []
+
+
+def test_failed_replace_removes_only_the_new_file(answer, lead_unit, opd_user, monkeypatch):
+    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                 uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")))  # fmt: skip
+    real = ev._record_file
+
+    def record_then_fail(**kwargs):
+        real(**kwargs)  # the rows are written, then the transaction fails
+        raise RuntimeError("disk full while writing the audit trail")
+
+    monkeypatch.setattr(ev, "_record_file", record_then_fail)
+    with pytest.raises(RuntimeError):
+        ev.evidence_replace_file(evidence=first.evidence, unit=lead_unit, user=opd_user,
+                                 uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")))  # fmt: skip
+    assert _files() == [Path(default_storage.location) / first.file.name]
+    assert list(EvidenceRevision.objects.values_list("pk", flat=True)) == [first.pk]
+    assert AuditEvent.objects.filter(action="evidence.upload").count() == 1
+
+
+# --- SIGKILL between the durable file and the commit (PostgreSQL: the child shares the DB) --
+
+KILL_CHILD = r"""
+import datetime, sys, time
+import django
+django.setup()
+from django.utils import timezone
+timezone.localdate = lambda *a, **k: datetime.date(2026, 2, 10)
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from opd import evidence
+from opd.models import Answer
+from tests import samples
+
+phase, answer_id, user_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+answer = Answer.objects.get(pk=answer_id)
+user = get_user_model().objects.get(pk=user_id)
+
+def pause(real):
+    def wrapper(*args, **kwargs):
+        result = real(*args, **kwargs)
+        print(phase, flush=True)
+        time.sleep(60)  # killed here
+        return result
+    return wrapper
+
+if phase == "stored":  # the file is durable, the transaction not begun
+    evidence.store_upload = pause(evidence.store_upload)
+else:  # "in_transaction": rows inserted, not committed
+    evidence.audit_log = pause(evidence.audit_log)
+content = samples.pdf_bytes() + b"%" + b"0" * (4 * 1024 * 1024) + b"\n"
+evidence.evidence_add_file(answer=answer, unit=answer.unit, user=user,
+                           uploaded_file=SimpleUploadedFile("besar.pdf", content))
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("phase", ["stored", "in_transaction"])
+def test_killed_before_commit_leaves_an_orphan_that_verify_removes(
+    question, lead_unit, opd_user, capsys, phase
+):
+    answer = services.answer_open(question=question, unit=lead_unit)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kla.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    child = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", KILL_CHILD, phase, str(answer.pk), str(opd_user.pk)],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == phase, child.stderr.read()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+    assert not Evidence.objects.exists() and not EvidenceRevision.objects.exists()
+    assert not AuditEvent.objects.filter(action="evidence.upload").exists()
+    (orphan,) = _files()  # the whole file, under its final name, that nobody records
+    assert not orphan.name.startswith(".upload-") and orphan.stat().st_size > 4 * 1024 * 1024
+    with pytest.raises(CommandError):
+        call_command("verify_evidence")
+    assert "orphaned 1" in capsys.readouterr().out
+    call_command("verify_evidence", "--fix-orphans", "--min-age-minutes", "0")
+    call_command("verify_evidence")
+    assert "checked 0, ok 0, missing 0, corrupted 0, orphaned 0" in capsys.readouterr().out
+    assert _files() == []
+    # The answer row lock died with the child: the unit can attach again at once.
+    ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                         uploaded_file=SimpleUploadedFile("lagi.pdf", samples.pdf_bytes()))  # fmt: skip
+    assert all(default_storage.exists(r.file.name) for r in EvidenceRevision.objects.all())

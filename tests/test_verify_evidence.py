@@ -4,11 +4,13 @@ import datetime
 import os
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command, execute_from_command_line
+from django.db import connections
 from django.utils import timezone
 
 from opd import evidence as ev
@@ -45,8 +47,10 @@ def _root() -> Path:
 
 def _run(*args, capsys) -> tuple[int, str]:
     """The command as cron runs it: the process's exit status and what it printed."""
+    # run_from_argv closes every connection when done; the test's transaction needs its own.
     try:
-        execute_from_command_line(["manage.py", "verify_evidence", "--skip-checks", *args])
+        with mock.patch.object(connections, "close_all"):
+            execute_from_command_line(["manage.py", "verify_evidence", "--skip-checks", *args])
     except SystemExit as exit_:
         code = exit_.code
     else:
