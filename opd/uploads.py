@@ -353,9 +353,21 @@ def detect_type(head: bytes, filename: str, fileobj=None) -> DetectedType:
 
 _DELIMITERS = b"\x00\t\n\x0c\r ()<>[]{}/%"
 _DELIMITER_SET = frozenset(bytes([d]) for d in _DELIMITERS)
-_NAME_CHARS = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]*"
-_OBJECT_TOKEN = re.compile(rb"/(" + _NAME_CHARS + rb")|stream(\r\n|\n|\r)")
-_NAME = re.compile(rb"/(" + _NAME_CHARS + rb")")
+_REGULAR = rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]"
+# Only the names that matter reach Python: the active ones, /ObjStm, and any name with a #xx
+# escape (decoded, then checked). "(?!regular)" makes the match the whole name, so "/JSX" or
+# "/AJS" never match. Other names are skipped at regex speed.
+_CANDIDATE = (
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|ObjStm|"
+    + _REGULAR
+    + rb"*#"
+    + _REGULAR
+    + rb"*)(?!"
+    + _REGULAR
+    + rb")"
+)
+_OBJECT_TOKEN = re.compile(_CANDIDATE + rb"|stream(\r\n|\n|\r)")
+_NAME = re.compile(_CANDIDATE)
 _HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # PDF names that make a document act on its own when opened. An action dictionary that runs
 # JavaScript ("/OpenAction", "/AA", a link) always says "/S /JavaScript" and carries "/JS".
