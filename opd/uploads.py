@@ -661,6 +661,8 @@ def _make_dirs(path: Path) -> None:
             directory.mkdir()
         except FileExistsError:
             continue
+        if default_storage.directory_permissions_mode is not None:
+            directory.chmod(default_storage.directory_permissions_mode)
         _fsync_dir(directory.parent)
 
 
@@ -722,7 +724,13 @@ def store_upload(*, uploaded_file) -> StoredFile:
 def _open_temp(directory: Path):
     """A new temporary file in the destination's directory (same file system: atomic rename)."""
     _make_dirs(directory)
-    fd, path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
+    path = directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+    # Mode 0666 minus the umask, like any file the service writes (mkstemp's 0600 would hide
+    # the file from nginx's X-Accel-Redirect); the storage's explicit mode wins if it has one.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    mode = default_storage.file_permissions_mode
+    if mode is not None:
+        os.fchmod(fd, mode)
     return os.fdopen(fd, "wb"), path
 
 

@@ -541,3 +541,18 @@ def test_killed_before_commit_leaves_an_orphan_that_verify_removes(
     ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
                          uploaded_file=SimpleUploadedFile("lagi.pdf", samples.pdf_bytes()))  # fmt: skip
     assert all(default_storage.exists(r.file.name) for r in EvidenceRevision.objects.all())
+
+
+@pytest.mark.parametrize("configured", [0o640, None])
+def test_stored_files_get_the_storages_mode_so_nginx_can_read_them(
+    answer, lead_unit, opd_user, settings, configured
+):
+    """Like any file saved through the storage: FILE_UPLOAD_PERMISSIONS, else the umask."""
+    settings.FILE_UPLOAD_PERMISSIONS = configured
+    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                                    uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()))  # fmt: skip
+    reference = default_storage.save("evidence/reference", SimpleUploadedFile("r", b"r"))
+    mode = lambda name: os.stat(Path(default_storage.location) / name).st_mode & 0o777  # noqa: E731
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode(revision.file.name) == mode(reference) == (configured or 0o666 & ~umask)
