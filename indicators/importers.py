@@ -1,12 +1,12 @@
 """Reading an instrument file (JSON or the xlsx template) into plain, validated values.
 
 No database access here: the parse either yields a complete ParsedInstrument with a list of
-issues (warnings and errors), or raises InstrumentFileError naming where the file is broken
-(sheet, row and column, or a JSON path). The importer writes only when there is no error.
+issues (warnings and errors), or raises InstrumentFileError naming every place where the file
+is broken (sheet, row and column, or a JSON path such as clusters[1].indicators[0].max_points).
+The importer writes only when there is no error.
 """
 
 import json
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,6 +14,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 SHEET = "Instrumen"
+HELP_SHEET = "Petunjuk"
 COLUMNS = [
     "group",
     "group_order",
@@ -34,6 +35,14 @@ COLUMNS = [
 ]
 REQUIRED_COLUMNS = COLUMNS[:14]
 TWO = Decimal("0.01")
+ZERO = Decimal("0.00")
+# The scale is 1000 points (rank bands stop there): a larger number is a typing mistake.
+MAX_POINTS = Decimal("1000.00")
+MAX_ORDER = 32767  # PositiveSmallIntegerField
+# Sizes of the model fields the importer writes, checked here so the database never has to.
+MAX_LENGTH = {"group": 200, "indicator_code": 20, "indicator_name": 500, "question_code": 20,
+              "unit": 60}  # fmt: skip
+ERROR, WARNING = "error", "warning"
 
 
 class InstrumentFileError(Exception):
@@ -46,7 +55,7 @@ class InstrumentFileError(Exception):
 
 @dataclass(frozen=True)
 class ImportIssue:
-    level: str  # "error" or "warning"
+    level: str  # ERROR (the import refuses) or WARNING (reported, imported as it is)
     where: str
     message: str
 
@@ -62,8 +71,8 @@ class ParsedQuestion:
     max_points: Decimal
     every_kecamatan: bool
     every_desa: bool
-    units: list[str]
-    evidence: str
+    units: list[str]  # short names, lead first
+    evidence: str  # a Question.Evidence value
     claimed_points: Decimal | None = None
     verified_points: Decimal | None = None
     where: str = ""
@@ -95,11 +104,11 @@ class ParsedInstrument:
 
     @property
     def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.level == "error"]
+        return [i for i in self.issues if i.level == ERROR]
 
     @property
     def warnings(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.level == "warning"]
+        return [i for i in self.issues if i.level == WARNING]
 
     @property
     def indicators(self) -> list[ParsedIndicator]:
@@ -111,10 +120,16 @@ class ParsedInstrument:
 
     @property
     def max_points(self) -> Decimal:
-        return sum((i.max_points for i in self.indicators), Decimal("0.00"))
+        """The total of the indicators' maxima (1000.00 for a complete instrument)."""
+        return sum((i.max_points for i in self.indicators), ZERO)
+
+    @property
+    def unit_names(self) -> list[str]:
+        return list(dict.fromkeys(u for q in self.questions for u in q.units))
 
 
 def strip_prefix(code: str, prefix: str) -> str:
+    """ "Indikator 21 A" -> "21 A", "Pertanyaan 2a" -> "2a" (whitespace normalised)."""
     code = " ".join(str(code).split())
     if code.lower().startswith(prefix.lower() + " "):
         code = code[len(prefix) + 1 :]
@@ -131,32 +146,39 @@ def evidence_kind(text: str) -> str:
     return "document"
 
 
+# --- Cell and value readers: each appends a problem naming `where` instead of raising --------
+
+
+def _not_a_number(where, value, problems) -> None:
+    problems.append(_("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value})
+
+
 def _points(value, where: str, problems: list[str], *, required: bool = True) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(_("%(where)s: a number is required.") % {"where": where})
         return None
-    if isinstance(value, bool):
-        problems.append(
-            _("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value}
-        )
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        _not_a_number(where, value, problems)
         return None
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        problems.append(
-            _("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value}
-        )
+        _not_a_number(where, value, problems)
         return None
     if not number.is_finite():
-        problems.append(
-            _("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value}
-        )
+        _not_a_number(where, value, problems)
         return None
     if number < 0:
         problems.append(
             _("%(where)s: points cannot be negative (%(value)s).")
             % {"where": where, "value": value}
+        )
+        return None
+    if number > MAX_POINTS:
+        problems.append(
+            _("%(where)s: %(value)s is more than %(max)s points.")
+            % {"where": where, "value": value, "max": MAX_POINTS}
         )
         return None
     return number.quantize(TWO)
@@ -166,8 +188,15 @@ def _order(value, where: str, problems: list[str], default: int) -> int:
     if value is None or value == "":
         return default
     try:
-        number = int(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
+        if isinstance(value, bool):
+            raise ValueError
+        number = int(Decimal(str(value).strip()))
+    except (InvalidOperation, ValueError, OverflowError):
+        problems.append(
+            _("%(where)s: “%(value)s” is not a whole number.") % {"where": where, "value": value}
+        )
+        return default
+    if number > MAX_ORDER:
         problems.append(
             _("%(where)s: “%(value)s” is not a whole number.") % {"where": where, "value": value}
         )
@@ -187,10 +216,48 @@ def _flag(value, where: str, problems: list[str]) -> bool:
     return False
 
 
+def _text(value, where: str, problems: list[str]) -> str:
+    """A name or code: text or a number (Excel turns code 1 into 1 or 1.0); whitespace folded."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        problems.append(_("%(where)s: a text is expected.") % {"where": where})
+        return ""
+    return " ".join(str(value).split())
+
+
+def _list(container: dict, key: str, where: str, problems: list[str]) -> list:
+    value = container.get(key)
+    if not isinstance(value, list):
+        problems.append(_("%(where)s: a list is expected.") % {"where": f"{where}.{key}"})
+        return []
+    return value
+
+
+def _units(value, where: str, problems: list[str]) -> list[str]:
+    """Unit names, lead first: a JSON list or a "Dinkes; Dinsos" string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list):
+        problems.append(_("%(where)s: a list is expected.") % {"where": where})
+        return []
+    names = []
+    for index, item in enumerate(value):
+        name = _text(item, f"{where}[{index}]", problems)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
 def parse_json(text: str) -> ParsedInstrument:
+    """The shape of instrument-2024.json: clusters -> indicators -> questions."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -200,9 +267,11 @@ def parse_json(text: str) -> ParsedInstrument:
                 % {"line": error.lineno, "col": error.colno, "msg": error.msg}
             ]
         ) from None
-    problems: list[str] = []
+    except RecursionError:
+        raise InstrumentFileError([_("The JSON is nested too deeply.")]) from None
     if not isinstance(data, dict) or not isinstance(data.get("clusters"), list):
         raise InstrumentFileError([_("The JSON has no list “clusters” at the top level.")])
+    problems: list[str] = []
     groups = []
     for gi, cluster in enumerate(data["clusters"]):
         gw = f"clusters[{gi}]"
@@ -210,7 +279,7 @@ def parse_json(text: str) -> ParsedInstrument:
             problems.append(_("%(where)s: an object is expected.") % {"where": gw})
             continue
         group = ParsedGroup(
-            name=" ".join(str(cluster.get("name") or "").split()),
+            name=_text(cluster.get("name"), f"{gw}.name", problems),
             order=_order(cluster.get("order"), f"{gw}.order", problems, gi + 1),
             declared_max_points=_points(
                 cluster.get("declared_max_points"),
@@ -220,40 +289,39 @@ def parse_json(text: str) -> ParsedInstrument:
             ),
             where=gw,
         )
-        for ii, raw in enumerate(cluster.get("indicators") or []):
+        for ii, raw in enumerate(_list(cluster, "indicators", gw, problems)):
             iw = f"{gw}.indicators[{ii}]"
             if not isinstance(raw, dict):
                 problems.append(_("%(where)s: an object is expected.") % {"where": iw})
                 continue
             indicator = ParsedIndicator(
-                code=strip_prefix(raw.get("code") or "", "Indikator"),
-                name=" ".join(str(raw.get("name") or "").split()),
+                code=strip_prefix(_text(raw.get("code"), f"{iw}.code", problems), "Indikator"),
+                name=_text(raw.get("name"), f"{iw}.name", problems),
                 order=_order(raw.get("order"), f"{iw}.order", problems, ii + 1),
-                max_points=_points(raw.get("max_points"), f"{iw}.max_points", problems)
-                or Decimal("0.00"),
+                max_points=_points(raw.get("max_points"), f"{iw}.max_points", problems) or ZERO,
                 where=iw,
             )
-            for qi, q in enumerate(raw.get("questions") or []):
+            for qi, q in enumerate(_list(raw, "questions", iw, problems)):
                 qw = f"{iw}.questions[{qi}]"
                 if not isinstance(q, dict):
                     problems.append(_("%(where)s: an object is expected.") % {"where": qw})
                     continue
-                units = q.get("opds") or q.get("units") or []
-                if isinstance(units, str):
-                    units = [u for u in units.split(";")]
-                text = str(q.get("text") or "").strip()
+                key = "opds" if "opds" in q else "units"
+                text = _text(q.get("text"), f"{qw}.text", problems)
                 indicator.questions.append(
                     ParsedQuestion(
-                        code=strip_prefix(q.get("code") or "", "Pertanyaan"),
+                        code=strip_prefix(
+                            _text(q.get("code"), f"{qw}.code", problems), "Pertanyaan"
+                        ),
                         text=text,
                         order=_order(q.get("order"), f"{qw}.order", problems, qi + 1),
                         max_points=_points(q.get("max_points"), f"{qw}.max_points", problems)
-                        or Decimal("0.00"),
+                        or ZERO,
                         every_kecamatan=_flag(
                             q.get("every_kecamatan"), f"{qw}.every_kecamatan", problems
                         ),
                         every_desa=_flag(q.get("every_desa"), f"{qw}.every_desa", problems),
-                        units=[" ".join(str(u).split()) for u in units if str(u).strip()],
+                        units=_units(q.get(key), f"{qw}.{key}", problems),
                         evidence=evidence_kind(text),
                         claimed_points=_points(
                             q.get("claimed_points"),
@@ -281,14 +349,16 @@ def parse_json(text: str) -> ParsedInstrument:
 
 
 def parse_xlsx(path) -> ParsedInstrument:
+    """The template: sheet "Instrumen", a header row, one row per question."""
     from openpyxl import load_workbook
 
+    unreadable = _(
+        "The file is not a readable .xlsx workbook (damaged, or another format renamed)."
+    )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise InstrumentFileError(
-            [_("The file is not a readable .xlsx workbook (damaged, or another format renamed).")]
-        ) from None
+    except Exception:  # noqa: BLE001 - zipfile, XML and openpyxl errors: many kinds
+        raise InstrumentFileError([unreadable]) from None
     try:
         if SHEET not in workbook.sheetnames:
             raise InstrumentFileError(
@@ -312,6 +382,10 @@ def parse_xlsx(path) -> ParsedInstrument:
             )
         index = {c: header.index(c) for c in COLUMNS if c in header}
         return _rows_to_instrument(rows, index)
+    except InstrumentFileError:
+        raise
+    except Exception:  # noqa: BLE001 - rows are read lazily: a damaged sheet fails here
+        raise InstrumentFileError([unreadable]) from None
     finally:
         workbook.close()
 
@@ -322,15 +396,34 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# How the group and indicator columns that repeat on every row are read (value, where, problems).
+REPEATED = {
+    "group_order": lambda v, w, p: _order(v, w, p, 0),
+    "group_max_points": lambda v, w, p: _points(v, w, p, required=False),
+    "indicator_name": _text,
+    "indicator_order": lambda v, w, p: _order(v, w, p, 0),
+    "indicator_max_points": _points,
+}
+
+
 def _rows_to_instrument(rows, index) -> ParsedInstrument:
+    """Rows to the tree. Group and indicator columns repeat on every row; a repeated value may
+    be left blank, but one that differs from the first row of its group or indicator is an
+    error (which of the two would be meant?)."""
     problems: list[str] = []
     groups: dict[str, ParsedGroup] = {}
     indicators: dict[tuple[str, str], ParsedIndicator] = {}
+    first_row: dict[tuple, int] = {}
+    width = max(index.values()) + 1
     for number, values in enumerate(rows, start=2):
         values = list(values)
-        if not any(v not in (None, "") for v in values):
+        if all(_blank(v) for v in values):
             continue
-        values += [None] * (max(index.values()) + 1 - len(values))
+        values += [None] * (width - len(values))
 
         def cell(name, _values=values):
             return _values[index[name]] if name in index else None
@@ -343,9 +436,23 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 "name": name,
             }
 
-        group_name = " ".join(str(cell("group") or "").split())
+        def repeated(key, name, expected, _problems=problems):
+            """A repeated column must agree with the first row of its group or indicator."""
+            if _blank(cell(name)):
+                return
+            count = len(_problems)
+            value = REPEATED[name](cell(name), where(name), _problems)
+            if len(_problems) == count and value != expected:
+                _problems.append(
+                    _("%(where)s: “%(value)s” differs from row %(row)s (“%(first)s”).")
+                    % {"where": where(name), "value": cell(name), "row": first_row[key],
+                       "first": "" if expected is None else expected}
+                )  # fmt: skip
+
+        group_name = _text(cell("group"), where("group"), problems)
         group = groups.get(group_name)
         if group is None:
+            first_row[("g", group_name)] = number
             group = groups[group_name] = ParsedGroup(
                 name=group_name,
                 order=_order(cell("group_order"), where("group_order"), problems, len(groups) + 1),
@@ -354,44 +461,53 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 ),
                 where=where("group"),
             )
-        code = strip_prefix(cell("indicator_code") or "", "Indikator")
+        else:
+            repeated(("g", group_name), "group_order", group.order)
+            repeated(("g", group_name), "group_max_points", group.declared_max_points)
+
+        code = strip_prefix(
+            _text(cell("indicator_code"), where("indicator_code"), problems), "Indikator"
+        )
         indicator = indicators.get((group_name, code))
         if indicator is None:
+            first_row[("i", group_name, code)] = number
             indicator = indicators[(group_name, code)] = ParsedIndicator(
                 code=code,
-                name=" ".join(str(cell("indicator_name") or "").split()),
+                name=_text(cell("indicator_name"), where("indicator_name"), problems),
                 order=_order(cell("indicator_order"), where("indicator_order"), problems, 0),
                 max_points=_points(
                     cell("indicator_max_points"), where("indicator_max_points"), problems
                 )
-                or Decimal("0.00"),
+                or ZERO,
                 where=where("indicator_code"),
             )
             group.indicators.append(indicator)
+        else:
+            for column in ("indicator_name", "indicator_order", "indicator_max_points"):
+                field_name = column.removeprefix("indicator_")
+                repeated(("i", group_name, code), column, getattr(indicator, field_name))
+
         text = str(cell("question_text") or "").strip()
-        units = [" ".join(u.split()) for u in str(cell("units") or "").split(";") if u.strip()]
+        optional = {
+            column: _points(cell(column), where(column), problems, required=False)
+            if column in index
+            else None
+            for column in ("claimed_points", "verified_points")
+        }
         indicator.questions.append(
             ParsedQuestion(
-                code=strip_prefix(cell("question_code") or "", "Pertanyaan"),
+                code=strip_prefix(
+                    _text(cell("question_code"), where("question_code"), problems), "Pertanyaan"
+                ),
                 text=text,
                 order=_order(cell("question_order"), where("question_order"), problems, 0),
-                max_points=_points(cell("max_points"), where("max_points"), problems)
-                or Decimal("0.00"),
+                max_points=_points(cell("max_points"), where("max_points"), problems) or ZERO,
                 every_kecamatan=_flag(cell("every_kecamatan"), where("every_kecamatan"), problems),
                 every_desa=_flag(cell("every_desa"), where("every_desa"), problems),
-                units=units,
+                units=_units(str(cell("units") or ""), where("units"), problems),
                 evidence=evidence_kind(text),
-                claimed_points=_points(
-                    cell("claimed_points"), where("claimed_points"), problems, required=False
-                )
-                if "claimed_points" in index
-                else None,
-                verified_points=_points(
-                    cell("verified_points"), where("verified_points"), problems, required=False
-                )
-                if "verified_points" in index
-                else None,
                 where=_("sheet “%(sheet)s”, row %(row)s") % {"sheet": SHEET, "row": number},
+                **optional,
             )
         )
     if problems:
@@ -402,28 +518,41 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
 # --- Validation ----------------------------------------------------------------------------
 
 
+def _too_long(issues, where: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        issues.append(
+            ImportIssue(
+                ERROR,
+                where,
+                _("“%(value)s” is longer than %(max)s characters.")
+                % {"value": value[:40] + "…", "max": limit},
+            )
+        )
+
+
 def validate(parsed: ParsedInstrument) -> ParsedInstrument:
     """Add errors (the import refuses) and warnings (reported, imported as they are)."""
     issues = parsed.issues
     if not parsed.groups:
-        issues.append(ImportIssue("error", "-", _("The file holds no groups.")))
+        issues.append(ImportIssue(ERROR, "-", _("The file holds no groups.")))
     seen_groups = set()
     seen_indicators: dict[str, str] = {}
     for group in parsed.groups:
         if not group.name:
-            issues.append(ImportIssue("error", group.where, _("The group has no name.")))
+            issues.append(ImportIssue(ERROR, group.where, _("The group has no name.")))
+        _too_long(issues, group.where, group.name, MAX_LENGTH["group"])
         if group.name in seen_groups:
             issues.append(
                 ImportIssue(
-                    "error", group.where, _("Duplicate group “%(name)s”.") % {"name": group.name}
+                    ERROR, group.where, _("Duplicate group “%(name)s”.") % {"name": group.name}
                 )
             )
         seen_groups.add(group.name)
-        total = sum((i.max_points for i in group.indicators), Decimal("0.00"))
+        total = sum((i.max_points for i in group.indicators), ZERO)
         if group.declared_max_points is not None and group.declared_max_points != total:
             issues.append(
                 ImportIssue(
-                    "warning",
+                    WARNING,
                     group.name,
                     _("declares %(declared)s points but its indicators add up to %(total)s.")
                     % {"declared": group.declared_max_points, "total": total},
@@ -432,30 +561,28 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
         for indicator in group.indicators:
             label = f"{group.name} / {indicator.code}"
             if not indicator.code:
-                issues.append(
-                    ImportIssue("error", indicator.where, _("The indicator has no code."))
-                )
+                issues.append(ImportIssue(ERROR, indicator.where, _("The indicator has no code.")))
             elif indicator.code in seen_indicators:
                 issues.append(
                     ImportIssue(
-                        "error",
+                        ERROR,
                         indicator.where,
                         _("Duplicate indicator code “%(code)s” (also in %(other)s).")
                         % {"code": indicator.code, "other": seen_indicators[indicator.code]},
                     )
                 )
             seen_indicators.setdefault(indicator.code, group.name)
+            _too_long(issues, indicator.where, indicator.code, MAX_LENGTH["indicator_code"])
             if not indicator.name:
-                issues.append(
-                    ImportIssue("error", indicator.where, _("The indicator has no name."))
-                )
+                issues.append(ImportIssue(ERROR, indicator.where, _("The indicator has no name.")))
+            _too_long(issues, indicator.where, indicator.name, MAX_LENGTH["indicator_name"])
             if not indicator.questions:
-                issues.append(ImportIssue("warning", label, _("The indicator has no questions.")))
-            q_total = sum((q.max_points for q in indicator.questions), Decimal("0.00"))
+                issues.append(ImportIssue(WARNING, label, _("The indicator has no questions.")))
+            q_total = sum((q.max_points for q in indicator.questions), ZERO)
             if indicator.questions and q_total != indicator.max_points:
                 issues.append(
                     ImportIssue(
-                        "warning",
+                        WARNING,
                         f"Indikator {indicator.code}",
                         _("its questions add up to %(total)s points, its maximum is %(max)s.")
                         % {"total": q_total, "max": indicator.max_points},
@@ -464,24 +591,27 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
             codes = set()
             for q in indicator.questions:
                 if not q.code:
-                    issues.append(ImportIssue("error", q.where, _("The question has no code.")))
+                    issues.append(ImportIssue(ERROR, q.where, _("The question has no code.")))
                 elif q.code in codes:
                     issues.append(
                         ImportIssue(
-                            "error",
+                            ERROR,
                             q.where,
                             _("Duplicate question code “%(code)s” in indicator %(ind)s.")
                             % {"code": q.code, "ind": indicator.code},
                         )
                     )
                 codes.add(q.code)
+                _too_long(issues, q.where, q.code, MAX_LENGTH["question_code"])
                 if not q.text:
-                    issues.append(ImportIssue("error", q.where, _("The question text is empty.")))
+                    issues.append(ImportIssue(ERROR, q.where, _("The question text is empty.")))
+                for name in q.units:
+                    _too_long(issues, q.where, name, MAX_LENGTH["unit"])
                 # Questions every kecamatan or desa answers need no listed unit: the units of
                 # that kind answer them.
                 if not q.units and not (q.every_kecamatan or q.every_desa):
                     issues.append(
-                        ImportIssue("warning", q.where, _("No unit answers this question."))
+                        ImportIssue(WARNING, q.where, _("No unit answers this question."))
                     )
                 for name, value in (
                     ("claimed_points", q.claimed_points),
@@ -490,7 +620,7 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
                     if value is not None and value > q.max_points:
                         issues.append(
                             ImportIssue(
-                                "error",
+                                ERROR,
                                 q.where,
                                 _("%(field)s %(value)s is above the question's maximum of %(max)s.")
                                 % {"field": name, "value": value, "max": q.max_points},
@@ -510,12 +640,14 @@ def parse_file(path) -> ParsedInstrument:
                 % {"ext": suffix or "?"}
             ]
         )
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(path)
     if suffix == ".json":
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # Windows editors add a BOM
         except UnicodeDecodeError:
             raise InstrumentFileError([_("The JSON file is not UTF-8 text.")]) from None
+        except OSError as error:
+            raise InstrumentFileError([str(error)]) from None
         return parse_json(text)
     return parse_xlsx(path)

@@ -6,6 +6,7 @@ code), updated when they differ, never duplicated. Atomic: all of it or nothing.
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,10 +14,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from indicators.importers import ParsedInstrument
-from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
+from indicators.importers import ParsedInstrument, ParsedQuestion
+from indicators.models import (
+    DEFAULT_RANK_BANDS,
+    Group,
+    Indicator,
+    Period,
+    Question,
+    RankBand,
+    ScoreSnapshot,
+)
 from opd.audit import audit_log
 from opd.models import Answer, Assignment, AuditEvent, Unit
+
+LEVELS = ("groups", "indicators", "questions")
+
+
+def _per_level() -> dict:
+    return dict.fromkeys(LEVELS, 0)
 
 
 @dataclass
@@ -26,8 +41,9 @@ class ImportReport:
     indicators: int = 0
     questions: int = 0
     max_points: Decimal = Decimal("0.00")
-    created: dict = field(default_factory=lambda: {"groups": 0, "indicators": 0, "questions": 0})
-    updated: dict = field(default_factory=lambda: {"groups": 0, "indicators": 0, "questions": 0})
+    created: dict = field(default_factory=_per_level)
+    updated: dict = field(default_factory=_per_level)
+    unchanged: dict = field(default_factory=_per_level)
     units_created: list[str] = field(default_factory=list)
     assignments_changed: int = 0
     answers_written: int = 0
@@ -35,6 +51,7 @@ class ImportReport:
     warnings: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
     applied: bool = False
 
     @property
@@ -48,20 +65,31 @@ class ImportReport:
             or self.period_created
         )
 
-    def lines(self) -> list[str]:
+    def _level_line(self, label: str, counts: dict) -> str:
+        return label % {"g": counts["groups"], "i": counts["indicators"], "q": counts["questions"]}
+
+    def lines(self, *, errors: bool = True) -> list[str]:
+        """The validation report, one line each, as the command prints it and the page lists."""
         out = [
             _("Period %(year)s: %(g)s groups, %(i)s indicators, %(q)s questions, %(p)s points.")
             % {"year": self.year, "g": self.groups, "i": self.indicators, "q": self.questions,
                "p": self.max_points},
-            _("Created: %(g)s groups, %(i)s indicators, %(q)s questions.")
-            % {"g": self.created["groups"], "i": self.created["indicators"],
-               "q": self.created["questions"]},
-            _("Updated: %(g)s groups, %(i)s indicators, %(q)s questions.")
-            % {"g": self.updated["groups"], "i": self.updated["indicators"],
-               "q": self.updated["questions"]},
-            _("Assignments changed: %(n)s. Answers with imported points: %(a)s.")
-            % {"n": self.assignments_changed, "a": self.answers_written},
         ]  # fmt: skip
+        if not self.errors:
+            out += [
+                self._level_line(
+                    _("Created: %(g)s groups, %(i)s indicators, %(q)s questions."), self.created
+                ),
+                self._level_line(
+                    _("Updated: %(g)s groups, %(i)s indicators, %(q)s questions."), self.updated
+                ),
+                self._level_line(
+                    _("Unchanged: %(g)s groups, %(i)s indicators, %(q)s questions."),
+                    self.unchanged,
+                ),
+                _("Assignments changed: %(n)s. Answers with imported points: %(a)s.")
+                % {"n": self.assignments_changed, "a": self.answers_written},
+            ]
         if self.units_created:
             out.append(
                 _("Units created (%(n)s): %(names)s")
@@ -69,26 +97,44 @@ class ImportReport:
             )
         out += [str(n) for n in self.notes]
         out += [str(w) for w in self.warnings]
-        out += [str(e) for e in self.errors]
+        out += [str(e) for e in self.errors] if errors else []
         return out
 
 
+_WORD = r"(?<![A-Za-z]){}(?![A-Za-z])"
+
+
+def _has_word(name: str, *words: str, case: bool = False) -> bool:
+    flags = 0 if case else re.IGNORECASE
+    return any(re.search(_WORD.format(re.escape(w)), name, flags) for w in words)
+
+
 def guess_unit_kind(name: str) -> str:
-    """A unit kind from a name as instruments write it ("Dinkes", "Kecamatan X", "BNN")."""
+    """A unit kind from a name as instruments write it ("Dinkes", "Kecamatan X", "BNN").
+
+    Only a first guess for units the import creates; the secretariat corrects it in the admin.
+    """
+    name = " ".join(name.split())
     lowered = name.lower()
-    checks = [
-        (("kecamatan", "kec."), Unit.Kind.KECAMATAN),
-        (("desa", "kelurahan"), Unit.Kind.DESA),
-        (("forum", "fad", "dunia usaha", "pan", "apindo", "lembaga"), Unit.Kind.LEMBAGA),
-        (("polres", "kejaksaan", "kemenag", "uppa", "bnn", "pengadilan"), Unit.Kind.VERTICAL),
-        (("badan", "bappeda", "bpbd", "bapenda", "kesbangpol"), Unit.Kind.BADAN),
-        (("bagian", "jdih"), Unit.Kind.BAGIAN),
-        (("dinas", "din", "dis", "dp", "dlh", "satpol", "uptd", "perpustakaan", "kominfo"),
-         Unit.Kind.DINAS),
-    ]  # fmt: skip
-    for words, kind in checks:
-        if any(lowered.startswith(w) or f" {w}" in lowered for w in words):
-            return kind
+    if lowered.startswith(("kecamatan", "kec.")):
+        return Unit.Kind.KECAMATAN
+    if lowered.startswith(("desa", "kelurahan")):
+        return Unit.Kind.DESA
+    # "Dinas ...", "Dishub", "Dinkes", and acronyms such as "DPPPAPPKB" or "DLH".
+    if lowered.startswith(("dinas", "dis", "din")) or re.match(r"D[A-Z]", name):
+        return Unit.Kind.DINAS
+    if lowered.startswith(("badan", "bappeda", "bpbd", "bnn")):
+        return Unit.Kind.BADAN
+    if lowered.startswith("bagian"):
+        return Unit.Kind.BAGIAN
+    if _has_word(name, "Polres", "Kejaksaan", "Kemenag", "UPPA"):
+        return Unit.Kind.VERTICAL
+    if _has_word(name, "Forum", "FAD", "Dunia Usaha") or _has_word(name, "PAN", case=True):
+        return Unit.Kind.LEMBAGA
+    if _has_word(name, "Kecamatan"):
+        return Unit.Kind.KECAMATAN
+    if _has_word(name, "Desa", "Kelurahan"):
+        return Unit.Kind.DESA
     return Unit.Kind.OTHER
 
 
@@ -100,25 +146,34 @@ def _unit_by_name(name: str, cache: dict, report: ImportReport) -> Unit:
             or Unit.objects.filter(name__iexact=name).first()
         )
         if unit is None:
-            unit = Unit.objects.create(name=name, short_name=name[:60], kind=guess_unit_kind(name))
-            report.units_created.append(name)
+            unit = Unit.objects.create(name=name, short_name=name, kind=guess_unit_kind(name))
+            report.units_created.append(f"{name} ({unit.get_kind_display()})")
         cache[key] = unit
     return cache[key]
 
 
-def _set(obj, values: dict) -> bool:
+def _set(obj, values: dict) -> list[str]:
+    """Set the fields that differ and save only them; the names of the changed fields."""
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
     for key in changed:
         setattr(obj, key, values[key])
     if changed:
         obj.save(update_fields=changed)
-    return bool(changed)
+    return changed
+
+
+def _count(report: ImportReport, level: str, *, created: bool, changed) -> None:
+    bucket = report.created if created else report.updated if changed else report.unchanged
+    bucket[level] += 1
 
 
 def instrument_import(
     *, parsed: ParsedInstrument, year: int, actor=None, ip=None, dry_run: bool = False
 ) -> ImportReport:
-    """Write the instrument into period `year`. Refuses (writes nothing) when it has errors."""
+    """Write the instrument into period `year`; refuses (writes nothing) when it has errors.
+
+    `dry_run` computes the same report inside a transaction that is rolled back.
+    """
     report = ImportReport(
         year=year,
         groups=len(parsed.groups),
@@ -126,9 +181,10 @@ def instrument_import(
         questions=len(parsed.questions),
         max_points=parsed.max_points,
         warnings=parsed.warnings,
-        errors=parsed.errors,
+        errors=list(parsed.errors),
+        dry_run=dry_run,
     )
-    if parsed.errors:
+    if report.errors:
         return report
     with transaction.atomic():
         period, report.period_created = Period.objects.get_or_create(
@@ -138,15 +194,19 @@ def instrument_import(
                 "window_closes": datetime.date(year, 3, 31),
                 "entry_date": datetime.date(year, 4, 15),
                 "target_rank": "Madya",
+                "status": Period.Status.OPEN,
             },
         )
+        # One import into a period at a time: a second one waits, then finds this one's rows.
+        period = Period.objects.select_for_update().get(pk=period.pk)
         if report.period_created:
             RankBand.objects.bulk_create(
                 [RankBand(period=period, name=n, lower_bound=b) for n, b in DEFAULT_RANK_BANDS]
             )
-        if period.is_locked and not dry_run:
-            raise_locked = _("Period %(year)s is locked: import into it is refused.")
-            report.errors.append(raise_locked % {"year": year})
+        if period.is_locked:
+            report.errors.append(
+                _("Period %(year)s is locked: import into it is refused.") % {"year": year}
+            )
             transaction.set_rollback(True)
             return report
         _write(parsed, period, report)
@@ -156,12 +216,23 @@ def instrument_import(
                 summary=_("%(q)s questions; %(c)s created, %(u)s updated")
                 % {"q": report.questions, "c": report.created["questions"],
                    "u": report.updated["questions"]},
+                data={"created": report.created, "updated": report.updated,
+                      "units_created": report.units_created,
+                      "answers_written": report.answers_written},
             )  # fmt: skip
         if dry_run:
             transaction.set_rollback(True)
         else:
             report.applied = True
+            if report.answers_written:
+                transaction.on_commit(lambda: _snapshot(period))
     return report
+
+
+def _snapshot(period: Period) -> None:
+    from opd import scoring  # the score service; imported late to keep this module light
+
+    scoring.snapshot_take(period=period, reason=ScoreSnapshot.Reason.IMPORT)
 
 
 def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> None:
@@ -169,24 +240,25 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
     kecamatan = list(Unit.objects.filter(kind=Unit.Kind.KECAMATAN, is_active=True))
     desa = list(Unit.objects.filter(kind=Unit.Kind.DESA, is_active=True))
     existing_groups = {g.name: g for g in Group.objects.filter(period=period)}
+    seen_questions: set[int] = set()
     per_unit_questions = 0
     for pg in parsed.groups:
         group = existing_groups.get(pg.name)
         values = {"order": pg.order, "declared_max_points": pg.declared_max_points}
         if group is None:
             group = Group.objects.create(period=period, name=pg.name, **values)
-            report.created["groups"] += 1
-        elif _set(group, values):
-            report.updated["groups"] += 1
+            _count(report, "groups", created=True, changed=True)
+        else:
+            _count(report, "groups", created=False, changed=_set(group, values))
         existing_indicators = {i.code: i for i in group.indicators.all()}
         for pi in pg.indicators:
             indicator = existing_indicators.get(pi.code)
             values = {"name": pi.name, "order": pi.order, "max_points": pi.max_points}
             if indicator is None:
                 indicator = Indicator.objects.create(group=group, code=pi.code, **values)
-                report.created["indicators"] += 1
-            elif _set(indicator, values):
-                report.updated["indicators"] += 1
+                _count(report, "indicators", created=True, changed=True)
+            else:
+                _count(report, "indicators", created=False, changed=_set(indicator, values))
             existing_questions = {q.code: q for q in indicator.questions.all()}
             for pq in pi.questions:
                 question = existing_questions.get(pq.code)
@@ -197,10 +269,11 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
                 }  # fmt: skip
                 if question is None:
                     question = Question.objects.create(indicator=indicator, code=pq.code, **values)
-                    report.created["questions"] += 1
-                elif _set(question, values):
-                    report.updated["questions"] += 1
-                listed = [_unit_by_name(n, units, report) for n in dict.fromkeys(pq.units)]
+                    _count(report, "questions", created=True, changed=True)
+                else:
+                    _count(report, "questions", created=False, changed=_set(question, values))
+                seen_questions.add(question.pk)
+                listed = [_unit_by_name(n, units, report) for n in pq.units]
                 if pq.every_kecamatan or pq.every_desa:
                     per_unit_questions += 1
                     listed += kecamatan if pq.every_kecamatan else []
@@ -215,6 +288,17 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
             )
             % {"n": per_unit_questions, "k": len(kecamatan), "d": len(desa)}
         )
+    # Rows of the period that the file no longer has are kept (they may carry answers and
+    # evidence); the report says so, so that nobody believes they were removed.
+    left = Question.objects.filter(indicator__group__period=period).exclude(pk__in=seen_questions)
+    if left_over := left.count():
+        report.notes.append(
+            _(
+                "%(n)s questions of period %(year)s are not in the file: they were kept. "
+                "Remove them in the admin if they are really gone from the instrument."
+            )
+            % {"n": left_over, "year": period.year}
+        )
 
 
 def _assign(question: Question, units: list[Unit], report: ImportReport) -> None:
@@ -225,13 +309,20 @@ def _assign(question: Question, units: list[Unit], report: ImportReport) -> None
     """
     lead, support = Assignment.Role.LEAD, Assignment.Role.SUPPORT
     wanted = {u.pk: (lead if i == 0 else support) for i, u in enumerate(units)}
-    current = {a.unit_id: a for a in question.assignments.all()}
+    current = {a.unit_id: a for a in question.assignments.select_related("unit")}
     answered = set(question.answers.values_list("unit_id", flat=True))
     for unit_id, assignment in current.items():
         if unit_id in wanted:
             continue
         if unit_id in answered:
             wanted[unit_id] = support
+            report.notes.append(
+                _(
+                    "%(question)s: %(unit)s is no longer in the file but has answered; "
+                    "kept as a supporting unit."
+                )
+                % {"question": question, "unit": assignment.unit}
+            )
         else:
             assignment.delete()
             report.assignments_changed += 1
@@ -252,43 +343,67 @@ def _assign(question: Question, units: list[Unit], report: ImportReport) -> None
             report.assignments_changed += 1
 
 
-def _import_points(question: Question, pq, report: ImportReport) -> None:
-    """Past results: claimed and verified points land on the lead unit's answer."""
+def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
+    """Past results: claimed and verified points land on the lead unit's answer.
+
+    With verified points the answer is approved; with claimed points only, submitted.
+    """
     if pq.claimed_points is None and pq.verified_points is None:
         return
     lead = question.assignments.filter(role=Assignment.Role.LEAD).first()
     if lead is None:
         return
-    answer, _created = Answer.objects.get_or_create(question=question, unit_id=lead.unit_id)
+    answer, created = Answer.objects.get_or_create(question=question, unit_id=lead.unit_id)
+    now = timezone.now()
     claimed = pq.claimed_points if pq.claimed_points is not None else pq.verified_points
-    values = {"claimed_points": claimed}
+    values = {"claimed_points": claimed, "submitted_at": answer.submitted_at or now}
     if pq.verified_points is not None:
         values.update(
             status=Answer.Status.APPROVED, verified_points=pq.verified_points,
-            reviewed_at=answer.reviewed_at or timezone.now(),
+            reviewed_at=answer.reviewed_at or now,
         )  # fmt: skip
     else:
         values.update(status=Answer.Status.SUBMITTED, verified_points=None)
-    values["submitted_at"] = answer.submitted_at or timezone.now()
-    if _set(answer, values):
+    changed = [k for k, v in values.items() if getattr(answer, k) != v]
+    if changed:
+        for key in changed:
+            setattr(answer, key, values[key])
+        # A form rendered before the import carries the old version and is refused.
+        answer.version += 1
+        answer.updated_at = now
+        answer.save(update_fields=[*changed, "version", "updated_at"])
+    if created or changed:
         report.answers_written += 1
 
 
 def instrument_rows(*, period: Period) -> list[dict]:
-    """A period's instrument as template rows (lead unit first), in three queries."""
+    """A period's instrument as template rows (lead unit first), in two queries.
+
+    Kecamatan and desa units are left out of `units` where every_kecamatan / every_desa imply
+    them.
+    Answers are not exported: the template describes the instrument, not a unit's work.
+    """
     questions = (
         Question.objects.filter(indicator__group__period=period)
         .select_related("indicator__group")
         .order_by("indicator__group__order", "indicator__order", "order", "pk")
     )
     units: dict[int, list[str]] = {}
-    for question_id, name, unit_kind in (
+    for question_id, name, kind, every_kecamatan, every_desa in (
         Assignment.objects.filter(question__indicator__group__period=period)
         .order_by("question_id", "role", "unit__short_name")  # "lead" sorts before "support"
-        .values_list("question_id", "unit__short_name", "unit__kind")
+        .values_list(
+            "question_id",
+            "unit__short_name",
+            "unit__kind",
+            "question__every_kecamatan",
+            "question__every_desa",
+        )  # fmt: skip
     ):
-        if unit_kind in (Unit.Kind.KECAMATAN, Unit.Kind.DESA):
-            continue  # implied by every_kecamatan / every_desa
+        if (every_kecamatan and kind == Unit.Kind.KECAMATAN) or (
+            every_desa and kind == Unit.Kind.DESA
+        ):
+            continue  # implied by the flag: the import assigns every such unit
         units.setdefault(question_id, []).append(name)
     rows = []
     for q in questions:

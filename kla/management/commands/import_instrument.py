@@ -1,4 +1,12 @@
+"""`manage.py import_instrument PATH --period YEAR`: the instrument into a period, with a report.
+
+Exit 0 when the file was imported (or already matched), non-zero with the problems listed
+(sheet, row and column, or JSON path) when it cannot be; then nothing was changed.
+"""
+
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
 from indicators.importers import InstrumentFileError, parse_file
 from kla.imports import instrument_import
@@ -11,33 +19,44 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path")
+        parser.add_argument("path", help="The .xlsx template or a .json file.")
         parser.add_argument("--period", type=int, required=True, help="Year of the period.")
         parser.add_argument("--dry-run", action="store_true", help="Report only; change nothing.")
 
     def handle(self, *args, path, period, dry_run, **options):
         if not 2000 <= period <= 2100:
-            raise CommandError(f"--period must be a year, got {period}.")
+            raise CommandError(_("--period must be a year, got %(year)s.") % {"year": period})
         try:
             parsed = parse_file(path)
         except FileNotFoundError:
-            raise CommandError(f"No such file: {path}") from None
+            raise CommandError(_("No such file: %(path)s") % {"path": path}) from None
         except InstrumentFileError as error:
             raise CommandError(
-                "The file cannot be imported; nothing was changed.\n  "
+                _("The file cannot be imported; nothing was changed.")
+                + "\n  "
                 + "\n  ".join(error.problems)
             ) from None
-        report = instrument_import(parsed=parsed, year=period, dry_run=dry_run)
-        for line in report.lines():
+        try:
+            report = instrument_import(parsed=parsed, year=period, dry_run=dry_run)
+        except DatabaseError as error:  # rolled back; say why instead of a traceback
+            raise CommandError(
+                _("The database refused the import; nothing was changed: %(error)s")
+                % {"error": error}
+            ) from None
+        for line in report.lines(errors=False):
             self.stdout.write(line)
         if report.errors:
             raise CommandError(
-                f"{len(report.errors)} error(s): nothing was imported. "
-                "Fix the file and try again.\n  " + "\n  ".join(str(e) for e in report.errors)
+                _("%(n)s error(s): nothing was imported. Fix the file and try again.")
+                % {"n": len(report.errors)}
+                + "\n  "
+                + "\n  ".join(str(e) for e in report.errors)
             )
         if dry_run:
-            self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
+            self.stdout.write(self.style.WARNING(_("Dry run: nothing was changed.")))
         elif report.changed:
-            self.stdout.write(self.style.SUCCESS(f"Imported into period {period}."))
+            self.stdout.write(
+                self.style.SUCCESS(_("Imported into period %(year)s.") % {"year": period})
+            )
         else:
-            self.stdout.write(self.style.SUCCESS("Nothing changed: the period already matches."))
+            self.stdout.write(self.style.SUCCESS(_("Nothing changed: the period already matches.")))
