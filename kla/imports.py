@@ -68,8 +68,8 @@ class ImportReport:
     def _level_line(self, label: str, counts: dict) -> str:
         return label % {"g": counts["groups"], "i": counts["indicators"], "q": counts["questions"]}
 
-    def lines(self, *, errors: bool = True) -> list[str]:
-        """The validation report, one line each, as the command prints it and the page lists."""
+    def summary(self) -> list[str]:
+        """Counts, units created and notes: the report without its warnings and errors."""
         out = [
             _("Period %(year)s: %(g)s groups, %(i)s indicators, %(q)s questions, %(p)s points.")
             % {"year": self.year, "g": self.groups, "i": self.indicators, "q": self.questions,
@@ -95,10 +95,12 @@ class ImportReport:
                 _("Units created (%(n)s): %(names)s")
                 % {"n": len(self.units_created), "names": ", ".join(self.units_created)}
             )
-        out += [str(n) for n in self.notes]
-        out += [str(w) for w in self.warnings]
-        out += [str(e) for e in self.errors] if errors else []
-        return out
+        return out + [str(n) for n in self.notes]
+
+    def lines(self, *, errors: bool = True) -> list[str]:
+        """The validation report, one line each, as the command prints it."""
+        out = self.summary() + [str(w) for w in self.warnings]
+        return out + ([str(e) for e in self.errors] if errors else [])
 
 
 _WORD = r"(?<![A-Za-z]){}(?![A-Za-z])"

@@ -1,39 +1,34 @@
-"""Instrument import in the browser: upload, read the report, confirm (or not)."""
+"""Instrument import in the browser: upload, read the report, confirm (or not).
 
+The uploaded file is kept under VAR_DIR/imports/ by a random token that only the session
+knows; the confirmation reads that file again. No path ever comes from the client.
+"""
+
+import re
 import secrets
+import time
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from indicators.importers import InstrumentFileError, parse_file
 from indicators.models import Period
 from indicators.templates_xlsx import instrument_workbook
 from kla import access
+from kla.forms_import import SUFFIXES, InstrumentUploadForm
 from kla.imports import instrument_import, instrument_rows
 from opd.audit import client_ip
 
 SESSION_KEY = "instrument_import"
-
-
-class InstrumentUploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Instrument file (.xlsx template or .json)"))
-    year = forms.IntegerField(label=gettext_lazy("Period (year)"), min_value=2000, max_value=2100)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in (".xlsx", ".json"):
-            raise forms.ValidationError(_("Upload the .xlsx template or a .json file."))
-        if upload.size > 10 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
-        return upload
+PREFIX = "instrument-"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+STALE_AFTER = 24 * 3600  # seconds: a check nobody confirmed within a day is abandoned
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staging() -> Path:
@@ -42,15 +37,50 @@ def _staging() -> Path:
     return path
 
 
+def _staged_path(staged) -> Path | None:
+    """The file a session staged, if its token and suffix are ours and it is still there."""
+    if not isinstance(staged, dict):
+        return None
+    token, suffix = str(staged.get("token", "")), str(staged.get("suffix", ""))
+    if not TOKEN.fullmatch(token) or suffix not in SUFFIXES:
+        return None
+    path = _staging() / f"{PREFIX}{token}{suffix}"
+    return path if path.is_file() else None
+
+
+def _discard(staged) -> None:
+    path = _staged_path(staged)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _remove_stale() -> None:
+    cutoff = time.time() - STALE_AFTER
+    for path in _staging().glob(f"{PREFIX}*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:  # another request removed it first
+            pass
+
+
 @access.secretariat_required
 @require_http_methods(["GET", "POST"])
 def instrument_import_upload(request):
-    form = InstrumentUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = InstrumentUploadForm(request.POST, request.FILES) if posted else InstrumentUploadForm()
     report = problems = None
-    if request.method == "POST" and form.is_valid():
+    upload_name = ""
+    if posted and form.is_valid():
+        # A new check replaces the previous one of this session.
+        _discard(request.session.pop(SESSION_KEY, None))
+        _remove_stale()
         upload = form.cleaned_data["file"]
-        token = secrets.token_hex(16)
-        path = _staging() / f"instrument-{token}{Path(upload.name).suffix.lower()}"
+        upload_name = Path(upload.name).name
+        year = form.cleaned_data["year"]
+        token = secrets.token_urlsafe(24)
+        suffix = Path(upload.name).suffix.lower()
+        path = _staging() / f"{PREFIX}{token}{suffix}"
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
@@ -60,27 +90,29 @@ def instrument_import_upload(request):
             problems = error.problems
             path.unlink(missing_ok=True)
         else:
-            report = instrument_import(parsed=parsed, year=form.cleaned_data["year"], dry_run=True)
+            report = instrument_import(parsed=parsed, year=year, dry_run=True)
             if report.errors:
                 path.unlink(missing_ok=True)
             else:
                 request.session[SESSION_KEY] = {
-                    "name": path.name,
-                    "year": form.cleaned_data["year"],
-                }
-    context = {"form": form, "report": report, "problems": problems,
-               "periods": Period.objects.order_by("-year").only("year")}  # fmt: skip
+                    "token": token, "suffix": suffix, "year": year, "name": upload_name,
+                }  # fmt: skip
+    context = {
+        "form": form,
+        "report": report,
+        "problems": problems,
+        "upload_name": upload_name,
+        "periods": Period.objects.order_by("-year").only("year"),
+    }
     return render(request, "kla/import_instrument.html", context)
 
 
 @access.secretariat_required
 @require_POST
 def instrument_import_confirm(request):
-    staged = request.session.pop(SESSION_KEY, None) or {}
-    name = str(staged.get("name", ""))
-    path = _staging() / name
-    # Only a name this session staged, never a path from the client.
-    if not name.startswith("instrument-") or "/" in name or not path.exists():
+    staged = request.session.pop(SESSION_KEY, None)
+    path = _staged_path(staged)
+    if path is None:
         messages.error(request, _("Nothing to confirm: upload the file again."))
         return redirect("instrument-import")
     try:
@@ -88,7 +120,7 @@ def instrument_import_confirm(request):
             parsed=parse_file(path), year=int(staged["year"]), actor=request.user,
             ip=client_ip(request),
         )  # fmt: skip
-    except InstrumentFileError:
+    except (InstrumentFileError, FileNotFoundError, ValueError):
         messages.error(request, _("The file could not be read again; nothing was imported."))
         return redirect("instrument-import")
     finally:
@@ -101,18 +133,29 @@ def instrument_import_confirm(request):
         _("Imported into period %(year)s: %(c)s questions created, %(u)s updated.")
         % {"year": report.year, "c": report.created["questions"], "u": report.updated["questions"]},
     )
+    if report.units_created:
+        messages.info(
+            request,
+            _("Units created (%(n)s): %(names)s")
+            % {"n": len(report.units_created), "names": ", ".join(report.units_created)},
+        )
     return redirect("indicators:period-detail", year=report.year)
 
 
 @access.secretariat_required
 @require_GET
 def instrument_import_template(request):
-    period = Period.objects.filter(year=request.GET.get("year") or 0).first()
+    """The empty template, or with ?year= the period's instrument (it imports back unchanged)."""
+    year = request.GET.get("year", "").strip()
+    period = None
+    if year:
+        if not (year.isdigit() and len(year) == 4):
+            raise Http404
+        period = get_object_or_404(Period, year=int(year))
     workbook = instrument_workbook(instrument_rows(period=period) if period else None)
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content_type=XLSX)
     name = f"instrumen-{period.year}.xlsx" if period else "template-instrumen.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
     workbook.save(response)
     return response
