@@ -1,29 +1,46 @@
-"""The instrument's xlsx template: one row per question, the columns the importer reads."""
+"""The instrument's xlsx template: one row per question, the columns the importer reads.
+
+Empty, it is what the secretariat fills in; filled with a period's rows (see
+kla.imports.instrument_rows), it imports back into the same period without any change.
+"""
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from indicators.importers import COLUMNS, SHEET
+from indicators.importers import COLUMNS, HELP_SHEET, SHEET
 
 WIDTHS = {
-    "group": 28, "indicator_name": 40, "question_text": 70, "units": 36, "indicator_code": 14,
-    "question_code": 14,
+    "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
+    "question_text": 70, "units": 36,
 }  # fmt: skip
+POINT_COLUMNS = {
+    "group_max_points", "indicator_max_points", "max_points", "claimed_points", "verified_points",
+}  # fmt: skip
+FLAG_COLUMNS = ("every_kecamatan", "every_desa")
 HELP = [
     "Petunjuk pengisian templat instrumen KLA",
     "",
-    "Satu baris untuk setiap pertanyaan pada lembar 'Instrumen'. Kolom kelompok dan indikator "
-    "diulang pada setiap baris.",
-    "group: nama kelompok (KELEMBAGAAN, KLASTER I, ...). group_max_points: nilai maksimal "
-    "yang tertulis di instrumen (boleh kosong).",
-    "indicator_code: misalnya 21 A. indicator_max_points: nilai maksimal indikator.",
-    "question_code, question_text, question_order, max_points: data pertanyaan; nilai memakai "
-    "titik atau koma desimal.",
+    "Satu baris untuk setiap pertanyaan pada lembar 'Instrumen'. Jangan mengubah nama lembar "
+    "atau judul kolom pada baris 1.",
+    "Kolom kelompok dan indikator diulang pada setiap baris. Pada baris berikutnya dari "
+    "kelompok atau indikator yang sama boleh dikosongkan; bila diisi, nilainya harus sama.",
+    "group: nama kelompok (KELEMBAGAAN, KLASTER I, ...). group_order: urutan kelompok. "
+    "group_max_points: nilai maksimal yang tertulis di instrumen (boleh kosong).",
+    "indicator_code: misalnya 21 A (kata 'Indikator' boleh ditulis, akan dihapus). "
+    "indicator_max_points: nilai maksimal indikator.",
+    "question_code: misalnya 2a (kata 'Pertanyaan' boleh ditulis). question_text: teks "
+    "pertanyaan; bila menyebut MATRIKS dan/atau foto, jenis bukti dukung mengikutinya.",
+    "max_points, claimed_points, verified_points: angka tidak negatif; titik atau koma desimal.",
     "every_kecamatan / every_desa: ya atau tidak; pertanyaan dijawab oleh setiap kecamatan "
     "atau desa/kelurahan.",
-    "units: nama singkat unit dipisahkan titik koma; unit pertama adalah penanggung jawab.",
-    "claimed_points / verified_points: opsional, untuk memuat hasil periode lalu.",
-    "Impor tidak mengubah apa pun bila ada kesalahan; laporan menyebut lembar, baris dan kolomnya.",
+    "units: nama singkat unit dipisahkan titik koma; unit pertama adalah penanggung jawab, "
+    "yang lain pendukung. Unit yang belum ada akan dibuat.",
+    "claimed_points / verified_points: opsional, untuk memuat hasil periode lalu; tidak boleh "
+    "melebihi max_points. Nilai terverifikasi membuat jawaban berstatus disetujui.",
+    "Impor tidak mengubah apa pun bila ada kesalahan; laporan menyebut lembar, baris dan kolomnya. "
+    "Impor ulang berkas yang sama tidak mengubah apa pun.",
 ]
 
 
@@ -39,14 +56,28 @@ def instrument_workbook(rows: list[dict] | None = None) -> Workbook:
         cell.alignment = Alignment(vertical="top")
     for row in rows or []:
         sheet.append([row.get(c) for c in COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            # A text such as "=..." must stay text, not become a formula.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    last = max(sheet.max_row, 1000)  # room to type below the rows, with the same rules
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = WIDTHS.get(column, 12)
+        if column in POINT_COLUMNS:
+            for row_number in range(2, sheet.max_row + 1):
+                sheet.cell(row=row_number, column=index).number_format = "0.00"
+        if column in FLAG_COLUMNS:
+            flags = DataValidation(type="list", formula1='"ya,tidak"', allow_blank=True)
+            flags.add(f"{letter}2:{letter}{last}")
+            sheet.add_data_validation(flags)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = WIDTHS.get(column, 12)
-    help_sheet = workbook.create_sheet("Petunjuk")
+    help_sheet = workbook.create_sheet(HELP_SHEET)
     for line in HELP:
         help_sheet.append([line])
-    help_sheet["A1"].font = Font(bold=True)
+    help_sheet["A1"].font = Font(bold=True, size=13)
     help_sheet.column_dimensions["A"].width = 120
+    for (cell,) in help_sheet.iter_rows(min_row=2):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
     return workbook

@@ -498,7 +498,17 @@ def test_template_layout(tmp_path):
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["I"].width > 40  # question_text
-    assert "Petunjuk" in wb["Petunjuk"]["A1"].value
+    assert wb["Petunjuk"]["A1"].value.startswith("Petunjuk pengisian")
+    assert sheet.data_validations.dataValidation  # ya/tidak lists for the two flags
+
+
+def test_template_keeps_text_that_looks_like_a_formula(tmp_path):
+    factories.QuestionFactory(
+        indicator__group__period=factories.PeriodFactory(year=2024), text="=SUM(A1) tetap teks"
+    )
+    path = tmp_path / "export.xlsx"
+    instrument_workbook(instrument_rows(period=Period.objects.get(year=2024))).save(path)
+    assert parse_file(path).questions[0].text == "=SUM(A1) tetap teks"
 
 
 @pytest.mark.parametrize(
