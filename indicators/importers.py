@@ -7,6 +7,7 @@ The importer writes only when there is no error.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -43,6 +44,13 @@ MAX_ORDER = 32767  # PositiveSmallIntegerField
 MAX_LENGTH = {"group": 200, "indicator_code": 20, "indicator_name": 500, "question_code": 20,
               "unit": 60}  # fmt: skip
 ERROR, WARNING = "error", "warning"
+# Control characters (pasted from word processors) that xlsx cannot hold; a vertical tab is
+# Word's line break.
+CONTROL = re.compile(r"[\x00-\x08\x0c\x0e-\x1f]")
+
+
+def clean_text(value: str) -> str:
+    return CONTROL.sub("", value.replace("\x0b", "\n"))
 
 
 class InstrumentFileError(Exception):
@@ -225,7 +233,17 @@ def _text(value, where: str, problems: list[str]) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         problems.append(_("%(where)s: a text is expected.") % {"where": where})
         return ""
-    return " ".join(str(value).split())
+    return " ".join(clean_text(str(value)).split())
+
+
+def _body(value, where: str, problems: list[str]) -> str:
+    """A question text as written (line breaks kept), trimmed, without control characters."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        problems.append(_("%(where)s: a text is expected.") % {"where": where})
+        return ""
+    return clean_text(str(value)).strip()
 
 
 def _list(container: dict, key: str, where: str, problems: list[str]) -> list:
@@ -307,7 +325,7 @@ def parse_json(text: str) -> ParsedInstrument:
                     problems.append(_("%(where)s: an object is expected.") % {"where": qw})
                     continue
                 key = "opds" if "opds" in q else "units"
-                text = _text(q.get("text"), f"{qw}.text", problems)
+                text = _body(q.get("text"), f"{qw}.text", problems)
                 indicator.questions.append(
                     ParsedQuestion(
                         code=strip_prefix(
@@ -487,7 +505,7 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 field_name = column.removeprefix("indicator_")
                 repeated(("i", group_name, code), column, getattr(indicator, field_name))
 
-        text = str(cell("question_text") or "").strip()
+        text = _body(cell("question_text"), where("question_text"), problems)
         optional = {
             column: _points(cell(column), where(column), problems, required=False)
             if column in index

@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from indicators.importers import COLUMNS, HELP_SHEET, SHEET
+from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
 
 WIDTHS = {
     "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
@@ -55,11 +55,12 @@ def instrument_workbook(rows: list[dict] | None = None) -> Workbook:
         cell.fill = PatternFill("solid", fgColor="0B6E4F")
         cell.alignment = Alignment(vertical="top")
     for row in rows or []:
-        sheet.append([row.get(c) for c in COLUMNS])
+        # xlsx cannot hold control characters (text pasted from Word into the admin).
+        values = [row.get(c) for c in COLUMNS]
+        sheet.append([clean_text(v) if isinstance(v, str) else v for v in values])
         for cell in sheet[sheet.max_row]:
-            # A text such as "=..." must stay text, not become a formula.
             if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+                cell.data_type = "s"  # a text such as "=..." stays text, not a formula
     last = max(sheet.max_row, 1000)  # room to type below the rows, with the same rules
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)

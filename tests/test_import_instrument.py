@@ -96,6 +96,9 @@ def test_the_2024_instrument():
     assert "Units created (32)" in out
     assert Unit.objects.get(short_name="Kejaksaan").kind == Unit.Kind.VERTICAL
     assert Unit.objects.get(short_name="Dinkes").name == "Dinkes"
+    # Texts are kept as written: line breaks stay, only the ends are trimmed.
+    assert Question.objects.filter(text__contains="\n").count() == 31
+    assert not Question.objects.filter(text__endswith="\xa0").exists()
 
 
 def test_new_period_gets_the_default_window_and_bands():
@@ -360,6 +363,8 @@ def _nested(**changes):
         (lambda p: _write(p, "x.json", _nested(q_max_points="Infinity")), "is not a number"),
         (lambda p: _write(p, "x.json", _nested(q_order="1e999")), "is not a whole number"),
         (lambda p: _write(p, "x.json", _nested(c_name="")), "clusters[0]: The group has no name"),
+        (lambda p: _write(p, "x.json", _nested(q_text=" \x00 ")),
+         "clusters[0].indicators[0].questions[0]: The question text is empty"),
         (lambda p: (p / "x.json").write_bytes(b"\xff\xfe{}") and p / "x.json", "not UTF-8"),
         (lambda p: _write(p, "x.csv", "a,b"), "Unknown file type “.csv”"),
         (lambda p: p / "missing.json", "No such file"),
@@ -503,12 +508,18 @@ def test_template_layout(tmp_path):
 
 
 def test_template_keeps_text_that_looks_like_a_formula(tmp_path):
-    factories.QuestionFactory(
-        indicator__group__period=factories.PeriodFactory(year=2024), text="=SUM(A1) tetap teks"
-    )
+    period = factories.PeriodFactory(year=2024)
+    factories.QuestionFactory(indicator__group__period=period, text="=SUM(A1) tetap teks")
+    # Written elsewhere (the admin) with a control character xlsx cannot hold.
+    factories.QuestionFactory(indicator__group__period=period, text="a\x0bb\x01c")
     path = tmp_path / "export.xlsx"
-    instrument_workbook(instrument_rows(period=Period.objects.get(year=2024))).save(path)
-    assert parse_file(path).questions[0].text == "=SUM(A1) tetap teks"
+    instrument_workbook(instrument_rows(period=period)).save(path)
+    assert [q.text for q in parse_file(path).questions] == ["=SUM(A1) tetap teks", "a\nbc"]
+
+
+def test_control_characters_are_dropped_on_import(tmp_path):
+    data = json.loads(_nested(q_text="Ada\x0bPerda?\x07"))
+    assert parse_json(json.dumps(data)).questions[0].text == "Ada\nPerda?"
 
 
 @pytest.mark.parametrize(
