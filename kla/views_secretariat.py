@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,6 +15,7 @@ from indicators import selectors as instrument
 from indicators.models import Period
 from kla import access
 from kla.errors import DomainError
+from kla.reports.common import JAKARTA
 from opd import selectors, services
 from opd.audit import client_ip
 from opd.deadlines import unit_deadlines
@@ -78,18 +78,35 @@ def audit_trail(request):
     )
 
 
+# A spreadsheet opening the CSV treats a cell that starts with one of these as a formula
+# (tab and carriage return too, as OWASP's CSV-injection advice lists them). Summaries, user
+# and unit names are typed by people, so any cell could carry one.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell as text no spreadsheet runs: formula-like text gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _csv(events) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="jejak-audit.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        ["waktu (WIB)", "pengguna", "tindakan", "unit", "pertanyaan", "ringkasan", "alamat"]
-    )
+
+    def write(cells):
+        writer.writerow([csv_cell(cell) for cell in cells])
+
+    # The same column names as the page, in the reader's language.
+    write([_("When"), _("Who"), _("What"), _("Unit"), _("Question"), _("Summary"), _("Address")])
     for e in events.iterator(chunk_size=500):
         question = e.answer.question if e.answer else None
-        writer.writerow([
-            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor.get_username() if e.actor else "", e.action,
+        # Jakarta time with its offset (+07:00, WIB) written out, so a copy read elsewhere or
+        # by a program is never taken for UTC or the reader's own zone.
+        write([
+            e.created_at.astimezone(JAKARTA).isoformat(sep=" ", timespec="seconds"),
+            e.actor.get_username() if e.actor else "", e.get_action_display(),
             e.unit.short_name if e.unit else "",
             f"{question.indicator.code} / {question.code}" if question else "", e.summary,
             e.ip_address or "",

@@ -198,13 +198,61 @@ def _csv(response):
 def test_csv_export_of_the_filtered_list(client_for, secretariat_user, trail, lead_unit, question):
     response = client_for(secretariat_user).get(URL, {"unit": lead_unit.pk, "format": "csv"})
     header, *rows = _csv(response)
-    assert len(header) == 7 and len(rows) == 3
+    # The page's column names in the reader's language (Indonesian by default).
+    assert header == ["Waktu", "Pengguna", "Tindakan", "Unit", "Pertanyaan", "Ringkasan", "Alamat"]
+    assert len(rows) == 3
     newest = rows[0]
-    assert newest[0] == "2026-03-02 11:00:00"  # Jakarta time
+    assert newest[0] == "2026-03-02 11:00:00+07:00"  # Jakarta time, its offset written out
     assert newest[1] == "sekretariat" and newest[3] == "Dinkes"
+    assert newest[2] == "Perlu perbaikan"  # the action's label, not "answer.request_revision"
     assert newest[4] == f"{question.indicator.code} / {question.code}"
     assert newest[5] == "Foto kurang" and newest[6] == "2001:db8::5"
     assert [r[5] for r in rows] == ["Foto kurang", "Dikirim", "Disimpan 8 poin"]
+
+
+def test_csv_speaks_the_readers_language(client_for, secretariat_user, trail, settings):
+    client = client_for(secretariat_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    header, *rows = _csv(client.get(URL, {"format": "csv"}))
+    assert header == ["When", "Who", "What", "Unit", "Question", "Summary", "Address"]
+    assert [r[2] for r in rows] == [
+        "Period changed", "Comment added", "Revision requested", "Answer submitted",
+        "Answer saved",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+62 812", "'+62 812"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("Foto kurang = 2", "Foto kurang = 2"),  # only the first character matters
+        ("'quoted", "'quoted"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_never_become_formulas(client_for, secretariat_user, other_unit, typed, written):
+    """Every cell a person could type (summary, user name, unit name) is defused."""
+    actor = factories.UserFactory(username="@budi")
+    other_unit.short_name = "+Dinsos"
+    other_unit.save(update_fields=["short_name"])
+    _events([dict(created_at=_at(5), actor=actor, action="comment.add", unit=other_unit,
+                  summary=typed)])  # fmt: skip
+    _header, row = _csv(client_for(secretariat_user).get(URL, {"format": "csv"}))
+    assert (row[1], row[3], row[5]) == ("'@budi", "'+Dinsos", written)
+
+
+def test_csv_cell_helper():
+    from kla.views_secretariat import csv_cell
+
+    for trigger in "=+-@\t\r":
+        assert csv_cell(trigger + "x") == "'" + trigger + "x"
+    assert csv_cell(None) == "" and csv_cell(12) == "12" and csv_cell("a=b") == "a=b"
+    assert csv_cell(-5) == "'-5"  # a negative number read back as text, never as a formula
 
 
 def test_csv_ignores_pagination_and_keeps_everything(client_for, secretariat_user, opd_user):
