@@ -103,6 +103,18 @@ def test_newest_first_with_every_column_in_jakarta_time(
     assert f"{question.indicator.code} / {question.code}" in page
     assert "2001:db8::5" in page and "sekretariat" in page and "Dinkes" in page
     assert "Perlu perbaikan" in page  # the action's label, in Indonesian
+    # The zone is said: WIB in the column head, the offset on every time element.
+    assert ">WIB</abbr>" in page and "Asia/Jakarta" in page
+    assert 'datetime="2026-03-02T11:00:00+07:00"' in page
+
+
+def test_times_are_jakarta_time_whatever_the_server_zone(
+    client_for, secretariat_user, trail, settings
+):
+    """The column says WIB, so the times must be WIB even if TIME_ZONE is set otherwise."""
+    settings.TIME_ZONE = "UTC"
+    page = client_for(secretariat_user).get(URL).content.decode()
+    assert "11:00:00" in page and "04:00:00" not in page
 
 
 def test_read_only_page_has_no_write_controls(client_for, secretariat_user, trail):
