@@ -139,23 +139,28 @@ def extensions(request):
         if period
         else []
     )
-    form = ExtensionForm(request.POST or None, units=units)
-    if request.method == "POST" and period is not None and form.is_valid():
-        unit = next(u for u in units if u.pk == form.cleaned_data["unit"])
-        try:
-            services.extension_grant(
-                period=period, unit=unit, until=form.cleaned_data["until"],
-                reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
-            )  # fmt: skip
-        except DomainError as error:
-            form.add_error(None, error.message)
+    # Bound on every POST, even an empty one (`request.POST or None` would leave an empty
+    # POST unbound: no errors, the form silently shown again as if nothing had been sent).
+    form = ExtensionForm(request.POST if request.method == "POST" else None, units=units)
+    if request.method == "POST" and period is not None:
+        if form.is_valid():
+            unit = next(u for u in units if u.pk == form.cleaned_data["unit"])
+            try:
+                services.extension_grant(
+                    period=period, unit=unit, until=form.cleaned_data["until"],
+                    reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
+                )  # fmt: skip
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(unit)s may change answers until %(day)s.")
+                    % {"unit": unit.name, "day": form.cleaned_data["until"].strftime("%d-%m-%Y")},
+                )
+                return redirect("extensions")
         else:
-            messages.success(
-                request,
-                _("%(unit)s may change answers until %(day)s.")
-                % {"unit": unit.name, "day": form.cleaned_data["until"].strftime("%d-%m-%Y")},
-            )
-            return redirect("extensions")
+            messages.error(request, _("Nothing was changed: correct the marked fields."))
     deadlines = unit_deadlines(period=period, units=units) if period else []
     return render(
         request,

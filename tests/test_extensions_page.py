@@ -154,12 +154,23 @@ def test_bad_input_is_refused_on_the_form(
     data = {k: swap.get(v, v) for k, v in data.items()}
     response = client_for(secretariat_user).post(URL, data)
     assert response.status_code == 200 and response.context["form"].errors
+    (message,) = response.context["messages"]
+    assert message.level == message_levels.ERROR
     assert not Extension.objects.exists()
 
 
-def test_an_empty_post_grants_nothing(client_for, secretariat_user, period, question):
+def test_an_empty_post_says_what_is_missing(client_for, secretariat_user, period, question):
+    """Not the blank form again as if nothing had happened: the missing fields are marked."""
     response = client_for(secretariat_user).post(URL, {})
-    assert response.status_code == 200 and not Extension.objects.exists()
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.is_bound and set(form.errors) == {"unit", "until"}
+    (message,) = response.context["messages"]
+    assert message.level == message_levels.ERROR
+    page = response.content.decode()
+    assert "is-invalid" in page and message.message in page
+    assert not Extension.objects.exists()
+    assert not AuditEvent.objects.filter(action="extension.grant").exists()
 
 
 def test_without_any_period_the_page_says_so(client_for, secretariat_user):
