@@ -15,7 +15,7 @@ from django.conf import settings
 # One policy for every page. Everything comes from our own origin: Bootstrap and its icons
 # are served from node_modules as static files, never from a CDN. `data:` images are the
 # small SVGs Bootstrap's CSS embeds (navbar toggler, form validation marks). Frames are our
-# own sandboxed PDF previews.
+# own PDF previews, confined by the preview response's own policy (opd/evidence.py).
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

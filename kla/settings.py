@@ -215,7 +215,7 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
-# SAMEORIGIN, not DENY: reviewers preview PDF evidence in a sandboxed same-origin iframe.
+# SAMEORIGIN, not DENY: reviewers preview PDF evidence in a same-origin iframe.
 # CSP frame-ancestors 'self' says the same to modern browsers (kla/security.py).
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SILENCED_SYSTEM_CHECKS = ["security.W019"]

@@ -2,12 +2,14 @@
 
 import datetime
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from kla.errors import DomainError
@@ -359,6 +361,45 @@ def test_x_accel_redirect_hands_the_file_to_nginx(answer, lead_unit, opd_user, s
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert AuditEvent.objects.filter(action="evidence.download").count() == 1
+
+
+def test_reviewer_previews_pdf_in_an_unsandboxed_frame_that_the_response_confines(
+    client_for, answer, lead_unit, opd_user, secretariat_user
+):
+    """Chromium's PDF viewer renders nothing in a sandboxed iframe, so the PDF frame has no
+    sandbox attribute; the preview response carries its own restrictive policy instead."""
+    pdf = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
+    png = ev.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user,
+        uploaded_file=SimpleUploadedFile("foto.png", samples.png_bytes()),
+    )  # fmt: skip
+    client = client_for(secretariat_user)
+    page = client.get(reverse("opd:answer", args=[answer.question_id, answer.unit_id]))
+    html = page.content.decode()
+    pdf_preview = reverse("opd:revision-preview", args=[pdf.pk])
+    png_preview = reverse("opd:revision-preview", args=[png.pk])
+    (frame,) = re.findall(r"<iframe\b[^>]*>", html)
+    assert f'src="{pdf_preview}"' in frame and "sandbox" not in frame
+    assert re.search(rf'<img\b[^>]*src="{re.escape(png_preview)}"', html)  # images stay <img>
+    assert png_preview not in frame
+
+    served = client.get(pdf_preview)
+    assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"].startswith('inline; filename="perbup.pdf"')
+    assert served["X-Content-Type-Options"] == "nosniff"
+    policy = served["Content-Security-Policy"]
+    assert policy.startswith("default-src 'none'") and "script-src" not in policy
+    assert "sandbox" not in policy  # the viewer would be blank again
+    with default_storage.open(pdf.file.name) as stored:
+        assert b"".join(served.streaming_content) == stored.read()
+    image = client.get(png_preview)
+    assert "sandbox" in image["Content-Security-Policy"]
+    download = client.get(reverse("opd:revision-download", args=[pdf.pk]))
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    for response in (served, image, download):
+        response.close()
 
 
 def test_missing_file_is_404_and_not_audited(answer, lead_unit, opd_user):
