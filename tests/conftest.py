@@ -108,6 +108,18 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """What pytest-playwright's own fallback returns, as a plain function.
+
+    Without pytest-base-url, pytest-playwright (0.10) provides `base_url` as an instance
+    method of a plugin object; pytest 9 warns about every session-scoped fixture defined that
+    way ("Use a @classmethod decorator below @pytest.fixture"), once per browser run. This
+    override shadows it. The browser tests use live_server.url, so it is normally None.
+    """
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
 @pytest.fixture
 def period(db):
     return factories.PeriodFactory(year=2026)
