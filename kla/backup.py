@@ -54,8 +54,9 @@ DATA_MEMBER = "data.jsonl"
 MANIFEST_MEMBER = "manifest.json"
 FILES_PREFIX = "files/"
 PRODUCT_APPS = ("auth", "admin", "indicators", "opd", "kla")
-# Created by migrate on every database; referenced by natural key instead of by id.
-NOT_BACKED_UP = {"auth.permission"}
+# Permissions are created by migrate on every database and referenced by natural key instead
+# of by id; the data version is derived state (kla/page_cache.py).
+NOT_BACKED_UP = {"auth.permission", "kla.dataversion"}
 CHUNK = 1024 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 

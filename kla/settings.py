@@ -206,6 +206,17 @@ KLA_DISTRICT_NAME = env_str("KLA_DISTRICT_NAME", "Kabupaten Tanjung Jabung Barat
 # Absolute links in mail (password links, answer links) start with this address.
 KLA_BASE_URL = env_str("KLA_BASE_URL", "http://127.0.0.1:8000")
 
+# Rendered dashboards, workspace and review queue are cached until the data under them
+# changes (kla/page_cache.py); 0 turns the cache off. The cache is per process by default;
+# correctness does not depend on sharing it, because the data version lives in the database.
+KLA_PAGE_CACHE_SECONDS = env_int("KLA_PAGE_CACHE_SECONDS", 300)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("KLA_CACHE_MAX_ENTRIES", 500)},
+    }
+}
+
 # A working day, and the session ends with the browser: office PCs are shared.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)

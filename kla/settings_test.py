@@ -9,6 +9,9 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Ordinary tests never commit, so the data version would never move: the page cache is on
+# only where a test asks for it (the page_cache fixture) and in the benchmark.
+os.environ.setdefault("KLA_PAGE_CACHE_SECONDS", "0")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="kla-test-media-"))
 
 from kla.settings import *  # noqa: E402,F403

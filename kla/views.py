@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from indicators import selectors as instrument
-from kla import access, charts
+from kla import access, charts, page_cache
 from kla import selectors as dash
 from opd import selectors as opd_selectors
 from opd.models import Profile
@@ -58,17 +58,11 @@ def _charts(period, score) -> dict:
     }  # fmt: skip
 
 
-@access.secretariat_required
-@require_GET
-def secretariat_home(request):
-    period, periods = _period_for(request)
+def _secretariat_context(period, periods, sort: str) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = score_period(period=period)
-        sort = request.GET.get("sort", "progress")
-        units = dash.unit_completion(
-            period=period, sort=sort if sort in dash.UNIT_SORTS else "progress"
-        )
+        units = dash.unit_completion(period=period, sort=sort)
         context.update(
             score=score,
             units=units,
@@ -79,11 +73,26 @@ def secretariat_home(request):
             orphans=list(opd_selectors.questions_without_lead(period=period)[:20]),
             **_charts(period, score),
         )
-    return render(request, "kla/secretariat_home.html", context)
+    return context
 
 
-def _executive_context(request) -> dict:
+@access.secretariat_required
+@require_GET
+def secretariat_home(request):
     period, periods = _period_for(request)
+    sort = request.GET.get("sort", "progress")
+    if sort not in dash.UNIT_SORTS:
+        sort = "progress"
+    body = page_cache.fragment(
+        request,
+        "kla/_secretariat_body.html",
+        parts=[period and period.pk, sort],
+        context=lambda: _secretariat_context(period, periods, sort),
+    )
+    return render(request, "kla/secretariat_home.html", {"body": body})
+
+
+def _executive_context(period, periods) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = score_period(period=period)
@@ -108,13 +117,28 @@ def _executive_context(request) -> dict:
     return context
 
 
+def _executive_page(request, *, page: str, body: str):
+    period, periods = _period_for(request)
+    html = page_cache.fragment(
+        request,
+        body,
+        parts=[period and period.pk],
+        context=lambda: _executive_context(period, periods),
+    )
+    return render(request, page, {"body": html, "period": period})
+
+
 @access.readers_required
 @require_GET
 def executive_home(request):
-    return render(request, "kla/executive_home.html", _executive_context(request))
+    return _executive_page(
+        request, page="kla/executive_home.html", body="kla/_executive_page_body.html"
+    )
 
 
 @access.readers_required
 @require_GET
 def executive_print(request):
-    return render(request, "kla/executive_print.html", _executive_context(request))
+    return _executive_page(
+        request, page="kla/executive_print.html", body="kla/_executive_body.html"
+    )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from indicators import selectors as instrument
-from kla import access
+from kla import access, page_cache
 from kla.errors import DomainError
 from opd import selectors, services
 from opd.audit import client_ip
@@ -37,13 +37,7 @@ def _progress(rows) -> dict:
     return {"total": total, "done": done, "percent": round(100 * done / total) if total else 0}
 
 
-@access.opd_required
-@require_GET
-def workspace(request):
-    """The questions assigned to the user's units in the current period, in instrument order."""
-    period = instrument.period_current()
-    units = list(selectors.units_of_user(user=request.user))
-    filter_form = WorkspaceFilterForm(request.GET or None)
+def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines = [], None, []
     if period is not None and units:
@@ -59,18 +53,29 @@ def workspace(request):
                     indicators.append((indicator, _progress(items), shown))
             if indicators:
                 sections.append((group, indicators))
-    return render(
+    return {
+        "period": period,
+        "units": units,
+        "sections": sections,
+        "unit_progress": unit_progress,
+        "deadlines": deadlines,
+        "filter_form": filter_form,
+    }
+
+
+@access.opd_required
+@require_GET
+def workspace(request):
+    """The questions assigned to the user's units in the current period, in instrument order."""
+    period = instrument.period_current()
+    units = list(selectors.units_of_user(user=request.user))
+    body = page_cache.fragment(
         request,
-        "opd/workspace.html",
-        {
-            "period": period,
-            "units": units,
-            "sections": sections,
-            "unit_progress": unit_progress,
-            "deadlines": deadlines,
-            "filter_form": filter_form,
-        },
+        "opd/_workspace_body.html",
+        parts=[period and period.pk, [u.pk for u in units], sorted(request.GET.lists())],
+        context=lambda: _workspace_context(period, units, WorkspaceFilterForm(request.GET or None)),
     )
+    return render(request, "opd/workspace.html", {"body": body})
 
 
 def _on_answer(acc: access.AnswerAccess, action):
@@ -372,14 +377,9 @@ def comment_add(request, question_id: int, unit_id: int):
 # --- Review (secretariat) -------------------------------------------------------------------
 
 
-@access.secretariat_required
-@require_GET
-def review_queue(request):
-    periods = list(instrument.period_list())
-    year = _int(request.GET.get("year"))
-    period = next((p for p in periods if p.year == year), None) or instrument.period_current()
+def _review_queue_context(request, period, periods) -> dict:
     if period is None:
-        return render(request, "opd/review_queue.html", {"period": None, "periods": periods})
+        return {"period": None, "periods": periods}
     data = request.GET if request.GET else {"status": Answer.Status.SUBMITTED}
     form = QueueFilterForm(data, **selectors.review_filter_choices(period=period))
     filters = form.cleaned_data if form.is_valid() else {"status": Answer.Status.SUBMITTED}
@@ -391,11 +391,22 @@ def review_queue(request):
         unit_id=filters.get("unit"),
     )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
-    return render(
+    return {"period": period, "periods": periods, "form": form, "page": page}
+
+
+@access.secretariat_required
+@require_GET
+def review_queue(request):
+    periods = list(instrument.period_list())
+    year = _int(request.GET.get("year"))
+    period = next((p for p in periods if p.year == year), None) or instrument.period_current()
+    body = page_cache.fragment(
         request,
-        "opd/review_queue.html",
-        {"period": period, "periods": periods, "form": form, "page": page},
+        "opd/_review_queue_body.html",
+        parts=[period and period.pk, sorted(request.GET.lists())],
+        context=lambda: _review_queue_context(request, period, periods),
     )
+    return render(request, "opd/review_queue.html", {"body": body})
 
 
 def _next_in_queue(answer: Answer) -> str:

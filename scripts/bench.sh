@@ -14,6 +14,7 @@ trap '[ "$was_running" = 1 ] || bash scripts/pg.sh stop' EXIT
 port=${KLA_PG_PORT:-54329}
 runuser -u postgres -- "$bin/dropdb" -h "$dir/sock" -p "$port" --if-exists kla_bench
 runuser -u postgres -- "$bin/createdb" -h "$dir/sock" -p "$port" -O kla kla_bench
-export DATABASE_URL="${base%/*}/kla_bench" DJANGO_SETTINGS_MODULE=kla.settings_test
+# The page cache on, as in production: the bench times pages served from it and rebuilt.
+export DATABASE_URL="${base%/*}/kla_bench" DJANGO_SETTINGS_MODULE=kla.settings_test KLA_PAGE_CACHE_SECONDS=300
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py kla_bench --yes "$@"

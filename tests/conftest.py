@@ -118,6 +118,26 @@ def _english_outside_requests():
         yield
 
 
+@pytest.fixture
+def page_cache_on(settings):
+    """The page cache as in production (settings_test turns it off: ordinary tests never
+    commit, so the data version would never move)."""
+    from django.core.cache import cache
+
+    settings.KLA_PAGE_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_in_browser_tests(request):
+    """Browser journeys commit for real: they run with the page cache on, so every journey
+    also checks that a change shows on the next page."""
+    if request.node.get_closest_marker("browser"):
+        request.getfixturevalue("page_cache_on")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

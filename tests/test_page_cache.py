@@ -1,0 +1,196 @@
+"""The page cache (kla/page_cache.py): fragments are served until a commit changes the data,
+never across units or languages, and a rolled-back write changes nothing."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from kla import page_cache
+from opd import services
+from opd.models import Answer, Assignment
+from tests import factories
+
+
+@pytest.fixture
+def submitted(period, lead_unit):
+    """An answer of `lead_unit` waiting for review, with a link as evidence."""
+    q = factories.QuestionFactory(indicator__group__period=period, code="Q-CACHE")
+    factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
+    return Answer.objects.create(
+        question=q, unit=lead_unit, status=Answer.Status.SUBMITTED,
+        claimed_points=Decimal("5.00"), submitted_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _get(client, url) -> tuple[str, int]:
+    """The page's main region (the navigation bar carries a fresh CSRF token each time) and
+    the number of queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return html[html.index("<main") : html.index("</main>")], len(queries)
+
+
+def _in_english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client
+
+
+def _approve(answer, user):
+    services.answer_approve(
+        answer=answer, user=user, verified_points=Decimal("4.25"), reason="Bukti kurang"
+    )
+
+
+def _assign_new_question(answer, user):
+    q = factories.QuestionFactory(indicator=answer.question.indicator, code="Q-NEW")
+    factories.AssignmentFactory(question=q, unit=answer.unit, role=Assignment.Role.LEAD)
+
+
+def _rename_unit(answer, user):
+    answer.unit.name = "Dinas Kesehatan Baru"
+    answer.unit.save(update_fields=["name"])
+
+
+# (page, persona, what changes, text before, text after)
+CHANGES = [
+    ("opd:workspace", "opd", _approve, "Submitted", "Approved"),
+    ("opd:workspace", "opd", _assign_new_question, "Q-CACHE", "Q-NEW"),
+    ("opd:review-queue", "secretariat", _approve, "Q-CACHE", "Nothing waiting here."),
+    ("secretariat-home", "secretariat", _rename_unit, "Dinas Kesehatan<", "Dinas Kesehatan Baru"),
+    ("secretariat-home", "secretariat", _approve, 'data-testid="verified-total">0.00',
+     'data-testid="verified-total">4.25'),
+    ("executive-home", "executive", _approve, 'data-testid="verified-total">0.00',
+     'data-testid="verified-total">4.25'),
+]  # fmt: skip
+
+
+# transactional_db: these tests commit for real, so the data version moves as it does in use.
+@pytest.mark.parametrize(("url_name", "persona", "change", "before", "after"), CHANGES)
+def test_a_committed_change_shows_on_the_next_request(
+    transactional_db, page_cache_on, client_for, personas, submitted, secretariat_user,
+    url_name, persona, change, before, after,
+):  # fmt: skip
+    client = _in_english(client_for(personas[persona]))
+    url = reverse(url_name)
+    cold, cold_queries = _get(client, url)
+    warm, warm_queries = _get(client, url)
+    assert before in cold and warm == cold
+    assert warm_queries < cold_queries  # the second view came from the cache
+
+    # A write that bypasses the models' signals leaves the cached page as it was: the cache
+    # is really serving it.
+    Answer.objects.filter(pk=submitted.pk).update(claimed_points=Decimal("4.99"))
+    stale, _ = _get(client, url)
+    assert stale == cold
+
+    change(Answer.objects.get(pk=submitted.pk), secretariat_user)
+    fresh, _ = _get(client, url)
+    assert after in fresh and fresh != cold
+
+
+def test_one_bump_per_transaction_after_commit(transactional_db):
+    before = page_cache.version()
+    with transaction.atomic():
+        for i in range(5):
+            factories.UnitFactory(name=f"Kecamatan {i}", short_name=f"K{i}")
+        assert page_cache.version() == before  # nothing before the commit
+    assert page_cache.version() == before + 1
+
+
+def test_a_rolled_back_write_does_not_bump(transactional_db):
+    before = page_cache.version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        factories.UnitFactory(name="Dinas Batal", short_name="Batal")
+        raise RuntimeError
+    assert page_cache.version() == before
+
+
+def test_a_write_in_an_inner_block_that_rolls_back_does_not_hide_a_later_one(
+    transactional_db,
+):
+    before = page_cache.version()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            factories.UnitFactory(name="Dinas Batal", short_name="Batal")
+            raise RuntimeError
+        factories.UnitFactory(name="Dinas Tetap", short_name="Tetap")
+    assert page_cache.version() == before + 1
+
+
+def test_logging_in_does_not_bump_but_renaming_a_user_does(transactional_db, client, opd_user):
+    opd_user.set_password("a-long-password-2027")
+    opd_user.save()
+    before = page_cache.version()
+    response = client.post(
+        reverse("login"), {"username": "opd", "password": "a-long-password-2027"}
+    )
+    assert response.status_code == 302
+    opd_user.refresh_from_db()
+    assert opd_user.last_login is not None
+    assert page_cache.version() == before
+    opd_user.first_name = "Sari"
+    opd_user.save(update_fields=["first_name"])
+    assert page_cache.version() == before + 1
+
+
+def test_workspaces_of_different_units_never_share_a_fragment(
+    page_cache_on, client_for, opd_user, other_opd_user, submitted
+):
+    mine, _ = _get(client_for(opd_user), reverse("opd:workspace"))
+    theirs, _ = _get(client_for(other_opd_user), reverse("opd:workspace"))
+    assert "Dinas Pendidikan" in theirs
+    assert "Q-CACHE" in mine and "Q-CACHE" not in theirs
+
+
+def test_each_language_has_its_own_fragment(page_cache_on, client_for, opd_user, submitted):
+    client = _in_english(client_for(opd_user))
+    english, _ = _get(client, reverse("opd:workspace"))
+    client.post(reverse("set_language"), {"language": "id", "next": "/"})
+    indonesian, _ = _get(client, reverse("opd:workspace"))
+    assert "Submitted" in english and "Submitted" not in indonesian
+
+
+def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, monkeypatch):
+    renders = []
+
+    def render(template_name, context, request):
+        renders.append(template_name)
+        return '<input name="csrfmiddlewaretoken" value="secret">'
+
+    monkeypatch.setattr(page_cache, "render_to_string", render)
+    request = rf.get("/")
+    for _ in range(2):
+        page_cache.fragment(request, "x.html", parts=[], context=dict)
+    assert renders == ["x.html", "x.html"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "persona", "queries"),
+    [
+        # 1 session, 2 user, 3 profile, 4 current period, 5 its bands, 6 the user's units,
+        # 7 the data version
+        ("opd:workspace", "opd", 7),
+        # 1 session, 2 user, 3 profile, 4 periods, 5 their bands, 6 current period,
+        # 7 its bands, 8 the data version
+        ("opd:review-queue", "secretariat", 8),
+        # 1 session, 2 user, 3 profile, 4 periods, 5 their bands, 6 current period,
+        # 7 its bands, 8 the data version
+        ("secretariat-home", "secretariat", 8),
+        ("executive-home", "executive", 8),
+    ],
+)
+def test_query_budget_from_the_cache(
+    page_cache_on, client_for, personas, submitted, url_name, persona, queries,
+    django_assert_num_queries,
+):  # fmt: skip
+    client = client_for(personas[persona])
+    client.get(reverse(url_name))
+    with django_assert_num_queries(queries):
+        response = client.get(reverse(url_name))
+    assert "Q-CACHE" in response.content.decode() or url_name != "opd:workspace"
