@@ -28,12 +28,14 @@ def engine_inputs(*, period: Period) -> dict:
         )
         for i in Indicator.objects.filter(group__period=period)
     ]  # fmt: skip
+    # Plain values, not model rows: a large period has thousands of questions.
     questions = list(
-        Question.objects.filter(indicator__group__period=period).only(
-            "pk", "indicator_id", "code", "max_points", "order", "every_kecamatan", "every_desa"
+        Question.objects.filter(indicator__group__period=period).values_list(
+            "pk", "indicator_id", "code", "max_points", "order", "every_kecamatan", "every_desa",
+            named=True,
         )
-    )
-    per_unit = {q.pk: q for q in questions if q.answered_per_unit}
+    )  # fmt: skip
+    per_unit = {q.pk: q for q in questions if q.every_kecamatan or q.every_desa}
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
     for question_id, unit_id, kind in Assignment.objects.filter(
