@@ -18,6 +18,17 @@ def period_current() -> Period | None:
     )
 
 
+def period_pick(*, year: str | int | None = None) -> tuple[Period | None, list[Period]]:
+    """The period asked for by year, else the current one (as period_current), and every
+    period for a selector. One query."""
+    periods = list(Period.objects.order_by("-year"))
+    chosen = next((p for p in periods if str(p.year) == str(year)), None)
+    if chosen is None:
+        opened = [p for p in periods if p.status == Period.Status.OPEN]
+        chosen = (opened or periods or [None])[0]
+    return chosen, periods
+
+
 def instrument_tree(*, period: Period) -> QuerySet[Group]:
     """Groups of a period, each with its indicators and their questions, in instrument order."""
     questions = Question.objects.order_by("order", "pk")

@@ -16,6 +16,7 @@ token (checked: a fragment with one is never stored), no user name, no messages.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -39,8 +40,12 @@ ROW_ID = 1
 
 
 def version() -> int:
-    """The current data version; 0 before the first change."""
-    return DataVersion.objects.filter(pk=ROW_ID).values_list("value", flat=True).first() or 0
+    """The current data version."""
+    value = DataVersion.objects.filter(pk=ROW_ID).values_list("value", flat=True).first()
+    if value is None:
+        version_bump()
+        value = DataVersion.objects.filter(pk=ROW_ID).values_list("value", flat=True).first()
+    return value
 
 
 def version_bump() -> None:
@@ -48,8 +53,10 @@ def version_bump() -> None:
     if DataVersion.objects.filter(pk=ROW_ID).update(value=F("value") + 1):
         return
     try:
+        # A new row starts at a random number: a database emptied and filled again (a
+        # restore, a flush) must not meet fragments cached under its earlier numbers.
         with transaction.atomic():
-            DataVersion.objects.create(pk=ROW_ID, value=1)
+            DataVersion.objects.create(pk=ROW_ID, value=secrets.randbelow(2**62))
     except IntegrityError:  # created by a concurrent bump in the meantime
         DataVersion.objects.filter(pk=ROW_ID).update(value=F("value") + 1)
 

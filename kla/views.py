@@ -32,10 +32,7 @@ def home(request):
 
 def _period_for(request):
     """The period chosen with ?year=, else the current one; and the list for the selector."""
-    periods = list(instrument.period_list())
-    year = request.GET.get("year", "")
-    chosen = next((p for p in periods if str(p.year) == year), None)
-    return chosen or instrument.period_current(), periods
+    return instrument.period_pick(year=request.GET.get("year"))
 
 
 def _charts(period, score) -> dict:

@@ -67,7 +67,7 @@ def _workspace_context(period, units, filter_form) -> dict:
 @require_GET
 def workspace(request):
     """The questions assigned to the user's units in the current period, in instrument order."""
-    period = instrument.period_current()
+    period, _periods = instrument.period_pick()
     units = list(selectors.units_of_user(user=request.user))
     body = page_cache.fragment(
         request,
@@ -397,9 +397,7 @@ def _review_queue_context(request, period, periods) -> dict:
 @access.secretariat_required
 @require_GET
 def review_queue(request):
-    periods = list(instrument.period_list())
-    year = _int(request.GET.get("year"))
-    period = next((p for p in periods if p.year == year), None) or instrument.period_current()
+    period, periods = instrument.period_pick(year=request.GET.get("year"))
     body = page_cache.fragment(
         request,
         "opd/_review_queue_body.html",

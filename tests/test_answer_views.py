@@ -199,10 +199,10 @@ def test_workspace_query_budget_is_constant(
 ):
     _build(period, lead_unit, n)
     client = client_for(opd_user)
-    # 1 session, 2 user, 3 profile (role), 4 current period, 5 its rank bands,
-    # 6 the user's units, 7 assignments with question/indicator/group/unit, 8 lead units,
-    # 9 answers with evidence counts, 10 the extensions of the user's units (deadlines)
-    with django_assert_num_queries(10):
+    # 1 session, 2 user, 3 profile (role), 4 periods, 5 the user's units,
+    # 6 assignments with question/indicator/group/unit, 7 lead units,
+    # 8 answers with evidence counts, 9 the extensions of the user's units (deadlines)
+    with django_assert_num_queries(9):
         response = client.get(reverse("opd:workspace"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="question-row"') == n
@@ -214,9 +214,9 @@ def test_queue_query_budget_is_constant(
 ):
     _build(period, lead_unit, n)
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods with 5 their bands, 6 current period with
-    # 7 its bands, 8 count for the paginator, 9 the page of answers with question, unit,
-    # submitter and evidence count, 10-12 choices of the group, indicator and unit filters
-    with django_assert_num_queries(12):
+    # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
+    # answers with question, unit, submitter and evidence count, 7-9 choices of the group,
+    # indicator and unit filters
+    with django_assert_num_queries(9):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n

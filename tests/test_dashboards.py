@@ -38,11 +38,12 @@ def test_secretariat_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
-    # 8-13 the score (groups, indicators, questions, per-unit assignments, answers, bands),
-    # 14 assignments for unit completion, 15 their units, 16 answer counts per unit,
-    # 17 queue size and oldest, 18-20 instrument counts, 21 questions without a lead
-    with django_assert_num_queries(21):
+    # 1 session, 2 user, 3 profile, 4 periods,
+    # 5-10 the score (groups, indicators, questions, per-unit assignments, answers, bands),
+    # 11 assignments for unit completion, 12 their units, 13 answer counts per unit,
+    # 14 queue size and oldest, 15-17 instrument counts, 18 questions without a lead,
+    # 19 the period's bands for the gauge
+    with django_assert_num_queries(19):
         response = client.get(reverse("secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -53,10 +54,10 @@ def test_executive_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods + 5 bands, 6 current period + 7 bands,
-    # 8-13 the score, 14 gap leads, 15 gap statuses, 16 unit assignments, 17 their units,
-    # 18 unit answer counts, 19 earlier periods' last snapshots, 20 this period's snapshots
-    with django_assert_num_queries(20):
+    # 1 session, 2 user, 3 profile, 4 periods, 5-10 the score, 11 gap leads,
+    # 12 gap statuses, 13 unit assignments, 14 their units, 15 unit answer counts,
+    # 16 earlier periods' last snapshots, 17 this period's snapshots, 18 the period's bands
+    with django_assert_num_queries(18):
         response = client.get(reverse("executive-home"))
     assert response.status_code == 200
 
