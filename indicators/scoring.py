@@ -196,14 +196,14 @@ def score_period(
     for g in sorted(groups, key=lambda g: (g.order, g.id)):
         indicator_scores = []
         for i in sorted(by_group.get(g.id, []), key=lambda i: (i.order, i.id)):
-            q_scores = []
+            q_scores, q_raw = [], []
             for q in sorted(by_indicator.get(i.id, []), key=lambda q: (q.order, q.id)):
+                points = score_question(q)
+                q_raw.append(points)  # the indicator sums unrounded points
                 q_scores.append(
-                    QuestionScore(
-                        q.id, i.id, q.code, q2(q.max_points), _round(score_question(q)), q.order
-                    )
+                    QuestionScore(q.id, i.id, q.code, q2(q.max_points), _round(points), q.order)
                 )
-            raw = _sum(score_question(q) for q in by_indicator.get(i.id, []))
+            raw = _sum(q_raw)
             capped = _round(_cap(raw, i.max_points))
             indicator_scores.append(
                 IndicatorScore(i.id, i.code, i.name, q2(i.max_points), capped, tuple(q_scores))
