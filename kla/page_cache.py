@@ -12,7 +12,7 @@ otherwise be locked for as long as any write is open and serialise every writer.
 that sees the new number started after the commit, so it reads the new rows too.
 
 Fragments must not hold anything specific to one visitor beyond what their key names: no CSRF
-token (checked: a fragment with one is never stored), no user name, no messages.
+token (checked: a fragment with one is never stored), nothing about the visitor, no messages.
 """
 
 import hashlib
