@@ -489,3 +489,79 @@ def test_demo_district_workbook_equals_the_engine():
         score = _score(period)
         assert score.verified > 0
         _assert_workbook_equals_engine(period)
+
+
+# --- Text people typed stays text ------------------------------------------------------------
+
+# What a spreadsheet may run as a formula ("=", "+", "-", "@") and what openpyxl would store
+# as an error value ("#N/A"). All are at most 20 characters: they also fit the code fields.
+TYPED = ['=HYPERLINK("x.test")', "+1+1", "-1+1", "@SUM(A1)", "#N/A"]
+
+
+def _hostile_period(period, typed: str):
+    """Every text the recap shows, typed as `typed`: group, indicator, question, unit names,
+    review notes on an ordinary and on an every-kecamatan question."""
+    group = factories.GroupFactory(period=period, name=typed)
+    indicator = factories.IndicatorFactory(group=group, code=typed, name=typed)
+    unit = factories.UnitFactory(name=typed, short_name=typed)
+    question = factories.QuestionFactory(indicator=indicator, code=typed, text=typed)
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    _answer(question, unit, Answer.Status.REVISION_REQUESTED, "5", note=typed)
+    per_unit = factories.QuestionFactory(
+        indicator=indicator, code="2", text="Per kecamatan", every_kecamatan=True
+    )
+    kecamatan = factories.UnitFactory(
+        name=f"Kec {typed}", short_name=f"{typed}k", kind=Unit.Kind.KECAMATAN
+    )
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.SUPPORT)
+    _answer(per_unit, kecamatan, Answer.Status.REVISION_REQUESTED, "3", note=typed)
+
+
+# Where the recap writes formulas on purpose: points and evidence counts of the group sheets,
+# the percentage of the unit sheet, the figures of the summary. Nowhere else.
+FORMULA_COLUMNS = {"group": set("IJKL"), "Progres Unit": {"H"}, "Ringkasan": set("BCDEFG")}
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_typed_text_stays_text(period, typed):
+    _hostile_period(period, typed)
+    wb = _load(period)
+    group_sheet = wb.sheetnames[1]
+    found = set()
+    for ws in wb.worksheets:
+        kind = ws.title if ws.title in FORMULA_COLUMNS else "group"
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    assert cell.column_letter in FORMULA_COLUMNS[kind], cell.coordinate
+                elif isinstance(cell.value, str) and typed in cell.value:
+                    assert cell.data_type == "s", f"{ws.title}!{cell.coordinate}"
+                    if cell.value == typed:
+                        found.add((kind, cell.column_letter))
+    # The typed text came back unchanged (no apostrophe) in every place that shows it:
+    # group, indicator code and name, question code and text, lead unit, review note; the
+    # per-unit detail row's note; the unit sheet's short and full name; the summary's group.
+    assert found >= {
+        ("group", "A"), ("group", "B"), ("group", "C"), ("group", "D"), ("group", "E"),
+        ("group", "F"), ("group", "N"), ("Progres Unit", "A"), ("Progres Unit", "B"),
+        ("Ringkasan", "A"),
+    }  # fmt: skip
+    notes = [c.value for c in wb[group_sheet]["N"] if c.value == typed]
+    assert len(notes) == 2  # the ordinary answer's note and the kecamatan's
+    # The totals are still formulas and still add up.
+    _assert_workbook_equals_engine(period)
+    total = _find_row(wb[group_sheet], 1, f"Total {typed}")
+    assert wb[group_sheet][f"I{total}"].data_type == "f"
+    assert wb["Ringkasan"]["B10"].data_type == "f"
+    assert wb["Ringkasan"]["D17"].data_type == "f"
+    assert wb["Progres Unit"]["H5"].data_type == "f"
+
+
+def test_sheet_name_that_looks_like_a_formula_stays_text(period):
+    """The summary's link to a group sheet shows the sheet's name, made from the group's."""
+    factories.GroupFactory(period=period, name="=1+1")
+    wb = _load(period)
+    assert wb.sheetnames[1] == "=1+1"
+    link = wb["Ringkasan"]["H17"]
+    assert (link.value, link.data_type) == ("=1+1", "s")
+    assert link.hyperlink.target == "#'=1+1'!A1"

@@ -5,6 +5,9 @@ indicator's subtotal is capped at its maximum exactly as the scoring engine caps
 workbook's totals equal the dashboard's. A question every kecamatan or desa answers shows the
 engine's mean over the answering units on its row, and each unit's answer on a detail row
 below it (grouped, excluded from the sums).
+
+Every text cell goes through `write_cell`, so names, questions and notes people typed stay
+text even when they start with "="; only the formulas built here are written as formulas.
 """
 
 import re
@@ -28,6 +31,7 @@ from kla.reports.common import (
     jakarta_now,
     print_setup,
     style_header_row,
+    write_cell,
 )
 from kla.reports.points import ReportScore, report_score
 from kla.reports.rows import GroupRows, QuestionRow
@@ -115,19 +119,18 @@ def _set_widths(ws, columns) -> None:
 
 def _write_header(ws, row: int, columns) -> None:
     for index, (title, _width) in enumerate(columns, start=1):
-        ws.cell(row=row, column=index, value=title)
+        write_cell(ws, row, index, title)
     style_header_row(ws, row, len(columns))
     ws.row_dimensions[row].height = 30
 
 
 def _title(ws, text: str, subtitle: str) -> None:
-    ws["A1"] = text
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = subtitle
-    ws["A2"].font = Font(italic=True)
+    write_cell(ws, 1, 1, text).font = Font(bold=True, size=14)
+    write_cell(ws, 2, 1, subtitle).font = Font(italic=True)
 
 
 def _points(ws, row: int, column: int, value) -> None:
+    # `value`: a number, or a formula of this module (a str starting with "="); never user text.
     cell = ws.cell(row=row, column=column, value=value)
     cell.number_format = NUMBER_FORMAT
 
@@ -147,24 +150,24 @@ def _question_row(ws, row: int, group_name: str, item: QuestionRow, score: Repor
         item.status_label,
     ]
     for column, value in enumerate(values, start=1):
-        ws.cell(row=row, column=column, value=value).alignment = WRAP_TOP
+        write_cell(ws, row, column, value).alignment = WRAP_TOP
     _points(ws, row, COL_CLAIMED, as_float(claimed))
     _points(ws, row, COL_VERIFIED, as_float(verified))
     _points(ws, row, COL_MAX, as_float(question.max_points))
     ws.cell(row=row, column=COL_EVIDENCE, value=item.evidence_count)
     changed = ws.cell(row=row, column=COL_CHANGED, value=jakarta(item.last_change))
     changed.number_format = DATETIME_FORMAT
-    ws.cell(row=row, column=14, value=item.review_note).alignment = WRAP_TOP
+    write_cell(ws, row, 14, item.review_note).alignment = WRAP_TOP
 
 
 def _detail_rows(ws, row: int, item: QuestionRow) -> int:
     """One row per answering unit of a per-unit question, grouped under the question row."""
     for unit_answer in item.unit_answers:
         answer = unit_answer.answer
-        ws.cell(row=row, column=4, value=item.question.code)
-        ws.cell(row=row, column=5, value=f"↳ {unit_answer.unit.name}")
-        ws.cell(row=row, column=6, value=unit_answer.unit.short_name)
-        ws.cell(row=row, column=8, value=unit_answer.status_label)
+        write_cell(ws, row, 4, item.question.code)
+        write_cell(ws, row, 5, f"↳ {unit_answer.unit.name}")
+        write_cell(ws, row, 6, unit_answer.unit.short_name)
+        write_cell(ws, row, 8, unit_answer.status_label)
         _points(ws, row, COL_CLAIMED, as_float(answer.claimed_points) if answer else 0.0)
         verified = answer.verified_points if answer and answer.is_final else None
         _points(ws, row, COL_VERIFIED, as_float(verified))
@@ -174,7 +177,7 @@ def _detail_rows(ws, row: int, item: QuestionRow) -> int:
             row=row, column=COL_CHANGED, value=jakarta(answer.updated_at) if answer else None
         )
         changed.number_format = DATETIME_FORMAT
-        ws.cell(row=row, column=14, value=answer.review_note if answer else "")
+        write_cell(ws, row, 14, answer.review_note if answer else "")
         for column in range(1, len(GROUP_COLUMNS) + 1):
             ws.cell(row=row, column=column).font = DETAIL_FONT
         ws.row_dimensions[row].outline_level = 1
@@ -208,9 +211,9 @@ def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, y
             row += 1
             if item.per_unit:
                 row = _detail_rows(ws, row, item)
-        ws.cell(row=row, column=1, value=group.name)
-        ws.cell(row=row, column=2, value=indicator.code)
-        ws.cell(row=row, column=3, value=f"Subtotal indikator {indicator.code}")
+        write_cell(ws, row, 1, group.name)
+        write_cell(ws, row, 2, indicator.code)
+        write_cell(ws, row, 3, f"Subtotal indikator {indicator.code}")
         _points(ws, row, COL_MAX, as_float(indicator.max_points))
         for column in (COL_CLAIMED, COL_VERIFIED):
             letter = get_column_letter(column)
@@ -228,7 +231,7 @@ def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, y
         subtotal_rows.append(row)
         row += 1
 
-    ws.cell(row=row, column=1, value=f"Total {group.name}")
+    write_cell(ws, row, 1, f"Total {group.name}")
     for column in (COL_CLAIMED, COL_VERIFIED, COL_MAX, COL_EVIDENCE):
         letter = get_column_letter(column)
         value = f"=SUM({_ranges(letter, subtotal_rows)})" if subtotal_rows else 0
@@ -261,11 +264,11 @@ def _units_sheet(ws, score: ReportScore, district: str, year: int) -> None:
             progress.approved,
         ]
         for column, value in enumerate(values, start=1):
-            ws.cell(row=row, column=column, value=value)
+            write_cell(ws, row, column, value)
         # As on the dashboard: the share of the unit's questions submitted (or approved).
         percent = ws.cell(row=row, column=8, value=f"=IF(C{row}=0,0,F{row}/C{row})")
         percent.number_format = "0%"
-        ws.cell(row=row, column=9, value="Ya" if progress.behind else "")
+        write_cell(ws, row, 9, "Ya" if progress.behind else "")
         row += 1
     last = max(row - 1, UNIT_HEADER_ROW + 1)
     ws.freeze_panes = f"C{UNIT_HEADER_ROW + 1}"
@@ -297,8 +300,8 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         ("Dibuat pada (WIB)", jakarta(jakarta_now())),
     ]
     for offset, (label, value) in enumerate(facts):
-        ws.cell(row=4 + offset, column=1, value=label).font = SUBTOTAL_FONT
-        cell = ws.cell(row=4 + offset, column=2, value=value)
+        write_cell(ws, 4 + offset, 1, label).font = SUBTOTAL_FONT
+        cell = write_cell(ws, 4 + offset, 2, value)
         cell.alignment = Alignment(horizontal="left")
         if label.startswith("Dibuat"):
             cell.number_format = DATETIME_FORMAT
@@ -307,7 +310,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     total_row = first + len(groups)
     # Key figures: rows 9-14, columns A (label), B (points), C (rank).
     for column, title in enumerate(("Ukuran", "Nilai", "Peringkat"), start=1):
-        ws.cell(row=9, column=column, value=title)
+        write_cell(ws, 9, column, title)
     style_header_row(ws, 9, 3)
     key_rows = [
         ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", score.claimed_rank),
@@ -321,18 +324,22 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         ]
     else:
         key_rows += [
-            ("Target peringkat", "—", "Belum ditetapkan"),
-            ("Kekurangan menuju target", "—", ""),
+            ("Target peringkat", None, "Belum ditetapkan"),
+            ("Kekurangan menuju target", None, ""),
         ]
     for offset, (label, value, rank) in enumerate(key_rows):
         row = 10 + offset
-        ws.cell(row=row, column=1, value=label)
-        _points(ws, row, 2, value)
-        ws.cell(row=row, column=3, value=rank or "—")
-    ws.cell(
-        row=15,
-        column=1,
-        value="Nilai potensial: nilai terverifikasi ditambah nilai klaim jawaban yang sedang "
+        write_cell(ws, row, 1, label)
+        if value is None:
+            write_cell(ws, row, 2, "—")
+        else:
+            _points(ws, row, 2, value)
+        write_cell(ws, row, 3, rank or "—")
+    write_cell(
+        ws,
+        15,
+        1,
+        "Nilai potensial: nilai terverifikasi ditambah nilai klaim jawaban yang sedang "
         "menunggu verifikasi. Nilai indikator dibatasi pada nilai maksimumnya.",
     ).font = Font(italic=True)
 
@@ -341,7 +348,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         row = first + offset
         group = group_rows.group
         ref = f"{quote_sheetname(title)}!"
-        ws.cell(row=row, column=1, value=group.name)
+        write_cell(ws, row, 1, group.name)
         _points(ws, row, 2, f"={ref}K{group_total}")
         _points(
             ws, row, 3, as_float(group.declared_max_points) if group.declared_max_points else None
@@ -351,9 +358,9 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         _points(ws, row, 6, as_float(score.group_points(group.pk).potential))
         percent = ws.cell(row=row, column=7, value=f"=IF(B{row}=0,0,E{row}/B{row})")
         percent.number_format = PERCENT_FORMAT
-        link = ws.cell(row=row, column=8, value=title)
+        link = write_cell(ws, row, 8, title)
         link.hyperlink = f"#{ref}A1"
-    ws.cell(row=total_row, column=1, value="Total")
+    write_cell(ws, total_row, 1, "Total")
     for column in range(2, 7):
         letter = get_column_letter(column)
         value = f"=SUM({letter}{first}:{letter}{total_row - 1})" if groups else 0
