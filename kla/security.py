@@ -15,7 +15,8 @@ from django.conf import settings
 # One policy for every page. Everything comes from our own origin: Bootstrap and its icons
 # are served from node_modules as static files, never from a CDN. `data:` images are the
 # small SVGs Bootstrap's CSS embeds (navbar toggler, form validation marks). Frames are our
-# own PDF previews, confined by the preview response's own policy (opd/evidence.py).
+# own PDF previews, confined by the preview response's own policy (opd/evidence.py), which
+# alone may be framed; no page may be.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -25,7 +26,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "font-src 'self'",
         "object-src 'none'",
         "frame-src 'self'",
-        "frame-ancestors 'self'",
+        "frame-ancestors 'none'",
         "base-uri 'self'",
         "form-action 'self'",
     ]

@@ -301,4 +301,7 @@ def evidence_inline_response(
         if revision.content_type == "application/pdf"
         else "default-src 'none'; img-src 'self'; sandbox"
     )
-    return _serve(revision, disposition="inline", csp=csp)
+    response = _serve(revision, disposition="inline", csp=csp + "; frame-ancestors 'self'")
+    # The answer page frames this response; every other response is DENY (settings).
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response

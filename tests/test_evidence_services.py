@@ -390,6 +390,8 @@ def test_reviewer_previews_pdf_in_an_unsandboxed_frame_that_the_response_confine
     policy = served["Content-Security-Policy"]
     assert policy.startswith("default-src 'none'") and "script-src" not in policy
     assert "sandbox" not in policy  # the viewer would be blank again
+    # Only the preview may be framed, and only by our own pages.
+    assert "frame-ancestors 'self'" in policy and served["X-Frame-Options"] == "SAMEORIGIN"
     with default_storage.open(pdf.file.name) as stored:
         assert b"".join(served.streaming_content) == stored.read()
     image = client.get(png_preview)
@@ -398,6 +400,7 @@ def test_reviewer_previews_pdf_in_an_unsandboxed_frame_that_the_response_confine
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["X-Content-Type-Options"] == "nosniff"
     assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert download["X-Frame-Options"] == "DENY"
     for response in (served, image, download):
         response.close()
 
