@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
+from kla.reports.common import as_text
 
 WIDTHS = {
     "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
@@ -59,8 +60,7 @@ def instrument_workbook(rows: list[dict] | None = None) -> Workbook:
         values = [row.get(c) for c in COLUMNS]
         sheet.append([clean_text(v) if isinstance(v, str) else v for v in values])
         for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # a text such as "=..." stays text, not a formula
+            as_text(cell)  # a question "=..." stays text, not a formula; "#N/A" not an error
     last = max(sheet.max_row, 1000)  # room to type below the rows, with the same rules
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)

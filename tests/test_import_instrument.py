@@ -517,6 +517,24 @@ def test_template_keeps_text_that_looks_like_a_formula(tmp_path):
     assert [q.text for q in parse_file(path).questions] == ["=SUM(A1) tetap teks", "a\nbc"]
 
 
+@pytest.mark.parametrize("typed", ['=HYPERLINK("x.test")', "+1+1", "-1+1", "@SUM(A1)", "#N/A"])
+def test_template_cells_keep_typed_text_as_text(tmp_path, typed):
+    """Names and texts typed into the admin come back in the filled template as text cells:
+    never a formula, never an error value ("#N/A"), and without an added apostrophe."""
+    period = factories.PeriodFactory(year=2024)
+    factories.QuestionFactory(
+        indicator__group__period=period, indicator__group__name=typed,
+        indicator__name=typed, code=typed, text=typed,
+    )  # fmt: skip
+    path = tmp_path / "export.xlsx"
+    instrument_workbook(instrument_rows(period=period)).save(path)
+    sheet = load_workbook(path)[SHEET]
+    row = dict(zip(COLUMNS, sheet[2], strict=False))
+    for column in ("group", "indicator_name", "question_code", "question_text"):
+        assert (row[column].value, row[column].data_type) == (typed, "s"), column
+    assert all(cell.data_type != "f" for cell in sheet[2])
+
+
 def test_control_characters_are_dropped_on_import(tmp_path):
     data = json.loads(_nested(q_text="Ada\x0bPerda?\x07"))
     assert parse_json(json.dumps(data)).questions[0].text == "Ada\nPerda?"

@@ -299,3 +299,25 @@ def test_bundle_download_of_unknown_period_is_404(client_for, secretariat_user):
     assert (
         client_for(secretariat_user).get(reverse("report-bundle", args=[1999])).status_code == 404
     )
+
+
+@pytest.mark.parametrize("typed", ['=HYPERLINK("x.test")', "+1+1", "-1+1", "@SUM(A1)", "#N/A"])
+def test_index_keeps_typed_text_as_text(period, typed):
+    """Group, question, unit, narrative and uploaded file name are typed by people: in the
+    index each is a text cell showing what was typed, never a formula or an error value."""
+    group = factories.GroupFactory(period=period, name=typed)
+    question = factories.QuestionFactory(indicator__group=group, code=typed, text=typed)
+    unit = factories.UnitFactory(name=f"Unit {typed}", short_name=typed)
+    answer = approved(question, unit, narrative=typed)
+    add_file(answer, name=f"{typed}.pdf", content=samples.pdf_bytes("x"))
+    archive = read_zip(bundle_bytes(period))
+    sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")))["Indeks"]
+    row = {header.value: cell for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    for column in ("Kelompok", "Kode pertanyaan", "Pertanyaan", "Unit penjawab",
+                   "Ringkasan jawaban"):  # fmt: skip
+        assert (row[column].value, row[column].data_type) == (typed, "s"), column
+    original = row["Nama berkas asli"]
+    assert (original.value, original.data_type) == (f"{typed}.pdf", "s")
+    assert row["Berkas di ZIP"].data_type == "s"
+    assert row["Berkas di ZIP"].value in archive.namelist()
+    assert all(cell.data_type != "f" for cell in row.values())

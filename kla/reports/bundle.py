@@ -33,6 +33,7 @@ from kla.reports.common import (
     NUMBER_FORMAT,
     WRAP_TOP,
     as_float,
+    as_text,
     jakarta,
     jakarta_now,
     print_setup,
@@ -291,7 +292,11 @@ INDEX_HEADERS = [
 
 
 def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
-    """index.xlsx in write-only mode: rows go to a temporary file, not to memory."""
+    """index.xlsx in write-only mode: rows go to a temporary file, not to memory.
+
+    Every str goes into the sheet as a text cell (`text`): ws.append would store a file name
+    or narrative starting with "=" as a formula.
+    """
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Indeks")
     for index, (_title, width) in enumerate(INDEX_HEADERS, start=1):
@@ -299,9 +304,12 @@ def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
     ws.freeze_panes = "E2"
     print_setup(ws, header_row=1)
 
+    def text(value):
+        return as_text(WriteOnlyCell(ws, value=value))
+
     header = []
     for title, _width in INDEX_HEADERS:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = text(title)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         header.append(cell)
     ws.append(header)
@@ -312,7 +320,7 @@ def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
         return cell
 
     def wrapped(value):
-        cell = WriteOnlyCell(ws, value=value)
+        cell = text(value)
         cell.alignment = WRAP_TOP
         return cell
 
@@ -323,28 +331,28 @@ def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
             n += 1
             row = [
                 n,
-                answer.group,
-                answer.indicator_code,
-                answer.question_code,
+                text(answer.group),
+                text(answer.indicator_code),
+                text(answer.question_code),
                 wrapped(answer.question_text),
-                answer.unit,
+                text(answer.unit),
                 wrapped(answer.summary),
                 number(answer.claimed),
                 number(answer.verified),
             ]
             if stored is None:
-                row += [None, None, None, None, None, None, "Tanpa berkas"]
+                row += [None, None, None, None, None, None, text("Tanpa berkas")]
             else:
-                link = WriteOnlyCell(ws, value=stored.arcname)
+                link = text(stored.arcname)
                 link.hyperlink = stored.arcname  # relative: opens the file once unzipped
                 row += [
                     link,
-                    stored.original_name,
-                    stored.content_type,
+                    text(stored.original_name),
+                    text(stored.content_type),
                     stored.size,
-                    stored.sha256,
+                    text(stored.sha256),
                     jakarta(stored.uploaded_at),
-                    problems.get(stored.revision_id, ""),
+                    text(problems.get(stored.revision_id, "")),
                 ]
             # Links of the answer are listed once, on its first row.
             row.append(wrapped("\n".join(answer.links)) if position == 0 else None)
