@@ -380,6 +380,10 @@ ACTIVE_NAMES = frozenset(
 _LONG_ACTIVE_NAMES = frozenset(n for n in ACTIVE_NAMES if len(n) >= 6)
 _MAX_TOKEN = 256
 _STREAM_END = b"endstream"
+# Per file, over all its object streams. They hold only dictionaries, far less than this even
+# in a long document; more is refused, not let through unchecked (a bomb that hides /JS behind
+# gigabytes of padding must not pass). Inflating goes _INFLATE_STEP at a time: memory stays
+# bounded whatever the stream holds.
 _INFLATE_LIMIT = 256 * 1024 * 1024
 _INFLATE_STEP = 256 * 1024
 
@@ -402,6 +406,19 @@ def _refuse_active() -> None:
     )
 
 
+def _refuse_unchecked() -> None:
+    limit = _INFLATE_LIMIT / (1024 * 1024)
+    raise UploadRefused(
+        _(
+            "This PDF's compressed objects expand to more than %(limit)s MB, too much to check "
+            "for JavaScript and actions. Print it to a new PDF (or save it again) and upload "
+            "that file."
+        )
+        % {"limit": f"{limit:g}"},
+        code="pdf_unchecked",
+    )
+
+
 class PdfScanner:
     """Feed a PDF chunk by chunk; raises UploadRefused on active content, wherever the chunk
     boundaries fall. Memory stays bounded (one chunk plus a short tail) whatever the size.
@@ -409,8 +426,9 @@ class PdfScanner:
     Between objects every PDF name is checked, after decoding #xx escapes. Stream data is
     binary: there only the long names are looked for, so compressed images never raise a
     false alarm. Object streams (/Type /ObjStm), where PDF 1.5 keeps dictionaries under Flate
-    compression, are inflated as they go by and checked like plain objects. Object streams
-    that cannot be inflated (encrypted PDFs, other filters) are not checked.
+    compression, are inflated as they go by and checked like plain objects; a file whose
+    object streams inflate past _INFLATE_LIMIT is refused. Object streams that cannot be
+    inflated (encrypted PDFs, other filters) are not checked.
     """
 
     def __init__(self, *, objects_only: bool = False):
@@ -533,7 +551,7 @@ class PdfScanner:
                 self._inflated += len(out)
                 self._inner.feed(out)
                 if self._inflated > _INFLATE_LIMIT:
-                    self._inflater = None
+                    _refuse_unchecked()  # what lies beyond would go unchecked: refuse
         except zlib.error:
             self._inflater = None  # not Flate, or encrypted: cannot be read (see above)
 

@@ -556,3 +556,49 @@ def test_stored_files_get_the_storages_mode_so_nginx_can_read_them(
     umask = os.umask(0)
     os.umask(umask)
     assert mode(revision.file.name) == mode(reference) == (configured or 0o666 & ~umask)
+
+
+def test_pdf_whose_object_streams_inflate_past_the_budget_is_refused(
+    answer, lead_unit, opd_user, monkeypatch
+):
+    """Past the inflate budget the scan could not see what follows: the file is refused, not
+    let through unchecked. The budget counts all of a file's object streams together."""
+    from opd import uploads
+
+    monkeypatch.setattr(uploads, "_INFLATE_LIMIT", 1024 * 1024)
+    padding = b"7 0 << /Type /Font >>" + b" " * (700 * 1024)  # a few KB once compressed
+    one = _objstm(padding)
+    two = one.replace(b"xref", b"9 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>"
+                      b"\nstream\n" + zlib.compress(padding) + b"\nendstream\nendobj\nxref", 1)  # fmt: skip
+    assert len(two) < 20 * 1024
+    # One stream of 700 KB fits the 1 MB budget: the file is checked and accepted.
+    ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                         uploaded_file=SimpleUploadedFile("satu.pdf", one))  # fmt: skip
+    stored = _files()
+    with pytest.raises(DomainError) as error:
+        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
+                             uploaded_file=SimpleUploadedFile("dua.pdf", two))  # fmt: skip
+    assert error.value.code == "pdf_unchecked"
+    assert "1 MB" in error.value.message
+    assert _files() == stored and EvidenceRevision.objects.count() == 1
+
+
+def test_inflating_an_object_stream_keeps_memory_bounded(monkeypatch):
+    """A 64 MB object stream in a 64 KB upload: inflated a step at a time, never whole."""
+    from opd import uploads
+
+    monkeypatch.setattr(uploads, "_INFLATE_LIMIT", 48 * 1024 * 1024)
+    bomb = _objstm(b"7 0 << /Type /Font >>" + bytes(64 * 1024 * 1024))
+    assert len(bomb) < 100 * 1024
+    scanner = uploads.PdfScanner()
+    tracemalloc.start()
+    try:
+        with pytest.raises(uploads.UploadRefused) as error:
+            for start in range(0, len(bomb), 16 * 1024):
+                scanner.feed(bomb[start : start + 16 * 1024])
+            scanner.close()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.value.code == "pdf_unchecked"
+    assert peak < 8 * 1024 * 1024
