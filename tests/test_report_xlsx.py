@@ -557,6 +557,19 @@ def test_typed_text_stays_text(period, typed):
     assert wb["Progres Unit"]["H5"].data_type == "f"
 
 
+def test_control_characters_pasted_into_a_note_do_not_break_the_recap(period):
+    """A vertical tab or form feed pasted from Word is dropped; the rest of the text stays."""
+    group = factories.GroupFactory(period=period, name="Kelembagaan")
+    indicator = factories.IndicatorFactory(group=group, code="1", name="Perda")
+    unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+    question = factories.QuestionFactory(indicator=indicator, code="1", text="Ada\x0bPerda?")
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    _answer(question, unit, Answer.Status.REVISION_REQUESTED, "5", note="Lampirkan\x0cSK")
+    ws = _load(period).worksheets[1]
+    values = {c.value for row in ws.iter_rows() for c in row}
+    assert {"AdaPerda?", "LampirkanSK"} <= values
+
+
 def test_sheet_name_that_looks_like_a_formula_stays_text(period):
     """The summary's link to a group sheet shows the sheet's name, made from the group's."""
     factories.GroupFactory(period=period, name="=1+1")

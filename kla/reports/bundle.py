@@ -37,6 +37,7 @@ from kla.reports.common import (
     jakarta,
     jakarta_now,
     print_setup,
+    printable,
     safe_component,
     safe_file_name,
     unique_name,
@@ -305,7 +306,7 @@ def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
     print_setup(ws, header_row=1)
 
     def text(value):
-        return as_text(WriteOnlyCell(ws, value=value))
+        return as_text(WriteOnlyCell(ws, value=printable(value)))
 
     header = []
     for title, _width in INDEX_HEADERS:

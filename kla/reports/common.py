@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.utils import timezone
 from django.utils.text import slugify
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -81,12 +81,21 @@ def as_text(cell: Cell) -> Cell:
     return cell
 
 
+def printable(value):
+    """`value` without the control characters an xlsx cannot hold (a vertical tab pasted from
+    Word would make openpyxl refuse the whole workbook); other values unchanged."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def write_cell(ws, row: int, column: int, value) -> Cell:
-    """ws.cell(row, column, value) for a value that may be someone's text: never a formula.
+    """ws.cell(row, column, value) for a value that may be someone's text: never a formula,
+    never a character that breaks the workbook.
 
     The formulas a builder writes on purpose (totals) go through ws.cell directly.
     """
-    return as_text(ws.cell(row=row, column=column, value=value))
+    return as_text(ws.cell(row=row, column=column, value=printable(value)))
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
