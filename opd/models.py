@@ -1,5 +1,6 @@
 """Who answers: units (OPD, kecamatan, desa, lembaga), people and their roles, assignments."""
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -12,6 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import Period, Question
+
+# How long a reviewer's claim on an answer keeps other reviewers away (Answer.claim_holder).
+REVIEW_CLAIM_TTL = datetime.timedelta(minutes=15)
 
 
 class Unit(models.Model):
@@ -203,6 +207,14 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("reviewed by"),
     )  # fmt: skip
+    # A reviewer's claim: other reviewers see who is reviewing the answer and the queue's
+    # "next" skips it, so two people do not review the same answer at once. It decides
+    # nothing: it lapses after REVIEW_CLAIM_MINUTES and a decision clears it.
+    review_claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("being reviewed by"),
+    )  # fmt: skip
+    review_claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
     # Bumped by every change; a form carries the version it was rendered with so that a stale
     # form (a second reviewer, a second tab) is refused instead of overwriting newer work.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -250,6 +262,18 @@ class Answer(models.Model):
     @property
     def awaits_review(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+    def claim_holder(self, *, now: datetime.datetime | None = None):
+        """Who is reviewing the answer now (an active claim), or None."""
+        if self.status != self.Status.SUBMITTED or self.review_claimed_at is None:
+            return None
+        if (now or timezone.now()) - self.review_claimed_at >= REVIEW_CLAIM_TTL:
+            return None
+        return self.review_claimed_by
+
+    @property
+    def claim_ends_at(self) -> datetime.datetime | None:
+        return self.review_claimed_at + REVIEW_CLAIM_TTL if self.review_claimed_at else None
 
     @property
     def points_lowered(self) -> bool:

@@ -199,7 +199,9 @@ def review_queue(
     if unit_id:
         answers = answers.filter(unit_id=unit_id)
     return (
-        answers.select_related("question__indicator__group", "unit", "submitted_by")
+        answers.select_related(
+            "question__indicator__group", "unit", "submitted_by", "review_claimed_by"
+        )
         .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
         .order_by("submitted_at", "pk")
     )

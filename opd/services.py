@@ -50,7 +50,9 @@ def _lock(answer: Answer) -> Answer:
     """Re-read the answer under a row lock, with what the checks need."""
     return (
         Answer.objects.select_for_update(of=("self",))
-        .select_related("question__indicator__group__period", "unit", "reviewed_by")
+        .select_related(
+            "question__indicator__group__period", "unit", "reviewed_by", "review_claimed_by"
+        )
         .get(pk=answer.pk)
     )
 
@@ -227,10 +229,56 @@ def _record_review(answer: Answer, *, user, status: str, note: str, verified_poi
     answer.status, answer.review_note = status, note
     answer.reviewed_at, answer.reviewed_by = timezone.now(), user
     fields = ["status", "review_note", "reviewed_at", "reviewed_by"]
+    _claim_clear(answer, fields)  # decided: nobody is reviewing it any more
     if verified_points is not _UNCHANGED:
         answer.verified_points = verified_points
         fields.append("verified_points")
     _touch(answer, fields)
+
+
+class ClaimedByOther(DomainError):
+    """Another reviewer is reviewing the answer; a claim is never taken from them."""
+
+
+def _claim_clear(answer: Answer, fields: list[str]) -> None:
+    answer.review_claimed_by, answer.review_claimed_at = None, None
+    fields += ["review_claimed_by", "review_claimed_at"]
+
+
+@transaction.atomic
+def answer_claim(*, answer: Answer, user, now: datetime.datetime | None = None) -> Answer:
+    """Mark the answer as being reviewed by `user` for the next 15 minutes.
+
+    Not audited and not a change of the answer (its version stays): a claim decides nothing,
+    it only keeps two reviewers from doing the same work. Claiming again extends one's own.
+    """
+    answer = _lock(answer)
+    _check_reviewable(answer, _period_of(answer))
+    now = now or timezone.now()
+    holder = answer.claim_holder(now=now)
+    if holder is not None and holder.pk != user.pk:
+        raise ClaimedByOther(
+            _("%(who)s has been reviewing this answer since %(time)s WIB.")
+            % {
+                "who": holder.get_full_name() or holder.get_username(),
+                "time": timezone.localtime(answer.review_claimed_at).strftime("%H:%M"),
+            },
+            code="claimed",
+        )
+    answer.review_claimed_by, answer.review_claimed_at = user, now
+    answer.save(update_fields=["review_claimed_by", "review_claimed_at"])
+    return answer
+
+
+@transaction.atomic
+def answer_release(*, answer: Answer, user) -> Answer:
+    """Give up one's own claim (another reviewer may take the answer)."""
+    answer = _lock(answer)
+    if answer.review_claimed_by_id == user.pk:
+        fields: list[str] = []
+        _claim_clear(answer, fields)
+        answer.save(update_fields=fields)
+    return answer
 
 
 def _check_reviewable(answer: Answer, period: Period) -> None:

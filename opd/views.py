@@ -5,8 +5,10 @@ from itertools import groupby
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +29,7 @@ from opd.forms import (
     RevisionForm,
     WorkspaceFilterForm,
 )
-from opd.models import Answer
+from opd.models import REVIEW_CLAIM_TTL, Answer
 
 
 def _progress(rows) -> dict:
@@ -112,6 +114,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "can_reopen": acc.can_review and answer is not None and answer.is_final
         and not period.is_locked,
         "can_comment": acc.can_comment and not period.is_locked,
+        "claim_holder": answer.claim_holder() if answer else None,
         "answer_form": forms.get("answer") or AnswerForm(
             question=question, initial=AnswerForm.initial_for(answer)
         ),
@@ -391,6 +394,11 @@ def _review_queue_context(request, period, periods) -> dict:
         unit_id=filters.get("unit"),
     )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for answer in page:
+        # Read when the page is built: a cached queue may show a lapsed claim for at most
+        # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
+        answer.reviewer = answer.claim_holder(now=now)
     return {"period": period, "periods": periods, "form": form, "page": page}
 
 
@@ -407,21 +415,65 @@ def review_queue(request):
     return render(request, "opd/review_queue.html", {"body": body})
 
 
-def _next_in_queue(answer: Answer) -> str:
-    """After a review, the next answer waiting (oldest first), else the queue."""
+def _next_in_queue(answer: Answer, user) -> str:
+    """After a review, the next answer waiting (oldest first) that no other reviewer is
+    reviewing, claimed for this reviewer; else the queue."""
     period_id = answer.question.indicator.group.period_id
+    lapsed = timezone.now() - REVIEW_CLAIM_TTL
     following = (
         Answer.objects.filter(
-            question__indicator__group__period_id=period_id, status=Answer.Status.SUBMITTED
+            Q(review_claimed_at__isnull=True)
+            | Q(review_claimed_at__lte=lapsed)
+            | Q(review_claimed_by=user),
+            question__indicator__group__period_id=period_id,
+            status=Answer.Status.SUBMITTED,
         )
         .exclude(pk=answer.pk)
         .order_by("submitted_at", "pk")
-        .values("question_id", "unit_id")
         .first()
     )
     if following is None:
         return reverse("opd:review-queue")
-    return _answer_url(following["question_id"], following["unit_id"])
+    try:
+        services.answer_claim(answer=following, user=user)
+    except DomainError:  # taken or decided a moment ago by another reviewer
+        return reverse("opd:review-queue")
+    return _answer_url(following.question_id, following.unit_id)
+
+
+def _claim_action(request, question_id: int, unit_id: int, run, success: str):
+    acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
+    access.require(acc.can_review)
+    if acc.answer is None:
+        raise access.Http404
+    try:
+        run(acc.answer)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect(_answer_url(question_id, unit_id))
+
+
+@require_POST
+@access.secretariat_required
+def answer_claim(request, question_id: int, unit_id: int):
+    return _claim_action(
+        request, question_id, unit_id,
+        lambda answer: services.answer_claim(answer=answer, user=request.user),
+        _("You are reviewing this answer. For 15 minutes other reviewers see that, and the "
+          "queue's next answer skips it."),
+    )  # fmt: skip
+
+
+@require_POST
+@access.secretariat_required
+def answer_release(request, question_id: int, unit_id: int):
+    return _claim_action(
+        request, question_id, unit_id,
+        lambda answer: services.answer_release(answer=answer, user=request.user),
+        _("You no longer review this answer; another reviewer may take it."),
+    )  # fmt: skip
 
 
 def _review(request, question_id, unit_id, form_class, run, form_key, success):
@@ -442,7 +494,7 @@ def _review(request, question_id, unit_id, form_class, run, form_key, success):
             return redirect(_answer_url(question_id, unit_id))
         return _render_answer(request, acc, forms={form_key: form}, status=409)
     messages.success(request, success)
-    return redirect(_next_in_queue(acc.answer))
+    return redirect(_next_in_queue(acc.answer, request.user))
 
 
 @require_POST

@@ -90,6 +90,8 @@ ROUTES: dict[str, Route] = {
     "opd:answer-approve": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
     "opd:answer-request-revision": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
     "opd:answer-reopen": Route(args=A, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "opd:answer-claim": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
+    "opd:answer-release": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
     "opd:evidence-replace": Route(args=EV, get=ONLY_POST, post=ANSWER_UNITS),
     "opd:evidence-remove": Route(args=EV, get=ANSWER_UNITS, post=ANSWER_UNITS),
     "opd:revision-download": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
