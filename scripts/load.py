@@ -353,6 +353,11 @@ class Unexpected(Exception):
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version" value="(\d+)"')
 ANSWER_LINK = re.compile(r'href="(/opd/jawaban/\d+/\d+/)"')
+ANSWER_PATH = re.compile(r"/opd/jawaban/\d+/\d+/")
+# A row of the review queue: marked when another reviewer is on it, then the answer's link.
+QUEUE_ROW = re.compile(
+    r'<tr data-testid="queue-row"( data-claimed="1")?>\s*<td><a href="(/opd/jawaban/\d+/\d+/)"'
+)
 
 
 def _input_attr(html: str, name: str, attr: str) -> str | None:
@@ -546,17 +551,30 @@ class OpdStaff(Person):
 
 
 class Reviewer(Person):
+    """Picks an answer nobody is reviewing from the queue, claims it, decides, and goes on with
+    the next answer the server claims for them after each decision, as a reviewer does."""
+
     def step(self):
         _s, _l, html = self.request("queue", "GET", "/opd/tinjauan/")
-        links = ANSWER_LINK.findall(html)
-        if not links:
+        free = [address for claimed, address in QUEUE_ROW.findall(html) if not claimed]
+        if not free:
             self.think()
             return
         self.think()
-        address = self.rng.choice(links[:15])
+        address = self.rng.choice(free[:15])
+        token = CSRF_INPUT.search(html).group(1)
+        self.form_post("claim", address + "tinjau/", {"csrfmiddlewaretoken": token})
+        while address and self.left() > 0:
+            address = self.review(address)
+
+    def review(self, address: str) -> str | None:
+        """Decide on the answer at `address`; the next answer to review, if the server gave one."""
         _s, _l, page = self.request("review_answer", "GET", address)
         if f'action="{address}setujui/"' not in page:
-            return  # somebody reviewed it in the meantime
+            return None  # decided by somebody in the meantime
+        if f'action="{address}lepas/"' not in page:
+            self.stats.conflict("claim")  # another reviewer claimed it first: leave it to them
+            return None
         self.think()
         version = VERSION_INPUT.search(page).group(1)
         token = CSRF_INPUT.search(page).group(1)
@@ -575,8 +593,11 @@ class Reviewer(Person):
                  "csrfmiddlewaretoken": token},
                 expect=(302, 409),
             )  # fmt: skip
-        if urllib.parse.urlsplit(location).path == address:
+        path = urllib.parse.urlsplit(location).path
+        if path == address:
             self.stats.conflict("review")  # changed by another reviewer first: refused
+            return None
+        return path if ANSWER_PATH.fullmatch(path) else None
 
 
 class Executive(Person):
