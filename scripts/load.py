@@ -527,7 +527,7 @@ class OpdStaff(Person):
         _s, _l, page = self.request("answer", "GET", urllib.parse.urlsplit(location).path)
         if f">{name}</a>" in page:
             self.stats.uploaded(name, hashlib.sha256(content).hexdigest())
-        elif "was stored" in page:
+        elif f"“{name}” was stored" in page:  # not "No file was stored: ...", a refusal
             self.stats.error("upload", f"{name}: 'stored' but not listed on the answer page")
         # Otherwise the product refused the upload with a message (e.g. the answer was
         # submitted meanwhile by a colleague): not stored, not promised.
