@@ -209,7 +209,7 @@ class Answer(models.Model):
     )  # fmt: skip
     # A reviewer's claim: other reviewers see who is reviewing the answer and the queue's
     # "next" skips it, so two people do not review the same answer at once. It decides
-    # nothing: it lapses after REVIEW_CLAIM_MINUTES and a decision clears it.
+    # nothing: it lapses after REVIEW_CLAIM_TTL and a decision clears it.
     review_claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("being reviewed by"),

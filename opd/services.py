@@ -247,7 +247,7 @@ def _claim_clear(answer: Answer, fields: list[str]) -> None:
 
 @transaction.atomic
 def answer_claim(*, answer: Answer, user, now: datetime.datetime | None = None) -> Answer:
-    """Mark the answer as being reviewed by `user` for the next 15 minutes.
+    """Mark the answer as being reviewed by `user` for REVIEW_CLAIM_TTL.
 
     Not audited and not a change of the answer (its version stays): a claim decides nothing,
     it only keeps two reviewers from doing the same work. Claiming again extends one's own.
@@ -274,10 +274,13 @@ def answer_claim(*, answer: Answer, user, now: datetime.datetime | None = None) 
 def answer_release(*, answer: Answer, user) -> Answer:
     """Give up one's own claim (another reviewer may take the answer)."""
     answer = _lock(answer)
-    if answer.review_claimed_by_id == user.pk:
-        fields: list[str] = []
-        _claim_clear(answer, fields)
-        answer.save(update_fields=fields)
+    if answer.review_claimed_by_id != user.pk:
+        raise IllegalTransition(
+            _("You are not reviewing this answer; nothing was changed."), code="not_holder"
+        )
+    fields: list[str] = []
+    _claim_clear(answer, fields)
+    answer.save(update_fields=fields)
     return answer
 
 

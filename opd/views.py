@@ -461,8 +461,9 @@ def answer_claim(request, question_id: int, unit_id: int):
     return _claim_action(
         request, question_id, unit_id,
         lambda answer: services.answer_claim(answer=answer, user=request.user),
-        _("You are reviewing this answer. For 15 minutes other reviewers see that, and the "
-          "queue's next answer skips it."),
+        _("You are reviewing this answer. For %(minutes)s minutes other reviewers see that, "
+          "and the queue's next answer skips it.")
+        % {"minutes": int(REVIEW_CLAIM_TTL.total_seconds() // 60)},
     )  # fmt: skip
 
 

@@ -82,7 +82,8 @@ def test_claiming_again_extends_ones_own_claim(period, lead_unit, colleague):
 def test_only_the_holder_releases_a_claim(period, lead_unit, secretariat_user, colleague):
     (answer,) = _waiting(period, lead_unit)
     services.answer_claim(answer=answer, user=colleague)
-    services.answer_release(answer=answer, user=secretariat_user)
+    with pytest.raises(IllegalTransition):
+        services.answer_release(answer=answer, user=secretariat_user)
     assert Answer.objects.get(pk=answer.pk).claim_holder() == colleague
     services.answer_release(answer=answer, user=colleague)
     assert Answer.objects.get(pk=answer.pk).claim_holder() is None
