@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from indicators.models import Group, Indicator, Period, Question
 from opd.models import (
@@ -180,6 +181,15 @@ def review_filter_choices(*, period: Period) -> dict[str, list[tuple[int, str]]]
     }
 
 
+_evidence_count = (
+    Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True)
+    .order_by()
+    .values("answer")
+    .annotate(n=Count("pk"))
+    .values("n")
+)
+
+
 def review_queue(
     *,
     period: Period,
@@ -199,10 +209,10 @@ def review_queue(
     if unit_id:
         answers = answers.filter(unit_id=unit_id)
     return (
-        answers.select_related(
-            "question__indicator__group", "unit", "submitted_by", "review_claimed_by"
-        )
-        .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
+        answers.select_related("question__indicator", "unit", "submitted_by", "review_claimed_by")
+        # A subquery, not Count over a join: grouping by every selected column of six tables
+        # cost PostgreSQL 8 ms of planning per page for 1 ms of work.
+        .annotate(n_evidence=Coalesce(Subquery(_evidence_count), 0))
         .order_by("submitted_at", "pk")
     )
 
