@@ -399,7 +399,12 @@ def _review_queue_context(request, period, periods) -> dict:
         # Read when the page is built: a cached queue may show a lapsed claim for at most
         # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
         answer.reviewer = answer.claim_holder(now=now)
-    return {"period": period, "periods": periods, "form": form, "page": page}
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "period": period, "periods": periods, "form": form, "page": page,
+        "query": query.urlencode(),
+    }  # fmt: skip
 
 
 @access.secretariat_required

@@ -220,3 +220,17 @@ def test_queue_query_budget_is_constant(
     with django_assert_num_queries(9):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n
+
+
+def test_queue_pages_keep_the_filters(client_for, secretariat_user, period, lead_unit):
+    _build(period, lead_unit, 51)
+    client = client_for(secretariat_user)
+    html = client.get(
+        reverse("opd:review-queue"), {"status": "submitted", "unit": lead_unit.pk}
+    ).content.decode()
+    assert f"status=submitted&amp;unit={lead_unit.pk}&amp;page=2" in html and "1 / 2" in html
+    second = client.get(
+        reverse("opd:review-queue"), {"status": "submitted", "unit": lead_unit.pk, "page": 2}
+    ).content.decode()
+    assert second.count('data-testid="queue-row"') == 1
+    assert f"status=submitted&amp;unit={lead_unit.pk}&amp;page=1" in second
