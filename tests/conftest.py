@@ -211,6 +211,15 @@ def secretariat_user(db):
 
 
 @pytest.fixture
+def colleague(secretariat_user):
+    """A second reviewer of the secretariat, Sari."""
+    return factories.UserFactory(
+        username="sari", first_name="Sari", role=Profile.Role.SECRETARIAT,
+        units=list(secretariat_user.profile.units.all()),
+    )  # fmt: skip
+
+
+@pytest.fixture
 def executive_user(db):
     return factories.UserFactory(username="bupati", role=Profile.Role.EXECUTIVE)
 

@@ -11,19 +11,9 @@ from django.utils import timezone
 
 from indicators.models import Period
 from opd import services
-from opd.models import Answer, Profile
-from tests import factories
+from opd.models import Answer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(secretariat_user):
-    """A second reviewer of the secretariat."""
-    return factories.UserFactory(
-        username="sari", first_name="Sari", role=Profile.Role.SECRETARIAT,
-        units=list(secretariat_user.profile.units.all()),
-    )  # fmt: skip
 
 
 def _answer(question, unit, status=Answer.Status.SUBMITTED) -> Answer:

@@ -10,20 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opd import services
-from opd.models import Answer, Assignment, Profile
+from opd.models import Answer, Assignment
 from opd.services import ClaimedByOther, IllegalTransition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(secretariat_user):
-    """A second reviewer of the secretariat."""
-    return factories.UserFactory(
-        username="sari", first_name="Sari", role=Profile.Role.SECRETARIAT,
-        units=list(secretariat_user.profile.units.all()),
-    )  # fmt: skip
 
 
 def _waiting(period, unit, n=1, *, hours_ago=10):
