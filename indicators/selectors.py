@@ -11,16 +11,12 @@ def period_list() -> QuerySet[Period]:
 
 def period_current() -> Period | None:
     """The period the task force works on: the latest open one, else the latest of all."""
-    periods = Period.objects.prefetch_related("rank_bands")
-    return (
-        periods.filter(status=Period.Status.OPEN).order_by("-year").first()
-        or periods.order_by("-year").first()
-    )
+    return period_pick()[0]
 
 
 def period_pick(*, year: str | int | None = None) -> tuple[Period | None, list[Period]]:
-    """The period asked for by year, else the current one (as period_current), and every
-    period for a selector. One query."""
+    """The period asked for by year, else the current one, and every period for a selector.
+    One query."""
     periods = list(Period.objects.order_by("-year"))
     chosen = next((p for p in periods if str(p.year) == str(year)), None)
     if chosen is None:
