@@ -271,6 +271,16 @@ class Answer(models.Model):
             return None
         return self.review_claimed_by
 
+    @staticmethod
+    def claim_free_for(user, *, now: datetime.datetime | None = None) -> Q:
+        """Answers nobody but `user` is reviewing now: claim_holder's rule as a filter."""
+        lapsed = (now or timezone.now()) - REVIEW_CLAIM_TTL
+        return (
+            Q(review_claimed_at__isnull=True)
+            | Q(review_claimed_at__lte=lapsed)
+            | Q(review_claimed_by=user)
+        )
+
     @property
     def claim_ends_at(self) -> datetime.datetime | None:
         return self.review_claimed_at + REVIEW_CLAIM_TTL if self.review_claimed_at else None

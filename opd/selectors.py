@@ -217,6 +217,20 @@ def review_queue(
     )
 
 
+def next_waiting_answer(*, period_id: int, after: Answer, reviewer) -> Answer | None:
+    """The oldest answer waiting for review that no other reviewer is on, other than `after`."""
+    return (
+        Answer.objects.filter(
+            Answer.claim_free_for(reviewer),
+            question__indicator__group__period_id=period_id,
+            status=Answer.Status.SUBMITTED,
+        )
+        .exclude(pk=after.pk)
+        .order_by("submitted_at", "pk")
+        .first()
+    )
+
+
 def audit_events(
     *,
     period_id: int | None = None,

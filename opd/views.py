@@ -5,7 +5,6 @@ from itertools import groupby
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -423,19 +422,8 @@ def review_queue(request):
 def _next_in_queue(answer: Answer, user) -> str:
     """After a review, the next answer waiting (oldest first) that no other reviewer is
     reviewing, claimed for this reviewer; else the queue."""
-    period_id = answer.question.indicator.group.period_id
-    lapsed = timezone.now() - REVIEW_CLAIM_TTL
-    following = (
-        Answer.objects.filter(
-            Q(review_claimed_at__isnull=True)
-            | Q(review_claimed_at__lte=lapsed)
-            | Q(review_claimed_by=user),
-            question__indicator__group__period_id=period_id,
-            status=Answer.Status.SUBMITTED,
-        )
-        .exclude(pk=answer.pk)
-        .order_by("submitted_at", "pk")
-        .first()
+    following = selectors.next_waiting_answer(
+        period_id=answer.question.indicator.group.period_id, after=answer, reviewer=user
     )
     if following is None:
         return reverse("opd:review-queue")
