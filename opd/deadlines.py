@@ -9,6 +9,11 @@ from indicators.models import Period
 from kla.errors import DomainError
 from opd.models import Extension, Unit
 
+# The longest extension, in days after the window closes. An extension is a few days' grace
+# for a unit that ran late, not a second window: without a bound a typo (9999-12-31) would
+# keep one unit's answers open for ever.
+MAX_EXTENSION_DAYS = 60
+
 
 class WindowClosed(DomainError):
     pass

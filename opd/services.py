@@ -19,7 +19,7 @@ from indicators.models import Period, Question
 from kla.errors import DomainError
 from opd import notifications
 from opd.audit import audit_log
-from opd.deadlines import ensure_unit_may_edit
+from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
 from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit, answers_itself
 
 TWO_PLACES = Decimal("0.01")
@@ -438,7 +438,12 @@ def extension_grant(
     user,
     ip: str | None = None,
 ) -> Extension:
-    """Let one unit keep changing answers after the window closed, until a day."""
+    """Let one unit keep changing answers after the window closed, until a day.
+
+    The day must come after the window's end, at most MAX_EXTENSION_DAYS after it, before
+    entry into the ministry's application and not before today (the district's date). The
+    form only checks that it is a date; every bound is here.
+    """
     period = Period.objects.select_for_update().get(pk=period.pk)
     _check_not_locked(period)
     if until <= period.window_closes:
@@ -447,11 +452,28 @@ def extension_grant(
             % {"day": period.window_closes.strftime("%d-%m-%Y")},
             code="too_early",
         )
+    latest = period.window_closes + datetime.timedelta(days=MAX_EXTENSION_DAYS)
+    if until > latest:
+        raise DomainError(
+            _(
+                "An extension can last at most %(days)s days after the window closes: "
+                "until %(day)s at the latest."
+            )
+            % {"days": MAX_EXTENSION_DAYS, "day": latest.strftime("%d-%m-%Y")},
+            code="too_long",
+        )
     if period.entry_date and until >= period.entry_date:
         raise DomainError(
             _("An extension must end before entry into the ministry's application (%(day)s).")
             % {"day": period.entry_date.strftime("%d-%m-%Y")},
             code="too_late",
+        )
+    today = timezone.localdate()
+    if until < today:
+        raise DomainError(
+            _("An extension cannot end in the past: choose today (%(today)s) or a later day.")
+            % {"today": today.strftime("%d-%m-%Y")},
+            code="in_past",
         )
     extension, _created = Extension.objects.update_or_create(
         period=period,

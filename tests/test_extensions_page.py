@@ -10,6 +10,7 @@ import datetime
 import pytest
 from django.contrib.messages import constants as message_levels
 from django.urls import reverse
+from django.utils import timezone
 
 from opd.models import Assignment, AuditEvent, Extension
 from tests import factories
@@ -17,6 +18,13 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 URL = "/sekretariat/perpanjangan/"
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    """A day in the window: an extension may not end in the past (test_extension_bounds.py)."""
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 20))
+
 
 EXPECTED = {
     "anonymous": 302,

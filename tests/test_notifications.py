@@ -90,6 +90,7 @@ def test_revision_mail_gives_the_units_own_deadline(
     period, question, lead_unit, opd_user, secretariat_user, monkeypatch,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
+    _today(monkeypatch, datetime.date(2026, 4, 2))
     services.extension_grant(
         period=period,
         unit=lead_unit,
@@ -97,7 +98,6 @@ def test_revision_mail_gives_the_units_own_deadline(
         reason="",
         user=secretariat_user,
     )
-    _today(monkeypatch, datetime.date(2026, 4, 2))
     answer = _submitted(question, lead_unit)
     with django_capture_on_commit_callbacks(execute=True):
         services.answer_request_revision(answer=answer, user=secretariat_user, note="Foto kurang")

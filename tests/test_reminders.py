@@ -109,8 +109,10 @@ def test_last_day_has_its_own_subject(period, two_questions, opd_user):
 
 
 def test_extension_moves_the_deadline(
-    period, two_questions, lead_unit, other_unit, secretariat_user, opd_user, other_opd_user
-):
+    period, two_questions, lead_unit, other_unit, secretariat_user, opd_user, other_opd_user,
+    monkeypatch,
+):  # fmt: skip
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 28))
     q = factories.QuestionFactory(indicator=two_questions[0].indicator)
     factories.AssignmentFactory(question=q, unit=other_unit, role=Assignment.Role.LEAD)
     services.extension_grant(
@@ -193,7 +195,8 @@ def _district(period, n_units, questions_per_unit):
 
 
 @pytest.mark.parametrize(("n_units", "per_unit"), [(2, 2), (12, 5)])
-def test_reminders_query_budget(period, n_units, per_unit, django_assert_num_queries):
+def test_reminders_query_budget(period, n_units, per_unit, django_assert_num_queries, monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 30))
     _district(period, n_units, per_unit)
     services.extension_grant(
         period=period, unit=Unit.objects.get(short_name="U00"), until=D(2026, 4, 2), reason="",
