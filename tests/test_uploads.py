@@ -206,7 +206,7 @@ def test_hostile_files_are_refused_and_nothing_changes(
 
 
 def test_pdf_javascript_split_across_chunks_is_found(answer, lead_unit, opd_user, monkeypatch):
-    from opd import uploads
+    from opd.uploads import storage as uploads
 
     monkeypatch.setattr(uploads, "CHUNK", 64)
     body = samples.pdf_bytes()
@@ -367,7 +367,7 @@ def test_scanned_pdf_with_binary_image_data_is_accepted(answer, lead_unit, opd_u
 def test_active_pdf_names_are_found_at_every_chunk_boundary(
     answer, lead_unit, opd_user, monkeypatch, marker
 ):
-    from opd import uploads
+    from opd.uploads import storage as uploads
 
     monkeypatch.setattr(uploads, "CHUNK", 16)
     base = samples.pdf_bytes()
@@ -563,7 +563,7 @@ def test_pdf_whose_object_streams_inflate_past_the_budget_is_refused(
 ):
     """Past the inflate budget the scan could not see what follows: the file is refused, not
     let through unchecked. The budget counts all of a file's object streams together."""
-    from opd import uploads
+    from opd.uploads import storage as uploads
 
     monkeypatch.setattr(uploads, "_INFLATE_LIMIT", 1024 * 1024)
     padding = b"7 0 << /Type /Font >>" + b" " * (700 * 1024)  # a few KB once compressed
@@ -585,7 +585,7 @@ def test_pdf_whose_object_streams_inflate_past_the_budget_is_refused(
 
 def test_inflating_an_object_stream_keeps_memory_bounded(monkeypatch):
     """A 64 MB object stream in a 64 KB upload: inflated a step at a time, never whole."""
-    from opd import uploads
+    from opd.uploads import storage as uploads
 
     monkeypatch.setattr(uploads, "_INFLATE_LIMIT", 48 * 1024 * 1024)
     bomb = _objstm(b"7 0 << /Type /Font >>" + bytes(64 * 1024 * 1024))
