@@ -442,6 +442,8 @@ class AuditEvent(models.Model):
         INSTRUMENT_IMPORT = "instrument.import", _("Instrument imported")
         PERIOD_CHANGE = "period.change", _("Period changed")
         PEOPLE_IMPORT = "people.import", _("Units and people imported")
+        ACCOUNT_CREATE = "account.create", _("Account created")
+        ACCOUNT_CHANGE = "account.change", _("Account changed")
         EXPORT = "export", _("Export downloaded")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
