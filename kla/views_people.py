@@ -17,6 +17,8 @@ from opd.audit import client_ip
 from opd.people_import import PeopleFileError, people_import, people_template, read_people_file
 
 SESSION_KEY = "people_import_token"
+# The checked report's digest: the confirmation applies what the preview showed, or nothing.
+DIGEST_KEY = "people_import_digest"
 
 
 class PeopleUploadForm(forms.Form):
@@ -57,7 +59,10 @@ def people_import_upload(request):
             for chunk in form.cleaned_data["file"].chunks():
                 out.write(chunk)
         try:
-            report = people_import(rows=read_people_file(path), dry_run=True)
+            # Checked as the user who will confirm: the preview shows that user's refusals.
+            report = people_import(
+                rows=read_people_file(path), actor=request.user, ip=client_ip(request), dry_run=True
+            )
         except PeopleFileError as error:
             path.unlink(missing_ok=True)
             form.add_error("file", str(error))
@@ -66,6 +71,7 @@ def people_import_upload(request):
                 path.unlink(missing_ok=True)
             else:
                 request.session[SESSION_KEY] = token
+                request.session[DIGEST_KEY] = report.digest()
     return render(request, "kla/people_import.html", {"form": form, "report": report})
 
 
@@ -73,12 +79,18 @@ def people_import_upload(request):
 @require_POST
 def people_import_confirm(request):
     path = _staged(request)
-    if path is None:
+    expected = request.session.get(DIGEST_KEY, "")
+    if path is None or not expected:
+        if path is not None:
+            path.unlink(missing_ok=True)
         messages.error(request, _("Nothing to confirm: upload the workbook again."))
         return redirect("people-import")
     try:
         report = people_import(
-            rows=read_people_file(path), actor=request.user, ip=client_ip(request)
+            rows=read_people_file(path),
+            actor=request.user,
+            ip=client_ip(request),
+            expected_digest=expected,
         )
     except PeopleFileError as error:
         messages.error(request, str(error))
@@ -86,7 +98,8 @@ def people_import_confirm(request):
     finally:
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
-    if report.errors:
+        request.session.pop(DIGEST_KEY, None)
+    if report.errors or report.stale:
         messages.error(request, _("Nothing was imported: the data changed; check it again."))
         return redirect("people-import")
     messages.success(

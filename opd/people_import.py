@@ -3,8 +3,15 @@
 One row per person: unit, kind, username, full name, email, role. The import is atomic: a
 file with any wrong row changes nothing and the report says which rows are wrong and why.
 New users get an email with a link to set their own password; no password is ever in a file.
+
+An existing account is never changed silently: the report lists, per account, each field that
+changes (old and new value) apart from the new accounts; every account made or changed gets
+its own audit event; an account whose email changes is told at its old address. Who may make
+or change which account is opd.access.role_grant_check, applied row by row.
 """
 
+import hashlib
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +27,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
+from opd.access import RoleGrantRefused, role_grant_check
 from opd.audit import audit_log
 from opd.models import AuditEvent, Profile, Unit
 
@@ -38,12 +46,52 @@ class PeopleFileError(Exception):
     """The file as a whole cannot be read (not an xlsx, no sheet, missing columns)."""
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one account, before and after the import ("" before: a new account)."""
+
+    name: str  # "email", "name", "role", "units", "is_staff", "is_superuser"
+    old: str | bool
+    new: str | bool
+
+    @property
+    def label(self) -> str:
+        return {
+            "email": _("email"),
+            "name": _("full name"),
+            "role": _("role"),
+            "units": _("units"),
+            "is_staff": _("Django admin access (is_staff)"),
+            "is_superuser": _("every permission (is_superuser)"),
+        }.get(self.name, self.name)
+
+    def _display(self, value) -> str:
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        if self.name == "role" and value in Profile.Role.values:
+            return str(Profile.Role(value).label)
+        return value or "—"
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new)
+
+    def as_data(self) -> dict:
+        """The audit event's form: {field, old, new} with stored values, not labels."""
+        return {"field": self.name, "old": self.old, "new": self.new}
+
+
 @dataclass
 class RowResult:
     row: int
     username: str
     outcome: str  # "created", "updated", "unchanged", "error"
     messages: list[str] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
 
 
 @dataclass
@@ -51,13 +99,35 @@ class PeopleReport:
     rows: list[RowResult] = field(default_factory=list)
     units_created: list[str] = field(default_factory=list)
     applied: bool = False
+    # The accounts or units changed between the check and the confirmation: nothing applied.
+    stale: bool = False
 
     @property
     def errors(self) -> list[RowResult]:
         return [r for r in self.rows if r.outcome == "error"]
 
+    @property
+    def created(self) -> list[RowResult]:
+        return [r for r in self.rows if r.outcome == "created"]
+
+    @property
+    def changed(self) -> list[RowResult]:
+        """Existing accounts the import changes, each with its field changes."""
+        return [r for r in self.rows if r.outcome == "updated"]
+
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.rows if r.outcome == outcome)
+
+    def digest(self) -> str:
+        """A fingerprint of what the import does: the confirmation applies exactly what the
+        checked report showed, or nothing (someone may change an account in between)."""
+        plan = {
+            "rows": [
+                [r.row, r.username, r.outcome, [c.as_data() for c in r.changes]] for r in self.rows
+            ],
+            "units": self.units_created,
+        }
+        return hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -130,9 +200,13 @@ def read_people_file(path) -> list[_Row]:
     return parsed
 
 
-def _check_row(row: _Row, seen: dict[str, int]) -> list[str]:
+def _where(row: _Row) -> str:
+    return _("row %(n)s") % {"n": row.number}
+
+
+def _check_row(row: _Row, seen: dict[str, int], seen_emails: dict[str, int]) -> list[str]:
     problems = []
-    where = _("row %(n)s") % {"n": row.number}
+    where = _where(row)
     if not row.unit:
         problems.append(_("%(where)s, column unit: empty.") % {"where": where})
     if row.kind and row.kind.lower() not in Unit.Kind.values:
@@ -154,6 +228,13 @@ def _check_row(row: _Row, seen: dict[str, int]) -> list[str]:
         validate_email(row.email)
     except ValidationError:
         problems.append(_("%(where)s, column email: not a valid address.") % {"where": where})
+    else:
+        # One mailbox, one account: a password reset goes to every account with the address.
+        if row.email.lower() in seen_emails:
+            problems.append(
+                _("%(where)s, column email: “%(e)s” already appears in row %(other)s.")
+                % {"where": where, "e": row.email, "other": seen_emails[row.email.lower()]}
+            )
     if row.role.lower() not in ROLE_ALIASES:
         problems.append(
             _("%(where)s, column role: “%(value)s” is not opd, secretariat, executive or admin.")
@@ -164,65 +245,46 @@ def _check_row(row: _Row, seen: dict[str, int]) -> list[str]:
     return problems
 
 
-def people_import(*, rows: list[_Row], actor=None, ip=None, dry_run: bool = False) -> PeopleReport:
-    """Create or update units and people. All rows valid, or nothing written."""
+def people_import(
+    *, rows: list[_Row], actor, ip=None, dry_run: bool = False, expected_digest: str | None = None
+) -> PeopleReport:
+    """Create or update units and people. All rows valid and allowed, or nothing written.
+
+    `actor` is the user importing, or None for the command line (an administrator); it is
+    required so that no caller checks a file as the administrator by forgetting it. With
+    `expected_digest` (the checked report's digest()), nothing is written unless the import
+    still does exactly what that report showed.
+    """
     report = PeopleReport()
     seen: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
     for row in rows:
-        problems = _check_row(row, seen)
+        problems = _check_row(row, seen, seen_emails)
         seen.setdefault(row.username.lower(), row.number)
+        seen_emails.setdefault(row.email.lower(), row.number)
         if problems:
             report.rows.append(RowResult(row.number, row.username, "error", problems))
     if report.errors or not rows:
         return report
 
-    User = get_user_model()
-    new_user_ids = []
+    new_user_ids: list[int] = []
+    email_notices: list[tuple[int, str]] = []
     with transaction.atomic():
+        # Rows are applied one by one, so each row's checks see the rows before it (two rows
+        # cannot give one address to two accounts); any refusal rolls the whole file back.
         for row in rows:
-            unit = (
-                Unit.objects.filter(name=row.unit).first()
-                or Unit.objects.filter(short_name=row.unit).first()
-            )
-            if unit is None:
-                unit = Unit.objects.create(
-                    name=row.unit, short_name=row.unit[:60], kind=(row.kind or "other").lower()
-                )
-                report.units_created.append(unit.name)
-            first, _sep, last = row.full_name.partition(" ")
-            user = User.objects.filter(username__iexact=row.username).first()
-            role = ROLE_ALIASES[row.role.lower()]
-            if user is None:
-                user = User.objects.create_user(
-                    username=row.username, email=row.email, first_name=first[:150],
-                    last_name=last[:150],
-                )  # fmt: skip
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-                outcome = "created"
-                new_user_ids.append(user.pk)
-            else:
-                changed = (user.email, user.first_name, user.last_name) != (
-                    row.email,
-                    first[:150],
-                    last[:150],
-                )
-                if changed:
-                    user.email, user.first_name, user.last_name = row.email, first[:150], last[:150]
-                    user.save(update_fields=["email", "first_name", "last_name"])
-                outcome = "updated" if changed else "unchanged"
-            profile = user.profile
-            if profile.role != role:
-                profile.role = role
-                profile.save(update_fields=["role"])
-                outcome = "updated" if outcome == "unchanged" else outcome
-            if role == Profile.Role.ADMIN and not (user.is_staff and user.is_superuser):
-                user.is_staff = user.is_superuser = True
-                user.save(update_fields=["is_staff", "is_superuser"])
-            if not profile.units.filter(pk=unit.pk).exists():
-                profile.units.add(unit)
-                outcome = "updated" if outcome == "unchanged" else outcome
-            report.rows.append(RowResult(row.number, row.username, outcome))
+            result = _import_row(
+                row, actor=actor, ip=ip, report=report,
+                new_user_ids=new_user_ids, email_notices=email_notices,
+            )  # fmt: skip
+            report.rows.append(result)
+        if report.errors:
+            transaction.set_rollback(True)
+            return report
+        if expected_digest is not None and report.digest() != expected_digest:
+            report.stale = True
+            transaction.set_rollback(True)
+            return report
         audit_log(
             action=AuditEvent.Action.PEOPLE_IMPORT, actor=actor, ip=ip,
             summary=_("%(c)s created, %(u)s updated, %(n)s units created")
@@ -234,7 +296,145 @@ def people_import(*, rows: list[_Row], actor=None, ip=None, dry_run: bool = Fals
         else:
             report.applied = True
             transaction.on_commit(lambda: _send_welcome(new_user_ids))
+            transaction.on_commit(lambda: _send_email_changed(email_notices, actor=actor))
     return report
+
+
+def _unit_for(row: _Row, report: PeopleReport) -> Unit:
+    unit = (
+        Unit.objects.filter(name=row.unit).first()
+        or Unit.objects.filter(short_name=row.unit).first()
+    )
+    if unit is None:
+        unit = Unit.objects.create(
+            name=row.unit, short_name=row.unit[:60], kind=(row.kind or "other").lower()
+        )
+        report.units_created.append(unit.name)
+    return unit
+
+
+def _unit_names(units) -> str:
+    return ", ".join(sorted(u.name for u in units))
+
+
+def _planned_changes(user, *, email: str, name: str, role: str, unit: Unit) -> list[FieldChange]:
+    """What the row changes on `user` (None: the account is new, every field is new)."""
+    if user is None:
+        old_email = old_name = old_role = ""
+        old_units: list[Unit] = []
+        is_staff = is_superuser = False
+    else:
+        profile = user.profile
+        old_email, old_name, old_role = user.email, user.get_full_name(), profile.role
+        old_units = list(profile.units.all())
+        is_staff, is_superuser = user.is_staff, user.is_superuser
+    changes = []
+    if email != old_email:
+        changes.append(FieldChange("email", old_email, email))
+    if name != old_name:
+        changes.append(FieldChange("name", old_name, name))
+    if role != old_role:
+        changes.append(FieldChange("role", old_role, role))
+    if unit.pk not in {u.pk for u in old_units}:
+        changes.append(
+            FieldChange("units", _unit_names(old_units), _unit_names([*old_units, unit]))
+        )
+    # The Django admin flags follow the admin role and nothing else: granted with it, taken
+    # away when an administrator's role is changed to another one (never left behind on an
+    # account whose role no longer says it is an administrator).
+    if role == Profile.Role.ADMIN:
+        flags = True
+    elif old_role == Profile.Role.ADMIN:
+        flags = False
+    else:
+        flags = None
+    if flags is not None:
+        if is_staff != flags:
+            changes.append(FieldChange("is_staff", is_staff, flags))
+        if is_superuser != flags:
+            changes.append(FieldChange("is_superuser", is_superuser, flags))
+    return changes
+
+
+def _import_row(
+    row: _Row, *, actor, ip, report: PeopleReport, new_user_ids: list, email_notices: list
+) -> RowResult:
+    User = get_user_model()
+    where = _where(row)
+    unit = _unit_for(row, report)
+    role = ROLE_ALIASES[row.role.lower()]
+    email = User.objects.normalize_email(row.email)
+    first, _sep, last = row.full_name.partition(" ")
+    first, last = first[:150], last[:150]
+    # Locked so the account checked is the account changed (no concurrent edit in between).
+    user = User.objects.select_for_update().filter(username__iexact=row.username).first()
+    changes = _planned_changes(
+        user, email=email, name=f"{first} {last}".strip(), role=role, unit=unit
+    )
+    if not changes:
+        return RowResult(row.number, row.username, "unchanged")
+
+    problems = []
+    try:
+        role_grant_check(actor=actor, user=user, role=role)
+    except RoleGrantRefused as refusal:
+        problems.append(
+            _("%(where)s, user %(u)s: %(reason)s")
+            % {"where": where, "u": row.username, "reason": refusal.message}
+        )
+    if any(c.name == "email" for c in changes):
+        # Whoever sets an account's address to a mailbox they read can reset its password:
+        # an address that already opens another account is never given to a second one.
+        others = User.objects.filter(email__iexact=email)
+        if user is not None:
+            others = others.exclude(pk=user.pk)
+        if others.exists():
+            problems.append(
+                _("%(where)s, column email: “%(e)s” belongs to another account.")
+                % {"where": where, "e": email}
+            )
+    if problems:
+        return RowResult(row.number, row.username, "error", problems, changes)
+
+    changed = {c.name: c.new for c in changes}
+    if user is None:
+        user = User.objects.create_user(
+            username=row.username, email=email, first_name=first, last_name=last
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        new_user_ids.append(user.pk)
+        outcome, action = "created", AuditEvent.Action.ACCOUNT_CREATE
+    else:
+        outcome, action = "updated", AuditEvent.Action.ACCOUNT_CHANGE
+        if "email" in changed and user.email:
+            email_notices.append((user.pk, user.email))
+        user.email, user.first_name, user.last_name = email, first, last
+        user.save(update_fields=["email", "first_name", "last_name"])
+    if "is_staff" in changed or "is_superuser" in changed:
+        user.is_staff = changed.get("is_staff", user.is_staff)
+        user.is_superuser = changed.get("is_superuser", user.is_superuser)
+        user.save(update_fields=["is_staff", "is_superuser"])
+    profile = user.profile
+    if profile.role != role:
+        profile.role = role
+        profile.save(update_fields=["role"])
+    profile.units.add(unit)
+    if outcome == "created":
+        summary = _("Account %(u)s created: %(changes)s") % {
+            "u": user.username,
+            "changes": "; ".join(f"{c.label}: {c.new_display}" for c in changes),
+        }
+    else:
+        summary = _("Account %(u)s changed: %(changes)s") % {
+            "u": user.username,
+            "changes": "; ".join(f"{c.label}: {c.old_display} → {c.new_display}" for c in changes),
+        }
+    audit_log(
+        action=action, actor=actor, ip=ip, unit=unit, summary=summary,
+        data={"username": user.username, "changes": [c.as_data() for c in changes]},
+    )  # fmt: skip
+    return RowResult(row.number, row.username, outcome, [], changes)
 
 
 def _send_welcome(user_ids: list[int]) -> None:
@@ -255,4 +455,23 @@ def _send_welcome(user_ids: list[int]) -> None:
             template="welcome_set_password",
             context={"user": user, "link": link},
             recipients=[user.email],
+        )
+
+
+def _send_email_changed(notices: list[tuple[int, str]], *, actor) -> None:
+    """Tell each old address that its account's email changed and by whom: if somebody
+    redirected the account to take it over, its owner hears of it where they still read."""
+    from django.utils import timezone
+
+    from opd.notifications import send_mail_template
+
+    users = get_user_model().objects.in_bulk([user_id for user_id, _old in notices])
+    for user_id, old_email in notices:
+        user = users.get(user_id)
+        if user is None:
+            continue
+        send_mail_template(
+            template="account_email_changed",
+            context={"user": user, "actor": actor, "changed_at": timezone.now()},
+            recipients=[old_email],
         )

@@ -103,7 +103,12 @@ def test_template_round_trips(tmp_path):
 
 def test_web_flow_check_then_confirm(client_for, secretariat_user, tmp_path):
     client = client_for(secretariat_user)
-    with _workbook(tmp_path, GOOD).open("rb") as f:
+    # The secretariat onboards unit staff and executives (secretariat members: an administrator).
+    rows = [
+        *GOOD[:2],
+        ["Sekretariat Daerah", "dinas", "sekda", "Sekda", "sekda@example.go.id", "pimpinan"],
+    ]
+    with _workbook(tmp_path, rows).open("rb") as f:
         response = client.post(reverse("people-import"), {"file": f})
     assert response.status_code == 200
     assert 'data-testid="people-report"' in response.content.decode()
@@ -125,3 +130,206 @@ def test_people_import_matrix(client_for, personas, name):
     for persona in ["opd", "executive"]:
         response = client_for(personas[persona]).post(reverse("people-import-confirm"))
         assert response.status_code == 403
+
+
+# The secretariat's import cannot take over accounts --------------------------------------
+#
+# Each attack goes through the real pages: upload (the check), then the confirmation POST,
+# which must find nothing to confirm. Without the rule, the confirmation would apply the row.
+
+
+@pytest.fixture
+def en_client(client_for, settings):
+    """`en_client(user)`: logged in, pages in English (the reasons are asserted in English)."""
+
+    def login(user):
+        client = client_for(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return login
+
+
+def _upload(client, tmp_path, rows):
+    with _workbook(tmp_path, rows).open("rb") as f:
+        response = client.post(reverse("people-import"), {"file": f})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _snapshot():
+    """Every account as the import could change it, and the audit trail's size."""
+    accounts = {
+        u.username: (u.email, u.get_full_name(), u.profile.role, u.is_staff, u.is_superuser,
+                     sorted(u.profile.units.values_list("name", flat=True)))
+        for u in User.objects.select_related("profile")
+    }  # fmt: skip
+    return accounts, AuditEvent.objects.count()
+
+
+def _refused(client, tmp_path, rows, reason):
+    """Upload `rows`: refused with `reason`, no confirm button; confirming changes nothing."""
+    before = _snapshot()
+    page = _upload(client, tmp_path, rows)
+    assert "table-danger" in page and reason in page
+    assert reverse("people-import-confirm") not in page  # no confirm button
+    response = client.post(reverse("people-import-confirm"), follow=True)
+    assert "Nothing to confirm" in response.content.decode()
+    assert _snapshot() == before
+    assert mail.outbox == []
+
+
+def _row(user, *, email=None, role="opd", unit="Dinas P3AP2KB", name="Nama Baru"):
+    return [unit, "dinas", user if isinstance(user, str) else user.username, name,
+            email or f"{user}@example.test", role]  # fmt: skip
+
+
+def test_secretariat_cannot_promote_itself(en_client, secretariat_user, tmp_path):
+    client = en_client(secretariat_user)
+    _refused(client, tmp_path, [_row(secretariat_user, email=secretariat_user.email,
+                                     name=secretariat_user.get_full_name(), role="admin")],
+             "Nobody may change their own role")  # fmt: skip
+    secretariat_user.refresh_from_db()
+    assert not (secretariat_user.is_superuser or secretariat_user.is_staff)
+    assert secretariat_user.profile.role == Profile.Role.SECRETARIAT
+
+
+@pytest.mark.parametrize("role", ["admin", "administrator", "sekretariat"])
+def test_secretariat_cannot_create_an_administrator_or_a_secretariat_member(
+    en_client, secretariat_user, tmp_path, role
+):
+    _refused(en_client(secretariat_user), tmp_path, [_row("baru", role=role)],
+             "The secretariat may not grant the role")  # fmt: skip
+    assert not User.objects.filter(username="baru").exists()
+
+
+@pytest.mark.parametrize("target", ["admin_user", "colleague"])
+def test_secretariat_cannot_change_an_administrator_or_a_colleague(
+    en_client, secretariat_user, request, tmp_path, target
+):
+    victim = request.getfixturevalue(target)
+    row = _row(victim, email="baru@example.test", name=victim.get_full_name(),
+               role=victim.profile.role)  # fmt: skip
+    _refused(en_client(secretariat_user), tmp_path, [row],
+             "may not change the account of an administrator")  # fmt: skip
+    # Not even as unit staff (a demotion) or with only a unit added.
+    _refused(en_client(secretariat_user), tmp_path, [_row(victim, email=victim.email, role="opd")],
+             "may not change the account")  # fmt: skip
+
+
+def test_secretariat_cannot_give_its_own_address_to_another_account(
+    en_client, secretariat_user, opd_user, executive_user, tmp_path
+):
+    client = en_client(secretariat_user)
+    for victim in (opd_user, executive_user):
+        row = _row(victim, email=secretariat_user.email.upper(), name=victim.get_full_name(),
+                   role=victim.profile.role)  # fmt: skip
+        _refused(client, tmp_path, [row], "belongs to another account")
+    # Nor to a new account.
+    _refused(client, tmp_path, [_row("baru", email=secretariat_user.email)],
+             "belongs to another account")  # fmt: skip
+
+
+def test_an_email_change_is_shown_applied_audited_and_told_to_the_old_address(
+    en_client, secretariat_user, opd_user, tmp_path, django_capture_on_commit_callbacks,
+    mailoutbox,
+):  # fmt: skip
+    client = en_client(secretariat_user)
+    old = opd_user.email
+    unit = opd_user.profile.units.get().name
+    rows = [
+        _row(opd_user, email="opd.baru@example.go.id", name=opd_user.get_full_name(), unit=unit),
+        _row("baru", email="baru@example.go.id", name="Orang Baru", unit=unit),
+    ]
+    page = _upload(client, tmp_path, rows)
+    # The preview lists the change to the existing account apart from the new account.
+    changes = page[
+        page.index('data-testid="people-changes"') : page.index('data-testid="people-new"')
+    ]
+    assert 'data-user="opd" data-field="email"' in changes
+    assert old in changes and "opd.baru@example.go.id" in changes
+    assert "baru@example.go.id" not in changes.replace("opd.baru@example.go.id", "")
+    assert changes.count('data-testid="people-change"') == 1  # only the email changes
+    assert page.index('data-testid="people-changes"') < page.index(reverse("people-import-confirm"))
+    opd_user.refresh_from_db()
+    assert opd_user.email == old  # only checked so far
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("people-import-confirm"))
+    assert response.status_code == 302
+    opd_user.refresh_from_db()
+    assert opd_user.email == "opd.baru@example.go.id"
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_CHANGE)
+    assert event.actor == secretariat_user
+    assert event.data == {
+        "username": "opd",
+        "changes": [{"field": "email", "old": old, "new": "opd.baru@example.go.id"}],
+    }
+    assert old in event.summary and "opd.baru@example.go.id" in event.summary
+    created = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_CREATE)
+    assert created.actor == secretariat_user and created.data["username"] == "baru"
+    assert {c["field"] for c in created.data["changes"]} == {"email", "name", "role", "units"}
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.PEOPLE_IMPORT).count() == 1
+
+    told = [m for m in mailoutbox if m.to == [old]]
+    assert len(told) == 1
+    assert "opd" in told[0].body and secretariat_user.username in told[0].body
+    assert secretariat_user.username in told[0].alternatives[0][0]  # the HTML part too
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([old, "baru@example.go.id"])
+
+
+def test_confirm_applies_only_what_the_preview_showed(
+    en_client, secretariat_user, opd_user, tmp_path
+):
+    client = en_client(secretariat_user)
+    unit = opd_user.profile.units.get().name
+    _upload(client, tmp_path, [_row(opd_user, email="opd.baru@example.go.id", unit=unit,
+                                    name=opd_user.get_full_name())])  # fmt: skip
+    # Between the check and the confirmation the account changes (another tab, the admin).
+    User.objects.filter(pk=opd_user.pk).update(email="lain@example.go.id")
+    response = client.post(reverse("people-import-confirm"), follow=True)
+    assert "the data changed" in response.content.decode()
+    opd_user.refresh_from_db()
+    assert opd_user.email == "lain@example.go.id"
+    assert not AuditEvent.objects.filter(action__startswith="account.").exists()
+
+
+def test_an_administrator_can_still_grant_any_role(
+    en_client, admin_user, colleague, opd_user, tmp_path
+):
+    client = en_client(admin_user)
+    rows = [
+        _row("admin.baru", role="admin"),
+        _row("sek.baru", role="sekretariat"),
+        _row(colleague, email=colleague.email, name=colleague.get_full_name(), role="admin",
+             unit=colleague.profile.units.get().name),
+        _row(opd_user, email=opd_user.email, name=opd_user.get_full_name(), role="pimpinan",
+             unit=opd_user.profile.units.get().name),
+    ]  # fmt: skip
+    page = _upload(client, tmp_path, rows)
+    assert "table-danger" not in page
+    assert 'data-user="sari" data-field="is_superuser"' in page  # the flags are shown too
+    assert client.post(reverse("people-import-confirm")).status_code == 302
+    roles = {u.username: (u.profile.role, u.is_staff, u.is_superuser)
+             for u in User.objects.select_related("profile")}  # fmt: skip
+    assert roles["admin.baru"] == (Profile.Role.ADMIN, True, True)
+    assert roles["sari"] == (Profile.Role.ADMIN, True, True)
+    assert roles["sek.baru"] == (Profile.Role.SECRETARIAT, False, False)
+    assert roles["opd"] == (Profile.Role.EXECUTIVE, False, False)
+    changes = AuditEvent.objects.get(action="account.change", data__username="sari").data["changes"]
+    assert changes == [
+        {"field": "role", "old": "secretariat", "new": "admin"},
+        {"field": "is_staff", "old": False, "new": True},
+        {"field": "is_superuser", "old": False, "new": True},
+    ]
+
+
+def test_the_command_line_lists_changes_to_existing_accounts(tmp_path, capsys, opd_user):
+    row = _row(opd_user, email="opd.baru@example.go.id", name=opd_user.get_full_name(),
+               unit=opd_user.profile.units.get().name)  # fmt: skip
+    call_command("import_people", str(_workbook(tmp_path, [row])), "--dry-run")
+    out = capsys.readouterr().out
+    assert f"email: {opd_user.email} -> opd.baru@example.go.id" in out
+    opd_user.refresh_from_db()
+    assert opd_user.email != "opd.baru@example.go.id"

@@ -17,12 +17,18 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}") from None
         except PeopleFileError as error:
             raise CommandError(str(error)) from None
-        report = people_import(rows=rows, dry_run=dry_run)
+        # The command line runs as the administrator: whoever runs it runs the server.
+        report = people_import(rows=rows, actor=None, dry_run=dry_run)
         for row in report.rows:
             line = f"row {row.row:>4}  {row.username:<24} {row.outcome}"
             self.stdout.write(line)
             for message in row.messages:
                 self.stdout.write(f"          {message}")
+            if row.outcome == "updated":  # an existing account is never changed silently
+                for change in row.changes:
+                    self.stdout.write(
+                        f"          {change.name}: {change.old_display} -> {change.new_display}"
+                    )
         for name in report.units_created:
             self.stdout.write(f"unit created: {name}")
         summary = (
