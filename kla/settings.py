@@ -233,6 +233,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# A stale form gets the product's page in the reader's language, not Django's English one.
+CSRF_FAILURE_VIEW = "kla.views_errors.csrf_failure"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 # No page may be framed; the evidence preview response alone allows its own origin

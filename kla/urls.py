@@ -82,3 +82,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# The 500 page renders without static files, context processors or the database.
+handler500 = "kla.views_errors.server_error"

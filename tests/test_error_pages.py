@@ -47,7 +47,8 @@ def test_view_raising_renders_the_500_page_without_leaking_or_querying(
     html = response.content.decode()
     assert "Something went wrong on our side" in html
     assert 'href="/"' in html
-    assert "css/kla.css" in html
+    # Self-contained: no static files (tests/test_reset_and_error_pages.py, without a manifest).
+    assert "<style>" in html and "/static/" not in html
     assert "secret detail" not in html
     assert "/srv/kla" not in html
     assert "RuntimeError" not in html
