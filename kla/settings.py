@@ -214,6 +214,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gugus Tugas KLA <kla@localho
 KLA_DISTRICT_NAME = env_str("KLA_DISTRICT_NAME", "Kabupaten Tanjung Jabung Barat")
 # Absolute links in mail (password links, answer links) start with this address.
 KLA_BASE_URL = env_str("KLA_BASE_URL", "http://127.0.0.1:8000")
+# Password reset mails per address, and reset requests per client address, in an hour
+# (kla/password_reset.py): the form must not serve to flood a mailbox or our mail server.
+KLA_PASSWORD_RESET_PER_ADDRESS = env_int("KLA_PASSWORD_RESET_PER_ADDRESS", 3)
+KLA_PASSWORD_RESET_PER_IP = env_int("KLA_PASSWORD_RESET_PER_IP", 10)
 
 # Rendered dashboards, workspace and review queue are cached until the data under them
 # changes (kla/page_cache.py); 0 turns the cache off. The cache is per process by default;

@@ -14,6 +14,7 @@ from kla import (
 )
 from kla.forms import LoginForm
 from kla.healthz import healthz
+from kla.password_reset import PasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,7 +26,11 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("akun/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "akun/reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "akun/reset/terkirim/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -445,6 +445,7 @@ class AuditEvent(models.Model):
         ACCOUNT_CREATE = "account.create", _("Account created")
         ACCOUNT_CHANGE = "account.change", _("Account changed")
         EXPORT = "export", _("Export downloaded")
+        PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
