@@ -198,6 +198,11 @@ EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 20) * 1024 * 1024
 KLA_X_ACCEL_REDIRECT_PREFIX = env_str("KLA_X_ACCEL_REDIRECT_PREFIX", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Larger uploads are spooled to a file while the request is read; Django deletes it after the
+# request, but a killed worker leaves it behind. A directory of our own (not /tmp) lets
+# verify_evidence report and remove such leftovers without touching anybody else's files.
+FILE_UPLOAD_TEMP_DIR = env_str("KLA_UPLOAD_SPOOL_DIR", str(VAR_DIR / "upload-spool"))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

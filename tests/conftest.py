@@ -60,12 +60,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Remove the throwaway evidence directory kla/settings_test.py made for this run."""
+    """Remove the throwaway evidence and upload spool directories kla/settings_test.py made."""
     from django.conf import settings
 
-    media = str(settings.MEDIA_ROOT)
-    if os.path.basename(media).startswith("kla-test-media-"):
-        shutil.rmtree(media, ignore_errors=True)
+    for directory, prefix in [
+        (str(settings.MEDIA_ROOT), "kla-test-media-"),
+        (str(settings.FILE_UPLOAD_TEMP_DIR), "kla-test-spool-"),
+    ]:
+        if os.path.basename(directory).startswith(prefix):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -2,11 +2,14 @@
 
 import datetime
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command, execute_from_command_line
@@ -24,6 +27,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _inside_window(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture(autouse=True)
+def spool(settings, tmp_path) -> Path:
+    """Django's upload spool (FILE_UPLOAD_TEMP_DIR), the test's own."""
+    directory = tmp_path / "upload-spool"
+    directory.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(directory)
+    return directory
 
 
 @pytest.fixture
@@ -163,3 +175,48 @@ def test_works_through_the_storage_api_without_local_paths(
     default_storage.save("evidence/2026/02/stray", SimpleUploadedFile("x", b"x"))
     code, out = _run(capsys=capsys)
     assert code == 1 and "orphan file evidence/2026/02/stray" in out
+
+
+def _spool_file(spool: Path, name: str, size: int, *, hours_old: float) -> Path:
+    path = spool / name
+    path.write_bytes(b"x" * size)
+    then = time.time() - hours_old * 3600
+    os.utime(path, (then, then))
+    return path
+
+
+def test_stale_spool_files_are_reported_and_removed_fresh_ones_kept(stored, spool, capsys):
+    """A worker killed mid-upload leaves Django's spool file behind; nothing else removes it."""
+    old = _spool_file(spool, "tmpab12cd34.upload.pdf", 3000, hours_old=2)
+    fresh = _spool_file(spool, "tmpef56gh78.upload.pdf", 10, hours_old=0)
+    code, out = _run(capsys=capsys)
+    assert code == 1
+    assert f"STALE     upload spool file {old} (3000 bytes, 2.0 h old)" in out
+    assert str(fresh) not in out
+    assert "orphaned 0, stale spool files 1" in out
+    assert old.exists() and fresh.exists()  # only reported
+    code, out = _run("--fix-orphans", capsys=capsys)
+    assert code == 0
+    assert f"REMOVED   upload spool file {old}" in out
+    assert "stale spool files 1 (removed 1)" in out and "Evidence store OK." in out
+    assert not old.exists() and fresh.exists()
+    assert all((_root() / r.file.name).exists() for r in stored)
+
+
+def test_a_missing_spool_directory_is_no_problem(stored, spool, settings, capsys):
+    settings.FILE_UPLOAD_TEMP_DIR = str(spool / "not-there")
+    code, out = _run(capsys=capsys)
+    assert code == 0 and "stale spool files 0" in out
+
+
+def test_the_spool_is_a_directory_of_our_own_made_at_start(tmp_path):
+    """Not /tmp: verify_evidence removes old files there, which must all be Django's spool."""
+    env = {k: v for k, v in os.environ.items() if k != "KLA_UPLOAD_SPOOL_DIR"}
+    env.update(DEBUG="1", KLA_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="kla.settings")
+    code = "from django.conf import settings; print(settings.FILE_UPLOAD_TEMP_DIR)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True,
+        text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    assert out == str(tmp_path / "var" / "upload-spool")
+    assert Path(out).is_dir()

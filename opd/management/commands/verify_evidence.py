@@ -4,15 +4,22 @@ For every evidence revision: the file exists, and its size and SHA-256 are the r
 (read in a streaming way, 1 MB at a time). Under evidence/: files no revision records
 (orphans; "temporary" when an upload never finished). Exits non-zero on any problem left.
 
+In the upload spool (FILE_UPLOAD_TEMP_DIR, where Django writes large uploads while it reads
+the request): files older than an hour, which a killed worker left behind.
+
 --fix-orphans deletes orphans, never missing or corrupted files (those need a backup).
 Temporary files go at once (deleting one mid-upload makes that upload fail cleanly); a
 complete orphan younger than --min-age-minutes is kept, because it may belong to an upload
-whose row is being committed right now.
+whose row is being committed right now. Stale spool files go too.
 """
 
+import contextlib
 import hashlib
+import os
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -21,6 +28,9 @@ from opd.models import EvidenceRevision
 from opd.uploads import EVIDENCE_DIR, TEMP_PREFIX
 
 READ_SIZE = 1024 * 1024
+# A spool file lives only while its request's body is being read (gunicorn ends a request
+# after 120 s): one an hour old belongs to no request any more.
+SPOOL_MAX_AGE = timedelta(hours=1)
 
 
 def _walk(storage, directory: str):
@@ -46,14 +56,16 @@ def _sha256(storage, name: str) -> str:
 class Command(BaseCommand):
     help = (
         "Check every stored evidence file against its size and SHA-256; report missing, "
-        "corrupted and orphaned files. Exits non-zero on any problem."
+        "corrupted and orphaned files and stale upload spool files. Exits non-zero on any "
+        "problem."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--fix-orphans",
             action="store_true",
-            help="Delete files that no revision records (never missing or corrupted ones).",
+            help="Delete files that no revision records (never missing or corrupted ones) "
+            "and upload spool files older than an hour.",
         )
         parser.add_argument(
             "--min-age-minutes",
@@ -104,6 +116,18 @@ class Command(BaseCommand):
                     "may be an upload being recorded)"
                 )
 
+        stale = _stale_spool_files()
+        spool_removed = 0
+        for path, size, age in stale:
+            label = f"upload spool file {path} ({size} bytes, {age / 3600:.1f} h old)"
+            if fix_orphans:
+                with contextlib.suppress(FileNotFoundError):  # gone meanwhile: as good
+                    os.unlink(path)
+                spool_removed += 1
+                self.stdout.write(f"REMOVED   {label}")
+            else:
+                self.stdout.write(f"STALE     {label}")
+
         ok = checked - len(missing) - len(corrupted)
         summary = (
             f"checked {checked}, ok {ok}, missing {len(missing)}, corrupted {len(corrupted)}, "
@@ -111,13 +135,37 @@ class Command(BaseCommand):
         )
         if fix_orphans:
             summary += f" (removed {removed}, kept {kept})"
+        summary += f", stale spool files {len(stale)}"
+        if fix_orphans:
+            summary += f" (removed {spool_removed})"
         self.stdout.write(summary)
-        if missing or corrupted or len(orphans) - removed:
+        if missing or corrupted or len(orphans) - removed or len(stale) - spool_removed:
             raise CommandError(
                 "The evidence store has problems (see above). Missing or corrupted files must "
-                "be restored from a backup; orphans can be removed with --fix-orphans."
+                "be restored from a backup; orphans and stale spool files can be removed with "
+                "--fix-orphans."
             )
         self.stdout.write(self.style.SUCCESS("Evidence store OK."))
+
+
+def _stale_spool_files() -> list[tuple[str, int, float]]:
+    """(path, size, age in seconds) of every spool file older than SPOOL_MAX_AGE."""
+    spool = settings.FILE_UPLOAD_TEMP_DIR
+    if not spool:
+        return []  # Django spools into the system's temporary directory: not ours to clean
+    try:
+        entries = list(os.scandir(spool))
+    except FileNotFoundError:
+        return []
+    now = time.time()
+    stale = []
+    for entry in entries:
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        stat = entry.stat(follow_symlinks=False)
+        if now - stat.st_mtime >= SPOOL_MAX_AGE.total_seconds():
+            stale.append((entry.path, stat.st_size, now - stat.st_mtime))
+    return sorted(stale)
 
 
 def _modified(storage, name: str):
