@@ -34,6 +34,14 @@ DEFAULT_RANK_BANDS = [
 ]
 
 
+def _locked_refusal(year=None) -> ValidationError:
+    return ValidationError(
+        _("Period %(year)s is locked: its bands and instrument cannot be changed any more.")
+        % {"year": year or "—"},
+        code="locked",
+    )
+
+
 class Period(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -73,6 +81,19 @@ class Period(models.Model):
     def __str__(self) -> str:
         return str(self.year)
 
+    # Locked is final for every route that saves a model, the Django admin and scripts
+    # included: the stored row decides, so an object edited in memory cannot unlock it.
+    # (Restoring a backup writes raw rows and is not a change.)
+    def save(self, *args, **kwargs):
+        if self.pk and Period.objects.filter(pk=self.pk, status=self.Status.LOCKED).exists():
+            raise _locked_refusal(self.year)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_locked:
+            raise _locked_refusal(self.year)
+        return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         if self.window_opens and self.window_closes and self.window_opens > self.window_closes:
@@ -101,7 +122,47 @@ class Period(models.Model):
         return (self.window_closes - day).days
 
 
-class RankBand(models.Model):
+class FrozenWhenLocked(models.Model):
+    """A row of a period's bands or instrument: refused once its period is locked.
+
+    `period_path` goes from Period to this model ("groups__indicators" for an indicator) and
+    `parent_field` names the foreign key the path's last step follows. Both the row as
+    stored and the parent it would move to are checked, in one query, so a question can be
+    neither edited in a locked period nor moved into one. clean() gives the admin's forms a
+    field-level message; save() and delete() hold for every other route.
+    """
+
+    period_path: str
+    parent_field: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.in_locked_period():
+            raise _locked_refusal()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.in_locked_period():
+            raise _locked_refusal()
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.in_locked_period():
+            raise _locked_refusal()
+
+    def in_locked_period(self) -> bool:
+        parent_id = getattr(self, f"{self.parent_field}_id")
+        parent_path = self.period_path.rpartition("__")[0]
+        touched = Q(**{f"{parent_path}__pk" if parent_path else "pk": parent_id})
+        if self.pk:
+            touched |= Q(**{self.period_path: self.pk})
+        return Period.objects.filter(touched, status=Period.Status.LOCKED).exists()
+
+
+class RankBand(FrozenWhenLocked):
     """A rank as a half-open range [lower_bound, next band's lower_bound) on the total."""
 
     period = models.ForeignKey(
@@ -109,6 +170,8 @@ class RankBand(models.Model):
     )
     name = models.CharField(_("name"), max_length=40)
     lower_bound = PointsField(_("lower bound"))
+
+    period_path, parent_field = "rank_bands", "period"
 
     class Meta:
         ordering = ["period", "lower_bound"]
@@ -127,7 +190,7 @@ class RankBand(models.Model):
         return f"{self.name} (≥ {self.lower_bound})"
 
 
-class Group(models.Model):
+class Group(FrozenWhenLocked):
     """Kelembagaan, Klaster I-V, Kelana Dekela, or whatever the year's instrument has."""
 
     period = models.ForeignKey(
@@ -142,6 +205,8 @@ class Group(models.Model):
         help_text=_("As printed in the instrument; may disagree with its indicators."),
     )
 
+    period_path, parent_field = "groups", "period"
+
     class Meta:
         ordering = ["period", "order", "pk"]
         verbose_name = _("group")
@@ -154,7 +219,7 @@ class Group(models.Model):
         return self.name
 
 
-class Indicator(models.Model):
+class Indicator(FrozenWhenLocked):
     group = models.ForeignKey(
         Group, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("group")
     )
@@ -162,6 +227,8 @@ class Indicator(models.Model):
     name = models.CharField(_("name"), max_length=500)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     max_points = PointsField(_("maximum points"))
+
+    period_path, parent_field = "groups__indicators", "group"
 
     class Meta:
         ordering = ["group__order", "order", "pk"]
@@ -175,7 +242,7 @@ class Indicator(models.Model):
         return f"{self.code}. {self.name}"
 
 
-class Question(models.Model):
+class Question(FrozenWhenLocked):
     class Evidence(models.TextChoices):
         DOCUMENT = "document", _("Supporting documents")
         MATRIX = "matrix", _("Matrix and documents")
@@ -201,6 +268,8 @@ class Question(models.Model):
         default=False,
         help_text=_("The question's points are the mean over all desa and kelurahan."),
     )
+
+    period_path, parent_field = "groups__indicators__questions", "indicator"
 
     class Meta:
         ordering = ["indicator__group__order", "indicator__order", "order", "pk"]

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import Period, Question
+from indicators.models import FrozenWhenLocked, Period, Question
 
 # How long a reviewer's claim on an answer keeps other reviewers away (Answer.claim_holder).
 REVIEW_CLAIM_TTL = datetime.timedelta(minutes=15)
@@ -68,7 +68,7 @@ class Unit(models.Model):
         return self.short_name
 
 
-class Assignment(models.Model):
+class Assignment(FrozenWhenLocked):
     """A question given to a unit: one lead unit answers, supporting units add evidence."""
 
     class Role(models.TextChoices):
@@ -82,6 +82,8 @@ class Assignment(models.Model):
         Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit")
     )
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.SUPPORT)
+
+    period_path, parent_field = "groups__indicators__questions__assignments", "question"
 
     class Meta:
         ordering = ["question", "role", "unit__name"]  # "lead" sorts before "support"
@@ -445,6 +447,7 @@ class AuditEvent(models.Model):
         ACCOUNT_CREATE = "account.create", _("Account created")
         ACCOUNT_CHANGE = "account.change", _("Account changed")
         EXPORT = "export", _("Export downloaded")
+        ADMIN_CHANGE = "admin.change", _("Changed in the admin")
         PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)

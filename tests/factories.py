@@ -29,10 +29,13 @@ class PeriodFactory(factory.django.DjangoModelFactory):
     def bands(period, create, extracted, **kwargs):
         if not create:
             return
-        for name, bound in extracted or DEFAULT_RANK_BANDS:
-            RankBand.objects.get_or_create(
-                period=period, name=name, defaults={"lower_bound": bound}
-            )
+        # bulk_create, as the instrument import does: a period made already locked (a past
+        # year) gets its bands, which RankBand.save() would refuse.
+        RankBand.objects.bulk_create(
+            [RankBand(period=period, name=name, lower_bound=bound)
+             for name, bound in extracted or DEFAULT_RANK_BANDS],
+            ignore_conflicts=True,
+        )  # fmt: skip
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
