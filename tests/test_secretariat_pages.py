@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from opd.audit import audit_log
 from opd.models import AuditEvent, Extension
@@ -49,8 +50,10 @@ def test_audit_filters_and_csv(client_for, secretariat_user, opd_user, lead_unit
 
 
 def test_extension_page_grants_and_refuses(
-    client_for, secretariat_user, period, question, lead_unit
+    client_for, secretariat_user, period, question, lead_unit, monkeypatch
 ):
+    # Granted in March: an extension may not end in the past (opd/services.py).
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 3, 20))
     client = client_for(secretariat_user)
     assert lead_unit.name in client.get(reverse("extensions")).content.decode()
     bad = client.post(
