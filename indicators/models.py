@@ -283,11 +283,6 @@ class Question(FrozenWhenLocked):
     def __str__(self) -> str:
         return f"{self.indicator.code} / {self.code}"
 
-    @property
-    def answered_per_unit(self) -> bool:
-        """Every kecamatan or desa gives its own answer; the points are their mean."""
-        return self.every_kecamatan or self.every_desa
-
 
 class ScoreSnapshot(models.Model):
     """The period's score at one moment, so trends are drawn without recomputing history."""

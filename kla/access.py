@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exp
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from opd.models import Profile, answers_itself
+from opd.models import Assignment, Profile
 
 
 def role_of(user) -> str | None:
@@ -77,8 +77,8 @@ opd_required = role_required(Profile.Role.OPD)
 
 # --- Answers and evidence -------------------------------------------------------------------
 #
-# An answer is addressed by (question, answering unit). The answering unit is the lead unit,
-# or, for questions every kecamatan or desa answers, each assigned unit. Readers:
+# An answer is addressed by (question, answering unit): a unit whose assignment answers (the
+# lead, or each per-unit unit of a question every kecamatan or desa answers). Readers:
 #   - secretariat, admin and executive: every answer;
 #   - a member of the answering unit;
 #   - for an ordinary question, a member of a supporting unit (they attach evidence to it).
@@ -97,21 +97,24 @@ class AnswerAccess:
         member_of = user_unit_ids(user)
         self.is_answering_member = is_opd(user) and unit.pk in member_of
         self.acting_unit = None
+        if self.is_answering_member:
+            self.acting_unit = unit
+        elif is_opd(user):
+            # A supporting unit works on the lead's answer (per-unit questions have none).
+            self.acting_unit = next(
+                (a.unit for a in assignments
+                 if a.unit_id in member_of and a.role == Assignment.Role.SUPPORT),
+                None,
+            )  # fmt: skip
         # A coordinating agency of an every-kecamatan question follows all units' answers.
-        self.is_coordinator = False
-        if is_opd(user):
-            if self.is_answering_member:
-                self.acting_unit = unit
-            elif not question.answered_per_unit:
-                self.acting_unit = next(
-                    (a.unit for a in assignments if a.unit_id in member_of and a.role == "support"),
-                    None,
-                )
-            else:
-                self.is_coordinator = any(
-                    a.unit_id in member_of and not answers_itself(question, a.unit)
-                    for a in assignments
-                )
+        self.is_coordinator = is_opd(user) and any(
+            a.unit_id in member_of and a.role == Assignment.Role.COORDINATOR for a in assignments
+        )
+
+    @property
+    def per_unit(self) -> bool:
+        """Every kecamatan (desa) answers the question for itself; its points are the mean."""
+        return any(a.role == Assignment.Role.PER_UNIT for a in self.assignments)
 
     @property
     def can_read(self) -> bool:
@@ -141,7 +144,7 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     from django.shortcuts import get_object_or_404
 
     from indicators.models import Question
-    from opd.models import Answer, Assignment
+    from opd.models import Answer
 
     question = get_object_or_404(
         Question.objects.select_related("indicator__group__period"), pk=question_id
@@ -151,10 +154,7 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
         .select_related("unit")
         .order_by("role", "unit__short_name")  # lead first
     )
-    answering = [
-        a for a in assignments if question.answered_per_unit or a.role == Assignment.Role.LEAD
-    ]
-    unit = next((a.unit for a in answering if a.unit_id == unit_id), None)
+    unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
     if unit is None:
         raise Http404
     answer = Answer.objects.filter(question=question, unit=unit).first()

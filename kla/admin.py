@@ -13,6 +13,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from kla.models import ApiToken
+from opd.assignments import question_assignments_sync, unit_assignments_sync
 from opd.audit import audit_log, client_ip
 from opd.models import Answer, Assignment, AuditEvent, Extension, Profile, Unit
 
@@ -152,6 +153,11 @@ class QuestionAdmin(LockAwareAdmin):
     list_select_related = ["indicator", "indicator__group"]
     search_fields = ["code", "text"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"every_kecamatan", "every_desa"} & set(form.changed_data):
+            question_assignments_sync(question=obj)  # who answers follows the flags
+
 
 @admin.register(ScoreSnapshot)
 class ScoreSnapshotAdmin(ReadOnlyAdmin):
@@ -168,6 +174,11 @@ class UnitAdmin(AuditedAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "short_name"]
     list_select_related = ["parent"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or {"kind", "is_active"} & set(form.changed_data):
+            unit_assignments_sync(unit=obj)  # a new kecamatan answers the per-unit questions
 
 
 @admin.register(Assignment)

@@ -24,6 +24,14 @@ from indicators.models import (
     RankBand,
     ScoreSnapshot,
 )
+from opd.assignments import (
+    SyncReport,
+    active_units_by_kind,
+    per_unit_kinds,
+    question_assignments_set,
+    unit_assignments_sync,
+    wanted_roles,
+)
 from opd.audit import audit_log
 from opd.models import Answer, Assignment, AuditEvent, Unit
 
@@ -140,7 +148,7 @@ def guess_unit_kind(name: str) -> str:
     return Unit.Kind.OTHER
 
 
-def _unit_by_name(name: str, cache: dict, report: ImportReport) -> Unit:
+def _unit_by_name(name: str, cache: dict, report: ImportReport, units_by_kind: dict) -> Unit:
     key = name.lower()
     if key not in cache:
         unit = (
@@ -150,6 +158,9 @@ def _unit_by_name(name: str, cache: dict, report: ImportReport) -> Unit:
         if unit is None:
             unit = Unit.objects.create(name=name, short_name=name, kind=guess_unit_kind(name))
             report.units_created.append(f"{name} ({unit.get_kind_display()})")
+            # A new kecamatan answers the per-unit questions, here and in other open periods.
+            units_by_kind.setdefault(unit.kind, []).append(unit)
+            unit_assignments_sync(unit=unit)
         cache[key] = unit
     return cache[key]
 
@@ -239,8 +250,7 @@ def _snapshot(period: Period) -> None:
 
 def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> None:
     units: dict[str, Unit] = {}
-    kecamatan = list(Unit.objects.filter(kind=Unit.Kind.KECAMATAN, is_active=True))
-    desa = list(Unit.objects.filter(kind=Unit.Kind.DESA, is_active=True))
+    units_by_kind = active_units_by_kind()
     existing_groups = {g.name: g for g in Group.objects.filter(period=period)}
     seen_questions: set[int] = set()
     per_unit_questions = 0
@@ -275,12 +285,19 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
                 else:
                     _count(report, "questions", created=False, changed=_set(question, values))
                 seen_questions.add(question.pk)
-                listed = [_unit_by_name(n, units, report) for n in pq.units]
-                if pq.every_kecamatan or pq.every_desa:
-                    per_unit_questions += 1
-                    listed += kecamatan if pq.every_kecamatan else []
-                    listed += desa if pq.every_desa else []
-                _assign(question, list(dict.fromkeys(listed)), report)
+                listed = list(
+                    dict.fromkeys(_unit_by_name(n, units, report, units_by_kind) for n in pq.units)
+                )
+                per_unit_questions += bool(per_unit_kinds(question))
+                sync = SyncReport()
+                question_assignments_set(
+                    question=question, report=sync,
+                    wanted=wanted_roles(
+                        question=question, listed=listed, units_by_kind=units_by_kind
+                    ),
+                )  # fmt: skip
+                report.assignments_changed += sync.changed
+                report.notes += sync.notes
                 _import_points(question, pq, report)
     if per_unit_questions:
         report.notes.append(
@@ -288,7 +305,11 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
                 "%(n)s questions are answered by every kecamatan or desa: assigned to the "
                 "%(k)s kecamatan and %(d)s desa/kelurahan units that exist now."
             )
-            % {"n": per_unit_questions, "k": len(kecamatan), "d": len(desa)}
+            % {
+                "n": per_unit_questions,
+                "k": len(units_by_kind.get(Unit.Kind.KECAMATAN, [])),
+                "d": len(units_by_kind.get(Unit.Kind.DESA, [])),
+            }
         )
     # Rows of the period that the file no longer has are kept (they may carry answers and
     # evidence); the report says so, so that nobody believes they were removed.
@@ -301,48 +322,6 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
             )
             % {"n": left_over, "year": period.year}
         )
-
-
-def _assign(question: Question, units: list[Unit], report: ImportReport) -> None:
-    """Make the question's assignments match the file: first unit leads, the others support.
-
-    A unit dropped from the file keeps its assignment as a supporter if it already answered:
-    its answer and evidence must not disappear because a spreadsheet changed.
-    """
-    lead, support = Assignment.Role.LEAD, Assignment.Role.SUPPORT
-    wanted = {u.pk: (lead if i == 0 else support) for i, u in enumerate(units)}
-    current = {a.unit_id: a for a in question.assignments.select_related("unit")}
-    answered = set(question.answers.values_list("unit_id", flat=True))
-    for unit_id, assignment in current.items():
-        if unit_id in wanted:
-            continue
-        if unit_id in answered:
-            wanted[unit_id] = support
-            report.notes.append(
-                _(
-                    "%(question)s: %(unit)s is no longer in the file but has answered; "
-                    "kept as a supporting unit."
-                )
-                % {"question": question, "unit": assignment.unit}
-            )
-        else:
-            assignment.delete()
-            report.assignments_changed += 1
-    # Demote before promoting, so the single-lead constraint holds at every step.
-    for unit_id, assignment in current.items():
-        if assignment.role == lead and wanted.get(unit_id) == support:
-            assignment.role = support
-            assignment.save(update_fields=["role"])
-            report.assignments_changed += 1
-    for unit_id, role in wanted.items():
-        assignment = current.get(unit_id)
-        if assignment is None:
-            Assignment.objects.create(question=question, unit_id=unit_id, role=role)
-            report.assignments_changed += 1
-        elif assignment.role != role:
-            assignment.role = role
-            assignment.save(update_fields=["role"])
-            report.assignments_changed += 1
 
 
 def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
@@ -381,8 +360,8 @@ def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport)
 def instrument_rows(*, period: Period) -> list[dict]:
     """A period's instrument as template rows (lead unit first), in two queries.
 
-    Kecamatan and desa units are left out of `units` where every_kecamatan / every_desa imply
-    them.
+    Units that answer for themselves are left out of `units`: every_kecamatan / every_desa
+    imply them.
     Answers are not exported: the template describes the instrument, not a unit's work.
     """
     questions = (
@@ -391,21 +370,13 @@ def instrument_rows(*, period: Period) -> list[dict]:
         .order_by("indicator__group__order", "indicator__order", "order", "pk")
     )
     units: dict[int, list[str]] = {}
-    for question_id, name, kind, every_kecamatan, every_desa in (
+    for question_id, name in (
         Assignment.objects.filter(question__indicator__group__period=period)
-        .order_by("question_id", "role", "unit__short_name")  # "lead" sorts before "support"
-        .values_list(
-            "question_id",
-            "unit__short_name",
-            "unit__kind",
-            "question__every_kecamatan",
-            "question__every_desa",
-        )  # fmt: skip
+        # The per-unit units are implied by the question's flags: the import assigns them.
+        .exclude(role=Assignment.Role.PER_UNIT)
+        .order_by("question_id", "role", "unit__short_name")  # coordinators and lead first
+        .values_list("question_id", "unit__short_name")
     ):
-        if (every_kecamatan and kind == Unit.Kind.KECAMATAN) or (
-            every_desa and kind == Unit.Kind.DESA
-        ):
-            continue  # implied by the flag: the import assigns every such unit
         units.setdefault(question_id, []).append(name)
     rows = []
     for q in questions:

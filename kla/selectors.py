@@ -48,17 +48,12 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     """Per answering unit: assigned, answered, with evidence, submitted, approved. Three
     queries, reading plain values rather than model rows so large periods stay fast."""
     counts: dict[int, int] = {}
-    for unit_id, role, kind, every_kec, every_desa in Assignment.objects.filter(
-        question__indicator__group__period=period
-    ).values_list(
-        "unit_id", "role", "unit__kind", "question__every_kecamatan", "question__every_desa"
+    for unit_id in (
+        Assignment.objects.answering()
+        .filter(question__indicator__group__period=period)
+        .values_list("unit_id", flat=True)
     ):
-        per_unit = every_kec or every_desa
-        answers_here = (every_kec and kind == Unit.Kind.KECAMATAN) or (
-            every_desa and kind == Unit.Kind.DESA
-        )
-        if answers_here if per_unit else role == Assignment.Role.LEAD:
-            counts[unit_id] = counts.get(unit_id, 0) + 1
+        counts[unit_id] = counts.get(unit_id, 0) + 1
     rows = {
         u.pk: UnitCompletion(unit=u, assigned=counts[u.pk])
         for u in Unit.objects.filter(pk__in=counts)

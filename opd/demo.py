@@ -19,7 +19,7 @@ from django.utils import timezone
 from indicators.importers import parse_json
 from indicators.models import Period, Question, ScoreSnapshot
 from kla.imports import instrument_import
-from opd.models import Answer, Assignment, Evidence, Profile, Unit, answers_itself
+from opd.models import Answer, Assignment, Evidence, Profile, Unit
 from opd.scoring import snapshot_take
 
 DEMO_PASSWORD = "kla-demo-2027"  # noqa: S105 - documented demo accounts, README
@@ -164,7 +164,7 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
     created = []
     for a in assignments:
         q = a.question
-        if not (answers_itself(q, a.unit) or (not q.answered_per_unit and a.role == "lead")):
+        if not a.answers:
             continue
         # Draw every random number before any skip, so a second run sees the same sequence.
         # Assignments come in a stable order, so each one gets the same dice on every run.

@@ -48,15 +48,14 @@ def _lock_answer(answer: Answer) -> Answer:
 def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
     """Raise DomainError unless `unit` (and `user`, a member of it) may change the evidence."""
     question = answer.question
-    if unit is None:
-        allowed = False
-    elif unit.pk == answer.unit_id:
-        allowed = True
-    elif question.answered_per_unit:
-        # Every kecamatan (desa) answers for itself: a peer's answer is not theirs to change.
-        allowed = False
-    else:
-        allowed = Assignment.objects.filter(question=question, unit=unit).exists()
+    # The answering unit, or a unit supporting it; a coordinator, or another kecamatan
+    # answering for itself, only reads.
+    allowed = unit is not None and (
+        unit.pk == answer.unit_id
+        or Assignment.objects.filter(
+            question=question, unit=unit, role=Assignment.Role.SUPPORT
+        ).exists()
+    )
     if not allowed:
         raise DomainError(
             _("Your unit is not assigned to this question, so it cannot change this evidence."),

@@ -68,12 +68,29 @@ class Unit(models.Model):
         return self.short_name
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def answering(self):
+        """The assignments whose unit gives its own answer: the lead, or each per-unit unit."""
+        return self.filter(role__in=Assignment.ANSWERING)
+
+
 class Assignment(FrozenWhenLocked):
-    """A question given to a unit: one lead unit answers, supporting units add evidence."""
+    """Who answers a question in its period: the one stored statement every part reads.
+
+    An ordinary question has one lead unit, which answers, and supporting units, which attach
+    evidence to the lead's answer. A question every kecamatan (or desa) answers has one
+    per-unit assignment for each of those units, each answering for itself, and coordinating
+    agencies, which follow all their answers without answering. opd/assignments.py keeps the
+    rows in step with the instrument and the units; nothing else decides who answers.
+    """
 
     class Role(models.TextChoices):
         LEAD = "lead", _("Lead")
         SUPPORT = "support", _("Supporting")
+        PER_UNIT = "per_unit", _("Answers for itself (every kecamatan/desa)")
+        COORDINATOR = "coordinator", _("Coordinator")
+
+    ANSWERING = (Role.LEAD, Role.PER_UNIT)
 
     question = models.ForeignKey(
         Question, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("question")
@@ -81,12 +98,15 @@ class Assignment(FrozenWhenLocked):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit")
     )
-    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.SUPPORT)
+    role = models.CharField(_("role"), max_length=12, choices=Role, default=Role.SUPPORT)
+
+    objects = AssignmentQuerySet.as_manager()
 
     period_path, parent_field = "groups__indicators__questions__assignments", "question"
 
     class Meta:
-        ordering = ["question", "role", "unit__name"]  # "lead" sorts before "support"
+        # Alphabetical order puts a question's coordinators and lead before the others.
+        ordering = ["question", "role", "unit__name"]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         constraints = [
@@ -102,16 +122,10 @@ class Assignment(FrozenWhenLocked):
     def __str__(self) -> str:
         return f"{self.question} → {self.unit} ({self.get_role_display()})"
 
-
-def answers_itself(question: Question, unit: Unit) -> bool:
-    """Whether `unit` gives its own answer to a question every kecamatan or desa answers.
-
-    Such questions list a coordinating agency too (DP3AP2KB, Dinkes...): it follows the
-    answers but does not answer as if it were a kecamatan.
-    """
-    return (question.every_kecamatan and unit.kind == Unit.Kind.KECAMATAN) or (
-        question.every_desa and unit.kind == Unit.Kind.DESA
-    )
+    @property
+    def answers(self) -> bool:
+        """The unit gives its own answer (else it supports or coordinates another's)."""
+        return self.role in self.ANSWERING
 
 
 class Profile(models.Model):

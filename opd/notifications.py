@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from opd.models import Answer, Assignment, Profile, answers_itself
+from opd.models import Answer, Assignment, Profile
 
 log = logging.getLogger(__name__)
 MAIL_LANGUAGE = "id"
@@ -168,9 +168,10 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     if period.is_locked:
         report.skipped_reason = "locked"
         return report
-    # Query 1: every assignment of the period, with its question and unit.
+    # Query 1: every answering assignment of the period, with its question and unit.
     assignments = list(
-        Assignment.objects.filter(question__indicator__group__period=period, unit__is_active=True)
+        Assignment.objects.answering()
+        .filter(question__indicator__group__period=period, unit__is_active=True)
         .select_related("question__indicator", "unit")
         .order_by("unit__name", "question__indicator__order", "question__order", "question__pk")
     )
@@ -185,11 +186,7 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     units = {}
     for a in assignments:
         q = a.question
-        if q.answered_per_unit:
-            answers_here = answers_itself(q, a.unit)
-        else:
-            answers_here = a.role == Assignment.Role.LEAD
-        if answers_here and (q.pk, a.unit_id) not in done:
+        if (q.pk, a.unit_id) not in done:
             outstanding.setdefault(a.unit_id, []).append(q)
             units[a.unit_id] = a.unit
     # Query 3: extensions of those units.

@@ -28,6 +28,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from opd.access import RoleGrantRefused, role_grant_check
+from opd.assignments import unit_assignments_sync
 from opd.audit import audit_log
 from opd.models import AuditEvent, Profile, Unit
 
@@ -310,6 +311,7 @@ def _unit_for(row: _Row, report: PeopleReport) -> Unit:
             name=row.unit, short_name=row.unit[:60], kind=(row.kind or "other").lower()
         )
         report.units_created.append(unit.name)
+        unit_assignments_sync(unit=unit)  # a new kecamatan answers the per-unit questions
     return unit
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
-from opd.models import Answer, Assignment, Unit
+from opd.models import Answer, Assignment
 
 SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
 
@@ -31,27 +31,22 @@ def engine_inputs(*, period: Period) -> dict:
     # Plain values, not model rows: a large period has thousands of questions.
     questions = list(
         Question.objects.filter(indicator__group__period=period).values_list(
-            "pk", "indicator_id", "code", "max_points", "order", "every_kecamatan", "every_desa",
-            named=True,
+            "pk", "indicator_id", "code", "max_points", "order", named=True
         )
-    )  # fmt: skip
-    per_unit = {q.pk: q for q in questions if q.every_kecamatan or q.every_desa}
+    )
+    # A question answered per unit scores the mean over its per-unit units.
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
-    for question_id, unit_id, kind in Assignment.objects.filter(
-        question_id__in=per_unit
-    ).values_list("question_id", "unit_id", "unit__kind"):
-        q = per_unit[question_id]
-        if (q.every_kecamatan and kind == Unit.Kind.KECAMATAN) or (
-            q.every_desa and kind == Unit.Kind.DESA
-        ):
-            n_units[question_id] = n_units.get(question_id, 0) + 1
-            answering.add((question_id, unit_id))
+    for question_id, unit_id in Assignment.objects.filter(
+        question__indicator__group__period=period, role=Assignment.Role.PER_UNIT
+    ).values_list("question_id", "unit_id"):
+        n_units[question_id] = n_units.get(question_id, 0) + 1
+        answering.add((question_id, unit_id))
     answers: dict[int, list[engine.UnitAnswer]] = {}
     for question_id, unit_id, status, claimed, verified in Answer.objects.filter(
         question__indicator__group__period=period
     ).values_list("question_id", "unit_id", "status", "claimed_points", "verified_points"):
-        if question_id in per_unit and (question_id, unit_id) not in answering:
+        if question_id in n_units and (question_id, unit_id) not in answering:
             continue  # a unit no longer assigned does not count in the mean
         answers.setdefault(question_id, []).append(
             engine.UnitAnswer(

@@ -13,7 +13,6 @@ from opd.models import (
     Evidence,
     EvidenceRevision,
     Unit,
-    answers_itself,
 )
 
 
@@ -43,9 +42,10 @@ def assignments_for_units(*, period: Period, unit_ids) -> QuerySet[Assignment]:
 
 
 def questions_without_lead(*, period: Period) -> QuerySet[Question]:
+    """Questions nobody answers: no lead unit, and no unit answering for itself."""
     return (
         Question.objects.filter(indicator__group__period=period)
-        .exclude(assignments__role=Assignment.Role.LEAD)
+        .exclude(assignments__role__in=Assignment.ANSWERING)
         .select_related("indicator__group")
     )
 
@@ -87,6 +87,14 @@ class WorkspaceRow:
     def is_done(self) -> bool:
         return self.status in (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
 
+    @property
+    def per_unit(self) -> bool:
+        return self.assignment.role == Assignment.Role.PER_UNIT
+
+    @property
+    def coordinates(self) -> bool:
+        return self.assignment.role == Assignment.Role.COORDINATOR
+
 
 NOT_STARTED = "not_started"
 WORKSPACE_STATUSES = [NOT_STARTED, *Answer.Status.values]
@@ -106,20 +114,21 @@ def workspace_rows(*, period: Period, unit_ids) -> list[WorkspaceRow]:
             question_id__in=question_ids, role=Assignment.Role.LEAD
         ).values_list("question_id", "unit_id")
     )
+    # The answers the rows show: the lead's, which supporters work on too, and the units' own.
     answers = {
         (a.question_id, a.unit_id): a
-        for a in Answer.objects.filter(question_id__in=question_ids)
-        .filter(
-            Q(question__every_kecamatan=False, question__every_desa=False) | Q(unit_id__in=unit_ids)
-        )
-        .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
+        for a in Answer.objects.filter(
+            Q(unit_id__in=set(leads.values())) | Q(unit_id__in=unit_ids),
+            question_id__in=question_ids,
+        ).annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
     }
     rows = []
     for assignment in assignments:
         question = assignment.question
-        if question.answered_per_unit:
-            # A coordinating agency's row has no answer of its own (answering is None).
-            answering = assignment.unit_id if answers_itself(question, assignment.unit) else None
+        if assignment.role == Assignment.Role.PER_UNIT:
+            answering = assignment.unit_id
+        elif assignment.role == Assignment.Role.COORDINATOR:
+            answering = None  # a coordinating agency's row has no answer of its own
         else:
             answering = leads.get(question.pk)
             if answering is None:

@@ -20,7 +20,7 @@ from kla.errors import DomainError
 from opd import notifications
 from opd.audit import audit_log
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
-from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit, answers_itself
+from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit
 
 TWO_PLACES = Decimal("0.01")
 EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
@@ -35,11 +35,10 @@ class IllegalTransition(DomainError):
 
 
 def answering_unit_ids(*, question: Question) -> set[int]:
-    """Units that give their own answer to the question (the lead, or every assigned unit)."""
-    assigned = Assignment.objects.filter(question=question).select_related("unit")
-    if not question.answered_per_unit:
-        return {a.unit_id for a in assigned if a.role == Assignment.Role.LEAD}
-    return {a.unit_id for a in assigned if answers_itself(question, a.unit)}
+    """Units that give their own answer to the question (the lead, or each per-unit unit)."""
+    return set(
+        Assignment.objects.answering().filter(question=question).values_list("unit_id", flat=True)
+    )
 
 
 def _period_of(answer: Answer) -> Period:

@@ -246,8 +246,8 @@ def test_every_kecamatan_question_has_an_answer_per_unit(period, opd_user):
     k2 = factories.UnitFactory(
         name="Kecamatan Merlung", short_name="Kec. Merlung", kind="kecamatan"
     )
-    factories.AssignmentFactory(question=q, unit=k1, role="lead")
-    factories.AssignmentFactory(question=q, unit=k2, role="support")
+    factories.AssignmentFactory(question=q, unit=k1, role="per_unit")
+    factories.AssignmentFactory(question=q, unit=k2, role="per_unit")
     assert services.answer_open(question=q, unit=k1) != services.answer_open(question=q, unit=k2)
     assert Answer.objects.filter(question=q).count() == 2
 

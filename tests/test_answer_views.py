@@ -131,8 +131,8 @@ def test_kecamatan_cannot_see_another_kecamatans_answer(client_for, period):
     k2 = factories.UnitFactory(
         name="Kecamatan Merlung", short_name="Kec. Merlung", kind="kecamatan"
     )
-    factories.AssignmentFactory(question=q, unit=k1, role=Assignment.Role.LEAD)
-    factories.AssignmentFactory(question=q, unit=k2, role=Assignment.Role.SUPPORT)
+    factories.AssignmentFactory(question=q, unit=k1, role=Assignment.Role.PER_UNIT)
+    factories.AssignmentFactory(question=q, unit=k2, role=Assignment.Role.PER_UNIT)
     user1 = factories.UserFactory(username="camat1", units=[k1])
     client = client_for(user1)
     assert client.get(reverse("opd:answer", args=[q.pk, k1.pk])).status_code == 200

@@ -22,7 +22,7 @@ def _build(period, n):
         name="Kecamatan Betara", short_name="Kec. Betara", kind="kecamatan"
     )
     per_unit = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
-    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.PER_UNIT)
     for i in range(n):
         q = factories.QuestionFactory(indicator__group__period=period)
         unit = units[i % 3]

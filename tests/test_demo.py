@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from indicators.models import Indicator, Period, Question
 from opd.demo import DEMO_PASSWORD, load_demo
-from opd.models import Answer, Assignment, Unit, answers_itself
+from opd.models import Answer, Assignment, Unit
 
 pytestmark = pytest.mark.django_db
 HOMES = {"Staf unit": "opd:workspace", "Unit staff": "opd:workspace"}
@@ -22,6 +22,12 @@ def _row_counts():
     }
 
 
+def _answers_itself(question, unit) -> bool:
+    return (question.every_kecamatan and unit.kind == Unit.Kind.KECAMATAN) or (
+        question.every_desa and unit.kind == Unit.Kind.DESA
+    )
+
+
 def _totals(year):
     """The scoring rules written out plainly, independent of the score service."""
     claimed = verified = Decimal(0)
@@ -33,8 +39,9 @@ def _totals(year):
             answers = list(q.answers.all())
             c = sum((a.claimed_points or Decimal(0) for a in answers), Decimal(0))
             v = sum((a.verified_points for a in answers if a.status == "approved"), Decimal(0))
-            if q.answered_per_unit:
-                n = sum(1 for a in q.assignments.all() if answers_itself(q, a.unit))
+            if q.every_kecamatan or q.every_desa:
+                # Written from the flags and the units' kind, not from the stored roles.
+                n = sum(1 for a in q.assignments.all() if _answers_itself(q, a.unit))
                 c, v = c / n, v / n
             c_sum, v_sum = c_sum + c, v_sum + v
         claimed += min(c_sum, ind.max_points)
@@ -61,7 +68,11 @@ def test_demo_tells_the_story():
         maxima = sum(i.max_points for i in Indicator.objects.filter(group__period=period))
         assert maxima == Decimal("1000.00")
         for q in Question.objects.filter(indicator__group__period=period):
-            assert q.assignments.filter(role=Assignment.Role.LEAD).count() == 1, q
+            roles = list(q.assignments.values_list("role", flat=True))
+            if q.every_kecamatan or q.every_desa:  # each kecamatan (desa) answers; the listed agencies follow
+                assert "lead" not in roles and roles.count("per_unit") >= 13, (q, roles)
+            else:
+                assert roles.count("lead") == 1, (q, roles)
     claimed, verified = _totals(2026)
     assert Decimal("601") <= claimed < Decimal("701"), claimed  # claimed Madya...
     assert Decimal("500") <= verified < Decimal("601"), verified  # ...verified Pratama

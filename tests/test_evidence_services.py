@@ -106,7 +106,7 @@ def test_a_kecamatan_cannot_attach_to_another_kecamatans_answer(period):
         for n in ("Tungkal Ilir", "Betara")
     )
     for unit in (first, second):
-        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.SUPPORT)
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
     user = factories.UserFactory(username="camat", units=[second])
     theirs = services.answer_open(question=question, unit=first)
     with pytest.raises(DomainError) as error:

@@ -160,7 +160,7 @@ def test_reimport_replaces_assignments_but_keeps_a_unit_that_answered(tmp_path):
     roles = {a.unit.short_name: a.role for a in q1.assignments.select_related("unit")}
     # The new lead leads, JDIH (no answer) is gone, DPPPAPPKB answered: kept as a supporter.
     assert roles == {"Bagian Hukum": "lead", "Dinkes": "support", "DPPPAPPKB": "support"}
-    assert "DPPPAPPKB is no longer in the file but has answered" in out
+    assert "DPPPAPPKB has answered; its assignment is kept." in out
     assert Assignment.objects.filter(question=q1, role="lead").count() == 1
 
 
@@ -179,8 +179,8 @@ def test_every_kecamatan_questions_go_to_the_kecamatan():
     out = _run(INSTRUMENT, "--period", 2024)
     q = Question.objects.get(indicator__code="25", code="2")
     assert q.every_kecamatan
-    kinds = sorted(a.unit.kind for a in q.assignments.all())
-    assert kinds == ["dinas", "kecamatan", "kecamatan"]
+    roles = sorted((a.unit.kind, a.role) for a in q.assignments.all())
+    assert roles == [("dinas", "coordinator"), ("kecamatan", "per_unit"), ("kecamatan", "per_unit")]
     assert "assigned to the 2 kecamatan and 0 desa/kelurahan units" in out
 
 

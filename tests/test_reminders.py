@@ -132,16 +132,16 @@ def test_extension_moves_the_deadline(
 
 def test_every_kecamatan_question_reminds_each_kecamatan_of_its_own_answer(period):
     q = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
-    # The coordinating agency leads the question but does not answer as a kecamatan.
+    # The coordinating agency follows the question but does not answer as a kecamatan.
     coordinator = factories.UnitFactory(name="Dinas P3AP2KB", short_name="DP3", kind="dinas")
-    factories.AssignmentFactory(question=q, unit=coordinator, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=q, unit=coordinator, role=Assignment.Role.COORDINATOR)
     factories.UserFactory(username="dp3", units=[coordinator])
     kecamatan = []
     for i, name in enumerate(["Betara", "Merlung", "Tungkal Ilir"]):
         unit = factories.UnitFactory(
             name=f"Kecamatan {name}", short_name=f"Kec. {name}", kind=Unit.Kind.KECAMATAN
         )
-        factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.SUPPORT)
+        factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.PER_UNIT)
         factories.UserFactory(username=f"camat{i}", units=[unit])
         kecamatan.append(unit)
     _answer(q, kecamatan[0], Answer.Status.SUBMITTED)

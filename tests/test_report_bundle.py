@@ -84,7 +84,7 @@ def world(period, question, lead_unit):
     ]
     kec_files = []
     for unit in kecamatan:
-        factories.AssignmentFactory(question=kec_question, unit=unit, role=Assignment.Role.SUPPORT)
+        factories.AssignmentFactory(question=kec_question, unit=unit, role=Assignment.Role.PER_UNIT)
         kec_answer = approved(kec_question, unit, claimed="4", verified="4")
         kec_files.append(
             add_file(

@@ -230,13 +230,13 @@ def build_period(period, *, extra_questions=0):
     _answer(q6, dinkes, Answer.Status.APPROVED, "10", "10")
 
     per_unit = q(kec, "25.1", "20", lead=None, every_kecamatan=True)
-    factories.AssignmentFactory(question=per_unit, unit=dinkes, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=per_unit, unit=dinkes, role=Assignment.Role.COORDINATOR)
     kecamatan = [
         factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec{n}", kind=Unit.Kind.KECAMATAN)
         for n in (1, 2, 3)
     ]
     for unit in kecamatan:
-        factories.AssignmentFactory(question=per_unit, unit=unit, role=Assignment.Role.SUPPORT)
+        factories.AssignmentFactory(question=per_unit, unit=unit, role=Assignment.Role.PER_UNIT)
     _answer(per_unit, kecamatan[0], Answer.Status.APPROVED, "20", "15", evidence=1)
     _answer(per_unit, kecamatan[1], Answer.Status.APPROVED, "10", "10")
     # kecamatan[2] has not answered: it counts as zero in the mean.
@@ -328,7 +328,7 @@ def test_formulas_round_like_the_engine(period):
             indicator=indicator, code=code, max_points=Decimal("20"), every_kecamatan=True
         )
         for unit in kecamatan:
-            factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.SUPPORT)
+            factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
         _answer(question, kecamatan[0], Answer.Status.APPROVED, "15", "15")
         _answer(question, kecamatan[1], Answer.Status.APPROVED, "10", "10")
     assert _score(period).verified == Decimal("16.67")
@@ -513,7 +513,7 @@ def _hostile_period(period, typed: str):
     kecamatan = factories.UnitFactory(
         name=f"Kec {typed}", short_name=f"{typed}k", kind=Unit.Kind.KECAMATAN
     )
-    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.SUPPORT)
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.PER_UNIT)
     _answer(per_unit, kecamatan, Answer.Status.REVISION_REQUESTED, "3", note=typed)
 
 

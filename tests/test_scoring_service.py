@@ -88,7 +88,7 @@ def _build(period, n):
     per_unit = factories.QuestionFactory(
         indicator__group__period=period, every_kecamatan=True, max_points=D("0")
     )
-    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.LEAD)
+    factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.PER_UNIT)
     for _ in range(n):
         q = factories.QuestionFactory(indicator__group__period=period)
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)

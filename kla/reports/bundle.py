@@ -42,7 +42,7 @@ from kla.reports.common import (
     safe_file_name,
     unique_name,
 )
-from opd.models import Answer, Evidence, EvidenceRevision
+from opd.models import Answer, Assignment, Evidence, EvidenceRevision
 
 CHUNK_SIZE = 1024 * 1024
 SUMMARY_LENGTH = 300
@@ -135,15 +135,22 @@ def bundle_plan(*, period: Period) -> BundlePlan:
             "question__pk",
             "unit__short_name",
         )
-        .annotate(excerpt=Substr("narrative", 1, SUMMARY_LENGTH + 200))
+        .annotate(
+            excerpt=Substr("narrative", 1, SUMMARY_LENGTH + 200),
+            # Each kecamatan's own answer gets a folder per unit.
+            role=Subquery(
+                Assignment.objects.filter(
+                    question=OuterRef("question"), unit=OuterRef("unit")
+                ).values("role")[:1]
+            ),
+        )
         .values(
             "pk",
+            "role",
             "question__indicator__group__name",
             "question__indicator__code",
             "question__code",
             "question__text",
-            "question__every_kecamatan",
-            "question__every_desa",
             "unit__short_name",
             "claimed_points",
             "verified_points",
@@ -187,7 +194,7 @@ def bundle_plan(*, period: Period) -> BundlePlan:
     planned: list[BundleAnswer] = []
     folders_taken: set[str] = set()
     for row in answers:
-        per_unit = row["question__every_kecamatan"] or row["question__every_desa"]
+        per_unit = row["role"] == Assignment.Role.PER_UNIT
         entry = BundleAnswer(
             answer_id=row["pk"],
             group=row["question__indicator__group__name"],

@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from indicators.models import Group, Indicator, Period, Question
-from opd.models import Answer, Assignment, Unit, answers_itself
+from opd.models import Answer, Assignment, Unit
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -50,10 +50,7 @@ class QuestionRow:
     supporting: list[Unit]
     # The lead's answer for an ordinary question; every answering unit for per-unit questions.
     unit_answers: list[UnitAnswerRow]
-
-    @property
-    def per_unit(self) -> bool:
-        return self.question.answered_per_unit
+    per_unit: bool
 
     @property
     def answer(self) -> Answer | None:
@@ -148,11 +145,12 @@ def period_rows(*, period: Period) -> list[GroupRows]:
     for question in questions:
         assigned = by_question.get(question.pk, [])
         lead = next((a.unit for a in assigned if a.role == Assignment.Role.LEAD), None)
-        supporting = [a.unit for a in assigned if a.role == Assignment.Role.SUPPORT]
-        if question.answered_per_unit:
-            answering = [a.unit for a in assigned if answers_itself(question, a.unit)]
-        else:
-            answering = [lead] if lead else []
+        supporting = [
+            a.unit
+            for a in assigned
+            if a.role in (Assignment.Role.SUPPORT, Assignment.Role.COORDINATOR)
+        ]
+        answering = [a.unit for a in assigned if a.answers]
         questions_of[question.indicator_id].append(
             QuestionRow(
                 question=question,
@@ -162,6 +160,7 @@ def period_rows(*, period: Period) -> list[GroupRows]:
                     UnitAnswerRow(unit=u, answer=answers.get((question.pk, u.pk)))
                     for u in answering
                 ],
+                per_unit=any(a.role == Assignment.Role.PER_UNIT for a in assigned),
             )
         )
     indicators_of: dict[int, list[IndicatorRows]] = defaultdict(list)
