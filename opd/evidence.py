@@ -4,11 +4,10 @@ Who may change evidence: the answering unit, and for ordinary questions a unit a
 support it; a supporting unit changes only what it attached itself. When: while the answer
 is a draft or sent back for revision, inside the unit's window, in a period not locked.
 
-Durability: the file is stored (fsynced, renamed into place) before the transaction that
-records it; if that transaction fails, the file is removed again. A process killed between
-the two leaves an orphan file, which `verify_evidence --fix-orphans` cleans up; never a row
-without its file. (Inside an outer transaction that later rolls back, the file stays as an
-orphan too: there is no hook on rollback.)
+Durability: the file is stored (fsynced, renamed into place) with no transaction open, then
+recorded in a short transaction that locks the answer; if that transaction fails, the file
+is removed again. A process killed between the two leaves an orphan file, which
+`verify_evidence --fix-orphans` cleans up; never a row without its file.
 """
 
 import logging
@@ -29,11 +28,11 @@ from kla.errors import DomainError
 from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision, Unit
+from opd.services import EDITABLE, answer_open
 from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_upload
 
 logger = logging.getLogger(__name__)
 
-EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
@@ -115,6 +114,8 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
 
 
 def _store_then_record(record, uploaded_file) -> EvidenceRevision:
+    """Write the file first, with no transaction open (a 20 MB write and its fsyncs must
+    not hold the answer's row lock, nor SQLite's write lock), then record it in a short one."""
     stored = store_upload(uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
@@ -127,16 +128,20 @@ def _store_then_record(record, uploaded_file) -> EvidenceRevision:
 def evidence_add_file(
     *, answer: Answer, unit: Unit, user, uploaded_file, title: str = "", ip: str | None = None
 ) -> EvidenceRevision:
-    """Attach a new file to the answer (its first revision)."""
+    """Attach a new file to the answer (its first revision).
+
+    `answer` may be unsaved, a draft nobody has written yet: it is created together with the
+    file's record, so a refused file leaves no empty answer behind.
+    """
 
     def record(stored):
-        locked = _lock_answer(answer)
+        saved = answer if answer.pk else answer_open(question=answer.question, unit=answer.unit)
+        locked = _lock_answer(saved)
         _check_may_change(locked, unit, user)
         return _record_file(answer=locked, unit=unit, user=user, stored=stored, title=title, ip=ip)
 
     # The rules first, so a refused upload costs no disk write; again under the lock after.
-    with transaction.atomic():
-        _check_may_change(_lock_answer(answer), unit, user)
+    _check_may_change(answer, unit, user)
     return _store_then_record(record, uploaded_file)
 
 

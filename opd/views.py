@@ -221,16 +221,14 @@ def evidence_upload(request, question_id: int, unit_id: int):
         messages.error(request, _("No file was stored: %(why)s") % {"why": _form_errors(form)})
         return redirect(_answer_url(question_id, unit_id))
     try:
-        revision = _on_answer(
-            acc,
-            lambda answer: _evidence_services().evidence_add_file(
-                answer=answer,
-                unit=acc.acting_unit,
-                user=request.user,
-                uploaded_file=form.cleaned_data["file"],
-                title=form.cleaned_data["title"],
-                ip=client_ip(request),
-            ),
+        # No transaction here: the file is written before the answer is locked.
+        revision = _evidence_services().evidence_add_file(
+            answer=acc.answer or Answer(question=acc.question, unit=acc.unit),
+            unit=acc.acting_unit,
+            user=request.user,
+            uploaded_file=form.cleaned_data["file"],
+            title=form.cleaned_data["title"],
+            ip=client_ip(request),
         )
     except DomainError as error:
         messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})

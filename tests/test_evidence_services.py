@@ -253,6 +253,32 @@ def test_rules_are_checked_before_the_file_is_written(
     assert calls == []
 
 
+def test_the_file_is_written_with_no_transaction_open(
+    client_for, question, lead_unit, opd_user, monkeypatch
+):
+    """Through the answer page, for an answer not written yet: the 20 MB write and its fsyncs
+    hold neither the answer's row lock nor SQLite's write lock; the draft is created with the
+    file's record, and a refused file leaves no empty answer behind."""
+    from django.db import connection
+
+    # The test itself runs inside a transaction: count only the blocks opened beyond it.
+    baseline, real_store, seen = len(connection.atomic_blocks), ev.store_upload, []
+
+    def store(**kwargs):
+        seen.append(len(connection.atomic_blocks) > baseline)
+        return real_store(**kwargs)
+
+    monkeypatch.setattr(ev, "store_upload", store)
+    url = reverse("opd:evidence-upload", args=[question.pk, lead_unit.pk])
+    client = client_for(opd_user)
+    client.post(url, {"file": SimpleUploadedFile("x.exe", b"MZ\x90\x00program"), "title": ""})
+    assert seen == [False] and not Answer.objects.exists()  # refused: no empty draft
+    client.post(url, {"file": _pdf(), "title": "Perbup"})
+    assert seen == [False, False]
+    answer = Answer.objects.get()
+    assert answer.status == Answer.Status.DRAFT and answer.evidence.count() == 1
+
+
 # --- Replace, remove, links ------------------------------------------------------------------
 
 
