@@ -4,15 +4,22 @@ The full 274-question instrument (fixtures/instrument-2024.json, or the referenc
 units, 5 periods, an answer per assignment and 3 evidence revisions of metadata per answer.
 `scale` multiplies the questions of every indicator and the units, so page query counts can
 be compared at 1x and 10x.
+
+Also two evidence files of the largest size accepted, a scanned PDF and a DOCX with a big
+photo, to time the active-content check every upload goes through.
 """
 
 import datetime
 import hashlib
 import json
 import random
+import statistics
+import time
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import pikepdf
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -20,6 +27,7 @@ from django.utils import timezone
 
 from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
+from opd.uploads import check_content
 
 YEARS = [2023, 2024, 2025, 2026, 2027]
 N_UNITS = 45
@@ -138,3 +146,103 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
         counts["revisions"] += len(revisions)
     return {"units": len(units), **counts, "users": {"opd": staff, "secretariat": reviewer,
             "executive": bupati}}  # fmt: skip
+
+
+# --- Evidence files for the content-check timing --------------------------------------------
+
+CONTENT_CHECK_TARGET_SECONDS = 1.0
+_PHOTO_BYTES = 100_000
+
+
+def _photo(rng: random.Random, size: int) -> bytes:
+    """JPEG-like bytes: a marker, then noise, which no compression shrinks (as a photo's
+    compressed data). The check never decodes images, so only the size matters."""
+    return b"\xff\xd8\xff\xe0" + rng.randbytes(size - 4)
+
+
+def evidence_pdf(path: Path, size: int) -> int:
+    """A scanned report of about `size` bytes: a page per photo, with a line of text; returns
+    the number of pages."""
+    rng = random.Random(2027)
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+    pages = (size - 64 * 1024) // (_PHOTO_BYTES + 1024)
+    for number in range(pages):
+        photo = pikepdf.Stream(pdf, _photo(rng, _PHOTO_BYTES))
+        photo.Type, photo.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        photo.Width, photo.Height, photo.BitsPerComponent = 1600, 1200, 8
+        photo.ColorSpace, photo.Filter = pikepdf.Name.DeviceRGB, pikepdf.Name.DCTDecode
+        pdf.add_blank_page(page_size=(595, 842))
+        page = pdf.pages[-1].obj
+        page.Resources = pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im0=photo)
+        )
+        text = b"q 480 0 0 360 57 400 cm /Im0 Do Q BT /F1 11 Tf 57 380 Td (Foto %d) Tj ET"
+        page.Contents = pdf.make_stream(text % (number + 1))
+    pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return pages
+
+
+def evidence_docx(path: Path, size: int) -> int:
+    """A report of about `size` bytes: one big photo, a few hundred paragraphs, a hyperlink
+    and a page-number field in the footer (so the DDE check reads the fields); returns the
+    number of paragraphs."""
+    rng = random.Random(2027)
+    ns = (
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    )
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    paragraphs = 400
+    body = "".join(
+        f"<w:p><w:r><w:t>Kegiatan {n}: pemenuhan hak anak di desa {rng.randrange(999)}.</w:t>"
+        "</w:r></w:p>"
+        for n in range(paragraphs)
+    )
+    body += '<w:p><w:hyperlink r:id="rId3"><w:r><w:t>JDIH</w:t></w:r></w:hyperlink></w:p>'
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://'
+        'schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default '
+        'Extension="xml" ContentType="application/xml"/><Default Extension="jpeg" ContentType='
+        '"image/jpeg"/><Override PartName="/word/document.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
+        f'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{rel}/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/document.xml": f'<?xml version="1.0" encoding="UTF-8"?><w:document {ns}>'
+        f"<w:body>{body}</w:body></w:document>",
+        "word/footer1.xml": f'<?xml version="1.0" encoding="UTF-8"?><w:ftr {ns}><w:p>'
+        '<w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>',
+        "word/_rels/document.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships '
+        f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+        f'Id="rId2" Type="{rel}/image" Target="media/image1.jpeg"/><Relationship Id="rId3" '
+        f'Type="{rel}/hyperlink" Target="https://jdih.example/perbup" TargetMode="External"/>'
+        f'<Relationship Id="rId4" Type="{rel}/footer" Target="footer1.xml"/></Relationships>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        photo = _photo(rng, size - 256 * 1024)
+        archive.writestr(zipfile.ZipInfo("word/media/image1.jpeg"), photo)  # stored, as Word
+    return paragraphs
+
+
+def time_content_checks(directory: Path, *, size: int, runs: int = 5) -> list[dict]:
+    """Median time of the content check of each generated file (written to `directory`)."""
+    out = []
+    for kind, make, unit in (("pdf", evidence_pdf, "pages"), ("docx", evidence_docx, "paragraphs")):
+        path = directory / f"bench-evidence.{kind}"
+        count = make(path, size)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            check_content(path, kind)
+            times.append(time.perf_counter() - started)
+        out.append(
+            {"kind": kind, "bytes": path.stat().st_size, "detail": f"{count} {unit}",
+             "seconds": statistics.median(times)}
+        )  # fmt: skip
+    return out

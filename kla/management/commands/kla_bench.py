@@ -1,4 +1,5 @@
-"""Benchmark of the main pages and of scoring, at 1x and 10x data. Run by `make bench`.
+"""Benchmark of the main pages and of scoring, at 1x and 10x data, and of the active-content
+check of the largest uploads. Run by `make bench`.
 
 Pages are timed twice: served from the page cache (kla/page_cache.py) and rebuilt after a
 change, so neither number hides the other.
@@ -7,7 +8,9 @@ Needs an empty, migrated database of its own (scripts/bench.sh makes one): it fl
 """
 
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -19,7 +22,7 @@ from django.urls import reverse
 
 from indicators.models import Period
 from kla import page_cache
-from kla.bench import generate_district
+from kla.bench import CONTENT_CHECK_TARGET_SECONDS, generate_district, time_content_checks
 from opd.scoring import score_period
 
 PAGES = [
@@ -33,7 +36,10 @@ PAGES = [
 
 
 class Command(BaseCommand):
-    help = "Generate a large district and time the main pages and scoring (flushes the DB)."
+    help = (
+        "Generate a large district and time the main pages and scoring (flushes the DB), and "
+        "the content check of the largest uploads."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--scales", default="1,10")
@@ -62,7 +68,11 @@ class Command(BaseCommand):
             )
             results[scale] = self._measure(world["users"], runs)
             results[scale]["scoring"] = self._score(runs)
-        self._report(results)
+        with tempfile.TemporaryDirectory() as directory:
+            checks = time_content_checks(
+                Path(directory), size=settings.EVIDENCE_MAX_UPLOAD_BYTES, runs=runs
+            )
+        self._report(results, checks)
 
     def _measure(self, users, runs) -> dict:
         """Per page: served from the page cache (the data unchanged since the last view: the
@@ -108,7 +118,7 @@ class Command(BaseCommand):
             times.append((time.perf_counter() - t0) * 1000)
         return statistics.median(times)
 
-    def _report(self, results):
+    def _report(self, results, checks):
         scales = sorted(results)
         w = self.stdout.write
         w("")
@@ -142,6 +152,13 @@ class Command(BaseCommand):
             w(f"scoring one period at {s}x: {scoring:.1f} ms median (target < 50 ms at 1x)")
             if s == 1 and scoring >= 50:
                 misses.append(f"scoring takes {scoring:.1f} ms at 1x (target < 50 ms)")
+        target = CONTENT_CHECK_TARGET_SECONDS
+        for check in checks:
+            label = f"{check['bytes'] / 1e6:.1f} MB {check['kind'].upper()} ({check['detail']})"
+            ms = check["seconds"] * 1000
+            w(f"content check of a {label}: {ms:.0f} ms median (target < {target:g} s)")
+            if check["seconds"] >= target:
+                misses.append(f"the content check of a {label} takes {ms:.0f} ms")
         w("")
         for note in notes:
             w(f"NOTE: {note}")
