@@ -14,7 +14,6 @@ from kla.errors import DomainError
 from opd import services
 from opd.deadlines import MAX_EXTENSION_DAYS
 from opd.models import AuditEvent, Extension
-from tests.pending_po import _pending_locale, pending_translations  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -75,7 +74,6 @@ def test_refusals_say_which_day_is_allowed(open_ended, lead_unit, secretariat_us
     assert "60" in long.value.message and "30-05-2026" in long.value.message
 
 
-@pytest.mark.usefixtures("pending_translations")
 def test_the_page_refuses_in_indonesian(
     client_for, secretariat_user, open_ended, question, lead_unit
 ):

@@ -24,7 +24,6 @@ from django.utils import translation
 from kla.views_errors import server_error
 from opd.models import AuditEvent
 from tests import factories
-from tests.pending_po import _pending_locale, pending_translations  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 RESET = "/akun/reset/"
@@ -136,7 +135,6 @@ def test_requests_over_the_client_limit_are_not_recorded(client, settings, dinke
 # --- The CSRF failure page -----------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("pending_translations")
 def test_csrf_failure_is_the_products_page_in_indonesian(db):
     client = Client(enforce_csrf_checks=True)
     response = client.post(reverse("login"), {"username": "dinkes", "password": "x"})
