@@ -114,6 +114,8 @@ class PeriodScore:
     gap_to_target: Decimal | None
     groups: tuple[GroupScore, ...] = field(default=())
     gaps: tuple[QuestionScore, ...] = field(default=())
+    # The scale the ranks were read on, lowest first: what the gauge and the reports draw.
+    bands: tuple[Band, ...] = field(default=())
 
     @property
     def claimed(self) -> Decimal:
@@ -233,4 +235,5 @@ def score_period(
         gap_to_target=gap,
         groups=tuple(group_scores),
         gaps=tuple(gaps),
+        bands=tuple(sorted(bands, key=lambda b: b.lower_bound)),
     )

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from indicators.models import Period
+from indicators.score_document import score_document
 from kla import access
 from kla.models import ApiToken, hash_key
-from kla.score_document import score_document
+from opd.scoring import score_period
 
 
 def _error(status: int, detail: str) -> JsonResponse:
@@ -44,12 +45,27 @@ def period_score(request, year: int):
     period = Period.objects.filter(year=year).first()
     if period is None:
         return _error(404, f"No period {year}.")
-    return JsonResponse(score_document(period=period), json_dumps_params={"ensure_ascii": False})
+    document = score_document(period=period, score=score_period(period=period))
+    return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
 
 
 POINTS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "591.34"}
 RANK = {"type": ["string", "null"], "example": "Madya"}
+TEXT = {"type": "string"}
 POINTS_SET = {"max_points": POINTS, "claimed": POINTS, "verified": POINTS, "potential": POINTS}
+
+
+def _closed(**properties) -> dict:
+    # Every field required and no other allowed: the schema test fails on a dropped, added
+    # or mistyped field, so this document cannot drift from the response.
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}  # fmt: skip
+
+
+def _list(name: str) -> dict:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}
+
+
 SCHEMA = {
     "openapi": "3.1.0",
     "info": {
@@ -83,26 +99,20 @@ SCHEMA = {
                       "description": "Token <key>, made with manage.py kla_api_token"},
         },
         "responses": {
-            "Error": {"description": "An error", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}},
+            "Error": {"description": "An error", "content": {"application/json": {"schema": _closed(detail=TEXT)}}},
         },
         "schemas": {
-            "Indicator": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, **POINTS_SET}},
-            "Group": {"type": "object", "properties": {"name": {"type": "string"}, **POINTS_SET,
-                      "indicators": {"type": "array", "items": {"$ref": "#/components/schemas/Indicator"}}}},
-            "Gap": {"type": "object", "properties": {"indicator": {"type": "string"}, "question": {"type": "string"},
-                    "max_points": POINTS, "verified": POINTS, "missing": POINTS}},
-            "Score": {
-                "type": "object",
-                "required": ["period", "max_points", "claimed", "verified", "potential", "rank", "target", "gap_to_target", "groups"],
-                "properties": {
-                    "period": {"type": "integer", "example": 2026}, **POINTS_SET,
-                    "rank": {"type": "object", "properties": {"verified": RANK, "claimed": RANK, "potential": RANK}},
-                    "target": RANK, "gap_to_target": {**POINTS, "type": ["string", "null"]},
-                    "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}},
-                    "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}},
-                },
-            },
+            "Indicator": _closed(code=TEXT, name=TEXT, **POINTS_SET),
+            "Group": _closed(name=TEXT, **POINTS_SET, indicators=_list("Indicator")),
+            "Band": _closed(name=TEXT, lower_bound=POINTS),
+            "Gap": _closed(group=TEXT, indicator=TEXT, question=TEXT, max_points=POINTS,
+                           verified=POINTS, missing=POINTS),
+            "Score": _closed(
+                period={"type": "integer", "example": 2026}, **POINTS_SET,
+                rank=_closed(verified=RANK, claimed=RANK, potential=RANK),
+                target=RANK, gap_to_target={**POINTS, "type": ["string", "null"]},
+                bands=_list("Band"), groups=_list("Group"), gaps=_list("Gap"),
+            ),
         },
     },
 }  # fmt: skip

@@ -9,6 +9,11 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from indicators.models import Period
+from indicators.scoring import Band
+from kla import selectors
 
 BAND_COLOURS = {
     None: "#e9ecef", "Pratama": "#f6d186", "Madya": "#9fd8a8", "Nindya": "#5bb6a3",
@@ -82,7 +87,7 @@ def rank_gauge(
 def group_bars(*, groups: list[dict], label: str) -> SafeString:
     """Per group: the maximum as an outline, claimed (light) and verified (dark) as bars.
 
-    groups: dicts with name, max_points, claimed, verified (Decimals).
+    groups: dicts with name, max_points, claimed, verified (Decimals or their strings).
     """
     row, label_w, width = 30, 190, 640
     biggest = max((float(g["max_points"]) for g in groups), default=1.0) or 1.0
@@ -160,3 +165,37 @@ def trend_line(
             f'<text x="{cx:.1f}" y="{height - pad + 14}" font-size="10" text-anchor="middle" fill="#6c757d">{_e(text)}</text>'
         )  # fmt: skip
     return _svg(width, height, label, "".join(parts))
+
+
+def score_charts(*, period: Period, document: dict, units: list | None = None) -> dict:
+    """The charts of a score document (indicators.score_document): the very SVG on the
+    dashboards and in the PDF report. The gauge and the groups; given the units (the Bupati's
+    views), their progress and the verified total's trends too, two queries on the snapshots."""
+    verified = Decimal(document["verified"])
+    charts = {
+        "gauge": rank_gauge(
+            verified=verified, claimed=Decimal(document["claimed"]), target=document["target"],
+            bands=[Band(b["name"], Decimal(b["lower_bound"])) for b in document["bands"]],
+            label=_("Verified %(v)s of 1000 points (%(rank)s); claimed %(c)s; target %(t)s")
+            % {"v": document["verified"], "rank": document["rank"]["verified"] or _("no rank"),
+               "c": document["claimed"], "t": document["target"] or "—"},
+        ),
+        "groups": group_bars(
+            groups=document["groups"], label=_("Claimed and verified points per group")
+        ),
+    }  # fmt: skip
+    if units is not None:
+        trend = selectors.trend_points(period=period)
+        charts |= {
+            "units": unit_progress(
+                rows=[u.chart_row for u in units], label=_("Progress of the units, ranked")
+            ),
+            "trend_across": trend_line(
+                points=[*trend["across"], (str(period.year), verified)],
+                label=_("Verified total across periods"),
+            ),
+            "trend_within": trend_line(
+                points=trend["within"], label=_("Verified total within this period")
+            ),
+        }
+    return charts

@@ -3,10 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from indicators import selectors as instrument
+from indicators.score_document import score_document
 from kla import access, charts, page_cache
 from kla import selectors as dash
 from opd import selectors as opd_selectors
@@ -35,26 +35,6 @@ def _period_for(request):
     return instrument.period_pick(year=request.GET.get("year"))
 
 
-def _charts(period, score) -> dict:
-    bands = list(period.rank_bands.all())
-    groups = [
-        {"name": g.name, "max_points": g.max_points, "claimed": g.points.claimed,
-         "verified": g.points.verified}
-        for g in score.groups
-    ]  # fmt: skip
-    return {
-        "gauge": charts.rank_gauge(
-            verified=score.verified, claimed=score.claimed, bands=bands, target=score.target,
-            label=_("Verified %(v)s of 1000 points (%(rank)s); claimed %(c)s; target %(t)s")
-            % {"v": score.verified, "rank": score.rank_verified or _("no rank"),
-               "c": score.claimed, "t": score.target or "—"},
-        ),
-        "group_chart": charts.group_bars(
-            groups=groups, label=_("Claimed and verified points per group")
-        ),
-    }  # fmt: skip
-
-
 def _secretariat_context(period, periods, sort: str) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
@@ -68,7 +48,9 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             queue=dash.queue_state(period=period),
             counts=instrument.instrument_counts(period=period),
             orphans=list(opd_selectors.questions_without_lead(period=period)[:20]),
-            **_charts(period, score),
+            charts=charts.score_charts(
+                period=period, document=score_document(period=period, score=score)
+            ),
         )
     return context
 
@@ -94,22 +76,13 @@ def _executive_context(period, periods) -> dict:
     if period is not None:
         score = score_period(period=period)
         units = dash.unit_completion(period=period, sort="progress")
-        trend = dash.trend_points(period=period)
         context.update(
             score=score,
             gaps=dash.gap_rows(score=score, period=period),
             units=units,
-            unit_chart=charts.unit_progress(
-                rows=[u.chart_row for u in units], label=_("Progress of the units, ranked")
+            charts=charts.score_charts(
+                period=period, document=score_document(period=period, score=score), units=units
             ),
-            trend_across=charts.trend_line(
-                points=[*trend["across"], (str(period.year), score.verified)],
-                label=_("Verified total across periods"),
-            ),
-            trend_within=charts.trend_line(
-                points=trend["within"], label=_("Verified total within this period")
-            ),
-            **_charts(period, score),
         )
     return context
 

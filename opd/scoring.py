@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
+from indicators.score_document import score_document
 from opd.models import Answer, Assignment
 
 SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
@@ -83,23 +84,6 @@ def score_period(*, period: Period) -> engine.PeriodScore:
     return engine.score_period(**engine_inputs(period=period))
 
 
-def _detail(score: engine.PeriodScore) -> dict:
-    return {
-        "groups": [
-            {
-                "name": g.name, "claimed": str(g.points.claimed),
-                "verified": str(g.points.verified), "potential": str(g.points.potential),
-                "indicators": [
-                    {"code": i.code, "claimed": str(i.points.claimed),
-                     "verified": str(i.points.verified)}
-                    for i in g.indicators
-                ],
-            }
-            for g in score.groups
-        ]
-    }  # fmt: skip
-
-
 @transaction.atomic
 def snapshot_take(
     *, period: Period, reason: str, force: bool = False, now: datetime.datetime | None = None
@@ -117,7 +101,7 @@ def snapshot_take(
         period=period, taken_at=now, reason=reason, claimed=score.claimed,
         verified=score.verified, potential=score.potential,
         rank_claimed=score.rank_claimed or "", rank_verified=score.rank_verified or "",
-        detail=_detail(score),
+        detail=score_document(period=period, score=score),
     )  # fmt: skip
 
 

@@ -1,5 +1,7 @@
-"""The read API: who may read the score, token authentication, GET only, query budget."""
+"""The read API: who may read the score, token authentication, GET only, query budget; its
+response against the published OpenAPI schema; one score document for API, snapshots, reports."""
 
+import datetime
 import json
 from io import StringIO
 
@@ -7,9 +9,17 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
+from indicators.models import ScoreSnapshot
 from kla.models import ApiToken
-from opd.scoring import score_period
+from kla.reports.points import report_score
+from kla.selectors import trend_points
+from opd.scoring import score_period, snapshot_take
+from tests import factories
+from tests.test_dashboards import _build
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +91,67 @@ def test_api_query_budget(
     # the units answering per unit, answers, bands)
     with django_assert_num_queries(10):
         assert client.get(reverse("api-score", args=[period.year])).status_code == 200
+
+
+SCORE = "/paths/~1api~1v1~1periods~1{year}~1score~1/get/responses/200/content/application~1json"
+ERROR = "/components/responses/Error/content/application~1json"
+
+
+def _validator(client, pointer: str) -> Draft202012Validator:
+    """The schema at `pointer` in the OpenAPI document the API serves, $refs resolved."""
+    openapi = client.get(reverse("api-openapi")).json()
+    for component in openapi["components"]["schemas"].values():
+        Draft202012Validator.check_schema(component)
+    registry = Registry().with_resource("openapi.json", DRAFT202012.create_resource(openapi))
+    return Draft202012Validator({"$ref": f"openapi.json#{pointer}/schema"}, registry=registry)
+
+
+def test_responses_match_the_published_schema(client_for, executive_user, period):
+    _build(period, 6)  # approved, submitted and draft answers, and a per-unit question
+    empty = factories.PeriodFactory(year=2030, target_rank="")
+    client = client_for(executive_user)
+    full = client.get(reverse("api-score", args=[period.year])).json()
+    bare = client.get(reverse("api-score", args=[empty.year])).json()
+    _validator(client, SCORE).validate(full)
+    _validator(client, SCORE).validate(bare)
+    assert full["gaps"] and full["gap_to_target"] and bare["groups"] == bare["gaps"] == []
+    assert bare["gap_to_target"] is None
+    _validator(client, ERROR).validate(client.get(reverse("api-score", args=[1999])).json())
+
+
+def test_the_schema_refuses_a_dropped_added_or_mistyped_field(client_for, executive_user, period):
+    _build(period, 6)
+    client = client_for(executive_user)
+    doc = client.get(reverse("api-score", args=[period.year])).json()
+    group, gap = doc["groups"][0], doc["gaps"][0]
+    wrong = [{k: v for k, v in doc.items() if k != key} for key in doc]
+    wrong += [{**doc, "groups": [{k: v for k, v in group.items() if k != key}]} for key in group]
+    wrong += [{**doc, "verified": float(doc["verified"])}, {**doc, "period": str(doc["period"])},
+              {**doc, "rank": {**doc["rank"], "verified": 3}}, {**doc, "gaps": [{**gap, "x": 1}]},
+              {**doc, "gaps": [{**gap, "missing": "1.5"}]}]  # fmt: skip
+    validator = _validator(client, SCORE)
+    assert validator.is_valid(doc) and not any(validator.is_valid(d) for d in wrong)
+
+
+def test_api_command_snapshot_and_reports_read_one_document(client_for, executive_user, period):
+    _build(period, 6)
+    # A snapshot stored before the document, when its detail held only these keys.
+    old = {"name": "K", "claimed": "5.00", "verified": "4.00", "potential": "4.00",
+           "indicators": [{"code": "1", "claimed": "5.00", "verified": "4.00"}]}  # fmt: skip
+    ScoreSnapshot.objects.create(
+        period=period, taken_at=timezone.now() - datetime.timedelta(days=1), reason="manual",
+        claimed=5, verified=4, potential=4, detail={"groups": [old]},
+    )  # fmt: skip
+    served = client_for(executive_user).get(reverse("api-score", args=[period.year])).json()
+    out = StringIO()
+    call_command("kla_score", "--period", str(period.year), "--json", stdout=out)
+    snapshot = snapshot_take(period=period, reason=ScoreSnapshot.Reason.MANUAL)
+    snapshot.refresh_from_db()
+    assert served == json.loads(out.getvalue()) == snapshot.detail
+    assert served == report_score(period=period).document
+    assert [v for _day, v in trend_points(period=period)["within"]] == [4, snapshot.verified]
+    # The document keeps every key of the old detail: a reader of either shape reads both.
+    group = snapshot.detail["groups"][0]
+    assert (
+        old.keys() <= group.keys() and old["indicators"][0].keys() <= group["indicators"][0].keys()
+    )

@@ -41,9 +41,9 @@ def test_secretariat_dashboard_query_budget(
     # 1 session, 2 user, 3 profile, 4 periods,
     # 5-10 the score (groups, indicators, questions, per-unit assignments, answers, bands),
     # 11 assignments for unit completion, 12 their units, 13 answer counts per unit,
-    # 14 queue size and oldest, 15-17 instrument counts, 18 questions without a lead,
-    # 19 the period's bands for the gauge
-    with django_assert_num_queries(19):
+    # 14 queue size and oldest, 15-17 instrument counts, 18 questions without a lead
+    # (the gauge's bands come with the score)
+    with django_assert_num_queries(18):
         response = client.get(reverse("secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -56,8 +56,8 @@ def test_executive_dashboard_query_budget(
     client = client_for(executive_user)
     # 1 session, 2 user, 3 profile, 4 periods, 5-10 the score, 11 gap leads,
     # 12 gap statuses, 13 unit assignments, 14 their units, 15 unit answer counts,
-    # 16 earlier periods' last snapshots, 17 this period's snapshots, 18 the period's bands
-    with django_assert_num_queries(18):
+    # 16 earlier periods' last snapshots, 17 this period's snapshots
+    with django_assert_num_queries(17):
         response = client.get(reverse("executive-home"))
     assert response.status_code == 200
 

@@ -7,6 +7,7 @@ file:// URLs under the project's static folder or the font folder.
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -19,9 +20,8 @@ from weasyprint.urls import URLFetcher
 
 from indicators.models import Period
 from kla import charts
-from kla import selectors as dash
 from kla.reports.common import jakarta_now
-from kla.reports.points import ReportScore, report_score
+from kla.reports.points import report_score
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 GAP_ROWS = 10
@@ -71,90 +71,42 @@ def page_counter_content() -> str:
     return " ".join(pieces)
 
 
-def report_charts(*, period: Period, score: ReportScore) -> dict:
-    """The dashboard's charts (kla.charts) drawn from the same data, for inline SVG."""
-    result = score.score
-    groups = [
-        {"name": g.name, "max_points": g.max_points, "claimed": g.points.claimed,
-         "verified": g.points.verified}
-        for g in result.groups
-    ]  # fmt: skip
-    trend = dash.trend_points(period=period)
-    return {
-        "gauge": charts.rank_gauge(
-            verified=result.verified, claimed=result.claimed,
-            bands=list(period.rank_bands.all()), target=result.target,
-            label=_("Verified %(v)s of 1000 points (%(rank)s); claimed %(c)s; target %(t)s")
-            % {"v": result.verified, "rank": result.rank_verified or _("no rank"),
-               "c": result.claimed, "t": result.target or "—"},
-        ),
-        "groups": charts.group_bars(
-            groups=groups, label=_("Claimed and verified points per group")
-        ),
-        "units": charts.unit_progress(
-            rows=[u.chart_row for u in score.units], label=_("Progress of the units, ranked")
-        ),
-        "trend_across": charts.trend_line(
-            points=[*trend["across"], (str(period.year), result.verified)],
-            label=_("Verified total across periods"),
-        ),
-        "trend_within": charts.trend_line(
-            points=trend["within"], label=_("Verified total within this period")
-        ),
-    }  # fmt: skip
-
-
 def report_context(*, period: Period) -> dict:
-    score = report_score(period=period, unit_sort="progress")
+    report = report_score(period=period, unit_sort="progress")
+    document = report.document
     generated = jakarta_now()
+    # A gap names its group, indicator and question by code: the keys of the report's rows.
     items = {
-        item.question.pk: (group_rows.group, indicator_rows.indicator, item)
-        for group_rows in score.rows
+        (group_rows.group.name, indicator_rows.indicator.code, item.question.code): item
+        for group_rows in report.rows
         for indicator_rows in group_rows.indicators
         for item in indicator_rows.questions
     }
     gaps = []
-    for question_score in score.score.gaps[:GAP_ROWS]:
-        group, indicator, item = items[question_score.id]
-        gaps.append(
-            {
-                "group": group,
-                "indicator": indicator,
-                "question": item.question,
-                "units": [u for u in [item.lead, *item.supporting] if u],
-                "status": item.status_display,
-                "verified": question_score.points.verified,
-                "gap": question_score.missing,
-            }
-        )
+    for gap in document["gaps"][:GAP_ROWS]:
+        item = items[gap["group"], gap["indicator"], gap["question"]]
+        gaps.append({**gap, "question": item.question,
+                     "units": [u for u in [item.lead, *item.supporting] if u],
+                     "status": item.status_display})  # fmt: skip
     groups = []
-    for group_score in score.score.groups:
-        points = group_score.points
-        maximum = group_score.max_points
-        groups.append(
-            {
-                "name": group_score.name,
-                "max": maximum,
-                "claimed": points.claimed,
-                "verified": points.verified,
-                "potential": points.potential,
-                "percent": (100 * points.verified / maximum) if maximum else 0,
-            }
-        )
+    for g in document["groups"]:
+        maximum = Decimal(g["max_points"])
+        groups.append({**g, "percent": 100 * Decimal(g["verified"]) / maximum if maximum else 0})
     return {
         "period": period,
         "district": settings.KLA_DISTRICT_NAME,
-        "score": score,
+        "score": document,
+        "target_lower": report.target_lower,
         "groups": groups,
         "gaps": gaps,
-        "units": score.units,
+        "units": report.units,
         "generated": generated,
         "font_dir": FONT_DIR.as_uri(),
         "page_counter": page_counter_content(),
         "footer_text": _css_string(
             _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
         ),
-        "charts": report_charts(period=period, score=score),
+        "charts": charts.score_charts(period=period, document=document, units=report.units),
     }
 
 

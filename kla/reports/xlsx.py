@@ -312,14 +312,16 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     for column, title in enumerate(("Ukuran", "Nilai", "Peringkat"), start=1):
         write_cell(ws, 9, column, title)
     style_header_row(ws, 9, 3)
+    document = score.document
+    rank = document["rank"]
     key_rows = [
-        ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", score.claimed_rank),
-        ("Nilai terverifikasi", f"=E{total_row}", score.verified_rank),
-        ("Nilai potensial", f"=F{total_row}", score.potential_rank),
+        ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", rank["claimed"]),
+        ("Nilai terverifikasi", f"=E{total_row}", rank["verified"]),
+        ("Nilai potensial", f"=F{total_row}", rank["potential"]),
     ]
-    if score.target_rank:
+    if document["target"]:
         key_rows += [
-            ("Target peringkat (batas bawah)", as_float(score.target_lower), score.target_rank),
+            ("Target peringkat (batas bawah)", as_float(score.target_lower), document["target"]),
             ("Kekurangan menuju target (dari nilai terverifikasi)", "=MAX(0,B13-B11)", ""),
         ]
     else:
@@ -344,6 +346,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     ).font = Font(italic=True)
 
     _write_header(ws, SUMMARY_TABLE_ROW, SUMMARY_COLUMNS)
+    potential = {g["name"]: float(g["potential"]) for g in document["groups"]}
     for offset, (group_rows, title, group_total) in enumerate(groups):
         row = first + offset
         group = group_rows.group
@@ -355,7 +358,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         )
         _points(ws, row, 4, f"={ref}I{group_total}")
         _points(ws, row, 5, f"={ref}J{group_total}")
-        _points(ws, row, 6, as_float(score.group_points(group.pk).potential))
+        _points(ws, row, 6, potential.get(group.name, 0.0))
         percent = ws.cell(row=row, column=7, value=f"=IF(B{row}=0,0,E{row}/B{row})")
         percent.number_format = PERCENT_FORMAT
         link = write_cell(ws, row, 8, title)

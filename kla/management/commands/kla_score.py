@@ -3,7 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from indicators.models import Period
-from kla.score_document import score_document
+from indicators.score_document import score_document
+from opd.scoring import score_period
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         if found is None:
             years = ", ".join(str(y) for y in Period.objects.values_list("year", flat=True))
             raise CommandError(f"No period {period}. Periods: {years or 'none'}.")
-        doc = score_document(period=found)
+        doc = score_document(period=found, score=score_period(period=found))
         if options["json"]:
             self.stdout.write(_dumps(doc))
             return

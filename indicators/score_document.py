@@ -1,17 +1,22 @@
-"""The machine-readable score of a period: one builder for `kla_score --json` (and the API)."""
+"""The score of a period as one document: the API serves it, `kla_score --json` prints it, a
+snapshot stores it and the reports read it. The only serialiser of the engine's result.
+
+Points are strings with two decimals, never floats. A snapshot stored before this document
+kept only groups (name, claimed, verified, potential) and their indicators (code, claimed,
+verified): the document keeps those keys, so either shape reads the same way.
+"""
 
 from indicators.models import Period
 from indicators.scoring import PeriodScore
-from opd.scoring import score_period
 
 
 def _s(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def score_document(*, period: Period, score: PeriodScore | None = None) -> dict:
-    score = score or score_period(period=period)
-    codes = {i.id: i.code for g in score.groups for i in g.indicators}
+def score_document(*, period: Period, score: PeriodScore) -> dict:
+    # Indicator codes are unique only within their group: a gap names both.
+    where = {i.id: (g.name, i.code) for g in score.groups for i in g.indicators}
     return {
         "period": period.year,
         "max_points": _s(score.max_points),
@@ -25,6 +30,7 @@ def score_document(*, period: Period, score: PeriodScore | None = None) -> dict:
         },
         "target": score.target,
         "gap_to_target": _s(score.gap_to_target),
+        "bands": [{"name": b.name, "lower_bound": _s(b.lower_bound)} for b in score.bands],
         "groups": [
             {
                 "name": g.name, "max_points": _s(g.max_points), "claimed": _s(g.points.claimed),
@@ -39,9 +45,9 @@ def score_document(*, period: Period, score: PeriodScore | None = None) -> dict:
             for g in score.groups
         ],
         "gaps": [
-            {"indicator": codes.get(q.indicator_id), "question": q.code,
-             "max_points": _s(q.max_points), "verified": _s(q.points.verified),
-             "missing": _s(q.missing)}
+            {"group": where[q.indicator_id][0], "indicator": where[q.indicator_id][1],
+             "question": q.code, "max_points": _s(q.max_points),
+             "verified": _s(q.points.verified), "missing": _s(q.missing)}
             for q in score.gaps
         ],
     }  # fmt: skip
