@@ -27,6 +27,9 @@ def test_every_string_has_an_indonesian_translation(tmp_path):
         cwd=copy, env=env, check=True, timeout=300,
     )  # fmt: skip
     po = Path(copy, "locale", "id", "LC_MESSAGES", "django.po")
+    # Without the header's plural forms gettext falls back to English for every plural string
+    # (seen once after fragments were merged with msgcat).
+    assert '"Plural-Forms: nplurals=1; plural=0;\\n"' in po.read_text(), "catalogue header"
     stats = subprocess.run(
         ["msgfmt", "--statistics", "-o", os.devnull, str(po)],
         capture_output=True, text=True, check=True, timeout=60,
