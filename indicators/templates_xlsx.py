@@ -9,8 +9,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from core.text import as_text
 from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
-from kla.reports.common import as_text
 
 WIDTHS = {
     "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from indicators.models import Period
 from indicators.score_document import score_document
-from kla import access
 from kla.models import ApiToken, hash_key
+from opd import access
 from opd.scoring import score_period
 
 

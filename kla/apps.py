@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class KlaConfig(AppConfig):
     name = "kla"
     verbose_name = _("KLA task force")
-
-    def ready(self):
-        from kla import page_cache
-
-        page_cache.connect()

@@ -55,8 +55,8 @@ MANIFEST_MEMBER = "manifest.json"
 FILES_PREFIX = "files/"
 PRODUCT_APPS = ("auth", "admin", "indicators", "opd", "kla")
 # Permissions are created by migrate on every database and referenced by natural key instead
-# of by id; the data version is derived state (kla/page_cache.py).
-NOT_BACKED_UP = {"auth.permission", "kla.dataversion"}
+# of by id; the data version is derived state (core/page_cache.py).
+NOT_BACKED_UP = {"auth.permission", "core.dataversion"}
 CHUNK = 1024 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 

@@ -44,20 +44,3 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class DataVersion(models.Model):
-    """One row whose number goes up after every commit that changes what the pages show.
-
-    Cached page fragments are keyed on it (kla/page_cache.py), so a change shows on the next
-    request in every process. It is derived state: not backed up, recreated when missing.
-    """
-
-    value = models.BigIntegerField(_("value"), default=0)
-
-    class Meta:
-        verbose_name = _("data version")
-        verbose_name_plural = _("data versions")
-
-    def __str__(self) -> str:
-        return f"data version {self.value}"

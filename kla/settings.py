@@ -10,7 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kla.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("KLA_VAR_DIR", str(BASE_DIR / "var")))
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "core",
     "indicators",
     "opd",
     "kla",
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "kla.urls"
+ROOT_URLCONF = "kla.site_urls"
 WSGI_APPLICATION = "kla.wsgi.application"
 
 TEMPLATES = [
@@ -123,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "kla:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lock an account+address out after repeated failures; an admin clears it (axes_reset).
@@ -225,7 +226,7 @@ KLA_PASSWORD_RESET_PER_ADDRESS = env_int("KLA_PASSWORD_RESET_PER_ADDRESS", 3)
 KLA_PASSWORD_RESET_PER_IP = env_int("KLA_PASSWORD_RESET_PER_IP", 10)
 
 # Rendered dashboards, workspace and review queue are cached until the data under them
-# changes (kla/page_cache.py); 0 turns the cache off. The cache is per process by default;
+# changes (core/page_cache.py); 0 turns the cache off. The cache is per process by default;
 # correctness does not depend on sharing it, because the data version lives in the database.
 KLA_PAGE_CACHE_SECONDS = env_int("KLA_PAGE_CACHE_SECONDS", 300)
 CACHES = {

@@ -1,7 +1,6 @@
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path
-from django.views.i18n import set_language
+"""The task force's pages: dashboards, the instrument, people, periods, reports, the API."""
+
+from django.urls import path
 
 from kla import (
     api,
@@ -12,46 +11,15 @@ from kla import (
     views_reports,
     views_secretariat,
 )
-from kla.forms import LoginForm
-from kla.healthz import healthz
-from kla.password_reset import PasswordResetForm
+
+app_name = "kla"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("masuk/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
-    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
-    path("akun/sandi/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "akun/sandi/selesai/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
-    path(
-        "akun/reset/",
-        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
-        name="password_reset",
-    ),
-    path(
-        "akun/reset/terkirim/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "akun/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path(
-        "akun/reset/selesai/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
-    path("bahasa/", set_language, name="set_language"),
     path("sekretariat/", views.secretariat_home, name="secretariat-home"),
     path("pimpinan/", views.executive_home, name="executive-home"),
     path("pimpinan/cetak/", views.executive_print, name="executive-print"),
-    path("instrumen/", include("indicators.urls")),
-    path("opd/", include("opd.urls")),
+    path("instrumen/<int:year>/", views.period_detail, name="period-detail"),
     path("sekretariat/impor-orang/", views_people.people_import_upload, name="people-import"),
     path(
         "sekretariat/impor-orang/konfirmasi/",
@@ -69,7 +37,6 @@ urlpatterns = [
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),
     path("laporan/<int:year>/bukti.zip", views_reports.report_bundle, name="report-bundle"),
-    path("healthz", healthz, name="healthz"),
     path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
     path("api/v1/periods/<int:year>/score/", api.period_score, name="api-score"),
@@ -85,8 +52,4 @@ urlpatterns = [
         views_import.instrument_import_template,
         name="instrument-import-template",
     ),
-    path("admin/", admin.site.urls),
 ]
-
-# The 500 page renders without static files, context processors or the database.
-handler500 = "kla.views_errors.server_error"

@@ -2,22 +2,24 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from core import page_cache
 from indicators import selectors as instrument
 from indicators.score_document import score_document
-from kla import access, charts, page_cache
+from kla import charts
 from kla import selectors as dash
+from opd import access
 from opd import selectors as opd_selectors
 from opd.models import Profile
 from opd.scoring import score_period
 
 _HOME_BY_ROLE = {
     Profile.Role.OPD: "opd:workspace",
-    Profile.Role.SECRETARIAT: "secretariat-home",
-    Profile.Role.ADMIN: "secretariat-home",
-    Profile.Role.EXECUTIVE: "executive-home",
+    Profile.Role.SECRETARIAT: "kla:secretariat-home",
+    Profile.Role.ADMIN: "kla:secretariat-home",
+    Profile.Role.EXECUTIVE: "kla:executive-home",
 }
 
 
@@ -111,4 +113,16 @@ def executive_home(request):
 def executive_print(request):
     return _executive_page(
         request, page="kla/executive_print.html", body="kla/_executive_body.html"
+    )
+
+
+@access.readers_required
+@require_GET
+def period_detail(request, year: int):
+    """The instrument of one period, as the secretariat and the executives browse it."""
+    period = get_object_or_404(instrument.period_list(), year=year)
+    return render(
+        request,
+        "indicators/period_detail.html",
+        {"period": period, "groups": instrument.instrument_tree(period=period)},
     )

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from indicators.importers import InstrumentFileError, parse_file
 from indicators.models import Period
 from indicators.templates_xlsx import instrument_workbook
-from kla import access
 from kla.forms_import import SUFFIXES, InstrumentUploadForm
 from kla.imports import instrument_import, instrument_rows
+from opd import access
 from opd.audit import client_ip
 
 SESSION_KEY = "instrument_import"
@@ -114,7 +114,7 @@ def instrument_import_confirm(request):
     path = _staged_path(staged)
     if path is None:
         messages.error(request, _("Nothing to confirm: upload the file again."))
-        return redirect("instrument-import")
+        return redirect("kla:instrument-import")
     try:
         report = instrument_import(
             parsed=parse_file(path), year=int(staged["year"]), actor=request.user,
@@ -122,12 +122,12 @@ def instrument_import_confirm(request):
         )  # fmt: skip
     except (InstrumentFileError, FileNotFoundError, ValueError):
         messages.error(request, _("The file could not be read again; nothing was imported."))
-        return redirect("instrument-import")
+        return redirect("kla:instrument-import")
     finally:
         path.unlink(missing_ok=True)
     if report.errors:
         messages.error(request, _("Nothing was imported: %(why)s") % {"why": report.errors[0]})
-        return redirect("instrument-import")
+        return redirect("kla:instrument-import")
     messages.success(
         request,
         _("Imported into period %(year)s: %(c)s questions created, %(u)s updated.")
@@ -139,7 +139,7 @@ def instrument_import_confirm(request):
             _("Units created (%(n)s): %(names)s")
             % {"n": len(report.units_created), "names": ", ".join(report.units_created)},
         )
-    return redirect("indicators:period-detail", year=report.year)
+    return redirect("kla:period-detail", year=report.year)
 
 
 @access.secretariat_required

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kla import access
+from opd import access
 from opd.audit import client_ip
 from opd.people_import import PeopleFileError, people_import, people_template, read_people_file
 
@@ -84,7 +84,7 @@ def people_import_confirm(request):
         if path is not None:
             path.unlink(missing_ok=True)
         messages.error(request, _("Nothing to confirm: upload the workbook again."))
-        return redirect("people-import")
+        return redirect("kla:people-import")
     try:
         report = people_import(
             rows=read_people_file(path),
@@ -94,20 +94,20 @@ def people_import_confirm(request):
         )
     except PeopleFileError as error:
         messages.error(request, str(error))
-        return redirect("people-import")
+        return redirect("kla:people-import")
     finally:
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
         request.session.pop(DIGEST_KEY, None)
     if report.errors or report.stale:
         messages.error(request, _("Nothing was imported: the data changed; check it again."))
-        return redirect("people-import")
+        return redirect("kla:people-import")
     messages.success(
         request,
         _("%(c)s people created (they receive an email to set a password), %(u)s updated.")
         % {"c": report.count("created"), "u": report.count("updated")},
     )
-    return redirect("people-import")
+    return redirect("kla:people-import")
 
 
 @access.secretariat_required

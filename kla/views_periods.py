@@ -7,10 +7,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from core.errors import DomainError
 from indicators import selectors as instrument
-from kla import access
-from kla.errors import DomainError
-from opd import services
+from opd import access, services
 from opd.audit import client_ip
 
 
@@ -57,7 +56,7 @@ def period_edit(request, year: int):
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Period %(year)s saved.") % {"year": year})
-            return redirect("period-edit", year=year)
+            return redirect("kla:period-edit", year=year)
     return render(request, "kla/period_edit.html", {"period": period, "form": form, "bands": bands})
 
 
@@ -75,5 +74,5 @@ def period_lock(request, year: int):
                 request,
                 _("Period %(year)s is locked: nothing in it can change now.") % {"year": year},
             )
-        return redirect("period-edit", year=year)
+        return redirect("kla:period-edit", year=year)
     return render(request, "kla/period_lock_confirm.html", {"period": period})

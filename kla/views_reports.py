@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from indicators.models import Period
-from kla import access
 from kla.reports.bundle import bundle_plan, iter_bundle
 from kla.reports.pdf import progress_report_pdf
 from kla.reports.xlsx import rekap_workbook
+from opd import access
 from opd.audit import audit_log, client_ip
 from opd.models import Answer, AuditEvent
 

@@ -11,12 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import Period
-from kla import access
-from kla.errors import DomainError
 from kla.reports.common import JAKARTA
-from opd import selectors, services
+from opd import access, selectors, services
 from opd.audit import client_ip
 from opd.deadlines import unit_deadlines
 from opd.models import AuditEvent, Unit
@@ -158,7 +157,7 @@ def extensions(request):
                     _("%(unit)s may change answers until %(day)s.")
                     % {"unit": unit.name, "day": form.cleaned_data["until"].strftime("%d-%m-%Y")},
                 )
-                return redirect("extensions")
+                return redirect("kla:extensions")
         else:
             messages.error(request, _("Nothing was changed: correct the marked fields."))
     deadlines = unit_deadlines(period=period, units=units) if period else []

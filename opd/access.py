@@ -1,16 +1,234 @@
-"""Who may give an account which role, and change it. One rule for every way accounts are made.
+"""Who may see and do what. Every access rule of the product lives in this module.
 
-The secretariat onboards the units' staff and the executives; only an administrator makes
-administrators and secretariat members, and only an administrator touches their accounts.
-The accounts of administrators, secretariat members and Django staff or superusers are the
-keys to the whole product: whoever may change one of their email addresses may reset its
-password and log in as them, so the secretariat may not change them at all.
+Helpers return the object or raise Http404 (the user may not even know it exists) or
+PermissionDenied (403: the user may read it but may not do this). Views and services ask
+them; nothing else decides. Three parts: roles and the views they open; answers and
+evidence (next to the answers they guard); who may give an account which role.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exported for views
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from kla.errors import DomainError
-from opd.models import Profile
+from core.errors import DomainError
+from indicators.models import Question
+from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile
+
+
+def role_of(user) -> str | None:
+    """The user's task-force role, or None for anonymous users and users without a profile."""
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return Profile.Role.ADMIN if user.is_superuser else None
+    return profile.role
+
+
+def is_secretariat(user) -> bool:
+    return role_of(user) in (Profile.Role.SECRETARIAT, Profile.Role.ADMIN)
+
+
+def is_executive(user) -> bool:
+    return role_of(user) == Profile.Role.EXECUTIVE
+
+
+def is_opd(user) -> bool:
+    return role_of(user) == Profile.Role.OPD
+
+
+def can_read_everything(user) -> bool:
+    """Secretariat, admin and executive read all units' work; only the first two change it."""
+    return is_secretariat(user) or is_executive(user)
+
+
+def user_unit_ids(user) -> set[int]:
+    """Ids of the units a user is a member of (cached on the user for the request)."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_kla_unit_ids", None)
+    if cached is None:
+        profile = getattr(user, "profile", None)
+        cached = set(profile.units.values_list("pk", flat=True)) if profile else set()
+        user._kla_unit_ids = cached
+    return cached
+
+
+def role_required(*roles):
+    """View decorator: logged in (else redirect to login) and one of `roles` (else 403)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if role_of(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+secretariat_required = role_required(Profile.Role.SECRETARIAT, Profile.Role.ADMIN)
+readers_required = role_required(
+    Profile.Role.SECRETARIAT, Profile.Role.ADMIN, Profile.Role.EXECUTIVE
+)
+opd_required = role_required(Profile.Role.OPD)
+
+
+# --- Answers and evidence -------------------------------------------------------------------
+#
+# An answer is addressed by (question, answering unit): a unit whose assignment answers (the
+# lead, or each per-unit unit of a question every kecamatan or desa answers). Readers:
+#   - secretariat, admin and executive: every answer;
+#   - a member of the answering unit;
+#   - for an ordinary question, a member of a supporting unit (they attach evidence to it).
+# Everybody else gets 404, so the existence of other units' drafts does not leak.
+
+
+class AnswerAccess:
+    """What one user may do with one answer (which may not exist yet)."""
+
+    def __init__(self, *, user, question, unit, answer, assignments):
+        self.user = user
+        self.question = question
+        self.unit = unit
+        self.answer = answer
+        self.assignments = assignments
+        member_of = user_unit_ids(user)
+        self.is_answering_member = is_opd(user) and unit.pk in member_of
+        self.acting_unit = None
+        if self.is_answering_member:
+            self.acting_unit = unit
+        elif is_opd(user):
+            # A supporting unit works on the lead's answer (per-unit questions have none).
+            self.acting_unit = next(
+                (a.unit for a in assignments
+                 if a.unit_id in member_of and a.role == Assignment.Role.SUPPORT),
+                None,
+            )  # fmt: skip
+        # A coordinating agency of an every-kecamatan question follows all units' answers.
+        self.is_coordinator = is_opd(user) and any(
+            a.unit_id in member_of and a.role == Assignment.Role.COORDINATOR for a in assignments
+        )
+
+    @property
+    def per_unit(self) -> bool:
+        """Every kecamatan (desa) answers the question for itself; its points are the mean."""
+        return any(a.role == Assignment.Role.PER_UNIT for a in self.assignments)
+
+    @property
+    def can_read(self) -> bool:
+        return can_read_everything(self.user) or self.acting_unit is not None or self.is_coordinator
+
+    @property
+    def can_edit(self) -> bool:
+        """Change points and narrative, submit: members of the answering unit."""
+        return self.is_answering_member
+
+    @property
+    def can_attach(self) -> bool:
+        """Add or replace evidence: the answering unit and, for ordinary questions, supporters."""
+        return self.acting_unit is not None
+
+    @property
+    def can_review(self) -> bool:
+        return is_secretariat(self.user)
+
+    @property
+    def can_comment(self) -> bool:
+        return self.acting_unit is not None or is_secretariat(self.user)
+
+
+def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
+    """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
+    question = get_object_or_404(
+        Question.objects.select_related("indicator__group__period"), pk=question_id
+    )
+    assignments = list(
+        Assignment.objects.filter(question=question)
+        .select_related("unit")
+        .order_by("role", "unit__short_name")  # lead first
+    )
+    unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
+    if unit is None:
+        raise Http404
+    answer = Answer.objects.filter(question=question, unit=unit).first()
+    access = AnswerAccess(
+        user=user, question=question, unit=unit, answer=answer, assignments=assignments
+    )
+    if not access.can_read:
+        raise Http404
+    return access
+
+
+def require(allowed: bool) -> None:
+    """Turn a 'may not write' into 403 for a user who may read."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def member_check(*, user, unit) -> None:
+    """Services act for a unit only on behalf of its members; else a DomainError."""
+    if not unit.members.filter(user=user).exists():
+        raise DomainError(
+            _("Only members of %(unit)s can do this.") % {"unit": unit.name}, code="not_member"
+        )
+
+
+def attach_check(*, answer, unit) -> None:
+    """May `unit` change the answer's evidence? The answering unit, or a unit supporting it;
+    a coordinator, or another kecamatan answering for itself, only reads."""
+    allowed = unit is not None and (
+        unit.pk == answer.unit_id
+        or Assignment.objects.filter(
+            question_id=answer.question_id, unit=unit, role=Assignment.Role.SUPPORT
+        ).exists()
+    )
+    if not allowed:
+        raise DomainError(
+            _("Your unit is not assigned to this question, so it cannot change this evidence."),
+            code="not_assigned",
+        )
+
+
+def evidence_for_user(user, *, evidence_id: int):
+    """An evidence item the user may read, with its answer; else Http404."""
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("answer__question__indicator__group__period", "unit"),
+        pk=evidence_id,
+    )
+    access = answer_access(
+        user, question_id=evidence.answer.question_id, unit_id=evidence.answer.unit_id
+    )
+    return evidence, access
+
+
+def revision_for_user(user, *, revision_id: int):
+    """A stored file the user may download, with the access to its answer; else Http404."""
+    revision = get_object_or_404(
+        EvidenceRevision.objects.select_related("evidence__answer"), pk=revision_id
+    )
+    answer = revision.evidence.answer
+    access = answer_access(user, question_id=answer.question_id, unit_id=answer.unit_id)
+    return revision, access
+
+
+# --- Who may give an account which role ----------------------------------------------------------
+#
+# Who may give an account which role, and change it. One rule for every way accounts are made.
+#
+# The secretariat onboards the units' staff and the executives; only an administrator makes
+# administrators and secretariat members, and only an administrator touches their accounts.
+# The accounts of administrators, secretariat members and Django staff or superusers are the
+# keys to the whole product: whoever may change one of their email addresses may reset its
+# password and log in as them, so the secretariat may not change them at all.
+
 
 # The roles the secretariat may give: the people it onboards, who change no one else's data.
 SECRETARIAT_GRANTS = frozenset({Profile.Role.OPD, Profile.Role.EXECUTIVE})
@@ -25,21 +243,16 @@ class RoleGrantRefused(DomainError):
         super().__init__(message, code="role_grant_refused")
 
 
-def _role(user) -> str | None:
-    profile = getattr(user, "profile", None)
-    return profile.role if profile is not None else None
-
-
 def is_administrator(actor) -> bool:
     """An administrator, a superuser, or None: the command line, run by whoever runs the server."""
     if actor is None:
         return True
-    return actor.is_authenticated and (actor.is_superuser or _role(actor) == Profile.Role.ADMIN)
+    return actor.is_authenticated and (actor.is_superuser or role_of(actor) == Profile.Role.ADMIN)
 
 
 def is_guarded(user) -> bool:
     """An account only an administrator may change: admin, secretariat, staff or superuser."""
-    return user.is_staff or user.is_superuser or _role(user) in GUARDED_ROLES
+    return user.is_staff or user.is_superuser or role_of(user) in GUARDED_ROLES
 
 
 def role_grant_check(*, actor, user, role: str) -> None:
@@ -51,13 +264,13 @@ def role_grant_check(*, actor, user, role: str) -> None:
     so only an administrator ever sets them.
     """
     role_label = Profile.Role(role).label if role in Profile.Role.values else role
-    if user is not None and actor is not None and user.pk == actor.pk and role != _role(user):
+    if user is not None and actor is not None and user.pk == actor.pk and role != role_of(user):
         # Checked first, so not even an administrator demotes itself by a stray row and locks
         # the district out: another administrator changes an administrator's role.
         raise RoleGrantRefused(_("Nobody may change their own role."))
     if is_administrator(actor):
         return
-    if _role(actor) != Profile.Role.SECRETARIAT:
+    if role_of(actor) != Profile.Role.SECRETARIAT:
         raise RoleGrantRefused(_("Your role may not create or change accounts."))
     if user is not None and is_guarded(user):
         raise RoleGrantRefused(

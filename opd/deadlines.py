@@ -5,8 +5,8 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from indicators.models import Period
-from kla.errors import DomainError
 from opd.models import Extension, Unit
 
 # The longest extension, in days after the window closes. An extension is a few days' grace

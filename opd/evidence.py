@@ -24,10 +24,11 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kla.errors import DomainError
+from core.errors import DomainError
+from opd import access
 from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
-from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision, Unit
+from opd.models import Answer, AuditEvent, Evidence, EvidenceRevision, Unit
 from opd.services import EDITABLE, answer_open
 from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_upload
 
@@ -47,23 +48,9 @@ def _lock_answer(answer: Answer) -> Answer:
 def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
     """Raise DomainError unless `unit` (and `user`, a member of it) may change the evidence."""
     question = answer.question
-    # The answering unit, or a unit supporting it; a coordinator, or another kecamatan
-    # answering for itself, only reads.
-    allowed = unit is not None and (
-        unit.pk == answer.unit_id
-        or Assignment.objects.filter(
-            question=question, unit=unit, role=Assignment.Role.SUPPORT
-        ).exists()
-    )
-    if not allowed:
-        raise DomainError(
-            _("Your unit is not assigned to this question, so it cannot change this evidence."),
-            code="not_assigned",
-        )
-    if user is not None and not unit.members.filter(user=user).exists():
-        raise DomainError(
-            _("Only members of %(unit)s can do this.") % {"unit": unit.name}, code="not_member"
-        )
+    access.attach_check(answer=answer, unit=unit)
+    if user is not None:
+        access.member_check(user=user, unit=unit)
     ensure_unit_may_edit(period=question.indicator.group.period, unit=unit)
     if answer.status not in EDITABLE:
         raise DomainError(

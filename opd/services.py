@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from indicators.models import Period, Question
-from kla.errors import DomainError
-from opd import notifications
+from opd import access, notifications
 from opd.audit import audit_log
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
 from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit
@@ -82,13 +82,6 @@ def _check_not_locked(period: Period) -> None:
         )
 
 
-def _check_member(user, unit: Unit) -> None:
-    if not unit.members.filter(user=user).exists():
-        raise DomainError(
-            _("Only members of %(unit)s can do this.") % {"unit": unit.name}, code="not_member"
-        )
-
-
 def clean_points(value, *, maximum: Decimal, field_label: str) -> Decimal:
     """Parse points: a number with at most two decimals in [0, maximum]."""
     try:
@@ -150,7 +143,7 @@ def answer_save(
     answer = _lock(answer)
     period = _period_of(answer)
     _check_version(answer, expected_version)
-    _check_member(user, answer.unit)
+    access.member_check(user=user, unit=answer.unit)
     ensure_unit_may_edit(period=period, unit=answer.unit)
     if answer.status not in EDITABLE:
         raise IllegalTransition(
@@ -200,7 +193,7 @@ def answer_submit(
             _("An approved answer cannot be submitted again."), code="not_editable"
         )
     _check_version(answer, expected_version)
-    _check_member(user, answer.unit)
+    access.member_check(user=user, unit=answer.unit)
     ensure_unit_may_edit(period=period, unit=answer.unit)
     if answer.claimed_points is None:
         raise DomainError(_("Enter the points claimed before submitting."), code="no_points")

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import page_cache
+from core.errors import DomainError
 from indicators import selectors as instrument
-from kla import access, page_cache
-from kla.errors import DomainError
-from opd import selectors, services
+from opd import access, selectors, services
 from opd.audit import client_ip
 from opd.deadlines import unit_deadline, unit_deadlines, unit_may_edit
 from opd.forms import (

@@ -62,7 +62,7 @@ def test_password_change_needs_login_and_logout_is_post_only(client_for, opd_use
     logged_in = client_for(opd_user)
     assert logged_in.get(reverse("logout")).status_code == 405
     assert logged_in.post(reverse("logout")).status_code == 302
-    assert logged_in.get(reverse("home"))["Location"].startswith(reverse("login"))
+    assert logged_in.get(reverse("kla:home"))["Location"].startswith(reverse("login"))
 
 
 def test_language_defaults_to_indonesian_whatever_the_browser_says(client):

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import services
 from opd.deadlines import WindowClosed
 from opd.models import Answer, AuditEvent, Evidence, Extension

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_score_matrix(client_for, personas, period, question):
-    url = reverse("api-score", args=[period.year])
+    url = reverse("kla:api-score", args=[period.year])
     expected = dict(
         anonymous=401,
         opd=403,
@@ -43,14 +43,14 @@ def test_score_matrix(client_for, personas, period, question):
 
 
 def test_score_document_equals_the_service(client_for, executive_user, period, question):
-    doc = client_for(executive_user).get(reverse("api-score", args=[period.year])).json()
+    doc = client_for(executive_user).get(reverse("kla:api-score", args=[period.year])).json()
     score = score_period(period=period)
     assert (
         doc["verified"] == f"{score.verified:.2f}"
         and doc["max_points"] == f"{score.max_points:.2f}"
     )
     assert doc["target"] == "Madya" and doc["rank"]["verified"] is None
-    assert client_for(executive_user).get(reverse("api-score", args=[1999])).status_code == 404
+    assert client_for(executive_user).get(reverse("kla:api-score", args=[1999])).status_code == 404
 
 
 def test_token_auth(client, executive_user, period, opd_user):
@@ -59,7 +59,7 @@ def test_token_auth(client, executive_user, period, opd_user):
         "kla_api_token", "--user", executive_user.username, "--name", "Provinsi Jambi", stdout=out
     )
     key = out.getvalue().strip().splitlines()[-1]
-    url = reverse("api-score", args=[period.year])
+    url = reverse("kla:api-score", args=[period.year])
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     token = ApiToken.objects.get()
     assert token.last_used_at is not None and key not in token.key_hash
@@ -72,8 +72,8 @@ def test_token_auth(client, executive_user, period, opd_user):
 
 
 def test_openapi_schema(client_for, executive_user, client):
-    assert client.get(reverse("api-openapi")).status_code == 401
-    schema = client_for(executive_user).get(reverse("api-openapi")).json()
+    assert client.get(reverse("kla:api-openapi")).status_code == 401
+    schema = client_for(executive_user).get(reverse("kla:api-openapi")).json()
     assert schema["openapi"] == "3.1.0" and "/api/v1/periods/{year}/score/" in schema["paths"]
     json.dumps(schema)
 
@@ -90,7 +90,7 @@ def test_api_query_budget(
     # 1 session, 2 user, 3 profile, 4 period, 5-10 the score (groups, indicators, questions,
     # the units answering per unit, answers, bands)
     with django_assert_num_queries(10):
-        assert client.get(reverse("api-score", args=[period.year])).status_code == 200
+        assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 
 SCORE = "/paths/~1api~1v1~1periods~1{year}~1score~1/get/responses/200/content/application~1json"
@@ -99,7 +99,7 @@ ERROR = "/components/responses/Error/content/application~1json"
 
 def _validator(client, pointer: str) -> Draft202012Validator:
     """The schema at `pointer` in the OpenAPI document the API serves, $refs resolved."""
-    openapi = client.get(reverse("api-openapi")).json()
+    openapi = client.get(reverse("kla:api-openapi")).json()
     for component in openapi["components"]["schemas"].values():
         Draft202012Validator.check_schema(component)
     registry = Registry().with_resource("openapi.json", DRAFT202012.create_resource(openapi))
@@ -110,19 +110,19 @@ def test_responses_match_the_published_schema(client_for, executive_user, period
     _build(period, 6)  # approved, submitted and draft answers, and a per-unit question
     empty = factories.PeriodFactory(year=2030, target_rank="")
     client = client_for(executive_user)
-    full = client.get(reverse("api-score", args=[period.year])).json()
-    bare = client.get(reverse("api-score", args=[empty.year])).json()
+    full = client.get(reverse("kla:api-score", args=[period.year])).json()
+    bare = client.get(reverse("kla:api-score", args=[empty.year])).json()
     _validator(client, SCORE).validate(full)
     _validator(client, SCORE).validate(bare)
     assert full["gaps"] and full["gap_to_target"] and bare["groups"] == bare["gaps"] == []
     assert bare["gap_to_target"] is None
-    _validator(client, ERROR).validate(client.get(reverse("api-score", args=[1999])).json())
+    _validator(client, ERROR).validate(client.get(reverse("kla:api-score", args=[1999])).json())
 
 
 def test_the_schema_refuses_a_dropped_added_or_mistyped_field(client_for, executive_user, period):
     _build(period, 6)
     client = client_for(executive_user)
-    doc = client.get(reverse("api-score", args=[period.year])).json()
+    doc = client.get(reverse("kla:api-score", args=[period.year])).json()
     group, gap = doc["groups"][0], doc["gaps"][0]
     wrong = [{k: v for k, v in doc.items() if k != key} for key in doc]
     wrong += [{**doc, "groups": [{k: v for k, v in group.items() if k != key}]} for key in group]
@@ -142,7 +142,7 @@ def test_api_command_snapshot_and_reports_read_one_document(client_for, executiv
         period=period, taken_at=timezone.now() - datetime.timedelta(days=1), reason="manual",
         claimed=5, verified=4, potential=4, detail={"groups": [old]},
     )  # fmt: skip
-    served = client_for(executive_user).get(reverse("api-score", args=[period.year])).json()
+    served = client_for(executive_user).get(reverse("kla:api-score", args=[period.year])).json()
     out = StringIO()
     call_command("kla_score", "--period", str(period.year), "--json", stdout=out)
     snapshot = snapshot_take(period=period, reason=ScoreSnapshot.Reason.MANUAL)

@@ -83,7 +83,7 @@ def test_audit_page_takes_no_post(client_for, personas, persona, status):
 
 
 def test_url_name():
-    assert reverse("audit-trail") == URL
+    assert reverse("kla:audit-trail") == URL
 
 
 # What it shows --------------------------------------------------------------------------

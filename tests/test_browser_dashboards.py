@@ -2,7 +2,7 @@
 
 import pytest
 
-from opd.demo import DEMO_PASSWORD, load_demo
+from kla.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import services
 from opd.models import Answer, AuditEvent
 

@@ -44,7 +44,7 @@ def test_secretariat_dashboard_query_budget(
     # 14 queue size and oldest, 15-17 instrument counts, 18 questions without a lead
     # (the gauge's bands come with the score)
     with django_assert_num_queries(18):
-        response = client.get(reverse("secretariat-home"))
+        response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
 
@@ -58,7 +58,7 @@ def test_executive_dashboard_query_budget(
     # 12 gap statuses, 13 unit assignments, 14 their units, 15 unit answer counts,
     # 16 earlier periods' last snapshots, 17 this period's snapshots
     with django_assert_num_queries(17):
-        response = client.get(reverse("executive-home"))
+        response = client.get(reverse("kla:executive-home"))
     assert response.status_code == 200
 
 
@@ -67,7 +67,7 @@ def test_dashboard_shows_the_score_service_numbers(client_for, executive_user, p
     score = score_period(period=period)
     html = (
         client_for(executive_user)
-        .get(reverse("executive-home"), {"year": period.year})
+        .get(reverse("kla:executive-home"), {"year": period.year})
         .content.decode()
     )
     verified = f"{score.verified:.2f}".replace(".", ",")  # Indonesian decimals

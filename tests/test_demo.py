@@ -7,8 +7,8 @@ from django.apps import apps
 from django.urls import reverse
 
 from indicators.models import Indicator, Period, Question
-from opd.demo import DEMO_PASSWORD, load_demo
-from opd.models import Answer, Assignment, Unit
+from kla.demo import DEMO_PASSWORD, load_demo
+from opd.models import Answer, Unit
 
 pytestmark = pytest.mark.django_db
 HOMES = {"Staf unit": "opd:workspace", "Unit staff": "opd:workspace"}
@@ -69,7 +69,9 @@ def test_demo_tells_the_story():
         assert maxima == Decimal("1000.00")
         for q in Question.objects.filter(indicator__group__period=period):
             roles = list(q.assignments.values_list("role", flat=True))
-            if q.every_kecamatan or q.every_desa:  # each kecamatan (desa) answers; the listed agencies follow
+            if (
+                q.every_kecamatan or q.every_desa
+            ):  # each kecamatan (desa) answers; the listed agencies follow
                 assert "lead" not in roles and roles.count("per_unit") >= 13, (q, roles)
             else:
                 assert roles.count("lead") == 1, (q, roles)
@@ -87,16 +89,16 @@ def test_demo_tells_the_story():
 def test_every_demo_account_logs_in_and_lands_home(client):
     report = load_demo()
     homes = {
-        "admin": "secretariat-home",
-        "sekretariat": "secretariat-home",
-        "bupati": "executive-home",
-        "sekda": "executive-home",
+        "admin": "kla:secretariat-home",
+        "sekretariat": "kla:secretariat-home",
+        "bupati": "kla:executive-home",
+        "sekda": "kla:executive-home",
     }
     assert len(report.accounts) >= 30
     for username, _role, _unit in report.accounts:
         login = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
         assert login.status_code == 302, username
-        response = client.get(reverse("home"))
+        response = client.get(reverse("kla:home"))
         assert response["Location"] == reverse(homes.get(username, "opd:workspace")), username
         assert client.get(response["Location"]).status_code == 200, username
         client.logout()

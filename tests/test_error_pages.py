@@ -25,7 +25,7 @@ def test_unknown_url_renders_the_404_page_with_a_link_home(english):
     assert "404.html" in [t.name for t in response.templates]
     html = response.content.decode()
     assert "Page not found" in html
-    assert f'href="{reverse("home")}"' in html
+    assert f'href="{reverse("kla:home")}"' in html
     assert "css/kla.css" in html
 
 

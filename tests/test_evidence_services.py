@@ -12,7 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import evidence as ev
 from opd import services
 from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision, Extension

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import services
 from opd.deadlines import MAX_EXTENSION_DAYS
 from opd.models import AuditEvent, Extension
@@ -78,14 +78,14 @@ def test_the_page_refuses_in_indonesian(
     client_for, secretariat_user, open_ended, question, lead_unit
 ):
     response = client_for(secretariat_user).post(
-        reverse("extensions"), {"unit": lead_unit.pk, "until": "9999-12-31", "reason": ""}
+        reverse("kla:extensions"), {"unit": lead_unit.pk, "until": "9999-12-31", "reason": ""}
     )
     assert response.status_code == 200
     page = response.content.decode()
     assert "paling lama 60 hari" in page and "30-05-2026" in page
     assert not Extension.objects.exists()
     response = client_for(secretariat_user).post(
-        reverse("extensions"), {"unit": lead_unit.pk, "until": "2026-04-09", "reason": ""}
+        reverse("kla:extensions"), {"unit": lead_unit.pk, "until": "2026-04-09", "reason": ""}
     )
     assert "tidak boleh berakhir di masa lalu" in response.content.decode()
     assert not Extension.objects.exists()

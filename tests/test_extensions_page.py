@@ -38,7 +38,7 @@ EXPECTED = {
 
 
 def test_url_name():
-    assert reverse("extensions") == URL
+    assert reverse("kla:extensions") == URL
 
 
 @pytest.mark.parametrize(("persona", "status"), EXPECTED.items())

@@ -109,26 +109,26 @@ def test_web_flow_check_then_confirm(client_for, secretariat_user, tmp_path):
         ["Sekretariat Daerah", "dinas", "sekda", "Sekda", "sekda@example.go.id", "pimpinan"],
     ]
     with _workbook(tmp_path, rows).open("rb") as f:
-        response = client.post(reverse("people-import"), {"file": f})
+        response = client.post(reverse("kla:people-import"), {"file": f})
     assert response.status_code == 200
     assert 'data-testid="people-report"' in response.content.decode()
     assert not User.objects.filter(username="dinkes.budi").exists()  # only checked so far
-    response = client.post(reverse("people-import-confirm"))
+    response = client.post(reverse("kla:people-import-confirm"))
     assert response.status_code == 302
     assert User.objects.filter(username="dinkes.budi").exists()
     # The staged file is used once.
-    client.post(reverse("people-import-confirm"))
+    client.post(reverse("kla:people-import-confirm"))
     assert AuditEvent.objects.filter(action="people.import").count() == 1
 
 
-@pytest.mark.parametrize("name", ["people-import", "people-import-template"])
+@pytest.mark.parametrize("name", ["kla:people-import", "kla:people-import-template"])
 def test_people_import_matrix(client_for, personas, name):
     expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
                     executive=403, admin=200)  # fmt: skip
     for persona, status in expected.items():
         assert client_for(personas[persona]).get(reverse(name)).status_code == status, persona
     for persona in ["opd", "executive"]:
-        response = client_for(personas[persona]).post(reverse("people-import-confirm"))
+        response = client_for(personas[persona]).post(reverse("kla:people-import-confirm"))
         assert response.status_code == 403
 
 
@@ -152,7 +152,7 @@ def en_client(client_for, settings):
 
 def _upload(client, tmp_path, rows):
     with _workbook(tmp_path, rows).open("rb") as f:
-        response = client.post(reverse("people-import"), {"file": f})
+        response = client.post(reverse("kla:people-import"), {"file": f})
     assert response.status_code == 200
     return response.content.decode()
 
@@ -172,8 +172,8 @@ def _refused(client, tmp_path, rows, reason):
     before = _snapshot()
     page = _upload(client, tmp_path, rows)
     assert "table-danger" in page and reason in page
-    assert reverse("people-import-confirm") not in page  # no confirm button
-    response = client.post(reverse("people-import-confirm"), follow=True)
+    assert reverse("kla:people-import-confirm") not in page  # no confirm button
+    response = client.post(reverse("kla:people-import-confirm"), follow=True)
     assert "Nothing to confirm" in response.content.decode()
     assert _snapshot() == before
     assert mail.outbox == []
@@ -250,12 +250,14 @@ def test_an_email_change_is_shown_applied_audited_and_told_to_the_old_address(
     assert old in changes and "opd.baru@example.go.id" in changes
     assert "baru@example.go.id" not in changes.replace("opd.baru@example.go.id", "")
     assert changes.count('data-testid="people-change"') == 1  # only the email changes
-    assert page.index('data-testid="people-changes"') < page.index(reverse("people-import-confirm"))
+    assert page.index('data-testid="people-changes"') < page.index(
+        reverse("kla:people-import-confirm")
+    )
     opd_user.refresh_from_db()
     assert opd_user.email == old  # only checked so far
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("people-import-confirm"))
+        response = client.post(reverse("kla:people-import-confirm"))
     assert response.status_code == 302
     opd_user.refresh_from_db()
     assert opd_user.email == "opd.baru@example.go.id"
@@ -288,7 +290,7 @@ def test_confirm_applies_only_what_the_preview_showed(
                                     name=opd_user.get_full_name())])  # fmt: skip
     # Between the check and the confirmation the account changes (another tab, the admin).
     User.objects.filter(pk=opd_user.pk).update(email="lain@example.go.id")
-    response = client.post(reverse("people-import-confirm"), follow=True)
+    response = client.post(reverse("kla:people-import-confirm"), follow=True)
     assert "the data changed" in response.content.decode()
     opd_user.refresh_from_db()
     assert opd_user.email == "lain@example.go.id"
@@ -310,7 +312,7 @@ def test_an_administrator_can_still_grant_any_role(
     page = _upload(client, tmp_path, rows)
     assert "table-danger" not in page
     assert 'data-user="sari" data-field="is_superuser"' in page  # the flags are shown too
-    assert client.post(reverse("people-import-confirm")).status_code == 302
+    assert client.post(reverse("kla:people-import-confirm")).status_code == 302
     roles = {u.username: (u.profile.role, u.is_staff, u.is_superuser)
              for u in User.objects.select_related("profile")}  # fmt: skip
     assert roles["admin.baru"] == (Profile.Role.ADMIN, True, True)

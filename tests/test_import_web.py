@@ -20,9 +20,9 @@ INSTRUMENT = Path(settings.BASE_DIR) / "fixtures" / "instrument-2024.json"
 if not INSTRUMENT.exists():  # pragma: no cover - a checkout without the copy
     INSTRUMENT = Path(settings.BASE_DIR).parent / "shared/kla-reference/instrument-2024.json"
 
-UPLOAD = reverse("instrument-import")
-CONFIRM = reverse("instrument-import-confirm")
-TEMPLATE = reverse("instrument-import-template")
+UPLOAD = reverse("kla:instrument-import")
+CONFIRM = reverse("kla:instrument-import-confirm")
+TEMPLATE = reverse("kla:instrument-import-template")
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +108,7 @@ def test_check_then_confirm(client_for, secretariat_user):
 
     response = client.post(CONFIRM)
     assert response.status_code == 302
-    assert response["Location"] == reverse("indicators:period-detail", args=[2024])
+    assert response["Location"] == reverse("kla:period-detail", args=[2024])
     assert Question.objects.count() == 274
     event = AuditEvent.objects.get(action=AuditEvent.Action.INSTRUMENT_IMPORT)
     assert event.actor == secretariat_user
@@ -261,5 +261,5 @@ def test_template_for_an_unknown_year_is_404(client_for, secretariat_user, year)
 
 
 def test_the_secretariat_home_links_to_the_import(client_for, secretariat_user):
-    html = client_for(secretariat_user).get(reverse("secretariat-home")).content.decode()
+    html = client_for(secretariat_user).get(reverse("kla:secretariat-home")).content.decode()
     assert f'href="{UPLOAD}"' in html

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import services
 from opd.models import Answer, Assignment, Profile
 from opd.notifications import digest_send

@@ -1,4 +1,4 @@
-"""The page cache (kla/page_cache.py): fragments are served until a commit changes the data,
+"""The page cache (core/page_cache.py): fragments are served until a commit changes the data,
 never across units or languages, and a rolled-back write changes nothing."""
 
 from decimal import Decimal
@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from kla import page_cache
+from core import page_cache
 from opd import services
 from opd.models import Answer, Assignment
 from tests import factories
@@ -62,10 +62,10 @@ CHANGES = [
     ("opd:workspace", "opd", _approve, "Submitted", "Approved"),
     ("opd:workspace", "opd", _assign_new_question, "Q-CACHE", "Q-NEW"),
     ("opd:review-queue", "secretariat", _approve, "Q-CACHE", "Nothing waiting here."),
-    ("secretariat-home", "secretariat", _rename_unit, "Dinas Kesehatan<", "Dinas Kesehatan Baru"),
-    ("secretariat-home", "secretariat", _approve, 'data-testid="verified-total">0.00',
+    ("kla:secretariat-home", "secretariat", _rename_unit, "Dinas Kesehatan<", "Dinas Kesehatan Baru"),
+    ("kla:secretariat-home", "secretariat", _approve, 'data-testid="verified-total">0.00',
      'data-testid="verified-total">4.25'),
-    ("executive-home", "executive", _approve, 'data-testid="verified-total">0.00',
+    ("kla:executive-home", "executive", _approve, 'data-testid="verified-total">0.00',
      'data-testid="verified-total">4.25'),
 ]  # fmt: skip
 
@@ -177,8 +177,8 @@ def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, mon
         ("opd:workspace", "opd", 6),
         # 1 session, 2 user, 3 profile, 4 periods, 5 the data version
         ("opd:review-queue", "secretariat", 5),
-        ("secretariat-home", "secretariat", 5),
-        ("executive-home", "executive", 5),
+        ("kla:secretariat-home", "secretariat", 5),
+        ("kla:executive-home", "executive", 5),
     ],
 )
 def test_query_budget_from_the_cache(
@@ -194,7 +194,7 @@ def test_query_budget_from_the_cache(
 
 def test_an_emptied_database_starts_at_a_new_number(db):
     """After a flush or a restore the version must not meet fragments cached before it."""
-    from kla.models import DataVersion
+    from core.models import DataVersion
 
     first = page_cache.version()
     DataVersion.objects.all().delete()

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import services
 from opd.models import AuditEvent
 
@@ -60,7 +60,7 @@ def test_lock_is_final(period, secretariat_user):
 
 def test_lock_page_asks_first_then_locks(client_for, secretariat_user, period):
     client = client_for(secretariat_user)
-    url = reverse("period-lock", args=[period.year])
+    url = reverse("kla:period-lock", args=[period.year])
     assert "Ya, kunci" in client.get(url).content.decode()
     period.refresh_from_db()
     assert not period.is_locked  # GET only asks
@@ -72,7 +72,7 @@ def test_lock_page_asks_first_then_locks(client_for, secretariat_user, period):
 
 def test_edit_page_keeps_input_on_error(client_for, secretariat_user, period):
     response = client_for(secretariat_user).post(
-        reverse("period-edit", args=[period.year]),
+        reverse("kla:period-edit", args=[period.year]),
         {"window_opens": "2026-05-01", "window_closes": "2026-03-31", "target_rank": "Madya"},
     )
     assert response.status_code == 200

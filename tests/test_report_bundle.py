@@ -283,7 +283,7 @@ def test_export_bundle_command_unknown_period(tmp_path):
 
 
 def test_bundle_download_streams_and_is_audited(world, period, client_for, secretariat_user):
-    response = client_for(secretariat_user).get(reverse("report-bundle", args=[period.year]))
+    response = client_for(secretariat_user).get(reverse("kla:report-bundle", args=[period.year]))
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "application/zip"
@@ -297,7 +297,8 @@ def test_bundle_download_streams_and_is_audited(world, period, client_for, secre
 
 def test_bundle_download_of_unknown_period_is_404(client_for, secretariat_user):
     assert (
-        client_for(secretariat_user).get(reverse("report-bundle", args=[1999])).status_code == 404
+        client_for(secretariat_user).get(reverse("kla:report-bundle", args=[1999])).status_code
+        == 404
     )
 
 

@@ -152,7 +152,7 @@ def test_download_in_the_users_language_is_audited(period, client_for, executive
     build_period(period)
     client = client_for(executive_user)
     client.cookies["django_language"] = "en"
-    response = client.get(reverse("report-pdf", args=[period.year]))
+    response = client.get(reverse("kla:report-pdf", args=[period.year]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f"laporan-kla-{period.year}.pdf" in response["Content-Disposition"]
@@ -168,7 +168,7 @@ def test_charts_are_the_dashboards(period, client_for, executive_user):
     build_period(period)
     client = client_for(executive_user)
     client.cookies["django_language"] = "en"
-    page = client.get(reverse("executive-home") + f"?year={period.year}").content.decode()
+    page = client.get(reverse("kla:executive-home") + f"?year={period.year}").content.decode()
     dashboard_svgs = re.findall(r"<svg .*?</svg>", page, flags=re.S)
     assert len(dashboard_svgs) >= 4
     html = progress_report_html(period=period, language="en")

@@ -10,16 +10,16 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ["anonymous", "opd", "other_opd", "support", "secretariat", "executive", "admin"]
 # Expected status per persona; "login" is a redirect to the login page.
 MATRIX = {
-    "reports": ["login", 403, 403, 403, 200, 200, 200],
-    "report-xlsx": ["login", 403, 403, 403, 200, 200, 200],
-    "report-pdf": ["login", 403, 403, 403, 200, 200, 200],
-    "report-bundle": ["login", 403, 403, 403, 200, 403, 200],
+    "kla:reports": ["login", 403, 403, 403, 200, 200, 200],
+    "kla:report-xlsx": ["login", 403, 403, 403, 200, 200, 200],
+    "kla:report-pdf": ["login", 403, 403, 403, 200, 200, 200],
+    "kla:report-bundle": ["login", 403, 403, 403, 200, 403, 200],
 }
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_permission_matrix(name, period, question, personas, client_for):
-    args = [] if name == "reports" else [period.year]
+    args = [] if name == "kla:reports" else [period.year]
     url = reverse(name, args=args)
     problems = []
     for persona, expected in zip(PERSONAS, MATRIX[name], strict=True):
@@ -34,51 +34,51 @@ def test_permission_matrix(name, period, question, personas, client_for):
             problems.append(f"{persona}: expected {expected}, got {response.status_code}")
     assert not problems, "\n".join(problems)
     # Only the successful downloads are in the audit trail, one each.
-    downloads = sum(1 for status in MATRIX[name] if status == 200) if name != "reports" else 0
+    downloads = sum(1 for status in MATRIX[name] if status == 200) if name != "kla:reports" else 0
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == downloads
 
 
-@pytest.mark.parametrize("name", ["report-xlsx", "report-pdf", "report-bundle"])
+@pytest.mark.parametrize("name", ["kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"])
 def test_downloads_refuse_post(name, period, client_for, secretariat_user):
     response = client_for(secretariat_user).post(reverse(name, args=[period.year]))
     assert response.status_code == 405
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["report-xlsx", "report-pdf", "report-bundle"])
+@pytest.mark.parametrize("name", ["kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"])
 def test_unknown_period_is_404(name, client_for, admin_user):
     assert client_for(admin_user).get(reverse(name, args=[1999])).status_code == 404
 
 
 def test_reports_page_lists_downloads_per_period(period, client_for, secretariat_user):
-    response = client_for(secretariat_user).get(reverse("reports"))
+    response = client_for(secretariat_user).get(reverse("kla:reports"))
     html = response.content.decode()
-    for name in ("report-xlsx", "report-pdf", "report-bundle"):
+    for name in ("kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"):
         assert reverse(name, args=[period.year]) in html
-    assert f'href="{reverse("reports")}"' in html  # the navigation link
+    assert f'href="{reverse("kla:reports")}"' in html  # the navigation link
 
 
 def test_executive_sees_no_bundle_link(period, client_for, executive_user):
-    html = client_for(executive_user).get(reverse("reports")).content.decode()
-    assert reverse("report-pdf", args=[period.year]) in html
-    assert reverse("report-bundle", args=[period.year]) not in html
-    assert f'href="{reverse("reports")}"' in html
+    html = client_for(executive_user).get(reverse("kla:reports")).content.decode()
+    assert reverse("kla:report-pdf", args=[period.year]) in html
+    assert reverse("kla:report-bundle", args=[period.year]) not in html
+    assert f'href="{reverse("kla:reports")}"' in html
 
 
 def test_opd_has_no_reports_link(client_for, opd_user):
     html = client_for(opd_user).get(reverse("opd:workspace")).content.decode()
-    assert f'href="{reverse("reports")}"' not in html
+    assert f'href="{reverse("kla:reports")}"' not in html
 
 
 def test_reports_page_queries(period, client_for, secretariat_user, django_assert_num_queries):
     client = client_for(secretariat_user)
-    client.get(reverse("reports"))  # warm up session and profile caches
+    client.get(reverse("kla:reports"))  # warm up session and profile caches
     from tests import factories
 
     # 1 session, 2 user, 3 profile (role), 4 periods with their answer counts.
     with django_assert_num_queries(4) as captured:
-        client.get(reverse("reports"))
+        client.get(reverse("kla:reports"))
     factories.PeriodFactory(year=2027)
     factories.PeriodFactory(year=2028)
     with django_assert_num_queries(len(captured.captured_queries)):
-        client.get(reverse("reports"))
+        client.get(reverse("kla:reports"))

@@ -467,7 +467,7 @@ def test_export_rekap_command(built, period, tmp_path):
 
 
 def test_download_is_audited(built, period, client_for, executive_user):
-    response = client_for(executive_user).get(reverse("report-xlsx", args=[period.year]))
+    response = client_for(executive_user).get(reverse("kla:report-xlsx", args=[period.year]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -481,7 +481,7 @@ def test_download_is_audited(built, period, client_for, executive_user):
 def test_demo_district_workbook_equals_the_engine():
     """The real instrument (274 questions, 13 kecamatan, indicators whose questions exceed
     their maximum) with the demo answers: every total of both periods equals the engine."""
-    from opd.demo import load_demo
+    from kla.demo import load_demo
 
     load_demo()
     for year in (2026, 2027):

@@ -144,7 +144,7 @@ def test_csrf_failure_is_the_products_page_in_indonesian(db):
     assert '<html lang="id">' in html
     assert "Formulir ini sudah kedaluwarsa" in html
     assert "muat ulang halaman" in html
-    assert f'href="{reverse("home")}"' in html and "css/kla.css" in html
+    assert f'href="{reverse("kla:home")}"' in html and "css/kla.css" in html
     assert "CSRF verification failed" not in html and "Forbidden" not in html
 
 
@@ -201,7 +201,7 @@ def test_500_page_renders_without_collected_static_files(django_assert_num_queri
 
 @pytest.mark.usefixtures("no_manifest")
 def test_handler500_is_the_self_contained_page():
-    from kla import urls
+    from kla import site_urls as urls
 
     assert urls.handler500 == "kla.views_errors.server_error"
     with translation.override("id"):

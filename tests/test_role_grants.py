@@ -6,7 +6,7 @@ in the order opd, executive, secretariat, admin; "Y" allowed, "-" refused.
 
 import pytest
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd.access import RoleGrantRefused, is_administrator, role_grant_check
 from opd.models import Profile
 from tests import factories

@@ -32,7 +32,7 @@ def test_audit_page_query_budget(
     # 1 session, 2 user, 3 profile, 4 periods and 5 units (filter choices),
     # 6 count for the paginator, 7 the page with actor, unit and answer
     with django_assert_num_queries(7):
-        response = client.get(reverse("audit-trail"))
+        response = client.get(reverse("kla:audit-trail"))
     assert response.content.decode().count('data-testid="audit-row"') == n
 
 
@@ -40,11 +40,11 @@ def test_audit_filters_and_csv(client_for, secretariat_user, opd_user, lead_unit
     _events(2, lead_unit, opd_user)
     _events(1, other_unit, opd_user)
     client = client_for(secretariat_user)
-    response = client.get(reverse("audit-trail"), {"unit": other_unit.pk})
+    response = client.get(reverse("kla:audit-trail"), {"unit": other_unit.pk})
     assert response.content.decode().count('data-testid="audit-row"') == 1
-    response = client.get(reverse("audit-trail"), {"unit": "abc", "date_from": "kemarin"})
+    response = client.get(reverse("kla:audit-trail"), {"unit": "abc", "date_from": "kemarin"})
     assert response.status_code == 200  # bad filters: a message, never a 500
-    csv = client.get(reverse("audit-trail"), {"unit": lead_unit.pk, "format": "csv"})
+    csv = client.get(reverse("kla:audit-trail"), {"unit": lead_unit.pk, "format": "csv"})
     lines = csv.content.decode().strip().splitlines()
     assert len(lines) == 3 and "10.1.2.3" in lines[1]
 
@@ -55,13 +55,14 @@ def test_extension_page_grants_and_refuses(
     # Granted in March: an extension may not end in the past (opd/services.py).
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 3, 20))
     client = client_for(secretariat_user)
-    assert lead_unit.name in client.get(reverse("extensions")).content.decode()
+    assert lead_unit.name in client.get(reverse("kla:extensions")).content.decode()
     bad = client.post(
-        reverse("extensions"), {"unit": lead_unit.pk, "until": "2026-03-01", "reason": ""}
+        reverse("kla:extensions"), {"unit": lead_unit.pk, "until": "2026-03-01", "reason": ""}
     )
     assert bad.status_code == 200 and not Extension.objects.exists()
     good = client.post(
-        reverse("extensions"), {"unit": lead_unit.pk, "until": "2026-04-03", "reason": "Jaringan"}
+        reverse("kla:extensions"),
+        {"unit": lead_unit.pk, "until": "2026-04-03", "reason": "Jaringan"},
     )
     assert good.status_code == 302
     assert Extension.objects.get().until == datetime.date(2026, 4, 3)

@@ -48,7 +48,7 @@ def test_public_pages_carry_the_headers(client, name):
 
 
 def test_logged_in_pages_carry_the_headers(client_for, opd_user, secretariat_user, period):
-    for user, name in [(opd_user, "opd:workspace"), (secretariat_user, "secretariat-home")]:
+    for user, name in [(opd_user, "opd:workspace"), (secretariat_user, "kla:secretariat-home")]:
         response = client_for(user).get(reverse(name))
         assert response.status_code == 200, name
         _assert_secure_headers(response)

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook
 
-from kla.errors import DomainError
+from core.errors import DomainError
 from opd import evidence as ev
 from opd import services
 from opd.models import Answer, AuditEvent, Evidence, EvidenceRevision

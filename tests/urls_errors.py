@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.urls import path
 
-from kla.urls import handler500  # noqa: F401  (the project's 500 page here too)
-from kla.urls import urlpatterns as project_urlpatterns
+from kla.site_urls import handler500  # noqa: F401  (the project's 500 page here too)
+from kla.site_urls import urlpatterns as project_urlpatterns
 
 
 def boom(request):

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
+from core.text import as_text, printable
 from indicators.models import Period
 from kla.reports.common import (
     HEADER_ALIGNMENT,
@@ -33,11 +34,9 @@ from kla.reports.common import (
     NUMBER_FORMAT,
     WRAP_TOP,
     as_float,
-    as_text,
     jakarta,
     jakarta_now,
     print_setup,
-    printable,
     safe_component,
     safe_file_name,
     unique_name,

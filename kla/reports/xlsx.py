@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 
+from core.text import write_cell
 from indicators.models import Period
 from kla.reports.common import (
     DETAIL_FONT,
@@ -31,7 +32,6 @@ from kla.reports.common import (
     jakarta_now,
     print_setup,
     style_header_row,
-    write_cell,
 )
 from kla.reports.points import ReportScore, report_score
 from kla.reports.rows import GroupRows, QuestionRow

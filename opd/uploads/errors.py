@@ -3,7 +3,7 @@ check give, so each is worded (and translated) once."""
 
 from django.utils.translation import gettext as _
 
-from kla.errors import DomainError
+from core.errors import DomainError
 
 
 class UploadRefused(DomainError):

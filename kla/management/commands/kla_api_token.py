@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from kla import access
 from kla.models import ApiToken
+from opd import access
 
 
 class Command(BaseCommand):

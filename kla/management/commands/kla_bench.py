@@ -1,7 +1,7 @@
 """Benchmark of the main pages and of scoring, at 1x and 10x data, and of the active-content
 check of the largest uploads. Run by `make bench`.
 
-Pages are timed twice: served from the page cache (kla/page_cache.py) and rebuilt after a
+Pages are timed twice: served from the page cache (core/page_cache.py) and rebuilt after a
 change, so neither number hides the other.
 
 Needs an empty, migrated database of its own (scripts/bench.sh makes one): it flushes it.
@@ -20,8 +20,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import page_cache
 from indicators.models import Period
-from kla import page_cache
 from kla.bench import CONTENT_CHECK_TARGET_SECONDS, generate_district, time_content_checks
 from opd.scoring import score_period
 
@@ -30,8 +30,8 @@ PAGES = [
     ("trivial logged-in page", "password_change_done", "opd"),
     ("OPD workspace", "opd:workspace", "opd"),
     ("review queue", "opd:review-queue", "secretariat"),
-    ("secretariat dashboard", "secretariat-home", "secretariat"),
-    ("Bupati dashboard", "executive-home", "executive"),
+    ("secretariat dashboard", "kla:secretariat-home", "secretariat"),
+    ("Bupati dashboard", "kla:executive-home", "executive"),
 ]
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from kla.models import DataVersion
+from core.models import DataVersion
 
 # Models of these apps are what the cached pages show.
 WATCHED_APPS = {"indicators", "opd"}
@@ -101,9 +101,9 @@ def _on_m2m(sender, action, **kwargs):
 
 def connect() -> None:
     """Called once from the app's ready()."""
-    post_save.connect(_on_save, dispatch_uid="kla.page_cache.save")
-    post_delete.connect(_on_delete, dispatch_uid="kla.page_cache.delete")
-    m2m_changed.connect(_on_m2m, dispatch_uid="kla.page_cache.m2m")
+    post_save.connect(_on_save, dispatch_uid="core.page_cache.save")
+    post_delete.connect(_on_delete, dispatch_uid="core.page_cache.delete")
+    m2m_changed.connect(_on_m2m, dispatch_uid="core.page_cache.m2m")
 
 
 def fragment(request, template_name: str, *, parts: Iterable, context: Callable[[], dict]):

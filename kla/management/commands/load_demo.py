@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from opd.demo import DEMO_PASSWORD, load_demo
+from kla.demo import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
