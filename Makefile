@@ -38,8 +38,9 @@ run: install messages
 serve:
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The whole suite on a throwaway PostgreSQL cluster, browser tests in headless Chromium.
-test: install messages
+# Lint (with the import contract), then the whole suite on a throwaway PostgreSQL cluster,
+# browser tests in headless Chromium.
+test: install messages lint
 	@bash scripts/system-deps.sh test
 	@bash scripts/test.sh
 

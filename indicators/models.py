@@ -43,12 +43,30 @@ def _locked_refusal(year=None) -> ValidationError:
 
 
 class Period(models.Model):
+    """A year of the evaluation. Its status is what the secretariat decided, in this order:
+
+    prepared (imported; units do not see it yet) -> open (units answer, within the window and
+    their extensions) -> closed (units no longer change answers; review goes on) -> locked
+    (final: nothing changes, for anyone). The secretariat may reopen a closed period.
+    Importing another year never changes which period anyone works on: a new one is prepared.
+    """
+
     class Status(models.TextChoices):
+        PREPARED = "prepared", _("Prepared")
         OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
         LOCKED = "locked", _("Locked")
 
+    # The moves the secretariat may make (opd.services.period_move); locking is final.
+    MOVES = {
+        Status.PREPARED: (Status.OPEN,),
+        Status.OPEN: (Status.CLOSED, Status.LOCKED),
+        Status.CLOSED: (Status.OPEN, Status.LOCKED),
+        Status.LOCKED: (),
+    }
+
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PREPARED)
     window_opens = models.DateField(_("self-assessment opens"))
     window_closes = models.DateField(
         _("self-assessment closes"), help_text=_("Last day on which units may change answers.")
@@ -111,10 +129,20 @@ class Period(models.Model):
     def is_locked(self) -> bool:
         return self.status == self.Status.LOCKED
 
+    @property
+    def is_visible_to_units(self) -> bool:
+        """Units and executives see every period but one still being prepared."""
+        return self.status != self.Status.PREPARED
+
+    @property
+    def accepts_unit_changes(self) -> bool:
+        """Opened by the secretariat; the window's dates and extensions still apply."""
+        return self.status == self.Status.OPEN
+
     def window_is_open(self, on=None) -> bool:
         """Whether units may still change answers on the given day (default: today in Jakarta)."""
         day = on or timezone.localdate()
-        return not self.is_locked and self.window_opens <= day <= self.window_closes
+        return self.accepts_unit_changes and self.window_opens <= day <= self.window_closes
 
     def days_left(self, on=None) -> int:
         """Days until the window closes; 0 on the last day, negative once it has closed."""

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from indicators.models import Group, Indicator, Period, Question
+from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 
 
 def period_list() -> QuerySet[Period]:
@@ -10,19 +10,54 @@ def period_list() -> QuerySet[Period]:
 
 
 def period_current() -> Period | None:
-    """The period the task force works on: the latest open one, else the latest of all."""
+    """The period the task force works on: the latest open one, else the latest shown to all."""
     return period_pick()[0]
 
 
-def period_pick(*, year: str | int | None = None) -> tuple[Period | None, list[Period]]:
-    """The period asked for by year, else the current one, and every period for a selector.
-    One query."""
-    periods = list(Period.objects.order_by("-year"))
+def period_pick(
+    *, year: str | int | None = None, include_prepared: bool = False, unit_ids=None
+) -> tuple[Period | None, list[Period]]:
+    """The period asked for by year, else the current one, and the periods to choose from.
+
+    A period being prepared is offered only with `include_prepared` (the secretariat's
+    pages) and is never the current one, so importing next year's instrument changes nobody's
+    work. With `unit_ids`, only the years those units took part in (had questions). One query.
+    """
+    periods = Period.objects.order_by("-year")
+    if not include_prepared:
+        periods = periods.exclude(status=Period.Status.PREPARED)
+    if unit_ids is not None:
+        periods = periods.filter(
+            groups__indicators__questions__assignments__unit_id__in=unit_ids
+        ).distinct()
+    periods = list(periods)
     chosen = next((p for p in periods if str(p.year) == str(year)), None)
     if chosen is None:
         opened = [p for p in periods if p.status == Period.Status.OPEN]
-        chosen = (opened or periods or [None])[0]
+        shown = [p for p in periods if p.is_visible_to_units]
+        chosen = (opened or shown or [None])[0]
     return chosen, periods
+
+
+def target_rank_default(*, year: int) -> str:
+    """A new period's target: the band above the rank the last locked year ended at (its
+    final score snapshot), or none when there is no such year. Two queries."""
+    final = (
+        ScoreSnapshot.objects.filter(
+            period__year__lt=year, period__status=Period.Status.LOCKED,
+            reason=ScoreSnapshot.Reason.PERIOD_LOCKED,
+        )
+        .order_by("-period__year", "-taken_at")
+        .values_list("period_id", "rank_verified")
+        .first()
+    )  # fmt: skip
+    if final is None:
+        return ""
+    names = list(RankBand.objects.filter(period_id=final[0]).values_list("name", flat=True))
+    if final[1] not in names:
+        return names[0] if names else ""  # below every band: the first band is the target
+    position = names.index(final[1])
+    return names[min(position + 1, len(names) - 1)]
 
 
 def instrument_tree(*, period: Period) -> QuerySet[Group]:

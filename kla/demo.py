@@ -219,9 +219,9 @@ def load_demo() -> DemoReport:
         target_rank="Madya",
     )  # fmt: skip
     current = _instrument(
-        report, 2027, window_opens=datetime.date(2026, 11, 1),
+        report, 2027, status=Period.Status.OPEN, window_opens=datetime.date(2026, 11, 1),
         window_closes=datetime.date(2027, 3, 31), entry_date=datetime.date(2027, 4, 15),
-        target_rank="Madya",
+        target_rank="Nindya",
     )  # fmt: skip
     _answers(report, past, past=True)
     _answers(report, current, past=False)

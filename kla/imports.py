@@ -24,6 +24,7 @@ from indicators.models import (
     RankBand,
     ScoreSnapshot,
 )
+from indicators.selectors import target_rank_default
 from opd.assignments import (
     SyncReport,
     active_units_by_kind,
@@ -206,8 +207,9 @@ def instrument_import(
                 "window_opens": datetime.date(year, 1, 15),
                 "window_closes": datetime.date(year, 3, 31),
                 "entry_date": datetime.date(year, 4, 15),
-                "target_rank": "Madya",
-                "status": Period.Status.OPEN,
+                # Prepared: nobody's current work moves to it until the secretariat opens it.
+                "target_rank": target_rank_default(year=year),
+                "status": Period.Status.PREPARED,
             },
         )
         # One import into a period at a time: a second one waits, then finds this one's rows.

@@ -33,6 +33,9 @@ urlpatterns = [
     ),
     path("sekretariat/periode/<int:year>/", views_periods.period_edit, name="period-edit"),
     path("sekretariat/periode/<int:year>/kunci/", views_periods.period_lock, name="period-lock"),
+    path(
+        "sekretariat/periode/<int:year>/status/", views_periods.period_status, name="period-status"
+    ),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),

@@ -33,8 +33,11 @@ def home(request):
 
 
 def _period_for(request):
-    """The period chosen with ?year=, else the current one; and the list for the selector."""
-    return instrument.period_pick(year=request.GET.get("year"))
+    """The period chosen with ?year=, else the current one; and the list for the selector.
+    The secretariat also sees the periods it is still preparing."""
+    return instrument.period_pick(
+        year=request.GET.get("year"), include_prepared=access.is_secretariat(request.user)
+    )
 
 
 def _secretariat_context(period, periods, sort: str) -> dict:

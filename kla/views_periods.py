@@ -76,3 +76,30 @@ def period_lock(request, year: int):
             )
         return redirect("kla:period-edit", year=year)
     return render(request, "kla/period_lock_confirm.html", {"period": period})
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def period_status(request, year: int):
+    """Open a prepared period to the units, close an open one, or reopen a closed one.
+    GET asks for confirmation; locking has its own page (period_lock), being final."""
+    period = _period(year)
+    to = request.POST.get("to") or request.GET.get("to", "")
+    if to not in period.MOVES.get(period.status, ()) or to == period.Status.LOCKED:
+        messages.error(request, _("That change of status is not possible for this period."))
+        return redirect("kla:period-edit", year=year)
+    if request.method == "POST":
+        try:
+            period = services.period_move(
+                period=period, to=to, user=request.user, ip=client_ip(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, services.period_move_message(period))
+        return redirect("kla:period-edit", year=year)
+    return render(
+        request,
+        "kla/period_status_confirm.html",
+        {"period": period, "to": to, "to_label": period.Status(to).label},
+    )

@@ -124,7 +124,16 @@ class AnswerAccess:
 
     @property
     def can_read(self) -> bool:
-        return can_read_everything(self.user) or self.acting_unit is not None or self.is_coordinator
+        if can_read_everything(self.user):
+            return is_secretariat(self.user) or self.period.is_visible_to_units
+        # A period still being prepared is the secretariat's alone.
+        return self.period.is_visible_to_units and (
+            self.acting_unit is not None or self.is_coordinator
+        )
+
+    @property
+    def period(self):
+        return self.question.indicator.group.period
 
     @property
     def can_edit(self) -> bool:

@@ -44,6 +44,18 @@ def ensure_unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None
             % {"year": period.year},
             code="locked",
         )
+    if period.status == period.Status.PREPARED:
+        raise WindowClosed(
+            _("Period %(year)s is being prepared: the secretariat has not opened it yet.")
+            % {"year": period.year},
+            code="prepared",
+        )
+    if period.status == period.Status.CLOSED:
+        raise WindowClosed(
+            _("The secretariat has closed period %(year)s: answers can no longer change.")
+            % {"year": period.year},
+            code="period_closed",
+        )
     if day < period.window_opens:
         raise WindowClosed(
             _("The self-assessment window opens on %(day)s.")

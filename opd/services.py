@@ -522,22 +522,47 @@ def period_update_window(
     return period
 
 
+def _move_labels() -> dict[str, str]:
+    return {
+        Period.Status.OPEN: _("Period %(year)s is open: units can answer."),
+        Period.Status.CLOSED: _("Period %(year)s is closed: units can no longer change answers."),
+        Period.Status.LOCKED: _("Period %(year)s locked"),
+    }
+
+
 @transaction.atomic
-def period_lock(*, period: Period, user, ip: str | None = None) -> Period:
-    """Lock a period: from now on nothing in it changes, for anyone. Final."""
+def period_move(*, period: Period, to: str, user, ip: str | None = None) -> Period:
+    """Open, close, reopen or lock a period, as Period.MOVES allows. Locking is final."""
     period = Period.objects.select_for_update().get(pk=period.pk)
-    if period.is_locked:
+    if to not in Period.MOVES[period.status]:
         raise IllegalTransition(
-            _("Period %(year)s is already locked.") % {"year": period.year}, code="locked"
-        )
-    period.status = Period.Status.LOCKED
+            _("Period %(year)s is %(status)s: it cannot become %(to)s.")
+            % {"year": period.year, "status": period.get_status_display().lower(),
+               "to": Period.Status(to).label.lower()},
+            code="locked" if period.is_locked else "illegal_move",
+        )  # fmt: skip
+    before = period.status
+    period.status = to
     period.save(update_fields=["status"])
     audit_log(
         action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
-        summary=_("Period %(year)s locked") % {"year": period.year}, data={"status": "locked"},
+        summary=period_move_message(period),
+        data={"status": to, "before": before},
     )  # fmt: skip
-    transaction.on_commit(lambda: _milestone(period, "period_locked"))
+    if to in (Period.Status.CLOSED, Period.Status.LOCKED):
+        reason = "period_locked" if to == Period.Status.LOCKED else "window_closed"
+        transaction.on_commit(lambda: _milestone(period, reason))
     return period
+
+
+def period_move_message(period: Period) -> str:
+    """What a period's last move did, in words for the secretariat."""
+    return _move_labels()[period.status] % {"year": period.year}
+
+
+def period_lock(*, period: Period, user, ip: str | None = None) -> Period:
+    """Lock a period: from now on nothing in it changes, for anyone. Final."""
+    return period_move(period=period, to=Period.Status.LOCKED, user=user, ip=ip)
 
 
 def _milestone(period: Period, reason: str) -> None:

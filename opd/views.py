@@ -67,14 +67,20 @@ def _workspace_context(period, units, filter_form) -> dict:
 @access.opd_required
 @require_GET
 def workspace(request):
-    """The questions assigned to the user's units in the current period, in instrument order."""
-    period, _periods = instrument.period_pick()
+    """The questions assigned to the user's units in a period (the current one unless ?year=
+    names another year they took part in), in instrument order."""
     units = list(selectors.units_of_user(user=request.user))
+    period, periods = instrument.period_pick(
+        year=request.GET.get("year"), unit_ids=[u.pk for u in units]
+    )
     body = page_cache.fragment(
         request,
         "opd/_workspace_body.html",
         parts=[period and period.pk, [u.pk for u in units], sorted(request.GET.lists())],
-        context=lambda: _workspace_context(period, units, WorkspaceFilterForm(request.GET or None)),
+        context=lambda: {
+            **_workspace_context(period, units, WorkspaceFilterForm(request.GET or None)),
+            "periods": periods,
+        },
     )
     return render(request, "opd/workspace.html", {"body": body})
 

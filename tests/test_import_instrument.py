@@ -107,7 +107,8 @@ def test_new_period_gets_the_default_window_and_bands():
     assert (period.window_opens, period.window_closes, period.entry_date) == (
         datetime.date(2024, 1, 15), datetime.date(2024, 3, 31), datetime.date(2024, 4, 15),
     )  # fmt: skip
-    assert (period.target_rank, period.status) == ("Madya", Period.Status.OPEN)
+    # Prepared, with no target: no earlier year ended locked with a final score.
+    assert (period.target_rank, period.status) == ("", Period.Status.PREPARED)
     bands = list(period.rank_bands.order_by("lower_bound").values_list("name", "lower_bound"))
     assert bands == DEFAULT_RANK_BANDS
 
