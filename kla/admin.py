@@ -15,7 +15,7 @@ from indicators.models import Group, Indicator, Period, Question, RankBand, Scor
 from kla.models import ApiToken
 from opd.assignments import question_assignments_sync, unit_assignments_sync
 from opd.audit import audit_log, client_ip
-from opd.models import Answer, Assignment, AuditEvent, Extension, Profile, Unit
+from opd.models import Answer, Assignment, AuditEvent, Extension, Profile, Unit, UnitAlias
 
 
 def _shown(value) -> str:
@@ -179,6 +179,15 @@ class UnitAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
         if not change or {"kind", "is_active"} & set(form.changed_data):
             unit_assignments_sync(unit=obj)  # a new kecamatan answers the per-unit questions
+
+
+@admin.register(UnitAlias)
+class UnitAliasAdmin(AuditedAdmin):
+    """Names remembered from imports' mapping steps; a wrong one is corrected here."""
+
+    list_display = ["name", "unit"]
+    search_fields = ["name", "unit__name"]
+    list_select_related = ["unit"]
 
 
 @admin.register(Assignment)

@@ -35,12 +35,27 @@ from opd.assignments import (
 )
 from opd.audit import audit_log
 from opd.models import Answer, Assignment, AuditEvent, Unit
+from opd.unit_names import unit_alias_remember, unit_index, unit_name_key, unit_suggestions
 
 LEVELS = ("groups", "indicators", "questions")
 
 
 def _per_level() -> dict:
     return dict.fromkeys(LEVELS, 0)
+
+
+class UnmappedName:
+    """A unit name of the file that matches no unit, with the likeliest units."""
+
+    def __init__(self, name: str, suggestions: list):
+        self.name, self.suggestions = name, suggestions
+
+    def __str__(self) -> str:
+        likely = ", ".join(u.short_name for u in self.suggestions) or "—"
+        return _("Unknown unit “%(name)s” (perhaps: %(likely)s)") % {
+            "name": self.name,
+            "likely": likely,
+        }
 
 
 @dataclass
@@ -54,6 +69,10 @@ class ImportReport:
     updated: dict = field(default_factory=_per_level)
     unchanged: dict = field(default_factory=_per_level)
     units_created: list[str] = field(default_factory=list)
+    # Names the file gives that match no unit: the import stops until each is mapped.
+    unmapped: list["UnmappedName"] = field(default_factory=list)
+    aliases: dict = field(default_factory=dict)  # name -> the existing unit it was mapped to
+    points_written: list[str] = field(default_factory=list)
     assignments_changed: int = 0
     answers_written: int = 0
     period_created: bool = False
@@ -79,6 +98,14 @@ class ImportReport:
 
     def summary(self) -> list[str]:
         """Counts, units created and notes: the report without its warnings and errors."""
+        if self.unmapped:
+            return [
+                _(
+                    "Import stopped before writing anything: %(n)s unit names in the file match "
+                    "no unit. Say which unit each one is, or allow creating new units."
+                )
+                % {"n": len(self.unmapped)}
+            ]
         out = [
             _("Period %(year)s: %(g)s groups, %(i)s indicators, %(q)s questions, %(p)s points.")
             % {"year": self.year, "g": self.groups, "i": self.indicators, "q": self.questions,
@@ -108,7 +135,8 @@ class ImportReport:
 
     def lines(self, *, errors: bool = True) -> list[str]:
         """The validation report, one line each, as the command prints it."""
-        out = self.summary() + [str(w) for w in self.warnings]
+        out = self.summary() + [str(u) for u in self.unmapped] + [str(w) for w in self.warnings]
+        out += self.points_written
         return out + ([str(e) for e in self.errors] if errors else [])
 
 
@@ -149,21 +177,40 @@ def guess_unit_kind(name: str) -> str:
     return Unit.Kind.OTHER
 
 
-def _unit_by_name(name: str, cache: dict, report: ImportReport, units_by_kind: dict) -> Unit:
-    key = name.lower()
-    if key not in cache:
-        unit = (
-            Unit.objects.filter(short_name__iexact=name).first()
-            or Unit.objects.filter(name__iexact=name).first()
-        )
-        if unit is None:
-            unit = Unit.objects.create(name=name, short_name=name, kind=guess_unit_kind(name))
-            report.units_created.append(f"{name} ({unit.get_kind_display()})")
-            # A new kecamatan answers the per-unit questions, here and in other open periods.
-            units_by_kind.setdefault(unit.kind, []).append(unit)
-            unit_assignments_sync(unit=unit)
-        cache[key] = unit
-    return cache[key]
+NEW_UNIT = "new"
+
+
+def resolve_unit_names(
+    *, parsed: ParsedInstrument, report: ImportReport, mapping: dict | None, create_units: bool
+) -> dict:
+    """name -> Unit (or NEW_UNIT) for every unit name of the file; an unknown name that is
+    neither mapped nor allowed to be created goes to report.unmapped with suggestions."""
+    index, mapping, resolved = unit_index(), mapping or {}, {}
+    by_pk = {u.pk: u for u in index.values()}
+    for name in dict.fromkeys(n for pq in parsed.questions for n in pq.units):
+        choice = mapping.get(name)
+        found = index.get(unit_name_key(name))
+        if choice == NEW_UNIT or (choice is None and found is None and create_units):
+            resolved[name] = NEW_UNIT
+        elif choice is not None and int(choice) in by_pk:
+            resolved[name] = by_pk[int(choice)]
+            report.aliases[name] = resolved[name]
+        elif found is not None:
+            resolved[name] = found
+        else:
+            report.unmapped.append(UnmappedName(name, unit_suggestions(name, index)))
+    return resolved
+
+
+def _unit_by_name(name: str, resolved: dict, report: ImportReport, units_by_kind: dict) -> Unit:
+    if resolved[name] == NEW_UNIT:
+        unit = Unit.objects.create(name=name, short_name=name[:60], kind=guess_unit_kind(name))
+        report.units_created.append(f"{name} ({unit.get_kind_display()})")
+        # A new kecamatan answers the per-unit questions, here and in other open periods.
+        units_by_kind.setdefault(unit.kind, []).append(unit)
+        unit_assignments_sync(unit=unit)
+        resolved[name] = unit
+    return resolved[name]
 
 
 def _set(obj, values: dict) -> list[str]:
@@ -182,9 +229,19 @@ def _count(report: ImportReport, level: str, *, created: bool, changed) -> None:
 
 
 def instrument_import(
-    *, parsed: ParsedInstrument, year: int, actor=None, ip=None, dry_run: bool = False
+    *,
+    parsed: ParsedInstrument,
+    year: int,
+    actor=None,
+    ip=None,
+    dry_run: bool = False,
+    unit_mapping: dict | None = None,
+    create_units: bool = False,
 ) -> ImportReport:
-    """Write the instrument into period `year`; refuses (writes nothing) when it has errors.
+    """Write the instrument into period `year`; refuses (writes nothing) when it has errors
+    or names a unit that matches none (report.unmapped) until `unit_mapping` (file name ->
+    unit id, or NEW_UNIT) says which it is, or `create_units` allows creating the rest.
+    A mapping to an existing unit is remembered as an alias for the next import.
 
     `dry_run` computes the same report inside a transaction that is rolled back.
     """
@@ -200,7 +257,14 @@ def instrument_import(
     )
     if report.errors:
         return report
+    resolved = resolve_unit_names(
+        parsed=parsed, report=report, mapping=unit_mapping, create_units=create_units
+    )
+    if report.unmapped:
+        return report
     with transaction.atomic():
+        for name, unit in report.aliases.items():
+            unit_alias_remember(name=name, unit=unit)
         period, report.period_created = Period.objects.get_or_create(
             year=year,
             defaults={
@@ -224,7 +288,7 @@ def instrument_import(
             )
             transaction.set_rollback(True)
             return report
-        _write(parsed, period, report)
+        _write(parsed, period, report, resolved)
         if report.changed:
             audit_log(
                 action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,
@@ -250,8 +314,7 @@ def _snapshot(period: Period) -> None:
     scoring.snapshot_take(period=period, reason=ScoreSnapshot.Reason.IMPORT)
 
 
-def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> None:
-    units: dict[str, Unit] = {}
+def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resolved) -> None:
     units_by_kind = active_units_by_kind()
     existing_groups = {g.name: g for g in Group.objects.filter(period=period)}
     seen_questions: set[int] = set()
@@ -288,7 +351,9 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
                     _count(report, "questions", created=False, changed=_set(question, values))
                 seen_questions.add(question.pk)
                 listed = list(
-                    dict.fromkeys(_unit_by_name(n, units, report, units_by_kind) for n in pq.units)
+                    dict.fromkeys(
+                        _unit_by_name(n, resolved, report, units_by_kind) for n in pq.units
+                    )
                 )
                 per_unit_questions += bool(per_unit_kinds(question))
                 sync = SyncReport()
@@ -327,18 +392,36 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport) -> No
 
 
 def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
-    """Past results: claimed and verified points land on the lead unit's answer.
+    """Past results: the file's points for the question, on the answers that count.
 
-    With verified points the answer is approved; with claimed points only, submitted.
+    An ordinary question's points land on the lead unit's answer. A question every kecamatan
+    (desa) answers scores the mean over those units, so each of them gets the question's
+    points: the mean is then exactly the file's number. With verified points an answer is
+    approved; with claimed points only, submitted. The report says what went where.
     """
     if pq.claimed_points is None and pq.verified_points is None:
         return
-    lead = question.assignments.filter(role=Assignment.Role.LEAD).first()
-    if lead is None:
-        return
-    answer, created = Answer.objects.get_or_create(question=question, unit_id=lead.unit_id)
-    now = timezone.now()
+    answering = list(question.assignments.answering().select_related("unit"))
     claimed = pq.claimed_points if pq.claimed_points is not None else pq.verified_points
+    where = f"{question.indicator.code} / {question.code}"
+    if not answering:
+        report.points_written.append(
+            _("%(q)s: no unit answers this question, so its %(p)s points were not imported.")
+            % {"q": where, "p": claimed}
+        )
+        return
+    for assignment in answering:
+        _write_points(question, assignment.unit, pq, claimed, report)
+    report.points_written.append(
+        _("%(q)s: claimed %(c)s, verified %(v)s, on %(units)s.")
+        % {"q": where, "c": claimed, "v": pq.verified_points if pq.verified_points is not None
+           else "—", "units": ", ".join(a.unit.short_name for a in answering)}
+    )  # fmt: skip
+
+
+def _write_points(question, unit, pq, claimed, report: ImportReport) -> None:
+    answer, created = Answer.objects.get_or_create(question=question, unit=unit)
+    now = timezone.now()
     values = {"claimed_points": claimed, "submitted_at": answer.submitted_at or now}
     if pq.verified_points is not None:
         values.update(

@@ -20,9 +20,10 @@ from indicators.importers import InstrumentFileError, parse_file
 from indicators.models import Period
 from indicators.templates_xlsx import instrument_workbook
 from kla.forms_import import SUFFIXES, InstrumentUploadForm
-from kla.imports import instrument_import, instrument_rows
+from kla.imports import NEW_UNIT, instrument_import, instrument_rows
 from opd import access
 from opd.audit import client_ip
+from opd.models import Unit
 
 SESSION_KEY = "instrument_import"
 PREFIX = "instrument-"
@@ -64,14 +65,51 @@ def _remove_stale() -> None:
             pass
 
 
+def _mapping_from(post) -> dict:
+    """The mapping step's answers: the file's name -> a unit id, or NEW_UNIT. Names and ids
+    the file or the database do not know are ignored by the import."""
+    mapping = {}
+    for key, name in post.items():
+        if key.startswith("name-"):
+            choice = post.get("unit-" + key.removeprefix("name-"), "")
+            if choice == NEW_UNIT or choice.isdigit():
+                mapping[name] = choice if choice == NEW_UNIT else int(choice)
+    return mapping
+
+
+def _remap(request):
+    """The mapping step: the staged file checked again with the names the secretariat mapped."""
+    staged = request.session.get(SESSION_KEY)
+    path = _staged_path(staged)
+    if path is None:
+        return None
+    staged["mapping"] = _mapping_from(request.POST)
+    request.session[SESSION_KEY] = staged
+    return instrument_import(
+        parsed=parse_file(path), year=int(staged["year"]), dry_run=True,
+        unit_mapping=staged["mapping"],
+    )  # fmt: skip
+
+
 @access.secretariat_required
 @require_http_methods(["GET", "POST"])
 def instrument_import_upload(request):
     posted = request.method == "POST"
-    form = InstrumentUploadForm(request.POST, request.FILES) if posted else InstrumentUploadForm()
+    mapping_step = posted and request.POST.get("action") == "map"
+    form = (
+        InstrumentUploadForm(request.POST, request.FILES)
+        if posted and not mapping_step
+        else InstrumentUploadForm()
+    )
     report = problems = None
     upload_name = ""
-    if posted and form.is_valid():
+    if mapping_step:
+        report = _remap(request)
+        if report is None:
+            messages.error(request, _("Nothing to confirm: upload the file again."))
+            return redirect("kla:instrument-import")
+        upload_name = request.session[SESSION_KEY].get("name", "")
+    elif posted and form.is_valid():
         # A new check replaces the previous one of this session.
         _discard(request.session.pop(SESSION_KEY, None))
         _remove_stale()
@@ -103,6 +141,8 @@ def instrument_import_upload(request):
         "problems": problems,
         "upload_name": upload_name,
         "periods": Period.objects.order_by("-year").only("year"),
+        "units": Unit.objects.order_by("name") if report and report.unmapped else [],
+        "new_unit": NEW_UNIT,
     }
     return render(request, "kla/import_instrument.html", context)
 
@@ -118,15 +158,16 @@ def instrument_import_confirm(request):
     try:
         report = instrument_import(
             parsed=parse_file(path), year=int(staged["year"]), actor=request.user,
-            ip=client_ip(request),
+            ip=client_ip(request), unit_mapping=staged.get("mapping") or {},
         )  # fmt: skip
     except (InstrumentFileError, FileNotFoundError, ValueError):
         messages.error(request, _("The file could not be read again; nothing was imported."))
         return redirect("kla:instrument-import")
     finally:
         path.unlink(missing_ok=True)
-    if report.errors:
-        messages.error(request, _("Nothing was imported: %(why)s") % {"why": report.errors[0]})
+    if report.errors or report.unmapped:
+        why = report.errors[0] if report.errors else report.unmapped[0]
+        messages.error(request, _("Nothing was imported: %(why)s") % {"why": why})
         return redirect("kla:instrument-import")
     messages.success(
         request,

@@ -68,6 +68,25 @@ class Unit(models.Model):
         return self.short_name
 
 
+class UnitAlias(models.Model):
+    """Another name under which files know a unit ("Dunia Usaha" for APINDO), chosen by the
+    secretariat once in an import's mapping step and used by every later import."""
+
+    name_key = models.CharField(_("name key"), max_length=200, unique=True)
+    name = models.CharField(_("name as written"), max_length=200)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("unit")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("unit alias")
+        verbose_name_plural = _("unit aliases")
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.unit}"
+
+
 class AssignmentQuerySet(models.QuerySet):
     def answering(self):
         """The assignments whose unit gives its own answer: the lead, or each per-unit unit."""

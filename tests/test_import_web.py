@@ -40,8 +40,17 @@ def _counts():
     return [m.objects.count() for m in (Period, Group, Indicator, Question, Unit, Assignment)]
 
 
-def _upload(client, content: bytes, name="instrumen.json", year=2024):
-    return client.post(UPLOAD, {"file": SimpleUploadedFile(name, content), "year": year})
+def _upload(client, content: bytes, name="instrumen.json", year=2024, *, map_new=True):
+    """Check a file; where its unit names match no unit, answer the mapping step by creating
+    each one (the secretariat's explicit choice on a first import)."""
+    response = client.post(UPLOAD, {"file": SimpleUploadedFile(name, content), "year": year})
+    report = response.context and response.context.get("report")
+    if map_new and report and report.unmapped:
+        choices = {"action": "map"}
+        for i, item in enumerate(report.unmapped):
+            choices |= {f"name-{i}": item.name, f"unit-{i}": "new"}
+        response = client.post(UPLOAD, choices)
+    return response
 
 
 # --- Permission matrix ----------------------------------------------------------------------

@@ -63,7 +63,9 @@ def _independent(data):
 
 def test_kla_score_json_equals_an_independent_computation(tmp_path):
     data, path = _with_points(tmp_path)
-    call_command("import_instrument", str(path), "--period", "2024", stdout=StringIO())
+    call_command(
+        "import_instrument", str(path), "--period", "2024", "--create-units", stdout=StringIO()
+    )
     out = StringIO()
     call_command("kla_score", "--period", "2024", "--json", stdout=out)
     doc = json.loads(out.getvalue())

@@ -9,7 +9,8 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from indicators.importers import InstrumentFileError, parse_file
-from kla.imports import instrument_import
+from kla.imports import NEW_UNIT, instrument_import
+from opd.models import Unit
 
 
 class Command(BaseCommand):
@@ -22,8 +23,33 @@ class Command(BaseCommand):
         parser.add_argument("path", help="The .xlsx template or a .json file.")
         parser.add_argument("--period", type=int, required=True, help="Year of the period.")
         parser.add_argument("--dry-run", action="store_true", help="Report only; change nothing.")
+        parser.add_argument(
+            "--map", action="append", default=[], metavar="NAME=UNIT",
+            help="The file's unit NAME is the existing unit UNIT (short name); remembered. "
+            "Repeatable. UNIT 'new' creates a unit of that name.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--create-units", action="store_true",
+            help="Create a unit for every name that matches none (otherwise the import stops "
+            "and lists them).",
+        )  # fmt: skip
 
-    def handle(self, *args, path, period, dry_run, **options):
+    def _mapping(self, pairs: list[str]) -> dict:
+        mapping = {}
+        for pair in pairs:
+            name, sep, short = pair.partition("=")
+            if not sep or not name.strip() or not short.strip():
+                raise CommandError(_("--map takes NAME=UNIT, got %(pair)s.") % {"pair": pair})
+            if short.strip().lower() == NEW_UNIT:
+                mapping[name.strip()] = NEW_UNIT
+                continue
+            unit = Unit.objects.filter(short_name__iexact=short.strip()).first()
+            if unit is None:
+                raise CommandError(_("--map: no unit is called %(unit)s.") % {"unit": short})
+            mapping[name.strip()] = unit.pk
+        return mapping
+
+    def handle(self, *args, path, period, dry_run, map, create_units, **options):  # noqa: A002
         if not 2000 <= period <= 2100:
             raise CommandError(_("--period must be a year, got %(year)s.") % {"year": period})
         try:
@@ -37,7 +63,10 @@ class Command(BaseCommand):
                 + "\n  ".join(error.problems)
             ) from None
         try:
-            report = instrument_import(parsed=parsed, year=period, dry_run=dry_run)
+            report = instrument_import(
+                parsed=parsed, year=period, dry_run=dry_run, unit_mapping=self._mapping(map),
+                create_units=create_units,
+            )  # fmt: skip
         except DatabaseError as error:  # rolled back; say why instead of a traceback
             raise CommandError(
                 _("The database refused the import; nothing was changed: %(error)s")
@@ -45,6 +74,11 @@ class Command(BaseCommand):
             ) from None
         for line in report.lines(errors=False):
             self.stdout.write(line)
+        if report.unmapped:
+            raise CommandError(
+                _("Nothing was imported. Map each unknown name with --map NAME=UNIT, or pass "
+                  "--create-units to create them.")
+            )  # fmt: skip
         if report.errors:
             raise CommandError(
                 _("%(n)s error(s): nothing was imported. Fix the file and try again.")

@@ -1,0 +1,137 @@
+"""Agency names match loosely and never silently; past points land where they count."""
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from indicators.importers import parse_json
+from kla.imports import instrument_import
+from opd.models import Answer, Assignment, Unit, UnitAlias
+from opd.scoring import score_period
+from opd.unit_names import unit_index, unit_name_key, unit_suggestions
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("written", "unit_name", "same"),
+    [
+        ("DPPPAPPKB", "DP3AP2KB", True),
+        ("dp3ap2kb", "DP3AP2KB", True),
+        ("Forum Anak Daerah (FAD)", "Forum Anak Daerah", True),
+        ("Dinas  Kesehatan.", "dinas kesehatan", True),
+        ("Kejaksaan", "Kejaksaan Negeri", False),  # asked, never assumed
+        ("Bapenda", "Bappeda", False),  # two different agencies
+        ("Dunia Usaha", "APINDO", False),  # only an alias can say so
+    ],
+)
+def test_name_keys(written, unit_name, same):
+    assert (unit_name_key(written) == unit_name_key(unit_name)) is same
+
+
+def _instrument(*opds_per_question, points=None, every_kecamatan=False):
+    questions = [
+        {"code": str(i + 1), "text": f"Pertanyaan {i + 1}", "order": i + 1, "max_points": 10,
+         "every_kecamatan": every_kecamatan, "every_desa": False, "opds": list(opds),
+         **(points or {})}
+        for i, opds in enumerate(opds_per_question)
+    ]  # fmt: skip
+    return {"clusters": [{"name": "Kelembagaan", "order": 1, "declared_max_points": 20,
+                          "indicators": [{"code": "1", "name": "Kebijakan", "order": 1,
+                                          "max_points": 20, "questions": questions}]}]}  # fmt: skip
+
+
+def _units(*names):
+    return [factories.UnitFactory(name=n, short_name=n) for n in names]
+
+
+def test_an_unknown_name_stops_the_import_with_suggestions(period):
+    _units("DP3AP2KB", "Kejaksaan Negeri")
+    parsed = parse_json(json.dumps(_instrument(["DPPPAPPKB"], ["Kejaksaan"])))
+    report = instrument_import(parsed=parsed, year=2030)
+    assert [u.name for u in report.unmapped] == ["Kejaksaan"]
+    assert [u.short_name for u in report.unmapped[0].suggestions] == ["Kejaksaan Negeri"]
+    assert Unit.objects.count() == 2 and not report.applied  # nothing created, nothing written
+
+
+def test_the_command_maps_and_remembers(tmp_path):
+    apindo, dp3 = _units("APINDO", "DP3AP2KB")
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(_instrument(["DPPPAPPKB", "Dunia Usaha"])), encoding="utf-8")
+    with pytest.raises(CommandError, match="--map"):
+        call_command("import_instrument", str(path), "--period", "2030", stdout=StringIO())
+    out = StringIO()
+    call_command(
+        "import_instrument", str(path), "--period", "2030", "--map", "Dunia Usaha=APINDO",
+        stdout=out,
+    )  # fmt: skip
+    roles = dict(Assignment.objects.values_list("unit__short_name", "role"))
+    assert roles == {"DP3AP2KB": "lead", "APINDO": "support"}
+    assert UnitAlias.objects.get().unit == apindo
+    # Next year's file spells it the same way: found without asking, no new unit.
+    call_command("import_instrument", str(path), "--period", "2031", stdout=StringIO())
+    assert Unit.objects.count() == 2
+
+
+def test_the_web_import_asks_and_never_creates_silently(client_for, secretariat_user):
+    kejaksaan = _units("Kejaksaan Negeri")[0]
+    client = client_for(secretariat_user)
+    before = set(Unit.objects.values_list("short_name", flat=True))
+    data = json.dumps(_instrument(["Kejaksaan"], ["Dunia Usaha"])).encode()
+    url = reverse("kla:instrument-import")
+    page = client.post(url, {"file": SimpleUploadedFile("i.json", data), "year": 2030})
+    html = page.content.decode()
+    assert 'data-testid="unit-mapping"' in html and 'data-testid="import-confirm"' not in html
+    assert "Kejaksaan Negeri" in html
+    # A name left unanswered keeps the import at the mapping step.
+    page = client.post(url, {"action": "map", "name-1": "Kejaksaan", "unit-1": kejaksaan.pk,
+                             "name-2": "Dunia Usaha", "unit-2": ""})  # fmt: skip
+    assert [u.name for u in page.context["report"].unmapped] == ["Dunia Usaha"]
+    page = client.post(url, {"action": "map", "name-1": "Kejaksaan", "unit-1": kejaksaan.pk,
+                             "name-2": "Dunia Usaha", "unit-2": "new"})  # fmt: skip
+    assert 'data-testid="import-confirm"' in page.content.decode()
+    assert set(Unit.objects.values_list("short_name", flat=True)) == before  # checked only
+    client.post(reverse("kla:instrument-import-confirm"))
+    assert set(Unit.objects.values_list("short_name", flat=True)) == before | {"Dunia Usaha"}
+    assert UnitAlias.objects.get().name == "Kejaksaan"
+
+
+def test_suggestions_prefer_a_name_contained_in_the_other():
+    _units("Kejaksaan Negeri", "Kesbangpol", "Dinas PUPR")
+    names = [u.short_name for u in unit_suggestions("Kejaksaan", unit_index())]
+    assert names[0] == "Kejaksaan Negeri"
+
+
+# --- Past results land where they count -----------------------------------------------------
+
+
+def test_past_points_of_every_kecamatan_questions_are_kept_exactly():
+    """Each kecamatan gets the question's points, so their mean is the file's number."""
+    dinas = _units("DP3AP2KB")[0]
+    for n in range(3):
+        factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec {n}", kind="kecamatan")
+    data = _instrument(["DP3AP2KB"], ["DP3AP2KB"], every_kecamatan=True,
+                       points={"claimed_points": 7.25, "verified_points": 6.75})  # fmt: skip
+    report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
+    assert report.applied and not report.unmapped
+    period = report_period = Answer.objects.first().question.indicator.group.period
+    score = score_period(period=report_period)
+    assert (score.claimed, score.verified) == (Decimal("14.50"), Decimal("13.50"))
+    assert Answer.objects.filter(unit=dinas).count() == 0  # the coordinator gives no answer
+    assert Answer.objects.count() == 6
+    assert any("Kec 0, Kec 1, Kec 2" in line for line in report.points_written)
+    assert period.year == 2030
+
+
+def test_points_of_a_question_nobody_answers_are_reported_not_lost_silently():
+    data = _instrument([], every_kecamatan=True, points={"verified_points": 5})
+    report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
+    assert "no unit answers this question" in report.points_written[0]
+    assert not Answer.objects.exists()
