@@ -79,6 +79,9 @@ class Period(models.Model):
         help_text=_("Name of one of the period's bands."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # What the last instrument import warned about (declared maxima that disagree, ...), kept
+    # so the instrument page still shows it after the import's report is gone.
+    import_warnings = models.JSONField(_("import warnings"), default=list, blank=True)
 
     class Meta:
         ordering = ["-year"]

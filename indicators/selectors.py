@@ -1,6 +1,6 @@
 """Reads of the instrument for pages, with related rows fetched up front."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
 
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 
@@ -69,6 +69,8 @@ def instrument_tree(*, period: Period) -> QuerySet[Group]:
     return (
         Group.objects.filter(period=period)
         .order_by("order", "pk")
+        # What the group can really earn: its indicators' maxima (the declared one may differ).
+        .annotate(effective_max=Sum("indicators__max_points"))
         .prefetch_related(Prefetch("indicators", queryset=indicators))
     )
 

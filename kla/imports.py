@@ -289,6 +289,10 @@ def instrument_import(
             transaction.set_rollback(True)
             return report
         _write(parsed, period, report, resolved)
+        warnings = [f"{w.where}: {w.message}" for w in report.warnings]
+        if period.import_warnings != warnings:
+            period.import_warnings = warnings
+            period.save(update_fields=["import_warnings"])
         if report.changed:
             audit_log(
                 action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,

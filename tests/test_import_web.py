@@ -272,3 +272,18 @@ def test_template_for_an_unknown_year_is_404(client_for, secretariat_user, year)
 def test_the_secretariat_home_links_to_the_import(client_for, secretariat_user):
     html = client_for(secretariat_user).get(reverse("kla:secretariat-home")).content.decode()
     assert f'href="{UPLOAD}"' in html
+
+
+def test_the_instrument_page_keeps_the_import_warnings_and_shows_effective_maxima(
+    client_for, secretariat_user
+):
+    """Klaster I declares 150 while its indicators give 115: the page says 115 and flags
+    the 150; the import's three warnings stay with the period after its report is gone."""
+    client = client_for(secretariat_user)
+    _upload(client, INSTRUMENT.read_bytes())
+    client.post(CONFIRM)
+    assert len(Period.objects.get(year=2024).import_warnings) == 3
+    page = client.get(reverse("kla:period-detail", args=[2024])).content.decode()
+    assert page.count('data-testid="declared-differs"') == 1
+    assert "115.00" in page and "150.00" in page
+    assert 'data-testid="import-warnings"' in page and "KLASTER I" in page

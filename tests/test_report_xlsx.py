@@ -578,3 +578,21 @@ def test_sheet_name_that_looks_like_a_formula_stays_text(period):
     link = wb["Ringkasan"]["H17"]
     assert (link.value, link.data_type) == ("=1+1", "s")
     assert link.hyperlink.target == "#'=1+1'!A1"
+
+
+def test_the_recap_totals_no_declared_maxima(period):
+    """Declared maxima are shown per group but never added up: the 2024 instrument's come to
+    1035 next to 1000 effective points."""
+    from kla.reports.xlsx import SUMMARY_SHEET, SUMMARY_TABLE_ROW
+
+    for order, declared in enumerate([Decimal("150"), Decimal("164")]):
+        group = factories.GroupFactory(period=period, name=f"G{order}", order=order,
+                                       declared_max_points=declared)  # fmt: skip
+        factories.IndicatorFactory(group=group, max_points=Decimal("100"))
+    buffer = io.BytesIO()
+    rekap_workbook(period=period).save(buffer)
+    ws = load_workbook(io.BytesIO(buffer.getvalue()))[SUMMARY_SHEET]
+    rows = [SUMMARY_TABLE_ROW + 1, SUMMARY_TABLE_ROW + 2, SUMMARY_TABLE_ROW + 3]
+    assert [ws.cell(row=r, column=3).value for r in rows] == [150, 164, None]
+    assert ws.cell(row=rows[-1], column=1).value == "Total"
+    assert ws.cell(row=rows[-1], column=2).value.startswith("=SUM(")
