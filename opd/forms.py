@@ -16,17 +16,33 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
 
-def _points_field(label, *, maximum: Decimal, required: bool) -> forms.DecimalField:
-    return forms.DecimalField(
+class PointsField(forms.DecimalField):
+    """Points as Indonesians and English speakers type them: "6,5" and "6.5" are both 6.50.
+
+    Shown in the page's language (6,50 in Indonesian). A point with a comma after it is a
+    thousands separator ("1.000,5"); otherwise either mark is the decimal one.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(" ", "")
+            if "," in value:
+                value = value.replace(".", "").replace(",", ".")
+        return super().to_python(value)
+
+
+def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
+    return PointsField(
         label=label,
         required=required,
         min_value=Decimal("0"),
         max_value=maximum,
         max_digits=7,
         decimal_places=2,
-        localize=False,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": str(maximum)}),
-        help_text=_("From 0 to %(max)s, two decimals at most.") % {"max": maximum},
+        localize=True,
+        # A text box: a number box refuses the comma on many phones.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=_("From 0 to %(max)s, two decimals at most (6,5 or 6.5).") % {"max": maximum},
     )
 
 
