@@ -134,3 +134,15 @@ def test_trend_and_progress_charts_are_valid_svg():
         ),
     ):
         assert ET.fromstring(str(svg)).get("role") == "img"
+
+
+def test_the_score_cards_say_what_they_count(client_for, secretariat_user, executive_user, period):
+    """'Diajukan' (submitted) used to label a total that counts drafts, and the secretariat's
+    own check passed for the ministry's verification."""
+    from django.urls import reverse
+
+    for user, name in [(secretariat_user, "kla:secretariat-home"),
+                       (executive_user, "kla:executive-home")]:  # fmt: skip
+        page = client_for(user).get(reverse(name)).content.decode()
+        assert "Diklaim (termasuk draf)" in page and "Terverifikasi sekretariat" in page
+        assert 'data-testid="internal-note"' in page and "Diajukan" not in page
