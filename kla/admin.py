@@ -202,6 +202,7 @@ class AssignmentAdmin(LockAwareAdmin):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
+    exclude = ["unread_notices"]  # a counter the notices keep, not something to edit
     filter_horizontal = ["units"]
 
 

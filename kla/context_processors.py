@@ -13,4 +13,8 @@ def navigation(request):
         "nav_is_executive": signed_in and access.is_executive(user),
         "nav_is_opd": signed_in and access.is_opd(user),
         "nav_is_admin": signed_in and access.is_administrator(user),
+        # Kept on the profile, which the role check has already read: no query of its own.
+        "nav_unread": getattr(getattr(user, "profile", None), "unread_notices", 0)
+        if signed_in
+        else 0,
     }

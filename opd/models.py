@@ -168,6 +168,8 @@ class Profile(models.Model):
     )
     position = models.CharField(_("position"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Kept by opd/notices.py, so the navigation bar shows the count with no query of its own.
+    unread_notices = models.PositiveIntegerField(_("unread notices"), default=0)
 
     class Meta:
         verbose_name = _("profile")
@@ -520,3 +522,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The audit trail is append-only.")
+
+
+class Notice(models.Model):
+    """What the secretariat decided about a unit's answer, for the unit's people to read in
+    the product (not only in mail): revision requests and approvals."""
+
+    class Kind(models.TextChoices):
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        APPROVED = "approved", _("Approved")
+        APPROVED_FEWER = "approved_fewer", _("Approved with fewer points")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices",
+        verbose_name=_("for"),
+    )  # fmt: skip
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="notices", verbose_name=_("answer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    note = models.TextField(_("reviewer's note"), blank=True, max_length=5000)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        indexes = [models.Index(fields=["user", "-created_at"], name="notice_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()} · {self.answer}"

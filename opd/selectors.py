@@ -12,12 +12,25 @@ from opd.models import (
     Comment,
     Evidence,
     EvidenceRevision,
+    Notice,
+    Profile,
     Unit,
 )
 
 
 def unit_list() -> QuerySet[Unit]:
     return Unit.objects.select_related("parent").order_by("kind", "name")
+
+
+def unit_contacts(*, unit: Unit) -> list[tuple[str, str]]:
+    """(name, phone) of the unit's active members who gave a phone number. One query."""
+    return [
+        (f"{first} {last}".strip() or username, phone)
+        for first, last, username, phone in Profile.objects.filter(units=unit, user__is_active=True)
+        .exclude(phone="")
+        .order_by("user__first_name", "user__username")
+        .values_list("user__first_name", "user__last_name", "user__username", "phone")
+    ]
 
 
 def units_of_user(*, user) -> QuerySet[Unit]:
@@ -266,3 +279,12 @@ def audit_events(
     if date_to:
         events = events.filter(created_at__date__lte=date_to)
     return events.order_by("-created_at", "-pk")
+
+
+def notices_for(*, user, limit: int = 100) -> list[Notice]:
+    """The person's latest notices, newest first, with the question and unit. One query."""
+    return list(
+        Notice.objects.filter(user=user).select_related(
+            "answer__question__indicator", "answer__unit"
+        )[:limit]
+    )

@@ -20,7 +20,8 @@ from indicators.models import Period, Question
 from opd import access, notifications
 from opd.audit import audit_log
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
-from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Unit
+from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Notice, Unit
+from opd.notices import notice_create_for_unit
 
 TWO_PLACES = Decimal("0.01")
 EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
@@ -317,6 +318,7 @@ def answer_request_revision(
         action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=user, ip=ip, answer=answer,
         period=period, summary=note[:200],
     )  # fmt: skip
+    notice_create_for_unit(answer=answer, kind=Notice.Kind.REVISION_REQUESTED, note=note)
     transaction.on_commit(lambda: notifications.revision_requested(answer_id=answer.pk))
     return answer
 
@@ -365,6 +367,10 @@ def answer_approve(
             summary=_("Verified points: %(old)s → %(new)s") % {"old": old_verified, "new": points},
             data={"field": "verified_points", "old": _s(old_verified), "new": _s(points)},
         )  # fmt: skip
+    notice_create_for_unit(
+        answer=answer, note=reason,
+        kind=Notice.Kind.APPROVED_FEWER if lowered else Notice.Kind.APPROVED,
+    )  # fmt: skip
     if lowered:
         transaction.on_commit(lambda: notifications.approved_with_fewer_points(answer_id=answer.pk))
     transaction.on_commit(lambda: _after_verified_change(period))

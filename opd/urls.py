@@ -24,4 +24,5 @@ urlpatterns = [
     path("berkas/<int:revision_id>/unduh/", views.revision_download, name="revision-download"),
     path("berkas/<int:revision_id>/pratinjau/", views.revision_preview, name="revision-preview"),
     path("tinjauan/", views.review_queue, name="review-queue"),
+    path("pemberitahuan/", views.notices, name="notices"),
 ]

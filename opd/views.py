@@ -29,6 +29,8 @@ from opd.forms import (
     WorkspaceFilterForm,
 )
 from opd.models import REVIEW_CLAIM_TTL, Answer
+from opd.notices import notices_mark_read, whatsapp_revision_link
+from opd.notifications import absolute_url
 
 
 def _progress(rows) -> dict:
@@ -97,6 +99,21 @@ def _answer_url(question_id: int, unit_id: int) -> str:
     return reverse("opd:answer", args=[question_id, unit_id])
 
 
+def _whatsapp_links(acc: access.AnswerAccess, answer: Answer | None) -> list[dict]:
+    """For the secretariat, after it asked for a revision: a ready message per contact."""
+    if not (acc.can_review and answer and answer.status == Answer.Status.REVISION_REQUESTED):
+        return []
+    url = absolute_url("opd:answer", answer.question_id, answer.unit_id)
+    links = []
+    for name, phone in selectors.unit_contacts(unit=answer.unit):
+        link = whatsapp_revision_link(
+            phone=phone, name=name, answer=answer, note=answer.review_note, url=url
+        )
+        if link:
+            links.append({"name": name, "url": link})
+    return links
+
+
 def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200):
     question, answer = acc.question, acc.answer
     period = question.indicator.group.period
@@ -120,6 +137,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         and not period.is_locked,
         "can_comment": acc.can_comment and not period.is_locked,
         "claim_holder": answer.claim_holder() if answer else None,
+        "whatsapp_links": _whatsapp_links(acc, answer),
         "answer_form": forms.get("answer") or AnswerForm(
             question=question, initial=AnswerForm.initial_for(answer)
         ),
@@ -555,4 +573,17 @@ def answer_reopen(request, question_id: int, unit_id: int):
         request,
         "opd/answer_reopen_confirm.html",
         {"acc": acc, "answer": acc.answer, "question": acc.question, "form": form},
+    )
+
+
+@access.login_required
+@require_http_methods(["GET", "POST"])
+def notices(request):
+    """What the secretariat decided about the person's answers; POST marks all as read."""
+    if request.method == "POST":
+        notices_mark_read(user=request.user)
+        messages.success(request, _("All notices are marked as read."))
+        return redirect("opd:notices")
+    return render(
+        request, "opd/notices.html", {"notices": selectors.notices_for(user=request.user)}
     )

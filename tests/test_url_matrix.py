@@ -97,6 +97,7 @@ ROUTES: dict[str, Route] = {
     "opd:revision-download": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
     "opd:revision-preview": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
     "opd:review-queue": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "opd:notices": Route(get="L O O O O O O", post="L O O O O O O"),
     "kla:period-edit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-status": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"),
