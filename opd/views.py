@@ -1,5 +1,6 @@
 """Pages of the answering units and the secretariat's review. Thin: access, form, service."""
 
+from functools import wraps
 from itertools import groupby
 
 from django.contrib import messages
@@ -95,6 +96,23 @@ def _on_answer(acc: access.AnswerAccess, action):
         return action(answer)
 
 
+def post_or_back_to_answer(view):
+    """POST-only actions on an answer answer a GET by going back to the answer page, not 405.
+
+    A save sent with an expired session goes to the login page with this address as `next`;
+    after logging in the browser GETs it. The answer page then restores what was typed
+    (static/js/kla.js keeps it on the device until the server has it).
+    """
+
+    @wraps(view)
+    def wrapper(request, question_id: int, unit_id: int, *args, **kwargs):
+        if request.method != "POST":
+            return redirect(_answer_url(question_id, unit_id))
+        return view(request, question_id, unit_id, *args, **kwargs)
+
+    return wrapper
+
+
 def _answer_url(question_id: int, unit_id: int) -> str:
     return reverse("opd:answer", args=[question_id, unit_id])
 
@@ -170,7 +188,7 @@ def _version(form) -> int | None:
     return version or None
 
 
-@require_POST
+@post_or_back_to_answer
 @access.login_required
 def answer_save(request, question_id: int, unit_id: int):
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
@@ -235,7 +253,7 @@ def _int(raw) -> int | None:
         return None
 
 
-@require_POST
+@post_or_back_to_answer
 @access.login_required
 def evidence_upload(request, question_id: int, unit_id: int):
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
@@ -261,7 +279,7 @@ def evidence_upload(request, question_id: int, unit_id: int):
     return redirect(_answer_url(question_id, unit_id) + "#evidence")
 
 
-@require_POST
+@post_or_back_to_answer
 @access.login_required
 def evidence_link(request, question_id: int, unit_id: int):
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
@@ -373,7 +391,7 @@ def revision_preview(request, revision_id: int):
     )
 
 
-@require_POST
+@post_or_back_to_answer
 @access.login_required
 def comment_add(request, question_id: int, unit_id: int):
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
@@ -470,7 +488,7 @@ def _claim_action(request, question_id: int, unit_id: int, run, success: str):
     return redirect(_answer_url(question_id, unit_id))
 
 
-@require_POST
+@post_or_back_to_answer
 @access.secretariat_required
 def answer_claim(request, question_id: int, unit_id: int):
     return _claim_action(
@@ -482,7 +500,7 @@ def answer_claim(request, question_id: int, unit_id: int):
     )  # fmt: skip
 
 
-@require_POST
+@post_or_back_to_answer
 @access.secretariat_required
 def answer_release(request, question_id: int, unit_id: int):
     return _claim_action(
@@ -513,7 +531,7 @@ def _review(request, question_id, unit_id, form_class, run, form_key, success):
     return redirect(_next_in_queue(acc.answer, request.user))
 
 
-@require_POST
+@post_or_back_to_answer
 @access.secretariat_required
 def answer_approve(request, question_id: int, unit_id: int):
     def run(answer, form):
@@ -531,7 +549,7 @@ def answer_approve(request, question_id: int, unit_id: int):
     )
 
 
-@require_POST
+@post_or_back_to_answer
 @access.secretariat_required
 def answer_request_revision(request, question_id: int, unit_id: int):
     def run(answer, form):

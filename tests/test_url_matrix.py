@@ -48,6 +48,9 @@ class Route:
 SECRETARIAT_PAGE = "L 403 403 403 O 403 O"
 READERS_PAGE = "L 403 403 403 O O O"
 ONLY_POST = "405 405 405 405 405 405 405"
+# A GET of an answer's POST-only action goes back to the answer page (after a login whose
+# `next` was the action): the redirect itself says nothing, the answer page checks access.
+BACK_TO_ANSWER = "O O O O O O O"
 PUBLIC = "200 200 200 200 200 200 200"
 ONLY_GET = ONLY_POST
 # Access is checked before the method: outsiders never learn which methods a page takes.
@@ -82,16 +85,16 @@ ROUTES: dict[str, Route] = {
     "kla:period-detail": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "opd:workspace": Route(get="L O O O 403 403 403", post="L 405 405 405 403 403 403"),
     "opd:answer": Route(args=A, get="L O 404 O O O O", post=ONLY_POST),
-    "opd:answer-save": Route(args=A, get=ONLY_POST, post=ANSWER_UNIT_ONLY),
+    "opd:answer-save": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNIT_ONLY),
     "opd:answer-submit": Route(args=A, get=ANSWER_UNIT_ONLY, post=ANSWER_UNIT_ONLY),
-    "opd:evidence-upload": Route(args=A, get=ONLY_POST, post=ANSWER_UNITS),
-    "opd:evidence-link": Route(args=A, get=ONLY_POST, post=ANSWER_UNITS),
-    "opd:comment-add": Route(args=A, get=ONLY_POST, post="L O 404 O O 403 O"),
-    "opd:answer-approve": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
-    "opd:answer-request-revision": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
+    "opd:evidence-upload": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
+    "opd:evidence-link": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
+    "opd:comment-add": Route(args=A, get=BACK_TO_ANSWER, post="L O 404 O O 403 O"),
+    "opd:answer-approve": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
+    "opd:answer-request-revision": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
     "opd:answer-reopen": Route(args=A, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
-    "opd:answer-claim": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
-    "opd:answer-release": Route(args=A, get=ONLY_POST, post=SECRETARIAT_PAGE),
+    "opd:answer-claim": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
+    "opd:answer-release": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
     "opd:evidence-replace": Route(args=EV, get=ONLY_POST, post=ANSWER_UNITS),
     "opd:evidence-remove": Route(args=EV, get=ANSWER_UNITS, post=ANSWER_UNITS),
     "opd:revision-download": Route(args=REV, get="L O 404 O O O O", post=ONLY_POST),
