@@ -8,6 +8,12 @@ Durability: the file is stored (fsynced, renamed into place) with no transaction
 recorded in a short transaction that locks the answer; if that transaction fails, the file
 is removed again. A process killed between the two leaves an orphan file, which
 `verify_evidence --fix-orphans` cleans up; never a row without its file.
+
+No duplicates: a file whose SHA-256 equals that of a file the answer already shows (the
+current version of evidence not removed) is not recorded again, whichever way it came (the
+form, a resumable upload, a second click, a retry after a lost connection). The check runs
+under the answer's lock, so two copies sent at the same moment still make one revision;
+the uploader is told the file is already there (`DuplicateEvidence`).
 """
 
 import logging
@@ -20,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +37,7 @@ from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, AuditEvent, Evidence, EvidenceRevision, Unit
 from opd.services import EDITABLE, answer_open
-from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_upload
+from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_local_file, store_upload
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +79,48 @@ def _check_owner(evidence: Evidence, answer: Answer, unit: Unit) -> None:
         )
 
 
+class DuplicateEvidence(DomainError):
+    """The same bytes are already a current file of the answer: nothing new was stored."""
+
+    def __init__(self, *, name: str, existing: "EvidenceRevision"):
+        super().__init__(
+            _(
+                "“%(name)s” is already attached to this answer (as “%(existing)s”), so it was "
+                "not stored a second time."
+            )
+            % {"name": name, "existing": existing.original_name},
+            code="duplicate",
+        )
+        self.existing = existing
+
+
+def same_file_on_answer(*, answer: Answer, sha256: str) -> EvidenceRevision | None:
+    """The revision with these bytes among the files the answer shows now (the latest
+    version of each file not removed), or None. One query."""
+    if answer.pk is None:
+        return None
+    latest = (
+        EvidenceRevision.objects.filter(evidence=OuterRef("evidence"))
+        .order_by("-uploaded_at", "-pk")
+        .values("pk")[:1]
+    )
+    return (
+        EvidenceRevision.objects.filter(
+            evidence__answer=answer,
+            evidence__kind=Evidence.Kind.FILE,
+            evidence__removed_at__isnull=True,
+            sha256=sha256,
+        )
+        .annotate(latest=Subquery(latest))
+        .filter(pk=F("latest"))
+        .first()
+    )
+
+
 def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> EvidenceRevision:
+    existing = same_file_on_answer(answer=answer, sha256=stored.sha256)
+    if existing is not None:
+        raise DuplicateEvidence(name=stored.original_name, existing=existing)
     previous = None
     if evidence is None:
         evidence = Evidence.objects.create(
@@ -100,10 +148,12 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
     return revision
 
 
-def _store_then_record(record, uploaded_file) -> EvidenceRevision:
+def _store_then_record(record, store) -> EvidenceRevision:
     """Write the file first, with no transaction open (a 20 MB write and its fsyncs must
-    not hold the answer's row lock, nor SQLite's write lock), then record it in a short one."""
-    stored = store_upload(uploaded_file=uploaded_file)
+    not hold the answer's row lock, nor SQLite's write lock), then record it in a short one.
+    `store()` checks and stores the file (raising UploadRefused), `record(stored)` writes the
+    rows; if recording fails (a duplicate, a rule), the stored file is removed again."""
+    stored = store()
     try:
         with transaction.atomic():
             return record(stored)
@@ -118,9 +168,32 @@ def evidence_add_file(
     """Attach a new file to the answer (its first revision).
 
     `answer` may be unsaved, a draft nobody has written yet: it is created together with the
-    file's record, so a refused file leaves no empty answer behind.
+    file's record, so a refused file leaves no empty answer behind. Raises UploadRefused,
+    DuplicateEvidence (the answer shows the same bytes already) or another DomainError.
     """
+    return _add(answer, unit, user, title, ip, lambda: store_upload(uploaded_file=uploaded_file))
 
+
+def evidence_add_local_file(
+    *,
+    answer: Answer,
+    unit: Unit,
+    user,
+    path,
+    original_name: str,
+    title: str = "",
+    ip: str | None = None,
+) -> EvidenceRevision:
+    """The same as evidence_add_file for a complete file already on this machine (a finished
+    resumable upload): the same checks, then linked into place rather than copied. `path`
+    stays; the caller removes it."""  # fmt: skip
+    return _add(
+        answer, unit, user, title, ip,
+        lambda: store_local_file(path=path, original_name=original_name),
+    )  # fmt: skip
+
+
+def _add(answer, unit, user, title, ip, store) -> EvidenceRevision:
     def record(stored):
         saved = answer if answer.pk else answer_open(question=answer.question, unit=answer.unit)
         locked = _lock_answer(saved)
@@ -129,7 +202,13 @@ def evidence_add_file(
 
     # The rules first, so a refused upload costs no disk write; again under the lock after.
     _check_may_change(answer, unit, user)
-    return _store_then_record(record, uploaded_file)
+    return _store_then_record(record, store)
+
+
+def evidence_check_may_add(*, answer: Answer, unit: Unit, user) -> None:
+    """Raise DomainError unless `unit` (through `user`) may add evidence to the answer now:
+    asked before a long upload starts, and again when it is recorded."""
+    _check_may_change(answer, unit, user)
 
 
 def evidence_replace_file(
@@ -158,7 +237,7 @@ def evidence_replace_file(
 
     with transaction.atomic():
         checked()
-    return _store_then_record(record, uploaded_file)
+    return _store_then_record(record, lambda: store_upload(uploaded_file=uploaded_file))
 
 
 _URL = URLValidator(schemes=["http", "https"])

@@ -273,7 +273,7 @@ def evidence_upload(request, question_id: int, unit_id: int):
             ip=client_ip(request),
         )
     except DomainError as error:
-        messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
+        _upload_refused(request, error)
     else:
         messages.success(request, _("“%(name)s” was stored.") % {"name": revision.original_name})
     return redirect(_answer_url(question_id, unit_id) + "#evidence")
@@ -307,6 +307,14 @@ def evidence_link(request, question_id: int, unit_id: int):
     return redirect(_answer_url(question_id, unit_id) + "#evidence")
 
 
+def _upload_refused(request, error: DomainError) -> None:
+    """A file already there is news, not an error (a second click, a retry): say so."""
+    if error.code == "duplicate":
+        messages.info(request, error.message)
+    else:
+        messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
+
+
 def _evidence_services():
     # Imported on use: the evidence layer pulls in the upload machinery, which the other pages
     # of this module do not need.
@@ -338,7 +346,7 @@ def evidence_replace(request, evidence_id: int):
             ip=client_ip(request),
         )
     except DomainError as error:
-        messages.error(request, _("No file was stored: %(why)s") % {"why": error.message})
+        _upload_refused(request, error)
     else:
         messages.success(
             request,

@@ -122,7 +122,7 @@ def test_supporter_changes_only_its_own_evidence_the_lead_changes_all(
 ):
     leads = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
     supporters = ev.evidence_add_file(
-        answer=answer, unit=support_unit, user=support_user, uploaded_file=_pdf("sk.pdf")
+        answer=answer, unit=support_unit, user=support_user, uploaded_file=_pdf("sk.pdf", "SK")
     )
     before = _state()
     with pytest.raises(DomainError) as error:
@@ -468,3 +468,45 @@ def test_inline_preview_policies(answer, lead_unit, opd_user):
     assert ev.evidence_download_response(revision=png, user=opd_user)["Content-Type"] == (
         "application/octet-stream"
     )
+
+
+# --- No duplicates ---------------------------------------------------------------------------
+
+
+def test_the_same_bytes_again_make_no_second_revision(
+    answer, lead_unit, support_unit, opd_user, support_user
+):
+    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
+    before = _state()
+    # Sent again (a second click, a retry after a lost connection), under another name, by a
+    # supporting unit: the answer already shows these bytes.
+    for unit, user, name in [
+        (lead_unit, opd_user, "perbup.pdf"),
+        (support_unit, support_user, "perbup (1).pdf"),
+    ]:
+        with pytest.raises(ev.DuplicateEvidence) as error:
+            ev.evidence_add_file(answer=answer, unit=unit, user=user, uploaded_file=_pdf(name))
+        assert error.value.code == "duplicate"
+        assert error.value.existing == first
+        assert "already attached" in error.value.message
+    assert _state() == before  # no row, no audit line, no file left behind
+    # Replacing a file by the same bytes is no new version either.
+    with pytest.raises(ev.DuplicateEvidence):
+        ev.evidence_replace_file(
+            evidence=first.evidence, unit=lead_unit, user=opd_user, uploaded_file=_pdf("v2.pdf")
+        )
+    assert _state() == before
+
+
+def test_the_same_bytes_may_come_back_once_removed_or_replaced(
+    answer, lead_unit, opd_user, question, other_unit
+):
+    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
+    ev.evidence_replace_file(
+        evidence=first.evidence, unit=lead_unit, user=opd_user, uploaded_file=_pdf("v2.pdf", "v2")
+    )
+    # Only the history holds the first bytes now: attaching them again is a deliberate choice.
+    again = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
+    ev.evidence_remove(evidence=again.evidence, unit=lead_unit, user=opd_user)
+    ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
+    assert EvidenceRevision.objects.filter(sha256=first.sha256).count() == 3

@@ -554,3 +554,22 @@ def test_stored_files_get_the_storages_mode_so_nginx_can_read_them(
     umask = os.umask(0)
     os.umask(umask)
     assert mode(revision.file.name) == mode(reference) == (configured or 0o666 & ~umask)
+
+
+def test_the_form_sent_twice_stores_the_file_once(client_for, opd_user, answer, lead_unit):
+    """A second click, or the form sent again after a lost connection: one revision, and
+    the person is told the file is already there (an information, not an error)."""
+    from django.contrib import messages
+    from django.urls import reverse
+
+    url = reverse("opd:evidence-upload", args=[answer.question_id, lead_unit.pk])
+    client = client_for(opd_user)
+    for name in ("perbup.pdf", "perbup (1).pdf"):
+        upload = SimpleUploadedFile(name, samples.pdf_bytes())
+        response = client.post(url, {"file": upload, "title": ""}, follow=True)
+        assert response.status_code == 200
+    assert EvidenceRevision.objects.count() == 1
+    assert len(_files()) == 1
+    shown = list(response.context["messages"])
+    assert [m.level for m in shown] == [messages.INFO]
+    assert "perbup (1).pdf" in str(shown[0]) and "perbup.pdf" in str(shown[0])

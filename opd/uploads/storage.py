@@ -10,11 +10,18 @@ so nothing of a refused file is kept. A crash leaves either the whole file or an
 temporary file (`verify_evidence` finds those), never a half file under a real name. Storage
 without local paths (an S3 bucket) gets the same checks on a local spool file, then
 `storage.save()`.
+
+A file that is already complete on this machine (a finished resumable upload, opd/tus.py)
+takes another way in: `store_local_file` reads it once for its size, type and SHA-256, judges
+it where it lies, and gives it its random name by a hard link (no copy) when the spool and the
+evidence share a file system; otherwise by one copy into a temporary file that is fsynced and
+renamed like any upload. The caller removes its own file once the revision is recorded.
 """
 
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -51,8 +58,13 @@ class StoredFile:
 
 
 def _refuse_too_large() -> None:
+    raise too_large()
+
+
+def too_large() -> UploadRefused:
+    """The refusal of a file over EVIDENCE_MAX_UPLOAD_BYTES."""
     limit = settings.EVIDENCE_MAX_UPLOAD_BYTES / (1024 * 1024)
-    raise UploadRefused(
+    return UploadRefused(
         _(
             "The file is larger than %(mb)s MB. Compress it or split it into parts and upload "
             "each part."
@@ -215,6 +227,85 @@ def store_upload(*, uploaded_file) -> StoredFile:
         content_type=detected.content_type,
         original_name=original,
     )
+
+
+def check_start(head: bytes, original_name: str, *, complete: bool) -> None:
+    """Refuse what the first bytes of an upload already show (a program, a web page, a type
+    we do not accept or one its name contradicts), before the rest is sent. `head` holds at
+    least HEAD_BYTES, or the whole file (`complete`)."""
+    checker = _Checker(clean_filename(original_name))
+    checker.take(head)
+    if complete:
+        checker.finish()
+    elif checker.detected is None:
+        raise ValueError(f"check_start needs {HEAD_BYTES} bytes or the whole file")
+
+
+def store_local_file(*, path: Path, original_name: str) -> StoredFile:
+    """Check a complete file on this machine and store it under a random name, without
+    copying it when it can: the same checks as `store_upload` (size, type, active content),
+    then a hard link into place. `path` is left where it is; the caller removes it after the
+    revision is recorded. Raises UploadRefused; on any failure nothing is stored."""
+    path = Path(path)
+    original = clean_filename(original_name)
+    checker = _Checker(original)
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            checker.take(chunk)
+    checker.finish()
+    detected = checker.judge(path)  # the complete file, where it lies
+    name = f"{EVIDENCE_DIR}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+    root = _local_root(default_storage)
+    if root is None:
+        with open(path, "rb") as source:
+            name = default_storage.save(name, File(source, name=name))
+    else:
+        _place(path, root / name)
+    return StoredFile(
+        name=name,
+        size=checker.size,
+        sha256=checker.digest.hexdigest(),
+        content_type=detected.content_type,
+        original_name=original,
+    )
+
+
+def _place(source: Path, final_path: Path) -> None:
+    """Give the file at `source` the name `final_path`, durably: a hard link when both are on
+    one file system, else a copy into a temporary file that is fsynced and renamed."""
+    _make_dirs(final_path.parent)
+    with open(source, "rb") as handle:
+        os.fsync(handle.fileno())
+    try:
+        os.link(source, final_path)
+    except OSError:
+        # Another file system (EXDEV), or one without hard links: one copy, as an upload.
+        out, temp_path = _open_temp(final_path.parent)
+        try:
+            with out, open(source, "rb") as handle:
+                shutil.copyfileobj(handle, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp_path, final_path)
+        except BaseException:
+            Path(temp_path).unlink(missing_ok=True)
+            raise
+    else:
+        mode = default_storage.file_permissions_mode
+        if mode is not None:
+            os.chmod(final_path, mode)
+    _fsync_dir(final_path.parent)
+
+
+def open_spool_file(path: Path):
+    """A new, empty file for a resumable upload's bytes, created like every file the
+    service writes (mode 0666 minus the umask, or the storage's mode), opened for writing."""
+    _make_dirs(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    mode = default_storage.file_permissions_mode
+    if mode is not None:
+        os.fchmod(fd, mode)
+    return os.fdopen(fd, "r+b")
 
 
 def _open_temp(directory: Path):
