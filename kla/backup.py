@@ -56,7 +56,9 @@ FILES_PREFIX = "files/"
 PRODUCT_APPS = ("auth", "admin", "indicators", "opd", "kla")
 # Permissions are created by migrate on every database and referenced by natural key instead
 # of by id; the data version is derived state (core/page_cache.py).
-NOT_BACKED_UP = {"auth.permission", "core.dataversion"}
+# Resumable uploads in flight are transient: their bytes are not in the archive, and after a
+# restore their browsers start them again.
+NOT_BACKED_UP = {"auth.permission", "core.dataversion", "opd.resumableupload"}
 CHUNK = 1024 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 

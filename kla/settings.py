@@ -204,6 +204,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # verify_evidence report and remove such leftovers without touching anybody else's files.
 FILE_UPLOAD_TEMP_DIR = env_str("KLA_UPLOAD_SPOOL_DIR", str(VAR_DIR / "upload-spool"))
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+# Resumable (tus) uploads from the answer page (opd/tus.py): their bytes wait here until the
+# last one arrives. On the evidence's file system, a finished upload is linked into place
+# rather than copied. Abandoned uploads expire KLA_TUS_EXPIRY_HOURS after their last piece
+# (tus_cleanup removes them); a person has at most KLA_TUS_MAX_ACTIVE unfinished at once.
+KLA_TUS_DIR = env_str("KLA_TUS_DIR", str(VAR_DIR / "tus"))
+KLA_TUS_EXPIRY_HOURS = env_int("KLA_TUS_EXPIRY_HOURS", 24)
+KLA_TUS_MAX_ACTIVE = env_int("KLA_TUS_MAX_ACTIVE", 10)
+# The browser sends a file in pieces of this size (a lost connection costs at most one piece;
+# nginx's client_max_body_size must be larger) and shrinks photos to about this many
+# megapixels before sending them (0: sent as taken).
+KLA_TUS_CHUNK_BYTES = env_int("KLA_TUS_CHUNK_KB", 1024) * 1024
+KLA_PHOTO_MAX_MEGAPIXELS = float(env_str("KLA_PHOTO_MAX_MEGAPIXELS", "2") or 0)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -14,6 +14,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("KLA_PAGE_CACHE_SECONDS", "0")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="kla-test-media-"))
 os.environ.setdefault("KLA_UPLOAD_SPOOL_DIR", tempfile.mkdtemp(prefix="kla-test-spool-"))
+os.environ.setdefault("KLA_TUS_DIR", tempfile.mkdtemp(prefix="kla-test-tus-"))
 
 from kla.settings import *  # noqa: E402,F403
 from kla.settings import STORAGES  # noqa: E402

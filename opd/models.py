@@ -409,6 +409,66 @@ class EvidenceRevision(models.Model):
         return self.content_type in self.PREVIEWABLE_TYPES
 
 
+class ResumableUpload(models.Model):
+    """A file on its way in pieces (the tus protocol, opd/tus.py), for one person and one
+    answer. Its bytes wait in KLA_TUS_DIR under the upload's id until the last one arrives;
+    then the file is checked and recorded like a form upload and this row keeps the outcome
+    (what the uploader is told) until it expires. Abandoned uploads expire a day after their
+    last piece (`tus_cleanup`)."""
+
+    class Outcome(models.TextChoices):
+        STORED = "stored", _("Stored")
+        DUPLICATE = "duplicate", _("Already there")
+        REFUSED = "refused", _("Refused")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    # The answer's address (question, answering unit): the answer may not exist yet.
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="+", verbose_name=_("question")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("answering unit")
+    )
+    title = models.CharField(_("description"), max_length=255, blank=True)
+    filename = models.CharField(_("original file name"), max_length=255)
+    # What the browser said; only shown, never trusted (the type is sniffed at the end).
+    filetype = models.CharField(_("declared type"), max_length=100, blank=True)
+    length = models.PositiveBigIntegerField(_("size in bytes"))
+    offset = models.PositiveBigIntegerField(_("bytes received"), default=0)
+    # Every byte written by every piece, pieces sent again after a lost connection included.
+    received = models.PositiveBigIntegerField(_("bytes written"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    revision = models.ForeignKey(
+        EvidenceRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("evidence revision"),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("resumable upload")
+        verbose_name_plural = _("resumable uploads")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offset__lte=models.F("length")), name="resumable_offset_in_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.offset}/{self.length})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+
 class Comment(models.Model):
     """The conversation on an answer between its units and the secretariat."""
 

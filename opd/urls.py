@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opd import views
+from opd import views, views_tus
 
 app_name = "opd"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path(_answer + "kirim/", views.answer_submit, name="answer-submit"),
     path(_answer + "bukti/unggah/", views.evidence_upload, name="evidence-upload"),
     path(_answer + "bukti/tautan/", views.evidence_link, name="evidence-link"),
+    # Resumable uploads (tus): created for an answer, then addressed by their own id.
+    path(_answer + "bukti/tus/", views_tus.tus_endpoint, name="tus-endpoint"),
+    path("unggahan/<uuid:upload_id>/", views_tus.tus_upload, name="tus-upload"),
     path(_answer + "komentar/", views.comment_add, name="comment-add"),
     path(_answer + "setujui/", views.answer_approve, name="answer-approve"),
     path(_answer + "revisi/", views.answer_request_revision, name="answer-request-revision"),

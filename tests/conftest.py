@@ -66,6 +66,7 @@ def pytest_sessionfinish(session, exitstatus):
     for directory, prefix in [
         (str(settings.MEDIA_ROOT), "kla-test-media-"),
         (str(settings.FILE_UPLOAD_TEMP_DIR), "kla-test-spool-"),
+        (str(settings.KLA_TUS_DIR), "kla-test-tus-"),
     ]:
         if os.path.basename(directory).startswith(prefix):
             shutil.rmtree(directory, ignore_errors=True)
@@ -96,10 +97,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
-    """Each test stores evidence in its own directory, so file assertions see only its files."""
+    """Each test stores evidence (and resumable uploads) in its own directory, so file
+    assertions see only its files."""
     media = tmp_path / "media"
     media.mkdir()
     settings.MEDIA_ROOT = str(media)
+    settings.KLA_TUS_DIR = str(tmp_path / "tus")  # resumable uploads' pieces, beside it
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from opd.models import Answer, Comment, Evidence, EvidenceRevision
+from opd.models import Answer, Comment, Evidence, EvidenceRevision, ResumableUpload
 from tests import samples
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,14 @@ ROUTES: dict[str, Route] = {
     "opd:answer-submit": Route(args=A, get=ANSWER_UNIT_ONLY, post=ANSWER_UNIT_ONLY),
     "opd:evidence-upload": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
     "opd:evidence-link": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
+    # Resumable uploads answer scripts: 401 instead of a login redirect, access before the
+    # method, then the protocol (412: the matrix sends no Tus-Resumable header).
+    "opd:tus-endpoint": Route(args=A, get="401 405 404 405 403 403 403",
+                              post="401 412 404 412 403 403 403"),
+    # An upload is its creator's alone: everybody else, even a unit that may attach to the
+    # same answer, gets 404. GET is the outcome as JSON; POST is not a tus method.
+    "opd:tus-upload": Route(args=lambda w: [w["upload"].pk], get="401 200 404 404 404 404 404",
+                            post="401 405 404 404 404 404 404"),
     "opd:comment-add": Route(args=A, get=BACK_TO_ANSWER, post="L O 404 O O 403 O"),
     "opd:answer-approve": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
     "opd:answer-request-revision": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
@@ -167,7 +175,12 @@ def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
         uploaded_by=opd_user,
     )  # fmt: skip
     Comment.objects.create(answer=answer, author=opd_user, body="halo")
+    upload = ResumableUpload.objects.create(
+        user=opd_user, question=question, unit=lead_unit, filename="perbup.pdf", length=1000,
+        expires_at=timezone.now() + datetime.timedelta(hours=24),
+    )  # fmt: skip
     return {
+        "upload": upload,
         "period": period, "question": question, "lead_unit": lead_unit, "answer": answer,
         "evidence": evidence, "revision": revision, "support_unit": support_unit,
     }  # fmt: skip

@@ -7,10 +7,13 @@ For every evidence revision: the file exists, and its size and SHA-256 are the r
 In the upload spool (FILE_UPLOAD_TEMP_DIR, where Django writes large uploads while it reads
 the request): files older than an hour, which a killed worker left behind.
 
+Resumable uploads (KLA_TUS_DIR): uploads that expired (nobody sent a piece for a day) and
+spool files no upload owns; `tus_cleanup` (cron) normally removes them first.
+
 --fix-orphans deletes orphans, never missing or corrupted files (those need a backup).
 Temporary files go at once (deleting one mid-upload makes that upload fail cleanly); a
 complete orphan younger than --min-age-minutes is kept, because it may belong to an upload
-whose row is being committed right now. Stale spool files go too.
+whose row is being committed right now. Stale spool files and expired uploads go too.
 """
 
 import contextlib
@@ -25,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from opd.models import EvidenceRevision
+from opd.tus import tus_cleanup, tus_leftovers
 from opd.uploads import EVIDENCE_DIR, TEMP_PREFIX
 
 READ_SIZE = 1024 * 1024
@@ -128,6 +132,8 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"STALE     {label}")
 
+        expired, expired_left = self._resumable(fix_orphans)
+
         ok = checked - len(missing) - len(corrupted)
         summary = (
             f"checked {checked}, ok {ok}, missing {len(missing)}, corrupted {len(corrupted)}, "
@@ -138,14 +144,37 @@ class Command(BaseCommand):
         summary += f", stale spool files {len(stale)}"
         if fix_orphans:
             summary += f" (removed {spool_removed})"
+        summary += f", expired uploads {expired}"
+        if fix_orphans:
+            summary += f" (removed {expired - expired_left})"
         self.stdout.write(summary)
-        if missing or corrupted or len(orphans) - removed or len(stale) - spool_removed:
+        if (
+            missing
+            or corrupted
+            or len(orphans) - removed
+            or len(stale) - spool_removed
+            or expired_left
+        ):
             raise CommandError(
                 "The evidence store has problems (see above). Missing or corrupted files must "
-                "be restored from a backup; orphans and stale spool files can be removed with "
-                "--fix-orphans."
+                "be restored from a backup; orphans, stale spool files and expired uploads "
+                "can be removed with --fix-orphans."
             )
         self.stdout.write(self.style.SUCCESS("Evidence store OK."))
+
+    def _resumable(self, fix_orphans) -> tuple[int, int]:
+        """Expired resumable uploads and spool files no upload owns: (found, left)."""
+        if not fix_orphans:
+            leftovers = tus_leftovers()
+            for leftover in leftovers:
+                self.stdout.write(f"EXPIRED   {leftover.label}")
+            return len(leftovers), len(leftovers)
+        removed, busy = tus_cleanup()
+        for leftover in removed:
+            self.stdout.write(f"REMOVED   {leftover.label}")
+        for leftover in busy:
+            self.stdout.write(f"KEPT      {leftover.label} (being written right now)")
+        return len(removed) + len(busy), len(busy)
 
 
 def _stale_spool_files() -> list[tuple[str, int, float]]:
