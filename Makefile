@@ -22,10 +22,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The upload script: Uppy and our code, bundled by esbuild from assets/js/ (not committed).
+static/build/evidence-upload.js: node_modules/.installed $(wildcard assets/js/*.js)
+	npm run --silent build
+
 sysdeps:
 	@bash scripts/system-deps.sh run
 
-install: sysdeps $(VENV)/.installed node_modules/.installed
+install: sysdeps $(VENV)/.installed node_modules/.installed static/build/evidence-upload.js
 
 messages: $(VENV)/.installed
 	@$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0

@@ -3,6 +3,7 @@
 from functools import wraps
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -160,6 +161,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
             question=question, initial=AnswerForm.initial_for(answer)
         ),
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
+        "upload_limits": _upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
         "comment_form": forms.get("comment") or CommentForm(),
         "approve_form": forms.get("approve") or ApproveForm(
@@ -173,6 +175,17 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         **selectors.answer_page_data(answer=answer),
     }  # fmt: skip
     return render(request, "opd/answer.html", context, status=status)
+
+
+def _upload_limits() -> dict:
+    """What the upload script needs to know, as plain strings (no localised decimals)."""
+    max_bytes = settings.EVIDENCE_MAX_UPLOAD_BYTES
+    return {
+        "max_bytes": str(max_bytes),
+        "max_mb": f"{max_bytes / (1024 * 1024):g}",
+        "chunk_bytes": str(settings.KLA_TUS_CHUNK_BYTES),
+        "photo_megapixels": f"{settings.KLA_PHOTO_MAX_MEGAPIXELS:g}",
+    }
 
 
 @require_GET
