@@ -9,9 +9,12 @@ server saw (every PATCH's offset and length), never by timing.
 import datetime
 import hashlib
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -28,6 +31,19 @@ PHONE = {"width": 390, "height": 844}
 THROTTLED = {"offline": False, "latency": 150, "downloadThroughput": 250_000,
              "uploadThroughput": 125_000}  # fmt: skip
 OFFLINE = {**THROTTLED, "offline": True}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _upload_script_built():
+    """The script the page loads is built by `make install` (npm run build); built here too
+    when it is missing or older than its sources, so the file can run on its own."""
+    root = Path(settings.BASE_DIR)
+    bundle = root / "static" / "build" / "evidence-upload.js"
+    sources = list((root / "assets" / "js").glob("*.js"))
+    if bundle.exists() and all(s.stat().st_mtime <= bundle.stat().st_mtime for s in sources):
+        return
+    assert (root / "node_modules" / ".bin" / "esbuild").exists(), "run `make install` first"
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=root, check=True, timeout=120)
 
 
 @pytest.fixture(autouse=True)

@@ -287,7 +287,9 @@ def test_the_same_file_again_is_no_second_revision(endpoint, opd_user, tmp_path)
     assert second.revision == EvidenceRevision.objects.get()
     status = _tus(opd_user, "GET", uploader.url).json()
     assert status["status"] == "duplicate"
-    assert "already attached" in status["message"] and "perbup.pdf" in status["message"]
+    assert (
+        "sudah terlampir" in status["message"] and "perbup.pdf" in status["message"]
+    )  # Indonesian first
 
 
 @live
