@@ -179,12 +179,14 @@ def _state_headers(upload: ResumableUpload) -> dict:
 def _announce(request, upload: ResumableUpload) -> None:
     """The outcome also waits as a message for the next page (our page reloads to show the
     new evidence)."""
+    quiet = {"fail_silently": True}  # a client without our middleware (a script) is fine
     if upload.outcome == ResumableUpload.Outcome.STORED:
-        messages.success(request, upload.message)
+        messages.success(request, upload.message, **quiet)
     elif upload.outcome == ResumableUpload.Outcome.DUPLICATE:
-        messages.info(request, upload.message)
+        messages.info(request, upload.message, **quiet)
     elif upload.outcome == ResumableUpload.Outcome.REFUSED:
-        messages.error(request, _("No file was stored: %(why)s") % {"why": upload.message})
+        why = _("No file was stored: %(why)s") % {"why": upload.message}
+        messages.error(request, why, **quiet)
 
 
 @_handle

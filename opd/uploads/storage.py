@@ -44,6 +44,8 @@ from opd.uploads.sniff import (
 )
 
 CHUNK = 1024 * 1024
+# A complete local file is read for its checks in smaller steps: nothing waits for the network.
+LOCAL_READ = 256 * 1024
 TEMP_PREFIX = ".upload-"
 EVIDENCE_DIR = "evidence"
 
@@ -250,7 +252,7 @@ def store_local_file(*, path: Path, original_name: str) -> StoredFile:
     original = clean_filename(original_name)
     checker = _Checker(original)
     with open(path, "rb") as source:
-        while chunk := source.read(CHUNK):
+        while chunk := source.read(LOCAL_READ):
             checker.take(chunk)
     checker.finish()
     detected = checker.judge(path)  # the complete file, where it lies

@@ -23,6 +23,7 @@ from django.urls import reverse
 from core import page_cache
 from indicators.models import Period
 from kla.bench import CONTENT_CHECK_TARGET_SECONDS, generate_district, time_content_checks
+from kla.bench_tus import time_tus_upload, tus_upload_report
 from opd.scoring import score_period
 
 PAGES = [
@@ -73,6 +74,10 @@ class Command(BaseCommand):
                 Path(directory), size=settings.EVIDENCE_MAX_UPLOAD_BYTES, runs=runs
             )
         self._report(results, checks)
+        # Resumable uploads: server CPU per MB and peak memory of the largest file (bench_tus).
+        tus = time_tus_upload(user=world["users"]["opd"], size=settings.EVIDENCE_MAX_UPLOAD_BYTES)
+        for line in tus_upload_report(tus):
+            self.stdout.write(line)
 
     def _measure(self, users, runs) -> dict:
         """Per page: served from the page cache (the data unchanged since the last view: the
