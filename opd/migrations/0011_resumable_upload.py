@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('indicators', '0002_score_snapshots'),
-        ('opd', '0008_assignment_answering_roles'),
+        ('opd', '0010_notices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
