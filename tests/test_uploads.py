@@ -573,3 +573,24 @@ def test_the_form_sent_twice_stores_the_file_once(client_for, opd_user, answer, 
     shown = list(response.context["messages"])
     assert [m.level for m in shown] == [messages.INFO]
     assert "perbup (1).pdf" in str(shown[0]) and "perbup.pdf" in str(shown[0])
+
+
+def test_a_spooled_upload_is_checked_in_place_and_linked_not_copied(tmp_path):
+    """Django writes a large upload to its spool; storing it writes no second copy: the
+    stored file is the spool file's own bytes under another name (the same inode)."""
+    import os
+
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from opd.uploads import store_upload
+
+    content = samples.pdf_bytes() + b"%" + b"0" * (3 * 1024 * 1024) + b"\n"
+    spooled = TemporaryUploadedFile("besar.pdf", "application/pdf", len(content), None)
+    spooled.write(content)
+    spooled.flush()
+    stored = store_upload(uploaded_file=spooled)
+    final = Path(settings.MEDIA_ROOT) / stored.name
+    assert os.stat(final).st_ino == os.stat(spooled.temporary_file_path()).st_ino
+    assert final.read_bytes() == content and stored.size == len(content)
+    spooled.close()  # Django removes its spool file after the request; the evidence stays
+    assert final.read_bytes() == content

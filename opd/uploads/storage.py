@@ -180,8 +180,10 @@ def _make_dirs(path: Path) -> None:
 def store_upload(*, uploaded_file) -> StoredFile:
     """Validate and store an upload under a random name; raise UploadRefused if not accepted.
 
-    Streams: holds at most one chunk (plus the first 8 KB) in memory. On any refusal or error
-    the temporary file is removed and nothing is left behind.
+    A large upload Django spooled to disk is checked where it lies and hard-linked into place
+    (store_local_file). A small one, held in memory, streams into a temporary file next to its
+    final place: at most one chunk (plus the first 8 KB) in memory. On any refusal or error
+    nothing is left behind.
     """
     original = clean_filename(getattr(uploaded_file, "name", None))
     declared = getattr(uploaded_file, "size", None)
@@ -189,6 +191,11 @@ def store_upload(*, uploaded_file) -> StoredFile:
         _refuse_too_large()
     if declared == 0:
         raise UploadRefused(_("The file is empty."), code="empty")
+    spooled = getattr(uploaded_file, "temporary_file_path", None)
+    if spooled is not None:
+        # Django has already written the upload to its spool (FILE_UPLOAD_TEMP_DIR): check it
+        # there and link it into place, instead of writing the same bytes a second time.
+        return store_local_file(path=Path(spooled()), original_name=uploaded_file.name)
     name = f"{EVIDENCE_DIR}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
     root = _local_root(default_storage)
     if root is None:
