@@ -58,8 +58,9 @@ class AnswerForm(VersionedForm):
         label=_("Data values"),
         required=False,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("2025: 87%\n2026: 91%")}),
-        help_text=_("Optional. One per line, as label: value."),
+        # No placeholder: grey sample values were taken for the unit's own data.
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. One per line, as label: value (for example “2025: 87%”)."),
     )
 
     def __init__(self, *args, question, **kwargs):
@@ -107,11 +108,18 @@ class EvidenceUploadForm(forms.Form):
 
 
 class EvidenceLinkForm(forms.Form):
+    # Not marked required: the link is an alternative to a file, and a starred field read as
+    # if every answer needed one. An empty submission is still refused, in clean_url.
     url = forms.URLField(
-        label=_("Link"), max_length=1000, assume_scheme="https",
+        label=_("Link"), max_length=1000, assume_scheme="https", required=False,
         help_text=_("A public page, e.g. the regulation in JDIH."),
     )  # fmt: skip
     title = forms.CharField(label=_("Description"), required=False, max_length=255)
+
+    def clean_url(self) -> str:
+        if not self.cleaned_data["url"]:
+            raise forms.ValidationError(_("Enter the address of the page."))
+        return self.cleaned_data["url"]
 
 
 class CommentForm(forms.Form):

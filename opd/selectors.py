@@ -288,3 +288,31 @@ def notices_for(*, user, limit: int = 100) -> list[Notice]:
             "answer__question__indicator", "answer__unit"
         )[:limit]
     )
+
+
+def next_question(*, question: Question, unit: Unit) -> Question | None:
+    """The unit's next question in instrument order that it has not handed in yet, going
+    round to the start; None when all are in. Two queries."""
+    order = [
+        a.question
+        for a in Assignment.objects.answering()
+        .filter(unit=unit, question__indicator__group__period=question.indicator.group.period_id)
+        .select_related("question__indicator")
+        .order_by(
+            "question__indicator__group__order",
+            "question__indicator__order",
+            "question__order",
+            "question__pk",
+        )  # fmt: skip
+    ]
+    done = set(
+        Answer.objects.filter(
+            unit=unit, question__in=[q.pk for q in order],
+            status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
+        ).values_list("question_id", flat=True)
+    )  # fmt: skip
+    at = next((i for i, q in enumerate(order) if q.pk == question.pk), -1)
+    return next(
+        (q for q in order[at + 1 :] + order[: at + 1] if q.pk not in done and q.pk != question.pk),
+        None,
+    )

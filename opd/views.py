@@ -1,5 +1,6 @@
 """Pages of the answering units and the secretariat's review. Thin: access, form, service."""
 
+import datetime
 from functools import wraps
 from itertools import groupby
 
@@ -42,13 +43,30 @@ def _progress(rows) -> dict:
     return {"total": total, "done": done, "percent": round(100 * done / total) if total else 0}
 
 
+def _needs_action(rows, deadlines) -> dict:
+    """What needs the person now, first on the page: revision requests with the reviewer's
+    note, then the questions not yet handed in whose unit's deadline comes first."""
+    own = [r for r in rows if r.answering_unit_id]
+    due = {unit.pk: day for unit, day in deadlines}
+    pending = sorted(
+        (r for r in own if r.status in (selectors.NOT_STARTED, Answer.Status.DRAFT)),
+        key=lambda r: due.get(r.answering_unit_id) or datetime.date.max,
+    )
+    return {
+        "revisions": [r for r in own if r.status == Answer.Status.REVISION_REQUESTED],
+        "pending": [(r, due.get(r.answering_unit_id)) for r in pending[:5]],
+        "pending_count": len(pending),
+    }
+
+
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
-    sections, unit_progress, deadlines = [], None, []
+    sections, unit_progress, deadlines, needs_action = [], None, [], None
     if period is not None and units:
         rows = selectors.workspace_rows(period=period, unit_ids=[u.pk for u in units])
         unit_progress = _progress(rows)
         deadlines = unit_deadlines(period=period, units=units)
+        needs_action = _needs_action(rows, deadlines)
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             indicators = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
@@ -64,6 +82,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         "sections": sections,
         "unit_progress": unit_progress,
         "deadlines": deadlines,
+        "needs_action": needs_action,
         "filter_form": filter_form,
     }
 
@@ -157,6 +176,9 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "can_comment": acc.can_comment and not period.is_locked,
         "claim_holder": answer.claim_holder() if answer else None,
         "whatsapp_links": _whatsapp_links(acc, answer),
+        "next_question": selectors.next_question(question=question, unit=acc.unit)
+        if acc.is_answering_member
+        else None,
         "answer_form": forms.get("answer") or AnswerForm(
             question=question, initial=AnswerForm.initial_for(answer)
         ),
