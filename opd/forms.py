@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from opd.models import Answer
@@ -42,7 +43,8 @@ def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
         localize=True,
         # A text box: a number box refuses the comma on many phones.
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        help_text=_("From 0 to %(max)s, two decimals at most (6,5 or 6.5).") % {"max": maximum},
+        help_text=_("From 0 to %(max)s, two decimals at most (6,5 or 6.5).")
+        % {"max": number_format(maximum, 2)},  # 10,00 in Indonesian, as the page shows it
     )
 
 

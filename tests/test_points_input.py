@@ -43,3 +43,11 @@ def test_a_comma_saves_through_the_answer_page_and_shows_the_indonesian_way(
     assert Answer.objects.get().claimed_points == Decimal("6.50")
     page = client.get(reverse("opd:answer", args=[question.pk, lead_unit.pk])).content.decode()
     assert 'value="6,50"' in page and 'inputmode="decimal"' in page
+
+
+def test_the_maximum_in_the_help_text_is_written_the_page_s_way(period):
+    question = factories.QuestionFactory(indicator__group__period=period, max_points=Decimal("10"))
+    with translation.override("id"):
+        assert "0 sampai 10,00" in str(AnswerForm(question=question)["claimed_points"].help_text)
+    with translation.override("en"):
+        assert "0 to 10.00" in str(AnswerForm(question=question)["claimed_points"].help_text)
