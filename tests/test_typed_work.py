@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from opd.models import Answer, Assignment, Profile
-from tests import factories
+from tests import factories, samples
 
 
 @pytest.mark.django_db
@@ -30,7 +30,9 @@ def test_after_logging_in_the_save_address_leads_back_to_the_answer(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_narrative_survives_an_expired_session_and_a_reload(live_server, page, monkeypatch):
+def test_the_narrative_survives_an_upload_a_reload_and_an_expired_session(
+    live_server, page, monkeypatch, tmp_path
+):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
     base = live_server.url
     period = factories.PeriodFactory(year=2026)
@@ -58,6 +60,14 @@ def test_the_narrative_survives_an_expired_session_and_a_reload(live_server, pag
     page.reload()
     expect(page.locator("textarea[name=narrative]")).to_have_value(narrative)
     expect(page.locator("[data-draft-notice]")).to_be_visible()
+    # An upload (the answer and the upload are separate forms) leaves it in place too.
+    pdf = tmp_path / "perbup.pdf"
+    pdf.write_bytes(samples.pdf_bytes("Perbup"))
+    area = page.get_by_test_id("upload-area")
+    area.get_by_test_id("upload-form").locator("input[name=file]").set_input_files(pdf)
+    area.get_by_test_id("upload-button").click()
+    expect(page.get_by_test_id("evidence-item")).to_be_visible(timeout=30_000)
+    expect(page.locator("textarea[name=narrative]")).to_have_value(narrative)
     # The session expires (its cookie goes; the CSRF cookie lasts a year and stays); the save
     # goes to the login page; logging in comes back here.
     page.context.clear_cookies(name="sessionid")
@@ -67,7 +77,9 @@ def test_the_narrative_survives_an_expired_session_and_a_reload(live_server, pag
     assert page.url.endswith(f"/opd/jawaban/{question.pk}/{unit.pk}/")
     expect(page.locator("textarea[name=narrative]")).to_have_value(narrative)
     expect(page.locator("input[name=claimed_points]")).to_have_value("6,5")
-    assert not Answer.objects.exists()  # nothing was saved yet: the device kept it
+    assert (
+        Answer.objects.get().narrative == ""
+    )  # not saved yet (the upload made the draft): the device kept it
     page.locator("form[action$='/simpan/'] button[type=submit]").click()
     page.wait_for_load_state()
     answer = Answer.objects.get()
