@@ -33,6 +33,7 @@ COLUMNS = [
     "units",
     "claimed_points",
     "verified_points",
+    "options",
 ]
 REQUIRED_COLUMNS = COLUMNS[:14]
 TWO = Decimal("0.01")
@@ -84,6 +85,8 @@ class ParsedQuestion:
     claimed_points: Decimal | None = None
     verified_points: Decimal | None = None
     where: str = ""
+    # Answer options with their points, in order: [("Perda", Decimal("24.00")), ...].
+    options: list[tuple[str, Decimal]] = field(default_factory=list)
 
 
 @dataclass
@@ -271,6 +274,41 @@ def _units(value, where: str, problems: list[str]) -> list[str]:
     return names
 
 
+def _options(value, where: str, problems: list[str]) -> list[tuple[str, Decimal]]:
+    """Answer options: a JSON list of {"label", "points"}, or "Perda=24; Perbup=18"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []
+    if isinstance(value, str):
+        items = []
+        for index, part in enumerate(p for p in value.split(";") if p.strip()):
+            label, sep, points = part.rpartition("=")
+            if not sep:
+                problems.append(
+                    _("%(where)s: write each option as label=points, got “%(part)s”.")
+                    % {"where": where, "part": part.strip()}
+                )
+                continue
+            items.append({"label": label, "points": points, "at": f"{where}[{index}]"})
+    elif isinstance(value, list):
+        items = [
+            {**item, "at": f"{where}[{index}]"} if isinstance(item, dict) else {"at": None}
+            for index, item in enumerate(value)
+        ]
+    else:
+        problems.append(_("%(where)s: a list is expected.") % {"where": where})
+        return []
+    options = []
+    for item in items:
+        if item["at"] is None:
+            problems.append(_("%(where)s: an object is expected.") % {"where": where})
+            continue
+        label = _text(item.get("label"), f"{item['at']}.label", problems)
+        points = _points(item.get("points"), f"{item['at']}.points", problems)
+        if label and points is not None:
+            options.append((label[:300], points))
+    return options
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -353,6 +391,7 @@ def parse_json(text: str) -> ParsedInstrument:
                             problems,
                             required=False,
                         ),
+                        options=_options(q.get("options"), f"{qw}.options", problems),
                         where=qw,
                     )
                 )
@@ -525,6 +564,9 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 units=_units(str(cell("units") or ""), where("units"), problems),
                 evidence=evidence_kind(text),
                 where=_("sheet “%(sheet)s”, row %(row)s") % {"sheet": SHEET, "row": number},
+                options=_options(cell("options"), where("options"), problems)
+                if "options" in index
+                else [],
                 **optional,
             )
         )
@@ -644,6 +686,19 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
                                 % {"field": name, "value": value, "max": q.max_points},
                             )
                         )
+                labels = [label for label, _points in q.options]
+                if len(set(labels)) != len(labels):
+                    issues.append(ImportIssue(ERROR, q.where, _("Two options have one label.")))
+                for label, points in q.options:
+                    if points > q.max_points:
+                        issues.append(
+                            ImportIssue(
+                                ERROR, q.where,
+                                _("Option “%(label)s” is worth %(points)s, above the question's "
+                                  "maximum of %(max)s.")
+                                % {"label": label, "points": points, "max": q.max_points},
+                            )
+                        )  # fmt: skip
     return parsed
 
 

@@ -315,6 +315,40 @@ class Question(FrozenWhenLocked):
         return f"{self.indicator.code} / {self.code}"
 
 
+class AnswerOption(FrozenWhenLocked):
+    """A fixed answer to a question and the points it is worth ("Perda" 24, "Perbup" 18,
+    "SK" 12, "in preparation" 6, "none" 0). The unit picks one and the points follow; free
+    typing of points is where a claimed 721 became a verified 588. A question without
+    options keeps free points."""
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="options", verbose_name=_("question")
+    )
+    label = models.CharField(_("label"), max_length=300)
+    points = PointsField(_("points"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    period_path, parent_field = "groups__indicators__questions__options", "question"
+
+    class Meta:
+        ordering = ["question", "order", "pk"]
+        verbose_name = _("answer option")
+        verbose_name_plural = _("answer options")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "label"], name="option_unique_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.points})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.question_id and self.points is not None and self.points > self.question.max_points:
+            raise ValidationError(
+                {"points": _("An option cannot be worth more than the question's maximum.")}
+            )
+
+
 class ScoreSnapshot(models.Model):
     """The period's score at one moment, so trends are drawn without recomputing history."""
 

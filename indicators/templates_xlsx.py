@@ -14,7 +14,7 @@ from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
 
 WIDTHS = {
     "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
-    "question_text": 70, "units": 36,
+    "question_text": 70, "units": 36, "options": 40,
 }  # fmt: skip
 POINT_COLUMNS = {
     "group_max_points", "indicator_max_points", "max_points", "claimed_points", "verified_points",
@@ -37,7 +37,11 @@ HELP = [
     "every_kecamatan / every_desa: ya atau tidak; pertanyaan dijawab oleh setiap kecamatan "
     "atau desa/kelurahan.",
     "units: nama singkat unit dipisahkan titik koma; unit pertama adalah penanggung jawab, "
-    "yang lain pendukung. Unit yang belum ada akan dibuat.",
+    "yang lain pendukung. Nama yang belum dikenal ditanyakan dulu: dipetakan ke unit yang ada "
+    "atau dibuat baru.",
+    "options: pilihan jawaban dengan nilainya, dipisahkan titik koma, misalnya "
+    "'Perda=24; Perbup=18; SK=12; Dalam penyusunan=6; Tidak ada=0' (boleh kosong: nilai "
+    "diisi bebas).",
     "claimed_points / verified_points: opsional, untuk memuat hasil periode lalu; tidak boleh "
     "melebihi max_points. Nilai terverifikasi membuat jawaban berstatus disetujui.",
     "Impor tidak mengubah apa pun bila ada kesalahan; laporan menyebut lembar, baris dan kolomnya. "

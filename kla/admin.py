@@ -11,7 +11,15 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
+from indicators.models import (
+    AnswerOption,
+    Group,
+    Indicator,
+    Period,
+    Question,
+    RankBand,
+    ScoreSnapshot,
+)
 from kla.models import ApiToken
 from opd.assignments import question_assignments_sync, unit_assignments_sync
 from opd.audit import audit_log, client_ip
@@ -146,8 +154,16 @@ class IndicatorAdmin(LockAwareAdmin):
     search_fields = ["code", "name"]
 
 
+class AnswerOptionInline(admin.TabularInline):
+    """A question's answer options, edited with the question (read-only once it is locked)."""
+
+    model = AnswerOption
+    extra = 0
+
+
 @admin.register(Question)
 class QuestionAdmin(LockAwareAdmin):
+    inlines = [AnswerOptionInline]
     list_display = ["code", "indicator", "max_points", "evidence", "every_kecamatan", "every_desa"]
     list_filter = ["indicator__group__period", "indicator__group", "evidence"]
     list_select_related = ["indicator", "indicator__group"]

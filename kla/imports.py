@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.importers import ParsedInstrument, ParsedQuestion
 from indicators.models import (
     DEFAULT_RANK_BANDS,
+    AnswerOption,
     Group,
     Indicator,
     Period,
@@ -354,6 +356,7 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
                 else:
                     _count(report, "questions", created=False, changed=_set(question, values))
                 seen_questions.add(question.pk)
+                _set_options(question, pq, report)
                 listed = list(
                     dict.fromkeys(
                         _unit_by_name(n, resolved, report, units_by_kind) for n in pq.units
@@ -393,6 +396,27 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
             )
             % {"n": left_over, "year": period.year}
         )
+
+
+def _set_options(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
+    """The question's answer options as the file lists them: updated by label, in order. An
+    option the file no longer has is removed, unless an answer chose it (then kept)."""
+    current = {o.label: o for o in question.options.all()}
+    for order, (label, points) in enumerate(pq.options, start=1):
+        option = current.pop(label, None)
+        if option is None:
+            AnswerOption.objects.create(question=question, label=label, points=points, order=order)
+        elif (option.points, option.order) != (points, order):
+            option.points, option.order = points, order
+            option.save(update_fields=["points", "order"])
+    for option in current.values():
+        if Answer.objects.filter(Q(option=option) | Q(verified_option=option)).exists():
+            report.notes.append(
+                _("%(question)s: option “%(label)s” is no longer in the file but was chosen; "
+                  "it is kept.") % {"question": question, "label": option.label}
+            )  # fmt: skip
+        else:
+            option.delete()
 
 
 def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
@@ -447,7 +471,7 @@ def _write_points(question, unit, pq, claimed, report: ImportReport) -> None:
 
 
 def instrument_rows(*, period: Period) -> list[dict]:
-    """A period's instrument as template rows (lead unit first), in two queries.
+    """A period's instrument as template rows (lead unit first), in three queries.
 
     Units that answer for themselves are left out of `units`: every_kecamatan / every_desa
     imply them.
@@ -467,6 +491,11 @@ def instrument_rows(*, period: Period) -> list[dict]:
         .values_list("question_id", "unit__short_name")
     ):
         units.setdefault(question_id, []).append(name)
+    options: dict[int, list[str]] = {}
+    for question_id, label, points in AnswerOption.objects.filter(
+        question__indicator__group__period=period
+    ).values_list("question_id", "label", "points"):  # in their order (Meta.ordering)
+        options.setdefault(question_id, []).append(f"{label}={points}")
     rows = []
     for q in questions:
         indicator, group = q.indicator, q.indicator.group
@@ -481,6 +510,7 @@ def instrument_rows(*, period: Period) -> list[dict]:
                 "every_kecamatan": "ya" if q.every_kecamatan else "tidak",
                 "every_desa": "ya" if q.every_desa else "tidak",
                 "units": "; ".join(units.get(q.pk, [])),
+                "options": "; ".join(options.get(q.pk, [])),
             }
         )  # fmt: skip
     return rows

@@ -7,8 +7,12 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from opd.models import Answer
+from opd.models import Answer, LoweredReason
 from opd.selectors import WORKSPACE_STATUSES
+
+
+def _option_label(option) -> str:
+    return f"{option.label} ({number_format(option.points, 2)})"
 
 
 class VersionedForm(forms.Form):
@@ -67,10 +71,21 @@ class AnswerForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["claimed_points"] = _points_field(
-            _("Points claimed"), maximum=question.max_points, required=False
-        )
-        self.order_fields(["claimed_points", "narrative", "data_values", "version"])
+        options = list(question.options.all())
+        if options:
+            # The unit picks what it has; the points follow the option, never typed.
+            self.fields["option"] = forms.ModelChoiceField(
+                label=_("What does your unit have?"), queryset=question.options.all(),
+                required=False, empty_label=None, widget=forms.RadioSelect,
+            )  # fmt: skip
+            self.fields["option"].label_from_instance = _option_label
+            first = "option"
+        else:
+            self.fields["claimed_points"] = _points_field(
+                _("Points claimed"), maximum=question.max_points, required=False
+            )
+            first = "claimed_points"
+        self.order_fields([first, "narrative", "data_values", "version"])
 
     def clean_data_values(self) -> dict:
         values = {}
@@ -91,6 +106,7 @@ class AnswerForm(VersionedForm):
             return {"version": 0}
         return {
             "claimed_points": answer.claimed_points,
+            "option": answer.option_id,
             "narrative": answer.narrative,
             "data_values": "\n".join(f"{k}: {v}" for k, v in answer.data_values.items()),
             "version": answer.version,
@@ -140,10 +156,23 @@ class ApproveForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["verified_points"] = _points_field(
-            _("Verified points"), maximum=question.max_points, required=False
-        )
-        self.order_fields(["verified_points", "reason", "version"])
+        if list(question.options.all()):
+            self.fields["verified_option"] = forms.ModelChoiceField(
+                label=_("Verified option (leave it for the unit's choice)"),
+                queryset=question.options.all(), required=False,
+            )  # fmt: skip
+            self.fields["verified_option"].label_from_instance = _option_label
+            self.fields["lowered_because"] = forms.ChoiceField(
+                label=_("Why a lower option"), required=False,
+                choices=[("", "—"), *LoweredReason.choices],
+            )  # fmt: skip
+            self.order_fields(["verified_option", "lowered_because", "reason", "version"])
+            self.fields["reason"].label = _("Note for the unit (required for “other”)")
+        else:
+            self.fields["verified_points"] = _points_field(
+                _("Verified points"), maximum=question.max_points, required=False
+            )
+            self.order_fields(["verified_points", "reason", "version"])
 
 
 class RevisionForm(VersionedForm):

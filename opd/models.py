@@ -196,6 +196,16 @@ def _evidence_upload_to(instance, filename: str) -> str:
     return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+class LoweredReason(models.TextChoices):
+    """Why a reviewer verified fewer points than claimed: the units can act on each."""
+
+    MISSING = "missing", _("Document missing")
+    EXPIRED = "expired", _("Document expired")
+    WRONG_LEVEL = "wrong_level", _("Wrong level (e.g. an SK where a Perda is asked)")
+    UNSIGNED = "unsigned", _("Not signed or stamped")
+    OTHER = "other", _("Other (see the note)")
+
+
 class Answer(models.Model):
     """A unit's answer to a question in a period, with its points, narrative and review state.
 
@@ -226,6 +236,19 @@ class Answer(models.Model):
         _("verified points"), max_digits=7, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )  # fmt: skip
+    # For a question with answer options: what the unit chose (its points are the claimed
+    # points) and what the reviewer confirmed or lowered it to, with the structured reason.
+    option = models.ForeignKey(
+        "indicators.AnswerOption", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("option chosen"),
+    )  # fmt: skip
+    verified_option = models.ForeignKey(
+        "indicators.AnswerOption", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("option verified"),
+    )  # fmt: skip
+    lowered_because = models.CharField(
+        _("lowered because"), max_length=20, blank=True, choices=LoweredReason
+    )
     narrative = models.TextField(_("narrative"), blank=True, max_length=20000)
     data_values = models.JSONField(_("data values"), default=dict, blank=True)
     review_note = models.TextField(

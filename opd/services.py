@@ -16,11 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from indicators.models import Period, Question
+from indicators.models import AnswerOption, Period, Question
 from opd import access, notifications
 from opd.audit import audit_log
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
-from opd.models import Answer, Assignment, AuditEvent, Comment, Extension, Notice, Unit
+from opd.models import (
+    Answer,
+    Assignment,
+    AuditEvent,
+    Comment,
+    Extension,
+    LoweredReason,
+    Notice,
+    Unit,
+)
 from opd.notices import notice_create_for_unit
 
 TWO_PLACES = Decimal("0.01")
@@ -137,10 +146,12 @@ def answer_save(
     claimed_points,
     narrative: str,
     data_values: dict | None = None,
+    option: AnswerOption | None = None,
     expected_version: int | None = None,
     ip: str | None = None,
 ) -> Answer:
-    """Save the draft: points claimed, narrative, data values. Only while it may be edited."""
+    """Save the draft: points claimed (or, for a question with options, the option chosen,
+    whose points they become), narrative, data values. Only while it may be edited."""
     answer = _lock(answer)
     period = _period_of(answer)
     _check_version(answer, expected_version)
@@ -153,15 +164,27 @@ def answer_save(
             code="not_editable",
         )
     points = None
-    if claimed_points not in (None, ""):
+    if answer.question.options.exists():
+        if claimed_points not in (None, ""):
+            raise DomainError(
+                _("Choose one of the options: its points are the points claimed."),
+                code="option_required",
+            )
+        if option is not None and option.question_id != answer.question_id:
+            raise DomainError(_("That option belongs to another question."), code="option")
+        points = option.points if option is not None else None
+    elif option is not None:
+        raise DomainError(_("This question has no options."), code="option")
+    elif claimed_points not in (None, ""):
         points = clean_points(
             claimed_points, maximum=answer.question.max_points, field_label=_("Points claimed")
         )
     old_points = answer.claimed_points
     answer.claimed_points = points
+    answer.option = option
     answer.narrative = narrative
     answer.data_values = data_values or {}
-    _touch(answer, ["claimed_points", "narrative", "data_values"])
+    _touch(answer, ["claimed_points", "option", "narrative", "data_values"])
     audit_log(
         action=AuditEvent.Action.ANSWER_SAVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Draft saved"),
@@ -217,11 +240,15 @@ def answer_submit(
 _UNCHANGED = object()
 
 
-def _record_review(answer: Answer, *, user, status: str, note: str, verified_points=_UNCHANGED):
-    """The reviewer's decision on the row: state, note, who and when (and verified points)."""
+def _record_review(
+    answer: Answer, *, user, status: str, note: str, verified_points=_UNCHANGED,
+    extra_fields: tuple | list = (),
+):  # fmt: skip
+    """The reviewer's decision on the row: state, note, who and when (and verified points,
+    and any `extra_fields` the caller set on the answer)."""
     answer.status, answer.review_note = status, note
     answer.reviewed_at, answer.reviewed_by = timezone.now(), user
-    fields = ["status", "review_note", "reviewed_at", "reviewed_by"]
+    fields = ["status", "review_note", "reviewed_at", "reviewed_by", *extra_fields]
     _claim_clear(answer, fields)  # decided: nobody is reviewing it any more
     if verified_points is not _UNCHANGED:
         answer.verified_points = verified_points
@@ -330,31 +357,57 @@ def answer_approve(
     user,
     verified_points=None,
     reason: str = "",
+    verified_option: AnswerOption | None = None,
+    lowered_because: str = "",
     expected_version: int | None = None,
     ip: str | None = None,
 ) -> Answer:
-    """Approve the answer. Verified points default to the claimed ones; fewer need a reason."""
+    """Approve the answer. Verified points default to the claimed ones; fewer need a reason.
+
+    For a question with options the reviewer confirms the unit's option or picks a lower one,
+    with a structured reason (LoweredReason; "other" needs the note too).
+    """
     answer = _lock(answer)
     period = _period_of(answer)
     _check_reviewable(answer, period)
     _check_version(answer, expected_version)
-    if verified_points in (None, ""):
+    reason = (reason or "").strip()
+    with_options = answer.question.options.exists()
+    if with_options:
+        verified_option = verified_option or answer.option
+        if verified_option is None:
+            raise DomainError(_("Choose the option the evidence supports."), code="option")
+        if verified_option.question_id != answer.question_id:
+            raise DomainError(_("That option belongs to another question."), code="option")
+        points = verified_option.points
+    elif verified_points in (None, ""):
         points = answer.claimed_points or Decimal("0.00")
     else:
         points = clean_points(
             verified_points, maximum=answer.question.max_points, field_label=_("Verified points")
         )
-    reason = (reason or "").strip()
     lowered = answer.claimed_points is not None and points < answer.claimed_points
-    if lowered and not reason:
+    if with_options and lowered and lowered_because not in LoweredReason.values:
+        raise DomainError(
+            _("Say why a lower option: document missing, expired, wrong level, unsigned or "
+              "other."), code="no_reason",
+        )  # fmt: skip
+    if (lowered and not with_options and not reason) or (
+        with_options and lowered_because == LoweredReason.OTHER and not reason
+    ):
         raise DomainError(
             _("Verifying fewer points than claimed needs a reason the unit can act on."),
             code="no_reason",
         )
+    if with_options and lowered and not reason:
+        reason = str(LoweredReason(lowered_because).label)  # the unit reads it as a note
     old_verified = answer.verified_points
+    answer.verified_option = verified_option if with_options else None
+    answer.lowered_because = lowered_because if with_options and lowered else ""
     _record_review(
-        answer, user=user, status=Answer.Status.APPROVED, note=reason, verified_points=points
-    )
+        answer, user=user, status=Answer.Status.APPROVED, note=reason, verified_points=points,
+        extra_fields=["verified_option", "lowered_because"],
+    )  # fmt: skip
     audit_log(
         action=AuditEvent.Action.ANSWER_APPROVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Approved with %(points)s of %(claimed)s points claimed")

@@ -238,7 +238,8 @@ def answer_save(request, question_id: int, unit_id: int):
             lambda answer: services.answer_save(
                 answer=answer,
                 user=request.user,
-                claimed_points=form.cleaned_data["claimed_points"],
+                claimed_points=form.cleaned_data.get("claimed_points"),
+                option=form.cleaned_data.get("option"),
                 narrative=form.cleaned_data["narrative"],
                 data_values=form.cleaned_data["data_values"],
                 expected_version=_version(form),
@@ -581,7 +582,9 @@ def answer_approve(request, question_id: int, unit_id: int):
         services.answer_approve(
             answer=answer,
             user=request.user,
-            verified_points=form.cleaned_data["verified_points"],
+            verified_points=form.cleaned_data.get("verified_points"),
+            verified_option=form.cleaned_data.get("verified_option"),
+            lowered_because=form.cleaned_data.get("lowered_because", ""),
             reason=form.cleaned_data["reason"],
             expected_version=_version(form),
             ip=client_ip(request),
