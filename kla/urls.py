@@ -36,6 +36,11 @@ urlpatterns = [
     path(
         "sekretariat/periode/<int:year>/status/", views_periods.period_status, name="period-status"
     ),
+    path(
+        "sekretariat/periode/<int:year>/dari-tahun-lalu/",
+        views_periods.period_carry_over,
+        name="period-carry-over",
+    ),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
 from indicators import selectors as instrument
-from opd import access, services
+from opd import access, carry_over, services
 from opd.audit import client_ip
 
 
@@ -103,3 +103,27 @@ def period_status(request, year: int):
         "kla/period_status_confirm.html",
         {"period": period, "to": to, "to_label": period.Status(to).label},
     )
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def period_carry_over(request, year: int):
+    """Propose last year's answers and evidence to the units; GET asks first."""
+    period = _period(year)
+    if request.method == "POST":
+        try:
+            report = carry_over.period_carry_over(
+                period=period, user=request.user, ip=client_ip(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(n)s answers proposed from %(year)s, with %(f)s files and %(l)s links "
+                  "reused as they are; the units confirm each one by saving it.")
+                % {"n": report.proposed, "year": report.source.year, "f": report.files,
+                   "l": report.links},
+            )  # fmt: skip
+        return redirect("kla:period-edit", year=year)
+    return render(request, "kla/period_carry_over_confirm.html", {"period": period})

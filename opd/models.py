@@ -249,6 +249,13 @@ class Answer(models.Model):
     lowered_because = models.CharField(
         _("lowered because"), max_length=20, blank=True, choices=LoweredReason
     )
+    # Started from last year's answer (Period "start from last year"): narrative, option and
+    # evidence proposed for the unit to confirm; `proposed` until a person saves it.
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("proposed from"),
+    )  # fmt: skip
+    proposed = models.BooleanField(_("proposal not confirmed yet"), default=False)
     narrative = models.TextField(_("narrative"), blank=True, max_length=20000)
     data_values = models.JSONField(_("data values"), default=dict, blank=True)
     review_note = models.TextField(
@@ -565,6 +572,7 @@ class AuditEvent(models.Model):
         ACCOUNT_CREATE = "account.create", _("Account created")
         ACCOUNT_CHANGE = "account.change", _("Account changed")
         EXPORT = "export", _("Export downloaded")
+        CARRY_OVER = "period.carry_over", _("Answers proposed from last year")
         ADMIN_CHANGE = "admin.change", _("Changed in the admin")
         PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
 

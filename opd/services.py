@@ -184,7 +184,8 @@ def answer_save(
     answer.option = option
     answer.narrative = narrative
     answer.data_values = data_values or {}
-    _touch(answer, ["claimed_points", "option", "narrative", "data_values"])
+    answer.proposed = False  # a person has saved it: a proposal from last year is confirmed
+    _touch(answer, ["claimed_points", "option", "narrative", "data_values", "proposed"])
     audit_log(
         action=AuditEvent.Action.ANSWER_SAVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Draft saved"),
