@@ -26,6 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
+from opd import services as answer_services
+from opd.evidence import evidence_add_link
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
 from opd.uploads import check_content
 
@@ -150,6 +152,45 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
             Period.objects.filter(pk=period.pk).update(status=Period.Status.LOCKED)
     return {"units": len(units), **counts, "users": {"opd": staff, "secretariat": reviewer,
             "executive": bupati}}  # fmt: skip
+
+
+class RushChanges:
+    """Real changes of the March rush, made through the services by the benchmark's OPD user
+    on its units' editable answers in the current period, in turn: what the "rebuilt" and
+    "points" columns of `make bench` time the pages after."""
+
+    def __init__(self, user):
+        self.user = user
+        self.answers = list(
+            Answer.objects.filter(
+                unit__in=user.profile.units.all(), status__in=answer_services.EDITABLE,
+                question__indicator__group__period=Period.objects.order_by("-year").first(),
+            ).select_related("question", "unit")
+        )  # fmt: skip
+        self.done = 0
+
+    def _next(self) -> Answer:
+        self.done += 1
+        return self.answers[self.done % len(self.answers)]
+
+    def evidence(self) -> None:
+        """Evidence added to an answer (a link: the rows an upload writes, without the file).
+        It changes what the workspace, the queue and unit completion show, not the score."""
+        answer = self._next()
+        evidence_add_link(
+            answer=answer, unit=answer.unit, user=self.user, title="Bukti",
+            url=f"https://jdih.example/perbup/{self.done}",
+        )  # fmt: skip
+
+    def points(self) -> None:
+        """A draft saved with other points claimed: the score changes."""
+        answer = Answer.objects.get(pk=self._next().pk)
+        claimed = answer.claimed_points or Decimal("0")
+        step = Decimal("0.01") if claimed < answer.question.max_points else Decimal("-0.01")
+        answer_services.answer_save(
+            answer=answer, user=self.user, claimed_points=claimed + step,
+            narrative=answer.narrative, data_values=answer.data_values,
+        )  # fmt: skip
 
 
 # --- Evidence files for the content-check timing --------------------------------------------

@@ -1,8 +1,11 @@
 """Benchmark of the main pages and of scoring, at 1x and 10x data, and of the active-content
 check of the largest uploads. Run by `make bench`.
 
-Pages are timed twice: served from the page cache (core/page_cache.py) and rebuilt after a
-change, so neither number hides the other.
+Pages are timed three ways: served from the page cache (core/page_cache.py: nothing changed
+since the last view), rebuilt after evidence is added to an answer of the visitor's unit (a
+change every page shows, but not the score), and rebuilt after a draft is saved with other
+points (the score is computed again). The changes are real ones, made through the services
+before each timed view (kla.bench.RushChanges), so no column hides another.
 
 Needs an empty, migrated database of its own (scripts/bench.sh makes one): it flushes it.
 """
@@ -20,9 +23,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core import page_cache
 from indicators.models import Period
-from kla.bench import CONTENT_CHECK_TARGET_SECONDS, generate_district, time_content_checks
+from kla.bench import (
+    CONTENT_CHECK_TARGET_SECONDS,
+    RushChanges,
+    generate_district,
+    time_content_checks,
+)
 from kla.bench_tus import time_tus_upload, tus_upload_report
 from opd.scoring import score_period
 
@@ -34,6 +41,15 @@ PAGES = [
     ("secretariat dashboard", "kla:secretariat-home", "secretariat"),
     ("Bupati dashboard", "kla:executive-home", "executive"),
 ]
+
+
+# How each page is timed: the column's name and the change made before every timed view.
+KINDS = {
+    "cached": "nothing changed since the last view",
+    "rebuilt": "evidence added to an answer of the OPD user's unit (no points change)",
+    "points": "a draft of the OPD user's unit saved with other points claimed",
+}
+SCORING_TARGET_MS = {1: 50, 10: 25}
 
 
 class Command(BaseCommand):
@@ -80,9 +96,9 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _measure(self, users, runs) -> dict:
-        """Per page: served from the page cache (the data unchanged since the last view: the
-        common case) and rebuilt (the data version raised before every request, as after any
-        change anywhere in the district)."""
+        """Per page: served from the page cache (the data unchanged since the last view), and
+        rebuilt after each kind of change in KINDS, made before every timed view."""
+        changes = RushChanges(users["opd"])
         out = {}
         for label, name, persona in PAGES:
             client = Client()
@@ -92,22 +108,20 @@ class Command(BaseCommand):
                 response = client.get(url)
                 if response.status_code != 200:
                     raise CommandError(f"{label}: HTTP {response.status_code}")
-            out[label] = {
-                "cached": self._time(client, url, runs, change_first=False),
-                "rebuilt": self._time(client, url, runs, change_first=True),
-            }
+            made = {"cached": None, "rebuilt": changes.evidence, "points": changes.points}
+            out[label] = {kind: self._time(client, url, runs, change=made[kind]) for kind in KINDS}
         return out
 
-    def _time(self, client, url, runs, *, change_first: bool) -> dict:
-        if change_first:
-            page_cache.version_bump()
+    def _time(self, client, url, runs, *, change) -> dict:
+        if change:
+            change()
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         n_queries = len(queries)  # read now: the next request clears the log
         times = []
         for _ in range(runs):
-            if change_first:
-                page_cache.version_bump()
+            if change:
+                change()
             t0 = time.perf_counter()
             client.get(url)
             times.append((time.perf_counter() - t0) * 1000)
@@ -128,9 +142,10 @@ class Command(BaseCommand):
         w = self.stdout.write
         w("")
         w("Median server time in ms, its multiple of the trivial page's, and the query count;")
-        w("'cached': data unchanged since the last view; 'rebuilt': changed before every view.")
+        for kind, text in KINDS.items():
+            w(f"  {kind}: {text}")
         header = f"{'page':<24}{'scale':>6}" + "".join(
-            f"{f'{kind} ms':>13}{'x trivial':>10}{'queries':>9}" for kind in ("cached", "rebuilt")
+            f"{f'{kind} ms':>13}{'x trivial':>10}{'queries':>9}" for kind in KINDS
         )
         w(header)
         misses, notes = [], []
@@ -138,25 +153,32 @@ class Command(BaseCommand):
         for label, _name, _persona in PAGES:
             for s in scales:
                 row = f"{label:<24}{f'{s}x':>6}"
-                for kind in ("cached", "rebuilt"):
+                for kind in KINDS:
                     r = results[s][label][kind]
                     ratio = r["median_ms"] / results[s][trivial][kind]["median_ms"]
                     row += f"{r['median_ms']:>13.1f}{ratio:>10.1f}{r['queries']:>9}"
-                    if label != trivial and ratio > 3:
-                        text = f"{label} at {s}x, {kind}, is {ratio:.1f}x the trivial page"
-                        (misses if kind == "cached" else notes).append(text + " (target 3x)")
+                    if label == trivial:
+                        continue
+                    target = _target(label, s, kind)
+                    text = f"{label} at {s}x, {kind}, is {ratio:.1f}x the trivial page"
+                    if target and ratio > target:
+                        misses.append(f"{text} (target {target}x)")
+                    elif not target and ratio > 5:
+                        notes.append(f"{text} (no target)")
+                    cached = results[s][label]["cached"]["queries"]
+                    if kind != "cached" and r["queries"] <= cached:
+                        misses.append(f"{label} at {s}x was not rebuilt after the {kind} change")
                 w(row)
-            for kind in ("cached", "rebuilt"):
-                counts = {results[s][label][kind]["queries"] for s in scales}
-                if len(counts) > 1:
-                    misses.append(
-                        f"{label} ({kind}): query count changes with data size {sorted(counts)}"
-                    )
+            counts = {results[s][label]["cached"]["queries"] for s in scales}
+            if len(counts) > 1:
+                misses.append(f"{label} (cached): query count changes with data size {counts}")
         for s in scales:
             scoring = results[s]["scoring"]
-            w(f"scoring one period at {s}x: {scoring:.1f} ms median (target < 50 ms at 1x)")
-            if s == 1 and scoring >= 50:
-                misses.append(f"scoring takes {scoring:.1f} ms at 1x (target < 50 ms)")
+            target = SCORING_TARGET_MS.get(s)
+            w(f"scoring one period at {s}x: {scoring:.1f} ms median"
+              + (f" (target < {target} ms)" if target else ""))  # fmt: skip
+            if target and scoring >= target:
+                misses.append(f"scoring takes {scoring:.1f} ms at {s}x (target < {target} ms)")
         target = CONTENT_CHECK_TARGET_SECONDS
         for check in checks:
             label = f"{check['bytes'] / 1e6:.1f} MB {check['kind'].upper()} ({check['detail']})"
@@ -171,4 +193,16 @@ class Command(BaseCommand):
             for miss in misses:
                 w(self.style.WARNING(f"MISS: {miss}"))
         else:
-            w(self.style.SUCCESS("All targets met (pages as usually served, from the cache)."))
+            w(self.style.SUCCESS("All targets met."))
+
+
+def _target(label: str, scale: int, kind: str) -> float | None:
+    """At most this many times the trivial page: every page from the cache; the dashboards
+    rebuilt after a change that leaves the score alone at any scale, the workspace and the
+    queue at 1x. A points change, which computes the score again, has no page target (the
+    score's own is SCORING_TARGET_MS)."""
+    if kind == "cached":
+        return 3
+    if kind == "rebuilt" and ("dashboard" in label or scale == 1):
+        return 5
+    return None
