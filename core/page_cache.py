@@ -1,15 +1,29 @@
-"""Rendered fragments of the heavy read pages, cached until the data under them changes.
+"""Rendered fragments of the heavy read pages, and the figures under them, cached until the
+data they show changes.
 
 The dashboards, the workspace and the review queue are read far more often than the rows
-behind them change, and rendering them costs tens of milliseconds on a large district. Every
-committed save or delete of a model of the instrument or the answers raises one number in the
-database (`DataVersion`), and fragments are cached under keys that include it. A change is
-therefore visible on the next request in every process, with no list of keys to invalidate
-by hand; the cache itself can stay per process (Django's default local-memory cache).
+behind them change, and building them costs tens of milliseconds on a large district. Every
+committed save or delete of a model of the instrument or the answers raises a number in the
+database (`DataVersion`), one per scope the change touches:
 
-The number is raised after commit, never inside the writing transaction: the row would
-otherwise be locked for as long as any write is open and serialise every writer. A reader
-that sees the new number started after the commit, so it reads the new rows too.
+    all            everything: the instrument, units, people, periods, assignments
+    period:<id>    any answer of the period, its evidence and comments (the review queue)
+    unit:<id>      the answers a unit's workspace shows: its own and those of the questions it
+                   is assigned to (a supporting unit sees the lead's answer)
+    score:<id>     answers of the period appearing, going or changing points or state: what
+                   the score, the queue's size and the gaps read; not narratives or comments
+    progress:<id>  that, and evidence added or removed: what unit completion reads
+    snapshots      score snapshots (the trends)
+
+Fragments and figures are cached under keys that include the numbers of "all" and of the scopes
+they depend on, so a change is visible on the next request in every process, with no list of
+keys to invalidate by hand, while one unit's save leaves every other unit's workspace and the
+score alone. The caches themselves stay per process.
+
+The numbers are raised after commit, never inside the writing transaction, once per
+transaction: the rows would otherwise be locked for as long as any write is open and serialise
+every writer. A reader that sees a new number started after the commit, so it reads the new
+rows too; what it computes is never older than the numbers it is kept under.
 
 Fragments must not hold anything specific to one visitor beyond what their key names: no CSRF
 token (checked: a fragment with one is never stored), nothing about the visitor, no messages.
@@ -17,13 +31,15 @@ token (checked: a fragment with one is never stored), nothing about the visitor,
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,33 +48,135 @@ from django.utils.translation import get_language
 
 from core.models import DataVersion
 
+GLOBAL = "all"
+SNAPSHOTS = "snapshots"
 # Models of these apps are what the cached pages show.
 WATCHED_APPS = {"indicators", "opd"}
 # Written alongside real changes or on reads (downloads); never shown on a cached page.
 IGNORED_MODELS = {"opd.auditevent"}
-ROW_ID = 1
+# A transaction touching more rows or scopes than this (an import, a restore) raises "all":
+# every page is rebuilt anyway, and one row is cheaper to raise than thousands.
+MAX_ROWS, MAX_SCOPES = 200, 200
+# Figures and pieces kept per process (core memo below); a large district needs some thousands.
+MEMO_MAX_ENTRIES = 20_000
+
+
+def period_scope(pk: int) -> str:
+    return f"period:{pk}"
+
+
+def unit_scope(pk: int) -> str:
+    return f"unit:{pk}"
+
+
+def score_scope(pk: int) -> str:
+    return f"score:{pk}"
+
+
+def progress_scope(pk: int) -> str:
+    return f"progress:{pk}"
+
+
+# --- The numbers ------------------------------------------------------------------------------
+
+
+def versions(scopes: Iterable[str] = ()) -> dict[str, int]:
+    """The current number of each scope and of "all", in one query. A scope never raised has
+    no row and counts 0; "all" always has one, started at a random number, and every key holds
+    it, so a database emptied and filled again (a restore, a flush) meets none of its earlier
+    keys."""
+    wanted = {GLOBAL, *scopes}
+    found = dict(DataVersion.objects.filter(scope__in=wanted).values_list("scope", "value"))
+    if GLOBAL not in found:
+        _raise({GLOBAL})
+        found[GLOBAL] = DataVersion.objects.get(scope=GLOBAL).value
+    return {scope: found.get(scope, 0) for scope in wanted}
 
 
 def version() -> int:
-    """The current data version."""
-    value = DataVersion.objects.filter(pk=ROW_ID).values_list("value", flat=True).first()
-    if value is None:
-        version_bump()
-        value = DataVersion.objects.filter(pk=ROW_ID).values_list("value", flat=True).first()
-    return value
+    """The current number of "all"."""
+    return versions()[GLOBAL]
 
 
 def version_bump() -> None:
-    """Raise the data version by one (after a commit; see the module's docstring)."""
-    if DataVersion.objects.filter(pk=ROW_ID).update(value=F("value") + 1):
-        return
-    try:
-        # A new row starts at a random number: a database emptied and filled again (a
-        # restore, a flush) must not meet fragments cached under its earlier numbers.
-        with transaction.atomic():
-            DataVersion.objects.create(pk=ROW_ID, value=secrets.randbelow(2**62))
-    except IntegrityError:  # created by a concurrent bump in the meantime
-        DataVersion.objects.filter(pk=ROW_ID).update(value=F("value") + 1)
+    """Raise "all" now: every cached page and figure is rebuilt on its next request."""
+    _raise({GLOBAL})
+
+
+def _raise(scopes: set[str]) -> None:
+    """Raise each scope's number by one, creating a missing row at a random number. One
+    statement; rows are taken in the scopes' order, so two of these never wait on each other
+    crosswise (a deadlock)."""
+    table = connection.ops.quote_name(DataVersion._meta.db_table)
+    ordered = sorted(scopes)
+    rows = ", ".join(["(%s, %s)"] * len(ordered))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, value) VALUES {rows} "  # noqa: S608 - our table name
+            f"ON CONFLICT (scope) DO UPDATE SET value = {table}.value + 1",
+            [item for scope in ordered for item in (scope, secrets.randbelow(2**62))],
+        )
+
+
+# --- What a change touches ---------------------------------------------------------------------
+
+# model -> function(instance, created_or_deleted: bool) -> scopes (str) and rows (tuples) whose
+# scopes are found after the commit by the function given to `resolve_rows_with`.
+_SCOPED: dict[type, Callable] = {}
+_resolve_rows: Callable[[set], set[str]] | None = None
+
+
+def scope_changes_of(model, items: Callable) -> None:
+    """Let saves and deletes of `model` raise the scopes `items(instance, created_or_deleted)`
+    names instead of "all" (called from an app's ready())."""
+    _SCOPED[model] = items
+
+
+def resolve_rows_with(func: Callable[[set], set[str]]) -> None:
+    """`func(rows)` turns the rows a transaction changed into scopes, after its commit, in a
+    few queries whatever their number; it returns {"all"} for a row it cannot place."""
+    global _resolve_rows
+    _resolve_rows = func
+
+
+class _Changes:
+    """What one transaction changed, raised once after its commit."""
+
+    def __init__(self):
+        self.scopes: set[str] = set()
+        self.rows: set[tuple] = set()
+
+    def add(self, items: Iterable) -> None:
+        for item in items:
+            (self.rows if isinstance(item, tuple) else self.scopes).add(item)
+
+    def __call__(self) -> None:
+        scopes = self.scopes
+        if self.rows:
+            if len(self.rows) > MAX_ROWS or _resolve_rows is None:
+                scopes = scopes | {GLOBAL}
+            else:
+                scopes = scopes | _resolve_rows(self.rows)
+        _raise({GLOBAL} if GLOBAL in scopes or len(scopes) > MAX_SCOPES else scopes)
+
+
+def changed(*items) -> None:
+    """Raise these scopes (and the scopes of these rows) after the current transaction
+    commits; at once outside a transaction. One raise per transaction, however many rows it
+    writes."""
+    conn = transaction.get_connection()
+    # A raise already registered is enough, and more items may join it: it is dropped only if
+    # a savepoint it was registered under rolls back, and any such savepoint still open encloses
+    # this write too, which then rolls back with it. (Items of a write in an inner savepoint
+    # that rolls back stay: a needless rebuild, never a stale page.)
+    if conn.in_atomic_block:
+        for _ids, func, _robust in conn.run_on_commit:
+            if isinstance(func, _Changes):
+                func.add(items)
+                return
+    pending = _Changes()
+    pending.add(items)
+    transaction.on_commit(pending)
 
 
 def _watched(sender) -> bool:
@@ -68,35 +186,27 @@ def _watched(sender) -> bool:
     return meta.app_label in WATCHED_APPS and meta.label_lower not in IGNORED_MODELS
 
 
-def _schedule_bump() -> None:
-    connection = transaction.get_connection()
-    # One bump per transaction, however many rows it writes. A bump already registered is
-    # enough: it is dropped only if a savepoint it was registered under rolls back, and any
-    # such savepoint still open encloses this write too, which then rolls back with it.
-    if connection.in_atomic_block and any(
-        func is version_bump for _ids, func, _robust in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(version_bump)
-
-
-def _on_save(sender, update_fields=None, **kwargs):
-    if sender is get_user_model():
+def _on_save(sender, instance, created=False, update_fields=None, **kwargs):
+    if sender in _SCOPED:
+        changed(*_SCOPED[sender](instance, created))
+    elif sender is get_user_model():
         # Names appear on pages; the login timestamp, written at every login, does not.
         if update_fields is None or set(update_fields) - {"last_login"}:
-            _schedule_bump()
+            changed(GLOBAL)
     elif _watched(sender):
-        _schedule_bump()
+        changed(GLOBAL)
 
 
-def _on_delete(sender, **kwargs):
-    if sender is get_user_model() or _watched(sender):
-        _schedule_bump()
+def _on_delete(sender, instance, **kwargs):
+    if sender in _SCOPED:
+        changed(*_SCOPED[sender](instance, True))
+    elif sender is get_user_model() or _watched(sender):
+        changed(GLOBAL)
 
 
 def _on_m2m(sender, action, **kwargs):
     if action.startswith("post_") and _watched(sender):
-        _schedule_bump()
+        changed(GLOBAL)
 
 
 def connect() -> None:
@@ -106,20 +216,118 @@ def connect() -> None:
     m2m_changed.connect(_on_m2m, dispatch_uid="core.page_cache.m2m")
 
 
-def fragment(request, template_name: str, *, parts: Iterable, context: Callable[[], dict]):
-    """`template_name` rendered with `context()`, from the cache while the data version,
-    language and date (days left, behind schedule) are unchanged. `parts` must name everything
-    else the HTML depends on: the period, the filters, the visitor's units."""
+# --- Caches ------------------------------------------------------------------------------------
+
+# The numbers read for the fragment being built, so the figures computed for it reuse them.
+_known: ContextVar[dict[str, int] | None] = ContextVar("kla_page_cache_known", default=None)
+
+
+def _enabled() -> bool:
+    return settings.KLA_PAGE_CACHE_SECONDS > 0
+
+
+def _numbers(scopes: Iterable[str]) -> dict[str, int]:
+    known = _known.get() or {}
+    missing = {GLOBAL, *scopes} - known.keys()
+    return {**known, **versions(missing)} if missing else known
+
+
+def fragment(
+    request, template_name: str, *, parts: Iterable, context: Callable[[], dict],
+    scopes: Iterable[str] = (),
+):  # fmt: skip
+    """`template_name` rendered with `context()`, from the cache while the numbers of "all" and
+    of `scopes`, the language and the date (days left, behind schedule) are unchanged. `parts`
+    must name everything else the HTML depends on: the period, the filters, the visitor's
+    units; `scopes` every scope whose changes it shows."""
     seconds = settings.KLA_PAGE_CACHE_SECONDS
     if seconds <= 0:
         return render_to_string(template_name, context(), request=request)
-    source = repr(
-        (template_name, version(), get_language(), timezone.localdate().isoformat(), *parts)
-    )
+    numbers = _numbers(scopes)
+    source = repr((
+        template_name, sorted(numbers.items()), get_language(), timezone.localdate().isoformat(),
+        *parts,
+    ))  # fmt: skip
     key = "kla:fragment:" + hashlib.sha256(source.encode()).hexdigest()
     html = cache.get(key)
     if html is None:
-        html = render_to_string(template_name, context(), request=request)
+        token = _known.set(numbers)
+        try:
+            html = render_to_string(template_name, context(), request=request)
+        finally:
+            _known.reset(token)
         if "csrfmiddlewaretoken" not in html:
             cache.set(key, html, seconds)
     return mark_safe(html)  # noqa: S308 - rendered by our own templates, escaped there
+
+
+class _Memo:
+    """Computed values kept in this process, never pickled (a large period's score is a tree of
+    thousands of objects): each under a key, until it expires. Values are shared between
+    threads and must not be changed by their readers."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items: dict[Hashable, tuple[float, object]] = {}
+
+    def get(self, key: Hashable, default=None):
+        found = self._items.get(key)
+        return found[1] if found is not None and found[0] > time.monotonic() else default
+
+    def set(self, key: Hashable, value) -> None:
+        expires = time.monotonic() + settings.KLA_PAGE_CACHE_SECONDS
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = (expires, value)
+            while len(self._items) > MEMO_MAX_ENTRIES:  # the oldest first
+                del self._items[next(iter(self._items))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+memo = _Memo()
+_MISSING = object()
+
+
+def remember(name: str, *, compute: Callable, scopes: Iterable[str] = (), parts: Iterable = ()):
+    """`compute()`, kept in this process while the numbers of "all" and of `scopes` are
+    unchanged. `parts` names whatever else the value depends on (a period, the language).
+    With the page cache off, computed every time."""
+    if not _enabled():
+        return compute()
+    scopes = sorted(scopes)
+    numbers = _numbers(scopes)
+    key = (name, numbers[GLOBAL], *(numbers[s] for s in scopes), *parts)
+    value = memo.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        memo.set(key, value)
+    return value
+
+
+def remember_each(
+    name: str, *, scopes: dict[Hashable, str], compute: Callable[[list], dict],
+    parts: Iterable = (),
+) -> dict:  # fmt: skip
+    """A value per key of `scopes`, each kept while its own scope's number (and "all") is
+    unchanged; the keys whose numbers moved are computed together, `compute(keys)` returning
+    {key: value}. One query for the numbers of every scope."""
+    if not _enabled():
+        return compute(list(scopes))
+    numbers = _numbers(scopes.values())
+    parts = (numbers[GLOBAL], *parts)
+    found, stale = {}, []
+    for item, scope in scopes.items():
+        value = memo.get((name, item, numbers[scope], *parts), _MISSING)
+        if value is _MISSING:
+            stale.append(item)
+        else:
+            found[item] = value
+    if stale:
+        computed = compute(stale)
+        for item in stale:
+            found[item] = computed[item]
+            memo.set((name, item, numbers[scopes[item]], *parts), computed[item])
+    return found

@@ -1,13 +1,44 @@
-"""Reads for the dashboards: unit completion, the review queue's state, trends, gaps."""
+"""Reads for the dashboards: the score, unit completion, the review queue's state, trends,
+gaps.
+
+Each is kept per process until a version it depends on moves (core/page_cache.py): the score
+and the queue's state until an answer's points or state change, a unit's completion until one
+of its answers or their evidence changes, so a dashboard rebuilt after a save recomputes only
+what the save touched. With the page cache off, everything is read afresh.
+"""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core import page_cache
+from indicators import selectors as instrument
 from indicators.models import Period, ScoreSnapshot
 from indicators.scoring import PeriodScore
-from opd.models import Answer, Assignment, Unit
+from opd import selectors as opd_selectors
+from opd.models import Answer, Assignment, Evidence, Unit
+from opd.scoring import score_period
+
+
+def period_score(*, period: Period) -> PeriodScore:
+    """The engine's result, computed again only when the period's score version moves."""
+    return page_cache.remember(
+        "score", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk],
+        compute=lambda: score_period(period=period),
+    )  # fmt: skip
+
+
+def instrument_summary(*, period: Period) -> dict:
+    """The instrument's counts and up to 20 questions nobody answers: four queries, kept until
+    anything district-wide changes."""
+    return page_cache.remember(
+        "instrument", parts=[period.pk],
+        compute=lambda: {
+            "counts": instrument.instrument_counts(period=period),
+            "orphans": list(opd_selectors.questions_without_lead(period=period)[:20]),
+        },
+    )  # fmt: skip
 
 
 @dataclass
@@ -46,7 +77,27 @@ UNIT_SORTS = {
 
 def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompletion]:
     """Per answering unit: assigned, answered, with evidence, submitted, approved. Three
-    queries, reading plain values rather than model rows so large periods stay fast."""
+    queries, reading plain values rather than model rows so large periods stay fast; each
+    unit's counts are kept until that unit's version moves, so a save recounts its unit only."""
+    assigned = page_cache.remember("assigned", parts=[period.pk], compute=lambda: _assigned(period))
+    counts = page_cache.remember_each(
+        "completion", parts=[period.pk],
+        scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
+        compute=lambda unit_ids: _answer_counts(period, unit_ids),
+    )  # fmt: skip
+    elapsed = _window_elapsed(period)
+    rows = []
+    for pk, (unit, n) in assigned.items():
+        row = UnitCompletion(unit, n, *counts[pk])
+        # Behind schedule: the share submitted trails the share of the window gone by
+        # by more than 10 points.
+        row.behind = row.percent + 10 < elapsed
+        rows.append(row)
+    return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
+
+
+def _assigned(period: Period) -> dict[int, tuple[Unit, int]]:
+    """Each answering unit with its number of questions. Two queries."""
     counts: dict[int, int] = {}
     for unit_id in (
         Assignment.objects.answering()
@@ -54,33 +105,28 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
         .values_list("unit_id", flat=True)
     ):
         counts[unit_id] = counts.get(unit_id, 0) + 1
-    rows = {
-        u.pk: UnitCompletion(unit=u, assigned=counts[u.pk])
-        for u in Unit.objects.filter(pk__in=counts)
-    }
-    answers = (
-        Answer.objects.filter(question__indicator__group__period=period, unit_id__in=rows)
+    return {u.pk: (u, counts[u.pk]) for u in Unit.objects.filter(pk__in=counts)}
+
+
+def _answer_counts(period: Period, unit_ids) -> dict[int, tuple[int, int, int, int]]:
+    """Answered, with evidence, submitted, approved per unit. One query; evidence is tested,
+    not joined, so no answer is counted twice."""
+    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
+    counts = dict.fromkeys(unit_ids, (0, 0, 0, 0))
+    rows = (
+        Answer.objects.filter(question__indicator__group__period=period, unit_id__in=unit_ids)
         .values("unit_id")
         .annotate(
-            answered=Count("pk", filter=Q(claimed_points__isnull=False), distinct=True),
-            with_evidence=Count(
-                "pk", filter=Q(evidence__isnull=False, evidence__removed_at__isnull=True),
-                distinct=True,
-            ),
-            submitted=Count("pk", filter=Q(status__in=["submitted", "approved"]), distinct=True),
-            approved=Count("pk", filter=Q(status="approved"), distinct=True),
+            answered=Count("pk", filter=Q(claimed_points__isnull=False)),
+            with_evidence=Count("pk", filter=live_evidence),
+            submitted=Count("pk", filter=Q(status__in=["submitted", "approved"])),
+            approved=Count("pk", filter=Q(status="approved")),
         )
-    )  # fmt: skip
-    for row in answers:
-        target = rows[row["unit_id"]]
-        for key in ("answered", "with_evidence", "submitted", "approved"):
-            setattr(target, key, row[key])
-    elapsed = _window_elapsed(period)
-    for r in rows.values():
-        # Behind schedule: the share submitted trails the share of the window gone by
-        # by more than 10 points.
-        r.behind = r.percent + 10 < elapsed
-    return sorted(rows.values(), key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
+        .values_list("unit_id", "answered", "with_evidence", "submitted", "approved")
+    )
+    for unit_id, *numbers in rows:
+        counts[unit_id] = tuple(numbers)
+    return counts
 
 
 def _window_elapsed(period: Period) -> int:
@@ -91,14 +137,30 @@ def _window_elapsed(period: Period) -> int:
 
 
 def queue_state(*, period: Period) -> dict:
-    waiting = Answer.objects.filter(
-        question__indicator__group__period=period, status=Answer.Status.SUBMITTED
-    ).aggregate(n=Count("pk"), oldest=Min("submitted_at"))
-    return {"size": waiting["n"], "oldest": waiting["oldest"]}
+    """How many answers wait for review, and since when. One query, kept with the score (an
+    answer's state and submission time are among what moves its version)."""
+
+    def compute():
+        waiting = Answer.objects.filter(
+            question__indicator__group__period=period, status=Answer.Status.SUBMITTED
+        ).aggregate(n=Count("pk"), oldest=Min("submitted_at"))
+        return {"size": waiting["n"], "oldest": waiting["oldest"]}
+
+    return page_cache.remember(
+        "queue", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk], compute=compute
+    )
 
 
 def gap_rows(*, score: PeriodScore, period: Period) -> list[dict]:
-    """The largest gaps with the lead unit and the answer's status. Two queries."""
+    """The largest gaps with the lead unit and the answer's status. Two queries, kept with the
+    score (an answer appearing or changing state moves its version)."""
+    return page_cache.remember(
+        "gaps", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk],
+        compute=lambda: _gap_rows(score),
+    )  # fmt: skip
+
+
+def _gap_rows(score: PeriodScore) -> list[dict]:
     ids = [g.id for g in score.gaps]
     leads = dict(
         Assignment.objects.filter(question_id__in=ids, role=Assignment.Role.LEAD).values_list(
@@ -121,7 +183,15 @@ def gap_rows(*, score: PeriodScore, period: Period) -> list[dict]:
 
 def trend_points(*, period: Period) -> dict:
     """Verified totals from snapshots: each earlier period's latest one, and this period's in
-    order. Two queries; history is never recomputed on a page view."""
+    order. Two queries, kept until a snapshot is taken; history is never recomputed on a page
+    view."""
+    return page_cache.remember(
+        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk],
+        compute=lambda: _trend_points(period),
+    )  # fmt: skip
+
+
+def _trend_points(period: Period) -> dict:
     last_verified = (
         ScoreSnapshot.objects.filter(period=OuterRef("pk")).order_by("-taken_at").values("verified")
     )

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from core import page_cache
@@ -11,9 +12,7 @@ from indicators.score_document import score_document
 from kla import charts
 from kla import selectors as dash
 from opd import access
-from opd import selectors as opd_selectors
 from opd.models import Profile
-from opd.scoring import score_period
 
 _HOME_BY_ROLE = {
     Profile.Role.OPD: "opd:workspace",
@@ -40,10 +39,31 @@ def _period_for(request):
     )
 
 
+def _charts(period, score, units=None) -> dict:
+    """The charts of the score (and, given them, of the units' progress and the trends), kept
+    per language until a version they are drawn from moves."""
+    scopes = [page_cache.score_scope(period.pk)]
+    if units is not None:
+        scopes += [page_cache.progress_scope(period.pk), page_cache.SNAPSHOTS]
+    return page_cache.remember(
+        "charts", scopes=scopes, parts=[period.pk, get_language(), units is not None],
+        compute=lambda: charts.score_charts(
+            period=period, document=score_document(period=period, score=score), units=units
+        ),
+    )  # fmt: skip
+
+
+def _figure_scopes(period) -> list[str]:
+    """What a dashboard shows changes only with the score or the units' progress (and "all")."""
+    if period is None:
+        return []
+    return [page_cache.score_scope(period.pk), page_cache.progress_scope(period.pk)]
+
+
 def _secretariat_context(period, periods, sort: str) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
-        score = score_period(period=period)
+        score = dash.period_score(period=period)
         units = dash.unit_completion(period=period, sort=sort)
         context.update(
             score=score,
@@ -51,11 +71,8 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             behind=[u for u in units if u.behind],
             sort=sort,
             queue=dash.queue_state(period=period),
-            counts=instrument.instrument_counts(period=period),
-            orphans=list(opd_selectors.questions_without_lead(period=period)[:20]),
-            charts=charts.score_charts(
-                period=period, document=score_document(period=period, score=score)
-            ),
+            **dash.instrument_summary(period=period),
+            charts=_charts(period, score),
         )
     return context
 
@@ -71,6 +88,7 @@ def secretariat_home(request):
         request,
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
+        scopes=_figure_scopes(period),
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(request, "kla/secretariat_home.html", {"body": body})
@@ -79,15 +97,13 @@ def secretariat_home(request):
 def _executive_context(period, periods) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
-        score = score_period(period=period)
+        score = dash.period_score(period=period)
         units = dash.unit_completion(period=period, sort="progress")
         context.update(
             score=score,
             gaps=dash.gap_rows(score=score, period=period),
             units=units,
-            charts=charts.score_charts(
-                period=period, document=score_document(period=period, score=score), units=units
-            ),
+            charts=_charts(period, score, units),
         )
     return context
 
@@ -98,6 +114,7 @@ def _executive_page(request, *, page: str, body: str):
         request,
         body,
         parts=[period and period.pk],
+        scopes=[*_figure_scopes(period), page_cache.SNAPSHOTS],
         context=lambda: _executive_context(period, periods),
     )
     return render(request, page, {"body": html, "period": period})

@@ -312,6 +312,24 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.question} · {self.unit}"
 
+    # What the score, the queue's size and unit completion read of an answer. A save that
+    # changes none of them (a narrative, a review claim) leaves the score's cached version
+    # alone (opd/signals.py), so the values read from the database are kept to compare.
+    FIGURES = ("claimed_points", "verified_points", "status", "submitted_at")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        answer = super().from_db(db, field_names, values)
+        if not answer.get_deferred_fields().intersection(cls.FIGURES):
+            answer.figures_read = answer.figures()
+        return answer
+
+    def figures(self) -> tuple | None:
+        """The FIGURES now, or None if some were not read (then judged changed)."""
+        if self.get_deferred_fields().intersection(self.FIGURES):
+            return None
+        return tuple(getattr(self, name) for name in self.FIGURES)
+
     def clean(self) -> None:
         super().clean()
         maximum = self.question.max_points if self.question_id else None

@@ -1,8 +1,12 @@
+from collections import defaultdict
+
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from opd.models import Profile
+from core import page_cache
+from indicators.models import Question
+from opd.models import Answer, Comment, Evidence, EvidenceRevision, Profile
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="opd_profile_for_user")
@@ -12,3 +16,62 @@ def ensure_profile(sender, instance, created, raw=False, **kwargs):
         return
     role = Profile.Role.ADMIN if instance.is_superuser else Profile.Role.OPD
     Profile.objects.get_or_create(user=instance, defaults={"role": role})
+
+
+# --- What a change of an answer, its evidence or comments touches in the page cache -----------
+# Rows are ("pair", (question_id, unit_id), flag), ("answer", id, flag) or ("evidence", id,
+# flag); flag "figures" also raises the period's score and progress, "progress" the progress.
+
+
+def _answer(answer: Answer, created_or_deleted: bool):
+    figures = answer.figures()
+    moved = created_or_deleted or figures is None or figures != getattr(answer, "figures_read", 0)
+    answer.figures_read = figures  # the next save of this instance compares with this one
+    return [("pair", (answer.question_id, answer.unit_id), "figures" if moved else "")]
+
+
+page_cache.scope_changes_of(Answer, _answer)
+# Evidence added or removed changes "with evidence"; a new revision or a comment only the pages.
+page_cache.scope_changes_of(Evidence, lambda e, _new: [("answer", e.answer_id, "progress")])
+page_cache.scope_changes_of(Comment, lambda c, _new: [("answer", c.answer_id, "")])
+page_cache.scope_changes_of(EvidenceRevision, lambda r, _new: [("evidence", r.evidence_id, "")])
+
+
+def _row_scopes(rows: set[tuple]) -> set[str]:
+    """The scopes of changed answer-level rows, after the commit, in at most three queries:
+    the answer's period, its unit and every unit its question is assigned to (the lead, the
+    supporting and coordinating units see the answer in their workspaces). "all" for a row
+    gone meanwhile."""
+    pairs, answers, evidence = defaultdict(set), defaultdict(set), defaultdict(set)
+    for kind, key, flag in rows:
+        {"pair": pairs, "answer": answers, "evidence": evidence}[kind][key].add(flag)
+    if evidence:
+        found = Evidence.objects.filter(pk__in=evidence).values_list("pk", "answer_id")
+        for pk, answer_id in found:
+            answers[answer_id] |= evidence.pop(pk)
+    if answers:
+        for pk, question_id, unit_id in Answer.objects.filter(pk__in=answers).values_list(
+            "pk", "question_id", "unit_id"
+        ):
+            pairs[(question_id, unit_id)] |= answers.pop(pk)
+    periods, assigned = {}, defaultdict(set)
+    for question_id, period_id, unit_id in Question.objects.filter(
+        pk__in={question_id for question_id, _unit in pairs}
+    ).values_list("pk", "indicator__group__period_id", "assignments__unit_id"):
+        periods[question_id] = period_id
+        assigned[question_id].add(unit_id)
+    if evidence or answers or not periods.keys() >= {q for q, _unit in pairs}:
+        return {page_cache.GLOBAL}
+    scopes = set()
+    for (question_id, unit_id), flags in pairs.items():
+        period = periods[question_id]
+        units = (assigned[question_id] - {None}) | {unit_id}
+        scopes |= {page_cache.period_scope(period), *map(page_cache.unit_scope, units)}
+        if "figures" in flags:
+            scopes.add(page_cache.score_scope(period))
+        if flags & {"figures", "progress"}:
+            scopes.add(page_cache.progress_scope(period))
+    return scopes
+
+
+page_cache.resolve_rows_with(_row_scopes)

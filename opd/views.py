@@ -100,6 +100,9 @@ def workspace(request):
         request,
         "opd/_workspace_body.html",
         parts=[period and period.pk, [u.pk for u in units], sorted(request.GET.lists())],
+        # Each unit's version moves with the answers its workspace shows (its own, and those of
+        # the questions it supports or coordinates), not with other units' saves.
+        scopes=[page_cache.unit_scope(u.pk) for u in units],
         context=lambda: {
             **_workspace_context(period, units, WorkspaceFilterForm(request.GET or None)),
             "periods": periods,
@@ -498,6 +501,7 @@ def review_queue(request):
         request,
         "opd/_review_queue_body.html",
         parts=[period and period.pk, sorted(request.GET.lists())],
+        scopes=[page_cache.period_scope(period.pk)] if period else [],  # every unit's answers
         context=lambda: _review_queue_context(request, period, periods),
     )
     return render(request, "opd/review_queue.html", {"body": body})

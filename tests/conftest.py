@@ -130,10 +130,14 @@ def page_cache_on(settings):
     commit, so the data version would never move)."""
     from django.core.cache import cache
 
+    from core import page_cache
+
     settings.KLA_PAGE_CACHE_SECONDS = 300
     cache.clear()
+    page_cache.memo.clear()
     yield
     cache.clear()
+    page_cache.memo.clear()
 
 
 @pytest.fixture(autouse=True)
