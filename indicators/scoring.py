@@ -1,4 +1,6 @@
-"""The scoring engine: pure Python, Decimal with two places, plain dataclasses in and out.
+"""The scoring engine: pure Python, Decimal with two places, plain immutable records in and
+out (named tuples for the thousands made per question and answer: a frozen dataclass costs
+four times as much to make, and a large district's score makes tens of thousands).
 
     question points in [0, max]  (every-kecamatan questions: mean over the units, missing = 0)
     indicator = min(sum of its questions, indicator max)
@@ -12,24 +14,26 @@ decimal total. Nothing here touches the database.
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
+from typing import NamedTuple
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+UP = ROUND_HALF_UP
+_q2 = Decimal.quantize  # _q2(value, CENT, UP): q2 of a Decimal, in the engine's inner loop
 
 
 def q2(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class UnitAnswer:
+class UnitAnswer(NamedTuple):
     claimed: Decimal | None = None
     verified: Decimal | None = None  # set only when approved
     awaiting_review: bool = False
 
 
-@dataclass(frozen=True)
-class QuestionInput:
+class QuestionInput(NamedTuple):
     id: int
     indicator_id: int
     code: str
@@ -63,15 +67,13 @@ class Band:
     lower_bound: Decimal
 
 
-@dataclass(frozen=True)
-class Points:
+class Points(NamedTuple):
     claimed: Decimal = ZERO
     verified: Decimal = ZERO
     potential: Decimal = ZERO
 
 
-@dataclass(frozen=True)
-class QuestionScore:
+class QuestionScore(NamedTuple):
     id: int
     indicator_id: int
     code: str
@@ -140,25 +142,39 @@ def rank_for(total: Decimal, bands: list[Band]) -> str | None:
 
 
 def _clamp(value: Decimal | None, maximum: Decimal) -> Decimal:
+    """min(max(value, 0), maximum), written out: the engine's innermost step."""
     if value is None:
         return ZERO
-    return min(max(Decimal(value), ZERO), maximum)
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
+    if value < ZERO:
+        value = ZERO
+    return maximum if value > maximum else value
+
+
+def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal]:
+    """Claimed, verified and potential points of a question, not rounded: an indicator sums
+    them before it rounds."""
+    maximum = q.max_points
+    claimed = verified = potential = ZERO
+    for a in q.answers:
+        c = _clamp(a.claimed, maximum)
+        v = _clamp(a.verified, maximum)
+        claimed += c
+        verified += v
+        potential += v + c if a.awaiting_review else v
+    if q.n_units > 1:  # the mean over the units; a division by one would change nothing
+        n = Decimal(q.n_units)
+        claimed, verified, potential = claimed / n, verified / n, potential / n
+    return (
+        maximum if claimed > maximum else claimed,
+        maximum if verified > maximum else verified,
+        maximum if potential > maximum else potential,
+    )
 
 
 def score_question(q: QuestionInput) -> Points:
-    claimed = verified = potential = ZERO
-    for a in q.answers:
-        c = _clamp(a.claimed, q.max_points)
-        v = _clamp(a.verified, q.max_points)
-        claimed += c
-        verified += v
-        potential += v + (c if a.awaiting_review else ZERO)
-    n = Decimal(max(q.n_units, 1))
-    return Points(
-        claimed=min(claimed / n, q.max_points),
-        verified=min(verified / n, q.max_points),
-        potential=min(potential / n, q.max_points),
-    )
+    return Points(*_question_points(q))
 
 
 def _sum(points) -> Points:
@@ -170,12 +186,11 @@ def _sum(points) -> Points:
     )
 
 
-def _cap(p: Points, maximum: Decimal) -> Points:
-    return Points(min(p.claimed, maximum), min(p.verified, maximum), min(p.potential, maximum))
-
-
 def _round(p: Points) -> Points:
     return Points(q2(p.claimed), q2(p.verified), q2(p.potential))
+
+
+_in_order = attrgetter("order", "id")
 
 
 def score_period(
@@ -187,6 +202,7 @@ def score_period(
     target: str | None = None,
     n_gaps: int = 10,
 ) -> PeriodScore:
+    # Thousands of questions on a large district: plain loops, each value rounded once.
     by_indicator: dict[int, list[QuestionInput]] = {}
     for q in questions:
         by_indicator.setdefault(q.indicator_id, []).append(q)
@@ -194,21 +210,23 @@ def score_period(
     for i in indicators:
         by_group.setdefault(i.group_id, []).append(i)
 
-    group_scores, all_questions = [], []
-    for g in sorted(groups, key=lambda g: (g.order, g.id)):
+    group_scores, all_questions, missing = [], [], []
+    for g in sorted(groups, key=_in_order):
         indicator_scores = []
-        for i in sorted(by_group.get(g.id, []), key=lambda i: (i.order, i.id)):
-            q_scores, q_raw = [], []
-            for q in sorted(by_indicator.get(i.id, []), key=lambda q: (q.order, q.id)):
-                points = score_question(q)
-                q_raw.append(points)  # the indicator sums unrounded points
-                q_scores.append(
-                    QuestionScore(q.id, i.id, q.code, q2(q.max_points), _round(points), q.order)
-                )
-            raw = _sum(q_raw)
-            capped = _round(_cap(raw, i.max_points))
+        for i in sorted(by_group.get(g.id, []), key=_in_order):
+            q_scores = []
+            claimed = verified = potential = ZERO  # the indicator sums unrounded points
+            for q in sorted(by_indicator.get(i.id, []), key=_in_order):
+                c, v, p = _question_points(q)
+                claimed, verified, potential = claimed + c, verified + v, potential + p
+                rounded = Points(_q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP))
+                maximum = _q2(q.max_points, CENT, UP)
+                q_scores.append(QuestionScore(q.id, i.id, q.code, maximum, rounded, q.order))
+                missing.append(maximum - rounded.verified)  # QuestionScore.missing, exact
+            cap = i.max_points
+            capped = Points(q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)))
             indicator_scores.append(
-                IndicatorScore(i.id, i.code, i.name, q2(i.max_points), capped, tuple(q_scores))
+                IndicatorScore(i.id, i.code, i.name, q2(cap), capped, tuple(q_scores))
             )
             all_questions += q_scores
         group_scores.append(
@@ -221,10 +239,8 @@ def score_period(
     max_points = q2(sum((g.max_points for g in group_scores), ZERO))
     target_band = next((b for b in bands if b.name == target), None)
     gap = max(ZERO, q2(target_band.lower_bound - total.verified)) if target_band else None
-    order = {q.id: n for n, q in enumerate(all_questions)}
-    gaps = sorted(
-        (q for q in all_questions if q.missing > 0), key=lambda q: (-q.missing, order[q.id])
-    )[:n_gaps]
+    largest = sorted((n for n, m in enumerate(missing) if m > 0), key=lambda n: -missing[n])
+    gaps = [all_questions[n] for n in largest[:n_gaps]]  # a stable sort: ties keep their order
     return PeriodScore(
         max_points=max_points,
         points=total,

@@ -137,6 +137,12 @@ class Assignment(FrozenWhenLocked):
                 violation_error_message=_("A question has exactly one lead unit."),
             ),
         ]
+        # Every score reads a period's per-unit assignments, a few among tens of thousands.
+        indexes = [
+            models.Index(
+                fields=["question"], condition=Q(role="per_unit"), name="assignment_per_unit_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.question} → {self.unit} ({self.get_role_display()})"

@@ -1,7 +1,7 @@
 """The score service: feeds the pure engine from the database and keeps snapshots.
 
 A fixed number of queries whatever the size of the instrument: groups, indicators,
-questions, assignments of per-unit questions, answers, rank bands.
+assignments of per-unit questions, questions with their answers, rank bands.
 """
 
 import datetime
@@ -18,62 +18,74 @@ SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
 
 
 def engine_inputs(*, period: Period) -> dict:
+    """The engine's inputs as plain values, never model rows (a large period has thousands of
+    questions and answers), read without the models' default ordering: the engine orders them
+    itself, and sorting by the joined instrument and unit names cost the database more than
+    reading. Five queries."""
     groups = [
-        engine.GroupInput(id=g.pk, name=g.name, order=g.order)
-        for g in Group.objects.filter(period=period).only("pk", "name", "order")
+        engine.GroupInput(pk, name, order)
+        for pk, name, order in Group.objects.filter(period=period)
+        .order_by()
+        .values_list("pk", "name", "order")
     ]
     indicators = [
-        engine.IndicatorInput(
-            id=i.pk, group_id=i.group_id, code=i.code, name=i.name, max_points=i.max_points,
-            order=i.order,
+        engine.IndicatorInput(pk, group_id, code, name, max_points, order)
+        for pk, group_id, code, name, max_points, order in Indicator.objects.filter(
+            group__period=period
         )
-        for i in Indicator.objects.filter(group__period=period)
-    ]  # fmt: skip
-    # Plain values, not model rows: a large period has thousands of questions.
-    questions = list(
-        Question.objects.filter(indicator__group__period=period).values_list(
-            "pk", "indicator_id", "code", "max_points", "order", named=True
-        )
-    )
+        .order_by()
+        .values_list("pk", "group_id", "code", "name", "max_points", "order")
+    ]
     # A question answered per unit scores the mean over its per-unit units.
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
-    for question_id, unit_id in Assignment.objects.filter(
-        question__indicator__group__period=period, role=Assignment.Role.PER_UNIT
-    ).values_list("question_id", "unit_id"):
+    for question_id, unit_id in (
+        Assignment.objects.filter(
+            question__indicator__group__period=period, role=Assignment.Role.PER_UNIT
+        )
+        .order_by()
+        .values_list("question_id", "unit_id")
+    ):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
+    # The questions with their answers, in one query (a question nobody answered yet comes
+    # once, with no answer).
+    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
+    rows: dict[int, tuple] = {}
     answers: dict[int, list[engine.UnitAnswer]] = {}
-    for question_id, unit_id, status, claimed, verified in Answer.objects.filter(
-        question__indicator__group__period=period
-    ).values_list("question_id", "unit_id", "status", "claimed_points", "verified_points"):
-        if question_id in n_units and (question_id, unit_id) not in answering:
-            continue  # a unit no longer assigned does not count in the mean
-        answers.setdefault(question_id, []).append(
+    for pk, indicator_id, code, max_points, order, unit_id, status, claimed, verified in (
+        Question.objects.filter(indicator__group__period=period)
+        .order_by()
+        .values_list(
+            "pk", "indicator_id", "code", "max_points", "order", "answers__unit_id",
+            "answers__status", "answers__claimed_points", "answers__verified_points",
+        )
+    ):  # fmt: skip
+        if pk not in rows:
+            rows[pk] = (indicator_id, code, max_points, order)
+            answers[pk] = []
+        if unit_id is None or (pk in n_units and (pk, unit_id) not in answering):
+            continue  # no answer, or a unit no longer assigned: it does not count in the mean
+        answers[pk].append(
             engine.UnitAnswer(
-                claimed=claimed,
-                verified=verified if status == Answer.Status.APPROVED else None,
-                awaiting_review=status == Answer.Status.SUBMITTED,
+                claimed, verified if status == approved else None, status == submitted
             )
         )
+    questions = [
+        engine.QuestionInput(
+            pk, indicator_id, code, max_points, tuple(answers[pk]), n_units.get(pk, 1), order
+        )
+        for pk, (indicator_id, code, max_points, order) in rows.items()
+    ]
     return {
         "groups": groups,
         "indicators": indicators,
-        "questions": [
-            engine.QuestionInput(
-                id=q.pk,
-                indicator_id=q.indicator_id,
-                code=q.code,
-                max_points=q.max_points,
-                answers=tuple(answers.get(q.pk, ())),
-                n_units=n_units.get(q.pk, 1),
-                order=q.order,
-            )
-            for q in questions
-        ],  # fmt: skip
+        "questions": questions,
         "bands": [
-            engine.Band(name=b.name, lower_bound=b.lower_bound)
-            for b in RankBand.objects.filter(period=period)
+            engine.Band(name, lower_bound)
+            for name, lower_bound in RankBand.objects.filter(period=period)
+            .order_by()
+            .values_list("name", "lower_bound")
         ],
         "target": period.target_rank or None,
     }

@@ -39,11 +39,11 @@ def test_secretariat_dashboard_query_budget(
     _build(period, n)
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile, 4 periods,
-    # 5-10 the score (groups, indicators, questions, per-unit assignments, answers, bands),
-    # 11 assignments for unit completion, 12 their units, 13 answer counts per unit,
-    # 14 queue size and oldest, 15-17 instrument counts, 18 questions without a lead
+    # 5-9 the score (groups, indicators, per-unit assignments, questions with their answers,
+    # bands), 10 assignments for unit completion, 11 their units, 12 answer counts per unit,
+    # 13 queue size and oldest, 14-16 instrument counts, 17 questions without a lead
     # (the gauge's bands come with the score)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -54,10 +54,10 @@ def test_executive_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5-10 the score, 11 gap leads,
-    # 12 gap statuses, 13 unit assignments, 14 their units, 15 unit answer counts,
-    # 16 earlier periods' last snapshots, 17 this period's snapshots
-    with django_assert_num_queries(17):
+    # 1 session, 2 user, 3 profile, 4 periods, 5-9 the score, 10 gap leads,
+    # 11 gap statuses, 12 unit assignments, 13 their units, 14 unit answer counts,
+    # 15 earlier periods' last snapshots, 16 this period's snapshots
+    with django_assert_num_queries(16):
         response = client.get(reverse("kla:executive-home"))
     assert response.status_code == 200
 

@@ -103,9 +103,9 @@ def _build(period, n):
 @pytest.mark.parametrize("n", [5, 50])
 def test_score_query_budget_is_constant(period, n, django_assert_num_queries):
     _build(period, n)
-    # 1 groups, 2 indicators, 3 questions, 4 assignments of per-unit questions,
-    # 5 answers, 6 rank bands
-    with django_assert_num_queries(6):
+    # 1 groups, 2 indicators, 3 assignments of per-unit questions, 4 questions with their
+    # answers, 5 rank bands
+    with django_assert_num_queries(5):
         score = scoring.score_period(period=period)
     assert score.verified == min(D(4 * n), D(30) * n)
 
