@@ -1,4 +1,9 @@
-"""A data version per scope: the one row there was becomes the district-wide scope "all"."""
+"""A data version per scope.
+
+The one row there was is forgotten first: it was written with an explicit id that
+PostgreSQL's sequence never saw, so the next row would have taken the same id. The numbers are
+derived state; "all" is made again, at a random number, on the next request.
+"""
 
 from django.db import migrations, models
 
@@ -7,17 +12,11 @@ class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
 
     operations = [
-        # The default names the existing row (there is at most one) before the column becomes
-        # unique; new rows always name their scope.
+        migrations.RunSQL("DELETE FROM kla_dataversion", migrations.RunSQL.noop),
         migrations.AddField(
             model_name="dataversion",
             name="scope",
-            field=models.CharField(default="all", max_length=40, verbose_name="scope"),
+            field=models.CharField(max_length=40, unique=True, default="all", verbose_name="scope"),
             preserve_default=False,
-        ),
-        migrations.AlterField(
-            model_name="dataversion",
-            name="scope",
-            field=models.CharField(max_length=40, unique=True, verbose_name="scope"),
         ),
     ]
