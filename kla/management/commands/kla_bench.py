@@ -78,6 +78,9 @@ class Command(BaseCommand):
             call_command("flush", "--no-input", verbosity=0)
             started = time.perf_counter()
             world = generate_district(scale=scale)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")  # the statistics autovacuum keeps in production
             self.stdout.write(
                 f"scale {scale}x: {world['units']} units, {world['questions']} questions, "
                 f"{world['answers']} answers, {world['revisions']} evidence revisions "
