@@ -40,6 +40,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -86,7 +87,17 @@ def versions(scopes: Iterable[str] = ()) -> dict[str, int]:
     it, so a database emptied and filled again (a restore, a flush) meets none of its earlier
     keys."""
     wanted = {GLOBAL, *scopes}
-    found = dict(DataVersion.objects.filter(scope__in=wanted).values_list("scope", "value"))
+    # Hundreds of scopes of one kind (a dashboard's units) are read by their prefix: cheaper to
+    # ask for than to list.
+    kinds: dict[str, int] = {}
+    for scope in wanted:
+        kind = scope.partition(":")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    many = [kind + ":" for kind, n in kinds.items() if n > 20]
+    listed = Q(scope__in=[s for s in wanted if not s.startswith(tuple(many))])
+    for prefix in many:
+        listed |= Q(scope__startswith=prefix)
+    found = dict(DataVersion.objects.filter(listed).values_list("scope", "value"))
     if GLOBAL not in found:
         _raise({GLOBAL})
         found[GLOBAL] = DataVersion.objects.get(scope=GLOBAL).value
@@ -331,3 +342,24 @@ def remember_each(
             found[item] = computed[item]
             memo.set((name, item, numbers[scopes[item]], *parts), computed[item])
     return found
+
+
+def rendered_rows(template_name: str, rows: Iterable[tuple[dict, Hashable]]):
+    """Each (context, key) of `rows` rendered with `template_name` and joined, each kept in this
+    process under its `key`, the language and the number of "all": a key must name everything
+    else its row shows (the row's own values). For long lists, so a page rebuilt after one row
+    changed renders that row alone."""
+    if not _enabled():
+        html = "".join(render_to_string(template_name, context) for context, _key in rows)
+        return mark_safe(html)  # noqa: S308 - rendered by our own templates, escaped there
+    # "all" too: a key names the row's own values, while the instrument and units it shows
+    # change only with "all".
+    common, out = ("row", template_name, get_language(), _numbers(())[GLOBAL]), []
+    for context, key in rows:
+        full = (*common, key)
+        html = memo.get(full)
+        if html is None:
+            html = render_to_string(template_name, context)
+            memo.set(full, html)
+        out.append(html)
+    return mark_safe("".join(out))  # noqa: S308 - rendered by our own templates, escaped there

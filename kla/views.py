@@ -67,7 +67,10 @@ def _secretariat_context(period, periods, sort: str) -> dict:
         units = dash.unit_completion(period=period, sort=sort)
         context.update(
             score=score,
-            units=units,
+            # Each row rendered once per change of its own numbers: a district has hundreds.
+            unit_rows=page_cache.rendered_rows(
+                "kla/_unit_row.html", [({"u": u}, u.key) for u in units]
+            ),
             behind=[u for u in units if u.behind],
             sort=sort,
             queue=dash.queue_state(period=period),
