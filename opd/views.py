@@ -63,19 +63,31 @@ def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines, needs_action = [], None, [], None
     if period is not None and units:
-        rows = selectors.workspace_rows(period=period, unit_ids=[u.pk for u in units])
+        unit_ids = [u.pk for u in units]
+        rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
         unit_progress = _progress(rows)
-        deadlines = unit_deadlines(period=period, units=units)
+        deadlines = page_cache.remember(
+            "deadlines", parts=[period.pk, *unit_ids],
+            compute=lambda: unit_deadlines(period=period, units=units),
+        )  # fmt: skip
         needs_action = _needs_action(rows, deadlines)
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
-            indicators = []
+            cards = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
                 items = list(items)
                 shown = [r for r in items if not status or r.status == status]
                 if shown:
-                    indicators.append((indicator, _progress(items), shown))
-            if indicators:
-                sections.append((group, indicators))
+                    progress = _progress(items)
+                    key = (indicator.pk, tuple(progress.values()), *(r.key for r in shown))
+                    cards.append(
+                        ({"indicator": indicator, "progress": progress, "rows": shown}, key)
+                    )
+            if cards:
+                # Each indicator's card is rendered once per change of what it shows: a save
+                # re-renders one card, not the workspace.
+                sections.append(
+                    (group, page_cache.rendered_rows("opd/_workspace_card.html", cards))
+                )
     return {
         "period": period,
         "units": units,
@@ -481,15 +493,26 @@ def _review_queue_context(request, period, periods) -> dict:
     )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
     now = timezone.now()
-    for answer in page:
+    rows = []
+    for answer in selectors.with_people(list(page)):
         # Read when the page is built: a cached queue may show a lapsed claim for at most
         # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
         answer.reviewer = answer.claim_holder(now=now)
+        # Each row kept rendered under what it shows of the answer (the question, unit and
+        # people change only with "all"), so a rebuilt queue renders the rows that changed.
+        reviewer = answer.reviewer and answer.reviewer.pk
+        key = (answer.pk, answer.status, answer.claimed_points, answer.n_evidence,
+               answer.submitted_at, answer.submitted_by_id, reviewer)  # fmt: skip
+        rows.append(({"answer": answer}, key))
     query = request.GET.copy()
     query.pop("page", None)
+    chosen = tuple(str(form[name].value()) for name in form.fields)
     return {
-        "period": period, "periods": periods, "form": form, "page": page,
-        "query": query.urlencode(),
+        "period": period, "periods": periods, "page": page, "query": query.urlencode(),
+        "rows": page_cache.rendered_rows("opd/_queue_row.html", rows),
+        "filter_form": page_cache.rendered_rows(
+            "opd/_queue_filter.html", [({"form": form, "period": period}, (period.pk, chosen))]
+        ),
     }  # fmt: skip
 
 
