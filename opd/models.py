@@ -326,8 +326,8 @@ class Answer(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         answer = super().from_db(db, field_names, values)
-        if not answer.get_deferred_fields().intersection(cls.FIGURES):
-            answer.figures_read = answer.figures()
+        if len(values) == len(cls._meta.concrete_fields):  # none deferred: the common case
+            answer.figures_read = tuple(getattr(answer, name) for name in cls.FIGURES)
         return answer
 
     def figures(self) -> tuple | None:
