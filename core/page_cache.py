@@ -58,8 +58,9 @@ IGNORED_MODELS = {"opd.auditevent"}
 # A transaction touching more rows or scopes than this (an import, a restore) raises "all":
 # every page is rebuilt anyway, and one row is cheaper to raise than thousands.
 MAX_ROWS, MAX_SCOPES = 200, 200
-# Figures and pieces kept per process (core memo below); a large district needs some thousands.
-MEMO_MAX_ENTRIES = 20_000
+# Figures and rendered rows kept per process (the memo below): a large district needs a few
+# thousand; at most some tens of MB.
+MEMO_MAX_ENTRIES = 10_000
 
 
 def period_scope(pk: int) -> str:
