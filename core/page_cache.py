@@ -53,8 +53,10 @@ GLOBAL = "all"
 SNAPSHOTS = "snapshots"
 # Models of these apps are what the cached pages show.
 WATCHED_APPS = {"indicators", "opd"}
-# Written alongside real changes or on reads (downloads); never shown on a cached page.
-IGNORED_MODELS = {"opd.auditevent"}
+# Never shown on a cached page: the audit trail (written alongside real changes and on
+# downloads), a person's notices (the navigation bar's count is outside the fragments) and
+# resumable uploads on their way (a finished one is recorded as evidence, which counts).
+IGNORED_MODELS = {"opd.auditevent", "opd.notice", "opd.resumableupload"}
 # A transaction touching more rows or scopes than this (an import, a restore) raises "all":
 # every page is rebuilt anyway, and one row is cheaper to raise than thousands.
 MAX_ROWS, MAX_SCOPES = 200, 200

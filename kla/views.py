@@ -116,7 +116,9 @@ def _executive_page(request, *, page: str, body: str):
     html = page_cache.fragment(
         request,
         body,
-        parts=[period and period.pk],
+        # The secretariat's period selector also lists the periods it prepares (_period_for):
+        # its fragment is not the Bupati's.
+        parts=[period and period.pk, access.is_secretariat(request.user)],
         scopes=[*_figure_scopes(period), page_cache.SNAPSHOTS],
         context=lambda: _executive_context(period, periods),
     )

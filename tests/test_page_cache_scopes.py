@@ -174,3 +174,29 @@ def test_evidence_recounts_its_unit_only(
     evidence_add_link(answer=draft, unit=lead_unit, user=opd_user, url="https://jdih.example/1")
     assert row("Dinas Kesehatan") == ["1", "1", "1", "0", "0"]
     assert counted[1:] == [[lead_unit.pk]]
+
+
+def test_notices_and_uploads_on_their_way_raise_nothing(
+    transactional_db, draft, opd_user, lead_unit
+):
+    from opd.models import Notice, ResumableUpload
+
+    assert (
+        _raised(lambda: Notice.objects.create(user=opd_user, answer=draft, kind="approved"))
+        == set()
+    )
+    assert _raised(
+        lambda: ResumableUpload.objects.create(
+            user=opd_user, question=draft.question, unit=lead_unit, filename="bukti.pdf",
+            length=1000, expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+    ) == set()  # fmt: skip
+
+
+def test_the_bupatis_page_never_shows_the_secretariats_periods(
+    transactional_db, page_cache_on, client_for, period, secretariat_user, executive_user
+):
+    factories.PeriodFactory(year=2027, status="prepared")
+    url = reverse("kla:executive-home")
+    assert 'value="2027"' in _main(client_for(secretariat_user), url)[0]
+    assert 'value="2027"' not in _main(client_for(executive_user), url)[0]
