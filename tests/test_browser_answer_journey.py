@@ -45,7 +45,8 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
 
     # The OPD user answers, uploads a PDF and a photo, and submits.
     _login(page, base, "dinkes")
-    page.get_by_role("link", name=question.code).click()
+    # The question's own row (the "needs your action" list above links "indicator / code").
+    page.get_by_test_id("question-row").get_by_role("link", name=question.code).click()
     page.fill("input[name=claimed_points]", "8")
     page.fill("textarea[name=narrative]", "Perbup Nomor 12 Tahun 2025 tentang KLA")
     page.locator("form[action$='/simpan/'] button[type=submit]").click()
