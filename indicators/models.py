@@ -349,6 +349,38 @@ class AnswerOption(FrozenWhenLocked):
             )
 
 
+class OfficialResult(models.Model):
+    """What the ministry made of a year, recorded by the secretariat as it comes: entered into
+    the ministry's application, the province's verification notes, the field verification,
+    and the final score and rank announced near 23 July. Not frozen by locking: it arrives
+    after the period is locked, and it is what the next year's target starts from."""
+
+    period = models.OneToOneField(
+        Period, on_delete=models.CASCADE, related_name="official", verbose_name=_("period")
+    )
+    entered_on = models.DateField(
+        _("entered into the ministry's application on"), null=True, blank=True
+    )
+    provincial_notes = models.TextField(_("provincial verification notes"), blank=True)
+    field_verification_on = models.DateField(_("field verification on"), null=True, blank=True)
+    final_score = PointsField(_("final score"), null=True, blank=True)
+    final_rank = models.CharField(_("final rank"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("official result")
+        verbose_name_plural = _("official results")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(final_score__isnull=True) | Q(final_score__lte=1000),
+                name="official_score_in_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}: {self.final_score or '—'} {self.final_rank}".strip()
+
+
 class ScoreSnapshot(models.Model):
     """The period's score at one moment, so trends are drawn without recomputing history."""
 

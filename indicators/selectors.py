@@ -2,7 +2,15 @@
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
+from indicators.models import (
+    Group,
+    Indicator,
+    OfficialResult,
+    Period,
+    Question,
+    RankBand,
+    ScoreSnapshot,
+)
 
 
 def period_list() -> QuerySet[Period]:
@@ -39,10 +47,23 @@ def period_pick(
     return chosen, periods
 
 
+def final_internal_score(*, period: Period) -> ScoreSnapshot | None:
+    """The period's last score snapshot: the secretariat's own final figure."""
+    return ScoreSnapshot.objects.filter(period=period).order_by("-taken_at").first()
+
+
 def target_rank_default(*, year: int) -> str:
-    """A new period's target: the band above the rank the last locked year ended at (its
-    final score snapshot), or none when there is no such year. Two queries."""
-    final = (
+    """A new period's target: the band above the last official rank the ministry gave, or,
+    without one, above the rank the last locked year ended at (its final score snapshot);
+    none when there is neither. At most three queries."""
+    official = (
+        OfficialResult.objects.filter(period__year__lt=year)
+        .exclude(final_rank="")
+        .order_by("-period__year")
+        .values_list("period_id", "final_rank")
+        .first()
+    )
+    final = official or (
         ScoreSnapshot.objects.filter(
             period__year__lt=year, period__status=Period.Status.LOCKED,
             reason=ScoreSnapshot.Reason.PERIOD_LOCKED,

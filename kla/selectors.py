@@ -9,8 +9,10 @@ what the save touched. With the page cache off, everything is read afresh.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from core import page_cache
 from indicators import selectors as instrument
@@ -191,7 +193,8 @@ def trend_points(*, period: Period) -> dict:
     order. Two queries, kept until a snapshot is taken; history is never recomputed on a page
     view."""
     return page_cache.remember(
-        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk],
+        # The language too: a year the ministry scored is labelled in words ("2023 resmi").
+        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk, get_language()],
         compute=lambda: _trend_points(period),
     )  # fmt: skip
 
@@ -202,12 +205,17 @@ def _trend_points(period: Period) -> dict:
     )
     earlier = (
         Period.objects.filter(year__lt=period.year)
-        .annotate(verified=Subquery(last_verified[:1]))
-        .filter(verified__isnull=False)
+        .annotate(verified=Subquery(last_verified[:1]), official_score=F("official__final_score"))
+        .filter(Q(verified__isnull=False) | Q(official_score__isnull=False))
         .order_by("-year")
-        .values_list("year", "verified")[:6]
+        .values_list("year", "verified", "official_score")[:6]
     )
-    across = [(str(year), verified) for year, verified in reversed(list(earlier))]
+    # A year the ministry has scored shows its official score; others, the internal one.
+    across = [
+        (_("%(year)s official") % {"year": year}, official) if official is not None
+        else (str(year), verified)
+        for year, verified, official in reversed(list(earlier))
+    ]  # fmt: skip
     within = [
         (timezone.localtime(s.taken_at).strftime("%d/%m"), s.verified)
         for s in ScoreSnapshot.objects.filter(period=period).order_by("-taken_at")[:12]

@@ -41,6 +41,11 @@ urlpatterns = [
         views_periods.period_carry_over,
         name="period-carry-over",
     ),
+    path(
+        "sekretariat/periode/<int:year>/hasil-resmi/",
+        views_periods.period_official,
+        name="period-official",
+    ),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),

@@ -1,16 +1,19 @@
 """The secretariat manages periods: the window, the target, and locking when it is over."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from indicators import selectors as instrument
 from opd import access, carry_over, services
 from opd.audit import client_ip
+from opd.forms import PointsField
 
 
 class PeriodForm(forms.Form):
@@ -31,6 +34,31 @@ class PeriodForm(forms.Form):
     def __init__(self, *args, bands, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_rank"].choices = [("", "—")] + [(b.name, b.name) for b in bands]
+
+
+class OfficialResultForm(forms.Form):
+    entered_on = forms.DateField(
+        label=gettext_lazy("Entered into the ministry's application on"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    provincial_notes = forms.CharField(
+        label=gettext_lazy("Provincial verification notes"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    field_verification_on = forms.DateField(
+        label=gettext_lazy("Field verification on"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    final_score = PointsField(
+        label=gettext_lazy("Final score"), required=False, min_value=Decimal("0"),
+        max_value=Decimal("1000"), max_digits=7, decimal_places=2, localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )  # fmt: skip
+    final_rank = forms.ChoiceField(label=gettext_lazy("Final rank"), required=False)
+
+    def __init__(self, *args, bands, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["final_rank"].choices = [("", "—")] + [(b.name, b.name) for b in bands]
 
 
 def _period(year):
@@ -57,7 +85,39 @@ def period_edit(request, year: int):
         else:
             messages.success(request, _("Period %(year)s saved.") % {"year": year})
             return redirect("kla:period-edit", year=year)
-    return render(request, "kla/period_edit.html", {"period": period, "form": form, "bands": bands})
+    official = getattr(period, "official", None)
+    official_form = OfficialResultForm(
+        initial={f: getattr(official, f) for f in OfficialResultForm.base_fields}
+        if official
+        else None,
+        bands=bands,
+    )
+    return render(
+        request,
+        "kla/period_edit.html",
+        {"period": period, "form": form, "bands": bands, "official_form": official_form,
+         "official": official, "internal": instrument.final_internal_score(period=period)},
+    )  # fmt: skip
+
+
+@access.secretariat_required
+@require_POST
+def period_official(request, year: int):
+    """Record the ministry's verdict on the year (post-redirect-get to the period page)."""
+    period = _period(year)
+    form = OfficialResultForm(request.POST, bands=list(period.rank_bands.all()))
+    if not form.is_valid():
+        messages.error(request, _("The official result was not saved: check the fields."))
+        return redirect("kla:period-edit", year=year)
+    try:
+        services.official_result_record(
+            period=period, user=request.user, ip=client_ip(request), **form.cleaned_data
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Official result of %(year)s saved.") % {"year": year})
+    return redirect("kla:period-edit", year=year)
 
 
 @access.secretariat_required

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from indicators.models import AnswerOption, Period, Question
+from indicators.models import AnswerOption, OfficialResult, Period, Question
 from opd import access, notifications
 from opd.audit import audit_log
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
@@ -613,6 +613,45 @@ def period_move(*, period: Period, to: str, user, ip: str | None = None) -> Peri
         reason = "period_locked" if to == Period.Status.LOCKED else "window_closed"
         transaction.on_commit(lambda: _milestone(period, reason))
     return period
+
+
+@transaction.atomic
+def official_result_record(
+    *,
+    period: Period,
+    user,
+    entered_on: datetime.date | None,
+    provincial_notes: str,
+    field_verification_on: datetime.date | None,
+    final_score: Decimal | None,
+    final_rank: str,
+    ip: str | None = None,
+) -> OfficialResult:
+    """Record what the ministry made of the year, as it comes (audited, field by field)."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    bands = set(period.rank_bands.values_list("name", flat=True))
+    if final_rank and final_rank not in bands:
+        raise DomainError(_("The rank must be one of the period's bands."), code="rank")
+    result, _created = OfficialResult.objects.get_or_create(period=period)
+    values = {
+        "entered_on": entered_on, "provincial_notes": provincial_notes.strip(),
+        "field_verification_on": field_verification_on, "final_score": final_score,
+        "final_rank": final_rank,
+    }  # fmt: skip
+    changes = {k: [_s(getattr(result, k)), _s(v)] for k, v in values.items()
+               if getattr(result, k) != v}  # fmt: skip
+    for key, value in values.items():
+        setattr(result, key, value)
+    result.updated_at = timezone.now()
+    result.save()
+    audit_log(
+        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        summary=_("Official result of %(year)s: %(score)s %(rank)s")
+        % {"year": period.year, "score": final_score if final_score is not None else "—",
+           "rank": final_rank},
+        data={"official": changes},
+    )  # fmt: skip
+    return result
 
 
 def period_move_message(period: Period) -> str:

@@ -112,6 +112,7 @@ ROUTES: dict[str, Route] = {
     "kla:period-edit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-carry-over": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:period-official": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "kla:period-status": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"),
     "kla:reports": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:report-xlsx": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
