@@ -91,6 +91,13 @@ class _Checker:
         self._head: list[bytes] = []
         self._head_size = 0
 
+    def stored(self, *, name: str, detected) -> StoredFile:
+        """What was stored, once it is under `name`."""
+        return StoredFile(
+            name=name, size=self.size, sha256=self.digest.hexdigest(),
+            content_type=detected.content_type, original_name=self.original_name,
+        )  # fmt: skip
+
     def take(self, chunk: bytes) -> list[bytes]:
         """Account for a chunk; returns the bytes that may be written now."""
         self.size += len(chunk)
@@ -229,13 +236,7 @@ def store_upload(*, uploaded_file) -> StoredFile:
         if temp_path is not None:
             Path(temp_path).unlink(missing_ok=True)
         raise
-    return StoredFile(
-        name=name,
-        size=checker.size,
-        sha256=checker.digest.hexdigest(),
-        content_type=detected.content_type,
-        original_name=original,
-    )
+    return checker.stored(name=name, detected=detected)
 
 
 def check_start(head: bytes, original_name: str, *, complete: bool) -> None:
@@ -270,13 +271,7 @@ def store_local_file(*, path: Path, original_name: str) -> StoredFile:
             name = default_storage.save(name, File(source, name=name))
     else:
         _place(path, root / name)
-    return StoredFile(
-        name=name,
-        size=checker.size,
-        sha256=checker.digest.hexdigest(),
-        content_type=detected.content_type,
-        original_name=original,
-    )
+    return checker.stored(name=name, detected=detected)
 
 
 def _place(source: Path, final_path: Path) -> None:
@@ -346,13 +341,7 @@ def _store_remote(uploaded_file, original: str, name: str) -> StoredFile:
         detected = checker.judge(Path(spool.name))
         spool.seek(0)
         saved = default_storage.save(name, File(spool, name=name))
-    return StoredFile(
-        name=saved,
-        size=checker.size,
-        sha256=checker.digest.hexdigest(),
-        content_type=detected.content_type,
-        original_name=original,
-    )
+    return checker.stored(name=saved, detected=detected)
 
 
 def remove_stored(name: str) -> None:
