@@ -80,10 +80,10 @@ class QuestionScore(NamedTuple):
     max_points: Decimal
     points: Points
     order: int
-
-    @property
-    def missing(self) -> Decimal:
-        return q2(self.max_points - self.points.verified)
+    # What verifying the question in full would still add to the total: its own shortfall,
+    # but never more than its indicator's room under the indicator's cap (21 B: questions of
+    # 18 points under a cap of 17).
+    missing: Decimal
 
 
 @dataclass(frozen=True)
@@ -214,16 +214,23 @@ def score_period(
     for g in sorted(groups, key=_in_order):
         indicator_scores = []
         for i in sorted(by_group.get(g.id, []), key=_in_order):
-            q_scores = []
+            rows = []
             claimed = verified = potential = ZERO  # the indicator sums unrounded points
             for q in sorted(by_indicator.get(i.id, []), key=_in_order):
                 c, v, p = _question_points(q)
                 claimed, verified, potential = claimed + c, verified + v, potential + p
                 rounded = Points(_q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP))
-                maximum = _q2(q.max_points, CENT, UP)
-                q_scores.append(QuestionScore(q.id, i.id, q.code, maximum, rounded, q.order))
-                missing.append(maximum - rounded.verified)  # QuestionScore.missing, exact
+                rows.append((q, rounded, _q2(q.max_points, CENT, UP)))
             cap = i.max_points
+            room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
+            q_scores = []
+            for q, rounded, maximum in rows:
+                short = maximum - rounded.verified
+                available = short if short < room else room
+                q_scores.append(
+                    QuestionScore(q.id, i.id, q.code, maximum, rounded, q.order, available)
+                )
+                missing.append(available)
             capped = Points(q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)))
             indicator_scores.append(
                 IndicatorScore(i.id, i.code, i.name, q2(cap), capped, tuple(q_scores))

@@ -166,3 +166,25 @@ def test_raising_a_questions_points_never_lowers_the_total(raw, data):
 def test_single_question_mean_counts_missing_units():
     points = score_question(q(1, "4", approved("4"), n_units=4))
     assert points.verified == D("1")
+
+
+@pytest.mark.parametrize(
+    ("cap", "answers", "expected"),
+    [
+        # 21 B: questions of 10 and 8 under a cap of 17. With 8 verified, the cap leaves 9.
+        ("17", [None, "8"], [("1", "9.00")]),
+        # Nothing verified: each question's own shortfall, each within the cap's 17.
+        ("17", [None, None], [("1", "10.00"), ("2", "8.00")]),
+        # The cap is reached: verifying more adds nothing, so nothing is listed.
+        ("17", ["10", "7"], []),
+        # No cap below the questions' sum: the shortfall as it is.
+        ("18", ["5", None], [("2", "8.00"), ("1", "5.00")]),
+    ],
+)
+def test_the_shortfall_list_respects_the_indicators_cap(cap, answers, expected):
+    questions = [
+        q(n, maximum, *([approved(v)] if v else []))
+        for n, (maximum, v) in enumerate(zip(["10", "8"], answers, strict=True), start=1)
+    ]
+    score = _score(questions, ind_max=cap)
+    assert [(g.code, str(g.missing)) for g in score.gaps] == expected
