@@ -132,6 +132,10 @@ class Period(models.Model):
     def is_locked(self) -> bool:
         return self.status == self.Status.LOCKED
 
+    def can_move_to(self, status: str) -> bool:
+        """Whether the secretariat may move the period from its status to `status`."""
+        return status in self.MOVES.get(self.status, ())
+
     @property
     def is_visible_to_units(self) -> bool:
         """Units and executives see every period but one still being prepared."""

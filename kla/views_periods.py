@@ -85,18 +85,29 @@ def period_edit(request, year: int):
         else:
             messages.success(request, _("Period %(year)s saved.") % {"year": year})
             return redirect("kla:period-edit", year=year)
+    return _render_period(request, period, bands=bands, form=form)
+
+
+def _render_period(request, period, *, bands, form=None, official_form=None, status=200):
+    """The period page; a form given is shown as it was sent, with its errors."""
     official = getattr(period, "official", None)
-    official_form = OfficialResultForm(
-        initial={f: getattr(official, f) for f in OfficialResultForm.base_fields}
-        if official
-        else None,
-        bands=bands,
-    )
+    if form is None:
+        form = PeriodForm(
+            initial={f: getattr(period, f) for f in PeriodForm.base_fields}, bands=bands
+        )
+    if official_form is None:
+        official_form = OfficialResultForm(
+            initial={f: getattr(official, f) for f in OfficialResultForm.base_fields}
+            if official
+            else None,
+            bands=bands,
+        )
     return render(
         request,
         "kla/period_edit.html",
         {"period": period, "form": form, "bands": bands, "official_form": official_form,
          "official": official, "internal": instrument.final_internal_score(period=period)},
+        status=status,
     )  # fmt: skip
 
 
@@ -105,19 +116,21 @@ def period_edit(request, year: int):
 def period_official(request, year: int):
     """Record the ministry's verdict on the year (post-redirect-get to the period page)."""
     period = _period(year)
-    form = OfficialResultForm(request.POST, bands=list(period.rank_bands.all()))
-    if not form.is_valid():
-        messages.error(request, _("The official result was not saved: check the fields."))
-        return redirect("kla:period-edit", year=year)
-    try:
-        services.official_result_record(
-            period=period, user=request.user, ip=client_ip(request), **form.cleaned_data
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Official result of %(year)s saved.") % {"year": year})
-    return redirect("kla:period-edit", year=year)
+    bands = list(period.rank_bands.all())
+    form = OfficialResultForm(request.POST, bands=bands)
+    if form.is_valid():
+        try:
+            services.official_result_record(
+                period=period, user=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Official result of %(year)s saved.") % {"year": year})
+            return redirect("kla:period-edit", year=year)
+    # Shown again with what was typed and why it was refused: nothing is lost.
+    messages.error(request, _("The official result was not saved: check the fields."))
+    return _render_period(request, period, bands=bands, official_form=form, status=400)
 
 
 @access.secretariat_required
@@ -145,7 +158,8 @@ def period_status(request, year: int):
     GET asks for confirmation; locking has its own page (period_lock), being final."""
     period = _period(year)
     to = request.POST.get("to") or request.GET.get("to", "")
-    if to not in period.MOVES.get(period.status, ()) or to == period.Status.LOCKED:
+    # Locking is final and has its own page (period_lock).
+    if to == period.Status.LOCKED or not period.can_move_to(to):
         messages.error(request, _("That change of status is not possible for this period."))
         return redirect("kla:period-edit", year=year)
     if request.method == "POST":

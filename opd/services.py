@@ -592,9 +592,9 @@ def _move_labels() -> dict[str, str]:
 
 @transaction.atomic
 def period_move(*, period: Period, to: str, user, ip: str | None = None) -> Period:
-    """Open, close, reopen or lock a period, as Period.MOVES allows. Locking is final."""
+    """Open, close, reopen or lock a period, as Period.can_move_to allows. Locking is final."""
     period = Period.objects.select_for_update().get(pk=period.pk)
-    if to not in Period.MOVES[period.status]:
+    if not period.can_move_to(to):
         raise IllegalTransition(
             _("Period %(year)s is %(status)s: it cannot become %(to)s.")
             % {"year": period.year, "status": period.get_status_display().lower(),

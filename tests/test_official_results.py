@@ -35,8 +35,12 @@ def test_the_secretariat_records_the_ministrys_verdict(client_for, secretariat_u
     page = client.get(reverse("kla:period-edit", args=[2025])).content.decode()
     box = page[page.index('data-testid="official-result"') :]
     assert "640,00" in box and "588,40" in box  # internal and official side by side
-    # A rank that is not one of the bands is refused.
-    client.post(reverse("kla:period-official", args=[2025]), {"final_rank": "Emas"})
+    # A rank that is not one of the bands is refused, and what was typed stays on the page.
+    refused = client.post(
+        reverse("kla:period-official", args=[2025]),
+        {"final_rank": "Emas", "provincial_notes": "Catatan yang baru diketik"},
+    )
+    assert refused.status_code == 400 and "Catatan yang baru diketik" in refused.content.decode()
     assert OfficialResult.objects.get(period=period).final_rank == "Pratama"
 
 
