@@ -34,6 +34,7 @@ COLUMNS = [
     "claimed_points",
     "verified_points",
     "options",
+    "rows_filled_by",
 ]
 REQUIRED_COLUMNS = COLUMNS[:14]
 TWO = Decimal("0.01")
@@ -87,6 +88,8 @@ class ParsedQuestion:
     where: str = ""
     # Answer options with their points, in order: [("Perda", Decimal("24.00")), ...].
     options: list[tuple[str, Decimal]] = field(default_factory=list)
+    # Question.RowsFilledBy: who fills the rows of a question every kecamatan or desa answers.
+    rows_filled_by: str = "units"
 
 
 @dataclass
@@ -309,6 +312,27 @@ def _options(value, where: str, problems: list[str]) -> list[tuple[str, Decimal]
     return options
 
 
+_ROWS_FILLED_BY = {
+    "units": "units", "unit": "units", "kecamatan": "units", "sendiri": "units",
+    "coordinator": "coordinator", "koordinator": "coordinator",
+}  # fmt: skip
+
+
+def _rows_filled_by(value, where: str, problems: list[str]) -> str:
+    """Who fills a per-unit question's rows: "units" (each kecamatan, the default) or
+    "coordinator"; Indonesian words are taken too."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "units"
+    found = _ROWS_FILLED_BY.get(str(value).strip().casefold())
+    if found is None:
+        problems.append(
+            _("%(where)s: write “kecamatan” or “koordinator”, got “%(value)s”.")
+            % {"where": where, "value": value}
+        )
+        return "units"
+    return found
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -392,6 +416,9 @@ def parse_json(text: str) -> ParsedInstrument:
                             required=False,
                         ),
                         options=_options(q.get("options"), f"{qw}.options", problems),
+                        rows_filled_by=_rows_filled_by(
+                            q.get("rows_filled_by"), f"{qw}.rows_filled_by", problems
+                        ),
                         where=qw,
                     )
                 )
@@ -567,6 +594,11 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 options=_options(cell("options"), where("options"), problems)
                 if "options" in index
                 else [],
+                rows_filled_by=_rows_filled_by(
+                    cell("rows_filled_by"), where("rows_filled_by"), problems
+                )
+                if "rows_filled_by" in index
+                else "units",
                 **optional,
             )
         )

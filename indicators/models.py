@@ -304,6 +304,18 @@ class Question(FrozenWhenLocked):
         help_text=_("The question's points are the mean over all desa and kelurahan."),
     )
 
+    class RowsFilledBy(models.TextChoices):
+        UNITS = "units", _("Each kecamatan (also for its desa/kelurahan)")
+        COORDINATOR = "coordinator", _("The coordinating agency, for all rows")
+
+    # A question every kecamatan or desa answers is a table with one row per unit; a row is
+    # that unit's answer. Who writes the rows is the instrument's choice per question
+    # (opd/access.py reads it): each kecamatan for itself and its desa, or the coordinator.
+    rows_filled_by = models.CharField(
+        _("rows filled by"), max_length=12, choices=RowsFilledBy, default=RowsFilledBy.UNITS,
+        help_text=_("For a question every kecamatan or desa answers: who fills its rows."),
+    )  # fmt: skip
+
     period_path, parent_field = "groups__indicators__questions", "indicator"
 
     class Meta:
@@ -317,6 +329,21 @@ class Question(FrozenWhenLocked):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} / {self.code}"
+
+    @property
+    def per_unit(self) -> bool:
+        """Answered as a table: one row (answer) per kecamatan or desa/kelurahan."""
+        return self.every_kecamatan or self.every_desa
+
+
+# The two options of a table row when the instrument gives none for a per-unit question: the
+# row's unit has it (the question's maximum) or not (0). The mean over the rows, which the
+# engine takes, is then the share of "yes" times the maximum.
+ROW_YES, ROW_NO = "Ya", "Tidak"
+
+
+def row_options(max_points: Decimal) -> list[tuple[str, Decimal]]:
+    return [(ROW_YES, Decimal(max_points)), (ROW_NO, Decimal("0.00"))]
 
 
 class AnswerOption(FrozenWhenLocked):

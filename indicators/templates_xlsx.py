@@ -14,7 +14,7 @@ from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
 
 WIDTHS = {
     "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
-    "question_text": 70, "units": 36, "options": 40,
+    "question_text": 70, "units": 36, "options": 40, "rows_filled_by": 16,
 }  # fmt: skip
 POINT_COLUMNS = {
     "group_max_points", "indicator_max_points", "max_points", "claimed_points", "verified_points",
@@ -41,7 +41,11 @@ HELP = [
     "atau dibuat baru.",
     "options: pilihan jawaban dengan nilainya, dipisahkan titik koma, misalnya "
     "'Perda=24; Perbup=18; SK=12; Dalam penyusunan=6; Tidak ada=0' (boleh kosong: nilai "
-    "diisi bebas).",
+    "diisi bebas). Pertanyaan setiap kecamatan/desa tanpa pilihan mendapat 'Ya' (nilai "
+    "maksimal) dan 'Tidak' (0) untuk setiap baris tabelnya.",
+    "rows_filled_by: untuk pertanyaan setiap kecamatan/desa, siapa mengisi baris tabelnya: "
+    "'kecamatan' (setiap kecamatan untuk dirinya dan desanya; bawaan) atau 'koordinator' "
+    "(unit koordinator untuk semua baris).",
     "claimed_points / verified_points: opsional, untuk memuat hasil periode lalu; tidak boleh "
     "melebihi max_points. Nilai terverifikasi membuat jawaban berstatus disetujui.",
     "Impor tidak mengubah apa pun bila ada kesalahan; laporan menyebut lembar, baris dan kolomnya. "

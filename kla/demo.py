@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from indicators.importers import parse_json
-from indicators.models import Period, Question, ScoreSnapshot
+from indicators.models import AnswerOption, Period, Question, ScoreSnapshot
 from kla.imports import instrument_import
 from opd.models import Answer, Assignment, Evidence, Profile, Unit
 from opd.scoring import snapshot_take
@@ -161,6 +161,9 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
         .select_related("unit", "question")
         .order_by("question_id", "unit_id")
     )
+    options: dict[int, list[AnswerOption]] = {}
+    for option in AnswerOption.objects.filter(question__in=questions):
+        options.setdefault(option.question_id, []).append(option)
     created = []
     for a in assignments:
         q = a.question
@@ -174,10 +177,20 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
         if (q.pk, a.unit_id) in existing:
             continue
         claimed = (q.max_points * share).quantize(Decimal("0.25"))
+        option = None
+        if q.pk in options:  # a table row's "Ya"/"Tidak": the option nearest the points drawn
+            option = min(options[q.pk], key=lambda o: abs(o.points - claimed))
+            claimed = option.points
         if past:
             verified = (claimed * Decimal("0.4")).quantize(Decimal("0.25")) if lowered else claimed
+            verified_option = option
+            if option is not None and lowered:
+                verified_option = min(options[q.pk], key=lambda o: o.points)
+                verified = verified_option.points
             created.append(Answer(
                 question=q, unit=a.unit, status="approved", claimed_points=claimed,
+                option=option, verified_option=verified_option,
+                lowered_because=("unsigned" if verified_option and verified < claimed else ""),
                 verified_points=verified, submitted_at=now, reviewed_at=now, reviewed_by=reviewer,
                 review_note="Dokumen belum ditandatangani kepala OPD." if lowered else "",
                 narrative="Data dukung tahun lalu.",
@@ -188,8 +201,9 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
             status = ("draft" if roll < 0.65 else "submitted" if roll < 0.8
                       else "revision_requested" if roll < 0.85 else "approved")  # fmt: skip
             created.append(Answer(
-                question=q, unit=a.unit, status=status, claimed_points=claimed,
+                question=q, unit=a.unit, status=status, claimed_points=claimed, option=option,
                 verified_points=claimed if status == "approved" else None,
+                verified_option=option if status == "approved" else None,
                 submitted_at=(now - datetime.timedelta(hours=hours_ago)
                               if status != "draft" else None),
                 reviewed_at=now if status in ("approved", "revision_requested") else None,

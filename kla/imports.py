@@ -25,6 +25,7 @@ from indicators.models import (
     Question,
     RankBand,
     ScoreSnapshot,
+    row_options,
 )
 from indicators.selectors import target_rank_default
 from opd.assignments import (
@@ -348,7 +349,7 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
                 values = {
                     "text": pq.text, "order": pq.order, "max_points": pq.max_points,
                     "evidence": pq.evidence, "every_kecamatan": pq.every_kecamatan,
-                    "every_desa": pq.every_desa,
+                    "every_desa": pq.every_desa, "rows_filled_by": pq.rows_filled_by,
                 }  # fmt: skip
                 if question is None:
                     question = Question.objects.create(indicator=indicator, code=pq.code, **values)
@@ -402,7 +403,10 @@ def _set_options(question: Question, pq: ParsedQuestion, report: ImportReport) -
     """The question's answer options as the file lists them: updated by label, in order. An
     option the file no longer has is removed, unless an answer chose it (then kept)."""
     current = {o.label: o for o in question.options.all()}
-    for order, (label, points) in enumerate(pq.options, start=1):
+    wanted = pq.options
+    if not wanted and (pq.every_kecamatan or pq.every_desa):
+        wanted = row_options(pq.max_points)  # a table row is "yes" or "no" unless listed
+    for order, (label, points) in enumerate(wanted, start=1):
         option = current.pop(label, None)
         if option is None:
             AnswerOption.objects.create(question=question, label=label, points=points, order=order)
@@ -511,6 +515,7 @@ def instrument_rows(*, period: Period) -> list[dict]:
                 "every_desa": "ya" if q.every_desa else "tidak",
                 "units": "; ".join(units.get(q.pk, [])),
                 "options": "; ".join(options.get(q.pk, [])),
+                "rows_filled_by": q.rows_filled_by if q.per_unit else "",
             }
         )  # fmt: skip
     return rows

@@ -10,13 +10,14 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exported for views
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from indicators.models import Question
-from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile
+from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
 
 
 def role_of(user) -> str | None:
@@ -91,6 +92,27 @@ opd_required = role_required(Profile.Role.OPD)
 # Everybody else gets 404, so the existence of other units' drafts does not leak.
 
 
+def row_writer_unit_ids(*, question: Question, unit: Unit, assignments) -> set[int]:
+    """The units whose members write the answer of `unit` to `question`: the one rule of who
+    fills a row of a per-unit table, and of who writes any answer.
+
+    An ordinary answer is written by its own unit. A row of a question every kecamatan or desa
+    answers is written by the row's unit and, for a desa or kelurahan, by its kecamatan (desa
+    rarely have accounts); or, when the question says the coordinator fills the rows, by the
+    coordinating units alone (by the units themselves if the question has no coordinator, so
+    that nobody is stuck)."""
+    if not question.per_unit:
+        return {unit.pk}
+    if question.rows_filled_by == Question.RowsFilledBy.COORDINATOR:
+        coordinators = {a.unit_id for a in assignments if a.role == Assignment.Role.COORDINATOR}
+        if coordinators:
+            return coordinators
+    writers = {unit.pk}
+    if unit.kind == Unit.Kind.DESA and unit.parent_id:
+        writers.add(unit.parent_id)
+    return writers
+
+
 class AnswerAccess:
     """What one user may do with one answer (which may not exist yet)."""
 
@@ -100,12 +122,15 @@ class AnswerAccess:
         self.unit = unit
         self.answer = answer
         self.assignments = assignments
-        member_of = user_unit_ids(user)
-        self.is_answering_member = is_opd(user) and unit.pk in member_of
+        member_of = user_unit_ids(user) if is_opd(user) else set()
+        writers = row_writer_unit_ids(question=question, unit=unit, assignments=assignments)
+        self.is_answering_member = bool(writers & member_of)
+        self.is_row_member = unit.pk in member_of  # reads its own row, whoever fills it
         self.acting_unit = None
         if self.is_answering_member:
-            self.acting_unit = unit
-        elif is_opd(user):
+            acting = unit.pk if unit.pk in writers & member_of else min(writers & member_of)
+            self.acting_unit = _unit_among(acting, unit, assignments)
+        elif member_of:
             # A supporting unit works on the lead's answer (per-unit questions have none).
             self.acting_unit = next(
                 (a.unit for a in assignments
@@ -113,7 +138,7 @@ class AnswerAccess:
                 None,
             )  # fmt: skip
         # A coordinating agency of an every-kecamatan question follows all units' answers.
-        self.is_coordinator = is_opd(user) and any(
+        self.is_coordinator = any(
             a.unit_id in member_of and a.role == Assignment.Role.COORDINATOR for a in assignments
         )
 
@@ -128,7 +153,7 @@ class AnswerAccess:
             return is_secretariat(self.user) or self.period.is_visible_to_units
         # A period still being prepared is the secretariat's alone.
         return self.period.is_visible_to_units and (
-            self.acting_unit is not None or self.is_coordinator
+            self.acting_unit is not None or self.is_coordinator or self.is_row_member
         )
 
     @property
@@ -154,6 +179,15 @@ class AnswerAccess:
         return self.acting_unit is not None or is_secretariat(self.user)
 
 
+def _unit_among(unit_id: int, unit: Unit, assignments) -> Unit:
+    """The Unit row of `unit_id`: the answer's unit, its kecamatan, or an assigned unit."""
+    if unit_id == unit.pk:
+        return unit
+    if unit_id == unit.parent_id:
+        return unit.parent
+    return next(a.unit for a in assignments if a.unit_id == unit_id)
+
+
 def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
     question = get_object_or_404(
@@ -161,7 +195,7 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     )
     assignments = list(
         Assignment.objects.filter(question=question)
-        .select_related("unit")
+        .select_related("unit__parent")
         .order_by("role", "unit__short_name")  # lead first
     )
     unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
@@ -174,6 +208,31 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     if not access.can_read:
         raise Http404
     return access
+
+
+def table_for_user(user, *, question_id: int) -> tuple[Question, list[AnswerAccess]]:
+    """A per-unit question and the rows of its table the user may read (each row's access,
+    with its answer), or Http404 when the user may read none of them. Three queries."""
+    question = get_object_or_404(
+        Question.objects.select_related("indicator__group__period").filter(
+            Q(every_kecamatan=True) | Q(every_desa=True)
+        ),
+        pk=question_id,
+    )
+    assignments = list(Assignment.objects.filter(question=question).select_related("unit__parent"))
+    answers = {
+        a.unit_id: a
+        for a in Answer.objects.filter(question=question).select_related("option").order_by()
+    }
+    rows = [
+        AnswerAccess(user=user, question=question, unit=a.unit,
+                     answer=answers.get(a.unit_id), assignments=assignments)
+        for a in assignments if a.role == Assignment.Role.PER_UNIT
+    ]  # fmt: skip
+    rows = [row for row in rows if row.can_read]
+    if not rows:
+        raise Http404
+    return question, rows
 
 
 def require(allowed: bool) -> None:
@@ -190,11 +249,32 @@ def member_check(*, user, unit) -> None:
         )
 
 
+def _row_writers(answer) -> set[int]:
+    assignments = Assignment.objects.filter(question_id=answer.question_id)
+    if answer.question.per_unit and answer.question.rows_filled_by == "coordinator":
+        assignments = list(assignments.only("unit_id", "role"))
+    else:
+        assignments = []  # only the coordinator rule reads them
+    return row_writer_unit_ids(question=answer.question, unit=answer.unit, assignments=assignments)
+
+
+def edit_check(*, user, answer) -> None:
+    """Services write an answer only for a user of a unit that writes it (see
+    row_writer_unit_ids); else a DomainError."""
+    writers = _row_writers(answer)
+    if not user_unit_ids(user) & writers:
+        names = ", ".join(Unit.objects.filter(pk__in=writers).values_list("name", flat=True))
+        raise DomainError(
+            _("Only members of %(unit)s can do this.") % {"unit": names or answer.unit.name},
+            code="not_member",
+        )
+
+
 def attach_check(*, answer, unit) -> None:
-    """May `unit` change the answer's evidence? The answering unit, or a unit supporting it;
-    a coordinator, or another kecamatan answering for itself, only reads."""
+    """May `unit` change the answer's evidence? A unit that writes the answer, or a unit
+    supporting it; a coordinator, or another kecamatan answering for itself, only reads."""
     allowed = unit is not None and (
-        unit.pk == answer.unit_id
+        unit.pk in _row_writers(answer)
         or Assignment.objects.filter(
             question_id=answer.question_id, unit=unit, role=Assignment.Role.SUPPORT
         ).exists()

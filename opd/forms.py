@@ -52,6 +52,53 @@ def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
     )
 
 
+class TableRowsForm(forms.Form):
+    """The rows of a per-unit question's table the reader may fill: per row an option (or,
+    without options, points) and the answer version the page showed. Empty rows are left."""
+
+    def __init__(self, *args, table, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = [row for row in table.rows if row.may_fill]
+        for row in self.rows:
+            key = row.unit.pk
+            if table.options:
+                # The options the table already read: a model choice field would query them
+                # again for every row.
+                by_pk = {option.pk: option for option in table.options}
+                field = forms.TypedChoiceField(
+                    label=row.unit.name, required=False,
+                    widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                    choices=[(pk, _option_label(o)) for pk, o in by_pk.items()],
+                    coerce=lambda value, by_pk=by_pk: by_pk[int(value)], empty_value=None,
+                )  # fmt: skip
+                initial = row.answer.option_id if row.answer else None
+            else:
+                field = _points_field(row.unit.name, maximum=table.question.max_points,
+                                      required=False)  # fmt: skip
+                initial = row.answer.claimed_points if row.answer else None
+            self.fields[f"row-{key}"] = field
+            self.initial[f"row-{key}"] = initial
+            self.fields[f"version-{key}"] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, min_value=0
+            )
+            self.initial[f"version-{key}"] = row.answer.version if row.answer else None
+        self.submit = False
+
+    def row_values(self) -> list[tuple]:
+        """(row, value, version) of every row given a value: an option or points."""
+        found = []
+        for row in self.rows:
+            value = self.cleaned_data.get(f"row-{row.unit.pk}")
+            if value not in (None, ""):
+                found.append((row, value, self.cleaned_data.get(f"version-{row.unit.pk}")))
+        return found
+
+    def fields_by_unit(self) -> dict[int, tuple]:
+        """Unit id -> (its value field, its version field), bound, for the template."""
+        return {row.unit.pk: (self[f"row-{row.unit.pk}"], self[f"version-{row.unit.pk}"])
+                for row in self.rows}  # fmt: skip
+
+
 class AnswerForm(VersionedForm):
     narrative = forms.CharField(
         label=_("Narrative"),

@@ -9,6 +9,7 @@ audit trail and queues mail and score snapshots for after the commit.
 """
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -155,7 +156,7 @@ def answer_save(
     answer = _lock(answer)
     period = _period_of(answer)
     _check_version(answer, expected_version)
-    access.member_check(user=user, unit=answer.unit)
+    access.edit_check(user=user, answer=answer)
     ensure_unit_may_edit(period=period, unit=answer.unit)
     if answer.status not in EDITABLE:
         raise IllegalTransition(
@@ -218,7 +219,7 @@ def answer_submit(
             _("An approved answer cannot be submitted again."), code="not_editable"
         )
     _check_version(answer, expected_version)
-    access.member_check(user=user, unit=answer.unit)
+    access.edit_check(user=user, answer=answer)
     ensure_unit_may_edit(period=period, unit=answer.unit)
     if answer.claimed_points is None:
         raise DomainError(_("Enter the points claimed before submitting."), code="no_points")
@@ -236,6 +237,52 @@ def answer_submit(
         summary=_("Submitted with %(points)s points") % {"points": answer.claimed_points},
     )  # fmt: skip
     return answer
+
+
+@dataclass
+class TableSaveReport:
+    saved: list[str] = field(default_factory=list)  # the units whose rows were written
+    submitted: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "<unit>: <why>", one per refused row
+
+
+def table_rows_save(
+    *,
+    question: Question,
+    user,
+    values: list[tuple],
+    submit: bool = False,
+    ip: str | None = None,
+) -> TableSaveReport:
+    """Write several rows of a per-unit question's table at once: `values` holds (unit,
+    option or points, version shown) per row. Each row goes through answer_save (and, asked
+    to submit, answer_submit) in its own transaction, so a refused row leaves the others
+    saved and the report says which and why (each service is atomic and locks its row)."""
+    report = TableSaveReport()
+    with_options = question.options.exists()
+    for unit, value, version in values:
+        try:
+            answer = answer_open(question=question, unit=unit)
+            if with_options:
+                unchanged = answer.option_id == getattr(value, "pk", None)
+            else:
+                unchanged = answer.claimed_points == value
+            if not unchanged or answer.proposed:
+                answer = answer_save(
+                    answer=answer, user=user, narrative=answer.narrative,
+                    data_values=answer.data_values, expected_version=version, ip=ip,
+                    option=value if with_options else None,
+                    claimed_points=None if with_options else value,
+                )  # fmt: skip
+                report.saved.append(unit.short_name)
+            # Submitting is a step of its own: a row refused here (a "yes" without evidence)
+            # stays saved as a draft.
+            if submit and answer.status in EDITABLE:
+                answer_submit(answer=answer, user=user, ip=ip)
+                report.submitted.append(unit.short_name)
+        except DomainError as error:
+            report.problems.append(f"{unit.short_name}: {error.message}")
+    return report
 
 
 _UNCHANGED = object()

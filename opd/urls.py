@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opd import views, views_tus
+from opd import views, views_tables, views_tus
 
 app_name = "opd"
 
@@ -9,6 +9,12 @@ _answer = "jawaban/<int:question_id>/<int:unit_id>/"
 urlpatterns = [
     path("", views.workspace, name="workspace"),
     path(_answer, views.answer_detail, name="answer"),
+    path("tabel/<int:question_id>/", views_tables.question_table, name="question-table"),
+    path(
+        "tabel/<int:question_id>/simpan/",
+        views_tables.question_table_save,
+        name="question-table-save",
+    ),
     path(_answer + "simpan/", views.answer_save, name="answer-save"),
     path(_answer + "kirim/", views.answer_submit, name="answer-submit"),
     path(_answer + "bukti/unggah/", views.evidence_upload, name="evidence-upload"),

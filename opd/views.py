@@ -61,7 +61,7 @@ def _needs_action(rows, deadlines) -> dict:
 
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
-    sections, unit_progress, deadlines, needs_action = [], None, [], None
+    sections, unit_progress, deadlines, needs_action, tables = [], None, [], None, []
     if period is not None and units:
         unit_ids = [u.pk for u in units]
         rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
@@ -71,6 +71,10 @@ def _workspace_context(period, units, filter_form) -> dict:
             compute=lambda: unit_deadlines(period=period, units=units),
         )  # fmt: skip
         needs_action = _needs_action(rows, deadlines)
+        tables = page_cache.remember(
+            "tables", parts=[period.pk, *unit_ids],
+            compute=lambda: selectors.tables_to_fill(period=period, unit_ids=unit_ids),
+        )  # fmt: skip
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
@@ -95,6 +99,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         "unit_progress": unit_progress,
         "deadlines": deadlines,
         "needs_action": needs_action,
+        "tables": tables,
         "filter_form": filter_form,
     }
 

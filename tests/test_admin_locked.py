@@ -135,6 +135,7 @@ def test_an_admin_change_is_audited_with_old_and_new_values(client_for, admin_us
         _admin_change_url(question),
         {"indicator": question.indicator_id, "code": question.code, "text": question.text,
          "order": question.order, "max_points": "3.25", "evidence": question.evidence,
+         "rows_filled_by": question.rows_filled_by,
          "options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0"},
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]

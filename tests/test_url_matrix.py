@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from opd.models import Answer, Comment, Evidence, EvidenceRevision, ResumableUpload
-from tests import samples
+from tests import factories, samples
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +64,7 @@ A = lambda w: [w["question"].pk, w["lead_unit"].pk]  # noqa: E731 - the answer's
 EV = lambda w: [w["evidence"].pk]  # noqa: E731
 REV = lambda w: [w["revision"].pk]  # noqa: E731
 Y = lambda w: [w["period"].year]  # noqa: E731
+T = lambda w: [w["table_question"].pk]  # noqa: E731
 
 ROUTES: dict[str, Route] = {
     "kla:home": Route(get="L O O O O O O", post="L O O O O O O"),
@@ -131,6 +132,10 @@ ROUTES: dict[str, Route] = {
     "kla:people-import-confirm": Route(get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "kla:people-import-template": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "healthz": Route(get=PUBLIC, post=ONLY_POST),
+    # A table of a per-unit question: the opd persona's unit has a row, the supporting
+    # persona's coordinates (reads, does not fill), the secretariat and the Bupati read.
+    "opd:question-table": Route(args=T, get="L O 404 O O O O", post=ONLY_POST),
+    "opd:question-table-save": Route(args=T, get=ONLY_GET, post="L O 404 403 403 403 403"),
 }  # fmt: skip
 
 # The Django admin guards itself (staff only); its index stands for all of its pages.
@@ -181,8 +186,11 @@ def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
         user=opd_user, question=question, unit=lead_unit, filename="perbup.pdf", length=1000,
         expires_at=timezone.now() + datetime.timedelta(hours=24),
     )  # fmt: skip
+    table_question = factories.QuestionFactory(indicator=question.indicator, every_kecamatan=True)
+    factories.AssignmentFactory(question=table_question, unit=lead_unit, role="per_unit")
+    factories.AssignmentFactory(question=table_question, unit=support_unit, role="coordinator")
     return {
-        "upload": upload,
+        "upload": upload, "table_question": table_question,
         "period": period, "question": question, "lead_unit": lead_unit, "answer": answer,
         "evidence": evidence, "revision": revision, "support_unit": support_unit,
     }  # fmt: skip

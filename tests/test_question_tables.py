@@ -1,0 +1,396 @@
+"""Per-unit tables: a question every kecamatan (or desa) answers is a table with one row per
+unit, "Ya" or "Tidak" (or the instrument's own options, or points), evidence per row; the
+rows are filled by each kecamatan (for itself and its desa) or by the coordinator, as the
+question says; the question's points are the share of "yes" times the maximum."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from indicators.models import AnswerOption, Question, row_options
+from opd import access, services
+from opd.models import Answer, Assignment, Evidence, Profile, Unit
+from opd.scoring import score_period
+from tests import factories
+
+D = Decimal
+KEC = Unit.Kind.KECAMATAN
+
+
+@pytest.fixture(autouse=True)
+def _inside_window(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture
+def kecamatan(db):
+    return [
+        factories.UnitFactory(name=f"Kecamatan {name}", short_name=f"Kec. {name}", kind=KEC)
+        for name in ("Betara", "Merlung", "Pengabuan", "Senyerang")
+    ]
+
+
+@pytest.fixture
+def coordinator(db):
+    return factories.UnitFactory(name="Dinas Pemberdayaan Masyarakat Desa", short_name="DPMD")
+
+
+def _table_question(period, kecamatan, coordinator, *, filled_by="units", max_points="4.00"):
+    question = factories.QuestionFactory(
+        indicator__group__period=period, every_kecamatan=True, max_points=D(max_points),
+        rows_filled_by=filled_by,
+    )  # fmt: skip
+    for order, (label, points) in enumerate(row_options(question.max_points), start=1):
+        AnswerOption.objects.create(question=question, label=label, points=points, order=order)
+    factories.AssignmentFactory(
+        question=question, unit=coordinator, role=Assignment.Role.COORDINATOR
+    )
+    for unit in kecamatan:
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    return question
+
+
+@pytest.fixture
+def table_question(period, kecamatan, coordinator):
+    return _table_question(period, kecamatan, coordinator)
+
+
+@pytest.fixture
+def camat(kecamatan):
+    """The operators of the first two kecamatan."""
+    return [
+        factories.UserFactory(username=f"camat{n}", role=Profile.Role.OPD, units=[unit])
+        for n, unit in enumerate(kecamatan[:2])
+    ]
+
+
+@pytest.fixture
+def coordinator_user(coordinator):
+    return factories.UserFactory(username="dpmd", role=Profile.Role.OPD, units=[coordinator])
+
+
+def _option(question, label):
+    return question.options.get(label=label)
+
+
+def _evidence(question, unit):
+    answer = services.answer_open(question=question, unit=unit)
+    Evidence.objects.create(answer=answer, unit=unit, kind=Evidence.Kind.LINK, title="SK",
+                            url="https://jdih.example.test/sk")  # fmt: skip
+
+
+def test_points_are_the_share_of_yes_times_the_maximum(table_question, kecamatan, camat):
+    yes, no = _option(table_question, "Ya"), _option(table_question, "Tidak")
+    for user, unit, option in [(camat[0], kecamatan[0], yes), (camat[1], kecamatan[1], no)]:
+        services.table_rows_save(question=table_question, user=user, values=[(unit, option, None)])
+    score = score_period(period=table_question.indicator.group.period)
+    points = score.groups[0].indicators[0].questions[0].points
+    # 1 "yes" among 4 kecamatan: 1/4 of 4.00; the rows not filled count as no.
+    assert points.claimed == D("1.00")
+    assert Answer.objects.get(unit=kecamatan[0]).claimed_points == D("4.00")
+    assert Answer.objects.get(unit=kecamatan[1]).claimed_points == D("0.00")
+
+
+@pytest.mark.parametrize(
+    ("filled_by", "writer", "may"),
+    [
+        ("units", "camat0", {"Kec. Betara"}),
+        ("units", "camat1", {"Kec. Merlung"}),
+        ("units", "dpmd", set()),
+        ("coordinator", "dpmd", {"Kec. Betara", "Kec. Merlung", "Kec. Pengabuan",
+                                   "Kec. Senyerang"}),
+        ("coordinator", "camat0", set()),
+    ],
+)  # fmt: skip
+def test_who_fills_the_rows_is_set_per_question(
+    period, kecamatan, coordinator, camat, coordinator_user, filled_by, writer, may
+):
+    question = _table_question(period, kecamatan, coordinator, filled_by=filled_by)
+    users = {"camat0": camat[0], "camat1": camat[1], "dpmd": coordinator_user}
+    _q, rows = access.table_for_user(users[writer], question_id=question.pk)
+    assert {row.unit.short_name for row in rows if row.can_edit} == may
+    # The service keeps the same rule: a row the user may not fill is refused.
+    others = [u for u in kecamatan if u.short_name not in may]
+    report = services.table_rows_save(
+        question=question, user=users[writer],
+        values=[(u, _option(question, "Tidak"), None) for u in kecamatan],
+    )  # fmt: skip
+    assert set(report.saved) == may
+    assert len(report.problems) == len(others)
+
+
+def test_a_kecamatan_reads_its_own_row_only_and_a_stranger_none(
+    table_question, kecamatan, camat, coordinator_user, other_opd_user, secretariat_user
+):
+    _q, rows = access.table_for_user(camat[0], question_id=table_question.pk)
+    assert [r.unit for r in rows] == [kecamatan[0]]
+    for reader in (coordinator_user, secretariat_user):
+        _q, rows = access.table_for_user(reader, question_id=table_question.pk)
+        assert len(rows) == 4
+    with pytest.raises(Exception) as refused:
+        access.table_for_user(other_opd_user, question_id=table_question.pk)
+    assert refused.typename == "Http404"
+
+
+def test_desa_rows_are_filled_by_their_kecamatan(period, kecamatan, coordinator, camat):
+    desa = [
+        factories.UnitFactory(
+            name=f"Desa {n}", short_name=f"Desa {n}", kind=Unit.Kind.DESA, parent=kecamatan[n % 2]
+        )  # fmt: skip
+        for n in range(4)
+    ]
+    question = factories.QuestionFactory(indicator__group__period=period, every_desa=True)
+    for unit in desa:
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    _q, rows = access.table_for_user(camat[0], question_id=question.pk)
+    assert {r.unit.short_name for r in rows if r.can_edit} == {"Desa 0", "Desa 2"}
+    # Without options a row holds a value (points), the question's mean still counts.
+    report = services.table_rows_save(
+        question=question, user=camat[0], values=[(desa[0], D("10.00"), None)]
+    )
+    assert report.saved == ["Desa 0"]
+    total = score_period(period=period).groups[0].indicators[0].questions[0].points.claimed
+    assert total == D("2.50")
+
+
+def test_a_yes_needs_evidence_before_it_is_submitted(table_question, kecamatan, coordinator_user):
+    table_question.rows_filled_by = Question.RowsFilledBy.COORDINATOR
+    table_question.save()
+    yes, no = _option(table_question, "Ya"), _option(table_question, "Tidak")
+    _evidence(table_question, kecamatan[0])
+    report = services.table_rows_save(
+        question=table_question, user=coordinator_user, submit=True,
+        values=[(kecamatan[0], yes, None), (kecamatan[1], yes, None), (kecamatan[2], no, None)],
+    )  # fmt: skip
+    assert report.submitted == ["Kec. Betara", "Kec. Pengabuan"]
+    assert report.saved == ["Kec. Betara", "Kec. Merlung", "Kec. Pengabuan"]
+    assert len(report.problems) == 1 and report.problems[0].startswith("Kec. Merlung: ")
+    statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
+    assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
+                        "Kec. Pengabuan": "submitted"}  # fmt: skip
+
+
+def test_a_stale_row_is_refused_and_the_others_are_saved(table_question, kecamatan, camat):
+    yes = _option(table_question, "Ya")
+    answer = services.answer_open(question=table_question, unit=kecamatan[0])
+    seen = answer.version
+    services.table_rows_save(question=table_question, user=camat[0],
+                             values=[(kecamatan[0], yes, seen)])  # fmt: skip
+    report = services.table_rows_save(
+        question=table_question, user=camat[0],
+        values=[(kecamatan[0], _option(table_question, "Tidak"), seen)],
+    )  # fmt: skip
+    assert report.saved == [] and len(report.problems) == 1
+    assert Answer.objects.get(unit=kecamatan[0]).option == yes
+
+
+def test_a_kecamatan_added_later_is_a_row(table_question, kecamatan):
+    from opd.assignments import unit_assignments_sync
+
+    new = factories.UnitFactory(name="Kecamatan Baru", short_name="Kec. Baru", kind=KEC)
+    unit_assignments_sync(unit=new)
+    _q, rows = access.table_for_user(
+        factories.UserFactory(username="sek2", role=Profile.Role.SECRETARIAT),
+        question_id=table_question.pk,
+    )
+    assert "Kec. Baru" in {r.unit.short_name for r in rows}
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+def test_table_page_permissions(client_for, table_question, camat, coordinator_user, personas):
+    url = reverse("opd:question-table", args=[table_question.pk])
+    expected = {"anonymous": 302, "opd": 404, "other_opd": 404, "support": 404,
+                "secretariat": 200, "executive": 200, "admin": 200}  # fmt: skip
+    for name, status in expected.items():
+        assert client_for(personas[name]).get(url).status_code == status, name
+    assert client_for(camat[0]).get(url).status_code == 200
+    assert client_for(coordinator_user).get(url).status_code == 200
+    # Saving: only someone who fills a row; the secretariat and the coordinator read.
+    save = reverse("opd:question-table-save", args=[table_question.pk])
+    assert client_for(personas["secretariat"]).post(save).status_code == 403
+    assert client_for(coordinator_user).post(save).status_code == 403
+    assert client_for(personas["other_opd"]).post(save).status_code == 404
+
+
+def test_the_page_saves_rows_and_says_which(client_for, table_question, kecamatan, camat):
+    client = client_for(camat[0])
+    yes = _option(table_question, "Ya")
+    response = client.post(
+        reverse("opd:question-table-save", args=[table_question.pk]),
+        {f"row-{kecamatan[0].pk}": yes.pk, "save": "1"},
+        follow=True,
+    )
+    assert "Kec. Betara" in response.content.decode()
+    assert Answer.objects.get(unit=kecamatan[0]).option == yes
+    # A row of another kecamatan cannot be slipped in: the form has no field for it.
+    client.post(
+        reverse("opd:question-table-save", args=[table_question.pk]),
+        {f"row-{kecamatan[1].pk}": yes.pk},
+    )
+    assert not Answer.objects.filter(unit=kecamatan[1]).exists()
+
+
+def test_an_unknown_option_is_refused_and_nothing_saved(client_for, table_question, kecamatan,
+                                                          camat, question):  # fmt: skip
+    foreign = AnswerOption.objects.create(question=question, label="Perda", points=D("1.00"))
+    response = client_for(camat[0]).post(
+        reverse("opd:question-table-save", args=[table_question.pk]),
+        {f"row-{kecamatan[0].pk}": foreign.pk},
+    )
+    assert response.status_code == 400
+    assert not Answer.objects.filter(unit=kecamatan[0]).exists()
+
+
+def test_table_page_queries_do_not_grow_with_rows(
+    client_for, period, kecamatan, coordinator, coordinator_user, django_assert_num_queries
+):
+    question = _table_question(period, kecamatan, coordinator, filled_by="coordinator")
+    for unit in kecamatan:
+        services.answer_open(question=question, unit=unit)
+    client = client_for(coordinator_user)
+    url = reverse("opd:question-table", args=[question.pk])
+    client.get(url)  # sessions and the user's units are read once
+
+    def count():
+        # 1-2 session and user, 3 profile, 4 the user's units, 5 the question,
+        # 6 its assignments with units, 7 its answers with options, 8 evidence counts,
+        # 9 every answer's points, 10 the per-unit assignments, 11 options.
+        with django_assert_num_queries(11) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    few = count()
+    for n in range(12):
+        unit = factories.UnitFactory(name=f"Kecamatan X{n}", short_name=f"Kec. X{n}", kind=KEC)
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+        services.answer_open(question=question, unit=unit)
+    assert count() == few
+
+
+def test_import_gives_per_unit_questions_yes_and_no(period):
+    import json
+
+    from indicators.importers import parse_json
+    from kla.imports import instrument_import, instrument_rows
+
+    question = {"code": "2", "text": "Berapa persentase kecamatan yang memiliki Forum Anak?",
+                "order": 1, "max_points": 1.25, "every_kecamatan": True,
+                "rows_filled_by": "koordinator", "opds": ["Dinas Kesehatan"]}  # fmt: skip
+    data = {
+        "clusters": [
+            {
+                "name": "Klaster I",
+                "order": 1,
+                "indicators": [
+                    {
+                        "code": "1",
+                        "name": "Forum",
+                        "order": 1,
+                        "max_points": 5,
+                        "questions": [question],
+                    }
+                ],
+            }
+        ]
+    }
+    instrument_import(parsed=parse_json(json.dumps(data)), year=2031, create_units=True)
+    imported = Question.objects.get(indicator__group__period__year=2031)
+    assert [(o.label, o.points) for o in imported.options.all()] == [
+        ("Ya", D("1.25")),
+        ("Tidak", D("0.00")),
+    ]
+    assert imported.rows_filled_by == "coordinator"
+    assert instrument_rows(period=imported.indicator.group.period)[0]["rows_filled_by"] == (
+        "coordinator"
+    )
+
+
+# --- Browser journeys ---------------------------------------------------------------------------
+
+
+def _login(page, base, username):
+    page.context.clear_cookies()
+    page.goto(f"{base}/masuk/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.locator("form button.btn-primary").click()
+    page.wait_for_load_state()
+
+
+def _browser_world(filled_by):
+    period = factories.PeriodFactory(year=2026)
+    kecamatan = [
+        factories.UnitFactory(name=f"Kecamatan {name}", short_name=f"Kec. {name}", kind=KEC)
+        for name in ("Betara", "Merlung", "Pengabuan")
+    ]
+    coordinator = factories.UnitFactory(name="Dinas PMD", short_name="DPMD")
+    question = _table_question(period, kecamatan, coordinator, filled_by=filled_by,
+                               max_points="3.00")  # fmt: skip
+    question.text = "Berapa persentase kecamatan yang memiliki Forum Anak Kecamatan?"
+    question.save()
+    for n, unit in enumerate(kecamatan[:2]):
+        factories.UserFactory(username=f"camat{n}", role=Profile.Role.OPD, units=[unit])
+    factories.UserFactory(username="dpmd", role=Profile.Role.OPD, units=[coordinator])
+    return question, kecamatan
+
+
+def _claimed(page):
+    return page.get_by_test_id("table-share")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_two_kecamatan_fill_their_rows_on_a_phone(live_server, page):
+    question, kecamatan = _browser_world("units")
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = live_server.url
+    for username, label in (("camat0", "Ya (3,00)"), ("camat1", "Tidak (0,00)")):
+        _login(page, base, username)
+        # From the workspace row to the table.
+        page.get_by_role("link", name="Buka tabel").click()
+        rows = page.get_by_test_id("table-row")
+        expect(rows).to_have_count(1)  # its own row only
+        rows.first.get_by_label(label).check()
+        page.get_by_role("button", name="Simpan baris").click()
+        expect(page.locator(".alert-success")).to_contain_text("Baris tersimpan")
+    # One "yes" of three kecamatan: 1/3 of 3,00.
+    _login(page, base, "dpmd")
+    page.goto(f"{base}/opd/tabel/{question.pk}/")
+    expect(page.get_by_test_id("table-row")).to_have_count(3)
+    expect(_claimed(page)).to_contain_text("1 dari 3 baris")
+    expect(_claimed(page)).to_contain_text("Diklaim (termasuk draf): 1,00")
+    expect(page.get_by_test_id("table-form")).to_have_count(0)  # the coordinator reads only
+    page.screenshot(path="var/screenshots/table-kecamatan-390.png", full_page=True)
+    options = dict(Answer.objects.values_list("unit__short_name", "option__label"))
+    assert options == {"Kec. Betara": "Ya", "Kec. Merlung": "Tidak"}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_coordinator_fills_every_row_and_submits(live_server, page):
+    question, kecamatan = _browser_world("coordinator")
+    _evidence(question, kecamatan[0])
+    page.set_viewport_size({"width": 1366, "height": 900})
+    base = live_server.url
+    _login(page, base, "dpmd")
+    page.get_by_test_id("tables-to-fill").get_by_role("link").first.click()
+    rows = page.get_by_test_id("table-row")
+    expect(rows).to_have_count(3)
+    rows.nth(0).get_by_label("Ya (3,00)").check()
+    rows.nth(1).get_by_label("Ya (3,00)").check()
+    rows.nth(2).get_by_label("Tidak (0,00)").check()
+    page.get_by_role("button", name="Simpan dan ajukan baris yang terisi").click()
+    # Betara has evidence and Pengabuan says no: submitted. Merlung's "yes" has none: kept.
+    expect(page.locator(".alert-success").last).to_contain_text("Kec. Betara, Kec. Pengabuan")
+    expect(page.locator(".alert-warning")).to_contain_text("Kec. Merlung")
+    expect(_claimed(page)).to_contain_text("2 dari 3 baris")
+    page.screenshot(path="var/screenshots/table-coordinator-1366.png", full_page=True)
+    statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
+    assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
+                        "Kec. Pengabuan": "submitted"}  # fmt: skip
