@@ -23,6 +23,7 @@ def score_document(*, period: Period, score: PeriodScore) -> dict:
         "claimed": _s(score.claimed),
         "verified": _s(score.verified),
         "potential": _s(score.potential),
+        "submitted": _s(score.submitted),
         "rank": {
             "verified": score.rank_verified,
             "claimed": score.rank_claimed,
@@ -35,10 +36,11 @@ def score_document(*, period: Period, score: PeriodScore) -> dict:
             {
                 "name": g.name, "max_points": _s(g.max_points), "claimed": _s(g.points.claimed),
                 "verified": _s(g.points.verified), "potential": _s(g.points.potential),
+                "submitted": _s(g.points.submitted),
                 "indicators": [
                     {"code": i.code, "name": i.name, "max_points": _s(i.max_points),
                      "claimed": _s(i.points.claimed), "verified": _s(i.points.verified),
-                     "potential": _s(i.points.potential)}
+                     "potential": _s(i.points.potential), "submitted": _s(i.points.submitted)}
                     for i in g.indicators
                 ],
             }

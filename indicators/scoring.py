@@ -7,9 +7,10 @@ four times as much to make, and a large district's score makes tens of thousands
     group     = sum of its indicators
     total     = sum of the groups
 
-Three totals: claimed (latest claimed points, any status), verified (approved points only),
-potential (verified + claimed of answers awaiting review). Ranks are half-open bands on the
-decimal total. Nothing here touches the database.
+Four totals: claimed (latest claimed points, any status, drafts included), submitted (claimed
+points of answers handed in: awaiting review or approved; no drafts), verified (approved
+points only), potential (verified + claimed of answers awaiting review). Ranks are half-open
+bands on the decimal total. Nothing here touches the database.
 """
 
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class Points(NamedTuple):
     claimed: Decimal = ZERO
     verified: Decimal = ZERO
     potential: Decimal = ZERO
+    submitted: Decimal = ZERO  # claimed points of answers handed in (no drafts)
 
 
 class QuestionScore(NamedTuple):
@@ -131,6 +133,10 @@ class PeriodScore:
     def potential(self) -> Decimal:
         return self.points.potential
 
+    @property
+    def submitted(self) -> Decimal:
+        return self.points.submitted
+
 
 def rank_for(total: Decimal, bands: list[Band]) -> str | None:
     """The band whose half-open range [lower, next lower) holds the total; None below all."""
@@ -152,24 +158,33 @@ def _clamp(value: Decimal | None, maximum: Decimal) -> Decimal:
     return maximum if value > maximum else value
 
 
-def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal]:
-    """Claimed, verified and potential points of a question, not rounded: an indicator sums
-    them before it rounds."""
+def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Claimed, verified, potential and submitted points of a question, not rounded: an
+    indicator sums them before it rounds."""
     maximum = q.max_points
-    claimed = verified = potential = ZERO
+    claimed = verified = potential = submitted = ZERO
     for a in q.answers:
         c = _clamp(a.claimed, maximum)
         v = _clamp(a.verified, maximum)
         claimed += c
         verified += v
         potential += v + c if a.awaiting_review else v
+        # Handed in: awaiting review, or approved (only approved answers carry verified).
+        if a.awaiting_review or a.verified is not None:
+            submitted += c
     if q.n_units > 1:  # the mean over the units; a division by one would change nothing
         n = Decimal(q.n_units)
-        claimed, verified, potential = claimed / n, verified / n, potential / n
+        claimed, verified, potential, submitted = (
+            claimed / n,
+            verified / n,
+            potential / n,
+            submitted / n,
+        )
     return (
         maximum if claimed > maximum else claimed,
         maximum if verified > maximum else verified,
         maximum if potential > maximum else potential,
+        maximum if submitted > maximum else submitted,
     )
 
 
@@ -183,11 +198,12 @@ def _sum(points) -> Points:
         claimed=sum((p.claimed for p in points), ZERO),
         verified=sum((p.verified for p in points), ZERO),
         potential=sum((p.potential for p in points), ZERO),
+        submitted=sum((p.submitted for p in points), ZERO),
     )
 
 
 def _round(p: Points) -> Points:
-    return Points(q2(p.claimed), q2(p.verified), q2(p.potential))
+    return Points(q2(p.claimed), q2(p.verified), q2(p.potential), q2(p.submitted))
 
 
 _in_order = attrgetter("order", "id")
@@ -215,11 +231,15 @@ def score_period(
         indicator_scores = []
         for i in sorted(by_group.get(g.id, []), key=_in_order):
             rows = []
-            claimed = verified = potential = ZERO  # the indicator sums unrounded points
+            # The indicator sums unrounded points.
+            claimed = verified = potential = submitted = ZERO
             for q in sorted(by_indicator.get(i.id, []), key=_in_order):
-                c, v, p = _question_points(q)
+                c, v, p, s = _question_points(q)
                 claimed, verified, potential = claimed + c, verified + v, potential + p
-                rounded = Points(_q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP))
+                submitted += s
+                rounded = Points(
+                    _q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP), _q2(s, CENT, UP)
+                )
                 rows.append((q, rounded, _q2(q.max_points, CENT, UP)))
             cap = i.max_points
             room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
@@ -231,7 +251,10 @@ def score_period(
                     QuestionScore(q.id, i.id, q.code, maximum, rounded, q.order, available)
                 )
                 missing.append(available)
-            capped = Points(q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)))
+            capped = Points(
+                q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)),
+                q2(min(submitted, cap)),
+            )  # fmt: skip
             indicator_scores.append(
                 IndicatorScore(i.id, i.code, i.name, q2(cap), capped, tuple(q_scores))
             )

@@ -52,7 +52,8 @@ def period_score(request, year: int):
 POINTS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "591.34"}
 RANK = {"type": ["string", "null"], "example": "Madya"}
 TEXT = {"type": "string"}
-POINTS_SET = {"max_points": POINTS, "claimed": POINTS, "verified": POINTS, "potential": POINTS}
+POINTS_SET = {"max_points": POINTS, "claimed": POINTS, "verified": POINTS, "potential": POINTS,
+              "submitted": POINTS}  # fmt: skip
 
 
 def _closed(**properties) -> dict:

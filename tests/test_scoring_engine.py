@@ -188,3 +188,23 @@ def test_the_shortfall_list_respects_the_indicators_cap(cap, answers, expected):
     ]
     score = _score(questions, ind_max=cap)
     assert [(g.code, str(g.missing)) for g in score.gaps] == expected
+
+
+@pytest.mark.parametrize(
+    ("questions", "ind_max", "submitted_total"),
+    [
+        # drafts are claimed but not submitted
+        ([q(1, "4", draft("4")), q(2, "6", submitted("5"))], "10", "5.00"),
+        # an approved answer counts its claim, a lowered one included (claimed 4, verified 3)
+        ([q(1, "4", approved("3", "4")), q(2, "3", submitted("2")), q(3, "3", draft("3"))],
+         "10", "6.00"),
+        # a table: two of four rows handed in, one still a draft
+        ([q(1, "4", submitted("4"), approved("4"), draft("4"), n_units=4)], "10", "2.00"),
+        # the indicator's cap holds for the submitted figure too
+        ([q(1, "6", submitted("6")), q(2, "6", approved("6"))], "10", "10.00"),
+    ],
+)  # fmt: skip
+def test_submitted_excludes_drafts(questions, ind_max, submitted_total):
+    score = _score(questions, ind_max=ind_max)
+    assert str(score.submitted) == submitted_total
+    assert score.submitted <= score.claimed
