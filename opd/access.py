@@ -286,6 +286,36 @@ def attach_check(*, answer, unit) -> None:
         )
 
 
+# --- Registered documents ------------------------------------------------------------------
+#
+# A unit keeps its documents; the secretariat's documents (its unit is the secretariat's)
+# serve every unit. Secretariat and executives read them all.
+
+
+def document_units(user) -> set[int] | None:
+    """The units whose documents the user may read and attach (None: every unit)."""
+    if can_read_everything(user):
+        return None
+    secretariat = set(Unit.objects.filter(is_secretariat=True).values_list("pk", flat=True))
+    return user_unit_ids(user) | secretariat
+
+
+def document_register_check(*, user, unit) -> None:
+    """A unit's member registers for the unit; the secretariat for its own unit."""
+    if is_secretariat(user) and unit.is_secretariat:
+        return
+    member_check(user=user, unit=unit)
+
+
+def document_use_check(*, document, unit) -> None:
+    """A unit attaches its own documents and the secretariat's."""
+    if document.unit_id != unit.pk and not document.unit.is_secretariat:
+        raise DomainError(
+            _("This document belongs to %(unit)s.") % {"unit": document.unit.name},
+            code="not_owner",
+        )
+
+
 def evidence_for_user(user, *, evidence_id: int):
     """An evidence item the user may read, with its answer; else Http404."""
     evidence = get_object_or_404(

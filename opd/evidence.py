@@ -35,7 +35,7 @@ from core.errors import DomainError
 from opd import access
 from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
-from opd.models import Answer, AuditEvent, Evidence, EvidenceRevision, Unit
+from opd.models import Answer, AuditEvent, Document, Evidence, EvidenceRevision, Unit
 from opd.services import EDITABLE, answer_open
 from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_local_file, store_upload
 
@@ -375,3 +375,71 @@ def evidence_inline_response(
     # The answer page frames this response; every other response is DENY (settings).
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+# --- Registered documents ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_register(
+    *,
+    revision: EvidenceRevision,
+    unit: Unit,
+    user,
+    kind: str,
+    title: str,
+    number: str = "",
+    issued_on=None,
+    valid_until=None,
+    ip: str | None = None,
+) -> Document:
+    """Register a stored file as a document of `unit`, to attach to other questions without
+    uploading it again. The caller has checked that the user may read the file."""
+    access.document_register_check(user=user, unit=unit)
+    if valid_until and issued_on and valid_until < issued_on:
+        raise DomainError(_("A document cannot expire before its date."), code="dates")
+    document = Document.objects.create(
+        unit=unit, kind=kind, title=title.strip()[:255], number=number.strip()[:100],
+        issued_on=issued_on, valid_until=valid_until, revision=revision, registered_by=user,
+    )  # fmt: skip
+    # The evidence it was registered from is its first use.
+    Evidence.objects.filter(pk=revision.evidence_id, document__isnull=True).update(
+        document=document
+    )
+    audit_log(
+        action=AuditEvent.Action.DOCUMENT_REGISTER, actor=user, ip=ip, unit=unit,
+        summary=str(document)[:500],
+        data={"document": document.pk, "revision": revision.pk, "sha256": revision.sha256,
+              "valid_until": valid_until.isoformat() if valid_until else None},
+    )  # fmt: skip
+    return document
+
+
+@transaction.atomic
+def evidence_attach_document(
+    *, answer: Answer, document: Document, unit: Unit, user, ip: str | None = None
+) -> Evidence:
+    """Attach a registered document to an answer: a new evidence whose revision is the
+    document's stored file (same bytes, same hash), with the same checks as an upload."""
+    answer = _lock_answer(answer)
+    _check_may_change(answer, unit, user)
+    access.document_use_check(document=document, unit=unit)
+    stored = document.revision
+    existing = same_file_on_answer(answer=answer, sha256=stored.sha256)
+    if existing is not None:
+        raise DuplicateEvidence(name=str(document), existing=existing)
+    evidence = Evidence.objects.create(
+        answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=str(document)[:255],
+        created_by=user, document=document,
+    )  # fmt: skip
+    # The same stored bytes under a new row: nothing is uploaded or copied again.
+    EvidenceRevision.objects.create(
+        evidence=evidence, file=stored.file.name, original_name=stored.original_name,
+        size=stored.size, sha256=stored.sha256, content_type=stored.content_type,
+        uploaded_by=user,
+    )  # fmt: skip
+    audit_log(
+        action=AuditEvent.Action.DOCUMENT_ATTACH, actor=user, ip=ip, answer=answer, unit=unit,
+        summary=str(document)[:500], data={"document": document.pk, "evidence": evidence.pk},
+    )  # fmt: skip
+    return evidence

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from opd.models import Answer, LoweredReason
+from opd.models import Answer, Document, LoweredReason
 from opd.selectors import WORKSPACE_STATUSES
 
 
@@ -269,3 +269,27 @@ class QueueFilterForm(forms.Form):
         self.fields["group"].choices = everything + [(str(pk), n) for pk, n in groups]
         self.fields["indicator"].choices = everything + [(str(pk), n) for pk, n in indicators]
         self.fields["unit"].choices = everything + [(str(pk), n) for pk, n in units]
+
+
+class DocumentRegisterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type"), choices=Document.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=255)
+    number = forms.CharField(
+        label=_("Number"), max_length=100, required=False,
+        help_text=_("For example “5 Tahun 2019”."),
+    )  # fmt: skip
+    issued_on = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty if it does not expire (a Perda, for example)."),
+    )  # fmt: skip
+
+
+class DocumentAttachForm(forms.Form):
+    document = forms.ModelChoiceField(label=_("Registered document"), queryset=None)
+
+    def __init__(self, *args, documents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = documents

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -408,6 +408,11 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Removing evidence hides it from the answer; its revisions stay for the audit trail.
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    # Attached from the document library: the same registered document on many answers.
+    document = models.ForeignKey(
+        "Document", on_delete=models.PROTECT, null=True, blank=True, related_name="uses",
+        verbose_name=_("registered document"),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["answer", "created_at", "pk"]
@@ -422,6 +427,63 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url or f"#{self.pk}"
+
+
+class Document(models.Model):
+    """A document registered once (the Perda KLA, an SK Gugus Tugas, the RAD, a profile or a
+    data set) and attached as evidence to any number of questions: each attachment is an
+    Evidence whose revision reuses the same stored file, never uploaded again. Its validity
+    is what the expiry warnings read."""
+
+    class Kind(models.TextChoices):
+        PERDA = "perda", _("Perda")
+        PERBUP = "perbup", _("Perbup")
+        SK = "sk", _("SK")
+        RAD = "rad", _("RAD")
+        PROFILE = "profile", _("Profile")
+        DATA = "data", _("Data")
+        OTHER = "other", _("Other")
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="documents", verbose_name=_("unit"),
+        help_text=_("The unit that keeps it; the secretariat's documents serve every unit."),
+    )  # fmt: skip
+    kind = models.CharField(_("type"), max_length=10, choices=Kind)
+    title = models.CharField(_("title"), max_length=255)
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    issued_on = models.DateField(_("date"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    revision = models.ForeignKey(
+        "EvidenceRevision", on_delete=models.PROTECT, related_name="documents",
+        verbose_name=_("stored file"),
+    )  # fmt: skip
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("registered by"),
+    )  # fmt: skip
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["unit", "kind", "title", "pk"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(valid_until__gte=F("issued_on")),
+                name="document_valid_after_issue",
+                violation_error_message=_("A document cannot expire before its date."),
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="document_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        number = f" {self.number}" if self.number else ""
+        return f"{self.get_kind_display()}{number}: {self.title}"
+
+    def expires_before(self, day: datetime.date) -> bool:
+        return self.valid_until is not None and self.valid_until < day
 
 
 class EvidenceRevision(models.Model):
@@ -588,6 +650,8 @@ class AuditEvent(models.Model):
         EVIDENCE_LINK = "evidence.link", _("Link added")
         EVIDENCE_REMOVE = "evidence.remove", _("Evidence removed")
         EVIDENCE_DOWNLOAD = "evidence.download", _("File downloaded")
+        DOCUMENT_REGISTER = "document.register", _("Document registered")
+        DOCUMENT_ATTACH = "document.attach", _("Registered document attached")
         COMMENT_ADD = "comment.add", _("Comment added")
         EXTENSION_GRANT = "extension.grant", _("Extension granted")
         INSTRUMENT_IMPORT = "instrument.import", _("Instrument imported")

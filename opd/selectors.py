@@ -1,5 +1,6 @@
 """Reads of units, people and assignments for pages, with related rows fetched up front."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -13,6 +14,7 @@ from opd.models import (
     Answer,
     Assignment,
     Comment,
+    Document,
     Evidence,
     EvidenceRevision,
     Notice,
@@ -505,4 +507,58 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
         n_yes=n_yes,
         claimed=engine.q2(points.claimed),
         verified=engine.q2(points.verified),
+    )
+
+
+# --- Registered documents ----------------------------------------------------------------------
+
+
+@dataclass
+class LibraryEntry:
+    document: Document
+    uses: list  # the live evidence rows it is attached as, with answer, question and unit
+    expired: bool
+    expires_before_deadline: bool
+
+
+def document_library(
+    *, unit_ids: set[int] | None, deadline: datetime.date | None, today: datetime.date
+) -> list[LibraryEntry]:
+    """The documents the reader may use (unit_ids None: all), each with the questions it
+    serves and whether it has expired or will before `deadline`. Two queries."""
+    documents = Document.objects.select_related("unit", "revision").prefetch_related(
+        Prefetch(
+            "uses",
+            queryset=Evidence.objects.filter(removed_at__isnull=True)
+            .select_related("answer__question__indicator__group__period", "answer__unit")
+            .order_by("answer__question__indicator__group__period__year", "pk"),
+        )
+    )
+    if unit_ids is not None:
+        documents = documents.filter(unit_id__in=unit_ids)
+    return [
+        LibraryEntry(
+            document=d, uses=list(d.uses.all()), expired=d.expires_before(today),
+            expires_before_deadline=deadline is not None and d.expires_before(deadline),
+        )
+        for d in documents
+    ]  # fmt: skip
+
+
+def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
+    """What a unit may attach: its own documents and the secretariat's (access rule:
+    access.document_use_check)."""
+    return (
+        Document.objects.filter(Q(unit=unit) | Q(unit__is_secretariat=True))
+        .select_related("unit")
+        .order_by("kind", "title")
+    )
+
+
+def documents_expiring(*, unit_ids, before: datetime.date) -> list[Document]:
+    """The units' documents whose validity ends before `before` (the period's deadline)."""
+    return list(
+        Document.objects.filter(unit_id__in=unit_ids, valid_until__lt=before)
+        .select_related("unit")
+        .order_by("valid_until")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opd import views, views_tables, views_tus
+from opd import views, views_documents, views_tables, views_tus
 
 app_name = "opd"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("", views.workspace, name="workspace"),
     path(_answer, views.answer_detail, name="answer"),
     path("tabel/<int:question_id>/", views_tables.question_table, name="question-table"),
+    path("dokumen/", views_documents.document_library, name="documents"),
+    path(
+        "berkas/<int:revision_id>/daftarkan/",
+        views_documents.document_register,
+        name="document-register",
+    ),
+    path(_answer + "dokumen/", views_documents.document_attach, name="document-attach"),
     path(
         "tabel/<int:question_id>/simpan/",
         views_tables.question_table_save,

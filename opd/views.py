@@ -62,6 +62,7 @@ def _needs_action(rows, deadlines) -> dict:
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines, needs_action, tables = [], None, [], None, []
+    expiring = []
     if period is not None and units:
         unit_ids = [u.pk for u in units]
         rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
@@ -74,6 +75,13 @@ def _workspace_context(period, units, filter_form) -> dict:
         tables = page_cache.remember(
             "tables", parts=[period.pk, *unit_ids],
             compute=lambda: selectors.tables_to_fill(period=period, unit_ids=unit_ids),
+        )  # fmt: skip
+        # Documents that lapse before the ministry's entry: a warning while there is time.
+        expiring = page_cache.remember(
+            "expiring", parts=[period.pk, *unit_ids],
+            compute=lambda: selectors.documents_expiring(
+                unit_ids=unit_ids, before=period.entry_date or period.window_closes
+            ),
         )  # fmt: skip
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []
@@ -100,6 +108,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         "deadlines": deadlines,
         "needs_action": needs_action,
         "tables": tables,
+        "expiring": expiring,
         "filter_form": filter_form,
     }
 
@@ -205,6 +214,9 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
         "upload_limits": _upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
+        "documents": selectors.documents_to_attach(unit=acc.acting_unit)
+        if acc.can_attach and window_open and editable
+        else None,
         "comment_form": forms.get("comment") or CommentForm(),
         "approve_form": forms.get("approve") or ApproveForm(
             question=question,

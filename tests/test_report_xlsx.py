@@ -390,7 +390,7 @@ def test_layout_and_print_setup(built, period):
         assert ws.cell(row=header, column=1).font.bold
     kelembagaan = wb["Kelembagaan"]
     assert kelembagaan.freeze_panes == "A5"
-    assert kelembagaan.auto_filter.ref.startswith("A4:N")
+    assert kelembagaan.auto_filter.ref.startswith("A4:O")
     assert [c.value for c in kelembagaan[4]][:5] == [
         "Kelompok", "Kode indikator", "Nama indikator", "Kode pertanyaan", "Pertanyaan",
     ]  # fmt: skip
@@ -443,10 +443,10 @@ def test_query_count_is_constant(period, django_assert_num_queries):
     build_period(period)
     # The score service: 1 groups, 2 indicators, 3 assignments of per-unit questions,
     # 4 questions with their answers, 5 rank bands. The rows: 6 groups, 7 indicators,
-    # 8 questions, 9 assignments with their units, 10 answers with their evidence counts. Unit
-    # progress as the dashboard counts it: 11 assignments, 12 their units, 13 answers counted
-    # per unit.
-    with django_assert_num_queries(13):
+    # 8 questions, 9 assignments with their units, 10 answers with their evidence counts,
+    # 11 registered documents attached to them. Unit progress as the dashboard counts it:
+    # 12 assignments, 13 their units, 14 answers counted per unit.
+    with django_assert_num_queries(14):
         rekap_workbook(period=period)
     indicator = period.groups.first().indicators.first()
     for n in range(30):
@@ -454,7 +454,7 @@ def test_query_count_is_constant(period, django_assert_num_queries):
         unit = factories.UnitFactory(short_name=f"U{n}")
         factories.AssignmentFactory(question=extra, unit=unit)
         _answer(extra, unit, Answer.Status.APPROVED, "1", "1", evidence=1)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         rekap_workbook(period=period)
 
 

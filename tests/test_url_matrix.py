@@ -136,6 +136,13 @@ ROUTES: dict[str, Route] = {
     # persona's coordinates (reads, does not fill), the secretariat and the Bupati read.
     "opd:question-table": Route(args=T, get="L O 404 O O O O", post=ONLY_POST),
     "opd:question-table-save": Route(args=T, get=ONLY_GET, post="L O 404 403 403 403 403"),
+    # The document library: everyone logged in sees the documents they may use.
+    "opd:documents": Route(get="L O O O O O O", post="405 405 405 405 405 405 405"),
+    # Registering a stored file: whoever works on its answer, or the secretariat (for its
+    # own unit); the Bupati reads. An outsider does not learn the file exists.
+    "opd:document-register": Route(args=REV, get="L O 404 O O 403 O",
+                                   post="L O 404 O O 403 O"),
+    "opd:document-attach": Route(args=A, get=ONLY_GET, post="L O 404 O 403 403 403"),
 }  # fmt: skip
 
 # The Django admin guards itself (staff only); its index stands for all of its pages.

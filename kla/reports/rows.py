@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from indicators.models import Group, Indicator, Period, Question
-from opd.models import Answer, Assignment, Unit
+from opd.models import Answer, Assignment, Evidence, Unit
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -23,12 +23,22 @@ STATUS_LABELS = {
 }
 
 
+def document_label(document) -> str:
+    """How reports name a registered document: type, number, title and validity."""
+    label = str(document)
+    if document.valid_until:
+        label += f" (berlaku s.d. {document.valid_until:%d-%m-%Y})"
+    return label
+
+
 @dataclass
 class UnitAnswerRow:
     """One answering unit's answer (or its absence) to a question."""
 
     unit: Unit
     answer: Answer | None
+    # The registered documents attached to the answer ("Perda 5/2019: Perda KLA, berlaku …").
+    documents: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -55,6 +65,11 @@ class QuestionRow:
     @property
     def answer(self) -> Answer | None:
         return None if self.per_unit or not self.unit_answers else self.unit_answers[0].answer
+
+    @property
+    def documents(self) -> list[str]:
+        """Every registered document serving the question, once."""
+        return list(dict.fromkeys(d for u in self.unit_answers for d in u.documents))
 
     @property
     def status_label(self) -> str:
@@ -115,7 +130,8 @@ def period_rows(*, period: Period) -> list[GroupRows]:
     """Groups -> indicators -> questions with units and answers, in five queries.
 
     1. groups; 2. indicators; 3. questions; 4. assignments with their units;
-    5. answers with their count of evidence not removed (narratives left out).
+    5. answers with their count of evidence not removed (narratives left out);
+    6. the registered documents attached to them.
     """
     groups = list(Group.objects.filter(period=period).order_by("order", "pk"))
     indicators = list(
@@ -138,6 +154,13 @@ def period_rows(*, period: Period) -> list[GroupRows]:
         .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
     }
 
+    documents: dict[int, list[str]] = defaultdict(list)
+    for evidence in Evidence.objects.filter(
+        answer__question__indicator__group__period=period, removed_at__isnull=True,
+        document__isnull=False,
+    ).select_related("document"):  # fmt: skip
+        documents[evidence.answer_id].append(document_label(evidence.document))
+
     by_question: dict[int, list[Assignment]] = defaultdict(list)
     for assignment in assignments:
         by_question[assignment.question_id].append(assignment)
@@ -157,7 +180,11 @@ def period_rows(*, period: Period) -> list[GroupRows]:
                 lead=lead,
                 supporting=supporting,
                 unit_answers=[
-                    UnitAnswerRow(unit=u, answer=answers.get((question.pk, u.pk)))
+                    UnitAnswerRow(
+                        unit=u,
+                        answer=(answer := answers.get((question.pk, u.pk))),
+                        documents=documents.get(answer.pk, []) if answer else [],
+                    )
                     for u in answering
                 ],
                 per_unit=any(a.role == Assignment.Role.PER_UNIT for a in assigned),

@@ -57,6 +57,7 @@ GROUP_COLUMNS = [
     ("Jumlah bukti", 9),
     ("Perubahan terakhir", 17),
     ("Catatan verifikator", 40),
+    ("Dokumen terdaftar", 40),
 ]
 COL_CLAIMED, COL_VERIFIED, COL_MAX, COL_EVIDENCE, COL_CHANGED = 9, 10, 11, 12, 13
 GROUP_HEADER_ROW = 4
@@ -158,6 +159,7 @@ def _question_row(ws, row: int, group_name: str, item: QuestionRow, score: Repor
     changed = ws.cell(row=row, column=COL_CHANGED, value=jakarta(item.last_change))
     changed.number_format = DATETIME_FORMAT
     write_cell(ws, row, 14, item.review_note).alignment = WRAP_TOP
+    write_cell(ws, row, 15, "; ".join(item.documents)).alignment = WRAP_TOP
 
 
 def _detail_rows(ws, row: int, item: QuestionRow) -> int:
@@ -178,6 +180,7 @@ def _detail_rows(ws, row: int, item: QuestionRow) -> int:
         )
         changed.number_format = DATETIME_FORMAT
         write_cell(ws, row, 14, answer.review_note if answer else "")
+        write_cell(ws, row, 15, "; ".join(unit_answer.documents))
         for column in range(1, len(GROUP_COLUMNS) + 1):
             ws.cell(row=row, column=column).font = DETAIL_FONT
         ws.row_dimensions[row].outline_level = 1
