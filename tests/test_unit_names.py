@@ -135,3 +135,44 @@ def test_points_of_a_question_nobody_answers_are_reported_not_lost_silently():
     report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
     assert "no unit answers this question" in report.points_written[0]
     assert not Answer.objects.exists()
+
+
+def test_the_real_instrument_into_the_demo_district_duplicates_no_agency():
+    """The 2024 instrument imported as a new year into the demo district, whose agencies are
+    spelled its own way: names that match loosely are used, the rest stop the import until the
+    secretariat says which unit each is; then no agency is created but those it chose to
+    create, and nobody's current year changes."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from indicators.importers import parse_json
+    from indicators.selectors import period_pick
+    from kla.demo import load_demo
+    from kla.imports import NEW_UNIT, instrument_import
+    from opd.models import Unit
+
+    load_demo()
+    current = period_pick()[0]
+    units_before = set(Unit.objects.values_list("short_name", flat=True))
+    path = Path(settings.BASE_DIR) / "fixtures" / "instrument-2024.json"
+    parsed = parse_json(path.read_text(encoding="utf-8"))
+    refused = instrument_import(parsed=parsed, year=2028)
+    assert refused.unmapped and not Unit.objects.exclude(short_name__in=units_before).exists()
+    unknown = {u.name: u.suggestions for u in refused.unmapped}
+    # Among them the spellings the issue names: they are offered the demo's own unit first.
+    assert unknown["Kejaksaan"][0].short_name == "Kejaksaan Negeri"
+    assert unknown["Disparpor"][0].short_name == "Disparpora"
+    assert unknown["Dinas PU"][0].short_name == "Dinas PUPR"
+    # The secretariat takes the first suggestion, and creates the two that are other agencies
+    # (Bapenda is not Bappeda; PAN has no counterpart in the demo).
+    new = {"Bapenda", "PAN"}
+    mapping = {name: NEW_UNIT if name in new else suggestions[0].pk
+               for name, suggestions in unknown.items()}  # fmt: skip
+    report = instrument_import(parsed=parsed, year=2028, unit_mapping=mapping)
+    assert not report.unmapped
+    created = set(Unit.objects.values_list("short_name", flat=True)) - units_before
+    assert len(created) == len(new)
+    # DPPPAPPKB, Dunia Usaha and Forum Anak Daerah (FAD) were the demo's own units already.
+    assert not Unit.objects.filter(short_name__in=["DPPPAPPKB", "Dunia Usaha"]).exists()
+    assert period_pick()[0] == current  # a prepared year changes nobody's work
