@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from opd.models import Answer, Assignment, Profile
+from opd.models import Answer, Assignment, Document, Profile
 
 log = logging.getLogger(__name__)
 MAIL_LANGUAGE = "id"
@@ -159,7 +159,9 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     (for questions every kecamatan or desa answers: for each of those units) while its answer
     is missing, a draft, or sent back for revision. Units with nothing outstanding, or without
     an active member with an email, get no mail (the latter are listed in the report).
-    Four queries whatever the number of units and questions.
+    The mail also lists the unit's registered documents that lapse before the ministry's
+    entry, and a unit with such a document is reminded even when its answers are all in.
+    Five queries whatever the number of units and questions.
     """
     from opd.deadlines import unit_deadlines
 
@@ -189,7 +191,15 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
         if (q.pk, a.unit_id) not in done:
             outstanding.setdefault(a.unit_id, []).append(q)
             units[a.unit_id] = a.unit
-    # Query 3: extensions of those units.
+    # Query 3: registered documents that lapse before the entry into the ministry's application.
+    expiring: dict[int, list] = {}
+    for document in Document.objects.filter(
+        unit__is_active=True, valid_until__lt=period.entry_date or period.window_closes
+    ).select_related("unit"):
+        expiring.setdefault(document.unit_id, []).append(document)
+        units[document.unit_id] = document.unit
+        outstanding.setdefault(document.unit_id, [])
+    # Query 4: extensions of those units.
     deadlines = {u.pk: d for u, d in unit_deadlines(period=period, units=list(units.values()))}
     due = {
         unit_id: (deadlines[unit_id] - today).days
@@ -198,7 +208,7 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     }
     if not due:
         return report
-    # Query 4: the active members with an email of the units to remind.
+    # Query 5: the active members with an email of the units to remind.
     members: dict[int, set[str]] = {}
     for unit_id, email in (
         get_user_model()
@@ -218,7 +228,11 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
             continue
         report.units_mailed += 1
         report.questions_listed += len(questions)
-        report.lines.append(f"{unit.short_name}: {len(questions)} questions, {left} days left")
+        lapsing = expiring.get(unit_id, [])
+        lapsing_note = f", {len(lapsing)} documents lapsing" if lapsing else ""
+        report.lines.append(
+            f"{unit.short_name}: {len(questions)} questions{lapsing_note}, {left} days left"
+        )
         if not dry_run:
             send_mail_template(
                 template="reminder",
@@ -228,6 +242,7 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
                         (q, absolute_url("opd:answer", q.pk, unit.pk)) for q in questions
                     ],
                     "count": len(questions),
+                    "expiring": lapsing,
                     "deadline": deadlines[unit_id],
                     "days_left": left,
                     "period": period,

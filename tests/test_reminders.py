@@ -202,9 +202,10 @@ def test_reminders_query_budget(period, n_units, per_unit, django_assert_num_que
         period=period, unit=Unit.objects.get(short_name="U00"), until=D(2026, 4, 2), reason="",
         user=None,
     )  # fmt: skip
-    # 1 assignments with question, indicator and unit, 2 answers handed in,
-    # 3 extensions of the units with something outstanding, 4 their members' addresses
-    with django_assert_num_queries(4):
+    # 1 assignments with question, indicator and unit, 2 answers handed in, 3 registered
+    # documents lapsing before the entry, 4 extensions of the units with something
+    # outstanding, 5 their members' addresses
+    with django_assert_num_queries(5):
         report = reminders_send(period=period, days=7, today=D(2026, 3, 30))
     assert report.units_mailed == n_units == len(mail.outbox)
     assert report.questions_listed == n_units * per_unit - n_units // 2
@@ -235,3 +236,31 @@ def test_send_reminders_names_units_nobody_can_read(period, two_questions, monke
     call_command("send_reminders")
     captured = capsys.readouterr()
     assert "mailed 0 units" in captured.out and "Dinkes" in captured.err
+
+
+def test_a_document_lapsing_before_the_entry_is_in_the_reminder(
+    period, two_questions, lead_unit, opd_user, monkeypatch
+):
+    """Even a unit whose answers are all in hears that its SK lapses before 15 April."""
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 28))
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opd import evidence
+    from tests import samples
+
+    first, second = two_questions
+    answer = services.answer_open(question=first, unit=lead_unit)
+    upload = SimpleUploadedFile("sk.pdf", samples.pdf_bytes("SK Gugus Tugas"), "application/pdf")
+    stored = evidence.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user, uploaded_file=upload
+    )
+    for title, until in (("SK Gugus Tugas", D(2026, 4, 1)), ("Perda KLA", None)):
+        evidence.document_register(revision=stored, unit=lead_unit, user=opd_user, kind="sk",
+                                   title=title, valid_until=until)  # fmt: skip
+    Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.SUBMITTED)
+    _answer(second, lead_unit, Answer.Status.APPROVED)
+    report = reminders_send(period=period, days=7, today=D(2026, 3, 28))
+    assert report.units_mailed == 1 and report.questions_listed == 0
+    body = mail.outbox[0].body
+    assert "SK: SK Gugus Tugas (01-04-2026)" in body and "Perda KLA" not in body
+    assert "not yet submitted" not in body and "belum diajukan" not in body
