@@ -108,7 +108,7 @@ def _units(report: DemoReport) -> None:
         report.add("units", created)
 
 
-def _user(report: DemoReport, username, full_name, role, unit_short) -> None:
+def _user(report: DemoReport, username, full_name, role, unit_short, contact=("", "")) -> None:
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
@@ -118,7 +118,8 @@ def _user(report: DemoReport, username, full_name, role, unit_short) -> None:
             first_name=first, last_name=last,
             is_staff=role == Profile.Role.ADMIN, is_superuser=role == Profile.Role.ADMIN,
         )  # fmt: skip
-        Profile.objects.filter(user=user).update(role=role)
+        position, phone = contact
+        Profile.objects.filter(user=user).update(role=role, position=position, phone=phone)
         if unit_short:
             user.profile.units.add(Unit.objects.get(short_name=unit_short))
         report.add("users")
@@ -128,11 +129,15 @@ def _user(report: DemoReport, username, full_name, role, unit_short) -> None:
 def _people(report: DemoReport) -> None:
     for username, full_name, role, unit in PEOPLE:
         _user(report, username, full_name, role, unit)
-    for short, _name, _kind in AGENCIES:
-        _user(report, agency_username(short), f"Operator {short}", Profile.Role.OPD, short)
-    for name in KECAMATAN[:3]:
-        short = f"Kec. {name}"
-        _user(report, agency_username(short), f"Operator Kecamatan {name}", Profile.Role.OPD, short)
+    # Each unit's operator with a (made-up) mobile number: the Bupati's page lists whom to call
+    # at a unit behind schedule.
+    for i, (short, _name, _kind) in enumerate(AGENCIES):
+        contact = ("Operator KLA", f"0812-7400-{1001 + i}")
+        _user(report, agency_username(short), f"Operator {short}", Profile.Role.OPD, short, contact)
+    for i, name in enumerate(KECAMATAN[:3]):
+        short, contact = f"Kec. {name}", ("Operator KLA kecamatan", f"0812-7400-{2001 + i}")
+        _user(report, agency_username(short), f"Operator Kecamatan {name}", Profile.Role.OPD,
+              short, contact)  # fmt: skip
 
 
 def _instrument(report: DemoReport, year: int, **period_fields) -> Period:

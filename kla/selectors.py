@@ -1,5 +1,5 @@
-"""Reads for the dashboards: the score, unit completion, the review queue's state, trends,
-gaps.
+"""Reads for the dashboards: the score, whether it is on track, unit completion and the units
+behind, the review queue's state, trends, what would raise the score most.
 
 Each is kept per process until a version it depends on moves (core/page_cache.py): the score
 and the queue's state until an answer's points or state change, a unit's completion until one
@@ -7,19 +7,23 @@ of its answers or their evidence changes, so a dashboard rebuilt after a save re
 what the save touched. With the page cache off, everything is read afresh.
 """
 
+import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import page_cache
+from indicators import on_track as pace
 from indicators import selectors as instrument
-from indicators.models import Period, ScoreSnapshot
-from indicators.scoring import PeriodScore
+from indicators.models import Period, Question, ScoreSnapshot
+from indicators.on_track import OnTrack
+from indicators.scoring import ZERO, PeriodScore
 from opd import selectors as opd_selectors
-from opd.models import Answer, Assignment, Evidence, Unit
+from opd.models import Answer, Assignment, Evidence, Profile, Unit
 from opd.scoring import score_period
 
 
@@ -158,66 +162,341 @@ def queue_state(*, period: Period) -> dict:
     )
 
 
-def gap_rows(*, score: PeriodScore, period: Period) -> list[dict]:
-    """The largest gaps with the lead unit and the answer's status. Two queries, kept with the
-    score (an answer appearing or changing state moves its version)."""
+# --- On track -------------------------------------------------------------------------------------
+
+
+def period_on_track(*, period: Period, score: PeriodScore) -> OnTrack:
+    """The headline's verdict (the rule: indicators/on_track.py) fed from the score and the
+    snapshots. One query, the verified total the recent pace starts from; kept with the score
+    and the snapshots for the day (the days left move at midnight). The PDF report reads it
+    too."""
+    today = timezone.localdate()
     return page_cache.remember(
-        "gaps", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk],
-        compute=lambda: _gap_rows(score),
+        "on-track", scopes=[page_cache.score_scope(period.pk), page_cache.SNAPSHOTS],
+        parts=[period.pk, today], compute=lambda: _on_track(period, score, today),
     )  # fmt: skip
 
 
-def _gap_rows(score: PeriodScore) -> list[dict]:
-    ids = [g.id for g in score.gaps]
-    leads = dict(
-        Assignment.objects.filter(question_id__in=ids, role=Assignment.Role.LEAD).values_list(
-            "question_id", "unit__short_name"
-        )
+def _on_track(period: Period, score: PeriodScore, today: datetime.date) -> OnTrack:
+    since = pace.recent_since(today=today, window_opens=period.window_opens)
+    # The last snapshot taken on that day or before holds the verified total at its close;
+    # none means nothing had been verified yet (every verified change takes one).
+    end_of_day = timezone.make_aware(
+        datetime.datetime.combine(since + datetime.timedelta(days=1), datetime.time.min)
     )
-    statuses = {}
-    for question_id, status in Answer.objects.filter(question_id__in=ids).values_list(
-        "question_id", "status"
+    before = (
+        ScoreSnapshot.objects.filter(period=period, taken_at__lt=end_of_day)
+        .order_by("-taken_at")
+        .values_list("verified", flat=True)
+        .first()
+    )
+    band = next((b for b in score.bands if b.name == score.target), None)
+    return pace.on_track(
+        target=score.target, target_points=band.lower_bound if band else None,
+        verified=score.verified, potential=score.potential, window_opens=period.window_opens,
+        window_closes=period.window_closes, today=today,
+        verified_before=before if before is not None else ZERO,
+    )  # fmt: skip
+
+
+# --- What would raise the score most --------------------------------------------------------------
+
+# Why a question's points are not (all) verified yet, in the words the pages show.
+WHY = {
+    "none": gettext_lazy("No answer yet"),
+    "evidence": gettext_lazy("No evidence yet"),
+    "draft": gettext_lazy("Not submitted yet"),
+    "review": gettext_lazy("Waiting for review"),
+    "revision": gettext_lazy("Revision requested"),
+    "lowered": gettext_lazy("Verified lower than claimed"),
+    "partial": gettext_lazy("Claimed below the maximum"),
+}
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One reason a question falls short; for a question every kecamatan (or desa) answers,
+    with how many of its units it holds for."""
+
+    key: str
+    count: int | None = None
+    of: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.count is None:
+            return str(WHY[self.key])
+        return _("%(what)s: %(n)s of %(total)s units") % {
+            "what": WHY[self.key], "n": self.count, "total": self.of,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActionQuestion:
+    id: int
+    code: str
+    text: str
+    max_points: Decimal
+    verified: Decimal
+    missing: Decimal  # what verifying it in full would still add (QuestionScore.missing: capped)
+    per_unit: bool  # answered by every kecamatan or desa; the agency listed coordinates
+    why: tuple[Missing, ...]
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """One agency's shortfall in one indicator."""
+
+    unit: str | None  # the agency's short name: the lead unit, or the coordinator
+    unit_name: str | None
+    group: str
+    indicator_code: str
+    indicator_name: str
+    points: Decimal  # what its questions could still add together, under the indicator's cap
+    questions: tuple[ActionQuestion, ...]  # the largest few
+    more: int  # questions of the group not listed
+
+
+def top_actions(
+    *, period: Period, score: PeriodScore, groups: int = 8, per_group: int = 3
+) -> list[ActionGroup]:
+    """The shortfall grouped by agency and indicator, the largest groups first, each with its
+    largest questions and what they lack in words. Three queries (the agencies, kept until
+    anything district-wide changes; the listed questions' texts; their answers), kept with
+    the score and the units' progress (evidence added changes the words)."""
+    return page_cache.remember(
+        "actions",
+        scopes=[page_cache.score_scope(period.pk), page_cache.progress_scope(period.pk)],
+        parts=[period.pk, groups, per_group],
+        compute=lambda: _top_actions(period, score, groups, per_group),
+    )
+
+
+def _agencies(period: Period) -> dict[int, tuple[str, str]]:
+    """Per question, the agency to ask: its lead unit, else (every kecamatan or desa answers
+    it) its first coordinator. One query."""
+    found: dict[int, tuple[str, str]] = {}
+    for question_id, role, short_name, name in (
+        Assignment.objects.filter(
+            question__indicator__group__period=period,
+            role__in=[Assignment.Role.LEAD, Assignment.Role.COORDINATOR],
+        )
+        .order_by("unit__name")
+        .values_list("question_id", "role", "unit__short_name", "unit__name")
     ):
-        statuses.setdefault(question_id, status)
-    codes = {i.id: i.code for g in score.groups for i in g.indicators}
+        if role == Assignment.Role.LEAD or question_id not in found:
+            found[question_id] = (short_name, name)
+    return found
+
+
+def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):
+    agencies = page_cache.remember("agencies", parts=[period.pk], compute=lambda: _agencies(period))
+    buckets: dict[tuple, dict] = {}
+    for g in score.groups:
+        for i in g.indicators:
+            room = max(ZERO, i.max_points - i.points.verified)
+            for q in i.questions:
+                if q.missing <= 0:
+                    continue
+                agency = agencies.get(q.id)
+                bucket = buckets.setdefault(
+                    (agency, i.id),
+                    {"agency": agency, "group": g.name, "indicator": i, "room": room, "qs": []},
+                )
+                bucket["qs"].append(q)
+    for bucket in buckets.values():
+        # Questions of one indicator share its cap: together they add at most its room.
+        bucket["points"] = min(sum((q.missing for q in bucket["qs"]), ZERO), bucket["room"])
+        bucket["qs"].sort(key=lambda q: -q.missing)  # stable: ties keep the instrument's order
+    chosen = sorted(buckets.values(), key=lambda b: -b["points"])[:n_groups]
+    listed = [q.id for b in chosen for q in b["qs"][:per_group]]
+    per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
+    questions = {
+        pk: (text, n_units)
+        for pk, text, n_units in Question.objects.filter(pk__in=listed)
+        .annotate(n_units=per_unit)
+        .order_by()
+        .values_list("pk", "text", "n_units")
+    }
+    why = _why(listed, {pk: n for pk, (_text, n) in questions.items()})
     return [
-        {"indicator": codes.get(g.indicator_id), "question": g.code, "missing": g.missing,
-         "max_points": g.max_points, "verified": g.points.verified, "unit": leads.get(g.id, "—"),
-         "status": statuses.get(g.id, "not_started")}
-        for g in score.gaps
-    ]  # fmt: skip
+        ActionGroup(
+            unit=b["agency"][0] if b["agency"] else None,
+            unit_name=b["agency"][1] if b["agency"] else None,
+            group=b["group"],
+            indicator_code=b["indicator"].code,
+            indicator_name=b["indicator"].name,
+            points=b["points"],
+            questions=tuple(
+                ActionQuestion(
+                    id=q.id,
+                    code=q.code,
+                    text=questions[q.id][0],
+                    max_points=q.max_points,
+                    verified=q.points.verified,
+                    missing=q.missing,
+                    per_unit=questions[q.id][1] > 0,
+                    why=why[q.id],
+                )
+                for q in b["qs"][:per_group]
+            ),
+            more=max(0, len(b["qs"]) - per_group),
+        )  # fmt: skip
+        for b in chosen
+    ]
+
+
+def _reason(status: str, claimed, verified, maximum, evidenced: bool) -> str | None:
+    """Why an answer's points are not all verified; None when they are."""
+    if status == Answer.Status.APPROVED:
+        if verified is not None and verified >= maximum:
+            return None
+        return "lowered" if claimed is not None and verified < claimed else "partial"
+    if status == Answer.Status.SUBMITTED:
+        return "review"
+    if status == Answer.Status.REVISION_REQUESTED:
+        return "revision"
+    if claimed is None and not evidenced:
+        return "none"
+    return "draft" if evidenced else "evidence"
+
+
+def _why(question_ids: list[int], n_units: dict[int, int]) -> dict[int, tuple[Missing, ...]]:
+    """What each question lacks, from the answers of the units that answer it. One query."""
+    states: dict[int, list[str | None]] = {pk: [] for pk in question_ids}
+    answering = Exists(
+        Assignment.objects.answering().filter(question=OuterRef("question"), unit=OuterRef("unit"))
+    )
+    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
+    for question_id, status, claimed, verified, maximum, evidenced in (
+        Answer.objects.filter(question_id__in=question_ids)
+        .filter(answering)
+        .order_by()
+        .values_list(
+            "question_id", "status", "claimed_points", "verified_points",
+            "question__max_points", live_evidence,
+        )
+    ):  # fmt: skip
+        states[question_id].append(_reason(status, claimed, verified, maximum, evidenced))
+    found = {}
+    for pk, reasons in states.items():
+        units = n_units.get(pk, 0)
+        if not units:  # one answer, the lead's
+            key = reasons[0] if reasons else "none"
+            found[pk] = (Missing(key),) if key else ()
+            continue
+        counts: dict[str, int] = {"none": max(0, units - len(reasons))}
+        for key in reasons:
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+        ranked = sorted((item for item in counts.items() if item[1]), key=lambda kv: -kv[1])
+        found[pk] = tuple(Missing(key, n, units) for key, n in ranked)
+    return found
+
+
+# --- Lagging agencies -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom to call at a unit: its first member with a phone number."""
+
+    name: str
+    position: str
+    phone: str
+
+    @property
+    def tel(self) -> str:
+        """The number as a tel: link wants it: digits, and a leading + kept."""
+        digits = "".join(c for c in self.phone if c.isdigit())
+        return ("+" if self.phone.strip().startswith("+") else "") + digits
+
+
+@dataclass(frozen=True)
+class LaggingUnit:
+    progress: UnitCompletion
+    expected: int  # percent of the window gone by: what "behind" compares with
+    contact: Contact | None
+
+
+def lagging_units(
+    *, period: Period, units: list[UnitCompletion], limit: int | None = None
+) -> list[LaggingUnit]:
+    """The units behind schedule, the furthest behind first, each with its contact person.
+    One query (kept until anything district-wide changes: people and memberships raise
+    "all")."""
+    behind = sorted((u for u in units if u.behind), key=lambda u: (u.percent, u.unit.name))
+    behind = behind[:limit] if limit is not None else behind
+    ids = tuple(u.unit.pk for u in behind)
+    contacts = page_cache.remember("contacts", parts=[ids], compute=lambda: _contacts(ids))
+    expected = _window_elapsed(period)
+    return [LaggingUnit(u, expected, contacts.get(u.unit.pk)) for u in behind]
+
+
+def _contacts(unit_ids: tuple[int, ...]) -> dict[int, Contact]:
+    """Each unit's first member (the earliest profile) who is active and has a phone."""
+    found: dict[int, Contact] = {}
+    if not unit_ids:
+        return found
+    members = Profile.units.through.objects.filter(
+        unit_id__in=unit_ids, profile__user__is_active=True
+    ).exclude(profile__phone="")
+    for unit_id, first, last, username, position, phone in members.order_by(
+        "profile_id"
+    ).values_list(
+        "unit_id", "profile__user__first_name", "profile__user__last_name",
+        "profile__user__username", "profile__position", "profile__phone",
+    ):  # fmt: skip
+        if unit_id not in found:
+            name = f"{first} {last}".strip() or username
+            found[unit_id] = Contact(name=name, position=position, phone=phone)
+    return found
+
+
+@dataclass(frozen=True)
+class TrendYear:
+    year: int
+    verified: Decimal  # the ministry's final score where there is one, else the internal total
+    rank: str
+    official: bool
 
 
 def trend_points(*, period: Period) -> dict:
-    """Verified totals from snapshots: each earlier period's latest one, and this period's in
-    order. Two queries, kept until a snapshot is taken; history is never recomputed on a page
-    view."""
+    """Verified totals from snapshots: each earlier period's latest one (or the ministry's
+    final score and rank, where recorded), and this period's, the last of each day. Two
+    queries, kept until a snapshot is taken; history is never recomputed on a page view."""
     return page_cache.remember(
-        # The language too: a year the ministry scored is labelled in words ("2023 resmi").
-        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk, get_language()],
+        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk],
         compute=lambda: _trend_points(period),
     )  # fmt: skip
 
 
 def _trend_points(period: Period) -> dict:
-    last_verified = (
-        ScoreSnapshot.objects.filter(period=OuterRef("pk")).order_by("-taken_at").values("verified")
-    )
+    last = ScoreSnapshot.objects.filter(period=OuterRef("pk")).order_by("-taken_at")
     earlier = (
         Period.objects.filter(year__lt=period.year)
-        .annotate(verified=Subquery(last_verified[:1]), official_score=F("official__final_score"))
+        .annotate(
+            verified=Subquery(last.values("verified")[:1]),
+            rank=Subquery(last.values("rank_verified")[:1]),
+            official_score=F("official__final_score"),
+            official_rank=F("official__final_rank"),
+        )
         .filter(Q(verified__isnull=False) | Q(official_score__isnull=False))
         .order_by("-year")
-        .values_list("year", "verified", "official_score")[:6]
+        .values_list("year", "verified", "rank", "official_score", "official_rank")[:6]
     )
     # A year the ministry has scored shows its official score; others, the internal one.
     across = [
-        (_("%(year)s official") % {"year": year}, official) if official is not None
-        else (str(year), verified)
-        for year, verified, official in reversed(list(earlier))
+        TrendYear(year, official, official_rank or "", True) if official is not None
+        else TrendYear(year, verified, rank or "", False)
+        for year, verified, rank, official, official_rank in reversed(list(earlier))
     ]  # fmt: skip
-    within = [
-        (timezone.localtime(s.taken_at).strftime("%d/%m"), s.verified)
-        for s in ScoreSnapshot.objects.filter(period=period).order_by("-taken_at")[:12]
-    ][::-1]
-    return {"across": across, "within": within}
+    # The last total of each day: a busy review day takes dozens of snapshots.
+    daily: dict[datetime.date, Decimal] = {}
+    for taken_at, verified in (
+        ScoreSnapshot.objects.filter(period=period)
+        .order_by("taken_at")
+        .values_list("taken_at", "verified")
+    ):
+        daily[timezone.localtime(taken_at).date()] = verified
+    return {"across": across, "within": sorted(daily.items())}

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sekretariat/", views.secretariat_home, name="secretariat-home"),
     path("pimpinan/", views.executive_home, name="executive-home"),
     path("pimpinan/cetak/", views.executive_print, name="executive-print"),
+    path("pimpinan/unit/", views.executive_units, name="executive-units"),
     path("instrumen/<int:year>/", views.period_detail, name="period-detail"),
     path("sekretariat/impor-orang/", views_people.people_import_upload, name="people-import"),
     path(

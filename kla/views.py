@@ -3,7 +3,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core import page_cache
@@ -41,12 +43,14 @@ def _period_for(request):
 
 def _charts(period, score, units=None) -> dict:
     """The charts of the score (and, given them, of the units' progress and the trends), kept
-    per language until a version they are drawn from moves."""
+    per language and day (the pace chart marks today) until a version they are drawn from
+    moves."""
     scopes = [page_cache.score_scope(period.pk)]
     if units is not None:
         scopes += [page_cache.progress_scope(period.pk), page_cache.SNAPSHOTS]
     return page_cache.remember(
-        "charts", scopes=scopes, parts=[period.pk, get_language(), units is not None],
+        "charts", scopes=scopes,
+        parts=[period.pk, get_language(), units is not None, timezone.localdate()],
         compute=lambda: charts.score_charts(
             period=period, document=score_document(period=period, score=score), units=units
         ),
@@ -97,21 +101,32 @@ def secretariat_home(request):
     return render(request, "kla/secretariat_home.html", {"body": body})
 
 
-def _executive_context(period, periods) -> dict:
+# What the Bupati's page lists, and the one-page print view (A4) a shorter cut of it.
+# (groups of actions, questions per group, characters of a question's text, lagging units)
+EXECUTIVE_LISTS = {"actions": 6, "questions": 3, "chars": 120, "lagging": 8}
+PRINT_LISTS = {"actions": 5, "questions": 2, "chars": 90, "lagging": 4}
+
+
+def _executive_context(period, periods, *, lists: dict) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = dash.period_score(period=period)
         units = dash.unit_completion(period=period, sort="progress")
         context.update(
             score=score,
-            gaps=dash.gap_rows(score=score, period=period),
-            units=units,
+            headline=dash.period_on_track(period=period, score=score),
+            actions=dash.top_actions(
+                period=period, score=score, groups=lists["actions"], per_group=lists["questions"]
+            ),
+            lagging=dash.lagging_units(period=period, units=units, limit=lists["lagging"]),
+            behind_count=sum(u.behind for u in units),
+            chars=lists["chars"],
             charts=_charts(period, score, units),
         )
     return context
 
 
-def _executive_page(request, *, page: str, body: str):
+def _executive_page(request, *, page: str, body: str, lists: dict):
     period, periods = _period_for(request)
     html = page_cache.fragment(
         request,
@@ -120,25 +135,61 @@ def _executive_page(request, *, page: str, body: str):
         # its fragment is not the Bupati's.
         parts=[period and period.pk, access.is_secretariat(request.user)],
         scopes=[*_figure_scopes(period), page_cache.SNAPSHOTS],
-        context=lambda: _executive_context(period, periods),
+        context=lambda: _executive_context(period, periods, lists=lists),
     )
-    return render(request, page, {"body": html, "period": period})
+    return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})
 
 
 @access.readers_required
 @require_GET
 def executive_home(request):
     return _executive_page(
-        request, page="kla/executive_home.html", body="kla/_executive_page_body.html"
-    )
+        request, page="kla/executive_home.html", body="kla/_executive_page_body.html",
+        lists=EXECUTIVE_LISTS,
+    )  # fmt: skip
 
 
 @access.readers_required
 @require_GET
 def executive_print(request):
     return _executive_page(
-        request, page="kla/executive_print.html", body="kla/_executive_body.html"
+        request, page="kla/executive_print.html", body="kla/_executive_print_body.html",
+        lists=PRINT_LISTS,
+    )  # fmt: skip
+
+
+def _units_context(period, periods) -> dict:
+    context = {"period": period, "periods": periods}
+    if period is not None:
+        units = dash.unit_completion(period=period, sort="progress")
+        context.update(
+            units=units,
+            lagging=dash.lagging_units(period=period, units=units),
+            chart=page_cache.remember(
+                "units-chart", scopes=[page_cache.progress_scope(period.pk)],
+                parts=[period.pk, get_language()],
+                compute=lambda: charts.unit_progress(
+                    rows=[u.chart_row for u in units],
+                    label=_("Progress of the units, by share submitted"),
+                ),
+            ),
+        )  # fmt: skip
+    return context
+
+
+@access.readers_required
+@require_GET
+def executive_units(request):
+    """Every unit's progress, the chart the Bupati's page keeps short, and whom to call."""
+    period, periods = _period_for(request)
+    html = page_cache.fragment(
+        request,
+        "kla/_executive_units_body.html",
+        parts=[period and period.pk, access.is_secretariat(request.user)],
+        scopes=_figure_scopes(period),
+        context=lambda: _units_context(period, periods),
     )
+    return render(request, "kla/executive_units.html", {"body": html, "period": period})
 
 
 @access.readers_required

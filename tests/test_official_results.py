@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from indicators.models import OfficialResult, Period, ScoreSnapshot
 from indicators.selectors import target_rank_default
-from kla.selectors import trend_points
+from kla.selectors import TrendYear, trend_points
 from opd.models import AuditEvent
 from tests import factories
 
@@ -51,9 +51,12 @@ def test_the_trend_and_next_target_follow_the_official_result():
         potential=Decimal("700"), rank_verified="Madya",
     )  # fmt: skip
     current = factories.PeriodFactory(year=2024)
-    assert trend_points(period=current)["across"] == [("2023", Decimal("700.00"))]
+    assert trend_points(period=current)["across"] == [
+        TrendYear(2023, Decimal("700.00"), "Madya", official=False)
+    ]
     assert target_rank_default(year=2024) == "Nindya"  # from the internal final rank
     OfficialResult.objects.create(period=past, final_score=Decimal("588.40"), final_rank="Pratama")
-    [(label, value)] = trend_points(period=current)["across"]
-    assert value == Decimal("588.40") and "2023" in label
+    assert trend_points(period=current)["across"] == [
+        TrendYear(2023, Decimal("588.40"), "Pratama", official=True)
+    ]
     assert target_rank_default(year=2024) == "Madya"  # one band above the official Pratama

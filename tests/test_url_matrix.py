@@ -83,6 +83,7 @@ ROUTES: dict[str, Route] = {
     "kla:secretariat-home": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:executive-home": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:executive-print": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
+    "kla:executive-units": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:period-detail": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "opd:workspace": Route(get="L O O O 403 403 403", post="L 405 405 405 403 403 403"),
     "opd:answer": Route(args=A, get="L O 404 O O O O", post=ONLY_POST),
