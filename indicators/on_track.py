@@ -68,7 +68,8 @@ class OnTrack:
 def recent_since(*, today: datetime.date, window_opens: datetime.date) -> datetime.date:
     """The day whose closing verified total the recent pace starts from: RECENT_DAYS days ago,
     or the eve of the window's opening when it opened more recently."""
-    return today - datetime.timedelta(days=min(RECENT_DAYS, max((today - window_opens).days, 1)))
+    open_for = (today - window_opens).days + 1  # the opening day counts
+    return today - datetime.timedelta(days=min(RECENT_DAYS, max(open_for, 1)))
 
 
 def on_track(

@@ -77,6 +77,10 @@ class UnitCompletion:
         }  # fmt: skip
 
 
+# Behind schedule: the share submitted trails the share of the window gone by by more than
+# this many percentage points.
+BEHIND_MARGIN = 10
+
 UNIT_SORTS = {
     "name": lambda r: r.unit.name,
     "assigned": lambda r: -r.assigned,
@@ -101,9 +105,7 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     rows = []
     for pk, (unit, n) in assigned.items():
         row = UnitCompletion(unit, n, *counts[pk])
-        # Behind schedule: the share submitted trails the share of the window gone by
-        # by more than 10 points.
-        row.behind = row.percent + 10 < elapsed
+        row.behind = row.percent + BEHIND_MARGIN < elapsed
         rows.append(row)
     return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
 
@@ -417,6 +419,11 @@ class LaggingUnit:
     progress: UnitCompletion
     expected: int  # percent of the window gone by: what "behind" compares with
     contact: Contact | None
+
+    @property
+    def floor(self) -> int:
+        """The share submitted below which a unit is behind."""
+        return max(0, self.expected - BEHIND_MARGIN)
 
 
 def lagging_units(

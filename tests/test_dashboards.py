@@ -1,14 +1,18 @@
 """Dashboards: numbers equal the score service, constant query budgets, the charts."""
 
+import datetime
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from indicators.models import DEFAULT_RANK_BANDS
 from indicators.scoring import Band
 from kla import charts
+from kla.selectors import TrendYear
 from opd.models import Answer, Assignment
 from opd.scoring import score_period
 from tests import factories
@@ -54,12 +58,32 @@ def test_executive_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5-9 the score, 10 gap leads,
-    # 11 gap statuses, 12 unit assignments, 13 their units, 14 unit answer counts,
-    # 15 earlier periods' last snapshots, 16 this period's snapshots
-    with django_assert_num_queries(16):
+    # 1 session, 2 user, 3 profile, 4 periods, 5-9 the score, 10 unit assignments,
+    # 11 their units, 12 unit answer counts, 13 the verified total two weeks ago (on track),
+    # 14 each question's agency, 15 the listed questions' texts, 16 their answers,
+    # 17 the contacts of the units behind, 18 earlier periods' last snapshots,
+    # 19 this period's snapshots
+    with django_assert_num_queries(19):
         response = client.get(reverse("kla:executive-home"))
-    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="on-track-word"' in html
+    # Every question has its own indicator here: seven groups, the page lists six.
+    assert html.count('data-testid="action"') == 6
+
+
+@pytest.mark.parametrize("n", [6, 18])
+def test_unit_detail_page_query_budget(
+    client_for, executive_user, period, n, django_assert_num_queries
+):
+    _build(period, n)
+    client = client_for(executive_user)
+    # 1 session, 2 user, 3 profile, 4 periods, 5 unit assignments, 6 their units,
+    # 7 unit answer counts, 8 the contacts of the units behind
+    with django_assert_num_queries(8):
+        response = client.get(reverse("kla:executive-units"))
+    html = response.content.decode()
+    # D2 has only drafts and the kecamatan nothing: behind, the window being over.
+    assert response.status_code == 200 and html.count('data-testid="lagging-unit"') == 2
 
 
 def test_dashboard_shows_the_score_service_numbers(client_for, executive_user, period):
@@ -78,11 +102,11 @@ BANDS = [Band(n, b) for n, b in DEFAULT_RANK_BANDS]
 
 
 @pytest.mark.parametrize(
-    ("total", "x"), [("0", 10.0), ("600.50", 10 + 600.5 * 0.62), ("1000", 630.0)]
+    ("total", "x"), [("0", 12.0), ("600.50", 12 + 600.5 * 0.316), ("1000", 328.0)]
 )
 def test_gauge_marks_the_total(total, x):
     svg = charts.rank_gauge(
-        verified=Decimal(total), claimed=None, bands=BANDS, target="Madya", label="t"
+        verified=Decimal(total), potential=None, bands=BANDS, target="Madya", label="t"
     )
     root = ET.fromstring(str(svg))
     ns = {"s": "http://www.w3.org/2000/svg"}
@@ -113,12 +137,30 @@ def test_chart_text_is_escaped():
     assert "<b>" not in str(svg) and "&lt;b&gt;&amp;Klaster" in str(svg)
 
 
-def test_trend_and_progress_charts_are_valid_svg():
+def _texts(svg) -> list[str]:
+    return [t.text for t in ET.fromstring(str(svg)).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def _svg_check(svg) -> ET.Element:
+    """Well formed, a text alternative, and no text under 12 px on a 390 px phone: the chart
+    is WIDTH units wide drawn in about 340 px, so every font size at least FONT."""
+    root = ET.fromstring(str(svg))
+    assert root.get("role") == "img" and root.get("aria-label")
+    assert root.get("viewBox").split()[2] == str(charts.WIDTH) == "340"
+    sizes = [float(t.get("font-size")) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert sizes and min(sizes) >= charts.FONT >= 12 * charts.WIDTH / 340
+    return root
+
+
+def test_charts_are_valid_svg_with_legible_text():
     for svg in (
-        charts.trend_line(
-            points=[("2025", Decimal("540")), ("2026", Decimal("591.34"))], label="tren"
+        charts.rank_gauge(
+            verified=Decimal("86.5"), potential=Decimal("120"), bands=BANDS, target="Nindya"
         ),
-        charts.trend_line(points=[], label="kosong"),
+        charts.group_bars(
+            groups=[{"name": "Klaster I", "max_points": 115, "claimed": 60, "verified": 40}],
+            label="groups",
+        ),
         charts.unit_progress(
             rows=[
                 {
@@ -131,9 +173,67 @@ def test_trend_and_progress_charts_are_valid_svg():
                 }
             ],
             label="unit",
-        ),
+        ),  # fmt: skip
+        charts.trend_columns(
+            years=[],
+            current_year=2027,
+            current=Decimal("0"),
+            target=None,
+            target_points=None,
+            label="kosong",
+        ),  # fmt: skip
+        charts.pace_line(
+            points=[],
+            opens=datetime.date(2026, 11, 1),
+            closes=datetime.date(2027, 3, 31),
+            today=datetime.date(2026, 11, 30),
+            verified=Decimal("86.5"),
+            target="Nindya",
+            target_points=Decimal("701"),
+            label="laju",
+        ),  # fmt: skip
     ):
-        assert ET.fromstring(str(svg)).get("role") == "img"
+        _svg_check(svg)
+
+
+def test_no_series_is_told_by_colour_alone():
+    """Approved solid, waiting for review hatched, in progress dotted, not started empty; each
+    named in the chart's own legend."""
+    svg = str(charts.unit_progress(
+        rows=[{"name": "Dinkes", "assigned": 10, "approved": 3, "submitted": 2,
+               "in_progress": 1, "not_started": 4}], label="unit",
+    ))  # fmt: skip
+    fills = set(re.findall(r'fill="([^"]+)"', svg))
+    assert {charts.PRIMARY, "url(#units-hatch)", "url(#units-dots)"} <= fills
+    with translation.override("en"):
+        texts = _texts(charts.unit_progress(rows=[], label="unit"))
+    assert {"approved", "submitted", "in progress", "not started"} <= set(texts)
+
+
+def test_the_trend_marks_this_year_in_progress_and_official_years():
+    """This year's partial total is a hatched column labelled as ongoing inside the target's
+    outline, apart from last year's final figure; a year the ministry scored says so."""
+    with translation.override("id"):
+        svg = charts.trend_columns(
+            years=[TrendYear(2025, Decimal("588.40"), "Pratama", True),
+                   TrendYear(2026, Decimal("591.34"), "Pratama", False)],
+            current_year=2027, current=Decimal("86.5"), target="Nindya",
+            target_points=Decimal("701"), label="tren",
+        )  # fmt: skip
+    texts = _texts(svg)
+    assert "588,40" in texts and "591,34" in texts and "86,50" in texts  # Indonesian decimals
+    assert "resmi" in texts and "berjalan" in texts and "target 701" in texts
+    assert 'fill="url(#across-hatch-primary)"' in str(svg) and "polyline" not in str(svg)
+
+
+def test_the_pace_chart_shows_the_way_still_needed():
+    common = {"opens": datetime.date(2026, 11, 1), "closes": datetime.date(2027, 3, 31),
+              "verified": Decimal("86.5"), "target": "Nindya", "target_points": Decimal("701"),
+              "label": "laju"}  # fmt: skip
+    during = str(charts.pace_line(points=[], today=datetime.date(2026, 11, 30), **common))
+    after = str(charts.pace_line(points=[], today=datetime.date(2027, 4, 2), **common))
+    assert during.count('stroke-dasharray="2 3"') == 2  # the way needed, and its legend
+    assert after.count('stroke-dasharray="2 3"') == 1  # no way left: the legend alone
 
 
 def test_the_score_cards_say_what_they_count(client_for, secretariat_user, executive_user, period):
