@@ -151,10 +151,11 @@ def rank_gauge(
             f'fill="{BAND_COLOURS.get(band.name, "#ced4da")}" stroke="{TRACK}" stroke-width="0.75"/>'
         )
         labels.append((x(band.lower_bound), x(end), band.name))
-    # Names under the strip, every other one a row lower: a band is narrower than its name.
+    # Names under the strip, every other one a row lower ("no rank" first, the widest): a
+    # band is narrower than its name.
     for i, (left, right, name) in enumerate(labels):
         cx, anchor = _placed((left + right) / 2, name)
-        parts.append(_text(cx, top + strip + 17 + (16 if i % 2 == 0 and i else 0), name,
+        parts.append(_text(cx, top + strip + 17 + (16 if i % 2 == 0 else 0), name,
                            anchor=anchor, fill=TEXT))  # fmt: skip
     vx = x(verified)
     bar_y, bar_h = top + 7, 8
@@ -238,7 +239,9 @@ def unit_progress(*, rows: list[dict], label: str) -> SafeString:
     row, bar, top = 40, 14, 48
     usable = WIDTH - 2 * PAD
     parts = [_patterns("units")]
-    parts.append(_legend(14, [(PRIMARY, _("approved")), ("url(#units-hatch)", _("submitted"))]))
+    parts.append(
+        _legend(14, [(PRIMARY, _("approved")), ("url(#units-hatch)", _("awaiting review"))])
+    )
     parts.append(_legend(34, [("url(#units-dots)", _("in progress")), ("", _("not started"))]))
     for i, r in enumerate(rows):
         y = top + i * row

@@ -207,7 +207,7 @@ def test_no_series_is_told_by_colour_alone():
     assert {charts.PRIMARY, "url(#units-hatch)", "url(#units-dots)"} <= fills
     with translation.override("en"):
         texts = _texts(charts.unit_progress(rows=[], label="unit"))
-    assert {"approved", "submitted", "in progress", "not started"} <= set(texts)
+    assert {"approved", "awaiting review", "in progress", "not started"} <= set(texts)
 
 
 def test_the_trend_marks_this_year_in_progress_and_official_years():

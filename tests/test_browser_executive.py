@@ -1,0 +1,119 @@
+"""The main pages as the Bupati, the secretariat and a unit see them, on a desktop (1366 px)
+and a phone (390 px), on the demo: screenshots for people to look at (var/screenshots/),
+axe-core (from npm) finding no serious or critical accessibility violation, chart text no
+smaller than 12 px as rendered, and the print view on exactly one A4 page."""
+
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from django.conf import settings
+
+from kla.demo import DEMO_PASSWORD, load_demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+# (name, who, path)
+PAGES = [
+    ("executive", "bupati", "/pimpinan/"),
+    ("executive-units", "bupati", "/pimpinan/unit/"),
+    ("executive-print", "bupati", "/pimpinan/cetak/"),
+    ("secretariat", "sekretariat", "/sekretariat/"),
+    ("review-queue", "sekretariat", "/opd/tinjauan/"),
+    ("workspace", "dinkes", "/opd/"),
+]
+# The smallest rendered size of any SVG chart text: its font size times the chart's scale.
+SMALLEST_CHART_TEXT = """() => {
+  let smallest = Infinity;
+  for (const svg of document.querySelectorAll('svg[viewBox]')) {
+    const box = svg.viewBox.baseVal, width = svg.getBoundingClientRect().width;
+    if (!box || !box.width || !width) continue;
+    for (const text of svg.querySelectorAll('text')) {
+      smallest = Math.min(smallest, parseFloat(text.getAttribute('font-size')) * width / box.width);
+    }
+  }
+  return smallest;
+}"""
+
+
+def _login(page, url, username):
+    page.goto(f"{url}/masuk/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.locator("form button.btn-primary").click()
+    page.wait_for_load_state()
+
+
+def _serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page, as readable lines."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def demo(live_server):
+    load_demo()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return live_server.url
+
+
+def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browser):
+    problems = []
+    for who in sorted({who for _name, who, _path in PAGES}):
+        for size, (width, height) in WIDTHS.items():
+            # axe is injected as a script of our own: the page's policy allows only ours.
+            context = browser.new_context(viewport={"width": width, "height": height},
+                                          bypass_csp=True)  # fmt: skip
+            page = context.new_page()
+            _login(page, demo, who)
+            for name, _who, path in (p for p in PAGES if p[1] == who):
+                response = page.goto(f"{demo}{path}")
+                assert response.status == 200, (name, response.status)
+                page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+                problems += [f"{name} at {width} px: {line}" for line in _serious(page)]
+                smallest = page.evaluate(SMALLEST_CHART_TEXT)
+                if size == "phone" and name != "executive-print" and smallest < 12:
+                    problems.append(f"{name} at {width} px: chart text of {smallest:.1f} px")
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    _login(page, demo, "bupati")
+    page.goto(f"{demo}/pimpinan/")
+    verdict = page.get_by_test_id("on-track-word").inner_text().strip()
+    assert verdict in ("Sesuai jalur", "Tertinggal")
+    assert page.get_by_test_id("action").count() >= 1
+    call = page.locator("[data-testid=lagging] a[href^='tel:']").first
+    assert call.is_visible() and call.get_attribute("href").startswith("tel:0812")
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name="Kemajuan semua unit").click()
+    assert page.get_by_test_id("units-chart").locator("svg").is_visible()
+    context.close()
+
+
+def test_the_print_view_prints_on_one_a4_page(demo, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _login(page, demo, "bupati")
+    page.goto(f"{demo}/pimpinan/cetak/")
+    assert page.get_by_test_id("as-of").inner_text().startswith("· per ")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    (SHOTS / "executive-print.pdf").write_bytes(pdf)
+    assert len(pikepdf.open(io.BytesIO(pdf)).pages) == 1
+    context.close()
