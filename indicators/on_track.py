@@ -47,7 +47,7 @@ class OnTrack:
     deadline: datetime.date
     days_left: int  # 0 on the last day, negative once the window has closed
     needed_per_week: Decimal | None  # None when no week is left or nothing is needed
-    recent_per_week: Decimal  # the pace of the last RECENT_DAYS days
+    recent_per_week: Decimal | None  # the last RECENT_DAYS days' pace; None once closed
     recent_since: datetime.date  # the day the recent pace is measured from
     verdict: str
 
@@ -83,7 +83,8 @@ def on_track(
     days_left = (window_closes - today).days
     since = recent_since(today=today, window_opens=window_opens)
     span = (today - since).days
-    recent = _q2((verified - _q2(verified_before)) / span * WEEK)
+    # Once the window has closed no pace is asked for: a fortnight after it says nothing.
+    recent = _q2((verified - _q2(verified_before)) / span * WEEK) if days_left >= 0 else None
     still_needed = needed = None
     if target_points is not None:
         still_needed = max(ZERO, _q2(target_points - verified))
@@ -98,7 +99,7 @@ def on_track(
     elif needed is None:
         verdict = Verdict.DEADLINE
     else:
-        verdict = Verdict.ON_PACE if recent >= needed else Verdict.TOO_SLOW
+        verdict = Verdict.ON_PACE if recent is not None and recent >= needed else Verdict.TOO_SLOW
     return OnTrack(
         target=target, target_points=target_points, verified=verified, potential=potential,
         awaiting_review=max(ZERO, potential - verified), still_needed=still_needed,

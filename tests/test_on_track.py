@@ -32,10 +32,11 @@ CASES = [
     (datetime.date(2027, 3, 17), "630.98", "561", "701", Verdict.TOO_SLOW, "35.01", "34.99"),
     # The target reached: on track whatever the pace, even after the deadline.
     (datetime.date(2027, 1, 10), "701", "701", "701", Verdict.REACHED, None, "0.00"),
-    (datetime.date(2027, 5, 1), "750", "740", "701", Verdict.REACHED, None, "5.00"),
-    # On the last day, or after it, short of the target: behind, no pace can help.
+    (datetime.date(2027, 5, 1), "750", "740", "701", Verdict.REACHED, None, None),
+    # On the last day, or after it, short of the target: behind, no pace can help (and none
+    # is measured once the window has closed).
     (datetime.date(2027, 3, 31), "700.98", "600", "701", Verdict.DEADLINE, None, "50.49"),
-    (datetime.date(2027, 4, 20), "650", "650", "701", Verdict.DEADLINE, None, "0.00"),
+    (datetime.date(2027, 4, 20), "650", "600", "701", Verdict.DEADLINE, None, None),
     # Verified points taken back (a reopened answer): a negative pace.
     (datetime.date(2027, 1, 10), "300", "314", "701", Verdict.TOO_SLOW, "35.09", "-7.00"),
     # No target: nothing to judge, the pace is still measured.
@@ -51,7 +52,7 @@ def test_the_rule(today, verified, before, target, verdict, needed, recent):
     result = _judge(today=today, verified=verified, before=before, target=target)
     assert result.verdict == verdict
     assert result.needed_per_week == (D(needed) if needed else None)
-    assert result.recent_per_week == D(recent)
+    assert result.recent_per_week == (D(recent) if recent else None)
     assert result.on_track is {
         Verdict.REACHED: True, Verdict.ON_PACE: True, Verdict.TOO_SLOW: False,
         Verdict.DEADLINE: False, Verdict.NOT_OPEN: None, Verdict.NO_TARGET: None,

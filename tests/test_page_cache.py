@@ -65,8 +65,8 @@ CHANGES = [
     ("kla:secretariat-home", "secretariat", _rename_unit, "Dinas Kesehatan<", "Dinas Kesehatan Baru"),
     ("kla:secretariat-home", "secretariat", _approve, 'data-testid="verified-total">0.00',
      'data-testid="verified-total">4.25'),
-    ("kla:executive-home", "executive", _approve, 'data-testid="verified-total">0.00',
-     'data-testid="verified-total">4.25'),
+    ("kla:executive-home", "executive", _approve, 'data-testid="headline-verified">0.00',
+     'data-testid="headline-verified">4.25'),
 ]  # fmt: skip
 
 
