@@ -34,10 +34,10 @@ BAND_COLOURS = {
     None: "#e9ecef", "Pratama": "#f6d186", "Madya": "#9fd8a8", "Nindya": "#5bb6a3",
     "Utama": "#2f8fb5", "KLA": "#3d5a98",
 }  # fmt: skip
-PRIMARY = "#0b6e4f"  # verified, approved: 6.4:1 on white
-SUBMITTED = "#1f5c99"  # waiting for review, hatched: 6.6:1
-IN_PROGRESS = "#8a4b00"  # answered, not submitted, dotted: 7.0:1
-TARGET = "#b02a37"  # 6.3:1
+PRIMARY = "#0b6e4f"  # verified, approved: 6.3:1 on white
+SUBMITTED = "#1f5c99"  # waiting for review, hatched: 6.9:1
+IN_PROGRESS = "#8a4b00"  # answered, not submitted, dotted: 6.8:1
+TARGET = "#b02a37"  # 6.5:1
 TRACK = "#6c757d"  # outlines of what is still empty: 4.7:1
 TEXT = "#212529"
 MUTED = "#495057"  # 8.2:1
