@@ -51,8 +51,18 @@ urlpatterns = [
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),
     path("laporan/<int:year>/bukti.zip", views_reports.report_bundle, name="report-bundle"),
+    path(
+        "sekretariat/ringkasan-whatsapp/",
+        views_secretariat.whatsapp_summary,
+        name="whatsapp-summary",
+    ),
     path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
+    path(
+        "sekretariat/perpanjangan/<int:year>/unit/<int:unit_id>/",
+        views_secretariat.unit_extension,
+        name="unit-extension",
+    ),
     path("api/v1/periods/<int:year>/score/", api.period_score, name="api-score"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("instrumen/impor/", views_import.instrument_import_upload, name="instrument-import"),

@@ -14,6 +14,7 @@ from indicators.score_document import score_document
 from kla import charts
 from kla import selectors as dash
 from opd import access
+from opd.deadlines import unit_deadlines
 from opd.models import Profile
 
 _HOME_BY_ROLE = {
@@ -69,12 +70,24 @@ def _secretariat_context(period, periods, sort: str) -> dict:
     if period is not None:
         score = dash.period_score(period=period)
         units = dash.unit_completion(period=period, sort=sort)
+        # Each unit's last day, so an extension is granted from its row (one query).
+        deadlines = {
+            unit.pk: day
+            for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
+        }
         context.update(
             score=score,
             # Each row rendered once per change of its own numbers: a district has hundreds.
             unit_rows=page_cache.rendered_rows(
-                "kla/_unit_row.html", [({"u": u}, u.key) for u in units]
-            ),
+                "kla/_unit_row.html",
+                [
+                    (
+                        {"u": u, "period": period, "deadline": deadlines[u.unit.pk]},
+                        (*u.key, period.year, period.window_closes, deadlines[u.unit.pk]),
+                    )
+                    for u in units
+                ],
+            ),  # fmt: skip
             behind=[u for u in units if u.behind],
             sort=sort,
             queue=dash.queue_state(period=period),

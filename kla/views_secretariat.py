@@ -6,7 +6,10 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,11 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import Period
+from kla import whatsapp
 from kla.reports.common import JAKARTA
 from opd import access, selectors, services
-from opd.audit import client_ip
-from opd.deadlines import unit_deadlines
+from opd.audit import audit_summary, client_ip
+from opd.deadlines import unit_deadline, unit_deadlines
 from opd.models import AuditEvent, Unit
+from opd.notices import whatsapp_share_link
 
 
 class AuditFilterForm(forms.Form):
@@ -107,7 +112,7 @@ def _csv(events) -> HttpResponse:
             e.created_at.astimezone(JAKARTA).isoformat(sep=" ", timespec="seconds"),
             e.actor.get_username() if e.actor else "", e.get_action_display(),
             e.unit.short_name if e.unit else "",
-            f"{question.indicator.code} / {question.code}" if question else "", e.summary,
+            f"{question.indicator.code} / {question.code}" if question else "", audit_summary(e),
             e.ip_address or "",
         ])  # fmt: skip
     return response
@@ -166,3 +171,100 @@ def extensions(request):
         "kla/extensions.html",
         {"period": period, "form": form, "deadlines": deadlines},
     )
+
+
+class UnitExtensionForm(forms.Form):
+    """An extension for one unit, chosen already (the dashboard's row, the answer page)."""
+
+    until = forms.DateField(
+        label=gettext_lazy("Until (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _back(request, raw: str | None, fallback: str) -> str:
+    """Where the form came from (the dashboard, an answer): a path on this site, else
+    `fallback`."""
+    if (
+        raw
+        and raw.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return raw
+    return fallback
+
+
+def extension_granted_message(*, unit, until, before) -> str:
+    """The confirmation names the new last day (and the one it replaces)."""
+    return _("%(unit)s may change answers until %(day)s (before: %(before)s).") % {
+        "unit": unit.name,
+        "day": formats.date_format(until, "j F Y"),
+        "before": formats.date_format(before, "j F Y"),
+    }
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def unit_extension(request, year: int, unit_id: int):
+    """Grant one unit an extension, from its row on the dashboard or from an answer page,
+    through opd.services.extension_grant; then back where the form came from."""
+    period = get_object_or_404(Period, year=year)
+    unit = get_object_or_404(
+        Unit.objects.filter(assignments__question__indicator__group__period=period).distinct(),
+        pk=unit_id,
+    )
+    fallback = reverse("kla:secretariat-home") + f"?year={period.year}#units"
+    before = unit_deadline(period=period, unit=unit)
+    form = UnitExtensionForm(
+        request.POST if request.method == "POST" else None,
+        initial={"next": request.GET.get("next", "")},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.extension_grant(
+                    period=period, unit=unit, until=form.cleaned_data["until"],
+                    reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
+                )  # fmt: skip
+            except DomainError as error:
+                form.add_error("until", error.message)
+                status = 409
+            else:
+                messages.success(
+                    request,
+                    extension_granted_message(
+                        unit=unit, until=form.cleaned_data["until"], before=before
+                    ),
+                )
+                return redirect(_back(request, form.cleaned_data["next"], fallback))
+        else:
+            status = 400
+        messages.error(request, _("Nothing was changed: correct the marked fields."))
+    return render(
+        request,
+        "kla/unit_extension.html",
+        {
+            "period": period, "unit": unit, "form": form, "deadline": before,
+            "back": _back(request, form["next"].value(), fallback),
+        },
+        status=status,
+    )  # fmt: skip
+
+
+@access.secretariat_required
+@require_GET
+def whatsapp_summary(request):
+    """The progress as a message for the task force's WhatsApp group, to copy or share."""
+    period, periods = instrument.period_pick(year=request.GET.get("year"), include_prepared=True)
+    text = whatsapp.whatsapp_summary(period=period) if period else ""
+    return render(
+        request,
+        "kla/whatsapp_summary.html",
+        {"period": period, "periods": periods, "text": text,
+         "share_url": whatsapp_share_link(text) if text else ""},
+    )  # fmt: skip

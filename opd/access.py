@@ -175,6 +175,12 @@ class AnswerAccess:
         return is_secretariat(self.user)
 
     @property
+    def can_extend(self) -> bool:
+        """Grant the answering unit more time (an extension): the secretariat, while the
+        period is not locked."""
+        return is_secretariat(self.user) and not self.period.is_locked
+
+    @property
     def can_comment(self) -> bool:
         return self.acting_unit is not None or is_secretariat(self.user)
 

@@ -72,3 +72,9 @@ def whatsapp_revision_link(*, phone: str, name: str, answer: Answer, note: str, 
             "url": url,
         }
     return f"https://wa.me/{number}?text={quote(text)}"
+
+
+def whatsapp_share_link(text: str) -> str:
+    """A wa.me link without a number: WhatsApp opens with the text and asks which chat (the
+    task force's group) to send it to."""
+    return f"https://wa.me/?text={quote(text)}"

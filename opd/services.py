@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError
 from indicators.models import AnswerOption, OfficialResult, Period, Question
 from opd import access, notifications
-from opd.audit import audit_log
+from opd.audit import audit_log, points_text
 from opd.deadlines import MAX_EXTENSION_DAYS, ensure_unit_may_edit
 from opd.models import (
     Answer,
@@ -180,7 +180,7 @@ def answer_save(
         points = clean_points(
             claimed_points, maximum=answer.question.max_points, field_label=_("Points claimed")
         )
-    old_points = answer.claimed_points
+    old_points, old_option = answer.claimed_points, answer.option
     answer.claimed_points = points
     answer.option = option
     answer.narrative = narrative
@@ -191,13 +191,21 @@ def answer_save(
         action=AuditEvent.Action.ANSWER_SAVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Draft saved"),
     )  # fmt: skip
-    if old_points != points:
+    if old_points != points or old_option != option:
+        data = {"field": "claimed_points", "old": _s(old_points), "new": _s(points)}
+        if old_option != option:  # options by their label: the trail is read by people
+            data["option"] = {"old": _label(old_option), "new": _label(option)}
         audit_log(
             action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
-            summary=_("Points claimed: %(old)s → %(new)s") % {"old": old_points, "new": points},
-            data={"field": "claimed_points", "old": _s(old_points), "new": _s(points)},
+            summary=_("Points claimed: %(old)s → %(new)s")
+            % {"old": points_text(old_points), "new": points_text(points)},
+            data=data,
         )  # fmt: skip
     return answer
+
+
+def _label(option: AnswerOption | None) -> str | None:
+    return option.label if option is not None else None
 
 
 def _s(value) -> str | None:
@@ -234,7 +242,9 @@ def answer_submit(
     _touch(answer, ["status", "submitted_at", "submitted_by"])
     audit_log(
         action=AuditEvent.Action.ANSWER_SUBMIT, actor=user, ip=ip, answer=answer, period=period,
-        summary=_("Submitted with %(points)s points") % {"points": answer.claimed_points},
+        summary=_("Submitted with %(points)s points")
+        % {"points": points_text(answer.claimed_points)},
+        data={"points": _s(answer.claimed_points)},
     )  # fmt: skip
     return answer
 
@@ -388,14 +398,29 @@ def answer_request_revision(
     note = (note or "").strip()
     if not note:
         raise DomainError(_("Say what the unit must change: a note is required."), code="no_note")
+    seen = _seen(answer)
     _record_review(answer, user=user, status=Answer.Status.REVISION_REQUESTED, note=note)
     audit_log(
         action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=user, ip=ip, answer=answer,
-        period=period, summary=note[:200],
+        period=period, summary=note[:200], data={"seen": seen},
     )  # fmt: skip
     notice_create_for_unit(answer=answer, kind=Notice.Kind.REVISION_REQUESTED, note=note)
     transaction.on_commit(lambda: notifications.revision_requested(answer_id=answer.pk))
     return answer
+
+
+def _seen(answer: Answer) -> dict:
+    """What the reviewer saw when asking for a revision, kept with the request in the audit
+    trail: the resubmission is compared with it (opd.selectors.resubmission_changes)."""
+    return {
+        "points": _s(answer.claimed_points),
+        "option": _label(answer.option),
+        "narrative": answer.narrative,
+        "data_values": answer.data_values or {},
+        "evidence": sorted(
+            answer.evidence.filter(removed_at__isnull=True).values_list("pk", flat=True)
+        ),
+    }
 
 
 @transaction.atomic
@@ -459,13 +484,15 @@ def answer_approve(
     audit_log(
         action=AuditEvent.Action.ANSWER_APPROVE, actor=user, ip=ip, answer=answer, period=period,
         summary=_("Approved with %(points)s of %(claimed)s points claimed")
-        % {"points": points, "claimed": answer.claimed_points},
-        data={"verified": _s(points), "claimed": _s(answer.claimed_points), "reason": reason},
+        % {"points": points_text(points), "claimed": points_text(answer.claimed_points)},
+        data={"verified": _s(points), "claimed": _s(answer.claimed_points), "reason": reason,
+              "option": _label(answer.verified_option)},
     )  # fmt: skip
     if old_verified != points:
         audit_log(
             action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
-            summary=_("Verified points: %(old)s → %(new)s") % {"old": old_verified, "new": points},
+            summary=_("Verified points: %(old)s → %(new)s")
+            % {"old": points_text(old_verified), "new": points_text(points)},
             data={"field": "verified_points", "old": _s(old_verified), "new": _s(points)},
         )  # fmt: skip
     notice_create_for_unit(

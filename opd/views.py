@@ -11,6 +11,8 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -187,6 +189,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     forms = forms or {}
     window_open = unit_may_edit(period=period, unit=acc.acting_unit or acc.unit)
     editable = answer is None or answer.status in services.EDITABLE
+    page_data = selectors.answer_page_data(answer=answer)
     context = {
         "acc": acc,
         "question": question,
@@ -226,9 +229,26 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "revision_form": forms.get("revision") or RevisionForm(
             initial={"version": answer.version if answer else 0}
         ),
-        **selectors.answer_page_data(answer=answer),
+        **page_data,
+        **_review_data(acc, page_data),
     }  # fmt: skip
     return render(request, "opd/answer.html", context, status=status)
+
+
+def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
+    """What only the secretariat sees on an answer: what changed since its revision request,
+    the answer's history, and the unit's extension form."""
+    if not acc.can_review:
+        return {}
+    answer = acc.answer
+    return {
+        "resubmission": selectors.resubmission_changes(
+            answer=answer, evidence=page_data["evidence"],
+            removed_evidence=page_data["removed_evidence"],
+        ),
+        "history": selectors.answer_history(answer=answer),
+        "can_extend": acc.can_extend,
+    }  # fmt: skip
 
 
 def _upload_limits() -> dict:
@@ -519,7 +539,8 @@ def _review_queue_context(request, period, periods) -> dict:
         # people change only with "all"), so a rebuilt queue renders the rows that changed.
         reviewer = answer.reviewer and answer.reviewer.pk
         key = (answer.pk, answer.status, answer.claimed_points, answer.n_evidence,
-               answer.submitted_at, answer.submitted_by_id, reviewer)  # fmt: skip
+               answer.submitted_at, answer.submitted_by_id, reviewer,
+               answer.resubmitted)  # fmt: skip
         rows.append(({"answer": answer}, key))
     query = request.GET.copy()
     query.pop("page", None)
@@ -547,19 +568,50 @@ def review_queue(request):
     return render(request, "opd/review_queue.html", {"body": body})
 
 
-def _next_in_queue(answer: Answer, user) -> str:
+def _next_in_queue(answer: Answer, user) -> Answer | None:
     """After a review, the next answer waiting (oldest first) that no other reviewer is
-    reviewing, claimed for this reviewer; else the queue."""
+    reviewing, claimed for this reviewer; None when there is none left for them."""
     following = selectors.next_waiting_answer(
         period_id=answer.question.indicator.group.period_id, after=answer, reviewer=user
     )
     if following is None:
-        return reverse("opd:review-queue")
+        return None
     try:
         services.answer_claim(answer=following, user=user)
     except DomainError:  # taken or decided a moment ago by another reviewer
-        return reverse("opd:review-queue")
-    return _answer_url(following.question_id, following.unit_id)
+        return None
+    return following
+
+
+def _answer_label(question, unit) -> str:
+    """A question as the reviewer recognises it: code, the start of its text, the unit."""
+    text = Truncator(question.text).chars(70)
+    return f"{question.indicator.code} / {question.code} “{text}” ({unit.short_name})"
+
+
+def _decided(request, acc: access.AnswerAccess, done: str) -> str:
+    """The message after a decision names the question just decided, with a link back to
+    it, and the one opened next (a reviewer moved on by the page would lose their place);
+    returns where to go: the next answer, else the queue."""
+    following = _next_in_queue(acc.answer, request.user)
+    decided = done % {"answer": _answer_label(acc.question, acc.unit)}
+    if following is None:
+        then, target = _("No other answer is waiting for you; here is the queue."), None
+    else:
+        then = _("Now open: %(answer)s.") % {
+            "answer": _answer_label(following.question, following.unit)
+        }
+        target = _answer_url(following.question_id, following.unit_id)
+    code = f"{acc.question.indicator.code} / {acc.question.code}"
+    messages.success(
+        request,
+        format_html(
+            '{} {} <a href="{}" data-testid="decided-link">{}</a>',
+            decided, then, _answer_url(acc.question.pk, acc.unit.pk),
+            _("Back to %(code)s") % {"code": code},
+        ),
+    )  # fmt: skip
+    return target or reverse("opd:review-queue")
 
 
 def _claim_action(request, question_id: int, unit_id: int, run, success: str):
@@ -598,7 +650,7 @@ def answer_release(request, question_id: int, unit_id: int):
     )  # fmt: skip
 
 
-def _review(request, question_id, unit_id, form_class, run, form_key, success):
+def _review(request, question_id, unit_id, form_class, run, form_key, done):
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
     access.require(acc.can_review)
     if acc.answer is None:
@@ -615,8 +667,7 @@ def _review(request, question_id, unit_id, form_class, run, form_key, success):
         if error.code in ("stale", "not_submitted"):
             return redirect(_answer_url(question_id, unit_id))
         return _render_answer(request, acc, forms={form_key: form}, status=409)
-    messages.success(request, success)
-    return redirect(_next_in_queue(acc.answer, request.user))
+    return redirect(_decided(request, acc, done))
 
 
 @post_or_back_to_answer
@@ -635,7 +686,7 @@ def answer_approve(request, question_id: int, unit_id: int):
         )
 
     return _review(
-        request, question_id, unit_id, ApproveForm, run, "approve", _("Answer approved.")
+        request, question_id, unit_id, ApproveForm, run, "approve", _("Approved: %(answer)s.")
     )
 
 
@@ -653,7 +704,7 @@ def answer_request_revision(request, question_id: int, unit_id: int):
 
     return _review(
         request, question_id, unit_id, RevisionForm, run, "revision",
-        _("Revision requested; the unit is notified by email."),
+        _("Revision requested for %(answer)s; the unit is notified by email."),
     )  # fmt: skip
 
 

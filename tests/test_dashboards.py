@@ -45,9 +45,10 @@ def test_secretariat_dashboard_query_budget(
     # 1 session, 2 user, 3 profile, 4 periods,
     # 5-9 the score (groups, indicators, per-unit assignments, questions with their answers,
     # bands), 10 assignments for unit completion, 11 their units, 12 answer counts per unit,
-    # 13 queue size and oldest, 14-16 instrument counts, 17 questions without a lead
+    # 13 the units' extensions (each row's deadline), 14 queue size and oldest,
+    # 15-17 instrument counts, 18 questions without a lead
     # (the gauge's bands come with the score)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 

@@ -123,6 +123,10 @@ ROUTES: dict[str, Route] = {
     "kla:report-bundle": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:audit-trail": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:extensions": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    # One unit's extension, from its dashboard row or its answer page.
+    "kla:unit-extension": Route(args=lambda w: [w["period"].year, w["lead_unit"].pk],
+                                get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:whatsapp-summary": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     # The API answers in JSON: 401 instead of a login redirect.
     "kla:api-score": Route(args=Y, get="401 403 403 403 200 200 200", post=ONLY_POST),
     "kla:api-openapi": Route(get="401 200 200 200 200 200 200", post=ONLY_POST),
