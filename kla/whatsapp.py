@@ -80,7 +80,10 @@ def _position(period: Period) -> list[str]:
 
 def _units(period: Period) -> list[str]:
     """Each agency: submitted of assigned, approved; the ones behind schedule first."""
-    rows = dash.unit_completion(period=period, sort="behind")
+    rows = sorted(
+        dash.unit_completion(period=period),
+        key=lambda r: (not r.behind, r.percent, r.unit.short_name),
+    )
     lines = [_("*Status per agency* (submitted/assigned, approved)")]
     for row in rows:
         line = _("• %(unit)s: %(submitted)s/%(assigned)s submitted, %(approved)s approved") % {

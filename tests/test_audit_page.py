@@ -102,7 +102,7 @@ def test_newest_first_with_every_column_in_jakarta_time(
     assert "11:00:00" in page and "04:00:00" not in page
     assert f"{question.indicator.code} / {question.code}" in page
     assert "2001:db8::5" in page and "sekretariat" in page and "Dinkes" in page
-    assert "Perlu perbaikan" in page  # the action's label, in Indonesian
+    assert "Revisi diminta" in page  # the action's label, in Indonesian
     # The zone is said: WIB in the column head, the offset on every time element.
     assert ">WIB</abbr>" in page and "Asia/Jakarta" in page
     assert 'datetime="2026-03-02T11:00:00+07:00"' in page
@@ -216,7 +216,7 @@ def test_csv_export_of_the_filtered_list(client_for, secretariat_user, trail, le
     newest = rows[0]
     assert newest[0] == "2026-03-02 11:00:00+07:00"  # Jakarta time, its offset written out
     assert newest[1] == "sekretariat" and newest[3] == "Dinkes"
-    assert newest[2] == "Perlu perbaikan"  # the action's label, not "answer.request_revision"
+    assert newest[2] == "Revisi diminta"  # the action's label, not "answer.request_revision"
     assert newest[4] == f"{question.indicator.code} / {question.code}"
     assert newest[5] == "Foto kurang" and newest[6] == "2001:db8::5"
     assert [r[5] for r in rows] == ["Foto kurang", "Dikirim", "Disimpan 8 poin"]

@@ -48,7 +48,7 @@ def test_a_revision_request_reaches_the_unit_in_the_product(
     page = client.get(reverse("opd:workspace")).content.decode()
     assert 'data-testid="nav-notices"' in page and ">1<" in page  # the unread count
     notices = client.get(reverse("opd:notices")).content.decode()
-    assert "Lampirkan SK" in notices and "Perlu perbaikan" in notices
+    assert "Lampirkan SK" in notices and "Revisi diminta" in notices
     assert client.post(reverse("opd:notices")).status_code == 302
     opd_user.profile.refresh_from_db()
     colleague.profile.refresh_from_db()

@@ -76,7 +76,7 @@ def test_revision_request_mails_the_unit_after_commit(
     message = mail.outbox[0]
     assert message.to == unit_members
     code = f"{question.indicator.code} / {question.code}"
-    assert message.subject == f"KLA: perbaikan diminta untuk pertanyaan {code}"  # Indonesian
+    assert message.subject == f"KLA: revisi diminta untuk pertanyaan {code}"  # Indonesian
     link = f"{BASE}{reverse('opd:answer', args=[question.pk, lead_unit.pk])}"
     assert "Perbup belum ditandatangani <b>Bupati</b>" in message.body  # plain text: as typed
     assert question.text in message.body and link in message.body
@@ -205,7 +205,7 @@ def test_digest_lists_new_submissions_by_unit(digest_world, question, lead_unit,
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["sekretariat2@example.test", "sekretariat@example.test"]
-    assert message.subject == "KLA: 2 kiriman baru untuk diverifikasi"
+    assert message.subject == "KLA: 2 kiriman baru untuk ditinjau"
     body = message.body
     # Grouped by unit in name order: Dinas Kesehatan, then Dinas Pendidikan.
     assert body.index(lead_unit.name) < body.index(other_unit.name)
@@ -213,7 +213,7 @@ def test_digest_lists_new_submissions_by_unit(digest_world, question, lead_unit,
     assert "02-03-2026 10:00 WIB" in body  # submitted at 03:00 UTC, shown in Jakarta time
     assert f"{question.indicator.code} / 3:" not in body  # submitted 30 hours ago
     assert f"{question.indicator.code} / 4:" not in body  # approved
-    assert "Antrean verifikasi berisi 3 jawaban." in body  # the whole queue
+    assert "Antrean tinjauan berisi 3 jawaban." in body  # the whole queue
     assert "2 jawaban dikirim sejak kemarin." in body
     assert f"{BASE}{reverse('opd:review-queue')}" in body
     html = _html(message)
