@@ -10,11 +10,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from indicators.models import OfficialResult
+from indicators.models import OfficialResult, Period
 from opd.models import Answer, AuditEvent
 
 NOTHING = "—"
@@ -68,9 +69,9 @@ def points_text(value) -> str:
     return formats.number_format(number, 2, use_l10n=True, force_grouping=True)
 
 
-def _status_text(value) -> str:
+def _status_text(value, choices=Answer.Status) -> str:
     try:
-        return str(Answer.Status(value).label)
+        return str(choices(value).label)
     except ValueError:
         return str(value)
 
@@ -85,13 +86,16 @@ def _date_text(value) -> str:
 
 def audit_value(value, *, kind: str = "") -> str:
     """One value of the trail as text. `kind` says what it is: "points" (also the points
-    fields by name), "status", "date"; an option is stored by its label and shown as it is."""
+    fields by name), "status" (an answer's), "period_status", "date"; an option is stored by
+    its label and shown as it is."""
     if value is None or value == "":
         return NOTHING
     if kind in ("points", "claimed_points", "verified_points"):
         return points_text(value)
     if kind == "status":
         return _status_text(value)
+    if kind == "period_status":
+        return _status_text(value, Period.Status)
     if kind == "date":
         return _date_text(value)
     return str(value)
@@ -116,6 +120,29 @@ def _official_label(name: str) -> str:
         return str(OfficialResult._meta.get_field(name).verbose_name).capitalize()
     except FieldDoesNotExist:
         return name
+
+
+# Fields changed in the admin whose values are not shown as they are stored.
+_ADMIN_KINDS = {
+    ("opd.Answer", "status"): "status",
+    ("indicators.Period", "status"): "period_status",
+    ("indicators.Period", "window_opens"): "date",
+    ("indicators.Period", "window_closes"): "date",
+    ("indicators.Period", "entry_date"): "date",
+    ("opd.Extension", "until"): "date",
+}
+_POINTS_FIELDS = {"claimed_points", "verified_points", "max_points", "points", "lower_bound",
+                  "final_score", "declared_max_points"}  # fmt: skip
+
+
+def _admin_field(model: str, name: str) -> tuple[str, str]:
+    """The label of a field changed in the admin, and the kind of its values."""
+    kind = _ADMIN_KINDS.get((model, name), "points" if name in _POINTS_FIELDS else "")
+    try:
+        label = str(apps.get_model(model)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        label = name
+    return label, kind
 
 
 def audit_summary(event: AuditEvent) -> str:
@@ -149,6 +176,13 @@ def audit_summary(event: AuditEvent) -> str:
     if action == AuditEvent.Action.EXTENSION_GRANT and "until" in data:
         text = _("Extension until %(day)s") % {"day": audit_value(data["until"], kind="date")}
         return f"{text}: {data['reason']}" if data.get("reason") else text
+    if action == AuditEvent.Action.ADMIN_CHANGE and data.get("fields"):
+        changes = "; ".join(
+            f"{_admin_field(data.get('model', ''), name)[0]}: "
+            f"{_change(old, new, _admin_field(data.get('model', ''), name)[1])}"
+            for name, (old, new) in data["fields"].items()
+        )
+        return f"{event.summary} ({changes})"
     if action == AuditEvent.Action.PERIOD_CHANGE and data.get("official"):
         return "; ".join(
             f"{_official_label(name)}: {_change(old, new, _OFFICIAL_KINDS.get(name, ''))}"

@@ -417,6 +417,25 @@ def test_approval_extension_and_submission_read_with_indonesian_numbers_and_date
     assert texts[AuditEvent.Action.EXTENSION_GRANT] == "Perpanjangan sampai 3 April 2026: Banjir"
 
 
+def test_admin_changes_and_official_results_read_with_labels_and_numbers():
+    admin = AuditEvent.objects.create(
+        action=AuditEvent.Action.ADMIN_CHANGE, summary="change answer: 1 / 1 · Dinkes",
+        data={"model": "opd.Answer", "fields": {"status": ["submitted", "approved"],
+                                                 "verified_points": ["", "7.5"]}},
+    )  # fmt: skip
+    official = AuditEvent.objects.create(
+        action=AuditEvent.Action.PERIOD_CHANGE, summary="Official result of 2026: 588.00 Pratama",
+        data={"official": {"final_score": [None, "588.00"], "entered_on": [None, "2026-04-14"]}},
+    )  # fmt: skip
+    with translation.override("id"):
+        assert audit_summary(admin) == (
+            "change answer: 1 / 1 · Dinkes (status: Dikirim → Disetujui; "
+            "nilai terverifikasi: — → 7,50)"
+        )
+        text = audit_summary(official)
+    assert "588,00" in text and "14 April 2026" in text and "None" not in text
+
+
 # --- One wording for the review action --------------------------------------------------------
 
 
@@ -462,6 +481,21 @@ def test_the_dashboard_row_offers_an_extension_for_its_unit(
     row = next(r for r in html.split('data-testid="unit-row"')[1:] if "Dinas Kesehatan" in r)
     assert reverse("kla:unit-extension", args=[2026, lead_unit.pk]) in row
     assert "5 Apr 2026" in row and "diperpanjang" in row
+
+
+# transactional_db: the grant commits, so the cached dashboard's data version moves as in use.
+def test_a_grant_shows_at_once_on_the_cached_dashboard(
+    transactional_db, page_cache_on, client_for, period, question, lead_unit, secretariat_user
+):
+    client = client_for(secretariat_user)
+    assert "3 Apr 2026" not in client.get(reverse("kla:secretariat-home")).content.decode()
+    client.post(reverse("kla:unit-extension", args=[2026, lead_unit.pk]), {"until": "2026-04-03"})
+    row = (
+        client.get(reverse("kla:secretariat-home"))
+        .content.decode()
+        .split('data-testid="unit-row"')[1]
+    )
+    assert "3 Apr 2026" in row and "diperpanjang" in row
 
 
 def test_the_unit_form_grants_through_the_service_and_confirms_the_new_date(
