@@ -198,7 +198,7 @@ def _back(request, raw: str | None, fallback: str) -> str:
     return fallback
 
 
-def extension_granted_message(*, unit, until, before) -> str:
+def _granted_message(*, unit, until, before) -> str:
     """The confirmation names the new last day (and the one it replaces)."""
     return _("%(unit)s may change answers until %(day)s (before: %(before)s).") % {
         "unit": unit.name,
@@ -237,9 +237,7 @@ def unit_extension(request, year: int, unit_id: int):
             else:
                 messages.success(
                     request,
-                    extension_granted_message(
-                        unit=unit, until=form.cleaned_data["until"], before=before
-                    ),
+                    _granted_message(unit=unit, until=form.cleaned_data["until"], before=before),
                 )
                 return redirect(_back(request, form.cleaned_data["next"], fallback))
         else:

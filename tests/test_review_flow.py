@@ -548,12 +548,12 @@ def test_a_refused_extension_says_why_and_grants_nothing(
     assert not Extension.objects.exists()
 
 
-def test_the_form_returns_only_to_this_site(client_for, period, question, lead_unit,
-                                            secretariat_user):  # fmt: skip
+@pytest.mark.parametrize("elsewhere", ["https://evil.test/", "//evil.test/x", "javascript:x"])
+def test_the_form_returns_only_to_this_site(
+    client_for, period, question, lead_unit, secretariat_user, elsewhere
+):
     url = reverse("kla:unit-extension", args=[2026, lead_unit.pk])
-    response = client_for(secretariat_user).post(
-        url, {"until": "2026-04-03", "next": "https://evil.test/"}
-    )
+    response = client_for(secretariat_user).post(url, {"until": "2026-04-03", "next": elsewhere})
     assert response["Location"] == reverse("kla:secretariat-home") + "?year=2026#units"
 
 
