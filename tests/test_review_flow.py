@@ -331,12 +331,13 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     client = client_for(secretariat_user)
     client.get(_url("opd:answer", answer))  # warm the session
     # 1 session, 2 user, 3 question with indicator, group and period, 4 its assignments with
-    # units, 5 the answer, 6 profile (role), 7 the user's units, 8 the unit's extension (may
-    # it still edit), 9 evidence with unit and creator, 10 their revisions, 11 comments, 12 the
-    # unit's extension again (the deadline shown), 13-14 the question's options (answer and
-    # approval forms), 15 the revision request with its reviewer, 16 the answer's history
-    # with who did what, 17 the reviewer named in the header
-    with django_assert_num_queries(17) as captured:
+    # units, 5 the answer, 6 profile (role), 7 the unit's extension (may it still edit),
+    # 8 evidence with unit and creator, 9 their revisions, 10 comments, 11 the unit's
+    # extension again (the deadline shown), 12-13 the question's options (answer and approval
+    # forms), 14 the revision request with its reviewer, 15 the answer's history with who did
+    # what, 16 the reviewer named in the header (a reviewer's own units are not read: only a
+    # unit's staff answer for a unit)
+    with django_assert_num_queries(16) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.
