@@ -39,6 +39,7 @@ from kla.reports.common import (
     print_setup,
     safe_component,
     safe_file_name,
+    unique_folder,
     unique_name,
 )
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision
@@ -115,6 +116,46 @@ def _summary(text: str) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
 
 
+def latest_evidence(answers) -> dict[int, list[dict]]:
+    """The evidence not removed of `answers` (ids, or a queryset of answers), per answer id in
+    the order it was attached, each file with the fields of its latest revision (`rev_*`,
+    None for a file whose upload never completed). One query whatever the number."""
+    latest = EvidenceRevision.objects.filter(evidence=OuterRef("pk")).order_by(
+        "-uploaded_at", "-pk"
+    )
+    evidence = (
+        Evidence.objects.filter(answer__in=answers, removed_at__isnull=True)
+        .order_by("answer_id", "created_at", "pk")
+        .annotate(
+            rev_id=Subquery(latest.values("pk")[:1]),
+            rev_file=Subquery(latest.values("file")[:1]),
+            rev_name=Subquery(latest.values("original_name")[:1]),
+            rev_type=Subquery(latest.values("content_type")[:1]),
+            rev_size=Subquery(latest.values("size")[:1]),
+            rev_sha=Subquery(latest.values("sha256")[:1]),
+            rev_at=Subquery(latest.values("uploaded_at")[:1]),
+        )
+        .values(
+            "answer_id",
+            "kind",
+            "title",
+            "url",
+            "unit__short_name",
+            "rev_id",
+            "rev_file",
+            "rev_name",
+            "rev_type",
+            "rev_size",
+            "rev_sha",
+            "rev_at",
+        )
+    )
+    by_answer: dict[int, list[dict]] = defaultdict(list)
+    for item in evidence:
+        by_answer[item["answer_id"]].append(item)
+    return by_answer
+
+
 def bundle_plan(*, period: Period) -> BundlePlan:
     """What goes into the bundle and under which names, in two queries whatever the size.
 
@@ -156,39 +197,7 @@ def bundle_plan(*, period: Period) -> BundlePlan:
             "excerpt",
         )
     )
-    latest = EvidenceRevision.objects.filter(evidence=OuterRef("pk")).order_by(
-        "-uploaded_at", "-pk"
-    )
-    evidence = (
-        Evidence.objects.filter(answer_id__in=[a["pk"] for a in answers], removed_at__isnull=True)
-        .order_by("answer_id", "created_at", "pk")
-        .annotate(
-            rev_id=Subquery(latest.values("pk")[:1]),
-            rev_file=Subquery(latest.values("file")[:1]),
-            rev_name=Subquery(latest.values("original_name")[:1]),
-            rev_type=Subquery(latest.values("content_type")[:1]),
-            rev_size=Subquery(latest.values("size")[:1]),
-            rev_sha=Subquery(latest.values("sha256")[:1]),
-            rev_at=Subquery(latest.values("uploaded_at")[:1]),
-        )
-        .values(
-            "answer_id",
-            "kind",
-            "title",
-            "url",
-            "unit__short_name",
-            "rev_id",
-            "rev_file",
-            "rev_name",
-            "rev_type",
-            "rev_size",
-            "rev_sha",
-            "rev_at",
-        )
-    )
-    by_answer: dict[int, list[dict]] = defaultdict(list)
-    for item in evidence:
-        by_answer[item["answer_id"]].append(item)
+    by_answer = latest_evidence([a["pk"] for a in answers])
 
     planned: list[BundleAnswer] = []
     folders_taken: set[str] = set()
@@ -215,12 +224,7 @@ def bundle_plan(*, period: Period) -> BundlePlan:
             ]
         )
         # Two codes that differ only in characters a file system refuses must not merge.
-        candidate, n = folder, 1
-        while candidate.lower() in folders_taken:
-            n += 1
-            candidate = f"{folder} ({n})"
-        folders_taken.add(candidate.lower())
-        entry.folder = candidate
+        entry.folder = unique_folder(folder, folders_taken)
         names_taken: set[str] = set()
         for item in by_answer.get(entry.answer_id, []):
             if item["kind"] == Evidence.Kind.LINK:
@@ -247,7 +251,7 @@ def bundle_plan(*, period: Period) -> BundlePlan:
     return BundlePlan(period=period, answers=planned)
 
 
-class _ChunkSink(io.RawIOBase):
+class ChunkSink(io.RawIOBase):
     """A write-only, non-seekable stream that keeps what was written until it is drained."""
 
     def __init__(self) -> None:
@@ -267,7 +271,7 @@ class _ChunkSink(io.RawIOBase):
         return data
 
 
-def _zip_info(arcname: str, moment, *, compress: bool, size: int) -> zipfile.ZipInfo:
+def zip_info(arcname: str, moment, *, compress: bool, size: int) -> zipfile.ZipInfo:
     local = jakarta(moment) if moment is not None else jakarta(jakarta_now())
     date_time = (max(local.year, 1980), local.month, local.day, local.hour, local.minute, 0)
     info = zipfile.ZipInfo(arcname, date_time=date_time)
@@ -371,7 +375,7 @@ def _index_workbook(plan: BundlePlan, problems: dict[int, str]):
 
 def iter_bundle(plan: BundlePlan) -> Iterator[bytes]:
     """The zip as byte chunks, each at most about one stored chunk (1 MB) plus headers."""
-    sink = _ChunkSink()
+    sink = ChunkSink()
     problems: dict[int, str] = {}
     with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
         for stored in plan.files:
@@ -380,7 +384,7 @@ def iter_bundle(plan: BundlePlan) -> Iterator[bytes]:
             except OSError:
                 problems[stored.revision_id] = "Berkas tidak ditemukan di penyimpanan"
                 continue
-            info = _zip_info(
+            info = zip_info(
                 stored.arcname,
                 stored.uploaded_at,
                 compress=stored.content_type not in _STORED_TYPES,
@@ -402,7 +406,7 @@ def iter_bundle(plan: BundlePlan) -> Iterator[bytes]:
             workbook.save(index_file)
             size = index_file.tell()
             index_file.seek(0)
-            info = _zip_info(INDEX_NAME, None, compress=True, size=size)
+            info = zip_info(INDEX_NAME, None, compress=True, size=size)
             with archive.open(info, "w") as target:
                 while chunk := index_file.read(CHUNK_SIZE):
                     target.write(chunk)

@@ -110,6 +110,17 @@ def unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def unique_folder(folder: str, taken: set[str]) -> str:
+    """`folder`, or `folder (2)`, `folder (3)`... ; `taken` is updated (no case: Windows and
+    macOS would merge two folders that differ only in case)."""
+    candidate, n = folder, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{folder} ({n})"
+    taken.add(candidate.lower())
+    return candidate
+
+
 def style_header_row(ws, row: int, n_columns: int) -> None:
     for column in range(1, n_columns + 1):
         cell = ws.cell(row=row, column=column)

@@ -51,14 +51,15 @@ def allowed_roots() -> list[Path]:
     return [Path(settings.BASE_DIR) / "static", FONT_DIR]
 
 
-def _css_string(text: str) -> str:
+def css_string(text: str) -> str:
     """Text as a CSS string literal (for `content:` in @page rules)."""
     return json.dumps(text, ensure_ascii=False)
 
 
-def page_counter_content() -> str:
-    """'Page 1 of 3' in the active language, as CSS content with the page counters."""
-    label = _("Page %(page)s of %(pages)s")
+def page_counter_content(label: str = "") -> str:
+    """'Page 1 of 3' in the active language (or `label`, a translated text with the same two
+    placeholders), as CSS content with the page counters."""
+    label = label or _("Page %(page)s of %(pages)s")
     parts = re.split(r"(%\(page\)s|%\(pages\)s)", label)
     pieces = []
     for part in parts:
@@ -67,7 +68,7 @@ def page_counter_content() -> str:
         elif part == "%(pages)s":
             pieces.append("counter(pages)")
         elif part:
-            pieces.append(_css_string(part))
+            pieces.append(css_string(part))
     return " ".join(pieces)
 
 
@@ -103,7 +104,7 @@ def report_context(*, period: Period) -> dict:
         "generated": generated,
         "font_dir": FONT_DIR.as_uri(),
         "page_counter": page_counter_content(),
-        "footer_text": _css_string(
+        "footer_text": css_string(
             _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
         ),
         "charts": charts.score_charts(period=period, document=document, units=report.units),

@@ -126,11 +126,13 @@ class GroupRows:
     indicators: list[IndicatorRows] = field(default_factory=list)
 
 
-def period_rows(*, period: Period) -> list[GroupRows]:
-    """Groups -> indicators -> questions with units and answers, in five queries.
+def period_rows(*, period: Period, content: bool = False) -> list[GroupRows]:
+    """Groups -> indicators -> questions with units and answers, in six queries.
 
     1. groups; 2. indicators; 3. questions; 4. assignments with their units;
-    5. answers with their count of evidence not removed (narratives left out);
+    5. answers with their count of evidence not removed: narratives and data values left out,
+       unless `content` asks for what the units wrote (the entry kit), which brings the
+       chosen and verified options too, in the same query;
     6. the registered documents attached to them.
     """
     groups = list(Group.objects.filter(period=period).order_by("order", "pk"))
@@ -147,11 +149,16 @@ def period_rows(*, period: Period) -> list[GroupRows]:
         .select_related("unit")
         .order_by("question_id", "unit__short_name")
     )
+    answer_rows = Answer.objects.filter(question__indicator__group__period=period)
+    if content:
+        answer_rows = answer_rows.select_related("option", "verified_option")
+    else:
+        answer_rows = answer_rows.defer("narrative", "data_values")
     answers = {
         (a.question_id, a.unit_id): a
-        for a in Answer.objects.filter(question__indicator__group__period=period)
-        .defer("narrative", "data_values")
-        .annotate(n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True)))
+        for a in answer_rows.annotate(
+            n_evidence=Count("evidence", filter=Q(evidence__removed_at__isnull=True))
+        )
     }
 
     documents: dict[int, list[str]] = defaultdict(list)
