@@ -56,6 +56,16 @@ urlpatterns = [
         views_secretariat.whatsapp_summary,
         name="whatsapp-summary",
     ),
+    path(
+        "laporan/<int:year>/isian-aplikasi.xlsx",
+        views_reports.report_entry_workbook,
+        name="report-entry-workbook",
+    ),
+    path(
+        "laporan/<int:year>/isian-aplikasi.zip",
+        views_reports.report_entry_kit,
+        name="report-entry-kit",
+    ),
     path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),
     path(

@@ -1,8 +1,9 @@
-"""Report downloads: the Excel recap, the PDF progress report and the evidence bundle.
+"""Report downloads: the Excel recap, the PDF progress report, the evidence bundle and the
+entry kit for the ministry's application.
 
 Readers (secretariat, admin, executive) get the recap and the report; the evidence bundle
-holds the units' documents, which are the secretariat's to hand on: executive gets 403.
-Every download is written to the audit trail.
+and the entry kit hold the units' documents, which are the secretariat's to hand on:
+executive gets 403. Every download is written to the audit trail.
 """
 
 import io
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from indicators.models import Period
 from kla.reports.bundle import bundle_plan, iter_bundle
+from kla.reports.entry_kit import entry_kit_plan, entry_workbook, iter_entry_kit
 from kla.reports.pdf import progress_report_pdf
 from kla.reports.xlsx import rekap_workbook
 from opd import access
@@ -109,3 +111,38 @@ def report_bundle(request, year: int):
     )
     response = StreamingHttpResponse(iter_bundle(plan), content_type="application/zip")
     return _attachment(response, f"bukti-kla-{year}.zip")
+
+
+@access.secretariat_required
+@require_GET
+def report_entry_workbook(request, year: int):
+    period = get_object_or_404(Period, year=year)
+    buffer = io.BytesIO()
+    entry_workbook(entry_kit_plan(period=period)).save(buffer)
+    _audit_export(
+        request,
+        period=period,
+        kind="entry_workbook",
+        summary=_("Entry workbook %(year)s downloaded") % {"year": year},
+    )
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    return _attachment(response, f"isian-aplikasi-kla-{year}.xlsx")
+
+
+@access.secretariat_required
+@require_GET
+def report_entry_kit(request, year: int):
+    period = get_object_or_404(Period, year=year)
+    # The plan is read before the response starts, so a database error is still a clean 500;
+    # the PDFs are built one question at a time while the ZIP streams.
+    plan = entry_kit_plan(period=period)
+    _audit_export(
+        request,
+        period=period,
+        kind="entry_kit",
+        summary=_("Entry kit %(year)s downloaded") % {"year": year},
+        questions=len(plan.questions),
+        files=plan.n_files,
+    )
+    response = StreamingHttpResponse(iter_entry_kit(plan), content_type="application/zip")
+    return _attachment(response, f"isian-aplikasi-kla-{year}.zip")

@@ -14,7 +14,11 @@ MATRIX = {
     "kla:report-xlsx": ["login", 403, 403, 403, 200, 200, 200],
     "kla:report-pdf": ["login", 403, 403, 403, 200, 200, 200],
     "kla:report-bundle": ["login", 403, 403, 403, 200, 403, 200],
+    # The entry kit holds the units' documents, like the bundle: the secretariat's to hand on.
+    "kla:report-entry-workbook": ["login", 403, 403, 403, 200, 403, 200],
+    "kla:report-entry-kit": ["login", 403, 403, 403, 200, 403, 200],
 }
+DOWNLOADS = sorted(name for name in MATRIX if name != "kla:reports")
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
@@ -38,14 +42,14 @@ def test_permission_matrix(name, period, question, personas, client_for):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == downloads
 
 
-@pytest.mark.parametrize("name", ["kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"])
+@pytest.mark.parametrize("name", DOWNLOADS)
 def test_downloads_refuse_post(name, period, client_for, secretariat_user):
     response = client_for(secretariat_user).post(reverse(name, args=[period.year]))
     assert response.status_code == 405
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"])
+@pytest.mark.parametrize("name", DOWNLOADS)
 def test_unknown_period_is_404(name, client_for, admin_user):
     assert client_for(admin_user).get(reverse(name, args=[1999])).status_code == 404
 
@@ -53,7 +57,7 @@ def test_unknown_period_is_404(name, client_for, admin_user):
 def test_reports_page_lists_downloads_per_period(period, client_for, secretariat_user):
     response = client_for(secretariat_user).get(reverse("kla:reports"))
     html = response.content.decode()
-    for name in ("kla:report-xlsx", "kla:report-pdf", "kla:report-bundle"):
+    for name in DOWNLOADS:
         assert reverse(name, args=[period.year]) in html
     assert f'href="{reverse("kla:reports")}"' in html  # the navigation link
 
@@ -61,7 +65,8 @@ def test_reports_page_lists_downloads_per_period(period, client_for, secretariat
 def test_executive_sees_no_bundle_link(period, client_for, executive_user):
     html = client_for(executive_user).get(reverse("kla:reports")).content.decode()
     assert reverse("kla:report-pdf", args=[period.year]) in html
-    assert reverse("kla:report-bundle", args=[period.year]) not in html
+    for name in ("kla:report-bundle", "kla:report-entry-workbook", "kla:report-entry-kit"):
+        assert reverse(name, args=[period.year]) not in html
     assert f'href="{reverse("kla:reports")}"' in html
 
 

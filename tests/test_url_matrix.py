@@ -121,6 +121,8 @@ ROUTES: dict[str, Route] = {
     "kla:report-pdf": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     # Evidence files are the secretariat's: the Bupati reads scores, not documents.
     "kla:report-bundle": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "kla:report-entry-workbook": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "kla:report-entry-kit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:audit-trail": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:extensions": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     # One unit's extension, from its dashboard row or its answer page.
