@@ -6,14 +6,19 @@ units, 5 periods, an answer per assignment and 3 evidence revisions of metadata 
 be compared at 1x and 10x.
 
 Also two evidence files of the largest size accepted, a scanned PDF and a DOCX with a big
-photo, to time the active-content check every upload goes through.
+photo, to time the active-content check every upload goes through; and the entry kit for the
+ministry's application built for the full instrument with real evidence files
+(time_entry_kit), with the peak memory of the process (rss_reset, rss_peak_now).
 """
 
+import contextlib
 import datetime
 import hashlib
+import io
 import json
 import random
 import statistics
+import tempfile
 import time
 import zipfile
 from decimal import Decimal
@@ -22,10 +27,15 @@ from pathlib import Path
 import pikepdf
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
+from PIL import Image
 
 from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
+from kla.reports.entry_kit import entry_kit_plan, iter_entry_kit
 from opd import services as answer_services
 from opd.evidence import evidence_add_link
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
@@ -294,3 +304,174 @@ def time_content_checks(directory: Path, *, size: int, runs: int = 5) -> list[di
              "seconds": statistics.median(times)}
         )  # fmt: skip
     return out
+
+
+# --- Peak memory of the process --------------------------------------------------------------
+
+
+def _status_bytes(field: str) -> int | None:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def rss_reset() -> int | None:
+    """Reset the process's peak resident memory to its current size (Linux); the size."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return None
+    return _status_bytes("VmRSS")
+
+
+def rss_peak_now() -> int | None:
+    """The process's peak resident memory since the last rss_reset (Linux's VmHWM)."""
+    return _status_bytes("VmHWM")
+
+
+# --- The entry kit for the full instrument ---------------------------------------------------
+
+KIT_PDF_BYTES = 1024 * 1024  # each answer's scanned report
+
+
+class _Rollback(Exception):
+    pass
+
+
+class _CountingSink:
+    """Where the timed ZIP goes: counted, not kept (a server hands it to the network)."""
+
+    def __init__(self):
+        self.bytes = 0
+        self.largest = 0
+
+    def write(self, data) -> int:
+        self.bytes += len(data)
+        self.largest = max(self.largest, len(data))
+        return len(data)
+
+
+def _kit_photo(size: tuple[int, int], fmt: str) -> bytes:
+    """A photo-like image (a gradient under noise) that decodes, as WeasyPrint must."""
+    gradient = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 40)
+    image = Image.merge("RGB", (gradient, noise, Image.blend(gradient, noise, 0.5)))
+    out = io.BytesIO()
+    image.save(out, fmt, quality=85) if fmt == "JPEG" else image.save(out, fmt)
+    return out.getvalue()
+
+
+def time_entry_kit(*, user) -> dict:
+    """Build the entry kit ZIP of the current period (the full instrument) with real evidence
+    files and measure it: wall time, and the growth of the process's peak resident memory
+    (Linux's VmHWM, reset just before the build), which counts Python, WeasyPrint's cairo
+    and pango and qpdf alike.
+
+    The evidence, in a transaction rolled back afterwards and a temporary storage: every
+    answer a scanned report of KIT_PDF_BYTES (pages of photos); every second one a JPEG
+    photo, every tenth a PNG screenshot, every fifth a DOCX (listed on the cover, not
+    merged), every twentieth a link. The district's own evidence rows (metadata without
+    files) are set aside for the run."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                   "OPTIONS": {"location": str(root / "evidence"), "base_url": None}}  # fmt: skip
+        with override_settings(STORAGES={**settings.STORAGES, "default": storage}):
+            result: dict = {}
+            with contextlib.suppress(_Rollback), transaction.atomic():
+                period = Period.objects.order_by("-year").first()
+                result = _kit_evidence(period, user, root)
+                sink = _CountingSink()
+                rss_before = rss_reset()
+                started = time.perf_counter()
+                plan = entry_kit_plan(period=period)
+                for chunk in iter_entry_kit(plan):
+                    sink.write(chunk)
+                seconds = time.perf_counter() - started
+                rss_peak = rss_peak_now()
+                result.update(
+                    questions=len(plan.questions), seconds=seconds, zip_bytes=sink.bytes,
+                    largest_chunk=sink.largest,
+                    rss_growth=None if None in (rss_before, rss_peak) else rss_peak - rss_before,
+                    rss_before=rss_before,
+                )  # fmt: skip
+                raise _Rollback
+    return result
+
+
+def _kit_evidence(period, user, root: Path) -> dict:
+    Evidence.objects.filter(answer__question__indicator__group__period=period).update(
+        removed_at=timezone.now()
+    )
+    answers = list(Answer.objects.filter(question__indicator__group__period=period).order_by("pk"))
+    report_path = root / "laporan.pdf"
+    report_pages = evidence_pdf(report_path, KIT_PDF_BYTES)
+    report = report_path.read_bytes()
+    photo, screenshot = _kit_photo((1600, 1200), "JPEG"), _kit_photo((1200, 800), "PNG")
+    docx = b"PK\x03\x04" + bytes(20_000)
+    kinds = [
+        ("application/pdf", "laporan.pdf", report, 1),
+        ("image/jpeg", "foto.jpg", photo, 2),
+        ("image/png", "tangkapan-layar.png", screenshot, 10),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "notulen.docx", docx, 5),
+    ]  # fmt: skip
+    evidence, contents, links = [], [], []
+    for n, answer in enumerate(answers):
+        for content_type, name, content, every in kinds:
+            if n % every == 0:
+                evidence.append(Evidence(answer=answer, unit=answer.unit, title=name,
+                                         created_by=user))  # fmt: skip
+                contents.append((content_type, name, content))
+        if n % 20 == 0:
+            links.append(Evidence(answer=answer, unit=answer.unit, kind=Evidence.Kind.LINK,
+                                  url=f"https://jdih.example/{n}", created_by=user))  # fmt: skip
+    evidence = Evidence.objects.bulk_create(evidence)
+    Evidence.objects.bulk_create(links)
+    digests = {}
+    revisions = []
+    for item, (content_type, name, content) in zip(evidence, contents, strict=True):
+        stored = default_storage.save(f"evidence/kit/{item.pk}-{name}", ContentFile(content))
+        digest = digests.setdefault(name, hashlib.sha256(content).hexdigest())
+        revisions.append(
+            EvidenceRevision(
+                evidence=item, file=stored, original_name=name, size=len(content),
+                sha256=digest, content_type=content_type, uploaded_by=user,
+            )
+        )  # fmt: skip
+    EvidenceRevision.objects.bulk_create(revisions)
+    merged = [c for c in contents if not c[0].endswith("document")]
+    return {
+        "files": len(contents),
+        "links": len(links),
+        "merged_files": len(merged),
+        "input_bytes": sum(len(c[2]) for c in contents),
+        "report_pages": report_pages,
+        "pdfs": sum(1 for c in contents if c[0] == "application/pdf"),
+        "images": sum(1 for c in contents if c[0].startswith("image/")),
+    }
+
+
+def entry_kit_report(result: dict) -> list[str]:
+    """Lines for kla_bench's report."""
+    mb = 1024 * 1024
+    memory = (
+        f"peak resident memory grew {result['rss_growth'] / mb:.1f} MB over the "
+        f"{result['rss_before'] / mb:.0f} MB the process held before (Linux VmHWM, reset "
+        "before the build: Python, WeasyPrint's cairo/pango and qpdf together)"
+        if result["rss_growth"] is not None
+        else "peak memory not measured (no /proc/self/clear_refs)"
+    )
+    return [
+        f"entry kit ZIP of the full instrument ({result['questions']} questions; "
+        f"{result['pdfs']} PDFs of {result['report_pages']} pages, {result['images']} images, "
+        f"{result['files'] - result['merged_files']} office files, {result['links']} links: "
+        f"{result['input_bytes'] / mb:.0f} MB of evidence): {result['seconds']:.1f} s "
+        f"({1000 * result['seconds'] / max(result['questions'], 1):.0f} ms per question), "
+        f"ZIP {result['zip_bytes'] / mb:.0f} MB in chunks of at most "
+        f"{result['largest_chunk'] / mb:.2f} MB",
+        f"entry kit ZIP of the full instrument: {memory}",
+    ]

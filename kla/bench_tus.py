@@ -29,7 +29,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from indicators.models import Indicator, Period, Question
-from kla.bench import evidence_pdf
+from kla.bench import evidence_pdf, rss_peak_now, rss_reset
 from opd.models import Assignment, ResumableUpload
 
 MB = 1024 * 1024
@@ -150,7 +150,7 @@ def _peak_memory(user, root, client, endpoint, size, chunk) -> dict:
         )  # fmt: skip
         request.user = user
         requests.append(request)
-    rss_before = _rss_reset()
+    rss_before = rss_reset()
     tracemalloc.start()
     try:
         for request in requests[:-1]:
@@ -163,7 +163,7 @@ def _peak_memory(user, root, client, endpoint, size, chunk) -> dict:
         _current, finish_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    rss_peak = _rss_peak()
+    rss_peak = rss_peak_now()
     return {
         "peak_python_bytes": max(pieces_peak, finish_peak),
         "peak_python_pieces_bytes": pieces_peak,
@@ -172,28 +172,6 @@ def _peak_memory(user, root, client, endpoint, size, chunk) -> dict:
         if rss_before is not None and rss_peak is not None
         else None,
     }
-
-
-def _status_kb(field: str) -> int | None:
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return None
-
-
-def _rss_reset() -> int | None:
-    """Reset the process's peak resident memory to its current size (Linux); the size."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return None
-    return _status_kb("VmRSS")
-
-
-def _rss_peak() -> int | None:
-    return _status_kb("VmHWM")
 
 
 def tus_upload_report(result: dict) -> list[str]:

@@ -55,6 +55,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from PIL import Image
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from core.text import write_cell
 from indicators.models import Period, Question
@@ -468,12 +469,14 @@ def _image_shape(path: Path) -> tuple[bool, str]:
     return width > height, ""
 
 
-def _render(html: str, target: Path, *, roots: list[Path] | None = None) -> None:
+def _render(
+    html: str, target: Path, *, fonts: FontConfiguration, roots: list[Path] | None = None
+) -> None:
     HTML(
         string=html,
         base_url=(Path(settings.BASE_DIR) / "static").as_uri() + "/",
         url_fetcher=LocalOnlyFetcher(roots=roots),
-    ).write_pdf(target=str(target))
+    ).write_pdf(target=str(target), font_config=fonts)
 
 
 def _cover_html(plan: EntryKitPlan, item: KitQuestion, outcomes: list[_Outcome]) -> str:
@@ -520,10 +523,15 @@ def _image_html(outcome: _Outcome, path: Path, *, landscape: bool) -> str:
         )
 
 
-def question_pdf(plan: EntryKitPlan, item: KitQuestion, work: Path) -> Path:
+def question_pdf(
+    plan: EntryKitPlan, item: KitQuestion, work: Path, *, fonts: FontConfiguration
+) -> Path:
     """Build the merged PDF of one question in `work` (a directory the caller removes) and
     return its path. The cover is rendered after the files are tried, so it says of each
-    whether it was merged."""
+    whether it was merged. `fonts`: one font configuration for the whole kit. Without it
+    WeasyPrint makes one per document, loading the system's fonts each time, and the
+    process grew by about 0.4 MB a question (fontconfig and pango keep what each loaded:
+    100 MB more after the 274 questions of the full instrument; flat with one)."""
     outcomes: list[_Outcome] = []
     pdfs: list[pikepdf.Pdf] = []
     images: list[tuple[_Outcome, Path, bool]] = []
@@ -563,7 +571,7 @@ def question_pdf(plan: EntryKitPlan, item: KitQuestion, work: Path) -> Path:
                 )
 
         cover_path = work / "sampul.pdf"
-        _render(_cover_html(plan, item, outcomes), cover_path)
+        _render(_cover_html(plan, item, outcomes), cover_path, fonts=fonts)
         merged = stack.enter_context(pikepdf.open(cover_path))
         for pdf in pdfs:
             merged.pages.extend(pdf.pages)
@@ -574,6 +582,7 @@ def question_pdf(plan: EntryKitPlan, item: KitQuestion, work: Path) -> Path:
             _render(
                 _image_html(outcome, path, landscape=landscape),
                 page_path,
+                fonts=fonts,
                 roots=[*allowed_roots(), work],
             )
             merged.pages.extend(stack.enter_context(pikepdf.open(page_path)).pages)
@@ -612,6 +621,7 @@ def _collected_per_question():
 def iter_entry_kit(plan: EntryKitPlan) -> Iterator[bytes]:
     """The kit as zip chunks: the workbook, then one folder and merged PDF per question."""
     sink = ChunkSink()
+    fonts = FontConfiguration()
     with (
         _collected_per_question() as collect,
         zipfile.ZipFile(sink, "w", allowZip64=True) as archive,
@@ -621,7 +631,7 @@ def iter_entry_kit(plan: EntryKitPlan) -> Iterator[bytes]:
             yield from _copy_into(archive, sink, book, WORKBOOK_NAME, compress=True)
         for item in plan.questions:
             with tempfile.TemporaryDirectory(prefix="kla-isian-") as directory:
-                merged = question_pdf(plan, item, Path(directory))
+                merged = question_pdf(plan, item, Path(directory), fonts=fonts)
                 with open(merged, "rb") as source:
                     yield from _copy_into(archive, sink, source, item.pdf_path, compress=False)
             collect()

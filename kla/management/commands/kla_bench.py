@@ -1,5 +1,7 @@
-"""Benchmark of the main pages and of scoring, at 1x and 10x data, and of the active-content
-check of the largest uploads. Run by `make bench`.
+"""Benchmark of the main pages and of scoring, at 1x and 10x data, of the active-content
+check of the largest uploads, of a resumable upload, and of the entry kit for the ministry's
+application built for the full instrument (1x) with real evidence files. Run by `make bench`;
+`--only-entry-kit` runs the last alone.
 
 Pages are timed three ways: served from the page cache (core/page_cache.py: nothing changed
 since the last view), rebuilt after evidence is added to an answer of the visitor's unit (a
@@ -27,8 +29,10 @@ from indicators.models import Period
 from kla.bench import (
     CONTENT_CHECK_TARGET_SECONDS,
     RushChanges,
+    entry_kit_report,
     generate_district,
     time_content_checks,
+    time_entry_kit,
 )
 from kla.bench_tus import time_tus_upload, tus_upload_report
 from opd.scoring import score_period
@@ -62,8 +66,13 @@ class Command(BaseCommand):
         parser.add_argument("--scales", default="1,10")
         parser.add_argument("--runs", type=int, default=15)
         parser.add_argument("--yes", action="store_true", help="Confirm flushing this database.")
+        parser.add_argument(
+            "--only-entry-kit",
+            action="store_true",
+            help="Only the entry kit of the full instrument (1x district), not the pages.",
+        )
 
-    def handle(self, *args, scales, runs, yes, **options):
+    def handle(self, *args, scales, runs, yes, only_entry_kit, **options):
         if not yes:
             raise CommandError(
                 "kla_bench flushes the database: pass --yes (scripts/bench.sh does)."
@@ -73,7 +82,13 @@ class Command(BaseCommand):
                 "The page cache is off (KLA_PAGE_CACHE_SECONDS=0): production serves pages from "
                 "it, so the benchmark needs it on (scripts/bench.sh sets it)."
             )
-        results = {}
+        if only_entry_kit:
+            call_command("flush", "--no-input", verbosity=0)
+            world = generate_district(scale=1)
+            for line in entry_kit_report(time_entry_kit(user=world["users"]["opd"])):
+                self.stdout.write(line)
+            return
+        results, kit = {}, None
         for scale in [int(s) for s in scales.split(",")]:
             call_command("flush", "--no-input", verbosity=0)
             started = time.perf_counter()
@@ -88,6 +103,8 @@ class Command(BaseCommand):
             )
             results[scale] = self._measure(world["users"], runs)
             results[scale]["scoring"] = self._score(runs)
+            if scale == 1:  # the full instrument: 274 questions
+                kit = time_entry_kit(user=world["users"]["opd"])
         with tempfile.TemporaryDirectory() as directory:
             checks = time_content_checks(
                 Path(directory), size=settings.EVIDENCE_MAX_UPLOAD_BYTES, runs=runs
@@ -96,6 +113,8 @@ class Command(BaseCommand):
         # Resumable uploads: server CPU per MB and peak memory of the largest file (bench_tus).
         tus = time_tus_upload(user=world["users"]["opd"], size=settings.EVIDENCE_MAX_UPLOAD_BYTES)
         for line in tus_upload_report(tus):
+            self.stdout.write(line)
+        for line in entry_kit_report(kit) if kit else []:
             self.stdout.write(line)
 
     def _measure(self, users, runs) -> dict:
