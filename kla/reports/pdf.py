@@ -52,8 +52,10 @@ def allowed_roots() -> list[Path]:
 
 
 def css_string(text: str) -> str:
-    """Text as a CSS string literal (for `content:` in @page rules)."""
-    return json.dumps(text, ensure_ascii=False)
+    """Text as a CSS string literal (for `content:` in @page rules). The literal sits in a
+    <style> element, where "</style>" in the text (a question code, say) would end the
+    stylesheet and start markup: "<" is written as the CSS escape of its code point."""
+    return json.dumps(text, ensure_ascii=False).replace("<", "\\3c ")
 
 
 def page_counter_content(label: str = "") -> str:
