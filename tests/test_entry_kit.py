@@ -580,3 +580,23 @@ def test_typed_codes_cannot_break_out_of_the_cover_stylesheet(period, lead_unit,
     text = pdf_text(archive.read(name), tmp_path)
     assert text.count("Disisipkan") == 2  # the heading and the footer, as typed
     assert f"{typed} ·" in text  # the footer shows the code as it was typed
+
+
+def test_an_abandoned_download_leaves_nothing_behind(world, period, tmp_path, monkeypatch):
+    """A client that goes away mid-download closes the stream: the question's temporary
+    directory is removed and the collector gets back the objects frozen for the kit."""
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    chunks = iter_entry_kit(entry_kit_plan(period=period))
+
+    def working():
+        return [p for p in tmp_path.iterdir() if p.name.startswith("kla-isian-")]
+
+    while not working():  # into the first question's PDF
+        next(chunks)
+    assert gc.get_freeze_count() > 0
+    chunks.close()
+    assert gc.get_freeze_count() == 0
+    assert working() == []

@@ -34,6 +34,7 @@ language; the cover is rendered in Indonesian from the translated template.
 """
 
 import contextlib
+import datetime
 import gc
 import hashlib
 import tempfile
@@ -210,7 +211,7 @@ class EntryKitPlan:
     period: Period
     questions: list[KitQuestion]
     secretariat: Unit | None
-    generated: object
+    generated: datetime.datetime  # Jakarta time
     not_merged: list[NotMerged] = field(default_factory=list)  # filled while the ZIP is built
 
     @property
