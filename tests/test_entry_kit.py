@@ -571,15 +571,16 @@ def test_resident_memory_stays_flat_question_after_question(period, lead_unit, m
 def test_typed_codes_cannot_break_out_of_the_cover_stylesheet(period, lead_unit, tmp_path):
     """The cover's footer names the question in a CSS string inside <style>: a code that
     closes the stylesheet stays text and adds no markup (nor a fetch) to the cover."""
-    typed = '</style><h1>Disisipkan</h1><img src="https://example.test/x.png">'
+    typed = "</style><b>Sisip"  # a question code holds 20 characters
     question = factories.QuestionFactory(indicator__group__period=period, code=typed)
     factories.AssignmentFactory(question=question, unit=lead_unit, role=Assignment.Role.LEAD)
     plan = entry_kit_plan(period=period)
     archive = read_zip(b"".join(iter_entry_kit(plan)))
     [name] = [n for n in archive.namelist() if n.endswith(".pdf")]
     text = pdf_text(archive.read(name), tmp_path)
-    assert text.count("Disisipkan") == 2  # the heading and the footer, as typed
-    assert f"{typed} ·" in text  # the footer shows the code as it was typed
+    assert text.count(typed) == 2  # the heading and the footer, as typed
+    assert f"{typed} ·" in text  # the footer's CSS string holds the whole code
+    assert "font-size" not in text  # no stylesheet spilled onto the page
 
 
 def test_an_abandoned_download_leaves_nothing_behind(world, period, tmp_path, monkeypatch):
