@@ -601,3 +601,32 @@ def test_an_abandoned_download_leaves_nothing_behind(world, period, tmp_path, mo
     chunks.close()
     assert gc.get_freeze_count() == 0
     assert working() == []
+
+
+def test_a_pdf_that_fails_only_when_written_is_listed_not_merged(
+    period, question, lead_unit, monkeypatch, tmp_path
+):
+    """qpdf opens and repairs most damaged files; one whose damage shows only while the
+    merged file is written is found, listed as not merged, and the file built without it."""
+    answer = Answer.objects.create(question=question, unit=lead_unit, claimed_points=D("1"))
+    odd = pikepdf.new()
+    odd.add_blank_page(page_size=(111, 111))  # what the failing save below recognises
+    buffer = io.BytesIO()
+    odd.save(buffer)
+    add_file(answer, name="Rusak saat ditulis.pdf", content=buffer.getvalue())
+    add_file(answer, name="Baik.pdf", content=pdf_pages(2))
+    save = pikepdf.Pdf.save
+
+    def failing_save(self, *args, **kwargs):
+        if any(round(float(page.mediabox[2])) == 111 for page in self.pages):
+            raise pikepdf.PdfError("damaged stream data")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(pikepdf.Pdf, "save", failing_save)
+    data, plan = kit_bytes(period)
+    pdf_data = _pdf_of(read_zip(data), question.code)
+    with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
+        assert len(pdf.pages) == 1 + 2
+    damaged = in_cover_language("Not merged: the PDF is damaged and cannot be read.")
+    assert [(n.name, n.reason) for n in plan.not_merged] == [("Rusak saat ditulis.pdf", damaged)]
+    assert damaged in pdf_text(pdf_data, tmp_path, page=1)

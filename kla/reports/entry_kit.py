@@ -37,6 +37,7 @@ import contextlib
 import datetime
 import gc
 import hashlib
+import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -534,7 +535,7 @@ def question_pdf(
     process grew by about 0.4 MB a question (fontconfig and pango keep what each loaded:
     100 MB more after the 274 questions of the full instrument; flat with one)."""
     outcomes: list[_Outcome] = []
-    pdfs: list[pikepdf.Pdf] = []
+    pdfs: list[tuple[_Outcome, pikepdf.Pdf]] = []
     images: list[tuple[_Outcome, Path, bool]] = []
     with contextlib.ExitStack() as stack, translation.override(COVER_LANGUAGE):
         for number, (kit_answer, evidence) in enumerate(item.evidence, start=1):
@@ -554,7 +555,7 @@ def question_pdf(
             if kind == "pdf" and not outcome.note:
                 pdf, outcome.note = _open_pdf(path, stack)
                 if pdf is not None:
-                    pdfs.append(pdf)
+                    pdfs.append((outcome, pdf))
                     pages = len(pdf.pages)
                     outcome.note = ngettext(
                         "Merged: %(pages)s page.", "Merged: %(pages)s pages.", pages
@@ -566,33 +567,63 @@ def question_pdf(
                     images.append((outcome, path, landscape))
                     outcome.note = _("Merged as a page of its own.")
                     outcome.merged = True
-            if not outcome.merged:
-                plan.not_merged.append(
-                    NotMerged(path=item.pdf_path, name=evidence.name, reason=outcome.note)
-                )
+        try:
+            target = _assemble(plan, item, work, outcomes, pdfs, images, stack, fonts)
+        except pikepdf.PdfError:
+            # Damage qpdf meets only while writing (it opens and repairs most files): the
+            # PDFs that cannot be written on their own are listed as not merged instead,
+            # and the file is built again without them.
+            for outcome, pdf in list(pdfs):
+                try:
+                    pdf.save(os.devnull)
+                except pikepdf.PdfError:
+                    pdfs.remove((outcome, pdf))
+                    outcome.merged = False
+                    outcome.note = _("Not merged: the PDF is damaged and cannot be read.")
+            target = _assemble(plan, item, work, outcomes, pdfs, images, stack, fonts)
+    plan.not_merged += [
+        NotMerged(path=item.pdf_path, name=o.evidence.name, reason=o.note)
+        for o in outcomes
+        if not o.merged and not o.evidence.is_link
+    ]
+    return target
 
-        cover_path = work / "sampul.pdf"
-        _render(_cover_html(plan, item, outcomes), cover_path, fonts=fonts)
-        merged = stack.enter_context(pikepdf.open(cover_path))
-        for pdf in pdfs:
-            merged.pages.extend(pdf.pages)
-        for number, (outcome, path, landscape) in enumerate(images, start=1):
-            # One document per image: WeasyPrint keeps a document's images decoded until it
-            # is written, so a question with thirty photos would hold thirty at once.
-            page_path = work / f"gambar-{number}.pdf"
-            _render(
-                _image_html(outcome, path, landscape=landscape),
-                page_path,
-                fonts=fonts,
-                roots=[*allowed_roots(), work],
-            )
-            merged.pages.extend(stack.enter_context(pikepdf.open(page_path)).pages)
-        merged.docinfo["/Title"] = pikepdf.String(
-            f"KLA {plan.period.year} · {item.group} · Indikator {item.question.indicator.code} "
-            f"· Pertanyaan {item.question.code}"
+
+def _assemble(
+    plan: EntryKitPlan,
+    item: KitQuestion,
+    work: Path,
+    outcomes: list[_Outcome],
+    pdfs: list[tuple[_Outcome, pikepdf.Pdf]],
+    images: list[tuple[_Outcome, Path, bool]],
+    stack: contextlib.ExitStack,
+    fonts: FontConfiguration,
+) -> Path:
+    """The cover, then the PDFs' pages, then a page per image, written to one file in a new
+    folder under `work` (a second attempt never writes over files the first still reads)."""
+    work = Path(tempfile.mkdtemp(prefix="susun-", dir=work))
+    cover_path = work / "sampul.pdf"
+    _render(_cover_html(plan, item, outcomes), cover_path, fonts=fonts)
+    merged = stack.enter_context(pikepdf.open(cover_path))
+    for _outcome, pdf in pdfs:
+        merged.pages.extend(pdf.pages)
+    for number, (outcome, path, landscape) in enumerate(images, start=1):
+        # One document per image: WeasyPrint keeps a document's images decoded until it is
+        # written, so a question with thirty photos would hold thirty at once.
+        page_path = work / f"gambar-{number}.pdf"
+        _render(
+            _image_html(outcome, path, landscape=landscape),
+            page_path,
+            fonts=fonts,
+            roots=[*allowed_roots(), path.parent],
         )
-        target = work / "gabungan.pdf"
-        merged.save(target)
+        merged.pages.extend(stack.enter_context(pikepdf.open(page_path)).pages)
+    merged.docinfo["/Title"] = pikepdf.String(
+        f"KLA {plan.period.year} · {item.group} · Indikator {item.question.indicator.code} "
+        f"· Pertanyaan {item.question.code}"
+    )
+    target = work / "gabungan.pdf"
+    merged.save(target)
     return target
 
 
