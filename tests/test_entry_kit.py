@@ -383,9 +383,9 @@ def test_workbook_keeps_typed_text_as_text(period, lead_unit, typed):
 
 def test_plan_queries_do_not_grow_with_the_instrument(world, period, django_assert_num_queries):
     # 1 groups, 2 indicators, 3 questions, 4 assignments with units, 5 answers with their
-    # options and evidence counts, 6 evidence with each file's latest revision, 7 the
-    # secretariat's unit (for the signature).
-    with django_assert_num_queries(7):
+    # options and evidence counts, 6 the registered documents attached to them, 7 evidence
+    # with each file's latest revision, 8 the secretariat's unit (for the signature).
+    with django_assert_num_queries(8):
         plan = entry_kit_plan(period=period)
     assert len(plan.questions) == 4 and plan.n_files == 7
     indicator = factories.IndicatorFactory(group=world["question"].indicator.group)
@@ -395,7 +395,7 @@ def test_plan_queries_do_not_grow_with_the_instrument(world, period, django_asse
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         answer = Answer.objects.create(question=q, unit=unit, narrative=f"Jawaban {n}")
         add_file(answer, name="bukti.pdf", content=samples.pdf_bytes(str(n)))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         plan = entry_kit_plan(period=period)
     assert len(plan.questions) == 14
     # Building the workbook and the PDFs reads nothing more.
