@@ -247,7 +247,7 @@ def _evidence(item: dict) -> KitEvidence | None:
 
 
 def entry_kit_plan(*, period: Period) -> EntryKitPlan:
-    """Every question of the period with its answers and evidence, in seven queries whatever
+    """Every question of the period with its answers and evidence, in eight queries whatever
     the size: the five of the report rows (with narratives, data values and options), the
     evidence of the period with each file's latest revision, the secretariat's unit."""
     rows = period_rows(period=period, content=True)
