@@ -230,6 +230,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gugus Tugas KLA <kla@localho
 
 # The district this installation serves; shown in headers and reports.
 KLA_DISTRICT_NAME = env_str("KLA_DISTRICT_NAME", "Kabupaten Tanjung Jabung Barat")
+# Who signs the progress report for the task force (its secretariat's head), and their name.
+KLA_SIGNATORY_TITLE = env_str(
+    "KLA_SIGNATORY_TITLE", "Kepala Dinas P3AP2KB selaku Sekretariat Gugus Tugas KLA"
+)
+KLA_SIGNATORY_NAME = env_str("KLA_SIGNATORY_NAME", "")
+KLA_SIGNATURE_PLACE = env_str("KLA_SIGNATURE_PLACE", "Kuala Tungkal")
 # Absolute links in mail (password links, answer links) start with this address.
 KLA_BASE_URL = env_str("KLA_BASE_URL", "http://127.0.0.1:8000")
 # Password reset mails per address, and reset requests per client address, in an hour

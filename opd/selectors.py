@@ -724,3 +724,22 @@ def documents_expiring(*, unit_ids, before: datetime.date) -> list[Document]:
         .select_related("unit")
         .order_by("valid_until")
     )
+
+
+def period_documents(*, period: Period) -> list[tuple[Document, list[Evidence]]]:
+    """The registered documents serving a period, each with the evidence rows it is attached
+    as (answer, question and unit fetched), in instrument order. One query."""
+    uses: dict[int, tuple[Document, list[Evidence]]] = {}
+    for item in (
+        Evidence.objects.filter(
+            answer__question__indicator__group__period=period, removed_at__isnull=True,
+            document__isnull=False,
+        )
+        .select_related("document", "answer__question__indicator", "answer__unit")
+        .order_by(
+            "document__kind", "document__title", "answer__question__indicator__group__order",
+            "answer__question__indicator__order", "answer__question__order", "pk",
+        )
+    ):  # fmt: skip
+        uses.setdefault(item.document_id, (item.document, []))[1].append(item)
+    return list(uses.values())

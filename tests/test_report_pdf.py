@@ -145,7 +145,7 @@ def test_export_report_command(period, tmp_path):
         stdout=stdout,
     )  # fmt: skip
     assert out.read_bytes().startswith(b"%PDF")
-    assert "Progress report of the KLA evaluation" in pdf_text(out.read_bytes(), tmp_path)
+    assert "KLA progress report, period" in pdf_text(out.read_bytes(), tmp_path)
 
 
 def test_download_in_the_users_language_is_audited(period, client_for, executive_user, tmp_path):
@@ -156,7 +156,7 @@ def test_download_in_the_users_language_is_audited(period, client_for, executive
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f"laporan-kla-{period.year}.pdf" in response["Content-Disposition"]
-    assert "Progress report of the KLA evaluation" in pdf_text(response.content, tmp_path)
+    assert "KLA progress report, period" in pdf_text(response.content, tmp_path)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.data == {"kind": "pdf", "language": "en"}
 
@@ -173,6 +173,32 @@ def test_charts_are_the_dashboards(period, client_for, executive_user):
     assert len(dashboard_svgs) >= 4
     html = progress_report_html(period=period, language="en")
     report_svgs = re.findall(r"<svg .*?</svg>", html, flags=re.S)
-    assert len(report_svgs) == 5  # gauge, groups, two trends, units
+    # gauge, groups, two trends (the units are a table on paper: their chart repeated it)
+    assert len(report_svgs) == 4
     for svg in dashboard_svgs:
         assert svg in report_svgs
+
+
+def test_the_reports_summary_is_the_dashboards(client_for, executive_user, tmp_path):
+    """The report's first page shows the figures the Bupati's page shows, as its users read
+    them: the verdict, verified, potential, awaiting review, claimed, submitted, days left."""
+    from indicators.models import Period
+    from kla.demo import load_demo
+
+    load_demo()
+    period = Period.objects.get(year=2027)
+    page = client_for(executive_user).get(reverse("kla:executive-home")).content.decode()
+    figures = {}
+    for name, end in (("on-track-word", "</p>"), ("headline-verified", "</"),
+                      ("headline-days", "<span"), ("submitted-total", "</")):  # fmt: skip
+        found = re.search(rf'data-testid="{name}"[^>]*>(.*?){end}', page, flags=re.S)
+        figures[name] = re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip()
+    for label in ("Potensial", "Menunggu ditinjau", "Diklaim (termasuk draf)"):
+        found = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)", page)
+        figures[label] = found.group(1).strip()
+    first_page = pdf_text(progress_report_pdf(period=period), tmp_path)
+    first_page = re.sub(r"\s+", " ", first_page.split("\f")[0])
+    for name, value in figures.items():
+        assert value and value in first_page, (name, value)
+    assert re.search(r"\d+,\d\d", figures["headline-verified"])  # Indonesian decimals
+    assert "Halaman 1 dari" in first_page and "per " in first_page

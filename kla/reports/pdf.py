@@ -20,11 +20,12 @@ from weasyprint.urls import URLFetcher
 
 from indicators.models import Period
 from kla import charts
+from kla import selectors as dash
 from kla.reports.common import jakarta_now
 from kla.reports.points import report_score
+from opd import selectors as opd_selectors
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-GAP_ROWS = 10
 
 
 class LocalOnlyFetcher(URLFetcher):
@@ -78,19 +79,8 @@ def report_context(*, period: Period) -> dict:
     report = report_score(period=period, unit_sort="progress")
     document = report.document
     generated = jakarta_now()
-    # A gap names its group, indicator and question by code: the keys of the report's rows.
-    items = {
-        (group_rows.group.name, indicator_rows.indicator.code, item.question.code): item
-        for group_rows in report.rows
-        for indicator_rows in group_rows.indicators
-        for item in indicator_rows.questions
-    }
-    gaps = []
-    for gap in document["gaps"][:GAP_ROWS]:
-        item = items[gap["group"], gap["indicator"], gap["question"]]
-        gaps.append({**gap, "question": item.question,
-                     "units": [u for u in [item.lead, *item.supporting] if u],
-                     "status": item.status_display})  # fmt: skip
+    # The summary page reads the dashboard's own figures, from the same selectors.
+    engine_score = dash.period_score(period=period)
     groups = []
     for g in document["groups"]:
         maximum = Decimal(g["max_points"])
@@ -101,7 +91,6 @@ def report_context(*, period: Period) -> dict:
         "score": document,
         "target_lower": report.target_lower,
         "groups": groups,
-        "gaps": gaps,
         "units": report.units,
         "generated": generated,
         "font_dir": FONT_DIR.as_uri(),
@@ -110,6 +99,17 @@ def report_context(*, period: Period) -> dict:
             _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
         ),
         "charts": charts.score_charts(period=period, document=document, units=report.units),
+        "engine_score": engine_score,
+        "headline": dash.period_on_track(period=period, score=engine_score),
+        # What fits the summary page with its signature: five actions, four units behind
+        # (the list says how many are behind in all).
+        "actions": dash.top_actions(period=period, score=engine_score, groups=5, per_group=1),
+        "lagging": dash.lagging_units(period=period, units=report.units, limit=4),
+        "behind_count": sum(u.behind for u in report.units),
+        "documents": opd_selectors.period_documents(period=period),
+        "signatory": settings.KLA_SIGNATORY_TITLE,
+        "signatory_name": settings.KLA_SIGNATORY_NAME,
+        "signature_place": settings.KLA_SIGNATURE_PLACE,
     }
 
 
