@@ -25,6 +25,8 @@ PAGES = [
     ("secretariat", "sekretariat", "/sekretariat/"),
     ("review-queue", "sekretariat", "/opd/tinjauan/"),
     ("workspace", "dinkes", "/opd/"),
+    ("documents", "dinkes", "/opd/dokumen/"),
+    ("whatsapp-summary", "sekretariat", "/sekretariat/ringkasan-whatsapp/"),
 ]
 # The smallest rendered size of any SVG chart text: its font size times the chart's scale.
 SMALLEST_CHART_TEXT = """() => {
@@ -85,6 +87,10 @@ def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browse
                 smallest = page.evaluate(SMALLEST_CHART_TEXT)
                 if size == "phone" and name != "executive-print" and smallest < 12:
                     problems.append(f"{name} at {width} px: chart text of {smallest:.1f} px")
+                # Nothing wider than the screen: no sideways scrolling on a phone.
+                scroll = page.evaluate("document.documentElement.scrollWidth")
+                if scroll > width:
+                    problems.append(f"{name} at {width} px: {scroll} px wide")
             context.close()
     assert not problems, "\n".join(problems)
 
