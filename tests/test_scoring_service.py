@@ -163,3 +163,39 @@ def test_kla_snapshots_command(period):
     call_command("kla_snapshots", "--period", str(period.year), stdout=out)
     assert "verified 0.00" in out.getvalue()
     assert ScoreSnapshot.objects.get().reason == "manual"
+
+
+def test_a_whole_self_assessment_round_trips_per_group_to_the_cent(tmp_path):
+    """Points on every question, the 22 every-kecamatan/desa questions and those no agency is
+    listed for included, into a district with kecamatan and desa: `kla_score --json` equals
+    the file's own arithmetic for every group, not only the total."""
+    from opd.models import Unit
+
+    for n in range(3):
+        factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec. {n}",
+                              kind=Unit.Kind.KECAMATAN)  # fmt: skip
+    for n in range(2):
+        factories.UnitFactory(name=f"Desa {n}", short_name=f"Desa {n}", kind=Unit.Kind.DESA)
+    data = json.loads(INSTRUMENT.read_text())
+    n = 0
+    for cluster in data["clusters"]:
+        for indicator in cluster["indicators"]:
+            for q in indicator["questions"]:
+                n += 1
+                mx = D(str(q["max_points"]))
+                q["claimed_points"] = str(mx)
+                # A third verified lower, a third awaiting review, a third verified in full.
+                q["verified_points"] = {0: str((mx * D("0.6")).quantize(D("0.25"))), 1: None,
+                                        2: str(mx)}[n % 3]  # fmt: skip
+    path = tmp_path / "self-assessment.json"
+    path.write_text(json.dumps(data))
+    out = StringIO()
+    call_command("import_instrument", str(path), "--period", "2024", "--create-units", stdout=out)
+    assert "were not imported" not in out.getvalue()
+    out = StringIO()
+    call_command("kla_score", "--period", "2024", "--json", stdout=out)
+    doc = json.loads(out.getvalue())
+    for cluster, group in zip(data["clusters"], doc["groups"], strict=True):
+        expected = _independent({"clusters": [cluster]})
+        assert {k: group[k] for k in expected} == expected, cluster["name"]
+    assert {k: doc[k] for k in ("claimed", "verified", "potential")} == _independent(data)
