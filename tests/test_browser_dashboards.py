@@ -19,7 +19,7 @@ def test_bupati_sees_chart_and_rank_and_cannot_change_anything(live_server, page
     assert gauge.is_visible() and "1000" in gauge.get_attribute("aria-label")
     page.select_option("select[name=year]", "2026")
     page.get_by_role("button", name="Tampilkan").click()
-    assert page.get_by_test_id("headline-verified").inner_text() == "591,34"
+    assert page.get_by_test_id("headline-verified").inner_text() == "591,28"
     assert page.get_by_test_id("headline-rank").inner_text() == "Pratama"
     page.screenshot(path="/tmp/bupati-phone.png", full_page=True)
     # Every page linked from here has no form that writes task-force data: only logout, the
