@@ -394,3 +394,9 @@ def test_the_coordinator_fills_every_row_and_submits(live_server, page):
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
     assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
                         "Kec. Pengabuan": "submitted"}  # fmt: skip
+
+
+def test_a_rows_answer_page_leads_to_its_table(client_for, table_question, kecamatan, camat):
+    page = client_for(camat[0]).get(reverse("opd:answer", args=[table_question.pk,
+                                                                 kecamatan[0].pk]))  # fmt: skip
+    assert reverse("opd:question-table", args=[table_question.pk]) in page.content.decode()
