@@ -399,10 +399,12 @@ def _line_legend(y: float) -> str:
     )  # fmt: skip
 
 
-def score_charts(*, period: Period, document: dict, units: list | None = None) -> dict:
+def score_charts(*, period: Period, document: dict, trends: bool = False) -> dict:
     """The charts of a score document (indicators.score_document): the very SVG on the
-    dashboards and in the PDF report. The gauge and the groups; given the units (the Bupati's
-    views), their progress and the verified total's trends too, two queries on the snapshots."""
+    dashboards and in the PDF report. The gauge and the groups; with `trends` (the Bupati's
+    views), the verified total's trends too, two queries on the snapshots. The units' progress
+    has its own page and chart (unit_progress): drawing it here for hundreds of units cost a
+    quarter of the Bupati's page."""
     verified = Decimal(document["verified"])
     bands = [Band(b["name"], Decimal(b["lower_bound"])) for b in document["bands"]]
     target = document["target"]
@@ -419,14 +421,10 @@ def score_charts(*, period: Period, document: dict, units: list | None = None) -
             groups=document["groups"], label=_("Claimed and verified points per group")
         ),
     }  # fmt: skip
-    if units is not None:
+    if trends:
         trend = selectors.trend_points(period=period)
         today = timezone.localdate()
         charts |= {
-            "units": unit_progress(
-                rows=[u.chart_row for u in units],
-                label=_("Progress of the units, by share submitted"),
-            ),
             "trend_across": trend_columns(
                 years=trend["across"], current_year=period.year, current=verified,
                 target=target, target_points=target_points,

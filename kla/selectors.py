@@ -291,7 +291,10 @@ def _agencies(period: Period) -> dict[int, tuple[str, str]]:
     return found
 
 
-def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):
+def _chosen_groups(period: Period, score: PeriodScore, n_groups: int) -> list[dict]:
+    """The largest agency-and-indicator groups of the shortfall, from the score alone: one pass
+    over every question, kept with the score, so evidence added (which changes only the
+    words) does not sort a large district's questions again."""
     agencies = page_cache.remember("agencies", parts=[period.pk], compute=lambda: _agencies(period))
     buckets: dict[tuple, dict] = {}
     for g in score.groups:
@@ -310,7 +313,14 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
         # Questions of one indicator share its cap: together they add at most its room.
         bucket["points"] = min(sum((q.missing for q in bucket["qs"]), ZERO), bucket["room"])
         bucket["qs"].sort(key=lambda q: -q.missing)  # stable: ties keep the instrument's order
-    chosen = sorted(buckets.values(), key=lambda b: -b["points"])[:n_groups]
+    return sorted(buckets.values(), key=lambda b: -b["points"])[:n_groups]
+
+
+def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):
+    chosen = page_cache.remember(
+        "action-groups", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk, n_groups],
+        compute=lambda: _chosen_groups(period, score, n_groups),
+    )  # fmt: skip
     listed = [q.id for b in chosen for q in b["qs"][:per_group]]
     per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
     questions = {

@@ -42,18 +42,18 @@ def _period_for(request):
     )
 
 
-def _charts(period, score, units=None) -> dict:
-    """The charts of the score (and, given them, of the units' progress and the trends), kept
-    per language and day (the pace chart marks today) until a version they are drawn from
-    moves."""
+def _charts(period, score, *, trends: bool = False) -> dict:
+    """The charts of the score (and with `trends`, of the verified total over time), kept per
+    language and day (the pace chart marks today) until a version they are drawn from moves:
+    evidence added leaves them be."""
     scopes = [page_cache.score_scope(period.pk)]
-    if units is not None:
-        scopes += [page_cache.progress_scope(period.pk), page_cache.SNAPSHOTS]
+    if trends:
+        scopes.append(page_cache.SNAPSHOTS)
     return page_cache.remember(
         "charts", scopes=scopes,
-        parts=[period.pk, get_language(), units is not None, timezone.localdate()],
+        parts=[period.pk, get_language(), trends, timezone.localdate()],
         compute=lambda: charts.score_charts(
-            period=period, document=score_document(period=period, score=score), units=units
+            period=period, document=score_document(period=period, score=score), trends=trends
         ),
     )  # fmt: skip
 
@@ -134,7 +134,7 @@ def _executive_context(period, periods, *, lists: dict) -> dict:
             lagging=dash.lagging_units(period=period, units=units, limit=lists["lagging"]),
             behind_count=sum(u.behind for u in units),
             chars=lists["chars"],
-            charts=_charts(period, score, units),
+            charts=_charts(period, score, trends=True),
         )
     return context
 

@@ -98,7 +98,7 @@ def report_context(*, period: Period) -> dict:
         "footer_text": css_string(
             _("Generated on %(moment)s WIB") % {"moment": generated.strftime("%d-%m-%Y %H:%M")}
         ),
-        "charts": charts.score_charts(period=period, document=document, units=report.units),
+        "charts": charts.score_charts(period=period, document=document, trends=True),
         "engine_score": engine_score,
         "headline": dash.period_on_track(period=period, score=engine_score),
         # What fits the summary page with its signature: five actions, four units behind
