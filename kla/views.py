@@ -70,11 +70,15 @@ def _secretariat_context(period, periods, sort: str) -> dict:
     if period is not None:
         score = dash.period_score(period=period)
         units = dash.unit_completion(period=period, sort=sort)
-        # Each unit's last day, so an extension is granted from its row (one query).
-        deadlines = {
-            unit.pk: day
-            for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
-        }
+        # Each unit's last day, so an extension is granted from its row: one query, kept until
+        # anything district-wide changes (an extension raises "all").
+        deadlines = page_cache.remember(
+            "deadlines", parts=[period.pk],
+            compute=lambda: dict(
+                (unit.pk, day)
+                for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
+            ),
+        )  # fmt: skip
         context.update(
             score=score,
             # Each row rendered once per change of its own numbers: a district has hundreds.
