@@ -6,20 +6,26 @@ model layer; the workflow services are for people's actions.
 """
 
 import datetime
+import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import pikepdf
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from indicators.importers import parse_json
 from indicators.models import AnswerOption, Period, Question, ScoreSnapshot
 from kla.imports import instrument_import
-from opd.models import Answer, Assignment, Evidence, Profile, Unit
+from opd import evidence as evidence_services
+from opd import services as answer_services
+from opd.models import Answer, Assignment, Document, Evidence, Profile, Unit
 from opd.scoring import snapshot_take
 
 DEMO_PASSWORD = "kla-demo-2027"  # noqa: S105 - documented demo accounts, README
@@ -227,6 +233,64 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
     Evidence.objects.bulk_create(links)
 
 
+# Registered documents of the open period: (unit, type, title, number, valid until). The SK
+# lapses before the entry into the ministry's application, so the warning shows.
+DOCUMENTS = [
+    ("Bagian Hukum", Document.Kind.PERDA, "Perda Kabupaten Layak Anak", "5 Tahun 2019", None),
+    ("DP3AP2KB", Document.Kind.SK, "SK Gugus Tugas KLA", "188.45/12/2025",
+     datetime.date(2027, 3, 1)),
+]  # fmt: skip
+
+
+def _pdf(title: str) -> bytes:
+    """A one-page PDF standing for the document (the demo has no real files)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    pdf.docinfo["/Title"] = title
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def _documents(report: DemoReport, period: Period) -> None:
+    """Each document uploaded once to one answer of its unit, registered, and attached to a
+    second answer as the same stored file, through the services. Skipped (and said) when the
+    period no longer takes the units' changes."""
+    User = get_user_model()
+    for short, kind, title, number, valid_until in DOCUMENTS:
+        unit = Unit.objects.get(short_name=short)
+        if Document.objects.filter(unit=unit, title=title).exists():
+            continue
+        user = User.objects.get(username=agency_username(short))
+        questions = [
+            a.question for a in Assignment.objects.filter(
+                unit=unit, role=Assignment.Role.LEAD, question__indicator__group__period=period
+            ).select_related("question").order_by("question__pk")
+            if not Answer.objects.filter(question=a.question, unit=unit)
+            .exclude(status__in=answer_services.EDITABLE).exists()
+        ][:2]  # fmt: skip
+        if len(questions) < 2:
+            continue
+        try:
+            first = answer_services.answer_open(question=questions[0], unit=unit)
+            upload = SimpleUploadedFile(f"{title}.pdf", _pdf(title), "application/pdf")
+            revision = evidence_services.evidence_add_file(
+                answer=first, unit=unit, user=user, uploaded_file=upload, title=title
+            )
+            document = evidence_services.document_register(
+                revision=revision, unit=unit, user=user, kind=kind, title=title, number=number,
+                valid_until=valid_until,
+            )  # fmt: skip
+            second = answer_services.answer_open(question=questions[1], unit=unit)
+            evidence_services.evidence_attach_document(
+                answer=second, document=document, unit=unit, user=user
+            )
+        except DomainError as error:
+            report.add(f"documents skipped ({error.code})")
+            continue
+        report.add("documents")
+
+
 @transaction.atomic
 def load_demo() -> DemoReport:
     report = DemoReport()
@@ -244,6 +308,7 @@ def load_demo() -> DemoReport:
     )  # fmt: skip
     _answers(report, past, past=True)
     _answers(report, current, past=False)
+    _documents(report, current)
     if not ScoreSnapshot.objects.filter(period=past).exists():
         # The locked period's final score, as its lock would have recorded it.
         snapshot_take(period=past, reason=ScoreSnapshot.Reason.PERIOD_LOCKED)
