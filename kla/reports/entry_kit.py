@@ -493,6 +493,8 @@ def _cover_html(plan: EntryKitPlan, item: KitQuestion, outcomes: list[_Outcome])
             "reports/entry_kit_cover.html",
             {
                 "district": settings.KLA_DISTRICT_NAME,
+                "signature_place": settings.KLA_SIGNATURE_PLACE,
+                "signatory_name": settings.KLA_SIGNATORY_NAME,
                 "period": plan.period,
                 "item": item,
                 "question": question,
