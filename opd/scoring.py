@@ -9,6 +9,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core import page_cache
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
@@ -17,11 +18,12 @@ from opd.models import Answer, Assignment
 SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
 
 
-def engine_inputs(*, period: Period) -> dict:
-    """The engine's inputs as plain values, never model rows (a large period has thousands of
-    questions and answers), read without the models' default ordering: the engine orders them
-    itself, and sorting by the joined instrument and unit names cost the database more than
-    reading. Five queries."""
+def _instrument(period: Period) -> dict:
+    """What scoring reads of the instrument and of who answers, as plain values: groups,
+    indicators, questions (pk -> indicator, code, maximum, order), the per-unit questions'
+    units, the bands. Five queries, kept until anything district-wide changes (instrument,
+    assignments and units all raise "all"), so a score after an answer's change reads only the
+    answers: in the March rush the instrument does not move."""
     groups = [
         engine.GroupInput(pk, name, order)
         for pk, name, order in Group.objects.filter(period=period)
@@ -48,24 +50,42 @@ def engine_inputs(*, period: Period) -> dict:
     ):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
-    # The questions with their answers, in one query (a question nobody answered yet comes
-    # once, with no answer).
-    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
-    rows: dict[int, tuple] = {}
-    answers: dict[int, list[engine.UnitAnswer]] = {}
-    for pk, indicator_id, code, max_points, order, unit_id, status, claimed, verified in (
-        Question.objects.filter(indicator__group__period=period)
-        .order_by()
-        .values_list(
-            "pk", "indicator_id", "code", "max_points", "order", "answers__unit_id",
-            "answers__status", "answers__claimed_points", "answers__verified_points",
+    questions = {
+        pk: (indicator_id, code, max_points, order)
+        for pk, indicator_id, code, max_points, order in Question.objects.filter(
+            indicator__group__period=period
         )
-    ):  # fmt: skip
-        if pk not in rows:
-            rows[pk] = (indicator_id, code, max_points, order)
-            answers[pk] = []
-        if unit_id is None or (pk in n_units and (pk, unit_id) not in answering):
-            continue  # no answer, or a unit no longer assigned: it does not count in the mean
+        .order_by()
+        .values_list("pk", "indicator_id", "code", "max_points", "order")
+    }
+    bands = [
+        engine.Band(name, lower_bound)
+        for name, lower_bound in RankBand.objects.filter(period=period)
+        .order_by()
+        .values_list("name", "lower_bound")
+    ]
+    return {"groups": groups, "indicators": indicators, "questions": questions,
+            "n_units": n_units, "answering": answering, "bands": bands}  # fmt: skip
+
+
+def engine_inputs(*, period: Period) -> dict:
+    """The engine's inputs as plain values, never model rows (a large period has thousands of
+    questions and answers), read without the models' default ordering: the engine orders them
+    itself, and sorting by the joined instrument and unit names cost the database more than
+    reading. The instrument's five queries are kept (_instrument); the answers are one."""
+    instrument = page_cache.remember(
+        "score-instrument", parts=[period.pk], compute=lambda: _instrument(period)
+    )
+    n_units, answering = instrument["n_units"], instrument["answering"]
+    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
+    answers: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in instrument["questions"]}
+    for pk, unit_id, status, claimed, verified in (
+        Answer.objects.filter(question__indicator__group__period=period)
+        .order_by()
+        .values_list("question_id", "unit_id", "status", "claimed_points", "verified_points")
+    ):
+        if pk in n_units and (pk, unit_id) not in answering:
+            continue  # a unit no longer assigned: it does not count in the mean
         answers[pk].append(
             engine.UnitAnswer(
                 claimed, verified if status == approved else None, status == submitted
@@ -75,18 +95,13 @@ def engine_inputs(*, period: Period) -> dict:
         engine.QuestionInput(
             pk, indicator_id, code, max_points, tuple(answers[pk]), n_units.get(pk, 1), order
         )
-        for pk, (indicator_id, code, max_points, order) in rows.items()
+        for pk, (indicator_id, code, max_points, order) in instrument["questions"].items()
     ]
     return {
-        "groups": groups,
-        "indicators": indicators,
+        "groups": instrument["groups"],
+        "indicators": instrument["indicators"],
         "questions": questions,
-        "bands": [
-            engine.Band(name, lower_bound)
-            for name, lower_bound in RankBand.objects.filter(period=period)
-            .order_by()
-            .values_list("name", "lower_bound")
-        ],
+        "bands": instrument["bands"],
         "target": period.target_rank or None,
     }
 

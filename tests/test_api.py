@@ -87,9 +87,9 @@ def test_api_query_budget(
     for _ in range(extra_questions):
         factories.QuestionFactory(indicator=question.indicator)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 period, 5-9 the score (groups, indicators, the units
-    # answering per unit, questions with their answers, bands)
-    with django_assert_num_queries(9):
+    # 1 session, 2 user, 3 profile, 4 period, 5-10 the score (groups, indicators, the units
+    # answering per unit, questions, bands, answers)
+    with django_assert_num_queries(10):
         assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 

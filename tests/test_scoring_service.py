@@ -103,9 +103,10 @@ def _build(period, n):
 @pytest.mark.parametrize("n", [5, 50])
 def test_score_query_budget_is_constant(period, n, django_assert_num_queries):
     _build(period, n)
-    # 1 groups, 2 indicators, 3 assignments of per-unit questions, 4 questions with their
-    # answers, 5 rank bands
-    with django_assert_num_queries(5):
+    # The instrument, kept by the page cache until anything district-wide changes: 1 groups,
+    # 2 indicators, 3 assignments of per-unit questions, 4 questions, 5 rank bands; then
+    # 6 the answers, the only query of a score after an answer changed
+    with django_assert_num_queries(6):
         score = scoring.score_period(period=period)
     assert score.verified == min(D(4 * n), D(30) * n)
 
@@ -199,3 +200,27 @@ def test_a_whole_self_assessment_round_trips_per_group_to_the_cent(tmp_path):
         expected = _independent({"clusters": [cluster]})
         assert {k: group[k] for k in expected} == expected, cluster["name"]
     assert {k: doc[k] for k in ("claimed", "verified", "potential")} == _independent(data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_score_after_an_answer_changed_reads_only_the_answers(
+    page_cache_on, django_assert_num_queries
+):
+    """The instrument is kept until anything district-wide changes; answers are always read,
+    so a change of points shows at once and a new question as soon as it exists."""
+    period = factories.PeriodFactory(year=2026)
+    _build(period, 3)
+    first = scoring.score_period(period=period)
+    answer = Answer.objects.filter(verified_points=D("4")).first()
+    answer.verified_points = D("5")
+    answer.save()
+    # 1 the data versions, 2 the answers
+    with django_assert_num_queries(2):
+        second = scoring.score_period(period=period)
+    assert second.verified == first.verified + 1
+    question = factories.QuestionFactory(indicator__group__period=period, max_points=D("7"))
+    unit = Answer.objects.first().unit
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    Answer.objects.create(question=question, unit=unit, status="approved",
+                          claimed_points=D("7"), verified_points=D("7"))  # fmt: skip
+    assert scoring.score_period(period=period).verified == second.verified + 7
