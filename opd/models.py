@@ -462,6 +462,9 @@ class Document(models.Model):
         verbose_name=_("registered by"),
     )  # fmt: skip
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    # The day its unit was first mailed that it lapses before the ministry's entry
+    # (opd.notifications.document_warnings_send): once, as soon as it is seen.
+    expiry_warned_on = models.DateField(_("expiry warned on"), null=True, blank=True)
 
     class Meta:
         ordering = ["unit", "kind", "title", "pk"]

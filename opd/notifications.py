@@ -251,3 +251,44 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
                 recipients=recipients,
             )
     return report
+
+
+def document_warnings_send(*, period, today=None, dry_run: bool = False) -> list[str]:
+    """Mail each unit, once, its registered documents that lapse before the entry into the
+    ministry's application, as soon as the daily run sees them: renewing an SK or a Perbup
+    takes weeks, so the warning cannot wait for the last reminders. Each document is marked
+    warned. Two queries, and one update per unit mailed. Returns a line per unit."""
+    today = today or timezone.localdate()
+    deadline = period.entry_date or period.window_closes
+    lapsing: dict[int, list[Document]] = {}
+    for document in Document.objects.filter(
+        unit__is_active=True, valid_until__lt=deadline, expiry_warned_on__isnull=True
+    ).select_related("unit"):
+        lapsing.setdefault(document.unit_id, []).append(document)
+    if not lapsing:
+        return []
+    members: dict[int, set[str]] = {}
+    for unit_id, email in (
+        get_user_model()
+        .objects.filter(profile__units__in=list(lapsing), is_active=True)
+        .exclude(email="")
+        .values_list("profile__units", "email")
+    ):
+        members.setdefault(unit_id, set()).add(email)
+    lines = []
+    for unit_id, documents in lapsing.items():
+        unit, recipients = documents[0].unit, sorted(members.get(unit_id, ()))
+        if not recipients:
+            lines.append(f"{unit.short_name}: {len(documents)} documents lapsing, nobody to mail")
+            continue
+        lines.append(f"{unit.short_name}: {len(documents)} documents lapsing, warned")
+        if dry_run:
+            continue
+        send_mail_template(
+            template="document_expiry",
+            context={"unit": unit, "documents": documents, "deadline": deadline,
+                     "period": period, "library_url": absolute_url("opd:documents")},
+            recipients=recipients,
+        )  # fmt: skip
+        Document.objects.filter(pk__in=[d.pk for d in documents]).update(expiry_warned_on=today)
+    return lines

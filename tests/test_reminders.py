@@ -264,3 +264,38 @@ def test_a_document_lapsing_before_the_entry_is_in_the_reminder(
     body = mail.outbox[0].body
     assert "SK: SK Gugus Tugas (01-04-2026)" in body and "Perda KLA" not in body
     assert "not yet submitted" not in body and "belum diajukan" not in body
+
+
+def test_a_lapsing_document_is_warned_once_as_soon_as_it_is_seen(
+    period, question, lead_unit, opd_user, monkeypatch
+):
+    """Weeks before the deadline (renewing an SK takes time), and only once."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opd import evidence
+    from opd.models import Document
+    from opd.notifications import document_warnings_send
+    from tests import samples
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 2, 1))
+    answer = services.answer_open(question=question, unit=lead_unit)
+    upload = SimpleUploadedFile("sk.pdf", samples.pdf_bytes("SK Gugus Tugas"), "application/pdf")
+    stored = evidence.evidence_add_file(
+        answer=answer, unit=lead_unit, user=opd_user, uploaded_file=upload
+    )
+    for title, until in (("SK Gugus Tugas", D(2026, 4, 1)), ("RAD KLA", D(2030, 1, 1))):
+        evidence.document_register(revision=stored, unit=lead_unit, user=opd_user, kind="sk",
+                                   title=title, valid_until=until)  # fmt: skip
+    assert document_warnings_send(period=period, dry_run=True) == [
+        "Dinkes: 1 documents lapsing, warned"
+    ]
+    assert mail.outbox == [] and not Document.objects.filter(expiry_warned_on__isnull=False)
+    lines = document_warnings_send(period=period, today=D(2026, 2, 1))
+    assert lines == ["Dinkes: 1 documents lapsing, warned"] and len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "SK Gugus Tugas" in body and "RAD KLA" not in body and "15-04-2026" in body
+    assert f"{BASE}/opd/dokumen/" in body
+    assert document_warnings_send(period=period, today=D(2026, 2, 2)) == []  # once
+    assert len(mail.outbox) == 1
+    call_command("send_reminders", "--days", "7")  # the daily run warns nobody twice
+    assert len(mail.outbox) == 1

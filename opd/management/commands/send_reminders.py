@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from indicators.models import Period
-from opd.notifications import reminders_send
+from opd.notifications import document_warnings_send, reminders_send
 
 
 class Command(BaseCommand):
     help = (
         "Mail each unit its unsubmitted questions when its deadline (window or extension) is "
-        "N days away or less. Run once a day (cron/systemd timer)."
+        "N days away or less, and, once, its registered documents that lapse before the "
+        "ministry's entry. Run once a day (cron/systemd timer)."
     )
 
     def add_arguments(self, parser):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Period {period} is not open." if period else "No open period to remind about."
             )
+        for line in document_warnings_send(period=found, dry_run=dry_run):
+            self.stdout.write(line)
         report = reminders_send(period=found, days=days, dry_run=dry_run)
         for line in report.lines:
             self.stdout.write(line)
