@@ -587,6 +587,16 @@ class QuestionTable:
     def may_fill_any(self) -> bool:
         return any(row.may_fill for row in self.rows)
 
+    @property
+    def waiting(self) -> list[TableRow]:
+        """The rows waiting for the secretariat's review."""
+        return [row for row in self.rows if row.status == Answer.Status.SUBMITTED]
+
+    @property
+    def may_approve(self) -> bool:
+        """The reader reviews (the secretariat) and some row waits."""
+        return bool(self.waiting) and self.rows[0].access.can_review
+
 
 def tables_to_fill(*, period: Period, unit_ids) -> list[Question]:
     """Per-unit questions whose rows these units fill for other units (the rule is

@@ -253,6 +253,7 @@ def answer_submit(
 class TableSaveReport:
     saved: list[str] = field(default_factory=list)  # the units whose rows were written
     submitted: list[str] = field(default_factory=list)
+    approved: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "<unit>: <why>", one per refused row
 
 
@@ -292,6 +293,36 @@ def table_rows_save(
                 report.submitted.append(unit.short_name)
         except DomainError as error:
             report.problems.append(f"{unit.short_name}: {error.message}")
+    return report
+
+
+def table_rows_approve(*, question: Question, user, ip: str | None = None) -> TableSaveReport:
+    """Approve at once every row of a table that waits for review, as its unit answered (the
+    option it chose, or its points): thirteen kecamatan saying "Ya" with their evidence need
+    not be opened one by one. A row the reviewer would lower is decided on its own page. A
+    row another reviewer is on is left to them (claims are never taken from their holder);
+    each approval is answer_approve, atomic and audited, so a refused row leaves the others."""
+    report = TableSaveReport()
+    waiting = (
+        Answer.objects.filter(question=question, status=Answer.Status.SUBMITTED)
+        .select_related("unit", "review_claimed_by")
+        .order_by("unit__name")
+    )
+    for answer in waiting:
+        holder = answer.claim_holder()
+        if holder is not None and holder != user:
+            report.problems.append(
+                _("%(unit)s: %(who)s is reviewing it")
+                % {"unit": answer.unit.short_name,
+                   "who": holder.get_full_name() or holder.get_username()}
+            )  # fmt: skip
+            continue
+        try:
+            answer_approve(answer=answer, user=user, ip=ip)
+        except DomainError as error:
+            report.problems.append(f"{answer.unit.short_name}: {error.message}")
+        else:
+            report.approved.append(answer.unit.short_name)
     return report
 
 

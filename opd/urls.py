@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.workspace, name="workspace"),
     path(_answer, views.answer_detail, name="answer"),
     path("tabel/<int:question_id>/", views_tables.question_table, name="question-table"),
+    path(
+        "tabel/<int:question_id>/setujui/",
+        views_tables.question_table_approve,
+        name="question-table-approve",
+    ),
     path("dokumen/", views_documents.document_library, name="documents"),
     path(
         "berkas/<int:revision_id>/daftarkan/",

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opd import access, selectors, services
 from opd.audit import client_ip
@@ -64,3 +64,30 @@ def question_table_save(request, question_id: int):
     if not (report.saved or report.submitted or report.problems):
         messages.info(request, _("Nothing changed."))
     return redirect(reverse("opd:question-table", args=[question_id]))
+
+
+@require_http_methods(["GET", "POST"])
+@access.secretariat_required
+def question_table_approve(request, question_id: int):
+    """The secretariat approves every waiting row as answered, after seeing which."""
+    table = _table(request, question_id)
+    if request.method == "POST":
+        report = services.table_rows_approve(
+            question=table.question, user=request.user, ip=client_ip(request)
+        )
+        if report.approved:
+            messages.success(
+                request, _("Rows approved: %(units)s.") % {"units": ", ".join(report.approved)}
+            )
+        if report.problems:
+            messages.warning(
+                request, _("Not done: %(problems)s") % {"problems": "; ".join(report.problems)}
+            )
+        if not (report.approved or report.problems):
+            messages.info(request, _("No row is waiting for review."))
+        return redirect(reverse("opd:question-table", args=[question_id]))
+    return render(
+        request,
+        "opd/question_table_approve_confirm.html",
+        {"table": table, "waiting": table.waiting, "period": table.question.indicator.group.period},
+    )

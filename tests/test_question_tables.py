@@ -400,3 +400,33 @@ def test_a_rows_answer_page_leads_to_its_table(client_for, table_question, kecam
     page = client_for(camat[0]).get(reverse("opd:answer", args=[table_question.pk,
                                                                  kecamatan[0].pk]))  # fmt: skip
     assert reverse("opd:question-table", args=[table_question.pk]) in page.content.decode()
+
+
+def test_the_secretariat_approves_the_waiting_rows_at_once(
+    client_for, table_question, kecamatan, coordinator_user, secretariat_user, colleague
+):
+    table_question.rows_filled_by = Question.RowsFilledBy.COORDINATOR
+    table_question.save()
+    yes, no = _option(table_question, "Ya"), _option(table_question, "Tidak")
+    for unit in kecamatan[:3]:
+        _evidence(table_question, unit)
+    services.table_rows_save(
+        question=table_question, user=coordinator_user, submit=True,
+        values=[(kecamatan[0], yes, None), (kecamatan[1], no, None), (kecamatan[2], yes, None)],
+    )  # fmt: skip
+    services.table_rows_save(question=table_question, user=coordinator_user,
+                             values=[(kecamatan[3], no, None)])  # a draft stays one  # fmt: skip
+    # Sari is reviewing Pengabuan's row: it is left to her.
+    services.answer_claim(answer=Answer.objects.get(unit=kecamatan[2]), user=colleague)
+    client = client_for(secretariat_user)
+    url = reverse("opd:question-table-approve", args=[table_question.pk])
+    confirm = client.get(url).content.decode()
+    assert confirm.count("list-group-item d-flex") == 3  # the three waiting rows, asked first
+    response = client.post(url, follow=True)
+    page = response.content.decode()
+    assert "Kec. Betara, Kec. Merlung" in page and "Kec. Pengabuan" in page
+    statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
+    assert statuses == {"Kec. Betara": "approved", "Kec. Merlung": "approved",
+                        "Kec. Pengabuan": "submitted", "Kec. Senyerang": "draft"}  # fmt: skip
+    approved = Answer.objects.get(unit=kecamatan[0])
+    assert approved.verified_option == yes and approved.verified_points == D("4.00")

@@ -143,6 +143,8 @@ ROUTES: dict[str, Route] = {
     # persona's coordinates (reads, does not fill), the secretariat and the Bupati read.
     "opd:question-table": Route(args=T, get="L O 404 O O O O", post=ONLY_POST),
     "opd:question-table-save": Route(args=T, get=ONLY_GET, post="L O 404 403 403 403 403"),
+    # Approving a table's waiting rows at once: the secretariat's.
+    "opd:question-table-approve": Route(args=T, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     # The document library: everyone logged in sees the documents they may use.
     "opd:documents": Route(get="L O O O O O O", post="405 405 405 405 405 405 405"),
     # Registering a stored file: whoever works on its answer, or the secretariat (for its
