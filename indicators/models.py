@@ -137,6 +137,12 @@ class Period(models.Model):
         return status in self.MOVES.get(self.status, ())
 
     @property
+    def documents_needed_until(self):
+        """The day evidence documents must still be valid on: the entry into the ministry's
+        application (the window's end when no entry date is set)."""
+        return self.entry_date or self.window_closes
+
+    @property
     def is_visible_to_units(self) -> bool:
         """Units and executives see every period but one still being prepared."""
         return self.status != self.Status.PREPARED

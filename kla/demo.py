@@ -262,13 +262,16 @@ def _documents(report: DemoReport, period: Period) -> None:
         if Document.objects.filter(unit=unit, title=title).exists():
             continue
         user = User.objects.get(username=agency_username(short))
-        questions = [
-            a.question for a in Assignment.objects.filter(
-                unit=unit, role=Assignment.Role.LEAD, question__indicator__group__period=period
-            ).select_related("question").order_by("question__pk")
-            if not Answer.objects.filter(question=a.question, unit=unit)
-            .exclude(status__in=answer_services.EDITABLE).exists()
-        ][:2]  # fmt: skip
+        # Two of its questions whose answer may still take evidence (none yet, or a draft).
+        handed_in = Answer.objects.filter(unit=unit).exclude(status__in=answer_services.EDITABLE)
+        questions = list(
+            Question.objects.filter(
+                indicator__group__period=period, assignments__unit=unit,
+                assignments__role=Assignment.Role.LEAD,
+            )
+            .exclude(pk__in=handed_in.values("question_id"))
+            .order_by("pk")[:2]
+        )  # fmt: skip
         if len(questions) < 2:
             continue
         try:

@@ -74,10 +74,10 @@ def _secretariat_context(period, periods, sort: str) -> dict:
         # anything district-wide changes (an extension raises "all").
         deadlines = page_cache.remember(
             "deadlines", parts=[period.pk],
-            compute=lambda: dict(
-                (unit.pk, day)
+            compute=lambda: {
+                unit.pk: day
                 for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
-            ),
+            },
         )  # fmt: skip
         context.update(
             score=score,

@@ -256,12 +256,17 @@ def member_check(*, user, unit) -> None:
 
 
 def _row_writers(answer) -> set[int]:
-    assignments = Assignment.objects.filter(question_id=answer.question_id)
-    if answer.question.per_unit and answer.question.rows_filled_by == "coordinator":
-        assignments = list(assignments.only("unit_id", "role"))
-    else:
-        assignments = []  # only the coordinator rule reads them
-    return row_writer_unit_ids(question=answer.question, unit=answer.unit, assignments=assignments)
+    question = answer.question
+    # Only the coordinator rule reads the assignments: no query otherwise.
+    by_coordinator = (
+        question.per_unit and question.rows_filled_by == Question.RowsFilledBy.COORDINATOR
+    )
+    assignments = (
+        Assignment.objects.filter(question=question).only("unit_id", "role")
+        if by_coordinator
+        else []
+    )
+    return row_writer_unit_ids(question=question, unit=answer.unit, assignments=assignments)
 
 
 def edit_check(*, user, answer) -> None:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError
 from indicators.models import Period, Question
 from opd.audit import audit_log
-from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision
+from opd.evidence import revision_reuse
+from opd.models import Answer, Assignment, AuditEvent, Evidence
 
 
 @dataclass
@@ -103,12 +104,7 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
                 report.links += 1
                 continue
             latest = revisions[-1]
-            # The same stored bytes under a new row: nothing is uploaded or copied again.
-            EvidenceRevision.objects.create(
-                evidence=copy, file=latest.file.name, original_name=latest.original_name,
-                size=latest.size, sha256=latest.sha256, content_type=latest.content_type,
-                uploaded_by=latest.uploaded_by,
-            )  # fmt: skip
+            revision_reuse(revision=latest, evidence=copy, uploaded_by=latest.uploaded_by)
             report.files += 1
     audit_log(
         action=AuditEvent.Action.CARRY_OVER, actor=user, ip=ip, period=period,

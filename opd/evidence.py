@@ -380,6 +380,19 @@ def evidence_inline_response(
 # --- Registered documents ----------------------------------------------------------------------
 
 
+def revision_reuse(
+    *, revision: EvidenceRevision, evidence: Evidence, uploaded_by
+) -> EvidenceRevision:
+    """The same stored bytes as the new revision of `evidence`: nothing is uploaded or copied
+    again (a registered document attached elsewhere, evidence carried into a new period).
+    Called inside the service that owns the write."""
+    return EvidenceRevision.objects.create(
+        evidence=evidence, file=revision.file.name, original_name=revision.original_name,
+        size=revision.size, sha256=revision.sha256, content_type=revision.content_type,
+        uploaded_by=uploaded_by,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def document_register(
     *,
@@ -432,12 +445,7 @@ def evidence_attach_document(
         answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=str(document)[:255],
         created_by=user, document=document,
     )  # fmt: skip
-    # The same stored bytes under a new row: nothing is uploaded or copied again.
-    EvidenceRevision.objects.create(
-        evidence=evidence, file=stored.file.name, original_name=stored.original_name,
-        size=stored.size, sha256=stored.sha256, content_type=stored.content_type,
-        uploaded_by=user,
-    )  # fmt: skip
+    revision_reuse(revision=stored, evidence=evidence, uploaded_by=user)
     audit_log(
         action=AuditEvent.Action.DOCUMENT_ATTACH, actor=user, ip=ip, answer=answer, unit=unit,
         summary=str(document)[:500], data={"document": document.pk, "evidence": evidence.pk},

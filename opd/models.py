@@ -429,6 +429,12 @@ class Evidence(models.Model):
         return self.title or self.url or f"#{self.pk}"
 
 
+class DocumentQuerySet(models.QuerySet):
+    def lapsing(self, period: Period):
+        """Documents no longer valid on the day the period's answers are entered."""
+        return self.filter(valid_until__lt=period.documents_needed_until)
+
+
 class Document(models.Model):
     """A document registered once (the Perda KLA, an SK Gugus Tugas, the RAD, a profile or a
     data set) and attached as evidence to any number of questions: each attachment is an
@@ -465,6 +471,8 @@ class Document(models.Model):
     # The day its unit was first mailed that it lapses before the ministry's entry
     # (opd.notifications.document_warnings_send): once, as soon as it is seen.
     expiry_warned_on = models.DateField(_("expiry warned on"), null=True, blank=True)
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["unit", "kind", "title", "pk"]

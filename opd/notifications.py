@@ -142,6 +142,19 @@ def digest_send(*, now=None, since_hours: int = 24) -> int:
     return len(answers)
 
 
+def _member_addresses(unit_ids: list[int]) -> dict[int, set[str]]:
+    """Unit id -> the email addresses of its active members. One query for all the units."""
+    members: dict[int, set[str]] = {}
+    for unit_id, email in (
+        get_user_model()
+        .objects.filter(profile__units__in=unit_ids, is_active=True)
+        .exclude(email="")
+        .values_list("profile__units", "email")
+    ):
+        members.setdefault(unit_id, set()).add(email)
+    return members
+
+
 @dataclass
 class ReminderReport:
     units_mailed: int = 0
@@ -193,9 +206,9 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
             units[a.unit_id] = a.unit
     # Query 3: registered documents that lapse before the entry into the ministry's application.
     expiring: dict[int, list] = {}
-    for document in Document.objects.filter(
-        unit__is_active=True, valid_until__lt=period.entry_date or period.window_closes
-    ).select_related("unit"):
+    for document in (
+        Document.objects.lapsing(period).filter(unit__is_active=True).select_related("unit")
+    ):
         expiring.setdefault(document.unit_id, []).append(document)
         units[document.unit_id] = document.unit
         outstanding.setdefault(document.unit_id, [])
@@ -209,14 +222,7 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     if not due:
         return report
     # Query 5: the active members with an email of the units to remind.
-    members: dict[int, set[str]] = {}
-    for unit_id, email in (
-        get_user_model()
-        .objects.filter(profile__units__in=list(due), is_active=True)
-        .exclude(email="")
-        .values_list("profile__units", "email")
-    ):
-        members.setdefault(unit_id, set()).add(email)
+    members = _member_addresses(list(due))
     for unit_id, questions in outstanding.items():
         if unit_id not in due:
             continue
@@ -259,22 +265,17 @@ def document_warnings_send(*, period, today=None, dry_run: bool = False) -> list
     takes weeks, so the warning cannot wait for the last reminders. Each document is marked
     warned. Two queries, and one update per unit mailed. Returns a line per unit."""
     today = today or timezone.localdate()
-    deadline = period.entry_date or period.window_closes
+    deadline = period.documents_needed_until
     lapsing: dict[int, list[Document]] = {}
-    for document in Document.objects.filter(
-        unit__is_active=True, valid_until__lt=deadline, expiry_warned_on__isnull=True
-    ).select_related("unit"):
+    for document in (
+        Document.objects.lapsing(period)
+        .filter(unit__is_active=True, expiry_warned_on__isnull=True)
+        .select_related("unit")
+    ):
         lapsing.setdefault(document.unit_id, []).append(document)
     if not lapsing:
         return []
-    members: dict[int, set[str]] = {}
-    for unit_id, email in (
-        get_user_model()
-        .objects.filter(profile__units__in=list(lapsing), is_active=True)
-        .exclude(email="")
-        .values_list("profile__units", "email")
-    ):
-        members.setdefault(unit_id, set()).add(email)
+    members = _member_addresses(list(lapsing))
     lines = []
     for unit_id, documents in lapsing.items():
         unit, recipients = documents[0].unit, sorted(members.get(unit_id, ()))

@@ -628,8 +628,9 @@ def tables_to_fill(*, period: Period, unit_ids) -> list[Question]:
 def question_table(*, question: Question, rows: list) -> QuestionTable:
     """The table of a per-unit question from the rows the reader may read
     (access.table_for_user): evidence counted in one query, options in one, the question's
-    points from the engine's own rule (the mean over every row, missing rows count 0)."""
-    answer_ids = [row.answer.pk for row in rows if row.answer]
+    points from the engine's own rule (the mean over every row, missing rows count 0); the
+    other rows' answers are read only for a reader who does not see them all."""
+    answer_ids = [row.answer.pk for row in rows if row.answer]  # rows: the readable ones
     counts = dict(
         Evidence.objects.filter(answer_id__in=answer_ids, removed_at__isnull=True)
         .order_by()
@@ -643,26 +644,24 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
                        r.unit.name),
     )  # fmt: skip
     # The share is over every row of the question, including those this reader cannot see.
-    every = Answer.objects.filter(question=question).order_by()
-    answering = set(
-        Assignment.objects.filter(question=question, role=Assignment.Role.PER_UNIT).values_list(
-            "unit_id", flat=True
-        )
-    )
+    # Each row's access holds all of the question's assignments; a reader who sees every row
+    # (the secretariat, the coordinator) has every answer loaded already.
+    answering = {a.unit_id for a in rows[0].assignments if a.role == Assignment.Role.PER_UNIT}
+    if len(rows) == len(answering):
+        every = [row.answer for row in rows if row.answer is not None]
+    else:
+        every = Answer.objects.filter(question=question, unit_id__in=answering).order_by()
     n_units = len(answering)
     unit_answers = []
     n_yes = 0
-    for unit_id, status, claimed, verified in every.values_list(
-        "unit_id", "status", "claimed_points", "verified_points"
-    ):
-        if unit_id not in answering:
-            continue
+    for answer in every:
+        claimed = answer.claimed_points
         n_yes += claimed is not None and claimed == question.max_points
         unit_answers.append(
             engine.UnitAnswer(
                 claimed,
-                verified if status == Answer.Status.APPROVED else None,
-                status == Answer.Status.SUBMITTED,
+                answer.verified_points if answer.status == Answer.Status.APPROVED else None,
+                answer.status == Answer.Status.SUBMITTED,
             )
         )
     points = engine.score_question(
@@ -727,10 +726,11 @@ def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
     )
 
 
-def documents_expiring(*, unit_ids, before: datetime.date) -> list[Document]:
-    """The units' documents whose validity ends before `before` (the period's deadline)."""
+def documents_expiring(*, unit_ids, period: Period) -> list[Document]:
+    """The units' documents no longer valid when the period's answers are entered."""
     return list(
-        Document.objects.filter(unit_id__in=unit_ids, valid_until__lt=before)
+        Document.objects.lapsing(period)
+        .filter(unit_id__in=unit_ids)
         .select_related("unit")
         .order_by("valid_until")
     )

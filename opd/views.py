@@ -81,9 +81,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         # Documents that lapse before the ministry's entry: a warning while there is time.
         expiring = page_cache.remember(
             "expiring", parts=[period.pk, *unit_ids],
-            compute=lambda: selectors.documents_expiring(
-                unit_ids=unit_ids, before=period.entry_date or period.window_closes
-            ),
+            compute=lambda: selectors.documents_expiring(unit_ids=unit_ids, period=period),
         )  # fmt: skip
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []

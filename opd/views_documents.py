@@ -22,7 +22,7 @@ from opd.models import Unit
 def document_library(request):
     units = access.document_units(request.user)
     period, _periods = instrument.period_pick()
-    deadline = period and (period.entry_date or period.window_closes)
+    deadline = period and period.documents_needed_until
     entries = selectors.document_library(
         unit_ids=units, deadline=deadline, today=timezone.localdate()
     )

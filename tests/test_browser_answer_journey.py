@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from opd.models import Answer, Assignment, EvidenceRevision, Profile
 from tests import factories, samples
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,15 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _inside_window(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
-
-
-def _login(page, base, username):
-    page.context.clear_cookies()
-    page.goto(f"{base}/masuk/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.locator("form button.btn-primary").click()
-    page.wait_for_load_state()
 
 
 def test_answer_revise_approve_journey(live_server, page, tmp_path):
@@ -44,7 +36,7 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
     pdf2.write_bytes(samples.pdf_bytes("Perbup ditandatangani"))
 
     # The OPD user answers, uploads a PDF and a photo, and submits.
-    _login(page, base, "dinkes")
+    login(page, base, "dinkes")
     # The question's own row (the "needs your action" list above links "indicator / code").
     page.get_by_test_id("question-row").get_by_role("link", name=question.code).click()
     page.fill("input[name=claimed_points]", "8")
@@ -59,7 +51,7 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
     expect(page.get_by_test_id("answer-status")).to_contain_text(re.compile("Dikirim|Submitted"))
 
     # The secretariat asks for a revision.
-    _login(page, base, "sekretariat")
+    login(page, base, "sekretariat")
     page.goto(f"{base}/opd/tinjauan/")
     page.get_by_test_id("queue-row").first.get_by_role("link").click()
     page.fill("textarea[name=note]", "Perbup belum ditandatangani Bupati")
@@ -68,7 +60,7 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
     assert answer.status == Answer.Status.REVISION_REQUESTED
 
     # The OPD user sees the note, uploads the signed version in place of the first PDF, resubmits.
-    _login(page, base, "dinkes")
+    login(page, base, "dinkes")
     page.goto(f"{base}/opd/jawaban/{question.pk}/{unit.pk}/")
     expect(page.get_by_test_id("review-note")).to_contain_text("belum ditandatangani")
     item = page.get_by_test_id("evidence-item").filter(has_text="perbup.pdf")
@@ -80,14 +72,14 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
     page.locator("form button.btn-primary").click()
 
     # The secretariat approves with fewer points and says why.
-    _login(page, base, "sekretariat")
+    login(page, base, "sekretariat")
     page.goto(f"{base}/opd/jawaban/{question.pk}/{unit.pk}/")
     page.fill("input[name=verified_points]", "6")
     page.fill("textarea[name=reason]", "Foto kegiatan tidak bertanggal")
     page.locator("form[action$='/setujui/'] button[type=submit]").click()
 
     # The OPD user sees the verified points and the reason.
-    _login(page, base, "dinkes")
+    login(page, base, "dinkes")
     page.goto(f"{base}/opd/jawaban/{question.pk}/{unit.pk}/")
     expect(page.get_by_test_id("verified-points")).to_have_text("6,00")  # Indonesian decimals
     expect(page.get_by_test_id("review-note")).to_contain_text("tidak bertanggal")

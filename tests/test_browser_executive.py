@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from kla.demo import DEMO_PASSWORD, load_demo
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,14 +43,6 @@ SMALLEST_CHART_TEXT = """() => {
 }"""
 
 
-def _login(page, url, username):
-    page.goto(f"{url}/masuk/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form button.btn-primary").click()
-    page.wait_for_load_state()
-
-
 def _serious(page) -> list[str]:
     """axe-core's serious and critical violations on the page, as readable lines."""
     page.evaluate(AXE.read_text(encoding="utf-8"))
@@ -78,7 +71,7 @@ def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browse
             context = browser.new_context(viewport={"width": width, "height": height},
                                           bypass_csp=True)  # fmt: skip
             page = context.new_page()
-            _login(page, demo, who)
+            login(page, demo, who, DEMO_PASSWORD)
             for name, _who, path in (p for p in PAGES if p[1] == who):
                 response = page.goto(f"{demo}{path}")
                 assert response.status == 200, (name, response.status)
@@ -98,7 +91,7 @@ def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browse
 def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    _login(page, demo, "bupati")
+    login(page, demo, "bupati", DEMO_PASSWORD)
     page.goto(f"{demo}/pimpinan/")
     verdict = page.get_by_test_id("on-track-word").inner_text().strip()
     assert verdict in ("Sesuai jalur", "Tertinggal")
@@ -115,7 +108,7 @@ def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser)
 def test_the_print_view_prints_on_one_a4_page(demo, browser):
     context = browser.new_context()
     page = context.new_page()
-    _login(page, demo, "bupati")
+    login(page, demo, "bupati", DEMO_PASSWORD)
     page.goto(f"{demo}/pimpinan/cetak/")
     assert page.get_by_test_id("as-of").inner_text().startswith("· per ")
     page.emulate_media(media="print")

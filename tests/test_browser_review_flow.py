@@ -16,6 +16,7 @@ from opd import evidence as evidence_services
 from opd import services
 from opd.models import Answer, Assignment, Profile
 from tests import factories, samples
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,15 +28,6 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 @pytest.fixture(autouse=True)
 def _inside_window(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
-
-
-def _login(page, base, username):
-    page.context.clear_cookies()
-    page.goto(f"{base}/masuk/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.locator("form button.btn-primary").click()
-    page.wait_for_load_state()
 
 
 def _shot(page, name):
@@ -77,7 +69,7 @@ def test_revision_resubmission_and_approval_journey(live_server, page, tmp_path)
     page.set_viewport_size(DESKTOP)
 
     # The reviewer opens the oldest answer and asks for a revision; the next one opens.
-    _login(page, base, "sekretariat")
+    login(page, base, "sekretariat")
     page.goto(f"{base}/opd/tinjauan/")
     expect(page.get_by_test_id("resubmitted-badge")).to_have_count(0)
     page.get_by_test_id("queue-row").first.get_by_role("link").first.click()
@@ -90,7 +82,7 @@ def test_revision_resubmission_and_approval_journey(live_server, page, tmp_path)
     assert "Diverifikasi" not in page.content()
 
     # The unit raises its points, adds the signed Perbup and submits again.
-    _login(page, base, "dinkes")
+    login(page, base, "dinkes")
     page.goto(f"{base}/opd/jawaban/{first.pk}/{unit.pk}/")
     expect(page.get_by_test_id("review-note")).to_contain_text("belum ditandatangani")
     expect(page.get_by_test_id("reviewed-label")).to_have_text("Revisi diminta")
@@ -107,7 +99,7 @@ def test_revision_resubmission_and_approval_journey(live_server, page, tmp_path)
     expect(page.get_by_test_id("answer-status")).to_contain_text("Dikirim")
 
     # The queue marks the resubmission, and only it.
-    _login(page, base, "sekretariat")
+    login(page, base, "sekretariat")
     page.goto(f"{base}/opd/tinjauan/")
     row = page.get_by_test_id("queue-row").filter(has_text="Apakah tersedia Perbup")
     expect(row.get_by_test_id("resubmitted-badge")).to_have_text("Diajukan ulang")
@@ -182,7 +174,7 @@ def test_whatsapp_summary_is_copied_and_extension_granted_from_the_row(live_serv
     unit, first, _second = _world()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     page.set_viewport_size(DESKTOP)
-    _login(page, base, "sekretariat")
+    login(page, base, "sekretariat")
 
     # From the unit's row: a small form for that unit, and the new date confirmed.
     page.goto(f"{base}/sekretariat/")

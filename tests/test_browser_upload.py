@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from opd import tus, views_tus
 from opd.models import Assignment, EvidenceRevision, Profile, ResumableUpload
 from tests import factories
+from tests.browser import login
 from tests.test_tus import big_pdf, hostile_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,11 +92,7 @@ def pieces(monkeypatch):
 
 
 def _login(page, base, url):
-    page.goto(f"{base}/masuk/")
-    page.fill("input[name=username]", "dinkes")
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.locator("form button.btn-primary").click()
-    page.wait_for_load_state()
+    login(page, base, "dinkes")
     page.goto(url)
 
 
