@@ -43,7 +43,7 @@ def period_score(request, year: int):
     if not access.can_read_everything(user):
         return _error(403, "Only the secretariat and the executive may read scores.")
     period = Period.objects.filter(year=year).first()
-    if period is None:
+    if period is None or not access.period_visible(user, period):
         return _error(404, f"No period {year}.")
     document = score_document(period=period, score=score_period(period=period))
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})

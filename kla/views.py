@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -37,9 +37,7 @@ def home(request):
 def _period_for(request):
     """The period chosen with ?year=, else the current one; and the list for the selector.
     The secretariat also sees the periods it is still preparing."""
-    return instrument.period_pick(
-        year=request.GET.get("year"), include_prepared=access.is_secretariat(request.user)
-    )
+    return access.period_choice(request.user, year=request.GET.get("year"))
 
 
 def _charts(period, score, *, trends: bool = False) -> dict:
@@ -213,7 +211,7 @@ def executive_units(request):
 @require_GET
 def period_detail(request, year: int):
     """The instrument of one period, as the secretariat and the executives browse it."""
-    period = get_object_or_404(instrument.period_list(), year=year)
+    period = access.period_for_user(request.user, year=year, periods=instrument.period_list())
     return render(
         request,
         "indicators/period_detail.html",

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -61,14 +61,14 @@ class OfficialResultForm(forms.Form):
         self.fields["final_rank"].choices = [("", "—")] + [(b.name, b.name) for b in bands]
 
 
-def _period(year):
-    return get_object_or_404(instrument.period_list(), year=year)
+def _period(request, year):
+    return access.period_for_user(request.user, year=year, periods=instrument.period_list())
 
 
 @access.secretariat_required
 @require_http_methods(["GET", "POST"])
 def period_edit(request, year: int):
-    period = _period(year)
+    period = _period(request, year)
     bands = list(period.rank_bands.all())
     initial = {
         "window_opens": period.window_opens, "window_closes": period.window_closes,
@@ -115,7 +115,7 @@ def _render_period(request, period, *, bands, form=None, official_form=None, sta
 @require_POST
 def period_official(request, year: int):
     """Record the ministry's verdict on the year (post-redirect-get to the period page)."""
-    period = _period(year)
+    period = _period(request, year)
     bands = list(period.rank_bands.all())
     form = OfficialResultForm(request.POST, bands=bands)
     if form.is_valid():
@@ -136,7 +136,7 @@ def period_official(request, year: int):
 @access.secretariat_required
 @require_http_methods(["GET", "POST"])
 def period_lock(request, year: int):
-    period = _period(year)
+    period = _period(request, year)
     if request.method == "POST":
         try:
             services.period_lock(period=period, user=request.user, ip=client_ip(request))
@@ -156,7 +156,7 @@ def period_lock(request, year: int):
 def period_status(request, year: int):
     """Open a prepared period to the units, close an open one, or reopen a closed one.
     GET asks for confirmation; locking has its own page (period_lock), being final."""
-    period = _period(year)
+    period = _period(request, year)
     to = request.POST.get("to") or request.GET.get("to", "")
     # Locking is final and has its own page (period_lock).
     if to == period.Status.LOCKED or not period.can_move_to(to):
@@ -183,7 +183,7 @@ def period_status(request, year: int):
 @require_http_methods(["GET", "POST"])
 def period_carry_over(request, year: int):
     """Propose last year's answers and evidence to the units; GET asks first."""
-    period = _period(year)
+    period = _period(request, year)
     if request.method == "POST":
         try:
             report = carry_over.period_carry_over(

@@ -10,7 +10,7 @@ import io
 
 from django.db.models import Count, Q
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -48,13 +48,17 @@ def _audit_export(request, *, period: Period, kind: str, summary: str, **data) -
 @require_GET
 def reports(request):
     """The periods with their three downloads (the bundle only for the secretariat)."""
-    periods = Period.objects.annotate(
-        n_answers=Count("groups__indicators__questions__answers"),
-        n_approved=Count(
-            "groups__indicators__questions__answers",
-            filter=Q(groups__indicators__questions__answers__status=Answer.Status.APPROVED),
-        ),
-    ).order_by("-year")
+    periods = (
+        access.periods_visible(request.user)
+        .annotate(
+            n_answers=Count("groups__indicators__questions__answers"),
+            n_approved=Count(
+                "groups__indicators__questions__answers",
+                filter=Q(groups__indicators__questions__answers__status=Answer.Status.APPROVED),
+            ),
+        )
+        .order_by("-year")
+    )
     return render(
         request,
         "kla/reports.html",
@@ -65,7 +69,7 @@ def reports(request):
 @access.readers_required
 @require_GET
 def report_xlsx(request, year: int):
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     buffer = io.BytesIO()
     rekap_workbook(period=period).save(buffer)
     _audit_export(
@@ -81,7 +85,7 @@ def report_xlsx(request, year: int):
 @access.readers_required
 @require_GET
 def report_pdf(request, year: int):
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     language = get_language() or "id"
     content = progress_report_pdf(period=period, language=language)
     _audit_export(
@@ -98,7 +102,7 @@ def report_pdf(request, year: int):
 @access.secretariat_required
 @require_GET
 def report_bundle(request, year: int):
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     # The plan is read before the response starts, so a database error is still a clean 500.
     plan = bundle_plan(period=period)
     _audit_export(
@@ -116,7 +120,7 @@ def report_bundle(request, year: int):
 @access.secretariat_required
 @require_GET
 def report_entry_workbook(request, year: int):
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     buffer = io.BytesIO()
     entry_workbook(entry_kit_plan(period=period)).save(buffer)
     _audit_export(
@@ -132,7 +136,7 @@ def report_entry_workbook(request, year: int):
 @access.secretariat_required
 @require_GET
 def report_entry_kit(request, year: int):
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     # The plan is read before the response starts, so a database error is still a clean 500;
     # the PDFs are built one question at a time while the ZIP streams.
     plan = entry_kit_plan(period=period)

@@ -212,7 +212,7 @@ def _granted_message(*, unit, until, before) -> str:
 def unit_extension(request, year: int, unit_id: int):
     """Grant one unit an extension, from its row on the dashboard or from an answer page,
     through opd.services.extension_grant; then back where the form came from."""
-    period = get_object_or_404(Period, year=year)
+    period = access.period_for_user(request.user, year=year)
     unit = get_object_or_404(
         Unit.objects.filter(assignments__question__indicator__group__period=period).distinct(),
         pk=unit_id,
@@ -258,7 +258,7 @@ def unit_extension(request, year: int, unit_id: int):
 @require_GET
 def whatsapp_summary(request):
     """The progress as a message for the task force's WhatsApp group, to copy or share."""
-    period, periods = instrument.period_pick(year=request.GET.get("year"), include_prepared=True)
+    period, periods = access.period_choice(request.user, year=request.GET.get("year"))
     text = whatsapp.whatsapp_summary(period=period) if period else ""
     return render(
         request,

@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from indicators.models import Question
+from indicators import selectors as instrument
+from indicators.models import Period, Question
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
 
 
@@ -80,6 +81,39 @@ readers_required = role_required(
     Profile.Role.SECRETARIAT, Profile.Role.ADMIN, Profile.Role.EXECUTIVE
 )
 opd_required = role_required(Profile.Role.OPD)
+
+
+# --- Periods ----------------------------------------------------------------------------------
+#
+# A period being prepared (next year's instrument, still being set up) is the secretariat's
+# alone: units and executives see a period once it has opened. Every page, download, API call
+# and answer that takes a year asks here, so no reader can forget the rule.
+
+
+def period_visible(user, period: Period) -> bool:
+    """May `user` see `period` at all? The secretariat sees every period, others none being
+    prepared."""
+    return is_secretariat(user) or period.is_visible_to_units
+
+
+def periods_visible(user, periods=None):
+    """The periods `user` may see, from `periods` (all periods by default)."""
+    periods = Period.objects.all() if periods is None else periods
+    return periods if is_secretariat(user) else periods.exclude(status=Period.Status.PREPARED)
+
+
+def period_for_user(user, *, year: int, periods=None) -> Period:
+    """The period of `year` (from `periods`, to fetch related rows) if `user` may see it;
+    else Http404, so a prepared year does not even show that it exists."""
+    return get_object_or_404(periods_visible(user, periods), year=year)
+
+
+def period_choice(user, *, year=None, unit_ids=None) -> tuple[Period | None, list[Period]]:
+    """The period a page shows (?year=, else the current one) and the selector's periods, of
+    those `user` may see. See indicators.selectors.period_pick."""
+    return instrument.period_pick(
+        year=year, include_prepared=is_secretariat(user), unit_ids=unit_ids
+    )
 
 
 # --- Answers and evidence -------------------------------------------------------------------
@@ -149,11 +183,13 @@ class AnswerAccess:
 
     @property
     def can_read(self) -> bool:
-        if can_read_everything(self.user):
-            return is_secretariat(self.user) or self.period.is_visible_to_units
-        # A period still being prepared is the secretariat's alone.
-        return self.period.is_visible_to_units and (
-            self.acting_unit is not None or self.is_coordinator or self.is_row_member
+        if not period_visible(self.user, self.period):
+            return False
+        return (
+            can_read_everything(self.user)
+            or self.acting_unit is not None
+            or self.is_coordinator
+            or self.is_row_member
         )
 
     @property

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import page_cache
 from core.errors import DomainError
-from indicators import selectors as instrument
 from opd import access, selectors, services
 from opd.audit import client_ip
 from opd.deadlines import unit_deadline, unit_deadlines, unit_may_edit
@@ -119,8 +118,8 @@ def workspace(request):
     """The questions assigned to the user's units in a period (the current one unless ?year=
     names another year they took part in), in instrument order."""
     units = list(selectors.units_of_user(user=request.user))
-    period, periods = instrument.period_pick(
-        year=request.GET.get("year"), unit_ids=[u.pk for u in units]
+    period, periods = access.period_choice(
+        request.user, year=request.GET.get("year"), unit_ids=[u.pk for u in units]
     )
     body = page_cache.fragment(
         request,
@@ -555,7 +554,7 @@ def _review_queue_context(request, period, periods) -> dict:
 @access.secretariat_required
 @require_GET
 def review_queue(request):
-    period, periods = instrument.period_pick(year=request.GET.get("year"))
+    period, periods = access.period_choice(request.user, year=request.GET.get("year"))
     body = page_cache.fragment(
         request,
         "opd/_review_queue_body.html",

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
-from indicators import selectors as instrument
 from opd import access, evidence, selectors, services
 from opd.audit import client_ip
 from opd.forms import DocumentAttachForm, DocumentRegisterForm
@@ -21,7 +20,7 @@ from opd.models import Unit
 @access.login_required
 def document_library(request):
     units = access.document_units(request.user)
-    period, _periods = instrument.period_pick()
+    period, _periods = access.period_choice(request.user)
     deadline = period and period.documents_needed_until
     entries = selectors.document_library(
         unit_ids=units, deadline=deadline, today=timezone.localdate()
