@@ -22,6 +22,7 @@ from indicators import selectors as instrument
 from indicators.models import Period, Question, ScoreSnapshot
 from indicators.on_track import OnTrack
 from indicators.scoring import ZERO, PeriodScore
+from opd import access
 from opd import selectors as opd_selectors
 from opd.models import Answer, Assignment, Evidence, Profile, Unit
 from opd.scoring import score_period
@@ -92,14 +93,18 @@ UNIT_SORTS = {
 
 
 def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompletion]:
-    """Per answering unit: assigned, answered, with evidence, submitted, approved. Three
-    queries, reading plain values rather than model rows so large periods stay fast; each
-    unit's counts are kept until that unit's version moves, so a save recounts its unit only."""
-    assigned = page_cache.remember("assigned", parts=[period.pk], compute=lambda: _assigned(period))
+    """Per unit that writes answers: assigned, answered, with evidence, submitted, approved.
+    A table's row counts against the units that fill it (opd.access.answer_writers): the
+    coordinator where it fills the rows, a desa's kecamatan beside the desa. Two queries,
+    reading plain values rather than model rows so large periods stay fast; each unit's
+    counts are kept until that unit's version moves, so a save recounts its unit only."""
+    assigned, writers = page_cache.remember(
+        "assigned", parts=[period.pk], compute=lambda: _assigned(period)
+    )
     counts = page_cache.remember_each(
         "completion", parts=[period.pk],
         scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
-        compute=lambda unit_ids: _answer_counts(period, unit_ids),
+        compute=lambda unit_ids: _answer_counts(period, unit_ids, writers),
     )  # fmt: skip
     elapsed = _window_elapsed(period)
     rows = []
@@ -110,35 +115,44 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
 
 
-def _assigned(period: Period) -> dict[int, tuple[Unit, int]]:
-    """Each answering unit with its number of questions. Two queries."""
-    counts: dict[int, int] = {}
-    for unit_id in (
-        Assignment.objects.answering()
-        .filter(question__indicator__group__period=period)
-        .values_list("unit_id", flat=True)
-    ):
-        counts[unit_id] = counts.get(unit_id, 0) + 1
-    return {u.pk: (u, counts[u.pk]) for u in Unit.objects.filter(pk__in=counts)}
-
-
-def _answer_counts(period: Period, unit_ids) -> dict[int, tuple[int, int, int, int]]:
-    """Answered, with evidence, submitted, approved per unit: one query of plain values, counted
-    here (cheaper to build and run than four filtered aggregates when one unit is recounted);
-    evidence is tested, not joined, so no answer is counted twice."""
-    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
-    counts = {pk: [0, 0, 0, 0] for pk in unit_ids}
-    done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
-    for unit_id, status, claimed, evidenced in (
-        Answer.objects.filter(question__indicator__group__period=period, unit_id__in=unit_ids)
+def _assigned(period: Period):
+    """Each unit that writes answers with the number it writes, and who writes each answer
+    ((question id, unit id) -> unit ids). One query."""
+    assignments = list(
+        Assignment.objects.filter(question__indicator__group__period=period)
+        .select_related("question", "unit__parent")
         .order_by()
-        .values_list("unit_id", "status", "claimed_points", live_evidence)
+    )
+    units = {a.unit_id: a.unit for a in assignments}
+    units |= {a.unit.parent_id: a.unit.parent for a in assignments if a.unit.parent_id}
+    writers = access.answer_writers(assignments)
+    counts: dict[int, int] = {}
+    for unit_ids in writers.values():
+        for unit_id in unit_ids:
+            counts[unit_id] = counts.get(unit_id, 0) + 1
+    return {pk: (units[pk], n) for pk, n in counts.items()}, writers
+
+
+def _answer_counts(period: Period, unit_ids, writers) -> dict[int, tuple[int, int, int, int]]:
+    """Answered, with evidence, submitted, approved per writing unit: one query of plain
+    values, counted here (cheaper to build and run than four filtered aggregates when one unit
+    is recounted); evidence is tested, not joined, so no answer is counted twice."""
+    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
+    wanted = set(unit_ids)
+    counts = {pk: [0, 0, 0, 0] for pk in wanted}
+    rows = {answering for (_q, answering), units in writers.items() if units & wanted}
+    done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
+    for question_id, unit_id, status, claimed, evidenced in (
+        Answer.objects.filter(question__indicator__group__period=period, unit_id__in=rows)
+        .order_by()
+        .values_list("question_id", "unit_id", "status", "claimed_points", live_evidence)
     ):
-        row = counts[unit_id]
-        row[0] += claimed is not None
-        row[1] += evidenced
-        row[2] += status in done
-        row[3] += status == Answer.Status.APPROVED
+        for writer in writers.get((question_id, unit_id), set()) & wanted:
+            row = counts[writer]
+            row[0] += claimed is not None
+            row[1] += evidenced
+            row[2] += status in done
+            row[3] += status == Answer.Status.APPROVED
     return {pk: tuple(row) for pk, row in counts.items()}
 
 

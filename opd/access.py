@@ -147,6 +147,23 @@ def row_writer_unit_ids(*, question: Question, unit: Unit, assignments) -> set[i
     return writers
 
 
+def answer_writers(assignments) -> dict[tuple[int, int], set[int]]:
+    """(question id, answering unit id) -> the units that write that answer, for every
+    answering assignment among `assignments`, by row_writer_unit_ids. `assignments` carry
+    their question and unit (with its parent) and hold every assignment of their questions,
+    coordinators included: reminders and completion count a row against whoever fills it."""
+    by_question: dict[int, list] = {}
+    for a in assignments:
+        by_question.setdefault(a.question_id, []).append(a)
+    return {
+        (a.question_id, a.unit_id): row_writer_unit_ids(
+            question=a.question, unit=a.unit, assignments=by_question[a.question_id]
+        )
+        for a in assignments
+        if a.answers
+    }
+
+
 class AnswerAccess:
     """What one user may do with one answer (which may not exist yet)."""
 

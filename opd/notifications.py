@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from opd import access
 from opd.models import Answer, Assignment, Document, Profile
 
 log = logging.getLogger(__name__)
@@ -168,9 +169,10 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     """Mail each unit its unanswered or unsubmitted questions when its deadline is near.
 
     A unit's deadline is the window's end or its extension; units whose deadline is more than
-    `days` away, or already past, get nothing. A question is outstanding for the lead unit
-    (for questions every kecamatan or desa answers: for each of those units) while its answer
-    is missing, a draft, or sent back for revision. Units with nothing outstanding, or without
+    `days` away, or already past, get nothing. An answer is outstanding while it is missing, a
+    draft, or sent back for revision, and is listed to the units that write it: the lead, or
+    for a table's row the row's unit, its kecamatan for a desa, or the coordinator where the
+    coordinator fills the rows. Units with nothing outstanding, or without
     an active member with an email, get no mail (the latter are listed in the report).
     The mail also lists the unit's registered documents that lapse before the ministry's
     entry, and a unit with such a document is reminded even when its answers are all in.
@@ -183,12 +185,12 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     if period.is_locked:
         report.skipped_reason = "locked"
         return report
-    # Query 1: every answering assignment of the period, with its question and unit.
+    # Query 1: every assignment of the period (coordinators too: they may fill the rows), with
+    # its question and unit.
     assignments = list(
-        Assignment.objects.answering()
-        .filter(question__indicator__group__period=period, unit__is_active=True)
-        .select_related("question__indicator", "unit")
-        .order_by("unit__name", "question__indicator__order", "question__order", "question__pk")
+        Assignment.objects.filter(question__indicator__group__period=period)
+        .select_related("question__indicator", "unit__parent")
+        .order_by("question__indicator__order", "question__order", "question__pk", "unit__name")
     )
     # Query 2: the (question, unit) pairs already handed in.
     done = set(
@@ -197,13 +199,24 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
             status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
         ).values_list("question_id", "unit_id")
     )
+    # Each outstanding answer is listed to the units that write it (access.answer_writers): a
+    # coordinator-filled table row to the coordinator, a desa row to its kecamatan as well.
+    known = {a.unit_id: a.unit for a in assignments}
+    known |= {a.unit.parent_id: a.unit.parent for a in assignments if a.unit.parent_id}
+    writers = access.answer_writers(assignments)
     outstanding: dict[int, list] = {}
     units = {}
     for a in assignments:
-        q = a.question
-        if (q.pk, a.unit_id) not in done:
-            outstanding.setdefault(a.unit_id, []).append(q)
-            units[a.unit_id] = a.unit
+        pair = (a.question_id, a.unit_id)
+        if pair not in writers or pair in done or not a.unit.is_active:
+            continue
+        for writer_id in sorted(writers[pair]):
+            writer = known[writer_id]
+            if not writer.is_active:
+                continue
+            row = a.unit if writer_id != a.unit_id else None
+            outstanding.setdefault(writer_id, []).append((a.question, a.unit, row))
+            units[writer_id] = writer
     # Query 3: registered documents that lapse before the entry into the ministry's application.
     expiring: dict[int, list] = {}
     for document in (
@@ -223,12 +236,23 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
         return report
     # Query 5: the active members with an email of the units to remind.
     members = _member_addresses(list(due))
-    for unit_id, questions in outstanding.items():
-        if unit_id not in due:
-            continue
+    # A desa without accounts is no gap while its kecamatan is mailed the same rows.
+    reached = {
+        (q.pk, answering.pk)
+        for unit_id in due
+        if members.get(unit_id)
+        for q, answering, _row in outstanding[unit_id]
+    }
+    for unit_id in sorted(due, key=lambda pk: units[pk].name):
+        questions = outstanding[unit_id]
         unit, left = units[unit_id], due[unit_id]
         recipients = sorted(members.get(unit_id, ()))
         if not recipients:
+            unreached = [
+                q for q, answering, _row in questions if (q.pk, answering.pk) not in reached
+            ]
+            if not unreached and not expiring.get(unit_id):
+                continue
             report.units_without_recipients.append(unit.short_name)
             report.lines.append(f"{unit.short_name}: {len(questions)} questions, nobody to mail")
             continue
@@ -245,7 +269,8 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
                 context={
                     "unit": unit,
                     "questions": [
-                        (q, absolute_url("opd:answer", q.pk, unit.pk)) for q in questions
+                        (q, absolute_url("opd:answer", q.pk, answering.pk), row)
+                        for q, answering, row in questions
                     ],
                     "count": len(questions),
                     "expiring": lapsing,

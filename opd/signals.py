@@ -40,7 +40,7 @@ page_cache.scope_changes_of(EvidenceRevision, lambda r, _new: [("evidence", r.ev
 def _row_scopes(rows: set[tuple]) -> set[str]:
     """The scopes of changed answer-level rows, after the commit, in at most three queries:
     the answer's period, its unit and every unit its question is assigned to (the lead, the
-    supporting and coordinating units see the answer in their workspaces). "all" for a row
+    supporting and coordinating units see the answer in their workspaces) with their parents. "all" for a row
     gone meanwhile."""
     pairs, answers, evidence = defaultdict(set), defaultdict(set), defaultdict(set)
     for kind, key, flag in rows:
@@ -55,11 +55,14 @@ def _row_scopes(rows: set[tuple]) -> set[str]:
         ):
             pairs[(question_id, unit_id)] |= answers.pop(pk)
     periods, assigned = {}, defaultdict(set)
-    for question_id, period_id, unit_id in Question.objects.filter(
+    # A unit's parent too: a kecamatan fills its desa's rows (opd.access.row_writer_unit_ids).
+    for question_id, period_id, unit_id, parent_id in Question.objects.filter(
         pk__in={question_id for question_id, _unit in pairs}
-    ).values_list("pk", "indicator__group__period_id", "assignments__unit_id"):
+    ).values_list(
+        "pk", "indicator__group__period_id", "assignments__unit_id", "assignments__unit__parent_id"
+    ):
         periods[question_id] = period_id
-        assigned[question_id].add(unit_id)
+        assigned[question_id] |= {unit_id, parent_id}
     if evidence or answers or not periods.keys() >= {q for q, _unit in pairs}:
         return {page_cache.GLOBAL}
     scopes = set()

@@ -44,11 +44,11 @@ def test_secretariat_dashboard_query_budget(
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile, 4 periods,
     # 5-10 the score (groups, indicators, per-unit assignments, questions, bands, answers),
-    # 11 assignments for unit completion, 12 their units, 13 answer counts per unit,
-    # 14 the units' extensions (each row's deadline), 15 queue size and oldest,
-    # 16-18 instrument counts, 19 questions without a lead
+    # 11 assignments for unit completion with their units, 12 answer counts per unit,
+    # 13 the units' extensions (each row's deadline), 14 queue size and oldest,
+    # 15-17 instrument counts, 18 questions without a lead
     # (the gauge's bands come with the score)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(18):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -60,12 +60,12 @@ def test_executive_dashboard_query_budget(
     _build(period, n)
     client = client_for(executive_user)
     # 1 session, 2 user, 3 profile, 4 periods, 5-10 the score (the instrument's five, which
-    # the page cache keeps in production, and the answers), 11 unit assignments,
-    # 12 their units, 13 unit answer counts, 14 the verified total two weeks ago (on track),
-    # 15 each question's agency, 16 the listed questions' texts, 17 their answers,
-    # 18 the contacts of the units behind, 19 earlier periods' last snapshots,
-    # 20 this period's snapshots
-    with django_assert_num_queries(20):
+    # the page cache keeps in production, and the answers), 11 unit assignments with their
+    # units, 12 unit answer counts, 13 the verified total two weeks ago (on track),
+    # 14 each question's agency, 15 the listed questions' texts, 16 their answers,
+    # 17 the contacts of the units behind, 18 earlier periods' last snapshots,
+    # 19 this period's snapshots
+    with django_assert_num_queries(19):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html
@@ -79,9 +79,9 @@ def test_unit_detail_page_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5 unit assignments, 6 their units,
-    # 7 unit answer counts, 8 the contacts of the units behind
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 profile, 4 periods, 5 unit assignments with their units,
+    # 6 unit answer counts, 7 the contacts of the units behind
+    with django_assert_num_queries(7):
         response = client.get(reverse("kla:executive-units"))
     html = response.content.decode()
     # D2 has only drafts and the kecamatan nothing: behind, the window being over.

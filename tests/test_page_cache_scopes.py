@@ -156,9 +156,9 @@ def test_evidence_recounts_its_unit_only(
     counted = []
     answer_counts = dash._answer_counts
 
-    def spy(period, unit_ids):
+    def spy(period, unit_ids, writers):
         counted.append(sorted(unit_ids))
-        return answer_counts(period, unit_ids)
+        return answer_counts(period, unit_ids, writers)
 
     monkeypatch.setattr(dash, "_answer_counts", spy)
     client = client_for(secretariat_user)

@@ -422,3 +422,56 @@ def test_the_secretariat_approves_the_waiting_rows_at_once(
                         "Kec. Pengabuan": "submitted", "Kec. Senyerang": "draft"}  # fmt: skip
     approved = Answer.objects.get(unit=kecamatan[0])
     assert approved.verified_option == yes and approved.verified_points == D("4.00")
+
+
+# --- Completion and "behind" count a row against whoever fills it -------------------------------
+
+
+def _completion(period):
+    from kla.selectors import unit_completion
+
+    return {row.unit.short_name: row for row in unit_completion(period=period)}
+
+
+@pytest.mark.parametrize(
+    ("filled_by", "expected"),
+    [
+        # the coordinator fills all four rows; the kecamatan fill none
+        ("coordinator", {"DPMD": 4}),
+        # each kecamatan fills its own row; the coordinator only follows
+        ("units", {"Kec. Betara": 1, "Kec. Merlung": 1, "Kec. Pengabuan": 1, "Kec. Senyerang": 1}),
+    ],
+)
+def test_rows_count_against_the_unit_that_fills_them(
+    period, kecamatan, coordinator, filled_by, expected
+):
+    question = _table_question(period, kecamatan, coordinator, filled_by=filled_by)
+    Answer.objects.create(
+        question=question, unit=kecamatan[0], option=_option(question, "Ya"),
+        claimed_points=question.max_points, status=Answer.Status.SUBMITTED,
+    )  # fmt: skip
+    rows = _completion(period)
+    assert {name: row.assigned for name, row in rows.items()} == expected
+    writer = "DPMD" if filled_by == "coordinator" else "Kec. Betara"
+    assert (rows[writer].answered, rows[writer].submitted) == (1, 1)
+
+
+def test_desa_rows_count_for_their_kecamatan(period, kecamatan):
+    desa = [
+        factories.UnitFactory(name=f"Desa {n}", short_name=f"Ds. {n}", kind=Unit.Kind.DESA,
+                              parent=kecamatan[0])
+        for n in ("Teluk Nilau", "Suak Samin")
+    ]  # fmt: skip
+    question = factories.QuestionFactory(indicator__group__period=period, every_desa=True)
+    for unit in desa:
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    Answer.objects.create(
+        question=question, unit=desa[0], claimed_points=D("1"), status=Answer.Status.SUBMITTED
+    )
+    rows = _completion(period)
+    # The kecamatan fills both desa rows; each desa its own (desa rarely have accounts).
+    assert rows["Kec. Betara"].assigned == 2 and rows["Kec. Betara"].submitted == 1
+    assert rows["Ds. Teluk Nilau"].assigned == 1 and rows["Ds. Suak Samin"].submitted == 0
+    # The window (10 February, inside 15 January - 31 March) is a third gone: half done is
+    # not behind, nothing done is.
+    assert not rows["Kec. Betara"].behind and rows["Ds. Suak Samin"].behind

@@ -299,3 +299,83 @@ def test_a_lapsing_document_is_warned_once_as_soon_as_it_is_seen(
     assert len(mail.outbox) == 1
     call_command("send_reminders", "--days", "7")  # the daily run warns nobody twice
     assert len(mail.outbox) == 1
+
+
+# --- Table rows are reminded to whoever fills them (opd.access.row_writer_unit_ids) ----------
+
+
+def _table(period, rows, *, filled_by, coordinator):
+    question = factories.QuestionFactory(
+        indicator__group__period=period, every_kecamatan=True, rows_filled_by=filled_by
+    )
+    factories.AssignmentFactory(
+        question=question, unit=coordinator, role=Assignment.Role.COORDINATOR
+    )
+    for unit in rows:
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    return question
+
+
+def _member(unit, name):
+    return factories.UserFactory(username=name, email=f"{name}@example.go.id", units=[unit])
+
+
+@pytest.fixture
+def table_world(period):
+    kec = [
+        factories.UnitFactory(
+            name=f"Kecamatan {n}", short_name=f"Kec. {n}", kind=Unit.Kind.KECAMATAN
+        )
+        for n in ("Betara", "Merlung")
+    ]
+    coordinator = factories.UnitFactory(name="Dinas PMD", short_name="DPMD")
+    return {
+        "kec": kec,
+        "coordinator": coordinator,
+        "camat": [_member(unit, f"camat{n}") for n, unit in enumerate(kec)],
+        "dpmd": _member(coordinator, "dpmd"),
+    }
+
+
+def _mailed_to():
+    return {address: m.body for m in mail.outbox for address in m.to}
+
+
+def test_rows_the_coordinator_fills_remind_the_coordinator_only(period, table_world):
+    kec, coordinator = table_world["kec"], table_world["coordinator"]
+    question = _table(period, kec, filled_by="coordinator", coordinator=coordinator)
+    report = reminders_send(period=period, days=7, today=D(2026, 3, 28))
+    mailed = _mailed_to()
+    assert set(mailed) == {"dpmd@example.go.id"}  # neither camat: they do not fill the rows
+    assert (report.units_mailed, report.questions_listed) == (1, 2)
+    body = mailed["dpmd@example.go.id"]
+    for unit in kec:  # each row named with its kecamatan and its own address
+        assert f"({unit.name})" in body
+        assert f"{BASE}{reverse('opd:answer', args=[question.pk, unit.pk])}" in body
+
+
+def test_rows_each_kecamatan_fills_remind_each_kecamatan(period, table_world):
+    kec, coordinator = table_world["kec"], table_world["coordinator"]
+    _table(period, kec, filled_by="units", coordinator=coordinator)
+    reminders_send(period=period, days=7, today=D(2026, 3, 28))
+    assert set(_mailed_to()) == {"camat0@example.go.id", "camat1@example.go.id"}
+
+
+def test_desa_rows_remind_their_kecamatan(period, table_world):
+    kec = table_world["kec"]
+    desa = [
+        factories.UnitFactory(
+            name=f"Desa {n}", short_name=f"Ds. {n}", kind=Unit.Kind.DESA, parent=kec[0]
+        )
+        for n in ("Teluk Nilau", "Suak Samin")
+    ]
+    question = factories.QuestionFactory(indicator__group__period=period, every_desa=True)
+    for unit in desa:
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    _answer(question, desa[1], Answer.Status.SUBMITTED)
+    report = reminders_send(period=period, days=7, today=D(2026, 3, 28))
+    mailed = _mailed_to()
+    assert set(mailed) == {"camat0@example.go.id"}  # desa have no accounts; Merlung has no desa
+    assert f"({desa[0].name})" in mailed["camat0@example.go.id"]
+    assert desa[1].name not in mailed["camat0@example.go.id"]  # handed in
+    assert report.units_without_recipients == []  # the desa's row reached its kecamatan
