@@ -40,8 +40,8 @@ page_cache.scope_changes_of(EvidenceRevision, lambda r, _new: [("evidence", r.ev
 def _row_scopes(rows: set[tuple]) -> set[str]:
     """The scopes of changed answer-level rows, after the commit, in at most three queries:
     the answer's period, its unit and every unit its question is assigned to (the lead, the
-    supporting and coordinating units see the answer in their workspaces) with their parents. "all" for a row
-    gone meanwhile."""
+    supporting and coordinating units see the answer in their workspaces) with their parents.
+    "all" for a row gone meanwhile."""
     pairs, answers, evidence = defaultdict(set), defaultdict(set), defaultdict(set)
     for kind, key, flag in rows:
         {"pair": pairs, "answer": answers, "evidence": evidence}[kind][key].add(flag)
