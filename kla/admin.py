@@ -207,12 +207,24 @@ class UnitAliasAdmin(AuditedAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(LockAwareAdmin):
+class AssignmentAdmin(admin.ModelAdmin):
+    """Read only: who answers is set by the instrument import and kept in step with the units
+    by opd/assignments.py (one lead, a row for every active kecamatan or desa, supporters and
+    coordinators as listed). A row added or changed here by hand would bypass that rule, e.g.
+    a second lead or a kecamatan left out of a table, so the admin only shows them."""
+
     list_display = ["question", "unit", "role"]
     list_filter = ["role", "unit", "question__indicator__group__period"]
     list_select_related = ["question__indicator", "unit"]
-    autocomplete_fields = ["unit"]
-    raw_id_fields = ["question"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ProfileInline(admin.StackedInline):

@@ -147,3 +147,26 @@ def test_every_reader_follows_the_stored_roles(period, units, client_for):
     Answer.objects.create(question=question, unit=units["kec2"], status="approved",
                           claimed_points=question.max_points, verified_points=question.max_points)  # fmt: skip
     assert score_period(period=period).verified == question.max_points  # mean over one unit
+
+
+def test_the_admin_only_shows_assignments(client, admin_user, question):
+    """Assignments change through opd/assignments.py only: the admin may not add, change or
+    delete one by hand (a second lead, a kecamatan left out of a table)."""
+    from opd.models import Assignment
+
+    client.force_login(admin_user)
+    assignment = Assignment.objects.filter(question=question).first()
+    assert client.get("/admin/opd/assignment/").status_code == 200
+    assert client.get("/admin/opd/assignment/add/").status_code == 403
+    change = client.get(f"/admin/opd/assignment/{assignment.pk}/change/")
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    response = client.post(
+        f"/admin/opd/assignment/{assignment.pk}/change/",
+        {"question": question.pk, "unit": assignment.unit_id, "role": "support"},
+    )
+    assert response.status_code == 403
+    assert (
+        client.post(f"/admin/opd/assignment/{assignment.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert Assignment.objects.get(pk=assignment.pk).role == assignment.role
