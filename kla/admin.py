@@ -7,10 +7,12 @@ trail (opd), which the instrument's app must not import. Two rules hold here:
   old and new value of each field changed, next to Django's own LogEntry.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from indicators.models import (
     AnswerOption,
     Group,
@@ -23,6 +25,7 @@ from indicators.models import (
 from kla.models import ApiToken
 from opd.assignments import question_assignments_sync, unit_assignments_sync
 from opd.audit import audit_log, client_ip
+from opd.email_changes import email_change_request
 from opd.models import Answer, Assignment, AuditEvent, Extension, Profile, Unit, UnitAlias
 
 
@@ -207,7 +210,7 @@ class UnitAliasAdmin(AuditedAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdmin):
     """Read only: who answers is set by the instrument import and kept in step with the units
     by opd/assignments.py (one lead, a row for every active kecamatan or desa, supporters and
     coordinators as listed). A row added or changed here by hand would bypass that rule, e.g.
@@ -216,15 +219,6 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["question", "unit", "role"]
     list_filter = ["role", "unit", "question__indicator__group__period"]
     list_select_related = ["question__indicator", "unit"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProfileInline(admin.StackedInline):
@@ -244,6 +238,27 @@ class KlaUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "profile__role", "is_active"]
     list_select_related = ["profile"]
     list_filter = ["profile__role", "is_active", "is_staff"]
+
+    def save_model(self, request, obj, form, change):
+        """A new address typed here is only proposed (opd/email_changes.py): the account keeps
+        its address, and its password resets, until the new one confirms it."""
+        proposed = None
+        if change and "email" in form.changed_data:
+            proposed, obj.email = obj.email, form.initial.get("email", "")
+        super().save_model(request, obj, form, change)
+        if proposed:
+            try:
+                email_change_request(
+                    user=obj, new_email=proposed, actor=request.user, ip=client_ip(request)
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.warning(
+                    request,
+                    _("The new address %(e)s counts once its owner opens the link sent to it.")
+                    % {"e": proposed},
+                )
 
 
 @admin.register(Answer)

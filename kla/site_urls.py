@@ -12,6 +12,7 @@ from django.views.i18n import set_language
 from kla.forms import LoginForm
 from kla.healthz import healthz
 from kla.password_reset import PasswordResetForm
+from kla.views_email import email_change_cancel_view, email_change_confirm_view
 
 urlpatterns = [
     path("masuk/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
@@ -42,6 +43,10 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path(
+        "akun/email/<str:key>/konfirmasi/", email_change_confirm_view, name="email-change-confirm"
+    ),
+    path("akun/email/<str:key>/batal/", email_change_cancel_view, name="email-change-cancel"),
     path("bahasa/", set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("opd/", include("opd.urls")),

@@ -674,6 +674,9 @@ class AuditEvent(models.Model):
         CARRY_OVER = "period.carry_over", _("Answers proposed from last year")
         ADMIN_CHANGE = "admin.change", _("Changed in the admin")
         PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
+        EMAIL_CHANGE_REQUEST = "email.change_request", _("New email address proposed")
+        EMAIL_CHANGE_CONFIRM = "email.change_confirm", _("New email address confirmed")
+        EMAIL_CHANGE_CANCEL = "email.change_cancel", _("New email address cancelled")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -743,3 +746,53 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_kind_display()} · {self.answer}"
+
+
+class EmailChange(models.Model):
+    """A new address waiting to become an account's. It counts only once somebody opens the
+    link sent to it: whoever may type an account's address (the people import, the admin)
+    could otherwise point it at a mailbox they read and reset its password. Until then mail
+    and password resets go to the old address, which is told and may cancel the change.
+    Only the SHA-256 of each link's key is stored."""
+
+    LIFETIME = datetime.timedelta(days=7)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes",
+        verbose_name=_("account"),
+    )  # fmt: skip
+    new_email = models.EmailField(_("new email address"))
+    confirm_hash = models.CharField(max_length=64, unique=True, editable=False)
+    cancel_hash = models.CharField(max_length=64, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("requested by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("email address change")
+        verbose_name_plural = _("email address changes")
+        constraints = [
+            # At most one change waits per account: a newer request replaces the older one.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(confirmed_at__isnull=True, cancelled_at__isnull=True),
+                name="email_change_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.new_email}"
+
+    @property
+    def expires_at(self) -> datetime.datetime:
+        return self.created_at + self.LIFETIME
+
+    def is_pending(self, now=None) -> bool:
+        """Neither confirmed nor cancelled, and its links still valid."""
+        now = now or timezone.now()
+        return self.confirmed_at is None and self.cancelled_at is None and now < self.expires_at

@@ -6,8 +6,9 @@ New users get an email with a link to set their own password; no password is eve
 
 An existing account is never changed silently: the report lists, per account, each field that
 changes (old and new value) apart from the new accounts; every account made or changed gets
-its own audit event; an account whose email changes is told at its old address. Who may make
-or change which account is opd.access.role_grant_check, applied row by row.
+its own audit event; a new address for an existing account is only proposed, and counts once
+its owner confirms it (opd/email_changes.py), the old address being told at once. Who may
+make or change which account is opd.access.role_grant_check, applied row by row.
 """
 
 import hashlib
@@ -30,6 +31,7 @@ from openpyxl.styles import Font, PatternFill
 from opd.access import RoleGrantRefused, role_grant_check
 from opd.assignments import unit_assignments_sync
 from opd.audit import audit_log
+from opd.email_changes import email_change_pending, email_change_request, email_taken
 from opd.models import AuditEvent, Profile, Unit
 
 SHEET = "Orang"
@@ -142,13 +144,19 @@ class _Row:
     role: str
 
 
+# The template's example row: it shows the shape of a row and is never imported, so a file
+# sent back with it left in makes no account for "Budi".
+EXAMPLE_ROW = [
+    "Dinas Kesehatan", "dinas", "dinkes.budi", "Budi Santoso", "budi@example.go.id", "opd",
+]  # fmt: skip
+
+
 def people_template() -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
     sheet.append(COLUMNS)
-    sheet.append(["Dinas Kesehatan", "dinas", "dinkes.budi", "Budi Santoso",
-                  "budi@example.go.id", "opd"])  # fmt: skip
+    sheet.append(EXAMPLE_ROW)
     for cell in sheet[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="0B6E4F")
@@ -160,6 +168,9 @@ def people_template() -> Workbook:
         "Satu baris per orang. Kolom: unit, kind, username, full_name, email, role.",
         "kind: " + ", ".join(Unit.Kind.values) + " (hanya untuk unit baru).",
         "role: opd, secretariat, executive, admin.",
+        "Baris contoh (dinkes.budi) tidak pernah diimpor: timpa atau biarkan.",
+        "Alamat email baru untuk akun yang sudah ada berlaku setelah dikonfirmasi lewat tautan "
+        "yang dikirim ke alamat baru itu; alamat lama diberi tahu dan dapat membatalkannya.",
         "Kata sandi tidak pernah ditulis di berkas: pengguna baru menerima email untuk "
         "membuat kata sandi sendiri.",
     ]:
@@ -194,7 +205,7 @@ def read_people_file(path) -> list[_Row]:
     for number, values in enumerate(rows, start=2):
         values = list(values) + [None] * len(header)
         cells = {c: _text(values[i]) for c, i in index.items()}
-        if not any(cells.values()):
+        if not any(cells.values()) or [cells[c] for c in COLUMNS] == EXAMPLE_ROW:
             continue
         parsed.append(_Row(number=number, **cells))
     workbook.close()
@@ -269,14 +280,14 @@ def people_import(
         return report
 
     new_user_ids: list[int] = []
-    email_notices: list[tuple[int, str]] = []
+    email_proposals: list[tuple] = []
     with transaction.atomic():
         # Rows are applied one by one, so each row's checks see the rows before it (two rows
         # cannot give one address to two accounts); any refusal rolls the whole file back.
         for row in rows:
             result = _import_row(
                 row, actor=actor, ip=ip, report=report,
-                new_user_ids=new_user_ids, email_notices=email_notices,
+                new_user_ids=new_user_ids, email_proposals=email_proposals,
             )  # fmt: skip
             report.rows.append(result)
         if report.errors:
@@ -295,9 +306,10 @@ def people_import(
         if dry_run:
             transaction.set_rollback(True)
         else:
+            for user, email in email_proposals:
+                email_change_request(user=user, new_email=email, actor=actor, ip=ip)
             report.applied = True
             transaction.on_commit(lambda: _send_welcome(new_user_ids))
-            transaction.on_commit(lambda: _send_email_changed(email_notices, actor=actor))
     return report
 
 
@@ -319,6 +331,13 @@ def _unit_names(units) -> str:
     return ", ".join(sorted(u.name for u in units))
 
 
+def _already_proposed(user, email: str) -> bool:
+    """The file names the address already waiting for this account's confirmation: importing
+    the same file again proposes nothing new."""
+    pending = user and email_change_pending(user=user)
+    return bool(pending) and pending.new_email.lower() == email.lower()
+
+
 def _planned_changes(user, *, email: str, name: str, role: str, unit: Unit) -> list[FieldChange]:
     """What the row changes on `user` (None: the account is new, every field is new)."""
     if user is None:
@@ -331,7 +350,7 @@ def _planned_changes(user, *, email: str, name: str, role: str, unit: Unit) -> l
         old_units = list(profile.units.all())
         is_staff, is_superuser = user.is_staff, user.is_superuser
     changes = []
-    if email != old_email:
+    if email.lower() != old_email.lower() and not _already_proposed(user, email):
         changes.append(FieldChange("email", old_email, email))
     if name != old_name:
         changes.append(FieldChange("name", old_name, name))
@@ -359,7 +378,7 @@ def _planned_changes(user, *, email: str, name: str, role: str, unit: Unit) -> l
 
 
 def _import_row(
-    row: _Row, *, actor, ip, report: PeopleReport, new_user_ids: list, email_notices: list
+    row: _Row, *, actor, ip, report: PeopleReport, new_user_ids: list, email_proposals: list
 ) -> RowResult:
     User = get_user_model()
     where = _where(row)
@@ -384,17 +403,13 @@ def _import_row(
             _("%(where)s, user %(u)s: %(reason)s")
             % {"where": where, "u": row.username, "reason": refusal.message}
         )
-    if any(c.name == "email" for c in changes):
-        # Whoever sets an account's address to a mailbox they read can reset its password:
-        # an address that already opens another account is never given to a second one.
-        others = User.objects.filter(email__iexact=email)
-        if user is not None:
-            others = others.exclude(pk=user.pk)
-        if others.exists():
-            problems.append(
-                _("%(where)s, column email: “%(e)s” belongs to another account.")
-                % {"where": where, "e": email}
-            )
+    # Whoever sets an account's address to a mailbox they read can reset its password: an
+    # address that already opens another account is never given to a second one.
+    if any(c.name == "email" for c in changes) and email_taken(email=email, user=user):
+        problems.append(
+            _("%(where)s, column email: “%(e)s” belongs to another account.")
+            % {"where": where, "e": email}
+        )
     if problems:
         return RowResult(row.number, row.username, "error", problems, changes)
 
@@ -409,10 +424,12 @@ def _import_row(
         outcome, action = "created", AuditEvent.Action.ACCOUNT_CREATE
     else:
         outcome, action = "updated", AuditEvent.Action.ACCOUNT_CHANGE
-        if "email" in changed and user.email:
-            email_notices.append((user.pk, user.email))
-        user.email, user.first_name, user.last_name = email, first, last
-        user.save(update_fields=["email", "first_name", "last_name"])
+        if "email" in changed:
+            # Only proposed: the account keeps its address until the new one confirms it
+            # (opd/email_changes.py), so the file cannot hand anybody a password reset.
+            email_proposals.append((user, email))
+        user.first_name, user.last_name = first, last
+        user.save(update_fields=["first_name", "last_name"])
     if "is_staff" in changed or "is_superuser" in changed:
         user.is_staff = changed.get("is_staff", user.is_staff)
         user.is_superuser = changed.get("is_superuser", user.is_superuser)
@@ -457,23 +474,4 @@ def _send_welcome(user_ids: list[int]) -> None:
             template="welcome_set_password",
             context={"user": user, "link": link},
             recipients=[user.email],
-        )
-
-
-def _send_email_changed(notices: list[tuple[int, str]], *, actor) -> None:
-    """Tell each old address that its account's email changed and by whom: if somebody
-    redirected the account to take it over, its owner hears of it where they still read."""
-    from django.utils import timezone
-
-    from opd.notifications import send_mail_template
-
-    users = get_user_model().objects.in_bulk([user_id for user_id, _old in notices])
-    for user_id, old_email in notices:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        send_mail_template(
-            template="account_email_changed",
-            context={"user": user, "actor": actor, "changed_at": timezone.now()},
-            recipients=[old_email],
         )

@@ -5,16 +5,16 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
-from opd.models import AuditEvent, Profile, Unit
+from opd.models import AuditEvent, EmailChange, Profile, Unit
 from opd.people_import import COLUMNS, SHEET, people_template
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 GOOD = [
-    ["Dinas Kesehatan", "dinas", "dinkes.budi", "Budi Santoso", "budi@example.go.id", "opd"],
+    ["Dinas Kesehatan", "dinas", "dinkes.budi", "Budi Santoso", "budi.s@example.go.id", "opd"],
     ["Kecamatan Betara", "kecamatan", "camat.betara", "Siti Aminah", "siti@example.go.id", "opd"],
     ["DP3AP2KB", "dinas", "sek.rina", "Rina", "rina@example.go.id", "sekretariat"],
 ]
@@ -94,11 +94,18 @@ def test_broken_files_have_clear_errors(tmp_path, make, message):
         call_command("import_people", str(make(tmp_path)))
 
 
-def test_template_round_trips(tmp_path):
+def test_template_round_trips_and_its_example_row_is_never_imported(tmp_path):
+    """A file sent back with the example row left in makes no account for "Budi"."""
     path = tmp_path / "template.xlsx"
     people_template().save(path)
-    call_command("import_people", str(path), "--dry-run")
+    with pytest.raises(CommandError, match="no rows to import"):
+        call_command("import_people", str(path))
+    workbook = load_workbook(path)
+    workbook[SHEET].append(GOOD[1])
+    workbook.save(path)
+    call_command("import_people", str(path))
     assert not User.objects.filter(username="dinkes.budi").exists()
+    assert User.objects.filter(username="camat.betara").exists()
 
 
 def test_web_flow_check_then_confirm(client_for, secretariat_user, tmp_path):
@@ -230,7 +237,7 @@ def test_secretariat_cannot_give_its_own_address_to_another_account(
              "belongs to another account")  # fmt: skip
 
 
-def test_an_email_change_is_shown_applied_audited_and_told_to_the_old_address(
+def test_an_email_change_is_shown_proposed_audited_and_told_to_the_old_address(
     en_client, secretariat_user, opd_user, tmp_path, django_capture_on_commit_callbacks,
     mailoutbox,
 ):  # fmt: skip
@@ -260,7 +267,9 @@ def test_an_email_change_is_shown_applied_audited_and_told_to_the_old_address(
         response = client.post(reverse("kla:people-import-confirm"))
     assert response.status_code == 302
     opd_user.refresh_from_db()
-    assert opd_user.email == "opd.baru@example.go.id"
+    assert opd_user.email == old  # only proposed: the new address has not confirmed it
+    change = EmailChange.objects.get(user=opd_user)
+    assert change.new_email == "opd.baru@example.go.id" and change.requested_by == secretariat_user
 
     event = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_CHANGE)
     assert event.actor == secretariat_user
@@ -268,17 +277,27 @@ def test_an_email_change_is_shown_applied_audited_and_told_to_the_old_address(
         "username": "opd",
         "changes": [{"field": "email", "old": old, "new": "opd.baru@example.go.id"}],
     }
-    assert old in event.summary and "opd.baru@example.go.id" in event.summary
+    proposed = AuditEvent.objects.get(action=AuditEvent.Action.EMAIL_CHANGE_REQUEST)
+    assert proposed.actor == secretariat_user and proposed.data["new"] == "opd.baru@example.go.id"
     created = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_CREATE)
     assert created.actor == secretariat_user and created.data["username"] == "baru"
     assert {c["field"] for c in created.data["changes"]} == {"email", "name", "role", "units"}
     assert AuditEvent.objects.filter(action=AuditEvent.Action.PEOPLE_IMPORT).count() == 1
 
     told = [m for m in mailoutbox if m.to == [old]]
-    assert len(told) == 1
-    assert "opd" in told[0].body and secretariat_user.username in told[0].body
-    assert secretariat_user.username in told[0].alternatives[0][0]  # the HTML part too
-    assert sorted(m.to[0] for m in mailoutbox) == sorted([old, "baru@example.go.id"])
+    assert len(told) == 1  # at once, with a link to cancel
+    assert "opd.baru@example.go.id" in told[0].body and secretariat_user.username in told[0].body
+    assert "/akun/email/" in told[0].body and "/batal/" in told[0].body
+    asked = [m for m in mailoutbox if m.to == ["opd.baru@example.go.id"]]
+    assert len(asked) == 1 and "/konfirmasi/" in asked[0].body
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [old, "baru@example.go.id", "opd.baru@example.go.id"]
+    )
+    # Importing the same file again proposes nothing new.
+    _upload(client, tmp_path, rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("kla:people-import-confirm"))
+    assert EmailChange.objects.filter(user=opd_user).count() == 1
 
 
 def test_confirm_applies_only_what_the_preview_showed(

@@ -74,6 +74,14 @@ ROUTES: dict[str, Route] = {
     "password_change_done": Route(get=ANY_LOGGED_IN_GET, post="L 405 405 405 405 405 405"),
     "password_reset": Route(get=PUBLIC, post=PUBLIC),
     "password_reset_done": Route(get=PUBLIC, post=ONLY_POST),
+    # A proposed address's links: no login, the key is the proof; an unknown key shows 404
+    # and its POST changes nothing (back to the login page, or home when logged in).
+    "email-change-confirm": Route(
+        args=lambda w: ["bad-key"], get="404 404 404 404 404 404 404", post="L O O O O O O"
+    ),
+    "email-change-cancel": Route(
+        args=lambda w: ["bad-key"], get="404 404 404 404 404 404 404", post="L O O O O O O"
+    ),
     "password_reset_confirm": Route(
         args=lambda w: ["MQ", "bad-token"], get=PUBLIC,
         post=PUBLIC,
