@@ -1,0 +1,66 @@
+"""The answer's life. Every change of an answer goes through one of these services, one module
+per topic: answers (a unit's draft and submission), rows (a per-unit table's rows at once),
+review (the secretariat's claim, revision request, approval, reopening, comments), extensions,
+periods (window, moves, official result). Callers import them from here.
+
+    draft --submit--> submitted --approve--> approved --reopen--> submitted
+                          |
+                          +--request_revision(note)--> revision_requested --submit--> submitted
+
+Each service locks the answer row, checks the state, the period and the window, writes the
+audit trail and queues mail and score snapshots for after the commit.
+"""
+
+from opd.services._common import (
+    EDITABLE,
+    IllegalTransition,
+    StaleAnswer,
+    answering_unit_ids,
+    clean_points,
+)
+from opd.services.answers import answer_open, answer_save, answer_submit
+from opd.services.extensions import extension_grant
+from opd.services.periods import (
+    official_result_record,
+    period_lock,
+    period_move,
+    period_move_message,
+    period_update_window,
+)
+from opd.services.review import (
+    ClaimedByOther,
+    answer_approve,
+    answer_claim,
+    answer_release,
+    answer_reopen,
+    answer_request_revision,
+    comment_add,
+)
+from opd.services.rows import TableSaveReport, table_rows_approve, table_rows_save
+
+__all__ = [
+    "EDITABLE",
+    "ClaimedByOther",
+    "IllegalTransition",
+    "StaleAnswer",
+    "TableSaveReport",
+    "answer_approve",
+    "answer_claim",
+    "answer_open",
+    "answer_release",
+    "answer_reopen",
+    "answer_request_revision",
+    "answer_save",
+    "answer_submit",
+    "answering_unit_ids",
+    "clean_points",
+    "comment_add",
+    "extension_grant",
+    "official_result_record",
+    "period_lock",
+    "period_move",
+    "period_move_message",
+    "period_update_window",
+    "table_rows_approve",
+    "table_rows_save",
+]
