@@ -211,6 +211,9 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 KLA_TUS_DIR = env_str("KLA_TUS_DIR", str(VAR_DIR / "tus"))
 KLA_TUS_EXPIRY_HOURS = env_int("KLA_TUS_EXPIRY_HOURS", 24)
 KLA_TUS_MAX_ACTIVE = env_int("KLA_TUS_MAX_ACTIVE", 10)
+# Where the nightly `backup` writes its archives (its default --out): verify_evidence reports
+# what a killed backup left there (core/backup_files.py). Empty: no default, nothing checked.
+KLA_BACKUP_DIR = env_str("KLA_BACKUP_DIR", "")
 # The browser sends a file in pieces of this size (a lost connection costs at most one piece;
 # nginx's client_max_body_size must be larger) and shrinks photos to about this many
 # megapixels before sending them (0: sent as taken).
