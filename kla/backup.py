@@ -23,13 +23,17 @@ restores into PostgreSQL: that is the path from a trial to production (docs/depl
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import io
 import json
 import os
+import signal
 import tarfile
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +51,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Model
 from django.utils import timezone
+
+from core.backup_files import backup_leftovers_remove, backup_workdir
+from opd.uploads import open_stored
 
 FORMAT = "kla-backup"
 FORMAT_VERSION = 1
@@ -75,6 +82,8 @@ class BackupResult:
     file_bytes: int
     missing_files: list[str] = field(default_factory=list)
     damaged_files: list[str] = field(default_factory=list)
+    # What interrupted backups had left in the archive's directory, removed by this run.
+    leftovers_removed: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -188,73 +197,102 @@ def create_backup(
     """Write the archive to `out` (a .tar.gz file, or a directory to put a dated one in).
 
     The rows are read in one transaction, REPEATABLE READ on PostgreSQL, so the archive is one
-    consistent moment even while people keep working. The archive is written next to its
-    final name and renamed when complete; it is readable by its owner only (it holds password
-    hashes).
+    consistent moment even while people keep working. Everything is written in a private,
+    locked work directory inside the archive's directory (core/backup_files.py) and the
+    archive renamed onto its name when complete; it is readable by its owner only (it holds
+    password hashes). On any failure, SIGTERM included, the work directory goes and nothing
+    is left; what a killed run left (kill -9) is removed by the next run.
     """
+    started = time.time()
     out = Path(out)
     if out.is_dir():
         out = out / default_backup_name()
     if not out.name.endswith((".tar.gz", ".tgz")):
         raise BackupError("The backup file name must end with .tar.gz.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
+    with _terminate_cleanly(), backup_workdir(out.parent) as workdir:
+        removed = backup_leftovers_remove(out.parent, before=started)
+        for leftover in removed:
+            log(f"removed what an interrupted backup left: {leftover.path} ({leftover.size} bytes)")
+        result = _write_archive(out, workdir, using=using, log=log)
+    result.leftovers_removed = [leftover.path for leftover in removed]
+    return result
+
+
+@contextlib.contextmanager
+def _terminate_cleanly():
+    """SIGTERM (systemd stopping the job, a plain `kill`) raises SystemExit like Ctrl-C
+    raises KeyboardInterrupt, so the work directory is removed on the way out. Only the main
+    thread can take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_archive(out: Path, workdir: Path, *, using: str, log) -> BackupResult:
     connection = connections[using]
+    data_path = workdir / DATA_MEMBER
+    partial = workdir / (out.name + ".partial")
+    snapshot = transaction.atomic(using=using)
+    with snapshot:
+        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        counts = _write_data(data_path, using=using)
+        revisions = _evidence_files(using=using)
+        migrations = _applied_migrations(using)
 
-    with tempfile.TemporaryDirectory(prefix="kla-backup-") as workdir:
-        data_path = Path(workdir) / DATA_MEMBER
-        snapshot = transaction.atomic(using=using)
-        with snapshot:
-            if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            counts = _write_data(data_path, using=using)
-            revisions = _evidence_files(using=using)
-            migrations = _applied_migrations(using)
-
-        members: dict[str, str] = {DATA_MEMBER: _sha256_file(data_path)}
-        missing: list[str] = []
-        damaged: list[str] = []
-        file_bytes = 0
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                tar.add(data_path, arcname=DATA_MEMBER, recursive=False)
-                for name, expected in revisions.items():
-                    stored = _add_evidence_file(tar, name)
-                    if stored is None:
-                        missing.append(name)
-                        log(f"missing evidence file: {name}")
-                        continue
-                    digest, size = stored
-                    members[FILES_PREFIX + name] = digest
-                    file_bytes += size
-                    if digest not in expected:
-                        damaged.append(name)
-                        log(f"evidence file differs from its recorded SHA-256: {name}")
-                manifest = {
-                    "format": FORMAT,
-                    "format_version": FORMAT_VERSION,
-                    "created_at": timezone.now().isoformat(),
-                    "django_version": django.get_version(),
-                    "source_engine": connection.vendor,
-                    "migrations": migrations,
-                    "counts": counts,
-                    "files": {"count": len(members) - 1, "bytes": file_bytes},
-                    "missing_files": missing,
-                    "damaged_files": damaged,
-                    "members": members,
-                }
-                body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-                info = tarfile.TarInfo(MANIFEST_MEMBER)
-                info.size = len(body)
-                info.mtime = int(timezone.now().timestamp())
-                info.mode = 0o600
-                tar.addfile(info, io.BytesIO(body))
-            os.replace(partial, out)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+    members: dict[str, str] = {DATA_MEMBER: _sha256_file(data_path)}
+    missing: list[str] = []
+    damaged: list[str] = []
+    file_bytes = 0
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            tar.add(data_path, arcname=DATA_MEMBER, recursive=False)
+            for name, expected in revisions.items():
+                stored = _add_evidence_file(tar, name)
+                if stored is None:
+                    missing.append(name)
+                    log(f"missing evidence file: {name}")
+                    continue
+                digest, size = stored
+                members[FILES_PREFIX + name] = digest
+                file_bytes += size
+                if digest not in expected:
+                    damaged.append(name)
+                    log(f"evidence file differs from its recorded SHA-256: {name}")
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "created_at": timezone.now().isoformat(),
+                "django_version": django.get_version(),
+                "source_engine": connection.vendor,
+                "migrations": migrations,
+                "counts": counts,
+                "files": {"count": len(members) - 1, "bytes": file_bytes},
+                "missing_files": missing,
+                "damaged_files": damaged,
+                "members": members,
+            }
+            body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            info = tarfile.TarInfo(MANIFEST_MEMBER)
+            info.size = len(body)
+            info.mtime = int(timezone.now().timestamp())
+            info.mode = 0o600
+            tar.addfile(info, io.BytesIO(body))
+        raw.flush()
+        os.fsync(raw.fileno())
+    os.replace(partial, out)
     return BackupResult(
         path=out,
         counts=counts,
@@ -305,11 +343,11 @@ def _evidence_files(*, using: str) -> dict[str, set[str]]:
 
 def _add_evidence_file(tar: tarfile.TarFile, name: str) -> tuple[str, int] | None:
     try:
-        size = default_storage.size(name)
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, OSError):
+        handle = open_stored(name)  # streamed, from a bucket too
+    except FileNotFoundError:
         return None
     with handle:
+        size = handle.size
         reader = _HashingReader(handle)
         info = tarfile.TarInfo(FILES_PREFIX + name)
         info.size = size

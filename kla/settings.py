@@ -158,6 +158,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "evidence")))
 # provider's object storage). It needs the optional extra: pip install '.[s3]'.
 EVIDENCE_STORAGE = env_str("EVIDENCE_STORAGE", "filesystem")
 if EVIDENCE_STORAGE == "s3":
+    from botocore.config import Config as _botocore_config
+
     _EVIDENCE_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -172,6 +174,13 @@ if EVIDENCE_STORAGE == "s3":
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 60),
+            # A bucket out of reach must fail a request within gunicorn's timeout, with the
+            # "try again" message, not hang it (botocore's defaults: 60 s a try, 5 tries).
+            "client_config": _botocore_config(
+                connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5),
+                read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30),
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
         },
     }
     if not _EVIDENCE_STORAGE["OPTIONS"]["bucket_name"]:
@@ -211,6 +220,9 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 KLA_TUS_DIR = env_str("KLA_TUS_DIR", str(VAR_DIR / "tus"))
 KLA_TUS_EXPIRY_HOURS = env_int("KLA_TUS_EXPIRY_HOURS", 24)
 KLA_TUS_MAX_ACTIVE = env_int("KLA_TUS_MAX_ACTIVE", 10)
+# Where the nightly `backup` writes its archives (its default --out): verify_evidence reports
+# what a killed backup left there (core/backup_files.py). Empty: no default, nothing checked.
+KLA_BACKUP_DIR = env_str("KLA_BACKUP_DIR", "")
 # The browser sends a file in pieces of this size (a lost connection costs at most one piece;
 # nginx's client_max_body_size must be larger) and shrinks photos to about this many
 # megapixels before sending them (0: sent as taken).

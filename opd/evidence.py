@@ -23,7 +23,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
@@ -37,7 +36,14 @@ from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, AuditEvent, Document, Evidence, EvidenceRevision, Unit
 from opd.services import EDITABLE, answer_open
-from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_local_file, store_upload
+from opd.uploads import (
+    ACCEPTED_CONTENT_TYPES,
+    open_stored,
+    remove_stored,
+    storage_is_local,
+    store_local_file,
+    store_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -317,13 +323,16 @@ def _serve(revision: EvidenceRevision, *, disposition: str, csp: str) -> HttpRes
         else "application/octet-stream"
     )
     prefix = settings.KLA_X_ACCEL_REDIRECT_PREFIX
-    if prefix:
+    if prefix and storage_is_local():
         # nginx sends the file (location marked internal, alias MEDIA_ROOT) with our headers.
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(revision.file.name)
     else:
+        # Streamed through Django, from a bucket too: the access check, the audit and these
+        # headers (sandboxing CSP, nosniff) hold for every byte, which a redirect to a signed
+        # bucket address would lose; the bucket need not be reachable from browsers either.
         try:
-            handle = default_storage.open(revision.file.name, "rb")
+            handle = open_stored(revision.file.name)
         except FileNotFoundError:
             logger.error(
                 "Evidence file missing: revision %s, %s. Run verify_evidence.",
@@ -331,6 +340,7 @@ def _serve(revision: EvidenceRevision, *, disposition: str, csp: str) -> HttpRes
             )  # fmt: skip
             raise Http404 from None
         response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(handle.size)
     response["Content-Disposition"] = content_disposition(disposition, revision.original_name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = csp

@@ -21,7 +21,8 @@ the outcome; its bytes wait in `KLA_TUS_DIR/<id>`.
   copy and recorded under the answer's lock, no transaction open while it is checked). It
   becomes one evidence revision, or nothing: a duplicate of a file the answer already shows,
   or a refusal. Either way the bytes in the spool go, and the row keeps the message for the
-  uploader until it expires.
+  uploader until it expires. A storage out of reach (a bucket) is none of these: the upload
+  stays complete but unfinished, its bytes kept, and the next request about it tries again.
 - An abandoned upload expires KLA_TUS_EXPIRY_HOURS after its last piece; `tus_cleanup`
   (cron) removes it, its bytes, and spool files no upload owns.
 """
@@ -47,6 +48,7 @@ from opd.models import Answer, ResumableUpload, Unit
 from opd.uploads import (
     HEAD_BYTES,
     TYPES,
+    StorageUnavailable,
     UploadRefused,
     check_start,
     clean_filename,
@@ -291,6 +293,11 @@ def _finish(upload: ResumableUpload, *, acting_unit: Unit | None, ip: str | None
         )  # fmt: skip
     except evidence.DuplicateEvidence as duplicate:
         _close(upload, ResumableUpload.Outcome.DUPLICATE, duplicate.message, duplicate.existing)
+    except StorageUnavailable:
+        # Nothing is wrong with the file: the bucket is out of reach. The upload stays
+        # complete and unfinished, its bytes in the spool, and the next request about it
+        # (the client's retry, HEAD or GET) finishes it.
+        raise
     except DomainError as refusal:  # UploadRefused, or a rule (the window closed meanwhile)
         _close(upload, ResumableUpload.Outcome.REFUSED, refusal.message)
         raise

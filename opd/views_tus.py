@@ -12,11 +12,14 @@ for an upload its owner only (anyone else: 404, as if it did not exist), and the
 access rule of the form upload (`answer_access(...).can_attach`). CSRF stays on: our page's
 script sends the token in the X-CSRFToken header. Refusals carry a JSON body
 `{"status": "refused", "code": ..., "message": ...}` in the reader's language.
+
+When the last piece is in but the evidence storage (a bucket) cannot be reached, the answer
+is 503 with the message "try again" and Retry-After: the bytes stay in the spool, the client
+retries (HEAD), and the first request after the storage answers again finishes the upload.
 """
 
 import base64
 import binascii
-import contextlib
 import re
 
 from django.conf import settings
@@ -32,11 +35,13 @@ from core.errors import DomainError
 from opd import access, tus
 from opd.audit import client_ip
 from opd.models import ResumableUpload
-from opd.uploads import UploadRefused
+from opd.uploads import StorageUnavailable, UploadRefused
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,expiration,checksum,termination"
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+# Seconds a client waits before asking again after the storage could not be reached.
+RETRY_AFTER = 5
 _DIGITS = re.compile(r"^[0-9]{1,15}$")
 _METADATA_KEY = re.compile(r"^[!-+\--~]+$")  # printable ASCII without spaces and commas
 
@@ -155,6 +160,15 @@ def _handle(view):
             return _refused(
                 410, _("This upload has expired; the file is sent again from the start."), "gone"
             )
+        except StorageUnavailable as unavailable:
+            # The upload is complete and kept; a 5xx makes the client try again (HEAD), and
+            # that request finishes it once the storage answers.
+            body = {
+                "status": "unavailable",
+                "code": unavailable.code,
+                "message": str(unavailable.message),
+            }
+            return _response(503, body, Retry_After=str(RETRY_AFTER))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -262,10 +276,14 @@ def _finish_pending(request, upload, acc) -> None:
     it) is finished now; its outcome waits in the row."""
     if upload.is_finished or upload.offset < upload.length:
         return
-    with contextlib.suppress(DomainError):  # refused: the row says so
+    try:
         tus.tus_finish_if_complete(
             upload=upload, acting_unit=acc.acting_unit, ip=client_ip(request)
         )
+    except StorageUnavailable:
+        raise  # not an outcome: answered 503, and the next request tries again
+    except DomainError:
+        pass  # refused: the row says so
     if upload.is_finished:
         _announce(request, upload)
 
@@ -313,6 +331,8 @@ def _patch(request, upload, acc):
         raise _Refusal(400, _("The upload request is incomplete."), "too_long") from None
     except tus.ChecksumMismatch:
         return _refused(460, _("A piece arrived damaged; it is sent again."), "checksum")
+    except StorageUnavailable:
+        raise  # the file is complete and kept; answered 503 (_handle)
     except DomainError as refusal:  # the file is refused: its start, or the whole of it
         _announce(request, upload)
         return _refused(422, refusal.message, refusal.code, **_state_headers(upload))

@@ -7,9 +7,11 @@ import hashlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 from decimal import Decimal
 
 import pytest
@@ -473,3 +475,211 @@ def test_sqlite_demo_district_restores_into_postgresql(tmp_path):
     assert sum(restored["counts"].values()) > 500
     assert restored["scores"] == expected["scores"]
     assert restored == expected
+
+
+# --- Evidence in a bucket ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_through_a_bucket(tmp_path, s3_bucket):
+    """Backup reads every file from the bucket, restore writes them back to it (moto's real
+    S3 server, tests/conftest.py)."""
+    build_world()
+    before = fingerprint()
+    names = sorted(set(EvidenceRevision.objects.values_list("file", flat=True)))
+    assert s3_bucket.objects() == names
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", "--out", str(archive), stdout=io.StringIO())
+    assert len([m for m in _members(archive) if m.startswith("files/")]) == 3
+    _empty_the_database_and_storage()
+    assert s3_bucket.objects() == []
+    call_command("restore", str(archive), stdout=io.StringIO())
+    assert s3_bucket.objects() == names
+    assert fingerprint() == before
+
+
+# --- A backup cleans up after itself -------------------------------------------------------------
+
+KILLED_BACKUP_SCRIPT = """
+import sys, time, django
+django.setup()
+from django.db import transaction
+from kla import backup
+from tests.test_backup_restore import build_world
+with transaction.atomic():
+    build_world()
+original = backup._add_evidence_file
+def slow(tar, name):
+    result = original(tar, name)
+    open(sys.argv[1], "w").close()  # mid-way: the rows and one file are in the archive
+    time.sleep(300)
+    return result
+backup._add_evidence_file = slow
+backup.create_backup(sys.argv[2])
+"""
+
+
+def _backup_stopped_mid_way(tmp_path, out_dir, signum) -> int:
+    """Run a backup in its own process (a SQLite trial database) and send it `signum` once
+    it is half-way through the archive; its exit status."""
+    env = _sqlite_env_any(tmp_path)
+    python = sys.executable
+    _run([python, "manage.py", "migrate", "--no-input", "-v0"], env)
+    marker = tmp_path / "half-way"
+    process = subprocess.Popen(
+        [python, "-c", KILLED_BACKUP_SCRIPT, str(marker), str(out_dir)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the backup never got half-way"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    code = process.wait(timeout=60)
+    process.stderr.close()
+    return code
+
+
+def _sqlite_env_any(tmp_path) -> dict:
+    """A trial installation's environment, whatever database the tests run on."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "KLA_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="kla.settings",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'trial.sqlite3'}",
+        MEDIA_ROOT=str(tmp_path / "trial-evidence"),
+        KLA_VAR_DIR=str(tmp_path / "var"),
+    )
+    return env
+
+
+def _verify(capsys) -> tuple[int, str]:
+    try:
+        call_command("verify_evidence")
+    except CommandError:
+        code = 1
+    else:
+        code = 0
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_killed_backup_leaves_a_work_directory_that_verify_reports_and_the_next_run_removes(
+    tmp_path, settings, capsys
+):
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    assert _backup_stopped_mid_way(tmp_path, out_dir, signal.SIGKILL) == -signal.SIGKILL
+    # Everything the killed run wrote is in one hidden directory beside the archives.
+    [left] = out_dir.iterdir()
+    assert left.name.startswith(".kla-backup-") and left.is_dir()
+    assert {p.name for p in left.iterdir()} >= {"data.jsonl", "lock"}
+    partial = [p for p in left.iterdir() if p.name.endswith(".tar.gz.partial")]
+    assert len(partial) == 1  # the archive being written
+    assert not list(out_dir.glob("kla-backup-*.tar.gz"))  # what the retention's find matches
+
+    settings.KLA_BACKUP_DIR = str(out_dir)
+    code, out = _verify(capsys)
+    assert code == 0 and "backup leftovers 0" in out  # a minute's grace: it may be starting
+    an_hour_ago = time.time() - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    code, out = _verify(capsys)
+    assert code == 1
+    assert f"STALE     backup leftover {left} (" in out and "1.0 h old" in out
+    assert "backup leftovers 1" in out
+    assert left.exists()  # only reported
+
+    build_world()
+    stderr = io.StringIO()
+    call_command("backup", stdout=io.StringIO(), stderr=stderr)  # --out: KLA_BACKUP_DIR
+    assert f"removed what an interrupted backup left: {left}" in stderr.getvalue()
+    [archive] = out_dir.iterdir()
+    assert archive.name.startswith("kla-backup-") and archive.name.endswith(".tar.gz")
+    code, out = _verify(capsys)
+    assert code == 0 and "backup leftovers 0" in out
+
+
+@pytest.mark.django_db
+def test_verify_fix_orphans_removes_backup_leftovers(tmp_path, settings, capsys):
+    out_dir = tmp_path / "backups"
+    left = out_dir / ".kla-backup-4242-abc"
+    left.mkdir(parents=True)
+    (left / "data.jsonl").write_bytes(b"x" * 1000)
+    an_hour_ago = time.time() - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    settings.KLA_BACKUP_DIR = str(out_dir)
+    call_command("verify_evidence", "--fix-orphans")
+    out = capsys.readouterr().out
+    assert f"REMOVED   backup leftover {left} (1000 bytes" in out
+    assert "backup leftovers 1 (removed 1)" in out and not left.exists()
+
+
+@pytest.mark.django_db
+def test_a_running_backups_directory_is_never_touched(tmp_path, settings, capsys):
+    """Two backups at once: neither removes the other's work, however old it looks."""
+    from core.backup_files import backup_workdir
+
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    settings.KLA_BACKUP_DIR = str(out_dir)
+    build_world()
+    with backup_workdir(out_dir) as running:
+        an_hour_ago = time.time() - 3600
+        os.utime(running, (an_hour_ago, an_hour_ago))
+        call_command("backup", stdout=io.StringIO(), stderr=io.StringIO())
+        call_command("verify_evidence", "--fix-orphans")
+        assert "backup leftovers 0" in capsys.readouterr().out
+        assert running.is_dir()
+    assert not running.exists()  # and it cleans up after itself
+    assert [p.name.startswith("kla-backup-") for p in out_dir.iterdir()] == [True]
+
+
+@pytest.mark.django_db
+def test_a_terminated_backup_leaves_nothing(tmp_path):
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    assert _backup_stopped_mid_way(tmp_path, out_dir, signal.SIGTERM) == 128 + signal.SIGTERM
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_failing_backup_leaves_nothing(tmp_path, monkeypatch):
+    from kla import backup
+
+    build_world()
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    reads = []
+
+    def broken(name):
+        reads.append(name)
+        if len(reads) == 2:
+            raise OSError("the storage broke half-way")
+        return original(name)
+
+    original = backup.open_stored
+    monkeypatch.setattr(backup, "open_stored", broken)
+    with pytest.raises(OSError, match="half-way"):
+        call_command("backup", "--out", str(out_dir), stdout=io.StringIO())
+    assert len(reads) == 2 and list(out_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_backup_from_an_unreachable_bucket_leaves_nothing(tmp_path, s3_bucket):
+    from tests.conftest import closed_port_url
+
+    build_world()
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    s3_bucket.point_at(closed_port_url())
+    with pytest.raises(Exception, match="Could not connect"):
+        call_command("backup", "--out", str(out_dir), stdout=io.StringIO())
+    assert list(out_dir.iterdir()) == []

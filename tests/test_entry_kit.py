@@ -32,7 +32,7 @@ from kla.reports.entry_kit import (
     write_entry_kit,
 )
 from kla.reports.pdf import LocalOnlyFetcher
-from opd.models import Answer, Assignment, AuditEvent, Evidence, Unit
+from opd.models import Answer, Assignment, AuditEvent, Evidence, EvidenceRevision, Unit
 from tests import factories, samples
 from tests.test_report_bundle import add_file
 
@@ -634,3 +634,20 @@ def test_a_pdf_that_fails_only_when_written_is_listed_not_merged(
     damaged = in_cover_language("Not merged: the PDF is damaged and cannot be read.")
     assert [(n.name, n.reason) for n in plan.not_merged] == [("Rusak saat ditulis.pdf", damaged)]
     assert damaged in pdf_text(pdf_data, tmp_path, page=1)
+
+
+def test_entry_kit_from_a_bucket(s3_bucket, world, period):
+    """Evidence in a bucket (a real S3 server, tests/conftest.py): the same merged PDF, and a
+    missing object is listed, not fatal."""
+    stored = sorted(set(EvidenceRevision.objects.values_list("file", flat=True)))
+    assert s3_bucket.objects() == stored
+    with pikepdf.open(io.BytesIO(_pdf_of(read_zip(kit_bytes(period)[0]), "1"))) as pdf:
+        assert len(pdf.pages) == 1 + 3 + 2
+    s3_bucket.client.delete_object(Bucket=s3_bucket.name, Key=world["files"]["pdf"].file.name)
+    data, plan = kit_bytes(period)
+    with pikepdf.open(io.BytesIO(_pdf_of(read_zip(data), "1"))) as pdf:
+        assert len(pdf.pages) == 1 + 2
+    reasons = {n.name: n.reason for n in plan.not_merged}
+    assert reasons["Perbup KLA.pdf"] == in_cover_language(
+        "Not merged: the file is missing from storage."
+    )

@@ -322,3 +322,22 @@ def test_index_keeps_typed_text_as_text(period, typed):
     assert row["Berkas di ZIP"].data_type == "s"
     assert row["Berkas di ZIP"].value in archive.namelist()
     assert all(cell.data_type != "f" for cell in row.values())
+
+
+def test_bundle_from_a_bucket(s3_bucket, world, period):
+    """Evidence in a bucket (a real S3 server, tests/conftest.py): the files are streamed from
+    it whole, and a missing or altered object is reported, not fatal."""
+    stored = sorted(set(EvidenceRevision.objects.values_list("file", flat=True)))
+    assert s3_bucket.objects() == stored
+    archive = read_zip(bundle_bytes(period))
+    content = archive.read(next(n for n in archive.namelist() if n.endswith("sk-gugus-tugas.png")))
+    assert hashlib.sha256(content).hexdigest() == world["newest"].sha256
+    s3_bucket.client.delete_object(Bucket=s3_bucket.name, Key=world["first"].file.name)
+    s3_bucket.client.put_object(
+        Bucket=s3_bucket.name, Key=world["second"].file.name, Body=b"not what was uploaded"
+    )
+    archive = read_zip(bundle_bytes(period))
+    sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")))["Indeks"]
+    notes = {row[10].value: row[15].value for row in sheet.iter_rows(2)}
+    assert notes["Perbup KLA.pdf"] == "Berkas tidak ditemukan di penyimpanan"
+    assert notes["perbup kla.pdf"] == "SHA-256 berbeda dari catatan unggahan"

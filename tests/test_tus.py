@@ -542,3 +542,63 @@ def test_spool_files_without_an_upload_are_cleaned_after_an_hour(tmp_path, setti
     removed, busy = tus.tus_cleanup()
     assert [leftover.path for leftover in removed] == [old] and busy == []
     assert sorted(spool.iterdir()) == [young]
+
+
+# --- Evidence in a bucket (a real S3-compatible server, tests/conftest.py) ---------------------
+
+
+@pytest.mark.django_db
+def test_a_resumable_upload_lands_in_the_bucket_whole(
+    client_for, opd_user, question, lead_unit, s3_bucket
+):
+    """The spool stays on local disk; only the finished, checked file goes to the bucket."""
+    data = big_pdf(200_000)
+    client = client_for(opd_user)
+    created = _create(client, question, lead_unit, data)
+    assert created.status_code == 201, created.content
+    url = created["Location"]
+    for start in range(0, len(data), CHUNK):
+        if start:  # nothing reaches the bucket before the last piece
+            assert s3_bucket.objects() == []
+        response = _patch(client, url, start, data[start : start + CHUNK])
+        assert response.status_code == 204, response.content
+    assert response["Kla-Upload-Status"] == "stored"
+    revision = EvidenceRevision.objects.get()
+    assert s3_bucket.objects() == [revision.file.name]
+    assert s3_bucket.body(revision.file.name) == data and revision.sha256 == _sha(data)
+    assert s3_bucket.uploads_in_progress() == [] and _spool() == []
+    assert not Path(settings.MEDIA_ROOT, "evidence").exists()  # not a byte beside the bucket
+
+
+@pytest.mark.django_db
+def test_an_unreachable_bucket_fails_the_last_step_keeps_the_bytes_and_a_retry_finishes(
+    client_for, opd_user, question, lead_unit, s3_bucket
+):
+    from tests.conftest import closed_port_url
+
+    data = big_pdf(150_000)
+    client = client_for(opd_user)
+    url = _create(client, question, lead_unit, data)["Location"]
+    assert _patch(client, url, 0, data[:CHUNK]).status_code == 204
+    s3_bucket.point_at(closed_port_url())
+    last = _patch(client, url, CHUNK, data[CHUNK:], **{"Accept-Language": "id"})
+    assert last.status_code == 503 and last["Retry-After"]
+    body = last.json()
+    assert body["code"] == "storage_unavailable" and "coba lagi" in body["message"]
+    assert body["message"] == "Penyimpanan berkas tidak dapat dihubungi; coba lagi."
+    upload = ResumableUpload.objects.get()
+    assert upload.offset == len(data) and not upload.is_finished
+    [spooled] = _spool()
+    assert spooled.read_bytes() == data  # kept, for the client's retry
+    assert EvidenceRevision.objects.count() == 0
+    # The client retries (HEAD): still out of reach, still 503, still kept.
+    head = client.head(url, headers={"Tus-Resumable": "1.0.0"})
+    assert head.status_code == 503 and _spool() == [spooled]
+    s3_bucket.point_at(s3_bucket.endpoint_url)
+    assert s3_bucket.objects() == [] and s3_bucket.uploads_in_progress() == []  # nothing half
+    head = client.head(url, headers={"Tus-Resumable": "1.0.0"})
+    assert head.status_code == 200 and head["Kla-Upload-Status"] == "stored"
+    assert head["Upload-Offset"] == str(len(data))
+    revision = EvidenceRevision.objects.get()
+    assert s3_bucket.objects() == [revision.file.name]
+    assert s3_bucket.body(revision.file.name) == data and _spool() == []

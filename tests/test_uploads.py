@@ -365,13 +365,9 @@ def test_content_is_checked_on_the_whole_temporary_file_before_the_rename(
 
 
 def test_refused_upload_leaves_nothing_in_a_bucket_or_the_spool(
-    answer, lead_unit, opd_user, settings, tmp_path
+    answer, lead_unit, opd_user, settings, tmp_path, s3_bucket
 ):
     """Storage without local paths: the check runs on a spool file, which goes too."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
     spool = tmp_path / "spool"
     spool.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(spool)
@@ -382,10 +378,12 @@ def test_refused_upload_leaves_nothing_in_a_bucket_or_the_spool(
         ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
                              uploaded_file=SimpleUploadedFile("a.pdf", hostile))  # fmt: skip
     assert error.value.code == "pdf_script"
-    assert default_storage.listdir("")[1] == [] and list(spool.iterdir()) == []
+    assert s3_bucket.objects() == [] and list(spool.iterdir()) == []
     revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
                                     uploaded_file=SimpleUploadedFile("b.pdf", samples.pdf_bytes()))  # fmt: skip
-    assert default_storage.open(revision.file.name).read() == samples.pdf_bytes()
+    assert s3_bucket.objects() == [revision.file.name]
+    assert s3_bucket.body(revision.file.name) == samples.pdf_bytes()
+    assert list(spool.iterdir()) == []
 
 
 def test_zip_bombs_are_refused_cheaply(answer, lead_unit, opd_user):

@@ -154,27 +154,39 @@ def test_fix_orphans_never_touches_missing_or_corrupted_files(stored, capsys):
     assert "missing 1, corrupted 1, orphaned 0 (removed 0, kept 0)" in capsys.readouterr().out
 
 
-def test_works_through_the_storage_api_without_local_paths(
-    settings, question, lead_unit, opd_user, capsys
+def test_works_against_a_bucket_without_local_paths(
+    question, lead_unit, opd_user, capsys, s3_bucket
 ):
     """A bucket (S3) has no local paths: storing and verifying go through the storage API."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
     answer = services.answer_open(question=question, unit=lead_unit)
-    content = samples.pdf_bytes("bucket")
-    revision = ev.evidence_add_file(
-        answer=answer, unit=lead_unit, user=opd_user,
-        uploaded_file=SimpleUploadedFile("ember.pdf", content),
-    )  # fmt: skip
-    assert default_storage.open(revision.file.name).read() == content
-    response = ev.evidence_download_response(revision=revision, user=opd_user)
-    assert b"".join(response.streaming_content) == content
-    assert _run(capsys=capsys)[0] == 0
-    default_storage.save("evidence/2026/02/stray", SimpleUploadedFile("x", b"x"))
+    revisions = [
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)),
+        )
+        for n in ("keep", "corrupt", "lose")
+    ]
+    assert s3_bucket.objects() == sorted(r.file.name for r in revisions)
     code, out = _run(capsys=capsys)
-    assert code == 1 and "orphan file evidence/2026/02/stray" in out
+    assert code == 0 and "checked 3, ok 3, missing 0, corrupted 0, orphaned 0" in out
+    keep, corrupt, lose = revisions
+    client, bucket = s3_bucket.client, s3_bucket.name
+    damaged = bytearray(samples.pdf_bytes("corrupt"))
+    damaged[len(damaged) // 2] ^= 0x01  # same size: only the SHA-256 can tell
+    client.put_object(Bucket=bucket, Key=corrupt.file.name, Body=bytes(damaged))
+    client.delete_object(Bucket=bucket, Key=lose.file.name)
+    client.put_object(Bucket=bucket, Key="evidence/2026/02/stray", Body=b"x")
+    code, out = _run(capsys=capsys)
+    assert code == 1
+    assert f"CORRUPTED revision {corrupt.pk}" in out and "SHA-256 differs" in out
+    assert f"MISSING   revision {lose.pk}" in out
+    assert "ORPHAN    orphan file evidence/2026/02/stray" in out
+    assert "checked 3, ok 1, missing 1, corrupted 1, orphaned 1" in out
+    code, out = _run("--fix-orphans", "--min-age-minutes", "0", capsys=capsys)
+    assert code == 1 and "REMOVED   orphan file evidence/2026/02/stray" in out
+    assert s3_bucket.objects() == sorted([keep.file.name, corrupt.file.name])
 
 
 def _spool_file(spool: Path, name: str, size: int, *, hours_old: float) -> Path:

@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.core.files.storage import default_storage
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Substr
 from openpyxl import Workbook
@@ -43,6 +42,7 @@ from kla.reports.common import (
     unique_name,
 )
 from opd.models import Answer, Assignment, Evidence, EvidenceRevision
+from opd.uploads import open_stored
 
 CHUNK_SIZE = 1024 * 1024
 SUMMARY_LENGTH = 300
@@ -380,7 +380,7 @@ def iter_bundle(plan: BundlePlan) -> Iterator[bytes]:
     with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
         for stored in plan.files:
             try:
-                source = default_storage.open(stored.storage_name, "rb")
+                source = open_stored(stored.storage_name)  # streamed, from a bucket too
             except OSError:
                 problems[stored.revision_id] = "Berkas tidak ditemukan di penyimpanan"
                 continue

@@ -47,7 +47,6 @@ from pathlib import Path
 
 import pikepdf
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -82,6 +81,7 @@ from kla.reports.pdf import (
 from kla.reports.rows import STATUS_LABELS, QuestionRow, UnitAnswerRow, period_rows
 from opd.models import Answer, Evidence, Unit
 from opd.notifications import absolute_url
+from opd.uploads import open_stored
 
 COVER_LANGUAGE = "id"  # the ministry's application is Indonesian
 WORKBOOK_NAME = "isian-aplikasi.xlsx"
@@ -428,7 +428,7 @@ def _copy_checked(evidence: KitEvidence, target: Path) -> str:
     """Copy a stored file to `target` 1 MB at a time; the reason it cannot be used, or ""."""
     digest = hashlib.sha256()
     try:
-        with default_storage.open(evidence.storage_name, "rb") as source, open(target, "wb") as out:
+        with open_stored(evidence.storage_name) as source, open(target, "wb") as out:
             while chunk := source.read(CHUNK_SIZE):
                 digest.update(chunk)
                 out.write(chunk)

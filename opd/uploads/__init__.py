@@ -2,7 +2,7 @@
 storing them durably (storage). The rest of the product imports from here."""
 
 from opd.uploads.content import check_content
-from opd.uploads.errors import UploadRefused
+from opd.uploads.errors import StorageUnavailable, UploadRefused
 from opd.uploads.sniff import (
     ACCEPTED_CONTENT_TYPES,
     HEAD_BYTES,
@@ -14,9 +14,13 @@ from opd.uploads.storage import (
     EVIDENCE_DIR,
     TEMP_PREFIX,
     StoredFile,
+    StoredReader,
     check_start,
     open_spool_file,
+    open_stored,
     remove_stored,
+    storage_is_local,
+    storage_unavailable,
     store_local_file,
     store_upload,
     too_large,
@@ -28,14 +32,19 @@ __all__ = [
     "HEAD_BYTES",
     "TEMP_PREFIX",
     "TYPES",
+    "StorageUnavailable",
     "StoredFile",
+    "StoredReader",
     "UploadRefused",
     "check_content",
     "check_start",
     "clean_filename",
     "detect_type",
     "open_spool_file",
+    "open_stored",
     "remove_stored",
+    "storage_is_local",
+    "storage_unavailable",
     "store_local_file",
     "store_upload",
     "too_large",

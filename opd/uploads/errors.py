@@ -10,6 +10,11 @@ class UploadRefused(DomainError):
     """The file is not accepted; the message says why, in words the uploader can act on."""
 
 
+class StorageUnavailable(DomainError):
+    """The evidence storage (a bucket) could not take or give the file right now: nothing
+    is wrong with the file, and the same step may succeed when tried again."""
+
+
 def macros_refused() -> UploadRefused:
     return UploadRefused(
         _(

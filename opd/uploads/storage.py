@@ -9,17 +9,23 @@ directory fsynced. Any refusal, here or earlier (too large, say), removes the te
 so nothing of a refused file is kept. A crash leaves either the whole file or an orphan
 temporary file (`verify_evidence` finds those), never a half file under a real name. Storage
 without local paths (an S3 bucket) gets the same checks on a local spool file, then
-`storage.save()`.
+`storage.save()`; a bucket out of reach raises StorageUnavailable ("try again"), with nothing
+written to it and the local file kept.
 
 A file that is already complete on this machine (a finished resumable upload, opd/tus.py)
 takes another way in: `store_local_file` reads it once for its size, type and SHA-256, judges
 it where it lies, and gives it its random name by a hard link (no copy) when the spool and the
 evidence share a file system; otherwise by one copy into a temporary file that is fsynced and
-renamed like any upload. The caller removes its own file once the revision is recorded.
+renamed like any upload; to a bucket, by one `storage.save()`. The caller removes its own
+file once the revision is recorded.
+
+Reading a stored file back (downloads, backups, checks, bundles) goes through `open_stored`,
+which streams from a bucket instead of copying the whole object first.
 """
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -34,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opd.uploads.content import check_content
-from opd.uploads.errors import UploadRefused
+from opd.uploads.errors import StorageUnavailable, UploadRefused
 from opd.uploads.sniff import (
     HEAD_BYTES,
     DetectedType,
@@ -42,6 +48,8 @@ from opd.uploads.sniff import (
     detect_type,
     refuse_dangerous,
 )
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 # A complete local file is read for its checks in smaller steps: nothing waits for the network.
@@ -168,8 +176,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _make_dirs(path: Path) -> None:
-    """mkdir -p, fsyncing the parent of each directory created, so new entries are durable."""
+def _make_dirs(path: Path, mode: int | None) -> None:
+    """mkdir -p, fsyncing the parent of each directory created, so new entries are durable;
+    `mode` (if any) for each new directory."""
     missing = []
     while not path.exists():
         missing.append(path)
@@ -179,9 +188,20 @@ def _make_dirs(path: Path) -> None:
             directory.mkdir()
         except FileExistsError:
             continue
-        if default_storage.directory_permissions_mode is not None:
-            directory.chmod(default_storage.directory_permissions_mode)
+        if mode is not None:
+            directory.chmod(mode)
         _fsync_dir(directory.parent)
+
+
+def _modes(storage) -> tuple[int | None, int | None]:
+    """(file mode, directory mode) for files written under the evidence storage's root. Only a
+    storage on this machine has them; the spools use Django's upload settings instead, for
+    the evidence storage may be a bucket (S3), which has no modes at all."""
+    return storage.file_permissions_mode, storage.directory_permissions_mode
+
+
+def _spool_modes() -> tuple[int | None, int | None]:
+    return settings.FILE_UPLOAD_PERMISSIONS, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
 
 
 def store_upload(*, uploaded_file) -> StoredFile:
@@ -190,7 +210,7 @@ def store_upload(*, uploaded_file) -> StoredFile:
     A large upload Django spooled to disk is checked where it lies and hard-linked into place
     (store_local_file). A small one, held in memory, streams into a temporary file next to its
     final place: at most one chunk (plus the first 8 KB) in memory. On any refusal or error
-    nothing is left behind.
+    nothing is left behind. A bucket that cannot be reached raises StorageUnavailable.
     """
     original = clean_filename(getattr(uploaded_file, "name", None))
     declared = getattr(uploaded_file, "size", None)
@@ -203,23 +223,25 @@ def store_upload(*, uploaded_file) -> StoredFile:
         # Django has already written the upload to its spool (FILE_UPLOAD_TEMP_DIR): check it
         # there and link it into place, instead of writing the same bytes a second time.
         return store_local_file(path=Path(spooled()), original_name=uploaded_file.name)
-    name = f"{EVIDENCE_DIR}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-    root = _local_root(default_storage)
+    name = _new_name()
+    storage = default_storage
+    root = _local_root(storage)
     if root is None:
         return _store_remote(uploaded_file, original, name)
     final_path = root / name
+    modes = _modes(storage)
     checker = _Checker(original)
     temp_path = out = None
     try:
         for chunk in _chunks(uploaded_file):
             ready = checker.take(chunk)
             if ready and out is None:
-                out, temp_path = _open_temp(final_path.parent)
+                out, temp_path = _open_temp(final_path.parent, modes)
             for piece in ready:
                 out.write(piece)
         ready = checker.finish()
         if out is None:
-            out, temp_path = _open_temp(final_path.parent)
+            out, temp_path = _open_temp(final_path.parent, modes)
         for piece in ready:
             out.write(piece)
         out.flush()
@@ -239,6 +261,10 @@ def store_upload(*, uploaded_file) -> StoredFile:
     return checker.stored(name=name, detected=detected)
 
 
+def _new_name() -> str:
+    return f"{EVIDENCE_DIR}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 def check_start(head: bytes, original_name: str, *, complete: bool) -> None:
     """Refuse what the first bytes of an upload already show (a program, a web page, a type
     we do not accept or one its name contradicts), before the rest is sent. `head` holds at
@@ -254,8 +280,10 @@ def check_start(head: bytes, original_name: str, *, complete: bool) -> None:
 def store_local_file(*, path: Path, original_name: str) -> StoredFile:
     """Check a complete file on this machine and store it under a random name, without
     copying it when it can: the same checks as `store_upload` (size, type, active content),
-    then a hard link into place. `path` is left where it is; the caller removes it after the
-    revision is recorded. Raises UploadRefused; on any failure nothing is stored."""
+    then a hard link into place (or, for a bucket, one upload through the storage's API).
+    `path` is left where it is; the caller removes it after the revision is recorded. Raises
+    UploadRefused, or StorageUnavailable when a bucket cannot take the file; on any failure
+    nothing is stored."""
     path = Path(path)
     original = clean_filename(original_name)
     checker = _Checker(original)
@@ -264,27 +292,29 @@ def store_local_file(*, path: Path, original_name: str) -> StoredFile:
             checker.take(chunk)
     checker.finish()
     detected = checker.judge(path)  # the complete file, where it lies
-    name = f"{EVIDENCE_DIR}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-    root = _local_root(default_storage)
+    name = _new_name()
+    storage = default_storage
+    root = _local_root(storage)
     if root is None:
         with open(path, "rb") as source:
-            name = default_storage.save(name, File(source, name=name))
+            name = _save_remote(storage, name, source)
     else:
-        _place(path, root / name)
+        _place(path, root / name, _modes(storage))
     return checker.stored(name=name, detected=detected)
 
 
-def _place(source: Path, final_path: Path) -> None:
+def _place(source: Path, final_path: Path, modes) -> None:
     """Give the file at `source` the name `final_path`, durably: a hard link when both are on
     one file system, else a copy into a temporary file that is fsynced and renamed."""
-    _make_dirs(final_path.parent)
+    file_mode, dir_mode = modes
+    _make_dirs(final_path.parent, dir_mode)
     with open(source, "rb") as handle:
         os.fsync(handle.fileno())
     try:
         os.link(source, final_path)
     except OSError:
         # Another file system (EXDEV), or one without hard links: one copy, as an upload.
-        out, temp_path = _open_temp(final_path.parent)
+        out, temp_path = _open_temp(final_path.parent, modes)
         try:
             with out, open(source, "rb") as handle:
                 shutil.copyfileobj(handle, out, CHUNK)
@@ -295,33 +325,34 @@ def _place(source: Path, final_path: Path) -> None:
             Path(temp_path).unlink(missing_ok=True)
             raise
     else:
-        mode = default_storage.file_permissions_mode
-        if mode is not None:
-            os.chmod(final_path, mode)
+        if file_mode is not None:
+            os.chmod(final_path, file_mode)
     _fsync_dir(final_path.parent)
 
 
 def open_spool_file(path: Path):
-    """A new, empty file for a resumable upload's bytes, created like every file the
-    service writes (mode 0666 minus the umask, or the storage's mode), opened for writing."""
-    _make_dirs(path.parent)
+    """A new, empty file for a resumable upload's bytes, opened for writing. The spool is
+    always on this machine, whatever the evidence storage: its file and directories get the
+    modes of Django's upload settings (FILE_UPLOAD_PERMISSIONS, ..._DIRECTORY_PERMISSIONS;
+    unset: 0666 and 0777 minus the umask)."""
+    file_mode, dir_mode = _spool_modes()
+    _make_dirs(path.parent, dir_mode)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    mode = default_storage.file_permissions_mode
-    if mode is not None:
-        os.fchmod(fd, mode)
+    if file_mode is not None:
+        os.fchmod(fd, file_mode)
     return os.fdopen(fd, "r+b")
 
 
-def _open_temp(directory: Path):
+def _open_temp(directory: Path, modes):
     """A new temporary file in the destination's directory (same file system: atomic rename)."""
-    _make_dirs(directory)
+    file_mode, dir_mode = modes
+    _make_dirs(directory, dir_mode)
     path = directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
     # Mode 0666 minus the umask, like any file the service writes (mkstemp's 0600 would hide
     # the file from nginx's X-Accel-Redirect); the storage's explicit mode wins if it has one.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    mode = default_storage.file_permissions_mode
-    if mode is not None:
-        os.fchmod(fd, mode)
+    if file_mode is not None:
+        os.fchmod(fd, file_mode)
     return os.fdopen(fd, "wb"), path
 
 
@@ -340,8 +371,91 @@ def _store_remote(uploaded_file, original: str, name: str) -> StoredFile:
         spool.flush()
         detected = checker.judge(Path(spool.name))
         spool.seek(0)
-        saved = default_storage.save(name, File(spool, name=name))
+        saved = _save_remote(default_storage, name, spool)
     return checker.stored(name=saved, detected=detected)
+
+
+def _save_remote(storage, name: str, handle) -> str:
+    """Send a complete, checked local file to a storage without local paths; its stored name.
+
+    A bucket that cannot be reached (connection refused, a timeout, an error answer) raises
+    StorageUnavailable, whose message asks to try again. The object is written whole or not
+    at all: S3 keeps no part of a single PUT that failed, and boto3 aborts a multipart upload
+    that failed. The caller still holds its local file, so the upload can be finished later.
+    """
+    try:
+        return storage.save(name, File(handle, name=name))
+    except Exception as error:
+        logger.warning("The evidence storage did not take %s: %r", name, error)
+        raise storage_unavailable() from error
+
+
+def storage_unavailable() -> StorageUnavailable:
+    return StorageUnavailable(
+        _("The file storage could not be reached; try again."), code="storage_unavailable"
+    )
+
+
+class StoredReader:
+    """A stored file opened for reading, streamed from wherever it is (`size`: its length).
+
+    From a bucket, the object's body is read as it arrives: django-storages' own file object
+    would first copy the whole object into memory, once per download, backup or check."""
+
+    def __init__(self, stream, size: int):
+        self._stream = stream
+        self.size = size
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(None if size is None or size < 0 else size)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_stored(name: str) -> StoredReader:
+    """Open a stored evidence file for reading, streamed; FileNotFoundError if it is not
+    there. Other errors of the storage (a bucket out of reach) pass through."""
+    storage = default_storage
+    if _is_s3(storage):
+        from botocore.exceptions import ClientError
+        from storages.utils import clean_name
+
+        # The storage's own key for the name (its `location` prefix, normalised).
+        key = storage._normalize_name(clean_name(name))
+        try:
+            obj = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=key)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                raise FileNotFoundError(name) from None
+            raise
+        return StoredReader(obj["Body"], obj["ContentLength"])
+    handle = storage.open(name, "rb")
+    try:
+        size = storage.size(name)
+    except BaseException:
+        handle.close()
+        raise
+    return StoredReader(handle, size)
+
+
+def _is_s3(storage) -> bool:
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:  # the optional extra is not installed: no bucket either
+        return False
+    return isinstance(storage, S3Storage)
+
+
+def storage_is_local() -> bool:
+    """Whether evidence lives in a directory of this machine (nginx can send it itself)."""
+    return _local_root(default_storage) is not None
 
 
 def remove_stored(name: str) -> None:

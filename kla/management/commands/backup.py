@@ -1,5 +1,6 @@
 """manage.py backup --out FILE: one verifiable archive of the product's data and evidence."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kla.backup import BackupError, create_backup
@@ -9,14 +10,21 @@ class Command(BaseCommand):
     help = (
         "Write one .tar.gz archive with every row the product owns, every evidence file and a "
         "manifest of SHA-256 checksums. --out may be a file name or a directory (a dated name "
-        "is chosen). Exits non-zero if evidence files were missing or damaged; the archive is "
-        "still written and lists them."
+        "is chosen; default KLA_BACKUP_DIR). Exits non-zero if evidence files were missing or "
+        "damaged; the archive is still written and lists them. Removes what interrupted "
+        "backups left in the archive's directory."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", required=True, help="archive file (.tar.gz) or directory")
+        parser.add_argument(
+            "--out",
+            default=settings.KLA_BACKUP_DIR or None,
+            help="archive file (.tar.gz) or directory (default: KLA_BACKUP_DIR)",
+        )
 
     def handle(self, *args, **options):
+        if not options["out"]:
+            raise CommandError("Say where the archive goes: --out, or KLA_BACKUP_DIR.")
         try:
             result = create_backup(options["out"], log=lambda m: self.stderr.write(m))
         except BackupError as error:

@@ -10,10 +10,14 @@ the request): files older than an hour, which a killed worker left behind.
 Resumable uploads (KLA_TUS_DIR): uploads that expired (nobody sent a piece for a day) and
 spool files no upload owns; `tus_cleanup` (cron) normally removes them first.
 
+Backups (KLA_BACKUP_DIR, if set): work directories a killed backup left behind (the next
+backup removes them; core/backup_files.py), never one a running backup holds.
+
 --fix-orphans deletes orphans, never missing or corrupted files (those need a backup).
 Temporary files go at once (deleting one mid-upload makes that upload fail cleanly); a
 complete orphan younger than --min-age-minutes is kept, because it may belong to an upload
-whose row is being committed right now. Stale spool files and expired uploads go too.
+whose row is being committed right now. Stale spool files, expired uploads and backup
+leftovers go too.
 """
 
 import contextlib
@@ -21,15 +25,17 @@ import hashlib
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.backup_files import backup_leftovers, backup_leftovers_remove
 from opd.models import EvidenceRevision
 from opd.tus import tus_cleanup, tus_leftovers
-from opd.uploads import EVIDENCE_DIR, TEMP_PREFIX
+from opd.uploads import EVIDENCE_DIR, TEMP_PREFIX, open_stored
 
 READ_SIZE = 1024 * 1024
 # A spool file lives only while its request's body is being read (gunicorn ends a request
@@ -49,9 +55,9 @@ def _walk(storage, directory: str):
         yield from _walk(storage, f"{directory}/{name}")
 
 
-def _sha256(storage, name: str) -> str:
+def _sha256(name: str) -> str:
     digest = hashlib.sha256()
-    with storage.open(name, "rb") as handle:
+    with open_stored(name) as handle:  # streamed, from a bucket too
         while chunk := handle.read(READ_SIZE):
             digest.update(chunk)
     return digest.hexdigest()
@@ -91,7 +97,7 @@ class Command(BaseCommand):
             label = f"revision {pk} (evidence {evidence_id}, “{original}”): {name}"
             try:
                 actual_size = storage.size(name)
-                actual_sha = _sha256(storage, name) if actual_size == size else None
+                actual_sha = _sha256(name) if actual_size == size else None
             except FileNotFoundError:
                 missing.append(label)
                 self.stdout.write(f"MISSING   {label}")
@@ -133,6 +139,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"STALE     {label}")
 
         expired, expired_left = self._resumable(fix_orphans)
+        backups, backups_left = self._backup_leftovers(fix_orphans)
 
         ok = checked - len(missing) - len(corrupted)
         summary = (
@@ -147,6 +154,9 @@ class Command(BaseCommand):
         summary += f", expired uploads {expired}"
         if fix_orphans:
             summary += f" (removed {expired - expired_left})"
+        summary += f", backup leftovers {backups}"
+        if fix_orphans:
+            summary += f" (removed {backups - backups_left})"
         self.stdout.write(summary)
         if (
             missing
@@ -154,11 +164,12 @@ class Command(BaseCommand):
             or len(orphans) - removed
             or len(stale) - spool_removed
             or expired_left
+            or backups_left
         ):
             raise CommandError(
                 "The evidence store has problems (see above). Missing or corrupted files must "
-                "be restored from a backup; orphans, stale spool files and expired uploads "
-                "can be removed with --fix-orphans."
+                "be restored from a backup; orphans, stale spool files, expired uploads and "
+                "backup leftovers can be removed with --fix-orphans."
             )
         self.stdout.write(self.style.SUCCESS("Evidence store OK."))
 
@@ -175,6 +186,22 @@ class Command(BaseCommand):
         for leftover in busy:
             self.stdout.write(f"KEPT      {leftover.label} (being written right now)")
         return len(removed) + len(busy), len(busy)
+
+    def _backup_leftovers(self, fix_orphans) -> tuple[int, int]:
+        """What killed backups left in KLA_BACKUP_DIR (their work directories): (found, left).
+        One a backup is working in is never touched, nor counted."""
+        directory = settings.KLA_BACKUP_DIR
+        if not directory:
+            return 0, 0
+        if not fix_orphans:
+            leftovers = backup_leftovers(Path(directory))
+            for leftover in leftovers:
+                self.stdout.write(f"STALE     {leftover.label}")
+            return len(leftovers), len(leftovers)
+        removed = backup_leftovers_remove(Path(directory))
+        for leftover in removed:
+            self.stdout.write(f"REMOVED   {leftover.label}")
+        return len(removed), 0
 
 
 def _stale_spool_files() -> list[tuple[str, int, float]]:
