@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from indicators.on_track import days_until
+
 ZERO = Decimal("0.00")
 
 
@@ -115,18 +117,31 @@ class Period(models.Model):
             raise _locked_refusal(self.year)
         return super().delete(*args, **kwargs)
 
-    def clean(self) -> None:
-        super().clean()
-        if self.window_opens and self.window_closes and self.window_opens > self.window_closes:
-            raise ValidationError({"window_closes": _("The window must open before it closes.")})
-        if self.entry_date and self.window_closes and self.entry_date < self.window_closes:
-            raise ValidationError(
-                {"entry_date": _("Entry into the ministry's application comes after the window.")}
+    def window_problems(self) -> list[tuple[str, str, str]]:
+        """What is wrong with the period's window, entry date and target as they stand (in
+        memory): (field, code, message) each. The one statement of these rules: clean() gives
+        them to forms and the admin, opd.services.period_update_window to the secretariat."""
+        problems = []
+        opens, closes, entry = self.window_opens, self.window_closes, self.entry_date
+        if opens and closes and opens > closes:
+            problems.append(
+                ("window_closes", "window_order", _("The window must open before it closes."))
             )
+        if entry and closes and entry < closes:
+            message = _("Entry into the ministry's application comes after the window.")
+            problems.append(("entry_date", "entry_date", message))
         if self.pk and self.target_rank:
             names = set(self.rank_bands.values_list("name", flat=True))
             if names and self.target_rank not in names:
-                raise ValidationError({"target_rank": _("The target must be one of the bands.")})
+                message = _("The target must be one of the bands.")
+                problems.append(("target_rank", "target", message))
+        return problems
+
+    def clean(self) -> None:
+        super().clean()
+        problems = self.window_problems()
+        if problems:
+            raise ValidationError({field: message for field, _code, message in problems})
 
     @property
     def is_locked(self) -> bool:
@@ -159,8 +174,7 @@ class Period(models.Model):
 
     def days_left(self, on=None) -> int:
         """Days until the window closes; 0 on the last day, negative once it has closed."""
-        day = on or timezone.localdate()
-        return (self.window_closes - day).days
+        return days_until(self.window_closes, on or timezone.localdate())
 
 
 class FrozenWhenLocked(models.Model):

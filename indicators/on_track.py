@@ -72,6 +72,12 @@ def recent_since(*, today: datetime.date, window_opens: datetime.date) -> dateti
     return today - datetime.timedelta(days=min(RECENT_DAYS, max(open_for, 1)))
 
 
+def days_until(deadline: datetime.date, today: datetime.date) -> int:
+    """Days left until `deadline`: 0 on the day itself, negative once it has passed. The one
+    count of days left (Period.days_left, the verdict, the WhatsApp summary)."""
+    return (deadline - today).days
+
+
 def on_track(
     *, target: str | None, target_points: Decimal | None, verified: Decimal, potential: Decimal,
     window_opens: datetime.date, window_closes: datetime.date, today: datetime.date,
@@ -80,7 +86,7 @@ def on_track(
     """The verdict on `today`. `verified_before` is the verified total at the end of the day
     `recent_since` gives (0 before anything was verified)."""
     verified, potential = _q2(verified), _q2(potential)
-    days_left = (window_closes - today).days
+    days_left = days_until(window_closes, today)
     since = recent_since(today=today, window_opens=window_opens)
     span = (today - since).days
     # Once the window has closed no pace is asked for: a fortnight after it says nothing.

@@ -122,6 +122,10 @@ class PeriodScore:
     bands: tuple[Band, ...] = field(default=())
 
     @property
+    def target_band(self) -> Band | None:
+        return target_band(self.bands, self.target)
+
+    @property
     def claimed(self) -> Decimal:
         return self.points.claimed
 
@@ -136,6 +140,11 @@ class PeriodScore:
     @property
     def submitted(self) -> Decimal:
         return self.points.submitted
+
+
+def target_band(bands, target: str | None) -> Band | None:
+    """The band a target names, among `bands`: the one place a target becomes points."""
+    return next((b for b in bands if b.name == target), None) if target else None
 
 
 def rank_for(total: Decimal, bands: list[Band]) -> str | None:
@@ -267,8 +276,8 @@ def score_period(
         )  # fmt: skip
     total = _round(_sum(g.points for g in group_scores))
     max_points = q2(sum((g.max_points for g in group_scores), ZERO))
-    target_band = next((b for b in bands if b.name == target), None)
-    gap = max(ZERO, q2(target_band.lower_bound - total.verified)) if target_band else None
+    band = target_band(bands, target)
+    gap = max(ZERO, q2(band.lower_bound - total.verified)) if band else None
     largest = sorted((n for n, m in enumerate(missing) if m > 0), key=lambda n: -missing[n])
     gaps = [all_questions[n] for n in largest[:n_gaps]]  # a stable sort: ties keep their order
     return PeriodScore(

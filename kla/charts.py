@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from indicators.models import Period
-from indicators.scoring import Band
+from indicators.scoring import Band, target_band
 from kla import selectors
 
 WIDTH = 340
@@ -173,15 +173,15 @@ def rank_gauge(
     cx, anchor = _placed(vx, value)
     parts.append(_text(cx, top - 13, value, anchor=anchor, fill=PRIMARY, bold=True))
     rows = top + strip + 17 + 16
-    target_band = next((b for b in bounds if b.name == target), None)
-    if target_band is not None:
-        tx = x(target_band.lower_bound)
+    band = target_band(bounds, target)
+    if band is not None:
+        tx = x(band.lower_bound)
         parts.append(
             f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{top + strip + 5}" '
             f'stroke="{TARGET}" stroke-width="2.5" stroke-dasharray="4 2"/>'
         )
         text = _("Target %(rank)s: %(points)s") % {
-            "rank": target, "points": _bound(target_band.lower_bound)}  # fmt: skip
+            "rank": target, "points": _bound(band.lower_bound)}  # fmt: skip
         cx, anchor = _placed(tx, text)
         rows += 18
         parts.append(_text(cx, rows, text, anchor=anchor, fill=TARGET, bold=True))
@@ -408,7 +408,8 @@ def score_charts(*, period: Period, document: dict, trends: bool = False) -> dic
     verified = Decimal(document["verified"])
     bands = [Band(b["name"], Decimal(b["lower_bound"])) for b in document["bands"]]
     target = document["target"]
-    target_points = next((b.lower_bound for b in bands if b.name == target), None)
+    band = target_band(bands, target)
+    target_points = band.lower_bound if band else None
     charts = {
         "gauge": rank_gauge(
             verified=verified, potential=Decimal(document["potential"]), target=target,

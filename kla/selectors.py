@@ -206,7 +206,7 @@ def _on_track(period: Period, score: PeriodScore, today: datetime.date) -> OnTra
         .values_list("verified", flat=True)
         .first()
     )
-    band = next((b for b in score.bands if b.name == score.target), None)
+    band = score.target_band
     return pace.on_track(
         target=score.target, target_points=band.lower_bound if band else None,
         verified=score.verified, potential=score.potential, window_opens=period.window_opens,

@@ -61,7 +61,7 @@ def _position(period: Period) -> list[str]:
         _("Potential: %(points)s points (%(rank)s)")
         % {"points": _points(score.potential), "rank": score.rank_potential or no_rank},
     ]
-    band = next((b for b in score.bands if b.name == score.target), None)
+    band = score.target_band
     if band is not None:
         if score.gap_to_target:
             lines.append(
@@ -98,7 +98,7 @@ def _units(period: Period) -> list[str]:
 
 def _deadlines(period: Period, today: datetime.date) -> list[str]:
     """The window's end, the extensions still running (soonest first) and the entry date."""
-    days = (period.window_closes - today).days
+    days = period.days_left(today)
     if days > 0:
         closes = _("%(n)s days left") % {"n": days}
     elif days == 0:

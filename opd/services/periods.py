@@ -29,15 +29,6 @@ def period_update_window(
     """Change a period's self-assessment window, entry date and target rank."""
     period = Period.objects.select_for_update().get(pk=period.pk)
     _check_not_locked(period)
-    if window_opens > window_closes:
-        raise DomainError(_("The window must open before it closes."), code="window_order")
-    if entry_date and entry_date < window_closes:
-        raise DomainError(
-            _("Entry into the ministry's application comes after the window."), code="entry_date"
-        )
-    bands = set(period.rank_bands.values_list("name", flat=True))
-    if target_rank and target_rank not in bands:
-        raise DomainError(_("The target must be one of the bands."), code="target")
     before = {
         "window_opens": period.window_opens.isoformat(),
         "window_closes": period.window_closes.isoformat(),
@@ -46,6 +37,8 @@ def period_update_window(
     }
     period.window_opens, period.window_closes = window_opens, window_closes
     period.entry_date, period.target_rank = entry_date, target_rank
+    for _field, code, message in period.window_problems():
+        raise DomainError(message, code=code)
     period.save(update_fields=["window_opens", "window_closes", "entry_date", "target_rank"])
     audit_log(
         action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
