@@ -55,12 +55,13 @@ def _zip(entries: dict[str, bytes], first: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def _jpeg() -> bytes:
-    """A real JPEG photo (Pillow comes with WeasyPrint)."""
+def _jpeg(width: int = 32, height: int = 24) -> bytes:
+    """A real JPEG photo (Pillow comes with WeasyPrint): an image whose header cannot be read
+    is refused, for its size is unknown."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (200, 120, 40)).save(buffer, "JPEG", quality=80)
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
 
 
@@ -75,7 +76,7 @@ def _xlsx() -> bytes:
 VALID = {
     "perbup.pdf": (samples.pdf_bytes(), "application/pdf"),
     "foto.png": (samples.png_bytes(), "image/png"),
-    "foto.JPG": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9", "image/jpeg"),
+    "foto.JPG": (_jpeg(16, 12), "image/jpeg"),
     "Foto kegiatan Forum Anak — Tungkal Ilir.jpeg": (_jpeg(), "image/jpeg"),
     "matriks.xlsx": (_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "laporan.docx": (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),

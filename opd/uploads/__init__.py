@@ -3,6 +3,7 @@ storing them durably (storage). The rest of the product imports from here."""
 
 from opd.uploads.content import check_content
 from opd.uploads.errors import UploadRefused
+from opd.uploads.images import max_pixels, too_many_pixels
 from opd.uploads.sniff import (
     ACCEPTED_CONTENT_TYPES,
     HEAD_BYTES,
@@ -34,9 +35,11 @@ __all__ = [
     "check_start",
     "clean_filename",
     "detect_type",
+    "max_pixels",
     "open_spool_file",
     "remove_stored",
     "store_local_file",
     "store_upload",
     "too_large",
+    "too_many_pixels",
 ]
