@@ -37,7 +37,13 @@ from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, AuditEvent, Document, Evidence, EvidenceRevision, Unit
 from opd.services import EDITABLE, answer_open
-from opd.uploads import ACCEPTED_CONTENT_TYPES, remove_stored, store_local_file, store_upload
+from opd.uploads import (
+    ACCEPTED_CONTENT_TYPES,
+    remove_stored,
+    store_local_file,
+    store_upload,
+    too_many_pixels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -364,7 +370,7 @@ def evidence_inline_response(
     scripts or actions were refused at upload, and nothing else may load. Not audited: the
     answer page embeds previews, so every page view would be a "download".
     """
-    if not revision.is_previewable:
+    if not revision.is_previewable or _preview_withheld(revision):
         raise Http404
     csp = (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
@@ -375,6 +381,37 @@ def evidence_inline_response(
     # The answer page frames this response; every other response is DENY (settings).
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+_IMAGE_TYPES = ("image/jpeg", "image/png")
+
+
+def _preview_withheld(revision: EvidenceRevision) -> str:
+    """Why an image is not shown inline, or "": more pixels than KLA_IMAGE_MAX_MEGAPIXELS
+    (stored before uploads were held to it), which the reviewer's browser would decode whole.
+    Read from the stored file's header only."""
+    if revision.content_type not in _IMAGE_TYPES:
+        return ""
+    try:
+        with default_storage.open(revision.file.name, "rb") as handle:
+            oversized = too_many_pixels(handle)
+    except OSError:
+        return ""  # a missing file: the preview answers 404, verify_evidence reports it
+    if not oversized:
+        return ""
+    return _(
+        "No preview: the image has more than %(mp)s megapixels. Download it to look at it."
+    ) % {"mp": settings.KLA_IMAGE_MAX_MEGAPIXELS}
+
+
+def withhold_oversized_previews(evidence: list[Evidence]) -> None:
+    """Mark the current image of each evidence that is not previewed with the reason
+    (`revision.preview_withheld`, which the answer page shows instead of the preview). For
+    the reviewers' answer page: one header read per image."""
+    for item in evidence:
+        revisions = item.revisions.all()  # prefetched, newest first
+        if revisions:
+            revisions[0].preview_withheld = _preview_withheld(revisions[0])
 
 
 # --- Registered documents ----------------------------------------------------------------------
