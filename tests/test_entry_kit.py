@@ -645,8 +645,9 @@ def test_an_image_stored_before_the_pixel_limit_is_listed_not_merged_and_never_d
     from kla.bench import rss_peak_now, rss_reset
 
     answer = Answer.objects.create(question=question, unit=lead_unit, claimed_points=D("1"))
-    add_file(answer, name="Peta.png", content=samples.png_black(9000, 9000),
-             content_type="image/png")  # fmt: skip
+    add_file(
+        answer, name="Peta.png", content=samples.png_black(9000, 9000), content_type="image/png"
+    )
     add_file(answer, name="Foto.png", content=samples.png_bytes(), content_type="image/png")
     gc.collect()
     before = rss_reset()
@@ -654,11 +655,10 @@ def test_an_image_stored_before_the_pixel_limit_is_listed_not_merged_and_never_d
     _data, plan = kit_bytes(period)
     seconds = time.perf_counter() - started
     grown = rss_peak_now() - before
-    assert [(n.name, n.reason) for n in plan.not_merged] == [
-        ("Peta.png", in_cover_language(
-            "Not merged: the image has more than %(mp)s megapixels; open it from its link in "
-            "the workbook."
-        ) % {"mp": 50}),
-    ]  # fmt: skip
+    reason = in_cover_language(
+        "Not merged: the image has more than %(mp)s megapixels; open it from its link in "
+        "the workbook."
+    )
+    assert [(n.name, n.reason) for n in plan.not_merged] == [("Peta.png", reason % {"mp": 50})]
     assert seconds < 10
     assert grown < 60 * 2**20, f"the kit grew by {grown / 2**20:.0f} MB"

@@ -520,12 +520,15 @@ def test_an_image_with_too_many_pixels_gets_no_preview_but_the_reason(
     the preview address answers 404; the download stays."""
     from tests.test_report_bundle import add_file
 
-    big = add_file(answer, name="peta.png", content=samples.png_declaring(9000, 9000),
-                   content_type="image/png")  # fmt: skip
+    big = add_file(
+        answer, name="peta.png", content=samples.png_declaring(9000, 9000), content_type="image/png"
+    )
     small = ev.evidence_add_file(
-        answer=answer, unit=lead_unit, user=opd_user,
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
         uploaded_file=SimpleUploadedFile("foto.png", samples.png_bytes()),
-    )  # fmt: skip
+    )
     client = client_for(secretariat_user)
     html = client.get(reverse("opd:answer", args=[answer.question_id, answer.unit_id])).content
     html = html.decode()

@@ -127,14 +127,23 @@ def test_safe_names():
 @pytest.mark.parametrize(
     ("name", "renamed"),
     [
-        ("CON.pdf", "CON_.pdf"), ("nul.txt", "nul_.txt"), ("COM1.docx", "COM1_.docx"),
-        ("LPT1", "LPT1_"), ("AUX", "AUX_"), ("PRN", "PRN_"), ("con.tar.gz", "con_.tar.gz"),
-        ("Nul .pdf", "Nul_.pdf"), ("lpt9. .pdf", "lpt9_. .pdf"), ("CONOUT$", "CONOUT$_"),
+        ("CON.pdf", "CON_.pdf"),
+        ("nul.txt", "nul_.txt"),
+        ("COM1.docx", "COM1_.docx"),
+        ("LPT1", "LPT1_"),
+        ("AUX", "AUX_"),
+        ("PRN", "PRN_"),
+        ("con.tar.gz", "con_.tar.gz"),
+        ("Nul .pdf", "Nul_.pdf"),
+        ("lpt9. .pdf", "lpt9_. .pdf"),
+        ("CONOUT$", "CONOUT$_"),
         # Not device names: left alone.
-        ("console.pdf", "console.pdf"), ("COM10.pdf", "COM10.pdf"), ("CONS", "CONS"),
+        ("console.pdf", "console.pdf"),
+        ("COM10.pdf", "COM10.pdf"),
+        ("CONS", "CONS"),
         ("laporan.con", "laporan.con"),
     ],
-)  # fmt: skip
+)
 def test_windows_device_names_are_renamed(name, renamed):
     from kla.reports.common import not_device_name, safe_component
 

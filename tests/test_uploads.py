@@ -595,3 +595,31 @@ def test_a_spooled_upload_is_checked_in_place_and_linked_not_copied(tmp_path):
     assert final.read_bytes() == content and stored.size == len(content)
     spooled.close()  # Django removes its spool file after the request; the evidence stays
     assert final.read_bytes() == content
+
+
+def test_an_image_declaring_too_many_pixels_is_refused_at_upload(answer, lead_unit, opd_user):
+    """A PNG of 69 bytes declaring 20000 x 20000 pixels (400 megapixels): refused from its
+    header, with what to do, and nothing stored."""
+    from django.utils import translation
+
+    bomb = samples.png_declaring(20_000, 20_000)
+    assert len(bomb) < 100
+    with translation.override("id"), pytest.raises(DomainError) as refused:
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("peta.png", bomb),
+        )
+    assert refused.value.code == "too_many_pixels"
+    assert "lebih dari 50 megapiksel" in refused.value.message
+    assert "Perkecil ukurannya" in refused.value.message
+    assert _files() == [] and not EvidenceRevision.objects.exists()
+    # Under the limit, the same kind of file is stored.
+    ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("peta.png", samples.png_bytes()),
+    )
+    assert EvidenceRevision.objects.count() == 1
