@@ -24,15 +24,20 @@ def _limit_self(memory_mb: int, seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
 
-def _near_limit(memory_mb: int) -> bool:
-    """Whether the address space came within a quarter of the limit (Linux's VmPeak)."""
+def _status_kb(field: str) -> int | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmPeak:"):
-                return int(line.split()[1]) * 1024 > memory_mb * 1024 * 1024 * 3 // 4
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return False
+    return None
+
+
+def _near_limit(memory_mb: int) -> bool:
+    """Whether the address space came within a quarter of the limit (Linux's VmPeak)."""
+    peak = _status_kb("VmPeak")
+    return peak is not None and peak * 1024 > memory_mb * 1024 * 1024 * 3 // 4
 
 
 def main(argv: list[str]) -> int:
@@ -56,7 +61,9 @@ def main(argv: list[str]) -> int:
         # qpdf reports some allocations it could not make as a damaged file: near the limit,
         # the file is too complex, whatever the parser made of it.
         code = TOO_COMPLEX
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # This process's own peak (VmHWM): its rusage also counts the worker's memory at the
+    # moment it was spawned, before exec.
+    peak = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stdout.write(json.dumps({"code": code, "peak_rss_kb": peak}) + "\n")
     sys.stdout.flush()
     return 0

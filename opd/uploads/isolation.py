@@ -42,7 +42,7 @@ TOO_COMPLEX = "too_complex"
 class ChildOutcome:
     code: str | None  # the refusal's code, None if the file is accepted
     seconds: float
-    peak_rss_bytes: int  # the child's peak resident memory (its rusage)
+    peak_rss_bytes: int  # the child's peak resident memory
     ended: str  # "verdict", "timeout" or "crash"
 
 
@@ -77,7 +77,9 @@ def run_isolated(path: Path, kind: str) -> ChildOutcome:
         answer = out.read(4096)
         err.seek(max(0, err.seek(0, os.SEEK_END) - 2000))
         errors = err.read().decode("utf-8", "replace")
-    peak = usage.ru_maxrss * 1024  # kilobytes on Linux
+    # Kilobytes on Linux. The rusage's peak also counts the worker's memory when the child was
+    # spawned (Linux keeps it across exec): the child's own figure is preferred.
+    peak = usage.ru_maxrss * 1024
     if timed_out:
         logger.warning("content check of a %s stopped after %.1f s", kind, elapsed)
         return ChildOutcome(TOO_COMPLEX, elapsed, peak, "timeout")
@@ -94,6 +96,8 @@ def run_isolated(path: Path, kind: str) -> ChildOutcome:
             errors,
         )
         return ChildOutcome(TOO_COMPLEX, elapsed, peak, "crash")
+    if isinstance(verdict.get("peak_rss_kb"), int):
+        peak = verdict["peak_rss_kb"] * 1024
     return ChildOutcome(code, elapsed, peak, "verdict")
 
 
@@ -110,8 +114,8 @@ def _child_env() -> dict:
 def _wait(child: subprocess.Popen, deadline: float):
     """Wait for the child until `deadline`, killing it then; (status, rusage, timed_out).
 
-    os.wait4 reaps the child with its own resource usage (the peak memory the benchmark
-    reports); the Popen object is told the exit code so it does not wait again.
+    os.wait4 reaps the child with its resource usage (its peak memory, when the child could
+    not tell it); the Popen object is told the exit code so it does not wait again.
     """
     timed_out = False
     pidfd = _pidfd(child.pid)
