@@ -228,6 +228,13 @@ KLA_BACKUP_DIR = env_str("KLA_BACKUP_DIR", "")
 # megapixels before sending them (0: sent as taken).
 KLA_TUS_CHUNK_BYTES = env_int("KLA_TUS_CHUNK_KB", 1024) * 1024
 KLA_PHOTO_MAX_MEGAPIXELS = float(env_str("KLA_PHOTO_MAX_MEGAPIXELS", "2") or 0)
+# The content check of a PDF or office document runs in a child process with this much
+# address space and this many seconds (opd/uploads/isolation.py): a file that needs more is
+# refused as too complex, and the web worker keeps its memory. Images with more pixels than
+# this are refused at upload, and never decoded by the entry kit or shown as previews.
+KLA_CONTENT_CHECK_MEMORY_MB = env_int("KLA_CONTENT_CHECK_MEMORY_MB", 512)
+KLA_CONTENT_CHECK_SECONDS = env_int("KLA_CONTENT_CHECK_SECONDS", 15)
+KLA_IMAGE_MAX_MEGAPIXELS = env_int("KLA_IMAGE_MAX_MEGAPIXELS", 50)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -16,6 +16,7 @@ under the answer's lock, so two copies sent at the same moment still make one re
 the uploader is told the file is already there (`DuplicateEvidence`).
 """
 
+import io
 import logging
 import re
 import unicodedata
@@ -43,6 +44,7 @@ from opd.uploads import (
     storage_is_local,
     store_local_file,
     store_upload,
+    too_many_pixels,
 )
 
 logger = logging.getLogger(__name__)
@@ -374,7 +376,7 @@ def evidence_inline_response(
     scripts or actions were refused at upload, and nothing else may load. Not audited: the
     answer page embeds previews, so every page view would be a "download".
     """
-    if not revision.is_previewable:
+    if not revision.is_previewable or _preview_withheld(revision):
         raise Http404
     csp = (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
@@ -385,6 +387,41 @@ def evidence_inline_response(
     # The answer page frames this response; every other response is DENY (settings).
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+_IMAGE_TYPES = ("image/jpeg", "image/png")
+IMAGE_HEAD_BYTES = 256 * 1024
+
+
+def _preview_withheld(revision: EvidenceRevision) -> str:
+    """Why an image is not shown inline, or "": more pixels than KLA_IMAGE_MAX_MEGAPIXELS
+    (stored before uploads were held to it), which the reviewer's browser would decode whole.
+    Read from the stored file's header only."""
+    if revision.content_type not in _IMAGE_TYPES:
+        return ""
+    try:
+        # The header only (JPEG's size follows its EXIF, within the first 64 KB or so): a
+        # bucket streams no more than this, and Pillow would read a stream it cannot seek
+        # whole.
+        with open_stored(revision.file.name) as handle:
+            oversized = too_many_pixels(io.BytesIO(handle.read(IMAGE_HEAD_BYTES)))
+    except OSError:
+        return ""  # a missing file: the preview answers 404, verify_evidence reports it
+    if not oversized:
+        return ""
+    return _(
+        "No preview: the image has more than %(mp)s megapixels. Download it to look at it."
+    ) % {"mp": settings.KLA_IMAGE_MAX_MEGAPIXELS}
+
+
+def withhold_oversized_previews(evidence: list[Evidence]) -> None:
+    """Mark the current image of each evidence that is not previewed with the reason
+    (`revision.preview_withheld`, which the answer page shows instead of the preview). For
+    the reviewers' answer page: one header read per image."""
+    for item in evidence:
+        revisions = item.revisions.all()  # prefetched, newest first
+        if revisions:
+            revisions[0].preview_withheld = _preview_withheld(revisions[0])
 
 
 # --- Registered documents ----------------------------------------------------------------------

@@ -529,6 +529,9 @@ class EvidenceRevision(models.Model):
         super().save(*args, **kwargs)
 
     PREVIEWABLE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+    # Why a previewable file is not shown inline after all (an image with too many pixels);
+    # set on the answer page by opd.evidence.withhold_oversized_previews.
+    preview_withheld = ""
 
     @property
     def is_previewable(self) -> bool:

@@ -238,6 +238,7 @@ def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
     if not acc.can_review:
         return {}
     answer = acc.answer
+    _evidence_services().withhold_oversized_previews(page_data["evidence"])
     return {
         "resubmission": selectors.resubmission_changes(
             answer=answer, evidence=page_data["evidence"],

@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from pikepdf import Array, Dictionary, Name, String
 
 from opd.models import Evidence, EvidenceRevision
-from opd.uploads import UploadRefused, check_content, detect_type
+from opd.uploads import UploadRefused, check_content, detect_type, isolation
 from opd.uploads import content as content_module
 from tests import samples
 
@@ -598,10 +598,16 @@ def _kind(name: str, data: bytes) -> str:
     return detect_type(data[:8192], name, fileobj=io.BytesIO(data)).kind
 
 
-def _check(tmp_path: Path, name: str, data: bytes) -> None:
+def _check(tmp_path: Path, name: str, data: bytes, *, check=check_content) -> None:
     path = tmp_path / "upload"
     path.write_bytes(data)
-    check_content(path, _kind(name, data))
+    check(path, _kind(name, data))
+
+
+def _check_here(tmp_path: Path, name: str, data: bytes) -> None:
+    """The check in this process (what the child process runs), for the tests that patch
+    one of its parts."""
+    _check(tmp_path, name, data, check=content_module.check_here)
 
 
 # --- The content check on its own -----------------------------------------------------------
@@ -658,9 +664,9 @@ def test_an_object_stream_bomb_is_refused_quickly(tmp_path):
 def test_object_streams_together_may_not_exceed_the_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(content_module, "_OBJECT_STREAMS_LIMIT", 1024 * 1024)
     with pytest.raises(UploadRefused) as refused:
-        _check(tmp_path, "padat.pdf", _packed_pdf(b"", _flate_padded(2), packed=[6]))
+        _check_here(tmp_path, "padat.pdf", _packed_pdf(b"", _flate_padded(2), packed=[6]))
     assert refused.value.code == "pdf_unchecked"
-    _check(tmp_path, "ringan.pdf", _packed_pdf(b"", _flate_padded(0), packed=[6]))
+    _check_here(tmp_path, "ringan.pdf", _packed_pdf(b"", _flate_padded(0), packed=[6]))
 
 
 @pytest.mark.parametrize(
@@ -674,7 +680,7 @@ def test_a_parser_failure_is_a_refusal_as_damaged_not_a_server_error(
 
     monkeypatch.setattr(content_module, parser, fail)
     with pytest.raises(UploadRefused) as refused:
-        _check(tmp_path, name, VALID[name])
+        _check_here(tmp_path, name, VALID[name])
     code = "pdf_damaged" if name.endswith(".pdf") else "damaged"
     assert refused.value.code == code
 
@@ -754,3 +760,105 @@ def test_every_refusal_of_the_content_check_is_translated(indonesian, tmp_path):
         with translation.override("id"), pytest.raises(UploadRefused) as refused:
             _check(tmp_path, name, data)
         assert ACTIONS[code][1] in refused.value.message, name
+
+
+# --- Files too complex to check, and filter chains ------------------------------------------
+
+
+def _crowded_pdf(objects: int = 300_000) -> bytes:
+    """A one-page PDF that also holds `objects` tiny arrays, packed in object streams: about
+    2 MB that qpdf needs some 300 MB and two seconds to resolve (the 20 MB file of the
+    benchmark holds three million)."""
+
+    def build(pdf):
+        pdf.Root.Crowd = Array([pdf.make_indirect(Array([n % 10])) for n in range(objects)])
+
+    return _pdf(build, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+@pytest.fixture(scope="module")
+def crowded_pdf() -> bytes:
+    return _crowded_pdf()
+
+
+def test_a_pdf_past_the_memory_limit_is_refused_as_too_complex_with_nothing_stored(
+    crowded_pdf, settings, client_for, opd_user, question, lead_unit, indonesian
+):
+    settings.KLA_CONTENT_CHECK_MEMORY_MB = 128
+    response = client_for(opd_user).post(
+        reverse("opd:evidence-upload", args=[question.pk, lead_unit.pk]),
+        {"file": SimpleUploadedFile("ratusan-ribu-objek.pdf", crowded_pdf), "title": "Bukti"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Berkas terlalu rumit untuk diperiksa; simpan ulang sebagai PDF biasa" in page
+    assert not Evidence.objects.exists() and not EvidenceRevision.objects.exists()
+    assert _media_files() == []
+    # The limit, not a child that cannot start: an ordinary PDF passes under the same one.
+    client_for(opd_user).post(
+        reverse("opd:evidence-upload", args=[question.pk, lead_unit.pk]),
+        {"file": SimpleUploadedFile("perbup.pdf", VALID["perbup.pdf"]), "title": "Bukti"},
+    )
+    assert EvidenceRevision.objects.get().original_name == "perbup.pdf"
+
+
+def test_a_pdf_past_the_time_limit_is_refused_when_the_time_is_up(crowded_pdf, settings, tmp_path):
+    settings.KLA_CONTENT_CHECK_MEMORY_MB = 4096
+    settings.KLA_CONTENT_CHECK_SECONDS = 1
+    path = tmp_path / "upload"
+    path.write_bytes(crowded_pdf)
+    started = time.perf_counter()
+    outcome = isolation.run_isolated(path, "pdf")
+    assert (outcome.code, outcome.ended) == ("too_complex", "timeout")
+    assert time.perf_counter() - started < 1.5
+    with pytest.raises(UploadRefused) as refused:
+        check_content(path, "pdf")
+    assert refused.value.code == "too_complex"
+    assert "too complex to be checked" in refused.value.message
+
+
+def test_the_check_runs_in_a_child_process_whose_memory_is_not_the_workers(crowded_pdf, tmp_path):
+    """With the default limits the crowded file passes; the child, not this process, held
+    the hundreds of MB qpdf needed."""
+    path = tmp_path / "upload"
+    path.write_bytes(crowded_pdf)
+    outcome = isolation.run_isolated(path, "pdf")
+    assert (outcome.code, outcome.ended) == (None, "verdict")
+    assert outcome.peak_rss_bytes > 150 * 2**20
+
+
+def _ascii85_over(encode):
+    """ASCII85 over another encoding: the filter chain [/ASCII85Decode /<other>]."""
+
+    def chained(data: bytes):
+        inner, inner_filter = encode(data)
+        name = inner_filter.split()[-1]
+        return base64.a85encode(inner) + b"~>", b"/Filter [/ASCII85Decode " + name + b"]"
+
+    return chained
+
+
+def _flate(data: bytes):
+    return zlib.compress(data), b"/Filter /FlateDecode"
+
+
+def test_an_object_stream_with_a_chain_of_filters_is_checked_not_refused_as_damaged(tmp_path):
+    """A filter array ([/ASCII85Decode /FlateDecode]) made the check raise TypeError, and a
+    harmless PDF was refused as damaged."""
+    harmless = _packed_pdf(b"", _ascii85_over(_flate))
+    with pikepdf.open(io.BytesIO(harmless)) as pdf:
+        assert pdf.get_warnings() == []
+        stream = pdf.get_object(4, 0)
+        assert list(stream.Filter) == [Name.ASCII85Decode, Name.FlateDecode]
+    _check(tmp_path, "rantai-filter.pdf", harmless)
+    # The objects behind the chain are still read: a script there is found.
+    with pytest.raises(UploadRefused) as refused:
+        _check(tmp_path, "rantai-js.pdf", _packed_pdf(JS_NAME_TREE, _ascii85_over(_flate)))
+    assert refused.value.code == "pdf_script"
+    # And LZW inside a chain is refused like LZW alone (qpdf has no memory limit for it).
+    lzw_chain = _packed_pdf(b"", _ascii85_over(_lzw))
+    with pikepdf.open(io.BytesIO(lzw_chain)) as pdf:
+        assert Name.LZWDecode in list(pdf.get_object(4, 0).Filter)
+    with pytest.raises(UploadRefused) as refused:
+        _check(tmp_path, "rantai-lzw.pdf", lzw_chain)
+    assert refused.value.code == "pdf_unchecked"

@@ -5,6 +5,7 @@ import gc
 import io
 import os
 import subprocess
+import time
 import tracemalloc
 import zipfile
 from decimal import Decimal
@@ -651,3 +652,30 @@ def test_entry_kit_from_a_bucket(s3_bucket, world, period):
     assert reasons["Perbup KLA.pdf"] == in_cover_language(
         "Not merged: the file is missing from storage."
     )
+
+
+def test_an_image_stored_before_the_pixel_limit_is_listed_not_merged_and_never_decoded(
+    period, question, lead_unit
+):
+    """81 megapixels of black in a 60 KB PNG, stored before uploads were held to 50: decoded
+    it would take hundreds of MB; read from its header, the kit lists it as not merged."""
+    from kla.bench import rss_peak_now, rss_reset
+
+    answer = Answer.objects.create(question=question, unit=lead_unit, claimed_points=D("1"))
+    add_file(
+        answer, name="Peta.png", content=samples.png_black(9000, 9000), content_type="image/png"
+    )
+    add_file(answer, name="Foto.png", content=samples.png_bytes(), content_type="image/png")
+    gc.collect()
+    before = rss_reset()
+    started = time.perf_counter()
+    _data, plan = kit_bytes(period)
+    seconds = time.perf_counter() - started
+    grown = rss_peak_now() - before
+    reason = in_cover_language(
+        "Not merged: the image has more than %(mp)s megapixels; open it from its link in "
+        "the workbook."
+    )
+    assert [(n.name, n.reason) for n in plan.not_merged] == [("Peta.png", reason % {"mp": 50})]
+    assert seconds < 10
+    assert grown < 60 * 2**20, f"the kit grew by {grown / 2**20:.0f} MB"

@@ -510,3 +510,33 @@ def test_the_same_bytes_may_come_back_once_removed_or_replaced(
     ev.evidence_remove(evidence=again.evidence, unit=lead_unit, user=opd_user)
     ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
     assert EvidenceRevision.objects.filter(sha256=first.sha256).count() == 3
+
+
+def test_an_image_with_too_many_pixels_gets_no_preview_but_the_reason(
+    answer, client_for, secretariat_user, lead_unit, opd_user
+):
+    """An image stored before uploads were held to KLA_IMAGE_MAX_MEGAPIXELS: the reviewer's
+    browser would decode 81 megapixels, so the answer page says why there is no preview and
+    the preview address answers 404; the download stays."""
+    from tests.test_report_bundle import add_file
+
+    big = add_file(
+        answer, name="peta.png", content=samples.png_declaring(9000, 9000), content_type="image/png"
+    )
+    small = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("foto.png", samples.png_bytes()),
+    )
+    client = client_for(secretariat_user)
+    html = client.get(reverse("opd:answer", args=[answer.question_id, answer.unit_id])).content
+    html = html.decode()
+    big_preview = reverse("opd:revision-preview", args=[big.pk])
+    small_preview = reverse("opd:revision-preview", args=[small.pk])
+    assert big_preview not in html and small_preview in html
+    (withheld,) = re.findall(r'data-testid="preview-withheld">([^<]*)<', html)
+    assert "lebih dari 50 megapiksel" in withheld  # the page speaks Indonesian
+    assert client.get(big_preview).status_code == 404
+    assert client.get(small_preview).status_code == 200
+    assert client.get(reverse("opd:revision-download", args=[big.pk])).status_code == 200

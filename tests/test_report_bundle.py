@@ -124,6 +124,46 @@ def test_safe_names():
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("name", "renamed"),
+    [
+        ("CON.pdf", "CON_.pdf"),
+        ("nul.txt", "nul_.txt"),
+        ("COM1.docx", "COM1_.docx"),
+        ("LPT1", "LPT1_"),
+        ("AUX", "AUX_"),
+        ("PRN", "PRN_"),
+        ("con.tar.gz", "con_.tar.gz"),
+        ("Nul .pdf", "Nul_.pdf"),
+        ("lpt9. .pdf", "lpt9_. .pdf"),
+        ("CONOUT$", "CONOUT$_"),
+        # Not device names: left alone.
+        ("console.pdf", "console.pdf"),
+        ("COM10.pdf", "COM10.pdf"),
+        ("CONS", "CONS"),
+        ("laporan.con", "laporan.con"),
+    ],
+)
+def test_windows_device_names_are_renamed(name, renamed):
+    from kla.reports.common import not_device_name, safe_component
+
+    assert not_device_name(name) == renamed
+    # Folders, and files named by the kit, strip trailing dots and blanks first.
+    assert safe_component(f"{name}. ") == not_device_name(name.rstrip(". "))
+
+
+def test_a_file_named_like_a_windows_device_gets_another_name_in_the_bundle(
+    period, question, lead_unit
+):
+    """ "CON.pdf" unzips to nothing on Windows (the console), or stops Explorer with an
+    error; the bundle names it con_.pdf, whatever case or blanks the uploader used."""
+    answer = approved(question, lead_unit)
+    for name in ("CON.pdf", "nul .pdf", "Com1.PDF", "aux"):
+        add_file(answer, name=name, content=samples.pdf_bytes(name))
+    names = [n.rsplit("/", 1)[-1] for n in read_zip(bundle_bytes(period)).namelist()]
+    assert sorted(names) == ["aux_.pdf", "com1_.pdf", "con_.pdf", "index.xlsx", "nul_.pdf"]
+
+
 def read_zip(data: bytes) -> zipfile.ZipFile:
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.testzip() is None

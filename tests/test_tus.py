@@ -25,6 +25,7 @@ from tusclient.exceptions import TusCommunicationError
 from opd import tus
 from opd.models import Answer, AuditEvent, EvidenceRevision, ResumableUpload
 from tests import samples
+from tests.test_active_content import _crowded_pdf
 
 CHUNK = 64 * 1024
 
@@ -602,3 +603,22 @@ def test_an_unreachable_bucket_fails_the_last_step_keeps_the_bytes_and_a_retry_f
     revision = EvidenceRevision.objects.get()
     assert s3_bucket.objects() == [revision.file.name]
     assert s3_bucket.body(revision.file.name) == data and _spool() == []
+
+
+@pytest.mark.django_db
+def test_a_finished_upload_goes_through_the_same_pixel_and_complexity_checks(
+    client_for, opd_user, question, lead_unit, settings
+):
+    """The resumable way in ends in the same check as the form: an image declaring 400
+    megapixels, and a PDF the check cannot finish within its memory, are refused."""
+    client = client_for(opd_user)
+    bomb = samples.png_declaring(20_000, 20_000)
+    created = _create(client, question, lead_unit, bomb, name="peta.png")
+    assert _patch(client, created["Location"], 0, bomb)["Kla-Upload-Status"] == "refused"
+    settings.KLA_CONTENT_CHECK_MEMORY_MB = 64
+    data = _crowded_pdf(100_000)  # some 100 MB to check
+    created = _create(client, question, lead_unit, data)
+    assert _patch(client, created["Location"], 0, data)["Kla-Upload-Status"] == "refused"
+    messages = " ".join(ResumableUpload.objects.values_list("message", flat=True))
+    assert "lebih dari 50 megapiksel" in messages and "Berkas terlalu rumit" in messages
+    assert not EvidenceRevision.objects.exists() and _files() == [] and _spool() == []

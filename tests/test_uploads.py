@@ -55,12 +55,13 @@ def _zip(entries: dict[str, bytes], first: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def _jpeg() -> bytes:
-    """A real JPEG photo (Pillow comes with WeasyPrint)."""
+def _jpeg(width: int = 32, height: int = 24) -> bytes:
+    """A real JPEG photo (Pillow comes with WeasyPrint): an image whose header cannot be read
+    is refused, for its size is unknown."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (200, 120, 40)).save(buffer, "JPEG", quality=80)
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
 
 
@@ -75,7 +76,7 @@ def _xlsx() -> bytes:
 VALID = {
     "perbup.pdf": (samples.pdf_bytes(), "application/pdf"),
     "foto.png": (samples.png_bytes(), "image/png"),
-    "foto.JPG": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9", "image/jpeg"),
+    "foto.JPG": (_jpeg(16, 12), "image/jpeg"),
     "Foto kegiatan Forum Anak — Tungkal Ilir.jpeg": (_jpeg(), "image/jpeg"),
     "matriks.xlsx": (_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "laporan.docx": (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
@@ -592,3 +593,31 @@ def test_a_spooled_upload_is_checked_in_place_and_linked_not_copied(tmp_path):
     assert final.read_bytes() == content and stored.size == len(content)
     spooled.close()  # Django removes its spool file after the request; the evidence stays
     assert final.read_bytes() == content
+
+
+def test_an_image_declaring_too_many_pixels_is_refused_at_upload(answer, lead_unit, opd_user):
+    """A PNG of 69 bytes declaring 20000 x 20000 pixels (400 megapixels): refused from its
+    header, with what to do, and nothing stored."""
+    from django.utils import translation
+
+    bomb = samples.png_declaring(20_000, 20_000)
+    assert len(bomb) < 100
+    with translation.override("id"), pytest.raises(DomainError) as refused:
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("peta.png", bomb),
+        )
+    assert refused.value.code == "too_many_pixels"
+    assert "lebih dari 50 megapiksel" in refused.value.message
+    assert "Perkecil ukurannya" in refused.value.message
+    assert _files() == [] and not EvidenceRevision.objects.exists()
+    # Under the limit, the same kind of file is stored.
+    ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("peta.png", samples.png_bytes()),
+    )
+    assert EvidenceRevision.objects.count() == 1

@@ -69,12 +69,29 @@ def as_float(value: Decimal | None) -> float:
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 
 
+# Names Windows keeps for devices, in any case, with any extension and trailing dots or
+# blanks: "CON.pdf" unzips to nothing, or makes Explorer stop with an error.
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in [*"0123456789", "¹", "²", "³"]]
+)
+
+
+def not_device_name(name: str) -> str:
+    """`name`, with "_" after its first part if Windows reserves that part for a device:
+    "CON.pdf" -> "CON_.pdf", "lpt1" -> "lpt1_"; every other name unchanged."""
+    first, dot, rest = name.partition(".")
+    if first.rstrip(" .").upper() not in _DEVICE_NAMES:
+        return name
+    return f"{first.rstrip(' .')}_{dot}{rest}"
+
+
 def safe_component(text: str, *, max_length: int = 80, fallback: str = "tanpa-nama") -> str:
-    """A folder name that every unzip tool and file system accepts, still readable."""
+    """A folder or file name that every unzip tool and file system accepts, still readable."""
     cleaned = _UNSAFE.sub("-", str(text))
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" .-")
     cleaned = cleaned[:max_length].rstrip(" .-")
-    return cleaned or fallback
+    return not_device_name(cleaned or fallback)
 
 
 def extension_for(content_type: str, original_name: str = "") -> str:
@@ -94,7 +111,7 @@ def safe_file_name(original_name: str, content_type: str, *, max_length: int = 8
     base = re.split(r"[\\/]", original_name)[-1]
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = slugify(stem)[:max_length].strip("-") or "berkas"
-    return stem + extension_for(content_type, original_name)
+    return not_device_name(stem + extension_for(content_type, original_name))
 
 
 def unique_name(name: str, taken: set[str]) -> str:

@@ -81,7 +81,7 @@ from kla.reports.pdf import (
 from kla.reports.rows import STATUS_LABELS, QuestionRow, UnitAnswerRow, period_rows
 from opd.models import Answer, Evidence, Unit
 from opd.notifications import absolute_url
-from opd.uploads import open_stored
+from opd.uploads import open_stored, too_many_pixels
 
 COVER_LANGUAGE = "id"  # the ministry's application is Indonesian
 WORKBOOK_NAME = "isian-aplikasi.xlsx"
@@ -456,7 +456,12 @@ def _open_pdf(path: Path, stack: contextlib.ExitStack) -> tuple[pikepdf.Pdf | No
 
 
 def _image_shape(path: Path) -> tuple[bool, str]:
-    """(landscape, reason it cannot be used or ""), read from the image's header."""
+    """(landscape, reason it cannot be used or ""), read from the image's header.
+
+    An image over KLA_IMAGE_MAX_MEGAPIXELS (stored before uploads were held to it) is not
+    merged: WeasyPrint would decode it whole, gigabytes for a file of a few MB."""
+    if too_many_pixels(path):
+        return False, _too_many_pixels()
     try:
         with Image.open(path) as image:
             image.verify()  # the structure, without decoding the pixels; must come first
@@ -464,11 +469,18 @@ def _image_shape(path: Path) -> tuple[bool, str]:
             width, height = image.size
             if image.getexif().get(0x0112) in _QUARTER_TURNS:
                 width, height = height, width
-    except Image.DecompressionBombError:
-        return False, _("Not merged: the image is too large to place on a page.")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return False, _too_many_pixels()
     except (OSError, SyntaxError, ValueError):
         return False, _("Not merged: the image is damaged and cannot be read.")
     return width > height, ""
+
+
+def _too_many_pixels() -> str:
+    return _(
+        "Not merged: the image has more than %(mp)s megapixels; open it from its link in "
+        "the workbook."
+    ) % {"mp": settings.KLA_IMAGE_MAX_MEGAPIXELS}
 
 
 def _render(

@@ -3,6 +3,7 @@ storing them durably (storage). The rest of the product imports from here."""
 
 from opd.uploads.content import check_content
 from opd.uploads.errors import StorageUnavailable, UploadRefused
+from opd.uploads.images import max_pixels, too_many_pixels
 from opd.uploads.sniff import (
     ACCEPTED_CONTENT_TYPES,
     HEAD_BYTES,
@@ -40,6 +41,7 @@ __all__ = [
     "check_start",
     "clean_filename",
     "detect_type",
+    "max_pixels",
     "open_spool_file",
     "open_stored",
     "remove_stored",
@@ -48,4 +50,5 @@ __all__ = [
     "store_local_file",
     "store_upload",
     "too_large",
+    "too_many_pixels",
 ]

@@ -37,6 +37,8 @@ import pikepdf
 from django.utils.translation import gettext as _
 
 from opd.uploads.errors import UploadRefused, document_damaged, macros_refused
+from opd.uploads.images import IMAGE_KINDS, check_image
+from opd.uploads.isolation import TOO_COMPLEX, run_isolated
 
 with warnings.catch_warnings():
     # olevba builds its VBA grammar with pyparsing names deprecated since pyparsing 3: a
@@ -66,14 +68,38 @@ for _name in (
 
 def check_content(path: Path, kind: str) -> None:
     """Raise UploadRefused if the complete file at `path`, of the detected `kind`, carries
-    active content, or cannot be read to tell."""
+    active content, cannot be read to tell, or is too large to judge: an image with more
+    pixels than KLA_IMAGE_MAX_MEGAPIXELS (from its header), a document the check cannot
+    finish within KLA_CONTENT_CHECK_MEMORY_MB and KLA_CONTENT_CHECK_SECONDS.
+
+    Every upload comes here (storage.py's _Checker.judge, for the form and the resumable
+    upload alike). Documents are checked in a child process (isolation.py), images here.
+    """
+    if kind in IMAGE_KINDS:
+        check_image(path)
+        return
+    if kind not in _CHECKS:
+        return
+    outcome = run_isolated(path, kind)
+    if outcome.code is None:
+        return
+    refusal = _REFUSALS.get(outcome.code)
+    if refusal is None:
+        logger.warning("content check answered an unknown code %r", outcome.code)
+        refusal = _pdf_damaged if kind == "pdf" else document_damaged
+    raise refusal()
+
+
+def check_here(path: Path, kind: str) -> None:
+    """The active-content check in this process, without limits: what the child process of
+    check_content runs, and the tests call to look at one rule."""
     check = _CHECKS.get(kind)
     if check is None:
         return  # JPEG, PNG: pixels only
     try:
         check(path)
-    except UploadRefused:
-        raise
+    except (UploadRefused, MemoryError):
+        raise  # a MemoryError is the child's limit: too complex, not damaged
     except Exception:
         # Each parser fails its own way on broken or hostile input (struct errors, assertion
         # errors, recursion): whatever it is, the file could not be checked.
@@ -102,6 +128,27 @@ def _pdf_unchecked() -> UploadRefused:
             "application that made it) and upload that file."
         ),
         code="pdf_unchecked",
+    )
+
+
+def _pdf_protected() -> UploadRefused:
+    return UploadRefused(
+        _(
+            "This PDF is protected with a password, so it cannot be checked. Remove the "
+            "password (or print it to a new PDF) and upload that file."
+        ),
+        code="pdf_protected",
+    )
+
+
+def too_complex() -> UploadRefused:
+    """The refusal of a document the check could not finish within its memory and time."""
+    return UploadRefused(
+        _(
+            "The file is too complex to be checked. Save it again as a plain PDF, or make it "
+            "smaller, and upload it again."
+        ),
+        code=TOO_COMPLEX,
     )
 
 
@@ -171,13 +218,7 @@ def _check_pdf(path: Path) -> None:
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise UploadRefused(
-            _(
-                "This PDF is protected with a password, so it cannot be checked. Remove the "
-                "password (or print it to a new PDF) and upload that file."
-            ),
-            code="pdf_protected",
-        ) from None
+        raise _pdf_protected() from None
     except pikepdf.PdfError:
         raise _pdf_damaged() from None
     # qpdf's warnings (a wrong offset, a table rebuilt) are flaws it repaired, not a refusal.
@@ -198,9 +239,10 @@ def _check_object_streams(pdf: pikepdf.Pdf) -> None:
         if not isinstance(stream, pikepdf.Stream):
             raise _pdf_damaged()
         filters = stream.get("/Filter")
-        if filters == "/LZWDecode" or (
-            isinstance(filters, pikepdf.Array) and "/LZWDecode" in filters
-        ):
+        # A chain of filters is an array ([/ASCII85Decode /FlateDecode]); `"/LZWDecode" in`
+        # an array raises TypeError in pikepdf, which refused harmless files as damaged.
+        chain = filters if isinstance(filters, pikepdf.Array) else [filters]
+        if any(one == "/LZWDecode" for one in chain):
             raise _pdf_unchecked()  # qpdf sets no memory limit on LZW
         try:
             decoded += len(stream.read_bytes())
@@ -540,4 +582,23 @@ _CHECKS = {
     "xlsx": lambda path: _check_ooxml(path, "xlsx"),
     "odt": _check_odf,
     "ods": _check_odf,
+}
+
+# The child process answers with a refusal's code; the worker words it in the uploader's
+# language (test_active_content checks every code of the corpus comes back as itself).
+_REFUSALS = {
+    "pdf_damaged": _pdf_damaged,
+    "pdf_unchecked": _pdf_unchecked,
+    "pdf_protected": _pdf_protected,
+    "pdf_script": _pdf_script,
+    "pdf_action": _pdf_outside_action,
+    "pdf_auto_action": _pdf_automatic_action,
+    "pdf_embedded": _pdf_embedded,
+    "embedded_object": _embedded_objects,
+    "external_link": _outside_links,
+    "dde": _dde,
+    "odf_script": _odf_scripts,
+    "macro": macros_refused,
+    "damaged": document_damaged,
+    TOO_COMPLEX: too_complex,
 }

@@ -1,5 +1,6 @@
 """Benchmark of the main pages and of scoring, at 1x and 10x data, of the active-content
-check of the largest uploads, of a resumable upload, and of the entry kit for the ministry's
+check of the largest uploads and of a PDF of three million objects (its child process's time
+and peak memory), of a resumable upload, and of the entry kit for the ministry's
 application built for the full instrument (1x) with real evidence files. Run by `make bench`;
 `--only-entry-kit` runs the last alone.
 
@@ -34,6 +35,7 @@ from kla.bench import (
     time_content_checks,
     time_entry_kit,
 )
+from kla.bench_crowded_pdf import crowded_pdf_report, time_crowded_pdf_check
 from kla.bench_tus import time_tus_upload, tus_upload_report
 from opd.scoring import score_period
 
@@ -105,6 +107,11 @@ class Command(BaseCommand):
                 Path(directory), size=settings.EVIDENCE_MAX_UPLOAD_BYTES, runs=runs
             )
         self._report(results, checks)
+        # A PDF of three million tiny objects: the child's time, peak memory and verdict.
+        with tempfile.TemporaryDirectory() as directory:
+            crowded = time_crowded_pdf_check(Path(directory))
+        for line in crowded_pdf_report(crowded):
+            self.stdout.write(line)
         # Resumable uploads: server CPU per MB and peak memory of the largest file (bench_tus).
         tus = time_tus_upload(user=world["users"]["opd"], size=settings.EVIDENCE_MAX_UPLOAD_BYTES)
         for line in tus_upload_report(tus):
