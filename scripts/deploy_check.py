@@ -383,16 +383,16 @@ def run(cmd, *, env, what: str, cwd=ROOT, timeout=600) -> str:
     return result.stdout
 
 
-def wait_for(url_port: int, path: str, seconds: float = 60) -> None:
+def wait_for(port: int, path: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", url_port, timeout=5)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", path, headers={"Host": HOST, "X-Forwarded-Proto": "https"})
             if conn.getresponse().status == 200:
                 return
         time.sleep(0.3)
-    raise CheckFailed(f"nothing answered 200 on 127.0.0.1:{url_port}{path}")
+    raise CheckFailed(f"nothing answered 200 on 127.0.0.1:{port}{path}")
 
 
 def main() -> int:
@@ -437,24 +437,9 @@ def main() -> int:
         # --- Certificate: self-signed for the guide's host (and 127.0.0.1, the mail sink) -----
         tls = paths["/etc/letsencrypt/live/kla.tanjabbarkab.go.id"]
         run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                f"/CN={HOST}",
-                "-addext",
-                f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
-                "-keyout",
-                str(tls / "privkey.pem"),
-                "-out",
-                str(tls / "fullchain.pem"),
-            ],
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+            + ["-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1"]
+            + ["-keyout", str(tls / "privkey.pem"), "-out", str(tls / "fullchain.pem")],
             env={"PATH": SYSTEMD_PATH},
             what="openssl: a self-signed certificate",
         )
@@ -549,9 +534,12 @@ def main() -> int:
         )
         require(re.search(r"^WorkingDirectory=/srv/kla$", service, re.M), "WorkingDirectory")
         require(re.search(r"^EnvironmentFile=/etc/kla/kla.env$", service, re.M), "EnvironmentFile")
+        # The service user's home (/srv/kla for the guide's `kla`) is a path like the others:
+        # gunicorn keeps its control socket there, not in the home of whoever runs the check.
+        (work / "home").mkdir()
         service_env = {
             "PATH": SYSTEMD_PATH,
-            "HOME": pwd.getpwuid(os.getuid()).pw_dir,
+            "HOME": str(work / "home"),
             "USER": user,
             "LOGNAME": user,
             **by_systemd,

@@ -1,7 +1,7 @@
 """docs/deploy.md works as written: `make deploy-check` (scripts/deploy_check.py), in the suite.
 
 It needs nginx and PostgreSQL (scripts/system-deps.sh test, run by `make test`) and takes
-about a minute and a half, most of it collectstatic. It uses a database of its own on the
+under a minute on an idle machine, half of it collectstatic. It uses a database of its own on the
 suite's cluster and its own loopback ports, so it runs next to the other tests.
 """
 
