@@ -10,7 +10,7 @@ PORT ?= 8000
 # Development defaults for `make run` only; production sets its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run serve install sysdeps test test-fast bench load lint format messages clean-db
+.PHONY: run serve install sysdeps test test-fast deploy-check bench load lint format messages clean-db
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,9 +48,17 @@ test: install messages lint
 	@bash scripts/system-deps.sh test
 	@bash scripts/test.sh
 
-# Inner loop: SQLite in memory, no browser, no PostgreSQL-only tests.
-test-fast: $(VENV)/.installed messages
+# Inner loop: SQLite in memory, no browser, no PostgreSQL-only tests. The front-end packages
+# and the upload bundle too: `check --deploy` looks for the static directories they fill.
+test-fast: $(VENV)/.installed node_modules/.installed static/build/evidence-upload.js messages
 	DATABASE_URL=sqlite:// $(PY) -m pytest -m "not browser and not postgres" $(ARGS)
+
+# docs/deploy.md as written, on this machine: nginx, gunicorn, PostgreSQL, the environment
+# file, the wrapper and the scheduled jobs, all taken from the guide (scripts/deploy_check.py).
+# `make test` runs it too (tests/test_deploy_check.py).
+deploy-check: install messages
+	@bash scripts/system-deps.sh test
+	@bash scripts/deploy-check.sh
 
 bench: install
 	@bash scripts/system-deps.sh test

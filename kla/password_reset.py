@@ -3,7 +3,8 @@
 The link. Django builds it from the request's Host header. Anyone can send a reset request
 with a Host of their choosing (any name in ALLOWED_HOSTS, or whatever a proxy passes on),
 and the victim would get a genuine token in a link to that host: one click hands it over.
-So the link's scheme and host come from settings.KLA_BASE_URL, like every link in mail.
+So the link's scheme and host come from settings.KLA_BASE_URL, like every link in mail
+(core/links.py: only development without KLA_BASE_URL follows the address being served).
 
 The limits. Each request is recorded in the audit trail (the address only as a keyed hash);
 at most KLA_PASSWORD_RESET_PER_ADDRESS mails per address and KLA_PASSWORD_RESET_PER_IP
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from core.links import site_url
 from opd.audit import audit_log, client_ip
 from opd.models import AuditEvent
 
@@ -69,6 +71,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def save(self, *, request=None, **kwargs):
         if not reset_mail_allowed(email=self.cleaned_data["email"], ip=client_ip(request)):
             return
-        base = urlsplit(settings.KLA_BASE_URL)
+        base = urlsplit(site_url())
         kwargs.update(domain_override=base.netloc, use_https=base.scheme == "https")
         super().save(request=request, **kwargs)

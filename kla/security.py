@@ -14,7 +14,10 @@ from django.conf import settings
 
 # One policy for every page. Everything comes from our own origin: Bootstrap and its icons
 # are served from node_modules as static files, never from a CDN. `data:` images are the
-# small SVGs Bootstrap's CSS embeds (navbar toggler, form validation marks). Frames are our
+# small SVGs Bootstrap's CSS embeds (navbar toggler, form validation marks). `blob:` images
+# are the photos the upload script shrinks before sending (compressorjs draws the chosen file
+# from a blob: URL onto a canvas; blocked, the photo silently went whole). Only a script of
+# ours can make a blob: URL, and nothing else (workers, fetches) needs one. Frames are our
 # own PDF previews, confined by the preview response's own policy (opd/evidence.py), which
 # alone may be framed; no page may be.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -22,7 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",
         "font-src 'self'",
         "object-src 'none'",
         "frame-src 'self'",

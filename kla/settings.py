@@ -29,8 +29,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# Peers whose X-Real-IP header is believed (nginx on the same machine): docs/deploy.md.
-KLA_TRUSTED_PROXIES = env_list("KLA_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Peers whose X-Real-IP header is believed: none unless named. Anything on the machine can
+# reach gunicorn on loopback, so trusting loopback by default would let it choose the address
+# the reset limit and the login lockout count. The guide names nginx's: docs/deploy.md.
+KLA_TRUSTED_PROXIES = env_list("KLA_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,9 +54,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: everything after it (audit trail, axes) sees the visitor's address, not nginx's.
     "kla.security.ProxiedClientAddressMiddleware",
+    # Development without KLA_BASE_URL: links in mail follow the address being served.
+    "core.links.RequestSiteUrlMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy (kla/security.py; docs/security.md).
     "kla.security.SecurityHeadersMiddleware",
+    # Before whitenoise, so static files carry X-Frame-Options like every other response.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kla.middleware.LanguageMiddleware",
@@ -62,7 +68,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes must come last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -255,8 +260,21 @@ KLA_SIGNATORY_TITLE = env_str(
 )
 KLA_SIGNATORY_NAME = env_str("KLA_SIGNATORY_NAME", "")
 KLA_SIGNATURE_PLACE = env_str("KLA_SIGNATURE_PLACE", "Kuala Tungkal")
-# Absolute links in mail (password links, answer links) start with this address.
-KLA_BASE_URL = env_str("KLA_BASE_URL", "http://127.0.0.1:8000")
+# Absolute links in mail (password links, answer links) and in the WhatsApp summary start
+# with this address (core/links.py). Production must name it: a wrong default would send
+# every recipient to 127.0.0.1. Development without it follows the address being served.
+KLA_BASE_URL = env_str("KLA_BASE_URL", "").strip()
+KLA_BASE_URL_FROM_REQUEST = False
+if not KLA_BASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "KLA_BASE_URL must be set when DEBUG is off: the address people open, "
+            "e.g. https://kla.example.go.id. Links in mail and the WhatsApp summary start with it."
+        )
+    KLA_BASE_URL = "http://127.0.0.1:8000"
+    KLA_BASE_URL_FROM_REQUEST = True
+elif not KLA_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"KLA_BASE_URL must start with https://, got {KLA_BASE_URL!r}.")
 # Password reset mails per address, and reset requests per client address, in an hour
 # (kla/password_reset.py): the form must not serve to flood a mailbox or our mail server.
 KLA_PASSWORD_RESET_PER_ADDRESS = env_int("KLA_PASSWORD_RESET_PER_ADDRESS", 3)

@@ -9,6 +9,8 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Production settings refuse to start without it; tests that read links set their own.
+os.environ.setdefault("KLA_BASE_URL", "http://testserver")
 # Ordinary tests never commit, so the data version would never move: the page cache is on
 # only where a test asks for it (the page_cache fixture) and in the benchmark.
 os.environ.setdefault("KLA_PAGE_CACHE_SECONDS", "0")

@@ -2,7 +2,7 @@
 
 Mail is written in Indonesian (the task force's language) whatever the sender's UI language,
 with times in the district's time zone (settings.TIME_ZONE, Asia/Jakarta) and absolute links
-built on settings.KLA_BASE_URL.
+built on settings.KLA_BASE_URL (core/links.py).
 
 Cron (docs/deploy.md): `send_reminders` and `send_digest` run once a day each.
 """
@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.links import site_url
 from opd import access
 from opd.models import Answer, Assignment, Document, Profile
 
@@ -27,8 +28,8 @@ MAIL_LANGUAGE = "id"
 
 
 def absolute_url(name: str, *args) -> str:
-    """The full address of a page, for links in mail (no request to take the host from)."""
-    return settings.KLA_BASE_URL.rstrip("/") + reverse(name, args=args)
+    """The full address of a page, for links in mail: on KLA_BASE_URL (core/links.py)."""
+    return site_url() + reverse(name, args=args)
 
 
 def _unit_recipients(unit) -> list[str]:

@@ -457,13 +457,13 @@ def _import_row(
 
 
 def _send_welcome(user_ids: list[int]) -> None:
-    from django.conf import settings
     from django.urls import reverse
 
+    from core.links import site_url
     from opd.notifications import send_mail_template
 
     for user in get_user_model().objects.filter(pk__in=user_ids):
-        link = settings.KLA_BASE_URL.rstrip("/") + reverse(
+        link = site_url() + reverse(
             "password_reset_confirm",
             kwargs={
                 "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),

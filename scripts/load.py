@@ -717,6 +717,7 @@ def main() -> int:
             DEBUG="0",
             SECRET_KEY=secrets.token_urlsafe(64),
             ALLOWED_HOSTS="127.0.0.1",
+            KLA_BASE_URL="http://127.0.0.1",
             SECURE_SSL_REDIRECT="0",
             SECURE_COOKIES="0",
             DATABASE_URL=database_url,

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the product needs, only those missing, only once.
 #   run:  what `make run` needs (WeasyPrint's libraries, a font, gettext)
-#   test: plus PostgreSQL, Chromium and poppler-utils for the test suite
+#   test: plus PostgreSQL, Chromium, poppler-utils and nginx (the deploy check) for the tests
 set -euo pipefail
 mode=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext)
 if [ "$mode" = test ]; then
-  packages+=(postgresql chromium poppler-utils)
+  packages+=(postgresql chromium poppler-utils nginx)
 fi
 
 missing=()

@@ -233,3 +233,61 @@ def test_without_javascript_the_form_still_uploads(live_server, answer_page, bro
     assert not ResumableUpload.objects.exists()  # the classic way
     assert EvidenceRevision.objects.get().sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     context.close()
+
+
+def camera_photo(width: int = 4000, height: int = 3000) -> bytes:
+    """A 12-megapixel JPEG as a phone takes it: light, shade and sensor noise, a few MB."""
+    import io
+
+    from PIL import Image
+
+    light = Image.linear_gradient("L").resize((width, height))
+    scene = Image.merge(
+        "RGB", (light, light.transpose(Image.Transpose.ROTATE_180), Image.new("L", light.size, 90))
+    )
+    noise = Image.merge("RGB", [Image.effect_noise(light.size, 60) for _ in range(3)])
+    out = io.BytesIO()
+    Image.blend(scene, noise, 0.3).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_a_camera_photo_is_shrunk_to_about_two_megapixels_under_the_real_policy(
+    live_server, answer_page, phone, tmp_path
+):
+    """README promises photos of about KLA_PHOTO_MAX_MEGAPIXELS (2) over a slow link. The
+    compressor draws the photo from a blob: URL, which the page's Content-Security-Policy
+    must allow, or the photo silently goes whole."""
+    import io
+
+    from PIL import Image
+
+    from kla.security import CONTENT_SECURITY_POLICY
+
+    original = camera_photo()
+    assert 3_000_000 <= len(original) <= 6_000_000
+    path = tmp_path / "foto-posyandu.jpg"
+    path.write_bytes(original)
+    page = phone
+    refused = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    login(page, live_server.url, "dinkes")
+    response = page.goto(answer_page)
+    # The production policy, as the middleware sends it: nothing loosened for the test.
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    area = page.get_by_test_id("upload-area")
+    area.get_by_test_id("upload-form").locator("input[name=file]").set_input_files(path)
+    area.get_by_test_id("upload-button").click()
+    expect(page.get_by_test_id("evidence-item").filter(has_text=path.name)).to_be_visible(
+        timeout=120_000
+    )
+    revision = EvidenceRevision.objects.get()
+    with revision.file.open("rb") as handle:
+        stored = handle.read()
+    width, height = Image.open(io.BytesIO(stored)).size
+    sizes = (len(stored), len(original))
+    assert sizes[0] <= 0.4 * sizes[1], sizes
+    assert 1.5e6 <= width * height <= 2.2e6, (width, height)
+    assert refused == []

@@ -5,6 +5,7 @@ scan below keeps it that way (e-mail templates are exempt: mail clients need inl
 and never see our CSP).
 """
 
+import json
 import os
 import re
 import secrets
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 EXPECTED_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "font-src 'self'; object-src 'none'; frame-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
@@ -140,6 +141,7 @@ def test_check_deploy_is_clean_with_production_environment(tmp_path):
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "kla.example.go.id",
+        "KLA_BASE_URL": "https://kla.example.go.id",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
@@ -176,21 +178,50 @@ def _address_seen(remote_addr: str, **headers) -> str:
     return seen["addr"]
 
 
-def test_real_ip_from_the_local_proxy_is_believed():
+@pytest.fixture
+def local_proxy(settings):
+    """nginx on the same machine, as the guide's environment file names it."""
+    settings.KLA_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+
+
+def test_real_ip_is_believed_from_no_one_by_default(settings):
+    # Anything on the machine can reach gunicorn on loopback: without a named proxy, it
+    # must not choose the address the reset limit and the login lockout count.
+    assert settings.KLA_TRUSTED_PROXIES == []
+    assert _address_seen("127.0.0.1", HTTP_X_REAL_IP="203.0.113.9") == "127.0.0.1"
+    assert _address_seen("::1", HTTP_X_REAL_IP="2001:db8::7") == "::1"
+
+
+def test_real_ip_from_the_named_proxy_is_believed(local_proxy):
     assert _address_seen("127.0.0.1", HTTP_X_REAL_IP="203.0.113.9") == "203.0.113.9"
     assert _address_seen("::1", HTTP_X_REAL_IP="2001:db8::7") == "2001:db8::7"
 
 
-def test_real_ip_from_anyone_else_is_ignored():
+def test_real_ip_from_anyone_else_is_ignored(local_proxy):
     assert _address_seen("198.51.100.4", HTTP_X_REAL_IP="203.0.113.9") == "198.51.100.4"
 
 
-def test_real_ip_that_is_not_an_address_is_ignored():
+def test_real_ip_that_is_not_an_address_is_ignored(local_proxy):
     assert _address_seen("127.0.0.1", HTTP_X_REAL_IP="1.2.3.4, 5.6.7.8") == "127.0.0.1"
     assert _address_seen("127.0.0.1") == "127.0.0.1"
 
 
-def test_audit_trail_and_lockout_see_the_visitor_behind_the_proxy(client, opd_user):
+def test_lockout_is_not_escaped_by_a_forged_real_ip_without_a_named_proxy(client, opd_user):
+    from axes.models import AccessAttempt
+
+    for n in range(2):
+        client.post(
+            reverse("login"),
+            {"username": "opd", "password": "wrong-password"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP=f"203.0.113.{n + 1}",
+        )
+    attempt = AccessAttempt.objects.get(username="opd")
+    assert attempt.ip_address == "127.0.0.1"
+    assert attempt.failures_since_start == 2
+
+
+def test_audit_trail_and_lockout_see_the_visitor_behind_the_proxy(local_proxy, client, opd_user):
     from axes.models import AccessAttempt
 
     for _ in range(2):
@@ -293,3 +324,63 @@ def test_evidence_storage_defaults_to_the_private_directory(tmp_path):
     assert default.stdout.split() == [
         "django.core.files.storage.FileSystemStorage", "None", "None"
     ]  # fmt: skip
+
+
+def _settings_values(tmp_path, *names, **extra) -> subprocess.CompletedProcess:
+    """The named settings as JSON, read by a fresh process from the given environment."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DEBUG", "KLA_BASE_URL", "KLA_TRUSTED_PROXIES"))
+        },
+        "DJANGO_SETTINGS_MODULE": "kla.settings",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 's.sqlite3'}",
+        **extra,
+    }
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps([getattr(settings, n) for n in {list(names)!r}]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_trusted_proxies_are_none_unless_configured(tmp_path):
+    default = _settings_values(tmp_path, "KLA_TRUSTED_PROXIES", DEBUG="1")
+    assert default.returncode == 0, default.stderr
+    assert json.loads(default.stdout) == [[]]
+    named = _settings_values(
+        tmp_path, "KLA_TRUSTED_PROXIES", DEBUG="0", KLA_BASE_URL="https://kla.example.go.id",
+        KLA_TRUSTED_PROXIES="127.0.0.1",
+    )  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout) == [["127.0.0.1"]]
+
+
+def test_production_refuses_to_start_without_base_url(tmp_path):
+    missing = _settings_values(tmp_path, "KLA_BASE_URL", DEBUG="0")
+    assert missing.returncode != 0
+    assert "KLA_BASE_URL must be set when DEBUG is off" in missing.stderr
+    not_a_url = _settings_values(tmp_path, "KLA_BASE_URL", DEBUG="0", KLA_BASE_URL="kla.go.id")
+    assert not_a_url.returncode != 0
+    assert "KLA_BASE_URL must start with https://" in not_a_url.stderr
+    named = _settings_values(
+        tmp_path, "KLA_BASE_URL", "KLA_BASE_URL_FROM_REQUEST", DEBUG="0",
+        KLA_BASE_URL="https://kla.example.go.id",
+    )  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout) == ["https://kla.example.go.id", False]
+
+
+def test_development_without_base_url_follows_the_request(tmp_path):
+    dev = _settings_values(tmp_path, "KLA_BASE_URL", "KLA_BASE_URL_FROM_REQUEST", DEBUG="1")
+    assert dev.returncode == 0, dev.stderr
+    assert json.loads(dev.stdout) == ["http://127.0.0.1:8000", True]
+    named = _settings_values(
+        tmp_path, "KLA_BASE_URL_FROM_REQUEST", DEBUG="1", KLA_BASE_URL="http://kla.lan"
+    )
+    assert json.loads(named.stdout) == [False]

@@ -125,3 +125,24 @@ def test_the_dashboard_links_to_it(client_for, secretariat_user, world):
 )  # fmt: skip
 def test_only_the_secretariat_reads_it(client_for, personas, world, persona, status):
     assert client_for(personas[persona]).get(reverse("kla:whatsapp-summary")).status_code == status
+
+
+def test_development_without_base_url_links_to_the_address_being_served(
+    client_for, secretariat_user, world, settings
+):
+    # DEBUG=1 without KLA_BASE_URL (settings.py): the link leads back to where the page came
+    # from, not to the 127.0.0.1:8000 default. Production always uses KLA_BASE_URL.
+    settings.KLA_BASE_URL = "http://127.0.0.1:8000"
+    settings.KLA_BASE_URL_FROM_REQUEST = True
+    settings.ALLOWED_HOSTS = ["kla.lan"]
+    page = client_for(secretariat_user).get(
+        reverse("kla:whatsapp-summary"), HTTP_HOST="kla.lan:8080"
+    )
+    assert page.status_code == 200
+    assert "Rincian: http://kla.lan:8080/" in page.content.decode()
+    settings.KLA_BASE_URL_FROM_REQUEST = False
+    page = client_for(secretariat_user).get(
+        reverse("kla:whatsapp-summary"), HTTP_HOST="kla.lan:8080"
+    )
+    assert "Rincian: http://127.0.0.1:8000/" in page.content.decode()
+    assert "kla.lan" not in page.content.decode()

@@ -20,8 +20,9 @@ const ACCEPTED = [".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".odt", ".o
 // Shrunk in the browser: camera photos. PNG (screenshots, scans) goes as it is.
 const PHOTO_TYPES = ["image/jpeg"];
 // Only camera photos (JPEG) are shrunk: a PNG is usually a screenshot or a scan of a page,
-// whose text would blur. compressorjs reads JPEGs into data: URLs, which the page's
-// Content-Security-Policy allows (img-src 'self' data:).
+// whose text would blur. compressorjs draws a photo from a blob: URL (a data: URL when its
+// EXIF turns it), which the page's Content-Security-Policy must allow (img-src 'self' data:
+// blob:, kla/security.py): refused, the compressor gives up and the photo goes whole.
 class PhotoCompressor extends Compressor {
   prepareUpload(ids) {
     return super.prepareUpload(ids.filter((id) => PHOTO_TYPES.includes(this.uppy.getFile(id)?.type)));
