@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core import formats as fmt
 from indicators.models import Period
 from indicators.scoring import Band, target_band
 from kla import selectors
@@ -49,13 +50,12 @@ def _e(text) -> str:
 
 def _n(value, places: int = 2) -> str:
     """A number as people read it in the active language (591,34 in Indonesian)."""
-    return formats.number_format(Decimal(value), places, use_l10n=True, force_grouping=True)
+    return fmt.points(value, places)
 
 
 def _bound(value) -> str:
     """A band's lower bound: 701, not 701,00."""
-    value = Decimal(value)
-    return _n(value, 0 if value == value.to_integral_value() else 2)
+    return fmt.bound(value)
 
 
 def _day(value: datetime.date) -> str:

@@ -88,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kla.context_processors.navigation",
             ],
+            # Every template writes numbers and dates through core.formats.
+            "builtins": ["core.templatetags.kla_format"],
         },
     },
 ]

@@ -8,12 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import formats as fmt
 from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import Period
@@ -202,8 +202,8 @@ def _granted_message(*, unit, until, before) -> str:
     """The confirmation names the new last day (and the one it replaces)."""
     return _("%(unit)s may change answers until %(day)s (before: %(before)s).") % {
         "unit": unit.name,
-        "day": formats.date_format(until, "j F Y"),
-        "before": formats.date_format(before, "j F Y"),
+        "day": fmt.day(until),
+        "before": fmt.day(before),
     }
 
 

@@ -7,12 +7,12 @@ the nearest deadlines. WhatsApp shows *text* in bold; nothing else is marked up.
 """
 
 import datetime
-from decimal import Decimal
 
 from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import formats as fmt
 from indicators.models import Period
 from kla import selectors as dash
 from opd.models import Extension
@@ -22,14 +22,6 @@ from opd.notifications import MAIL_LANGUAGE, absolute_url
 MAX_EXTENSIONS = 5
 
 
-def _points(value: Decimal) -> str:
-    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
-
-
-def _day(value: datetime.date) -> str:
-    return formats.date_format(value, "j F Y")
-
-
 def whatsapp_summary(*, period: Period, today: datetime.date | None = None) -> str:
     """The message, in Indonesian whatever the reader's language: the group's language."""
     today = today or timezone.localdate()
@@ -37,7 +29,7 @@ def whatsapp_summary(*, period: Period, today: datetime.date | None = None) -> s
         lines = [
             _("*KLA %(year)s progress · %(district)s*")
             % {"year": period.year, "district": settings.KLA_DISTRICT_NAME},
-            _("as of %(day)s") % {"day": _day(today)},
+            _("as of %(day)s") % {"day": fmt.day(today)},
             "",
             *_position(period),
             "",
@@ -57,22 +49,22 @@ def _position(period: Period) -> list[str]:
     lines = [
         _("*Position*"),
         _("Verified: %(points)s points (%(rank)s)")
-        % {"points": _points(score.verified), "rank": score.rank_verified or no_rank},
+        % {"points": fmt.points(score.verified), "rank": score.rank_verified or no_rank},
         _("Potential: %(points)s points (%(rank)s)")
-        % {"points": _points(score.potential), "rank": score.rank_potential or no_rank},
+        % {"points": fmt.points(score.potential), "rank": score.rank_potential or no_rank},
     ]
     band = score.target_band
     if band is not None:
         if score.gap_to_target:
             lines.append(
                 _("Target %(target)s (from %(lower)s): %(gap)s verified points still missing")
-                % {"target": band.name, "lower": _points(band.lower_bound),
-                   "gap": _points(score.gap_to_target)}
+                % {"target": band.name, "lower": fmt.points(band.lower_bound),
+                   "gap": fmt.points(score.gap_to_target)}
             )  # fmt: skip
         else:
             lines.append(
                 _("Target %(target)s (from %(lower)s): reached on verified points")
-                % {"target": band.name, "lower": _points(band.lower_bound)}
+                % {"target": band.name, "lower": fmt.points(band.lower_bound)}
             )
     lines.append(_("Waiting for review: %(n)s answers") % {"n": waiting})
     return lines
@@ -108,7 +100,7 @@ def _deadlines(period: Period, today: datetime.date) -> list[str]:
     lines = [
         _("*Nearest deadlines*"),
         _("• Self-assessment window closes: %(day)s (%(when)s)")
-        % {"day": _day(period.window_closes), "when": closes},
+        % {"day": fmt.day(period.window_closes), "when": closes},
     ]
     extensions = list(
         Extension.objects.filter(period=period, until__gte=today, until__gt=period.window_closes)
@@ -118,12 +110,13 @@ def _deadlines(period: Period, today: datetime.date) -> list[str]:
     for extension in extensions[:MAX_EXTENSIONS]:
         lines.append(
             _("• Extension for %(unit)s: until %(day)s")
-            % {"unit": extension.unit.short_name, "day": _day(extension.until)}
+            % {"unit": extension.unit.short_name, "day": fmt.day(extension.until)}
         )
     if len(extensions) > MAX_EXTENSIONS:
         lines.append(_("• and %(n)s more extensions") % {"n": len(extensions) - MAX_EXTENSIONS})
     if period.entry_date:
         lines.append(
-            _("• Entry into the ministry's application: %(day)s") % {"day": _day(period.entry_date)}
+            _("• Entry into the ministry's application: %(day)s")
+            % {"day": fmt.day(period.entry_date)}
         )
     return lines

@@ -7,14 +7,13 @@ by their labels; numbers in the reader's language).
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import formats
 from django.utils.translation import gettext as _
 
+from core import formats as fmt
 from indicators.models import OfficialResult, Period
 from opd.models import Answer, AuditEvent
 
@@ -58,15 +57,9 @@ def audit_log(
 
 
 def points_text(value) -> str:
-    """Points as people read them in the active language: 1.234,50 in Indonesian; "—" for
-    none. Values come from the trail as strings ("4.50") or Decimals."""
-    if value is None or value == "":
-        return NOTHING
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return formats.number_format(number, 2, use_l10n=True, force_grouping=True)
+    """Points as people read them (core.formats); values come from the trail as strings
+    ("4.50") or Decimals."""
+    return fmt.points(value)
 
 
 def _status_text(value, choices=Answer.Status) -> str:
@@ -81,7 +74,7 @@ def _date_text(value) -> str:
         day = datetime.date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return formats.date_format(day, "j F Y")
+    return fmt.day(day)
 
 
 def audit_value(value, *, kind: str = "") -> str:

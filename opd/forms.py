@@ -4,15 +4,15 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from core import formats as fmt
 from opd.models import Answer, Document, LoweredReason
 from opd.selectors import WORKSPACE_STATUSES
 
 
 def _option_label(option) -> str:
-    return f"{option.label} ({number_format(option.points, 2)})"
+    return f"{option.label} ({fmt.points(option.points)})"
 
 
 class VersionedForm(forms.Form):
@@ -48,7 +48,7 @@ def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
         # A text box: a number box refuses the comma on many phones.
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text=_("From 0 to %(max)s, two decimals at most (6,5 or 6.5).")
-        % {"max": number_format(maximum, 2)},  # 10,00 in Indonesian, as the page shows it
+        % {"max": fmt.points(maximum)},  # 10,00 in Indonesian, as the page shows it
     )
 
 

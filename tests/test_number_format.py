@@ -3,14 +3,18 @@ its users read it, holds no number with more than two decimals (a raw Decimal su
 "591.340000000000" or a float such as "0.3333"), and points are written the Indonesian way
 (591,34) in Indonesian and the English way (591.34) in English."""
 
+import datetime
 import html
 import re
 import subprocess
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import translation
 
+from core import formats
 from indicators.models import Period, Question
 from kla.demo import load_demo
 from kla.reports.pdf import progress_report_pdf
@@ -25,6 +29,11 @@ TOO_LONG = {
     "id": re.compile(r"\d,\d{3,}|\d\.\d{4,}"),
     "en": re.compile(r"\d\.\d{3,}|\d,\d{4,}"),
 }
+# An ungrouped thousand with decimals (1000,00 where 1.000,00 is meant).
+UNGROUPED = {
+    "id": re.compile(r"(?<![\d.])\d{4,},\d\d(?!\d)"),
+    "en": re.compile(r"(?<![\d,])\d{4,}\.\d\d(?!\d)"),
+}
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
 
 
@@ -34,7 +43,8 @@ def visible_text(page: str) -> str:
 
 def offending(text: str, language: str) -> list[str]:
     found = []
-    for match in TOO_LONG[language].finditer(text):
+    matches = [*TOO_LONG[language].finditer(text), *UNGROUPED[language].finditer(text)]
+    for match in matches:
         start = max(0, match.start() - 30)
         found.append(text[start : match.end() + 10].replace("\n", " "))
     return found
@@ -113,7 +123,51 @@ def test_the_pdf_report_shows_no_more_than_two_decimals(demo, tmp_path):
         ("1,234.56", "en", False),
         ("591.340000000000", "en", True),
         ("diperbarui 18:05, 30-11-2026", "id", False),
+        ("Maksimum 1000,00 poin", "id", True),
+        ("Maksimum 1.000,00 poin", "id", False),
+        ("out of 1000.00", "en", True),
+        ("out of 1,000.00", "en", False),
+        ("tahun 2027, 2026", "id", False),
     ],
 )
 def test_the_check_itself(text, language, bad):
     assert bool(offending(text, language)) is bad
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "language", "expected"),
+    [
+        (formats.points, ("1000",), "id", "1.000,00"),
+        (formats.points, ("1000",), "en", "1,000.00"),
+        (formats.points, (Decimal("591.34"),), "id", "591,34"),
+        (formats.points, (None,), "id", "—"),
+        (formats.points, ("x",), "id", "x"),
+        (formats.bound, ("701.00",), "id", "701"),
+        (formats.bound, ("600.50",), "id", "600,50"),
+        (formats.percent, (Decimal("45.5"), 1), "id", "45,5%"),
+        (formats.percent, (45,), "en", "45%"),
+        (formats.day, (datetime.date(2027, 3, 31),), "id", "31 Maret 2027"),
+        (formats.day, (datetime.date(2027, 3, 31),), "en", "31 March 2027"),
+    ],
+)
+def test_the_one_formats_module(function, args, language, expected):
+    with translation.override(language):
+        assert function(*args) == expected
+
+
+def test_the_whatsapp_summary_and_the_recap_write_numbers_and_labels_the_one_way(demo):
+    from openpyxl import load_workbook
+
+    from kla.reports.xlsx import rekap_workbook
+    from kla.whatsapp import whatsapp_summary
+
+    with translation.override("id"):
+        text = whatsapp_summary(period=demo)
+    assert offending(text, "id") == [] and re.search(r"\d,\d\d", text)
+    locked = Period.objects.get(year=demo.year - 1)
+    path = "/tmp/kla-recap-test.xlsx"
+    rekap_workbook(period=locked).save(path)
+    cells = [
+        c for row in load_workbook(path).worksheets[0].iter_rows(values_only=True) for c in row
+    ]
+    assert "Dikunci" in cells and "locked" not in cells  # the status's label, not its code

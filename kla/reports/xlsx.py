@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -75,7 +76,13 @@ UNIT_COLUMNS = [
 ]
 UNIT_HEADER_ROW = 4
 
-STATUS_PERIOD = {Period.Status.OPEN: "Terbuka", Period.Status.LOCKED: "Dikunci"}
+
+def _indonesian(label) -> str:
+    """A model's choice label as the Indonesian recap writes it, whatever the reader's
+    language (the labels are the models' own, never a raw code)."""
+    with translation.override("id"):
+        return str(label)
+
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -299,7 +306,7 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     facts = [
         ("Kabupaten/Kota", settings.KLA_DISTRICT_NAME),
         ("Periode", period.year),
-        ("Status periode", STATUS_PERIOD.get(period.status, period.status)),
+        ("Status periode", _indonesian(Period.Status(period.status).label)),
         ("Dibuat pada (WIB)", jakarta(jakarta_now())),
     ]
     for offset, (label, value) in enumerate(facts):
