@@ -20,6 +20,15 @@ they depend on, so a change is visible on the next request in every process, wit
 keys to invalidate by hand, while one unit's save leaves every other unit's workspace and the
 score alone. The caches themselves stay per process.
 
+Each app whose models the pages show registers itself from its ready() (`watch`, naming the
+models and fields no page shows); core names no app. Every write to a watched model raises: saves
+and deletes through the signals, and update(), bulk_create() and bulk_update() through the
+models' managers, which must use WatchedQuerySet (`watch` refuses a model whose managers do not).
+Raw SQL raises nothing: a restore loads through the models' saves into an empty database (whose
+"all" starts at a new number anyway), and a data migration that changes what pages show (its
+historical models have plain managers) ends with version_bump(). docs/development.md states the
+rule.
+
 The numbers are raised after commit, never inside the writing transaction, once per
 transaction: the rows would otherwise be locked for as long as any write is open and serialise
 every writer. A reader that sees a new number started after the commit, so it reads the new
@@ -36,10 +45,11 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
 
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
@@ -51,12 +61,6 @@ from core.models import DataVersion
 
 GLOBAL = "all"
 SNAPSHOTS = "snapshots"
-# Models of these apps are what the cached pages show.
-WATCHED_APPS = {"indicators", "opd"}
-# Never shown on a cached page: the audit trail (written alongside real changes and on
-# downloads), a person's notices (the navigation bar's count is outside the fragments) and
-# resumable uploads on their way (a finished one is recorded as evidence, which counts).
-IGNORED_MODELS = {"opd.auditevent", "opd.notice", "opd.resumableupload"}
 # A transaction touching more rows or scopes than this (an import, a restore) raises "all":
 # every page is rebuilt anyway, and one row is cheaper to raise than thousands.
 MAX_ROWS, MAX_SCOPES = 200, 200
@@ -193,29 +197,92 @@ def changed(*items) -> None:
     transaction.on_commit(pending)
 
 
+# --- What is watched ----------------------------------------------------------------------------
+
+# The apps whose models the cached pages show, each registering itself from its ready() (core
+# names no app: it sits below them all); the models of those apps never shown on a page; single
+# models of other apps (the user); and per model, the fields no page shows, whose writes alone
+# raise nothing. Models by their label in lower case ("opd.answer").
+_watched_apps: set[str] = set()
+_ignored: set[str] = set()
+_watched_models: set[str] = set()
+_unshown: dict[str, frozenset[str]] = {}
+
+
+def watch(
+    app_label: str, *, ignore: Iterable[str] = (), unshown: dict[str, Iterable[str]] | None = None
+) -> None:
+    """Let every save, delete and batch write of a model of `app_label` raise the page cache's
+    numbers ("all", unless scope_changes_of names narrower scopes), except the models named in
+    `ignore` (never shown on a page) and, per model, the fields in `unshown` (written alone they
+    raise nothing). Called from the app's ready(). Every model watched must be written through
+    WatchedQuerySet, so its update() and bulk writes raise too: a model whose managers do not
+    use it is refused here, when the project starts."""
+    config = apps.get_app_config(app_label)
+    names = {model._meta.model_name for model in config.get_models()}
+    unshown = {name: frozenset(fields) for name, fields in (unshown or {}).items()}
+    unknown = (set(ignore) | unshown.keys()) - names
+    if unknown:
+        raise ImproperlyConfigured(f"page_cache.watch({app_label!r}): no model {sorted(unknown)}")
+    unguarded = [
+        model._meta.label
+        for model in config.get_models()
+        if model._meta.model_name not in ignore and not _guarded(model)
+    ]
+    if unguarded:
+        raise ImproperlyConfigured(
+            f"The page cache would watch {', '.join(unguarded)}: their managers must use "
+            "core.page_cache.WatchedQuerySet (objects = WatchedManager()), so that update() "
+            "and bulk writes raise the page cache's version."
+        )
+    _watched_apps.add(app_label)
+    _ignored.update(f"{app_label}.{name}" for name in ignore)
+    _unshown.update({f"{app_label}.{name}": fields for name, fields in unshown.items()})
+
+
+def watch_model(model, *, unshown: Iterable[str] = ()) -> None:
+    """Watch one model of an app that is not ours (the user: names appear on pages). Its
+    managers are not ours either, so only its saves, deletes and m2m changes raise: write it
+    through them, never with a bare update() or bulk_create()."""
+    label = model._meta.label_lower
+    _watched_models.add(label)
+    _unshown[label] = frozenset(unshown)
+
+
+def _guarded(model) -> bool:
+    return all(
+        issubclass(manager._queryset_class, WatchedQuerySet) for manager in model._meta.managers
+    )
+
+
 def _watched(sender) -> bool:
     meta = sender._meta
     if meta.auto_created:  # an m2m through table: judged by the models it joins
-        return meta.app_label in WATCHED_APPS
-    return meta.app_label in WATCHED_APPS and meta.label_lower not in IGNORED_MODELS
+        return meta.app_label in _watched_apps
+    if meta.label_lower in _watched_models:
+        return True
+    return meta.app_label in _watched_apps and meta.label_lower not in _ignored
+
+
+def _shown(sender, fields) -> bool:
+    """Whether writing `fields` (None: every field) of `sender` may change a page."""
+    return fields is None or bool(set(fields) - _unshown.get(sender._meta.label_lower, set()))
+
+
+def _items(sender, instance, created_or_deleted: bool):
+    return _SCOPED[sender](instance, created_or_deleted) if sender in _SCOPED else [GLOBAL]
 
 
 def _on_save(sender, instance, created=False, update_fields=None, **kwargs):
-    if sender in _SCOPED:
-        changed(*_SCOPED[sender](instance, created))
-    elif sender is get_user_model():
-        # Names appear on pages; the login timestamp, written at every login, does not.
-        if update_fields is None or set(update_fields) - {"last_login"}:
-            changed(GLOBAL)
-    elif _watched(sender):
-        changed(GLOBAL)
+    # The user's login timestamp, written at every login, shows on no page: a save of unshown
+    # fields alone raises nothing.
+    if _watched(sender) and (created or _shown(sender, update_fields)):
+        changed(*_items(sender, instance, created))
 
 
 def _on_delete(sender, instance, **kwargs):
-    if sender in _SCOPED:
-        changed(*_SCOPED[sender](instance, True))
-    elif sender is get_user_model() or _watched(sender):
-        changed(GLOBAL)
+    if _watched(sender):
+        changed(*_items(sender, instance, True))
 
 
 def _on_m2m(sender, action, **kwargs):
@@ -228,6 +295,75 @@ def connect() -> None:
     post_save.connect(_on_save, dispatch_uid="core.page_cache.save")
     post_delete.connect(_on_delete, dispatch_uid="core.page_cache.delete")
     m2m_changed.connect(_on_m2m, dispatch_uid="core.page_cache.m2m")
+
+
+class WatchedQuerySet(models.QuerySet):
+    """The queryset of every watched model: the batch writes that send no signal raise the
+    page cache's numbers themselves, after commit like a save. A queryset's delete() needs
+    nothing: it sends post_delete for each row (the receivers above listen to every model,
+    so Django never deletes without them).
+
+    update() raises the scopes of the rows it changes when the model's changes are scoped and
+    it matches few rows (their scopes read before the write; the write then touches exactly
+    those rows), and "all" otherwise: for a model raising "all" anyway, for many rows, and for
+    a row moved to another parent (a foreign key changed: its old and new places both show
+    it). Fields no page shows (watch's `unshown`) raise nothing."""
+
+    def update(self, **kwargs):
+        model = self.model
+        if self.query.is_sliced or not _watched(model) or not _shown(model, kwargs):
+            return super().update(**kwargs)
+        scoped = _SCOPED.get(model)
+        moves = any(model._meta.get_field(name).is_relation for name in kwargs)
+        if scoped is None or moves:
+            count = super().update(**kwargs)
+            if count:
+                changed(GLOBAL)
+            return count
+        # The rows as model instances whatever the queryset yields (values() too).
+        matched = self.order_by().values("pk")[: MAX_ROWS + 1]
+        rows = list(model._base_manager.filter(pk__in=matched))
+        if len(rows) > MAX_ROWS:
+            count = super().update(**kwargs)
+            if count:
+                changed(GLOBAL)
+            return count
+        # Exactly the rows read: a row matching only by now was not read, and is left alone.
+        count = models.QuerySet.update(self.filter(pk__in=[row.pk for row in rows]), **kwargs)
+        if count:
+            changed(*(item for row in rows for item in scoped(row, True)))
+        return count
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = super().bulk_create(objs, *args, **kwargs)
+        self._changed_rows(objs, fields=None)
+        return objs
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        moves = any(self.model._meta.get_field(name).is_relation for name in fields)
+        self._changed_rows(objs, fields=fields, moves=moves)
+        return count
+
+    bulk_update.alters_data = True
+
+    def _changed_rows(self, objs, *, fields, moves=False) -> None:
+        model = self.model
+        if not objs or not _watched(model) or not _shown(model, fields):
+            return
+        scoped = _SCOPED.get(model)
+        if scoped is None or moves or len(objs) > MAX_ROWS:
+            changed(GLOBAL)
+        else:
+            changed(*(item for obj in objs for item in scoped(obj, True)))
+
+
+WatchedManager = models.Manager.from_queryset(WatchedQuerySet)
 
 
 # --- Caches ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.page_cache import WatchedManager
 from indicators.on_track import days_until
 
 ZERO = Decimal("0.00")
@@ -84,6 +85,8 @@ class Period(models.Model):
     # What the last instrument import warned about (declared maxima that disagree, ...), kept
     # so the instrument page still shows it after the import's report is gone.
     import_warnings = models.JSONField(_("import warnings"), default=list, blank=True)
+
+    objects = WatchedManager()
 
     class Meta:
         ordering = ["-year"]
@@ -189,6 +192,8 @@ class FrozenWhenLocked(models.Model):
 
     period_path: str
     parent_field: str
+
+    objects = WatchedManager()
 
     class Meta:
         abstract = True
@@ -418,6 +423,8 @@ class OfficialResult(models.Model):
     final_rank = models.CharField(_("final rank"), max_length=40, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
+    objects = WatchedManager()
+
     class Meta:
         verbose_name = _("official result")
         verbose_name_plural = _("official results")
@@ -453,6 +460,8 @@ class ScoreSnapshot(models.Model):
     rank_claimed = models.CharField(_("rank (claimed)"), max_length=40, blank=True)
     rank_verified = models.CharField(_("rank (verified)"), max_length=40, blank=True)
     detail = models.JSONField(_("per group and indicator"), default=dict)
+
+    objects = WatchedManager()
 
     class Meta:
         ordering = ["period", "taken_at"]

@@ -63,6 +63,16 @@ def _figure_scopes(period) -> list[str]:
     return [page_cache.score_scope(period.pk), page_cache.progress_scope(period.pk)]
 
 
+UNIT_ROW = "kla/_unit_row.html"
+
+
+def unit_row(u: dash.UnitCompletion, period, deadline) -> tuple[dict, tuple]:
+    """A row of the secretariat's unit table and the key it is kept rendered under: everything
+    it shows that may change without "all" (tests/test_page_cache_rows.py checks)."""
+    key = (*u.key, period.year, period.window_closes, deadline)
+    return {"u": u, "period": period, "deadline": deadline}, key
+
+
 def _secretariat_context(period, periods, sort: str) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
@@ -81,15 +91,8 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             score=score,
             # Each row rendered once per change of its own numbers: a district has hundreds.
             unit_rows=page_cache.rendered_rows(
-                "kla/_unit_row.html",
-                [
-                    (
-                        {"u": u, "period": period, "deadline": deadlines[u.unit.pk]},
-                        (*u.key, period.year, period.window_closes, deadlines[u.unit.pk]),
-                    )
-                    for u in units
-                ],
-            ),  # fmt: skip
+                UNIT_ROW, [unit_row(u, period, deadlines[u.unit.pk]) for u in units]
+            ),
             behind=[u for u in units if u.behind],
             sort=sort,
             queue=dash.queue_state(period=period),

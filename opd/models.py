@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.page_cache import WatchedManager, WatchedQuerySet
 from indicators.models import FrozenWhenLocked, Period, Question
 
 # How long a reviewer's claim on an answer keeps other reviewers away (Answer.claim_holder).
@@ -50,6 +51,8 @@ class Unit(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = WatchedManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("unit")
@@ -78,6 +81,8 @@ class UnitAlias(models.Model):
         Unit, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("unit")
     )
 
+    objects = WatchedManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("unit alias")
@@ -87,7 +92,7 @@ class UnitAlias(models.Model):
         return f"{self.name} → {self.unit}"
 
 
-class AssignmentQuerySet(models.QuerySet):
+class AssignmentQuerySet(WatchedQuerySet):
     def answering(self):
         """The assignments whose unit gives its own answer: the lead, or each per-unit unit."""
         return self.filter(role__in=Assignment.ANSWERING)
@@ -176,6 +181,8 @@ class Profile(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     # Kept by opd/notices.py, so the navigation bar shows the count with no query of its own.
     unread_notices = models.PositiveIntegerField(_("unread notices"), default=0)
+
+    objects = WatchedManager()
 
     class Meta:
         verbose_name = _("profile")
@@ -293,6 +300,8 @@ class Answer(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = WatchedManager()
 
     class Meta:
         ordering = ["question", "unit"]
@@ -414,6 +423,8 @@ class Evidence(models.Model):
         verbose_name=_("registered document"),
     )  # fmt: skip
 
+    objects = WatchedManager()
+
     class Meta:
         ordering = ["answer", "created_at", "pk"]
         verbose_name = _("evidence")
@@ -429,7 +440,7 @@ class Evidence(models.Model):
         return self.title or self.url or f"#{self.pk}"
 
 
-class DocumentQuerySet(models.QuerySet):
+class DocumentQuerySet(WatchedQuerySet):
     def lapsing(self, period: Period):
         """Documents no longer valid on the day the period's answers are entered."""
         return self.filter(valid_until__lt=period.documents_needed_until)
@@ -513,6 +524,8 @@ class EvidenceRevision(models.Model):
         verbose_name=_("uploaded by"),
     )  # fmt: skip
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    objects = WatchedManager()
 
     class Meta:
         ordering = ["evidence", "-uploaded_at", "-pk"]
@@ -612,6 +625,8 @@ class Comment(models.Model):
     body = models.TextField(_("comment"), max_length=5000)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
+    objects = WatchedManager()
+
     class Meta:
         ordering = ["answer", "created_at", "pk"]
         verbose_name = _("comment")
@@ -637,6 +652,8 @@ class Extension(models.Model):
         verbose_name=_("granted by"),
     )  # fmt: skip
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now, editable=False)
+
+    objects = WatchedManager()
 
     class Meta:
         ordering = ["period", "unit"]

@@ -60,6 +60,39 @@ def _needs_action(rows, deadlines) -> dict:
     }
 
 
+# Kept rendered under keys that name everything they show that may change without "all"
+# (tests/test_page_cache_rows.py checks each against its template).
+WORKSPACE_CARD = "opd/_workspace_card.html"
+QUEUE_ROW = "opd/_queue_row.html"
+QUEUE_FILTER = "opd/_queue_filter.html"
+
+
+def workspace_card(indicator, items: list, shown: list) -> tuple[dict, tuple]:
+    """An indicator's card in the workspace, with the progress of all its rows (`items`) and
+    the rows the filter shows, and its key."""
+    progress = _progress(items)
+    key = (indicator.pk, tuple(progress.values()), *(r.key for r in shown))
+    return {"indicator": indicator, "progress": progress, "rows": shown}, key
+
+
+def queue_row(answer: Answer) -> tuple[dict, tuple]:
+    """A row of the review queue (the answer read by selectors.review_queue, with its people
+    and `reviewer`, the holder of its claim) and its key: what it shows of the answer, as the
+    question, unit and people change only with "all"."""
+    reviewer = answer.reviewer and answer.reviewer.pk
+    key = (answer.pk, answer.status, answer.claimed_points, answer.n_evidence,
+           answer.submitted_at, answer.submitted_by_id, reviewer,
+           answer.resubmitted)  # fmt: skip
+    return {"answer": answer}, key
+
+
+def queue_filter(form, period) -> tuple[dict, tuple]:
+    """The review queue's filters (their choices change only with "all") and their key: the
+    values chosen."""
+    chosen = tuple(str(form[name].value()) for name in form.fields)
+    return {"form": form, "period": period}, (period.pk, chosen)
+
+
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines, needs_action, tables = [], None, [], None, []
@@ -88,17 +121,11 @@ def _workspace_context(period, units, filter_form) -> dict:
                 items = list(items)
                 shown = [r for r in items if not status or r.status == status]
                 if shown:
-                    progress = _progress(items)
-                    key = (indicator.pk, tuple(progress.values()), *(r.key for r in shown))
-                    cards.append(
-                        ({"indicator": indicator, "progress": progress, "rows": shown}, key)
-                    )
+                    cards.append(workspace_card(indicator, items, shown))
             if cards:
                 # Each indicator's card is rendered once per change of what it shows: a save
                 # re-renders one card, not the workspace.
-                sections.append(
-                    (group, page_cache.rendered_rows("opd/_workspace_card.html", cards))
-                )
+                sections.append((group, page_cache.rendered_rows(WORKSPACE_CARD, cards)))
     return {
         "period": period,
         "units": units,
@@ -533,22 +560,15 @@ def _review_queue_context(request, period, periods) -> dict:
         # Read when the page is built: a cached queue may show a lapsed claim for at most
         # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
         answer.reviewer = answer.claim_holder(now=now)
-        # Each row kept rendered under what it shows of the answer (the question, unit and
-        # people change only with "all"), so a rebuilt queue renders the rows that changed.
-        reviewer = answer.reviewer and answer.reviewer.pk
-        key = (answer.pk, answer.status, answer.claimed_points, answer.n_evidence,
-               answer.submitted_at, answer.submitted_by_id, reviewer,
-               answer.resubmitted)  # fmt: skip
-        rows.append(({"answer": answer}, key))
+        # Each row kept rendered under what it shows, so a rebuilt queue renders the rows
+        # that changed.
+        rows.append(queue_row(answer))
     query = request.GET.copy()
     query.pop("page", None)
-    chosen = tuple(str(form[name].value()) for name in form.fields)
     return {
         "period": period, "periods": periods, "page": page, "query": query.urlencode(),
-        "rows": page_cache.rendered_rows("opd/_queue_row.html", rows),
-        "filter_form": page_cache.rendered_rows(
-            "opd/_queue_filter.html", [({"form": form, "period": period}, (period.pk, chosen))]
-        ),
+        "rows": page_cache.rendered_rows(QUEUE_ROW, rows),
+        "filter_form": page_cache.rendered_rows(QUEUE_FILTER, [queue_filter(form, period)]),
     }  # fmt: skip
 
 

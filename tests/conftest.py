@@ -271,6 +271,83 @@ def page_cache_on(settings):
     page_cache.memo.clear()
 
 
+def _commit_page_cache(using: str = "default") -> None:
+    """Raise the page cache's versions as a commit would, inside a test's transaction: what the
+    writes since the last commit registered to raise after it (core.page_cache.changed), and
+    nothing else registered on commit (mail, files)."""
+    from django.db import connections
+
+    from core import page_cache
+
+    conn = connections[using]
+    if conn.needs_rollback or not all(b._from_testcase for b in conn.atomic_blocks):
+        return  # a transaction of the code under test is still open: its commit comes later
+    for entry in [e for e in conn.run_on_commit if isinstance(e[1], page_cache._Changes)]:
+        conn.run_on_commit.remove(entry)
+        entry[1]()
+
+
+@pytest.fixture
+def page_cache_committing(page_cache_on, monkeypatch):
+    """The page cache on, in a test that never commits (`db`): each write raises the versions
+    where it would commit outside the test's transaction, i.e. when the outermost transaction
+    of the code under test ends, or at once for a write outside any (autocommit). So a test
+    that writes and then asks for a page sees the page rebuilt, as in production."""
+    from django.db import transaction
+
+    from core import page_cache
+
+    changed, atomic_exit = page_cache.changed, transaction.Atomic.__exit__
+
+    def changed_then_committed(*items):
+        changed(*items)
+        _commit_page_cache()
+
+    def exit_then_committed(self, exc_type, exc_value, traceback):
+        try:
+            return atomic_exit(self, exc_type, exc_value, traceback)
+        finally:
+            if exc_type is None:
+                _commit_page_cache(self.using or "default")
+
+    monkeypatch.setattr(page_cache, "changed", changed_then_committed)
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_committed)
+
+
+# The tests of these files render pages: each runs twice, with the page cache off like every
+# other test and on as in production ("cached"), each on a fresh cache.
+PAGE_TESTS = {
+    "test_access_pages.py", "test_answer_views.py", "test_dashboards.py",
+    "test_executive_page.py", "test_review_claim_pages.py", "test_secretariat_pages.py",
+    "test_url_matrix.py",
+}  # fmt: skip
+
+
+def pytest_generate_tests(metafunc):
+    if (
+        "_page_cache_run" in metafunc.fixturenames
+        and metafunc.definition.path.name in PAGE_TESTS
+        and not metafunc.definition.get_closest_marker("browser")
+    ):
+        metafunc.parametrize("_page_cache_run", ["uncached", "cached"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_run(request):
+    """The page tests' second run, with the page cache on."""
+    if getattr(request, "param", "uncached") == "cached":
+        request.getfixturevalue("page_cache_committing")
+    return getattr(request, "param", "uncached")
+
+
+@pytest.fixture
+def cache_reads(_page_cache_run):
+    """Queries a page's first view spends reading the page cache's versions, with the cache on
+    (0 off): `n` when the page reads them n times. Query budgets add it, so a cached run checks
+    the same budget, cache misses included."""
+    return (lambda n: n) if _page_cache_run == "cached" else (lambda n: 0)
+
+
 @pytest.fixture(autouse=True)
 def _page_cache_in_browser_tests(request):
     """Browser journeys commit for real: they run with the page cache on, so every journey
