@@ -135,7 +135,7 @@ def _create(client, endpoint: str, data: bytes, name: str) -> str:
 
 def _peak_memory(user, root, client, endpoint, size, chunk) -> dict:
     """One more upload, its requests built first, handled by the view with tracing on."""
-    from opd.views_tus import tus_upload
+    from opd.views.tus import tus_upload
 
     data = _file(root, size, 999)
     url = _create(client, endpoint, data, "laporan-memori.pdf")

@@ -1,6 +1,6 @@
 """Resumable uploads: a file sent in pieces that survives a lost connection (tus 1.0).
 
-The protocol's HTTP side is opd/views_tus.py; this module keeps the uploads' state and bytes.
+The protocol's HTTP side is opd/views/tus.py; this module keeps the uploads' state and bytes.
 An upload belongs to the person who created it and to one answer (question and answering
 unit). Its row (`ResumableUpload`) holds the length, the offset reached and, once it is over,
 the outcome; its bytes wait in `KLA_TUS_DIR/<id>`.

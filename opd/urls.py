@@ -1,49 +1,49 @@
 from django.urls import path
 
-from opd import views, views_documents, views_tables, views_tus
+from opd.views import answers, documents, evidence, notices, review, tables, tus, workspace
 
 app_name = "opd"
 
 _answer = "jawaban/<int:question_id>/<int:unit_id>/"
 
 urlpatterns = [
-    path("", views.workspace, name="workspace"),
-    path(_answer, views.answer_detail, name="answer"),
-    path("tabel/<int:question_id>/", views_tables.question_table, name="question-table"),
+    path("", workspace.workspace, name="workspace"),
+    path(_answer, answers.answer_detail, name="answer"),
+    path("tabel/<int:question_id>/", tables.question_table, name="question-table"),
     path(
         "tabel/<int:question_id>/setujui/",
-        views_tables.question_table_approve,
+        tables.question_table_approve,
         name="question-table-approve",
     ),
-    path("dokumen/", views_documents.document_library, name="documents"),
+    path("dokumen/", documents.document_library, name="documents"),
     path(
         "berkas/<int:revision_id>/daftarkan/",
-        views_documents.document_register,
+        documents.document_register,
         name="document-register",
     ),
-    path(_answer + "dokumen/", views_documents.document_attach, name="document-attach"),
+    path(_answer + "dokumen/", documents.document_attach, name="document-attach"),
     path(
         "tabel/<int:question_id>/simpan/",
-        views_tables.question_table_save,
+        tables.question_table_save,
         name="question-table-save",
     ),
-    path(_answer + "simpan/", views.answer_save, name="answer-save"),
-    path(_answer + "kirim/", views.answer_submit, name="answer-submit"),
-    path(_answer + "bukti/unggah/", views.evidence_upload, name="evidence-upload"),
-    path(_answer + "bukti/tautan/", views.evidence_link, name="evidence-link"),
+    path(_answer + "simpan/", answers.answer_save, name="answer-save"),
+    path(_answer + "kirim/", answers.answer_submit, name="answer-submit"),
+    path(_answer + "bukti/unggah/", evidence.evidence_upload, name="evidence-upload"),
+    path(_answer + "bukti/tautan/", evidence.evidence_link, name="evidence-link"),
     # Resumable uploads (tus): created for an answer, then addressed by their own id.
-    path(_answer + "bukti/tus/", views_tus.tus_endpoint, name="tus-endpoint"),
-    path("unggahan/<uuid:upload_id>/", views_tus.tus_upload, name="tus-upload"),
-    path(_answer + "komentar/", views.comment_add, name="comment-add"),
-    path(_answer + "setujui/", views.answer_approve, name="answer-approve"),
-    path(_answer + "revisi/", views.answer_request_revision, name="answer-request-revision"),
-    path(_answer + "buka-kembali/", views.answer_reopen, name="answer-reopen"),
-    path(_answer + "tinjau/", views.answer_claim, name="answer-claim"),
-    path(_answer + "lepas/", views.answer_release, name="answer-release"),
-    path("bukti/<int:evidence_id>/ganti/", views.evidence_replace, name="evidence-replace"),
-    path("bukti/<int:evidence_id>/hapus/", views.evidence_remove, name="evidence-remove"),
-    path("berkas/<int:revision_id>/unduh/", views.revision_download, name="revision-download"),
-    path("berkas/<int:revision_id>/pratinjau/", views.revision_preview, name="revision-preview"),
-    path("tinjauan/", views.review_queue, name="review-queue"),
-    path("pemberitahuan/", views.notices, name="notices"),
+    path(_answer + "bukti/tus/", tus.tus_endpoint, name="tus-endpoint"),
+    path("unggahan/<uuid:upload_id>/", tus.tus_upload, name="tus-upload"),
+    path(_answer + "komentar/", answers.comment_add, name="comment-add"),
+    path(_answer + "setujui/", review.answer_approve, name="answer-approve"),
+    path(_answer + "revisi/", review.answer_request_revision, name="answer-request-revision"),
+    path(_answer + "buka-kembali/", review.answer_reopen, name="answer-reopen"),
+    path(_answer + "tinjau/", review.answer_claim, name="answer-claim"),
+    path(_answer + "lepas/", review.answer_release, name="answer-release"),
+    path("bukti/<int:evidence_id>/ganti/", evidence.evidence_replace, name="evidence-replace"),
+    path("bukti/<int:evidence_id>/hapus/", evidence.evidence_remove, name="evidence-remove"),
+    path("berkas/<int:revision_id>/unduh/", evidence.revision_download, name="revision-download"),
+    path("berkas/<int:revision_id>/pratinjau/", evidence.revision_preview, name="revision-preview"),
+    path("tinjauan/", review.review_queue, name="review-queue"),
+    path("pemberitahuan/", notices.notices, name="notices"),
 ]

@@ -18,8 +18,9 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from opd import tus, views_tus
+from opd import tus
 from opd.models import Assignment, EvidenceRevision, Profile, ResumableUpload
+from opd.views import tus as views_tus
 from tests import factories
 from tests.browser import login
 from tests.test_tus import big_pdf, hostile_pdf

@@ -22,10 +22,11 @@ from core import page_cache
 from kla import selectors as dash
 from kla import views as kla_views
 from opd import selectors
-from opd import views as opd_views
 from opd.deadlines import unit_deadlines
 from opd.forms import QueueFilterForm
 from opd.models import Answer, Evidence
+from opd.views import review as review_views
+from opd.views import workspace as workspace_views
 from tests import factories
 
 D = Decimal
@@ -88,9 +89,9 @@ def _queue_filters(period, answers):
 # Every template kept through rendered_rows: (template, the view's row builder, test rows).
 ROWS = [
     (kla_views.UNIT_ROW, kla_views.unit_row, _unit_rows),
-    (opd_views.WORKSPACE_CARD, opd_views.workspace_card, _workspace_cards),
-    (opd_views.QUEUE_ROW, opd_views.queue_row, _queue_rows),
-    (opd_views.QUEUE_FILTER, opd_views.queue_filter, _queue_filters),
+    (workspace_views.WORKSPACE_CARD, workspace_views.workspace_card, _workspace_cards),
+    (review_views.QUEUE_ROW, review_views.queue_row, _queue_rows),
+    (review_views.QUEUE_FILTER, review_views.queue_filter, _queue_filters),
 ]
 
 
@@ -101,7 +102,7 @@ def test_every_rendered_rows_use_is_checked_here():
     for app in ("core", "indicators", "opd", "kla"):
         for path in sorted((Path(settings.BASE_DIR) / app).rglob("*.py")):
             calls += re.findall(r"rendered_rows\(\s*(\w+)\s*,", path.read_text())
-    views = {**vars(kla_views), **vars(opd_views)}
+    views = {**vars(kla_views), **vars(workspace_views), **vars(review_views)}
     assert sorted(views[name] for name in calls if name != "template_name") == sorted(
         template for template, _build, _rows in ROWS
     )

@@ -480,7 +480,7 @@ def test_a_piece_streams_to_disk_and_is_never_held_whole(client_for, opd_user, q
     """A 4 MB piece costs the server a read buffer, not 4 MB of memory."""
     from django.test import RequestFactory
 
-    from opd.views_tus import tus_upload
+    from opd.views.tus import tus_upload
 
     data = big_pdf(4 * 1024 * 1024)
     client = client_for(opd_user)

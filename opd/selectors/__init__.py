@@ -1,0 +1,75 @@
+"""Reads for pages, with related rows fetched up front, one module per topic: units (units,
+people, assignments), answers (the workspace and the answer page), review (the queue, the
+audit trail), tables (per-unit questions) and documents (the library). Callers import them
+from here."""
+
+from opd.selectors.answers import (
+    NOT_STARTED,
+    WORKSPACE_STATUSES,
+    Resubmission,
+    WorkspaceRow,
+    answer_history,
+    answer_page_data,
+    next_question,
+    notices_for,
+    resubmission_changes,
+    word_diff,
+    workspace_rows,
+)
+from opd.selectors.documents import (
+    LibraryEntry,
+    document_library,
+    documents_expiring,
+    documents_to_attach,
+    period_documents,
+)
+from opd.selectors.review import (
+    audit_events,
+    next_waiting_answer,
+    review_filter_choices,
+    review_queue,
+    with_people,
+)
+from opd.selectors.tables import QuestionTable, TableRow, question_table, tables_to_fill
+from opd.selectors.units import (
+    assignments_for_units,
+    questions_without_lead,
+    unit_assignment_counts,
+    unit_contacts,
+    unit_list,
+    units_of_user,
+)
+
+__all__ = [
+    "LibraryEntry",
+    "NOT_STARTED",
+    "QuestionTable",
+    "Resubmission",
+    "TableRow",
+    "WORKSPACE_STATUSES",
+    "WorkspaceRow",
+    "answer_history",
+    "answer_page_data",
+    "assignments_for_units",
+    "audit_events",
+    "document_library",
+    "documents_expiring",
+    "documents_to_attach",
+    "next_question",
+    "next_waiting_answer",
+    "notices_for",
+    "period_documents",
+    "question_table",
+    "questions_without_lead",
+    "resubmission_changes",
+    "review_filter_choices",
+    "review_queue",
+    "tables_to_fill",
+    "unit_assignment_counts",
+    "unit_contacts",
+    "unit_list",
+    "units_of_user",
+    "with_people",
+    "word_diff",
+    "workspace_rows",
+]

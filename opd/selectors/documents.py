@@ -1,0 +1,88 @@
+"""Reads of the registered documents: the library, what a unit may attach, what lapses."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import (
+    Prefetch,
+    Q,
+    QuerySet,
+)
+
+from indicators.models import Period
+from opd.models import (
+    Document,
+    Evidence,
+    Unit,
+)
+
+
+@dataclass
+class LibraryEntry:
+    document: Document
+    uses: list  # the live evidence rows it is attached as, with answer, question and unit
+    expired: bool
+    expires_before_deadline: bool
+
+
+def document_library(
+    *, unit_ids: set[int] | None, deadline: datetime.date | None, today: datetime.date
+) -> list[LibraryEntry]:
+    """The documents the reader may use (unit_ids None: all), each with the questions it
+    serves and whether it has expired or will before `deadline`. Two queries."""
+    documents = Document.objects.select_related("unit", "revision").prefetch_related(
+        Prefetch(
+            "uses",
+            queryset=Evidence.objects.filter(removed_at__isnull=True)
+            .select_related("answer__question__indicator__group__period", "answer__unit")
+            .order_by("answer__question__indicator__group__period__year", "pk"),
+        )
+    )
+    if unit_ids is not None:
+        documents = documents.filter(unit_id__in=unit_ids)
+    return [
+        LibraryEntry(
+            document=d, uses=list(d.uses.all()), expired=d.expires_before(today),
+            expires_before_deadline=deadline is not None and d.expires_before(deadline),
+        )
+        for d in documents
+    ]  # fmt: skip
+
+
+def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
+    """What a unit may attach: its own documents and the secretariat's (access rule:
+    access.document_use_check)."""
+    return (
+        Document.objects.filter(Q(unit=unit) | Q(unit__is_secretariat=True))
+        .select_related("unit")
+        .order_by("kind", "title")
+    )
+
+
+def documents_expiring(*, unit_ids, period: Period) -> list[Document]:
+    """The units' documents no longer valid when the period's answers are entered."""
+    return list(
+        Document.objects.lapsing(period)
+        .filter(unit_id__in=unit_ids)
+        .select_related("unit")
+        .order_by("valid_until")
+    )
+
+
+def period_documents(*, period: Period) -> list[tuple[Document, list[Evidence]]]:
+    """The registered documents serving a period, each with the evidence rows it is attached
+    as (answer, question and unit fetched), in instrument order. One query."""
+    uses: dict[int, tuple[Document, list[Evidence]]] = {}
+    for item in (
+        Evidence.objects.filter(
+            answer__question__indicator__group__period=period, removed_at__isnull=True,
+            document__isnull=False,
+        )
+        .select_related("document", "answer__question__indicator", "answer__unit")
+        .order_by(
+            "document__kind", "document__title", "answer__question__indicator__group__order",
+            "answer__question__indicator__order", "answer__question__order", "pk",
+        )
+    ):  # fmt: skip
+        uses.setdefault(item.document_id, (item.document, []))[1].append(item)
+    return list(uses.values())

@@ -1,0 +1,156 @@
+"""Reads for the secretariat's review: the queue with its filters, the next answer waiting,
+the audit trail."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from core import page_cache
+from indicators.models import Group, Indicator, Period
+from opd.models import (
+    Answer,
+    AuditEvent,
+    Unit,
+)
+from opd.selectors.answers import _evidence_count
+
+
+def review_filter_choices(*, period: Period) -> dict[str, list[tuple[int, str]]]:
+    """(id, label) pairs for the queue's filters: groups, indicators and units of the period.
+    Three queries, kept until "all" moves (core/page_cache.py)."""
+    return page_cache.remember(
+        "queue-filters", parts=[period.pk], compute=lambda: _review_filter_choices(period)
+    )
+
+
+def _review_filter_choices(period: Period) -> dict[str, list[tuple[int, str]]]:
+    return {
+        "groups": list(
+            Group.objects.filter(period=period).order_by("order").values_list("pk", "name")
+        ),
+        "indicators": [
+            (pk, f"{code}. {name[:60]}")
+            for pk, code, name in Indicator.objects.filter(group__period=period)
+            .order_by("group__order", "order")
+            .values_list("pk", "code", "name")
+        ],
+        "units": list(
+            Unit.objects.filter(assignments__question__indicator__group__period=period)
+            .distinct()
+            .order_by("short_name")
+            .values_list("pk", "short_name")
+        ),
+    }
+
+
+# Waiting for review again after the secretariat asked for a revision: a revision request
+# before the latest submission. A subquery in the page's one query, whatever the number of
+# resubmissions.
+_resubmitted = Case(
+    When(
+        Exists(
+            AuditEvent.objects.filter(
+                answer=OuterRef("pk"),
+                action=AuditEvent.Action.ANSWER_REQUEST_REVISION,
+                created_at__lt=OuterRef("submitted_at"),
+            )
+        ),
+        status=Answer.Status.SUBMITTED,
+        then=Value(True),
+    ),
+    default=Value(False),
+    output_field=BooleanField(),
+)
+
+
+def review_queue(
+    *,
+    period: Period,
+    status: str = Answer.Status.SUBMITTED,
+    group_id: int | None = None,
+    indicator_id: int | None = None,
+    unit_id: int | None = None,
+) -> QuerySet[Answer]:
+    """Answers for the secretariat, oldest submission first, with what each row shows."""
+    answers = Answer.objects.filter(question__indicator__group__period=period)
+    if status:
+        answers = answers.filter(status=status)
+    if group_id:
+        answers = answers.filter(question__indicator__group_id=group_id)
+    if indicator_id:
+        answers = answers.filter(question__indicator_id=indicator_id)
+    if unit_id:
+        answers = answers.filter(unit_id=unit_id)
+    return (
+        answers.annotate(resubmitted=_resubmitted)
+        # The people (submitter, claim holder) come from with_people(): joining both user
+        # tables as well cost PostgreSQL 5 ms of planning per page, for 1 ms of work.
+        .select_related("question__indicator", "unit")
+        # A subquery, not Count over a join: grouping by every selected column of six tables
+        # cost PostgreSQL 8 ms of planning per page for 1 ms of work.
+        .annotate(n_evidence=Coalesce(Subquery(_evidence_count), 0))
+        .order_by("submitted_at", "pk")
+    )
+
+
+def with_people(answers: list[Answer]) -> list[Answer]:
+    """The answers with their submitters and claim holders, in one query by primary key."""
+    people = get_user_model().objects.in_bulk(
+        ({a.submitted_by_id for a in answers} | {a.review_claimed_by_id for a in answers}) - {None}
+    )
+    for answer in answers:
+        answer.submitted_by = people.get(answer.submitted_by_id)
+        answer.review_claimed_by = people.get(answer.review_claimed_by_id)
+    return answers
+
+
+def next_waiting_answer(*, period_id: int, after: Answer, reviewer) -> Answer | None:
+    """The oldest answer waiting for review that no other reviewer is on, other than `after`."""
+    return (
+        Answer.objects.filter(
+            Answer.claim_free_for(reviewer),
+            question__indicator__group__period_id=period_id,
+            status=Answer.Status.SUBMITTED,
+        )
+        .exclude(pk=after.pk)
+        .select_related("question__indicator", "unit")  # named in the reviewer's message
+        .order_by("submitted_at", "pk")
+        .first()
+    )
+
+
+def audit_events(
+    *,
+    period_id: int | None = None,
+    unit_id: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    date_from=None,
+    date_to=None,
+) -> QuerySet:
+    """The audit trail, newest first, filtered, with who/unit/answer fetched for display."""
+    from opd.models import AuditEvent
+
+    events = AuditEvent.objects.select_related("actor", "unit", "answer__question__indicator")
+    if period_id:
+        events = events.filter(period_id=period_id)
+    if unit_id:
+        events = events.filter(unit_id=unit_id)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor__username__icontains=actor)
+    if date_from:
+        events = events.filter(created_at__date__gte=date_from)
+    if date_to:
+        events = events.filter(created_at__date__lte=date_to)
+    return events.order_by("-created_at", "-pk")

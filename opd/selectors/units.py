@@ -1,0 +1,72 @@
+"""Reads of units, people and assignments for pages, with related rows fetched up front."""
+
+from django.db.models import (
+    Count,
+    Q,
+    QuerySet,
+)
+
+from indicators.models import Period, Question
+from opd.models import (
+    Assignment,
+    Profile,
+    Unit,
+)
+
+
+def unit_list() -> QuerySet[Unit]:
+    return Unit.objects.select_related("parent").order_by("kind", "name")
+
+
+def unit_contacts(*, unit: Unit) -> list[tuple[str, str]]:
+    """(name, phone) of the unit's active members who gave a phone number. One query."""
+    return [
+        (f"{first} {last}".strip() or username, phone)
+        for first, last, username, phone in Profile.objects.filter(units=unit, user__is_active=True)
+        .exclude(phone="")
+        .order_by("user__first_name", "user__username")
+        .values_list("user__first_name", "user__last_name", "user__username", "phone")
+    ]
+
+
+def units_of_user(*, user) -> QuerySet[Unit]:
+    if not user.is_authenticated:
+        return Unit.objects.none()
+    return Unit.objects.filter(members__user=user).order_by("name")
+
+
+def assignments_for_units(*, period: Period, unit_ids) -> QuerySet[Assignment]:
+    """A units' assignments in a period, in instrument order, with question, indicator, group."""
+    return (
+        Assignment.objects.filter(question__indicator__group__period=period, unit_id__in=unit_ids)
+        .select_related("question__indicator__group", "unit")
+        .order_by(
+            "question__indicator__group__order",
+            "question__indicator__order",
+            "question__order",
+            "question__pk",
+            "unit__name",
+        )
+    )
+
+
+def questions_without_lead(*, period: Period) -> QuerySet[Question]:
+    """Questions nobody answers: no lead unit, and no unit answering for itself."""
+    return (
+        Question.objects.filter(indicator__group__period=period)
+        .exclude(assignments__role__in=Assignment.ANSWERING)
+        .select_related("indicator__group")
+    )
+
+
+def unit_assignment_counts(*, period: Period) -> QuerySet[Unit]:
+    """Units with how many questions they lead and support in the period."""
+    in_period = Q(assignments__question__indicator__group__period=period)
+    return (
+        Unit.objects.annotate(
+            n_lead=Count("assignments", filter=in_period & Q(assignments__role="lead")),
+            n_support=Count("assignments", filter=in_period & Q(assignments__role="support")),
+        )
+        .filter(Q(n_lead__gt=0) | Q(n_support__gt=0))
+        .order_by("-n_lead", "name")
+    )
