@@ -1,9 +1,14 @@
-"""The child process of the content check (isolation.py): `python -m opd.uploads.child KIND
-PATH MEMORY_MB SECONDS` checks the file at PATH and prints its verdict as one JSON line.
+"""The child process of the content check (isolation.py).
 
-It limits itself before reading the file: RLIMIT_AS to MEMORY_MB (set here, not by the parent
-between fork and exec, which is unsafe in a threaded worker) and RLIMIT_CPU a little past
-SECONDS, so it ends by itself even if the worker waiting for it is killed.
+Imported first by the fork server, which configures a minimal Django here (no database, no
+apps, no translations: the parent words the refusal) and loads the parsers once; each check is
+then a fork of that single-threaded server running `check_in_fork`, which answers through a
+pipe. `python -m opd.uploads.child KIND PATH MEMORY_MB SECONDS` runs the same check in a fresh
+interpreter and prints its verdict as one JSON line (kept for looking at one file by hand).
+
+The child limits itself before reading the file: RLIMIT_AS to MEMORY_MB (set here, not by the
+parent, which is a threaded worker) and RLIMIT_CPU a little past SECONDS, so it ends by itself
+even if the worker waiting for it is killed.
 """
 
 import json
@@ -12,6 +17,14 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+
+if not settings.configured:
+    # In the fork server (or a fresh interpreter), not in a web worker, whose Django is set up.
+    settings.configure(USE_I18N=False)
+
+from opd.uploads.content import check_here  # noqa: E402 - after the settings it needs
+from opd.uploads.errors import UploadRefused  # noqa: E402
+from opd.uploads.isolation import TOO_COMPLEX  # noqa: E402
 
 # Seconds of CPU beyond the parent's wall clock before the kernel stops the child.
 _CPU_MARGIN = 5
@@ -40,16 +53,9 @@ def _near_limit(memory_mb: int) -> bool:
     return peak is not None and peak * 1024 > memory_mb * 1024 * 1024 * 3 // 4
 
 
-def main(argv: list[str]) -> int:
-    kind, path, memory_mb, seconds = argv
-    if not settings.configured:
-        # No database, no apps, no translations: the parent words the refusal.
-        settings.configure(USE_I18N=False)
-    from opd.uploads.content import check_here
-    from opd.uploads.errors import UploadRefused
-    from opd.uploads.isolation import TOO_COMPLEX
-
-    _limit_self(int(memory_mb), int(seconds))
+def verdict(kind: str, path: str, memory_mb: int, seconds: int) -> dict:
+    """Limit this process, check the file, and say what was found and at what peak memory."""
+    _limit_self(memory_mb, seconds)
     try:
         check_here(Path(path), kind)
         code = None
@@ -57,14 +63,25 @@ def main(argv: list[str]) -> int:
         code = refused.code
     except MemoryError:
         code = TOO_COMPLEX
-    if code is not None and _near_limit(int(memory_mb)):
+    if code is not None and _near_limit(memory_mb):
         # qpdf reports some allocations it could not make as a damaged file: near the limit,
         # the file is too complex, whatever the parser made of it.
         code = TOO_COMPLEX
-    # This process's own peak (VmHWM): its rusage also counts the worker's memory at the
-    # moment it was spawned, before exec.
+    # This process's own peak (VmHWM); its rusage would also count its parent's memory.
     peak = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stdout.write(json.dumps({"code": code, "peak_rss_kb": peak}) + "\n")
+    return {"code": code, "peak_rss_kb": peak}
+
+
+def check_in_fork(conn, kind: str, path: str, memory_mb: int, seconds: int) -> None:
+    """The fork server's child: the verdict through the pipe `conn`."""
+    conn.send(verdict(kind, path, memory_mb, seconds))
+    conn.close()
+
+
+def main(argv: list[str]) -> int:
+    kind, path, memory_mb, seconds = argv
+    result = verdict(kind, path, int(memory_mb), int(seconds))
+    sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0
 
