@@ -260,7 +260,9 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
     if unit is None:
         raise Http404
-    answer = Answer.objects.filter(question=question, unit=unit).first()
+    # No model ordering: Answer's goes through question, indicator and group (three joins to
+    # sort one row).
+    answer = Answer.objects.filter(question=question, unit=unit).order_by().first()
     access = AnswerAccess(
         user=user, question=question, unit=unit, answer=answer, assignments=assignments
     )

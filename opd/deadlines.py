@@ -21,7 +21,7 @@ class WindowClosed(DomainError):
 
 def unit_deadline(*, period: Period, unit: Unit) -> datetime.date:
     """The last day the unit may change answers: the window's end, or its extension."""
-    extension = Extension.objects.filter(period=period, unit=unit).only("until").first()
+    extension = Extension.objects.filter(period=period, unit=unit).only("until").order_by().first()
     if extension and extension.until > period.window_closes:
         return extension.until
     return period.window_closes

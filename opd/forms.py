@@ -118,11 +118,13 @@ class AnswerForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        options = list(question.options.all())
+        # The question's own order, without the model's ordering through indicator and group.
+        choices = question.options.order_by("order", "pk")
+        options = list(choices)
         if options:
             # The unit picks what it has; the points follow the option, never typed.
             self.fields["option"] = forms.ModelChoiceField(
-                label=_("What does your unit have?"), queryset=question.options.all(),
+                label=_("What does your unit have?"), queryset=choices,
                 required=False, empty_label=None, widget=forms.RadioSelect,
             )  # fmt: skip
             self.fields["option"].label_from_instance = _option_label
@@ -203,10 +205,10 @@ class ApproveForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        if list(question.options.all()):
+        if list(question.options.order_by("order", "pk")):
             self.fields["verified_option"] = forms.ModelChoiceField(
                 label=_("Verified option (leave it for the unit's choice)"),
-                queryset=question.options.all(), required=False,
+                queryset=question.options.order_by("order", "pk"), required=False,
             )  # fmt: skip
             self.fields["verified_option"].label_from_instance = _option_label
             self.fields["lowered_because"] = forms.ChoiceField(

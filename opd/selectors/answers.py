@@ -150,6 +150,8 @@ def answer_page_data(*, answer: Answer | None) -> dict:
         return {"evidence": [], "removed_evidence": [], "comments": []}
     evidence = list(
         Evidence.objects.filter(answer=answer)
+        # One answer's evidence in the model's order without its joins to sort by answer.
+        .order_by("created_at", "pk")
         .select_related("unit", "created_by")
         .prefetch_related(
             Prefetch(
@@ -160,7 +162,9 @@ def answer_page_data(*, answer: Answer | None) -> dict:
             )
         )
     )
-    comments = list(Comment.objects.filter(answer=answer).select_related("author"))
+    comments = list(
+        Comment.objects.filter(answer=answer).order_by("created_at", "pk").select_related("author")
+    )
     return {
         "evidence": [e for e in evidence if e.removed_at is None],
         "removed_evidence": [e for e in evidence if e.removed_at is not None],
@@ -322,7 +326,7 @@ def next_question(*, question: Question, unit: Unit) -> Question | None:
         Answer.objects.filter(
             unit=unit, question__in=[q.pk for q in order],
             status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
-        ).values_list("question_id", flat=True)
+        ).order_by().values_list("question_id", flat=True)
     )  # fmt: skip
     at = next((i for i, q in enumerate(order) if q.pk == question.pk), -1)
     return next(
