@@ -8,7 +8,7 @@ Pages are timed three ways: served from the page cache (core/page_cache.py: noth
 since the last view), rebuilt after evidence is added to an answer of the visitor's unit (a
 change every page shows, but not the score), and rebuilt after a draft is saved with other
 points (the score is computed again). The changes are real ones, made through the services
-before each timed view (kla.bench.RushChanges), so no column hides another.
+before each timed view (bench.district.RushChanges), so no column hides another.
 
 Needs an empty, migrated database of its own (scripts/bench.sh makes one): it flushes it.
 """
@@ -26,8 +26,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from indicators.models import Period
-from kla.bench import (
+from bench.crowded_pdf import crowded_pdf_report, time_crowded_pdf_check
+from bench.district import (
     CONTENT_CHECK_TARGET_SECONDS,
     RushChanges,
     entry_kit_report,
@@ -35,8 +35,8 @@ from kla.bench import (
     time_content_checks,
     time_entry_kit,
 )
-from kla.bench_crowded_pdf import crowded_pdf_report, time_crowded_pdf_check
-from kla.bench_tus import time_tus_upload, tus_upload_report
+from bench.tus import time_tus_upload, tus_upload_report
+from indicators.models import Period
 from opd.scoring import score_period
 
 PAGES = [
@@ -112,7 +112,7 @@ class Command(BaseCommand):
             crowded = time_crowded_pdf_check(Path(directory))
         for line in crowded_pdf_report(crowded):
             self.stdout.write(line)
-        # Resumable uploads: server CPU per MB and peak memory of the largest file (bench_tus).
+        # Resumable uploads: server CPU per MB and peak memory of the largest file (bench.tus).
         tus = time_tus_upload(user=world["users"]["opd"], size=settings.EVIDENCE_MAX_UPLOAD_BYTES)
         for line in tus_upload_report(tus):
             self.stdout.write(line)
