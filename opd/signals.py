@@ -37,11 +37,12 @@ page_cache.scope_changes_of(Comment, lambda c, _new: [("answer", c.answer_id, ""
 page_cache.scope_changes_of(EvidenceRevision, lambda r, _new: [("evidence", r.evidence_id, "")])
 
 
-def _row_scopes(rows: set[tuple]) -> set[str]:
+def _row_scopes(rows: set[tuple]) -> set:
     """The scopes of changed answer-level rows, after the commit, in at most three queries:
     the answer's period, its unit and every unit its question is assigned to (the lead, the
     supporting and coordinating units see the answer in their workspaces) with their parents.
-    "all" for a row gone meanwhile."""
+    "all" for a row gone meanwhile. The period's score is raised with a note of the question
+    (score:<id>, question id), so the score derives only that question's indicator again."""
     pairs, answers, evidence = defaultdict(set), defaultdict(set), defaultdict(set)
     for kind, key, flag in rows:
         {"pair": pairs, "answer": answers, "evidence": evidence}[kind][key].add(flag)
@@ -71,7 +72,7 @@ def _row_scopes(rows: set[tuple]) -> set[str]:
         units = (assigned[question_id] - {None}) | {unit_id}
         scopes |= {page_cache.period_scope(period), *map(page_cache.unit_scope, units)}
         if "figures" in flags:
-            scopes.add(page_cache.score_scope(period))
+            scopes.add((page_cache.score_scope(period), question_id))
         if flags & {"figures", "progress"}:
             scopes.add(page_cache.progress_scope(period))
     return scopes
