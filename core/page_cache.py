@@ -11,7 +11,9 @@ database (`DataVersion`), one per scope the change touches:
     unit:<id>      the answers a unit's workspace shows: its own and those of the questions it
                    is assigned to (a supporting unit sees the lead's answer)
     score:<id>     answers of the period appearing, going or changing points or state: what
-                   the score, the queue's size and the gaps read; not narratives or comments
+                   the score and the gaps read; not narratives or comments
+    queue:<id>     answers of the period appearing, going or changing state or submission
+                   time: what the review queue's size and age read (not a change of points)
     progress:<id>  that, and evidence added or removed: what unit completion reads
     snapshots      score snapshots (the trends)
 
@@ -84,6 +86,10 @@ def unit_scope(pk: int) -> str:
 
 def score_scope(pk: int) -> str:
     return f"score:{pk}"
+
+
+def queue_scope(pk: int) -> str:
+    return f"queue:{pk}"
 
 
 def progress_scope(pk: int) -> str:

@@ -164,8 +164,8 @@ def _window_elapsed(period: Period) -> int:
 
 
 def queue_state(*, period: Period) -> dict:
-    """How many answers wait for review, and since when. One query, kept with the score (an
-    answer's state and submission time are among what moves its version)."""
+    """How many answers wait for review, and since when. One query, kept until an answer's
+    state or submission time changes (the queue's version; a change of points leaves it)."""
 
     def compute():
         waiting = Answer.objects.filter(
@@ -174,7 +174,7 @@ def queue_state(*, period: Period) -> dict:
         return {"size": waiting["n"], "oldest": waiting["oldest"]}
 
     return page_cache.remember(
-        "queue", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk], compute=compute
+        "queue", scopes=[page_cache.queue_scope(period.pk)], parts=[period.pk], compute=compute
     )
 
 
@@ -182,30 +182,36 @@ def queue_state(*, period: Period) -> dict:
 
 
 def period_on_track(*, period: Period, score: PeriodScore) -> OnTrack:
-    """The headline's verdict (the rule: indicators/on_track.py) fed from the score and the
-    snapshots. One query, the verified total the recent pace starts from; kept with the score
-    and the snapshots for the day (the days left move at midnight). The PDF report reads it
-    too."""
+    """The headline's verdict (the rule: indicators/on_track.py, pure) from the score and the
+    verified total the recent pace starts from: one query, kept with the snapshots for the day
+    (the days left move at midnight), so a change of points reads nothing more. The PDF report
+    reads it too."""
     today = timezone.localdate()
-    return page_cache.remember(
-        "on-track", scopes=[page_cache.score_scope(period.pk), page_cache.SNAPSHOTS],
-        parts=[period.pk, today], compute=lambda: _on_track(period, score, today),
+    before = page_cache.remember(
+        "pace-start", scopes=[page_cache.SNAPSHOTS], parts=[period.pk, today],
+        compute=lambda: _verified_before(period, today),
     )  # fmt: skip
+    return _on_track(period, score, today, before)
 
 
-def _on_track(period: Period, score: PeriodScore, today: datetime.date) -> OnTrack:
+def _verified_before(period: Period, today: datetime.date) -> Decimal | None:
     since = pace.recent_since(today=today, window_opens=period.window_opens)
     # The last snapshot taken on that day or before holds the verified total at its close;
     # none means nothing had been verified yet (every verified change takes one).
     end_of_day = timezone.make_aware(
         datetime.datetime.combine(since + datetime.timedelta(days=1), datetime.time.min)
     )
-    before = (
+    return (
         ScoreSnapshot.objects.filter(period=period, taken_at__lt=end_of_day)
         .order_by("-taken_at")
         .values_list("verified", flat=True)
         .first()
     )
+
+
+def _on_track(
+    period: Period, score: PeriodScore, today: datetime.date, before: Decimal | None
+) -> OnTrack:
     band = score.target_band
     return pace.on_track(
         target=score.target, target_points=band.lower_bound if band else None,

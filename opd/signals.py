@@ -20,14 +20,21 @@ def ensure_profile(sender, instance, created, raw=False, **kwargs):
 
 # --- What a change of an answer, its evidence or comments touches in the page cache -----------
 # Rows are ("pair", (question_id, unit_id), flag), ("answer", id, flag) or ("evidence", id,
-# flag); flag "figures" also raises the period's score and progress, "progress" the progress.
+# flag); flag "figures" also raises the period's score and progress, "progress" the progress,
+# "queue" the review queue's figures.
 
 
 def _answer(answer: Answer, created_or_deleted: bool):
-    figures = answer.figures()
-    moved = created_or_deleted or figures is None or figures != getattr(answer, "figures_read", 0)
+    figures, read = answer.figures(), getattr(answer, "figures_read", None)
+    known = not created_or_deleted and figures is not None and read is not None
     answer.figures_read = figures  # the next save of this instance compares with this one
-    return [("pair", (answer.question_id, answer.unit_id), "figures" if moved else "")]
+    pair = (answer.question_id, answer.unit_id)
+    rows = [("pair", pair, "" if known and figures == read else "figures")]
+    # State and submission time (FIGURES' last two): a change of points alone leaves the
+    # queue's size and age be.
+    if not known or figures[2:] != read[2:]:
+        rows.append(("pair", pair, "queue"))
+    return rows
 
 
 page_cache.scope_changes_of(Answer, _answer)
@@ -75,6 +82,8 @@ def _row_scopes(rows: set[tuple]) -> set:
             scopes.add((page_cache.score_scope(period), question_id))
         if flags & {"figures", "progress"}:
             scopes.add(page_cache.progress_scope(period))
+        if "queue" in flags:
+            scopes.add(page_cache.queue_scope(period))
     return scopes
 
 
