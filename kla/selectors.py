@@ -312,28 +312,46 @@ def _agencies(period: Period) -> dict[int, tuple[str, str]]:
 
 
 def _chosen_groups(period: Period, score: PeriodScore, n_groups: int) -> list[dict]:
-    """The largest agency-and-indicator groups of the shortfall, from the score alone: one pass
-    over every question, kept with the score, so evidence added (which changes only the
-    words) does not sort a large district's questions again."""
+    """The largest agency-and-indicator groups of the shortfall, from the score alone, kept
+    with the score, so evidence added (which changes only the words) does not sort a large
+    district's questions again. Each indicator's groups are kept with the indicator's score:
+    a score updated after a change of points holds the same record for every indicator the
+    change did not touch (engine.score_update), and only the touched ones are grouped again."""
     agencies = page_cache.remember("agencies", parts=[period.pk], compute=lambda: _agencies(period))
-    buckets: dict[tuple, dict] = {}
+    key = ("action-buckets", period.pk)
+    kept = page_cache.memo.get(key)
+    # Kept with the agencies they were grouped by, which change with "all".
+    before = kept[1] if kept is not None and kept[0] is agencies else {}
+    now, buckets = {}, []
     for g in score.groups:
         for i in g.indicators:
-            room = max(ZERO, i.max_points - i.points.verified)
-            for q in i.questions:
-                if q.missing <= 0:
-                    continue
-                agency = agencies.get(q.id)
-                bucket = buckets.setdefault(
-                    (agency, i.id),
-                    {"agency": agency, "group": g.name, "indicator": i, "room": room, "qs": []},
-                )
-                bucket["qs"].append(q)
+            found = before.get(i.id)
+            if found is None or found[0] is not i or found[1] != g.name:
+                found = (i, g.name, _indicator_buckets(g.name, i, agencies))
+            now[i.id] = found
+            buckets += found[2]
+    page_cache.memo.set(key, (agencies, now))
+    return sorted(buckets, key=lambda b: -b["points"])[:n_groups]
+
+
+def _indicator_buckets(group: str, i, agencies: dict) -> list[dict]:
+    """An indicator's share of the shortfall per agency, in the order the agencies first
+    appear among its questions (ties of the sort keep it)."""
+    room = max(ZERO, i.max_points - i.points.verified)
+    buckets: dict = {}
+    for q in i.questions:
+        if q.missing <= 0:
+            continue
+        agency = agencies.get(q.id)
+        bucket = buckets.setdefault(
+            agency, {"agency": agency, "group": group, "indicator": i, "room": room, "qs": []}
+        )
+        bucket["qs"].append(q)
     for bucket in buckets.values():
         # Questions of one indicator share its cap: together they add at most its room.
         bucket["points"] = min(sum((q.missing for q in bucket["qs"]), ZERO), bucket["room"])
         bucket["qs"].sort(key=lambda q: -q.missing)  # stable: ties keep the instrument's order
-    return sorted(buckets.values(), key=lambda b: -b["points"])[:n_groups]
+    return list(buckets.values())
 
 
 def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):
