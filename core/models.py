@@ -25,8 +25,9 @@ class DataVersion(models.Model):
 
 
 class DataChange(models.Model):
-    """What one raise of a scope's number changed, for scopes whose readers update what they
-    keep instead of computing it again (a period's score: the questions whose answers moved).
+    """What one raise of a scope's number changed, a row per key, for scopes whose readers
+    update what they keep instead of computing it again (a period's score: the ids of the
+    questions whose answers moved; a reader joins its rows to what they name).
 
     Written in the same transaction as the raise, whose row lock orders the raises of a scope:
     a reader that sees number N finds the notes of every raise up to N. Derived state, kept for
@@ -35,11 +36,13 @@ class DataChange(models.Model):
 
     scope = models.CharField(_("scope"), max_length=40)
     value = models.BigIntegerField(_("value"))
-    keys = models.JSONField(_("keys"), default=list)
+    key = models.BigIntegerField(_("key"))
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["scope", "value"], name="datachange_scope_value")
+            models.UniqueConstraint(
+                fields=["scope", "value", "key"], name="datachange_scope_value_key"
+            )
         ]
         verbose_name = _("data change")
         verbose_name_plural = _("data changes")

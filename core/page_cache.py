@@ -151,9 +151,9 @@ def _raise(scopes: set[str], notes: dict[str, set] | None = None) -> None:
         if noted:
             raised = [(scope, value) for scope, value in cursor.fetchall() if scope in noted]
             DataChange.objects.bulk_create(
-                [DataChange(scope=s, value=v, keys=sorted(noted[s])) for s, v in raised],
-                update_conflicts=True, unique_fields=["scope", "value"], update_fields=["keys"],
-            )  # fmt: skip
+                [DataChange(scope=s, value=v, key=k) for s, v in raised for k in noted[s]],
+                ignore_conflicts=True,
+            )
             # Now and then, the notes no reader needs any more.
             old = Q()
             for scope, value in raised:
@@ -163,22 +163,22 @@ def _raise(scopes: set[str], notes: dict[str, set] | None = None) -> None:
                 DataChange.objects.filter(old).delete()
 
 
-def changes_since(scope: str, after: int, upto: int) -> set | None:
+def changes_since(scope: str, after: int, upto: int) -> set[int] | None:
     """The keys the raises of `scope` from number `after` (excluded) to `upto` noted, in one
     query; None when some raise noted nothing or its note is gone (then the reader computes
-    afresh)."""
+    afresh). A reader may instead join the notes (DataChange rows of `scope` with `after` <
+    value <= `upto`) to what they name, and check the same: one value per raise."""
     if upto == after:
         return set()
     if not 0 < upto - after <= NOTES_KEPT:
         return None
-    found = list(
-        DataChange.objects.filter(scope=scope, value__gt=after, value__lte=upto).values_list(
-            "keys", flat=True
-        )
-    )
-    if len(found) != upto - after:
-        return None
-    return {tuple(key) if isinstance(key, list) else key for keys in found for key in keys}
+    values, keys = set(), set()
+    for value, key in DataChange.objects.filter(
+        scope=scope, value__gt=after, value__lte=upto
+    ).values_list("value", "key"):
+        values.add(value)
+        keys.add(key)
+    return keys if len(values) == upto - after else None
 
 
 def pending() -> bool:

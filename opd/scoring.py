@@ -8,12 +8,13 @@ cache on, a score after answers changed reads what changed, not the period (scor
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import page_cache
+from core.models import DataChange
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
@@ -101,25 +102,31 @@ def _kept_instrument(period: Period) -> dict:
 
 
 def _answers(
-    period: Period, instrument: dict, question_ids: set[int] | None = None
+    period: Period | None, instrument: dict, question_ids: set[int] | None = None
 ) -> dict[int, list[engine.UnitAnswer]]:
     """The answers of the period's questions (or of `question_ids` alone, each present, with
     none if it has none), as the engine reads them: one query of plain values, never model
     rows, without the models' default ordering (the engine orders them itself, and sorting by
     the joined instrument and unit names cost the database more than reading)."""
-    n_units, answering = instrument["n_units"], instrument["answering"]
-    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
     if question_ids is None:
         rows = Answer.objects.filter(question__indicator__group__period=period)
-        found: dict[int, list[engine.UnitAnswer]] = {}
     else:
         rows = Answer.objects.filter(question_id__in=question_ids)
-        found = {pk: [] for pk in question_ids}
+    values = rows.order_by().values_list(
+        "question_id", "unit_id", "status", _text("claimed_points"), _text("verified_points")
+    )
+    return _unit_answers(instrument, values, question_ids or ())
+
+
+def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine.UnitAnswer]]:
+    """(question id, unit id, status, claimed as text, verified as text) rows as the engine
+    reads them, per question; each of `question_ids` present, with none if it has none."""
+    n_units, answering = instrument["n_units"], instrument["answering"]
+    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
+    found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
     unit_answer, new = engine.UnitAnswer, tuple.__new__  # a named tuple, made without a call
     decimal = _Decimals()
-    for pk, unit_id, status, claimed, verified in rows.order_by().values_list(
-        "question_id", "unit_id", "status", _text("claimed_points"), _text("verified_points")
-    ):
+    for pk, unit_id, status, claimed, verified in rows:
         if pk in n_units and (pk, unit_id) not in answering:
             continue  # a unit no longer assigned: it does not count in the mean
         answer = new(unit_answer, (
@@ -131,6 +138,48 @@ def _answers(
         else:
             found[pk] = [answer]
     return found
+
+
+# Raises read with their questions' answers in one join; further behind, the notes first.
+JOINED_RAISES = 20
+
+
+def _changed_answers(
+    instrument: dict, scope: str, after: int, upto: int
+) -> dict[int, list[engine.UnitAnswer]] | None:
+    """The answers now of the questions the raises of the score's `scope` after `after` up to
+    `upto` noted (core.page_cache.changes_since), each question present, with none if it has
+    none; None when a raise has no note (computed whole then). One query: the notes joined to
+    the answers of the questions they name."""
+    if not 0 < upto - after <= JOINED_RAISES:
+        question_ids = page_cache.changes_since(scope, after, upto)
+        if question_ids is None:
+            return None
+        return _answers(None, instrument, question_ids)
+    name = connection.ops.quote_name
+    notes, answers = name(DataChange._meta.db_table), name(Answer._meta.db_table)
+    value, key, scope_ = name("value"), name("key"), name("scope")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n.{value}, n.{key}, a.unit_id, a.status, "  # noqa: S608 - our own names
+            "CAST(a.claimed_points AS text), CAST(a.verified_points AS text) "
+            f"FROM {notes} n LEFT JOIN {answers} a ON a.question_id = n.{key} "
+            f"WHERE n.{scope_} = %s AND n.{value} > %s AND n.{value} <= %s",
+            [scope, after, upto],
+        )
+        rows = cursor.fetchall()
+    # A question noted by several raises comes once per raise: its answers by unit.
+    values, found = set(), {}
+    for value, question_id, unit_id, status, claimed, verified in rows:
+        values.add(value)
+        by_unit = found.setdefault(question_id, {})
+        if unit_id is not None:
+            by_unit[unit_id] = (question_id, unit_id, status, claimed, verified)
+    if len(values) != upto - after:
+        return None
+    return _unit_answers(
+        instrument, (row for by_unit in found.values() for row in by_unit.values()), found
+    )
 
 
 def engine_inputs(*, period: Period) -> dict:
@@ -184,9 +233,9 @@ def score_state(*, period: Period) -> engine.ScoreState:
             return kept[3]
         # The answers are read after the numbers, so the state is at least as new as `now`:
         # a change read twice is read the same (its answers as they are now).
-        changed = page_cache.changes_since(scope, kept[1], now)
+        changed = _changed_answers(instrument, scope, kept[1], now)
         if changed is not None:
-            state = engine.score_update(kept[3], _answers(period, instrument, changed))
+            state = engine.score_update(kept[3], changed)
     if state is None:
         state = engine.score_prepared(
             instrument["prepared"], _answers(period, instrument), target=target

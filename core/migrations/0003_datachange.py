@@ -18,12 +18,12 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('scope', models.CharField(max_length=40, verbose_name='scope')),
                 ('value', models.BigIntegerField(verbose_name='value')),
-                ('keys', models.JSONField(default=list, verbose_name='keys')),
+                ('key', models.BigIntegerField(verbose_name='key')),
             ],
             options={
                 'verbose_name': 'data change',
                 'verbose_name_plural': 'data changes',
-                'constraints': [models.UniqueConstraint(fields=('scope', 'value'), name='datachange_scope_value')],
+                'constraints': [models.UniqueConstraint(fields=('scope', 'value', 'key'), name='datachange_scope_value_key')],
             },
         ),
     ]
