@@ -22,3 +22,30 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"data version {self.scope} {self.value}"
+
+
+class DataChange(models.Model):
+    """What one raise of a scope's number changed, a row per key, for scopes whose readers
+    update what they keep instead of computing it again (a period's score: the ids of the
+    questions whose answers moved; a reader joins its rows to what they name).
+
+    Written in the same transaction as the raise, whose row lock orders the raises of a scope:
+    a reader that sees number N finds the notes of every raise up to N. Derived state, kept for
+    the last few hundred raises of a scope (core/page_cache.py).
+    """
+
+    scope = models.CharField(_("scope"), max_length=40)
+    value = models.BigIntegerField(_("value"))
+    key = models.BigIntegerField(_("key"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "value", "key"], name="datachange_scope_value_key"
+            )
+        ]
+        verbose_name = _("data change")
+        verbose_name_plural = _("data changes")
+
+    def __str__(self) -> str:
+        return f"data change {self.scope} {self.value}"

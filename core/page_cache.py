@@ -11,7 +11,9 @@ database (`DataVersion`), one per scope the change touches:
     unit:<id>      the answers a unit's workspace shows: its own and those of the questions it
                    is assigned to (a supporting unit sees the lead's answer)
     score:<id>     answers of the period appearing, going or changing points or state: what
-                   the score, the queue's size and the gaps read; not narratives or comments
+                   the score and the gaps read; not narratives or comments
+    queue:<id>     answers of the period appearing, going or changing state or submission
+                   time: what the review queue's size and age read (not a change of points)
     progress:<id>  that, and evidence added or removed: what unit completion reads
     snapshots      score snapshots (the trends)
 
@@ -34,10 +36,17 @@ transaction: the rows would otherwise be locked for as long as any write is open
 every writer. A reader that sees a new number started after the commit, so it reads the new
 rows too; what it computes is never older than the numbers it is kept under.
 
+A scope's raise may also note what it changed (`DataChange`, written in the same transaction as
+the raise): the score keeps its last result per process and, on a new number of score:<id>,
+reads the questions the raises since named and derives only their indicators again
+(opd/scoring.py). The raises of a scope wait on each other's row lock, so a reader that sees
+number N finds the notes of every raise up to N, whichever process wrote them.
+
 Fragments must not hold anything specific to one visitor beyond what their key names: no CSRF
 token (checked: a fragment with one is never stored), nothing about the visitor, no messages.
 """
 
+import contextlib
 import hashlib
 import secrets
 import threading
@@ -57,7 +66,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from core.models import DataVersion
+from core.models import DataChange, DataVersion
 
 GLOBAL = "all"
 SNAPSHOTS = "snapshots"
@@ -67,6 +76,8 @@ MAX_ROWS, MAX_SCOPES = 200, 200
 # Figures and rendered rows kept per process (the memo below): a large district needs a few
 # thousand; at most some tens of MB.
 MEMO_MAX_ENTRIES = 10_000
+# The notes of this many raises of a scope are kept; a reader further behind computes afresh.
+NOTES_KEPT = 500
 
 
 def period_scope(pk: int) -> str:
@@ -79,6 +90,10 @@ def unit_scope(pk: int) -> str:
 
 def score_scope(pk: int) -> str:
     return f"score:{pk}"
+
+
+def queue_scope(pk: int) -> str:
+    return f"queue:{pk}"
 
 
 def progress_scope(pk: int) -> str:
@@ -121,19 +136,62 @@ def version_bump() -> None:
     _raise({GLOBAL})
 
 
-def _raise(scopes: set[str]) -> None:
+def _raise(scopes: set[str], notes: dict[str, set] | None = None) -> None:
     """Raise each scope's number by one, creating a missing row at a random number. One
     statement; rows are taken in the scopes' order, so two of these never wait on each other
-    crosswise (a deadlock)."""
+    crosswise (a deadlock). With `notes` (scope -> keys), each noted scope's new number is
+    written with its keys in the same transaction: the row lock is held until both commit."""
     table = connection.ops.quote_name(DataVersion._meta.db_table)
     ordered = sorted(scopes)
     rows = ", ".join(["(%s, %s)"] * len(ordered))
-    with connection.cursor() as cursor:
+    noted = {scope: keys for scope, keys in (notes or {}).items() if scope in scopes}
+    with transaction.atomic() if noted else contextlib.nullcontext(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (scope, value) VALUES {rows} "  # noqa: S608 - our table name
-            f"ON CONFLICT (scope) DO UPDATE SET value = {table}.value + 1",
+            f"ON CONFLICT (scope) DO UPDATE SET value = {table}.value + 1"
+            + (" RETURNING scope, value" if noted else ""),
             [item for scope in ordered for item in (scope, secrets.randbelow(2**62))],
         )
+        if noted:
+            raised = [(scope, value) for scope, value in cursor.fetchall() if scope in noted]
+            DataChange.objects.bulk_create(
+                [DataChange(scope=s, value=v, key=k) for s, v in raised for k in noted[s]],
+                ignore_conflicts=True,
+            )
+            # Now and then, the notes no reader needs any more.
+            old = Q()
+            for scope, value in raised:
+                if value % 64 == 0:
+                    old |= Q(scope=scope, value__lte=value - NOTES_KEPT)
+            if old:
+                DataChange.objects.filter(old).delete()
+
+
+def changes_since(scope: str, after: int, upto: int) -> set[int] | None:
+    """The keys the raises of `scope` from number `after` (excluded) to `upto` noted, in one
+    query; None when some raise noted nothing or its note is gone (then the reader computes
+    afresh). A reader may instead join the notes (DataChange rows of `scope` with `after` <
+    value <= `upto`) to what they name, and check the same: one value per raise."""
+    if upto == after:
+        return set()
+    if not 0 < upto - after <= NOTES_KEPT:
+        return None
+    values, keys = set(), set()
+    for value, key in DataChange.objects.filter(
+        scope=scope, value__gt=after, value__lte=upto
+    ).values_list("value", "key"):
+        values.add(value)
+        keys.add(key)
+    return keys if len(values) == upto - after else None
+
+
+def pending() -> bool:
+    """Whether the current transaction has written rows the cached pages show: its raise
+    waits for the commit, so what is kept under the current numbers does not show them yet."""
+    conn = transaction.get_connection()
+    return conn.in_atomic_block and any(
+        isinstance(func, _Changes) for _ids, func, _robust in conn.run_on_commit
+    )
 
 
 # --- What a change touches ---------------------------------------------------------------------
@@ -150,9 +208,10 @@ def scope_changes_of(model, items: Callable) -> None:
     _SCOPED[model] = items
 
 
-def resolve_rows_with(func: Callable[[set], set[str]]) -> None:
+def resolve_rows_with(func: Callable[[set], set]) -> None:
     """`func(rows)` turns the rows a transaction changed into scopes, after its commit, in a
-    few queries whatever their number; it returns {"all"} for a row it cannot place."""
+    few queries whatever their number; it returns {"all"} for a row it cannot place. An item
+    (scope, key) raises the scope and notes the key with its raise (`changes_since`)."""
     global _resolve_rows
     _resolve_rows = func
 
@@ -169,13 +228,25 @@ class _Changes:
             (self.rows if isinstance(item, tuple) else self.scopes).add(item)
 
     def __call__(self) -> None:
-        scopes = self.scopes
+        scopes, notes = set(self.scopes), {}
         if self.rows:
             if len(self.rows) > MAX_ROWS or _resolve_rows is None:
-                scopes = scopes | {GLOBAL}
+                scopes.add(GLOBAL)
             else:
-                scopes = scopes | _resolve_rows(self.rows)
-        _raise({GLOBAL} if GLOBAL in scopes or len(scopes) > MAX_SCOPES else scopes)
+                for item in _resolve_rows(self.rows):
+                    if isinstance(item, tuple):
+                        scope, key = item
+                        notes.setdefault(scope, set()).add(key)
+                        scopes.add(scope)
+                    else:
+                        scopes.add(item)
+        if GLOBAL in scopes or len(scopes) > MAX_SCOPES:
+            _raise({GLOBAL})
+        else:
+            # A scope raised by name besides its rows (changed(scope)) has no complete note:
+            # left without one, its readers compute afresh.
+            named = self.scopes
+            _raise(scopes, {scope: keys for scope, keys in notes.items() if scope not in named})
 
 
 def changed(*items) -> None:
@@ -376,10 +447,32 @@ def _enabled() -> bool:
     return settings.KLA_PAGE_CACHE_SECONDS > 0
 
 
+def enabled() -> bool:
+    """Whether pages and figures are kept (KLA_PAGE_CACHE_SECONDS > 0)."""
+    return _enabled()
+
+
 def _numbers(scopes: Iterable[str]) -> dict[str, int]:
     known = _known.get() or {}
     missing = {GLOBAL, *scopes} - known.keys()
     return {**known, **versions(missing)} if missing else known
+
+
+def numbers(scopes: Iterable[str]) -> dict[str, int]:
+    """The numbers of "all" and of `scopes`: those the fragment being built read already,
+    else one query."""
+    return _numbers(scopes)
+
+
+@contextlib.contextmanager
+def known(found: dict[str, int]):
+    """Within, `remember` and the others reuse the numbers in `found` instead of reading them
+    again: a value computed from several kept ones reads the numbers once."""
+    token = _known.set({**(_known.get() or {}), **found})
+    try:
+        yield
+    finally:
+        _known.reset(token)
 
 
 def fragment(

@@ -15,7 +15,7 @@ bands on the decimal total. Nothing here touches the database.
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 ZERO = Decimal("0.00")
@@ -167,12 +167,27 @@ def _clamp(value: Decimal | None, maximum: Decimal) -> Decimal:
     return maximum if value > maximum else value
 
 
-def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+_NOTHING = (ZERO, ZERO, ZERO, ZERO)
+
+
+def _points(maximum: Decimal, answers, n_units: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """Claimed, verified, potential and submitted points of a question, not rounded: an
     indicator sums them before it rounds."""
-    maximum = q.max_points
+    if not answers:
+        return _NOTHING
+    if n_units == 1 and len(answers) == 1:  # the common case: the loop below, unrolled
+        claimed, verified, awaiting = answers[0]
+        c = ZERO + _clamp(claimed, maximum)
+        if verified is None:
+            v = ZERO
+            if not awaiting:
+                return (c, ZERO, ZERO, ZERO)  # a draft
+        else:
+            v = ZERO + _clamp(verified, maximum)
+        p = v + c if awaiting else v
+        return (c, v, maximum if p > maximum else p, c)
     claimed = verified = potential = submitted = ZERO
-    for a in q.answers:
+    for a in answers:
         c = _clamp(a.claimed, maximum)
         v = _clamp(a.verified, maximum)
         claimed += c
@@ -181,8 +196,8 @@ def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decim
         # Handed in: awaiting review, or approved (only approved answers carry verified).
         if a.awaiting_review or a.verified is not None:
             submitted += c
-    if q.n_units > 1:  # the mean over the units; a division by one would change nothing
-        n = Decimal(q.n_units)
+    if n_units > 1:  # the mean over the units; a division by one would change nothing
+        n = Decimal(n_units)
         claimed, verified, potential, submitted = (
             claimed / n,
             verified / n,
@@ -195,6 +210,10 @@ def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decim
         maximum if potential > maximum else potential,
         maximum if submitted > maximum else submitted,
     )
+
+
+def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    return _points(q.max_points, q.answers, q.n_units)
 
 
 def score_question(q: QuestionInput) -> Points:
@@ -218,6 +237,207 @@ def _round(p: Points) -> Points:
 _in_order = attrgetter("order", "id")
 
 
+class PreparedIndicator(NamedTuple):
+    indicator: IndicatorInput
+    questions: tuple[QuestionInput, ...]  # in order; their answers are not read
+    first: int  # the position of its first question in the whole instrument (ties of gaps)
+    max_points: Decimal  # rounded
+    question_max: tuple[Decimal, ...]  # each question's maximum, rounded
+
+
+class PreparedGroup(NamedTuple):
+    group: GroupInput
+    indicators: tuple[PreparedIndicator, ...]
+    max_points: Decimal
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """What a score reads besides the answers, ordered and rounded once (`prepare`): in the
+    March rush the instrument does not move while the answers do."""
+
+    groups: tuple[PreparedGroup, ...]
+    bands: tuple[Band, ...]  # lowest first
+    max_points: Decimal
+    questions: dict[int, QuestionInput]  # by id: those under an indicator of a group
+    indicator_of: dict[int, int]  # question id -> indicator id
+    place: dict[int, tuple[int, int]]  # indicator id -> (group index, index in the group)
+
+
+def prepare(
+    *, groups: list[GroupInput], indicators: list[IndicatorInput],
+    questions: list[QuestionInput], bands: list[Band],
+) -> Instrument:  # fmt: skip
+    """The instrument's structure for `score_prepared` and `score_update`. Questions of an
+    indicator outside the groups, and indicators of no group, count nowhere."""
+    by_indicator: dict[int, list[QuestionInput]] = {}
+    for q in questions:
+        by_indicator.setdefault(q.indicator_id, []).append(q)
+    by_group: dict[int, list[IndicatorInput]] = {}
+    for i in indicators:
+        by_group.setdefault(i.group_id, []).append(i)
+    prepared, by_id, indicator_of, place, position = [], {}, {}, {}, 0
+    rounded: dict[Decimal, Decimal] = {}  # a few dozen maxima among thousands of questions
+    for gn, g in enumerate(sorted(groups, key=_in_order)):
+        items = []
+        for n, i in enumerate(sorted(by_group.get(g.id, []), key=_in_order)):
+            qs = tuple(sorted(by_indicator.get(i.id, []), key=_in_order))
+            maxima = []
+            for q in qs:
+                m = q.max_points
+                maxima.append(rounded[m] if m in rounded else rounded.setdefault(m, q2(m)))
+                by_id[q.id] = q
+                indicator_of[q.id] = i.id
+            items.append(PreparedIndicator(i, qs, position, q2(i.max_points), tuple(maxima)))
+            position += len(qs)
+            place[i.id] = (gn, n)
+        maximum = q2(sum((i.max_points for i in items), ZERO))
+        prepared.append(PreparedGroup(g, tuple(items), maximum))
+    return Instrument(
+        groups=tuple(prepared),
+        bands=tuple(sorted(bands, key=lambda b: b.lower_bound)),
+        max_points=q2(sum((g.max_points for g in prepared), ZERO)),
+        questions=by_id,
+        indicator_of=indicator_of,
+        place=place,
+    )
+
+
+@dataclass(frozen=True)
+class ScoreState:
+    """A score with what its update needs: each question's unrounded points (an indicator
+    sums them before rounding) and each indicator's largest gaps. Shared between threads:
+    `score_update` returns a new state and never changes this one."""
+
+    instrument: Instrument
+    target: str | None
+    n_gaps: int
+    score: PeriodScore
+    exact: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]]  # question id -> unrounded
+    # indicator id -> its n_gaps largest gaps, as (-missing, position, QuestionScore)
+    largest: dict[int, tuple]
+
+
+def _indicator(item: PreparedIndicator, exact: list, n_gaps: int) -> tuple[IndicatorScore, tuple]:
+    """An indicator's score from its questions' unrounded points (in order), and its largest
+    gaps: the one computation a full score and an update share, so both agree to the digit."""
+    i, cap = item.indicator, item.indicator.max_points
+    rows = []
+    # The indicator sums unrounded points. (Records are made with tuple.__new__: a named
+    # tuple's own constructor is a Python call, and a large district makes tens of thousands.)
+    claimed = verified = potential = submitted = ZERO
+    for q, maximum, points in zip(item.questions, item.question_max, exact, strict=True):
+        if points is _NOTHING:
+            rows.append((q, NO_POINTS, maximum))
+            continue
+        c, v, p, s = points
+        claimed, verified, potential = claimed + c, verified + v, potential + p
+        submitted += s
+        rounded = _new(
+            Points, (_q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP), _q2(s, CENT, UP))
+        )
+        rows.append((q, rounded, maximum))
+    room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
+    q_scores, gaps, i_id = [], [], i.id
+    for position, (q, rounded, maximum) in enumerate(rows, item.first):
+        short = maximum - rounded[1]  # verified
+        available = short if short < room else room
+        score = _new(QuestionScore, (q.id, i_id, q.code, maximum, rounded, q.order, available))
+        q_scores.append(score)
+        if available > 0:
+            gaps.append((-available, position, score))
+    capped = Points(
+        q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)),
+        q2(min(submitted, cap)),
+    )  # fmt: skip
+    gaps.sort(key=_gap_order)
+    indicator = IndicatorScore(i.id, i.code, i.name, item.max_points, capped, tuple(q_scores))
+    return indicator, tuple(gaps[:n_gaps])
+
+
+NO_POINTS = Points()
+_new = tuple.__new__
+_gap_order = itemgetter(0, 1)  # the largest first; ties keep the instrument's order
+
+
+def _group(item: PreparedGroup, indicators: tuple[IndicatorScore, ...]) -> GroupScore:
+    g = item.group
+    return GroupScore(
+        g.id, g.name, item.max_points, _round(_sum(i.points for i in indicators)), indicators
+    )
+
+
+def _period(instrument: Instrument, groups, largest: dict, target, n_gaps) -> PeriodScore:
+    bands = instrument.bands
+    total = _round(_sum(g.points for g in groups))
+    band = target_band(bands, target)
+    gap = max(ZERO, q2(band.lower_bound - total.verified)) if band else None
+    candidates = sorted((gap for found in largest.values() for gap in found), key=_gap_order)
+    return PeriodScore(
+        max_points=instrument.max_points,
+        points=total,
+        rank_claimed=rank_for(total.claimed, bands),
+        rank_verified=rank_for(total.verified, bands),
+        rank_potential=rank_for(total.potential, bands),
+        target=target or None,
+        gap_to_target=gap,
+        groups=tuple(groups),
+        gaps=tuple(score for _short, _position, score in candidates[:n_gaps]),
+        bands=bands,
+    )
+
+
+def score_prepared(
+    instrument: Instrument, answers: dict[int, tuple[UnitAnswer, ...]], *,
+    target: str | None = None, n_gaps: int = 10,
+) -> ScoreState:  # fmt: skip
+    """The score of `answers` (question id -> its answers; a question missing has none)."""
+    exact, largest, groups = {}, {}, []
+    no_answers = ()
+    for item in instrument.groups:
+        indicators = []
+        for entry in item.indicators:
+            points = [
+                _points(q.max_points, answers.get(q.id, no_answers), q.n_units)
+                for q in entry.questions
+            ]
+            for q, value in zip(entry.questions, points, strict=True):
+                exact[q.id] = value
+            indicator, largest[entry.indicator.id] = _indicator(entry, points, n_gaps)
+            indicators.append(indicator)
+        groups.append(_group(item, tuple(indicators)))
+    score = _period(instrument, groups, largest, target, n_gaps)
+    return ScoreState(instrument, target or None, n_gaps, score, exact, largest)
+
+
+def score_update(state: ScoreState, changed: dict[int, tuple[UnitAnswer, ...]]) -> ScoreState:
+    """`state` after the answers of some questions changed (question id -> all its answers
+    now; none: an empty tuple): only their indicators and groups are derived again, then the
+    totals. Equal, to the digit, to `score_prepared` of all the answers."""
+    instrument = state.instrument
+    exact, touched = dict(state.exact), set()
+    for question_id, answers in changed.items():
+        q = instrument.questions.get(question_id)
+        if q is None:
+            continue  # not scored (an indicator outside the groups)
+        exact[question_id] = _points(q.max_points, answers, q.n_units)
+        touched.add(instrument.indicator_of[question_id])
+    if not touched:
+        return state
+    groups = [list(g.indicators) for g in state.score.groups]
+    largest = dict(state.largest)
+    for indicator_id in touched:
+        gn, n = instrument.place[indicator_id]
+        entry = instrument.groups[gn].indicators[n]
+        points = [exact[q.id] for q in entry.questions]
+        groups[gn][n], largest[indicator_id] = _indicator(entry, points, state.n_gaps)
+    new_groups = list(state.score.groups)
+    for gn in {instrument.place[indicator_id][0] for indicator_id in touched}:
+        new_groups[gn] = _group(instrument.groups[gn], tuple(groups[gn]))
+    score = _period(instrument, new_groups, largest, state.target, state.n_gaps)
+    return ScoreState(instrument, state.target, state.n_gaps, score, exact, largest)
+
+
 def score_period(
     *,
     groups: list[GroupInput],
@@ -227,68 +447,7 @@ def score_period(
     target: str | None = None,
     n_gaps: int = 10,
 ) -> PeriodScore:
-    # Thousands of questions on a large district: plain loops, each value rounded once.
-    by_indicator: dict[int, list[QuestionInput]] = {}
-    for q in questions:
-        by_indicator.setdefault(q.indicator_id, []).append(q)
-    by_group: dict[int, list[IndicatorInput]] = {}
-    for i in indicators:
-        by_group.setdefault(i.group_id, []).append(i)
-
-    group_scores, all_questions, missing = [], [], []
-    for g in sorted(groups, key=_in_order):
-        indicator_scores = []
-        for i in sorted(by_group.get(g.id, []), key=_in_order):
-            rows = []
-            # The indicator sums unrounded points.
-            claimed = verified = potential = submitted = ZERO
-            for q in sorted(by_indicator.get(i.id, []), key=_in_order):
-                c, v, p, s = _question_points(q)
-                claimed, verified, potential = claimed + c, verified + v, potential + p
-                submitted += s
-                rounded = Points(
-                    _q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP), _q2(s, CENT, UP)
-                )
-                rows.append((q, rounded, _q2(q.max_points, CENT, UP)))
-            cap = i.max_points
-            room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
-            q_scores = []
-            for q, rounded, maximum in rows:
-                short = maximum - rounded.verified
-                available = short if short < room else room
-                q_scores.append(
-                    QuestionScore(q.id, i.id, q.code, maximum, rounded, q.order, available)
-                )
-                missing.append(available)
-            capped = Points(
-                q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)),
-                q2(min(submitted, cap)),
-            )  # fmt: skip
-            indicator_scores.append(
-                IndicatorScore(i.id, i.code, i.name, q2(cap), capped, tuple(q_scores))
-            )
-            all_questions += q_scores
-        group_scores.append(
-            GroupScore(
-                g.id, g.name, q2(sum((i.max_points for i in indicator_scores), ZERO)),
-                _round(_sum(i.points for i in indicator_scores)), tuple(indicator_scores),
-            )
-        )  # fmt: skip
-    total = _round(_sum(g.points for g in group_scores))
-    max_points = q2(sum((g.max_points for g in group_scores), ZERO))
-    band = target_band(bands, target)
-    gap = max(ZERO, q2(band.lower_bound - total.verified)) if band else None
-    largest = sorted((n for n, m in enumerate(missing) if m > 0), key=lambda n: -missing[n])
-    gaps = [all_questions[n] for n in largest[:n_gaps]]  # a stable sort: ties keep their order
-    return PeriodScore(
-        max_points=max_points,
-        points=total,
-        rank_claimed=rank_for(total.claimed, bands),
-        rank_verified=rank_for(total.verified, bands),
-        rank_potential=rank_for(total.potential, bands),
-        target=target or None,
-        gap_to_target=gap,
-        groups=tuple(group_scores),
-        gaps=tuple(gaps),
-        bands=tuple(sorted(bands, key=lambda b: b.lower_bound)),
-    )
+    """The whole score at once: the reference `score_update` is held to."""
+    instrument = prepare(groups=groups, indicators=indicators, questions=questions, bands=bands)
+    answers = {q.id: q.answers for q in questions}
+    return score_prepared(instrument, answers, target=target, n_gaps=n_gaps).score

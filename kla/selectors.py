@@ -164,8 +164,8 @@ def _window_elapsed(period: Period) -> int:
 
 
 def queue_state(*, period: Period) -> dict:
-    """How many answers wait for review, and since when. One query, kept with the score (an
-    answer's state and submission time are among what moves its version)."""
+    """How many answers wait for review, and since when. One query, kept until an answer's
+    state or submission time changes (the queue's version; a change of points leaves it)."""
 
     def compute():
         waiting = Answer.objects.filter(
@@ -174,7 +174,7 @@ def queue_state(*, period: Period) -> dict:
         return {"size": waiting["n"], "oldest": waiting["oldest"]}
 
     return page_cache.remember(
-        "queue", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk], compute=compute
+        "queue", scopes=[page_cache.queue_scope(period.pk)], parts=[period.pk], compute=compute
     )
 
 
@@ -182,30 +182,36 @@ def queue_state(*, period: Period) -> dict:
 
 
 def period_on_track(*, period: Period, score: PeriodScore) -> OnTrack:
-    """The headline's verdict (the rule: indicators/on_track.py) fed from the score and the
-    snapshots. One query, the verified total the recent pace starts from; kept with the score
-    and the snapshots for the day (the days left move at midnight). The PDF report reads it
-    too."""
+    """The headline's verdict (the rule: indicators/on_track.py, pure) from the score and the
+    verified total the recent pace starts from: one query, kept with the snapshots for the day
+    (the days left move at midnight), so a change of points reads nothing more. The PDF report
+    reads it too."""
     today = timezone.localdate()
-    return page_cache.remember(
-        "on-track", scopes=[page_cache.score_scope(period.pk), page_cache.SNAPSHOTS],
-        parts=[period.pk, today], compute=lambda: _on_track(period, score, today),
+    before = page_cache.remember(
+        "pace-start", scopes=[page_cache.SNAPSHOTS], parts=[period.pk, today],
+        compute=lambda: _verified_before(period, today),
     )  # fmt: skip
+    return _on_track(period, score, today, before)
 
 
-def _on_track(period: Period, score: PeriodScore, today: datetime.date) -> OnTrack:
+def _verified_before(period: Period, today: datetime.date) -> Decimal | None:
     since = pace.recent_since(today=today, window_opens=period.window_opens)
     # The last snapshot taken on that day or before holds the verified total at its close;
     # none means nothing had been verified yet (every verified change takes one).
     end_of_day = timezone.make_aware(
         datetime.datetime.combine(since + datetime.timedelta(days=1), datetime.time.min)
     )
-    before = (
+    return (
         ScoreSnapshot.objects.filter(period=period, taken_at__lt=end_of_day)
         .order_by("-taken_at")
         .values_list("verified", flat=True)
         .first()
     )
+
+
+def _on_track(
+    period: Period, score: PeriodScore, today: datetime.date, before: Decimal | None
+) -> OnTrack:
     band = score.target_band
     return pace.on_track(
         target=score.target, target_points=band.lower_bound if band else None,
@@ -306,28 +312,46 @@ def _agencies(period: Period) -> dict[int, tuple[str, str]]:
 
 
 def _chosen_groups(period: Period, score: PeriodScore, n_groups: int) -> list[dict]:
-    """The largest agency-and-indicator groups of the shortfall, from the score alone: one pass
-    over every question, kept with the score, so evidence added (which changes only the
-    words) does not sort a large district's questions again."""
+    """The largest agency-and-indicator groups of the shortfall, from the score alone, kept
+    with the score, so evidence added (which changes only the words) does not sort a large
+    district's questions again. Each indicator's groups are kept with the indicator's score:
+    a score updated after a change of points holds the same record for every indicator the
+    change did not touch (engine.score_update), and only the touched ones are grouped again."""
     agencies = page_cache.remember("agencies", parts=[period.pk], compute=lambda: _agencies(period))
-    buckets: dict[tuple, dict] = {}
+    key = ("action-buckets", period.pk)
+    kept = page_cache.memo.get(key)
+    # Kept with the agencies they were grouped by, which change with "all".
+    before = kept[1] if kept is not None and kept[0] is agencies else {}
+    now, buckets = {}, []
     for g in score.groups:
         for i in g.indicators:
-            room = max(ZERO, i.max_points - i.points.verified)
-            for q in i.questions:
-                if q.missing <= 0:
-                    continue
-                agency = agencies.get(q.id)
-                bucket = buckets.setdefault(
-                    (agency, i.id),
-                    {"agency": agency, "group": g.name, "indicator": i, "room": room, "qs": []},
-                )
-                bucket["qs"].append(q)
+            found = before.get(i.id)
+            if found is None or found[0] is not i or found[1] != g.name:
+                found = (i, g.name, _indicator_buckets(g.name, i, agencies))
+            now[i.id] = found
+            buckets += found[2]
+    page_cache.memo.set(key, (agencies, now))
+    return sorted(buckets, key=lambda b: -b["points"])[:n_groups]
+
+
+def _indicator_buckets(group: str, i, agencies: dict) -> list[dict]:
+    """An indicator's share of the shortfall per agency, in the order the agencies first
+    appear among its questions (ties of the sort keep it)."""
+    room = max(ZERO, i.max_points - i.points.verified)
+    buckets: dict = {}
+    for q in i.questions:
+        if q.missing <= 0:
+            continue
+        agency = agencies.get(q.id)
+        bucket = buckets.setdefault(
+            agency, {"agency": agency, "group": group, "indicator": i, "room": room, "qs": []}
+        )
+        bucket["qs"].append(q)
     for bucket in buckets.values():
         # Questions of one indicator share its cap: together they add at most its room.
         bucket["points"] = min(sum((q.missing for q in bucket["qs"]), ZERO), bucket["room"])
         bucket["qs"].sort(key=lambda q: -q.missing)  # stable: ties keep the instrument's order
-    return sorted(buckets.values(), key=lambda b: -b["points"])[:n_groups]
+    return list(buckets.values())
 
 
 def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):

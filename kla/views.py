@@ -113,7 +113,8 @@ def secretariat_home(request):
         request,
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
-        scopes=_figure_scopes(period),
+        # The queue's figures too: read with the others, not in a query of their own.
+        scopes=[*_figure_scopes(period), *([page_cache.queue_scope(period.pk)] if period else [])],
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(request, "kla/secretariat_home.html", {"body": body})

@@ -1,15 +1,20 @@
 """The score service: feeds the pure engine from the database and keeps snapshots.
 
 A fixed number of queries whatever the size of the instrument: groups, indicators,
-assignments of per-unit questions, questions with their answers, rank bands.
+assignments of per-unit questions, questions with their answers, rank bands. With the page
+cache on, a score after answers changed reads what changed, not the period (score_state).
 """
 
 import datetime
+from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import page_cache
+from core.models import DataChange
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
@@ -20,10 +25,10 @@ SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
 
 def _instrument(period: Period) -> dict:
     """What scoring reads of the instrument and of who answers, as plain values: groups,
-    indicators, questions (pk -> indicator, code, maximum, order), the per-unit questions'
-    units, the bands. Five queries, kept until anything district-wide changes (instrument,
-    assignments and units all raise "all"), so a score after an answer's change reads only the
-    answers: in the March rush the instrument does not move."""
+    indicators, questions, the per-unit questions' units, the bands, and the engine's prepared
+    structure of them (ordered and rounded once). Five queries, kept until anything
+    district-wide changes (instrument, assignments and units all raise "all"), so a score after
+    an answer's change reads only the answers: in the March rush the instrument does not move."""
     groups = [
         engine.GroupInput(pk, name, order)
         for pk, name, order in Group.objects.filter(period=period)
@@ -50,57 +55,145 @@ def _instrument(period: Period) -> dict:
     ):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
-    questions = {
-        pk: (indicator_id, code, max_points, order)
-        for pk, indicator_id, code, max_points, order in Question.objects.filter(
+    decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
+    questions = [
+        new(question, (pk, indicator_id, code, decimal(maximum), (), n_units.get(pk, 1), order))
+        for pk, indicator_id, code, maximum, order in Question.objects.filter(
             indicator__group__period=period
         )
         .order_by()
-        .values_list("pk", "indicator_id", "code", "max_points", "order")
-    }
+        .values_list("pk", "indicator_id", "code", _text("max_points"), "order")
+    ]
     bands = [
         engine.Band(name, lower_bound)
         for name, lower_bound in RankBand.objects.filter(period=period)
         .order_by()
         .values_list("name", "lower_bound")
     ]
+    prepared = engine.prepare(
+        groups=groups, indicators=indicators, questions=questions, bands=bands
+    )
     return {"groups": groups, "indicators": indicators, "questions": questions,
-            "n_units": n_units, "answering": answering, "bands": bands}  # fmt: skip
+            "n_units": n_units, "answering": answering, "bands": bands,
+            "prepared": prepared}  # fmt: skip
+
+
+def _text(field: str) -> Cast:
+    """A decimal column read as text, for _Decimals."""
+    return Cast(field, TextField())
+
+
+class _Decimals(dict):
+    """Decimals made from text, each text once: the driver makes a Decimal of every numeric
+    it reads, which cost more than the rest of reading thousands of answers, while their
+    points are a few dozen values (5.00, 2.50)."""
+
+    def __missing__(self, text: str | None) -> Decimal | None:
+        value = self[text] = None if text is None else Decimal(text)
+        return value
+
+    __call__ = dict.__getitem__
+
+
+def _kept_instrument(period: Period) -> dict:
+    return page_cache.remember(
+        "score-instrument", parts=[period.pk], compute=lambda: _instrument(period)
+    )
+
+
+def _answers(
+    period: Period | None, instrument: dict, question_ids: set[int] | None = None
+) -> dict[int, list[engine.UnitAnswer]]:
+    """The answers of the period's questions (or of `question_ids` alone, each present, with
+    none if it has none), as the engine reads them: one query of plain values, never model
+    rows, without the models' default ordering (the engine orders them itself, and sorting by
+    the joined instrument and unit names cost the database more than reading)."""
+    if question_ids is None:
+        rows = Answer.objects.filter(question__indicator__group__period=period)
+    else:
+        rows = Answer.objects.filter(question_id__in=question_ids)
+    values = rows.order_by().values_list(
+        "question_id", "unit_id", "status", _text("claimed_points"), _text("verified_points")
+    )
+    return _unit_answers(instrument, values, question_ids or ())
+
+
+def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine.UnitAnswer]]:
+    """(question id, unit id, status, claimed as text, verified as text) rows as the engine
+    reads them, per question; each of `question_ids` present, with none if it has none."""
+    n_units, answering = instrument["n_units"], instrument["answering"]
+    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
+    found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
+    unit_answer, new = engine.UnitAnswer, tuple.__new__  # a named tuple, made without a call
+    decimal = _Decimals()
+    for pk, unit_id, status, claimed, verified in rows:
+        if pk in n_units and (pk, unit_id) not in answering:
+            continue  # a unit no longer assigned: it does not count in the mean
+        answer = new(unit_answer, (
+            decimal(claimed), decimal(verified) if status == approved else None,
+            status == submitted,
+        ))  # fmt: skip
+        if pk in found:
+            found[pk].append(answer)
+        else:
+            found[pk] = [answer]
+    return found
+
+
+# Raises read with their questions' answers in one join; further behind, the notes first.
+JOINED_RAISES = 20
+
+
+def _changed_answers(
+    instrument: dict, scope: str, after: int, upto: int
+) -> dict[int, list[engine.UnitAnswer]] | None:
+    """The answers now of the questions the raises of the score's `scope` after `after` up to
+    `upto` noted (core.page_cache.changes_since), each question present, with none if it has
+    none; None when a raise has no note (computed whole then). One query: the notes joined to
+    the answers of the questions they name."""
+    if not 0 < upto - after <= JOINED_RAISES:
+        question_ids = page_cache.changes_since(scope, after, upto)
+        if question_ids is None:
+            return None
+        return _answers(None, instrument, question_ids)
+    name = connection.ops.quote_name
+    notes, answers = name(DataChange._meta.db_table), name(Answer._meta.db_table)
+    value, key, scope_ = name("value"), name("key"), name("scope")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n.{value}, n.{key}, a.unit_id, a.status, "  # noqa: S608 - our own names
+            "CAST(a.claimed_points AS text), CAST(a.verified_points AS text) "
+            f"FROM {notes} n LEFT JOIN {answers} a ON a.question_id = n.{key} "
+            f"WHERE n.{scope_} = %s AND n.{value} > %s AND n.{value} <= %s",
+            [scope, after, upto],
+        )
+        rows = cursor.fetchall()
+    # A question noted by several raises comes once per raise: its answers by unit.
+    values, found = set(), {}
+    for value, question_id, unit_id, status, claimed, verified in rows:
+        values.add(value)
+        by_unit = found.setdefault(question_id, {})
+        if unit_id is not None:
+            by_unit[unit_id] = (question_id, unit_id, status, claimed, verified)
+    if len(values) != upto - after:
+        return None
+    return _unit_answers(
+        instrument, (row for by_unit in found.values() for row in by_unit.values()), found
+    )
 
 
 def engine_inputs(*, period: Period) -> dict:
-    """The engine's inputs as plain values, never model rows (a large period has thousands of
-    questions and answers), read without the models' default ordering: the engine orders them
-    itself, and sorting by the joined instrument and unit names cost the database more than
-    reading. The instrument's five queries are kept (_instrument); the answers are one."""
-    instrument = page_cache.remember(
-        "score-instrument", parts=[period.pk], compute=lambda: _instrument(period)
-    )
-    n_units, answering = instrument["n_units"], instrument["answering"]
-    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
-    answers: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in instrument["questions"]}
-    for pk, unit_id, status, claimed, verified in (
-        Answer.objects.filter(question__indicator__group__period=period)
-        .order_by()
-        .values_list("question_id", "unit_id", "status", "claimed_points", "verified_points")
-    ):
-        if pk in n_units and (pk, unit_id) not in answering:
-            continue  # a unit no longer assigned: it does not count in the mean
-        answers[pk].append(
-            engine.UnitAnswer(
-                claimed, verified if status == approved else None, status == submitted
-            )
-        )
-    questions = [
-        engine.QuestionInput(
-            pk, indicator_id, code, max_points, tuple(answers[pk]), n_units.get(pk, 1), order
-        )
-        for pk, (indicator_id, code, max_points, order) in instrument["questions"].items()
-    ]
+    """The engine's inputs as plain values, each question with its answers: what the reports
+    read beside the score. The instrument's five queries are kept (_instrument); the answers
+    are one."""
+    instrument = _kept_instrument(period)
+    answers = _answers(period, instrument)
     return {
         "groups": instrument["groups"],
         "indicators": instrument["indicators"],
-        "questions": questions,
+        "questions": [
+            q._replace(answers=tuple(answers.get(q.id, ()))) for q in instrument["questions"]
+        ],
         "bands": instrument["bands"],
         "target": period.target_rank or None,
     }
@@ -108,7 +201,47 @@ def engine_inputs(*, period: Period) -> dict:
 
 def score_period(*, period: Period) -> engine.PeriodScore:
     """The period's claimed, verified and potential points, ranks and largest gaps."""
-    return engine.score_period(**engine_inputs(period=period))
+    return score_state(period=period).score
+
+
+_STATE = "score-state"
+
+
+def score_state(*, period: Period) -> engine.ScoreState:
+    """The period's score with what updating it needs. With the page cache on, the last one is
+    kept in this process with the numbers of "all" and of the period's score it was computed
+    at; when the score's number has moved since, whichever process made the change, only the
+    questions the raises noted (core.page_cache.changes_since: one query) are read again (one
+    more) and the engine derives only their indicators and groups again (engine.score_update).
+    Computed whole when the instrument moved, the notes are incomplete or gone, or this
+    transaction has written answers not yet committed (the numbers do not show them yet)."""
+    if not page_cache.enabled() or page_cache.pending():
+        instrument = _instrument(period)
+        return engine.score_prepared(
+            instrument["prepared"], _answers(period, instrument), target=period.target_rank or None
+        )
+    scope = page_cache.score_scope(period.pk)
+    numbers = page_cache.numbers([scope])
+    everything, now = numbers[page_cache.GLOBAL], numbers[scope]
+    with page_cache.known(numbers):
+        instrument = _kept_instrument(period)
+    target = period.target_rank or None
+    state = None
+    kept = page_cache.memo.get((_STATE, period.pk))
+    if kept is not None and kept[0] == everything and kept[2] == target:
+        if kept[1] == now:
+            return kept[3]
+        # The answers are read after the numbers, so the state is at least as new as `now`:
+        # a change read twice is read the same (its answers as they are now).
+        changed = _changed_answers(instrument, scope, kept[1], now)
+        if changed is not None:
+            state = engine.score_update(kept[3], changed)
+    if state is None:
+        state = engine.score_prepared(
+            instrument["prepared"], _answers(period, instrument), target=target
+        )
+    page_cache.memo.set((_STATE, period.pk), (everything, now, target, state))
+    return state
 
 
 @transaction.atomic

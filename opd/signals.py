@@ -20,14 +20,21 @@ def ensure_profile(sender, instance, created, raw=False, **kwargs):
 
 # --- What a change of an answer, its evidence or comments touches in the page cache -----------
 # Rows are ("pair", (question_id, unit_id), flag), ("answer", id, flag) or ("evidence", id,
-# flag); flag "figures" also raises the period's score and progress, "progress" the progress.
+# flag); flag "figures" also raises the period's score and progress, "progress" the progress,
+# "queue" the review queue's figures.
 
 
 def _answer(answer: Answer, created_or_deleted: bool):
-    figures = answer.figures()
-    moved = created_or_deleted or figures is None or figures != getattr(answer, "figures_read", 0)
+    figures, read = answer.figures(), getattr(answer, "figures_read", None)
+    known = not created_or_deleted and figures is not None and read is not None
     answer.figures_read = figures  # the next save of this instance compares with this one
-    return [("pair", (answer.question_id, answer.unit_id), "figures" if moved else "")]
+    pair = (answer.question_id, answer.unit_id)
+    rows = [("pair", pair, "" if known and figures == read else "figures")]
+    # State and submission time (FIGURES' last two): a change of points alone leaves the
+    # queue's size and age be.
+    if not known or figures[2:] != read[2:]:
+        rows.append(("pair", pair, "queue"))
+    return rows
 
 
 page_cache.scope_changes_of(Answer, _answer)
@@ -37,11 +44,12 @@ page_cache.scope_changes_of(Comment, lambda c, _new: [("answer", c.answer_id, ""
 page_cache.scope_changes_of(EvidenceRevision, lambda r, _new: [("evidence", r.evidence_id, "")])
 
 
-def _row_scopes(rows: set[tuple]) -> set[str]:
+def _row_scopes(rows: set[tuple]) -> set:
     """The scopes of changed answer-level rows, after the commit, in at most three queries:
     the answer's period, its unit and every unit its question is assigned to (the lead, the
     supporting and coordinating units see the answer in their workspaces) with their parents.
-    "all" for a row gone meanwhile."""
+    "all" for a row gone meanwhile. The period's score is raised with a note of the question
+    (score:<id>, question id), so the score derives only that question's indicator again."""
     pairs, answers, evidence = defaultdict(set), defaultdict(set), defaultdict(set)
     for kind, key, flag in rows:
         {"pair": pairs, "answer": answers, "evidence": evidence}[kind][key].add(flag)
@@ -71,9 +79,11 @@ def _row_scopes(rows: set[tuple]) -> set[str]:
         units = (assigned[question_id] - {None}) | {unit_id}
         scopes |= {page_cache.period_scope(period), *map(page_cache.unit_scope, units)}
         if "figures" in flags:
-            scopes.add(page_cache.score_scope(period))
+            scopes.add((page_cache.score_scope(period), question_id))
         if flags & {"figures", "progress"}:
             scopes.add(page_cache.progress_scope(period))
+        if "queue" in flags:
+            scopes.add(page_cache.queue_scope(period))
     return scopes
 
 

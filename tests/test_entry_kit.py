@@ -21,8 +21,8 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 from PIL import Image
 
+from bench.district import evidence_pdf
 from indicators.models import AnswerOption
-from kla.bench import evidence_pdf
 from kla.reports.entry_kit import (
     COLUMNS,
     HEADER_ROW,
@@ -659,7 +659,7 @@ def test_an_image_stored_before_the_pixel_limit_is_listed_not_merged_and_never_d
 ):
     """81 megapixels of black in a 60 KB PNG, stored before uploads were held to 50: decoded
     it would take hundreds of MB; read from its header, the kit lists it as not merged."""
-    from kla.bench import rss_peak_now, rss_reset
+    from bench.district import rss_peak_now, rss_reset
 
     answer = Answer.objects.create(question=question, unit=lead_unit, claimed_points=D("1"))
     add_file(

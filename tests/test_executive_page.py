@@ -178,3 +178,34 @@ def test_a_change_of_an_answer_updates_the_headline_at_once(
     after = client.get(reverse("kla:executive-home")).content.decode()
     assert 'data-testid="headline-verified">16,00<' in after
     assert "Apakah tersedia dokumen 2 yang sah?" not in after  # nothing left to do on it
+
+
+def _actions(actions) -> list:
+    return [(a.unit, a.indicator_code, a.points, a.more,
+             [(q.code, q.missing, [m.label for m in q.why]) for q in a.questions])
+            for a in actions]  # fmt: skip
+
+
+def test_the_shortfall_after_updated_scores_equals_one_grouped_afresh(
+    transactional_db, page_cache_on, period, instrument, secretariat_user
+):
+    """Each indicator's groups are kept with its score: after changes of points the updated
+    score keeps the untouched indicators' records, and the groups equal those made afresh."""
+    from core import page_cache
+
+    dash.top_actions(period=period, score=dash.period_score(period=period))
+    draft = Answer.objects.get(question=instrument["3"])
+    for points in ("1", "4.5", "0"):
+        draft.refresh_from_db()
+        draft.claimed_points = D(points)
+        draft.save()
+        score = dash.period_score(period=period)
+        kept = _actions(dash.top_actions(period=period, score=score))
+        page_cache.memo.clear()
+        assert kept == _actions(dash.top_actions(period=period, score=score_period(period=period)))
+    waiting = Answer.objects.get(question=instrument["2"], status="submitted")
+    services.answer_approve(answer=waiting, user=secretariat_user)
+    kept = _actions(dash.top_actions(period=period, score=dash.period_score(period=period)))
+    assert ("Dinkes", "21 A") in [(unit, code) for unit, code, *_rest in kept]
+    page_cache.memo.clear()
+    assert kept == _actions(dash.top_actions(period=period, score=score_period(period=period)))

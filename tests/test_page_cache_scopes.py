@@ -67,7 +67,10 @@ def test_what_each_change_raises(
             answer=draft, unit=lead_unit, user=opd_user, url="https://jdih.example/perbup"
         )
     ) == pages | {f"progress:{p}"}  # fmt: skip
-    services.answer_submit(answer=draft, user=opd_user)
+    # Handed in: the queue's size and age move too.
+    assert _raised(lambda: services.answer_submit(answer=draft, user=opd_user)) == (
+        pages | figures | {f"queue:{p}"}
+    )
     assert _raised(lambda: services.answer_claim(answer=draft, user=secretariat_user)) == pages
     assert _raised(
         lambda: services.answer_approve(answer=draft, user=secretariat_user)
@@ -87,8 +90,10 @@ def test_a_transaction_raises_each_scope_once(transactional_db, draft, opd_user)
         _save(draft, opd_user, "8.00")
     after = dict(DataVersion.objects.values_list("scope", "value"))
     assert after.keys() == before.keys()
-    raised = {after[scope] - before[scope] for scope in before if scope != "all"}
-    assert raised == {1} and after["all"] == before["all"]
+    # Points alone: the queue's figures (state, submission time) stay.
+    queue = f"queue:{draft.question.indicator.group.period_id}"
+    raised = {after[scope] - before[scope] for scope in before if scope not in {"all", queue}}
+    assert raised == {1} and after["all"] == before["all"] and after[queue] == before[queue]
 
 
 def _main(client, url) -> tuple[str, int]:

@@ -214,9 +214,11 @@ def test_a_score_after_an_answer_changed_reads_only_the_answers(
     answer = Answer.objects.filter(verified_points=D("4")).first()
     answer.verified_points = D("5")
     answer.save()
-    # 1 the data versions, 2 the answers
-    with django_assert_num_queries(2):
+    # 1 the data versions, 2 the notes of the score's raises since (the question changed)
+    # joined to that question's answers: not the period's
+    with django_assert_num_queries(2) as queries:
         second = scoring.score_period(period=period)
+    assert "LEFT JOIN" in queries.captured_queries[1]["sql"]
     assert second.verified == first.verified + 1
     question = factories.QuestionFactory(indicator__group__period=period, max_points=D("7"))
     unit = Answer.objects.first().unit

@@ -7,8 +7,10 @@ application built for the full instrument (1x) with real evidence files. Run by 
 Pages are timed three ways: served from the page cache (core/page_cache.py: nothing changed
 since the last view), rebuilt after evidence is added to an answer of the visitor's unit (a
 change every page shows, but not the score), and rebuilt after a draft is saved with other
-points (the score is computed again). The changes are real ones, made through the services
-before each timed view (kla.bench.RushChanges), so no column hides another.
+points (the score is updated from the changed answer). The changes are real ones, made through
+the services before each timed view (bench.district.RushChanges), so no column hides another.
+Scoring is timed whole, as the first score after an instrument change computes it (the
+instrument read again, every answer), and updated after a points change.
 
 Needs an empty, migrated database of its own (scripts/bench.sh makes one): it flushes it.
 """
@@ -26,8 +28,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from indicators.models import Period
-from kla.bench import (
+from bench.crowded_pdf import crowded_pdf_report, time_crowded_pdf_check
+from bench.district import (
     CONTENT_CHECK_TARGET_SECONDS,
     RushChanges,
     entry_kit_report,
@@ -35,8 +37,9 @@ from kla.bench import (
     time_content_checks,
     time_entry_kit,
 )
-from kla.bench_crowded_pdf import crowded_pdf_report, time_crowded_pdf_check
-from kla.bench_tus import time_tus_upload, tus_upload_report
+from bench.tus import time_tus_upload, tus_upload_report
+from core import page_cache
+from indicators.models import Period
 from opd.scoring import score_period
 
 PAGES = [
@@ -55,7 +58,8 @@ KINDS = {
     "rebuilt": "evidence added to an answer of the OPD user's unit (no points change)",
     "points": "a draft of the OPD user's unit saved with other points claimed",
 }
-SCORING_TARGET_MS = {1: 50, 10: 25}
+# The whole score, as the first one after an instrument change computes it.
+SCORING_TARGET_MS = {1: 50, 10: 20}
 
 
 class Command(BaseCommand):
@@ -101,7 +105,7 @@ class Command(BaseCommand):
                 f"(generated in {time.perf_counter() - started:.1f} s)"
             )
             results[scale] = self._measure(world["users"], runs)
-            results[scale]["scoring"] = self._score(runs)
+            results[scale]["scoring"] = self._score(world["users"], runs)
         with tempfile.TemporaryDirectory() as directory:
             checks = time_content_checks(
                 Path(directory), size=settings.EVIDENCE_MAX_UPLOAD_BYTES, runs=runs
@@ -112,7 +116,7 @@ class Command(BaseCommand):
             crowded = time_crowded_pdf_check(Path(directory))
         for line in crowded_pdf_report(crowded):
             self.stdout.write(line)
-        # Resumable uploads: server CPU per MB and peak memory of the largest file (bench_tus).
+        # Resumable uploads: server CPU per MB and peak memory of the largest file (bench.tus).
         tus = time_tus_upload(user=world["users"]["opd"], size=settings.EVIDENCE_MAX_UPLOAD_BYTES)
         for line in tus_upload_report(tus):
             self.stdout.write(line)
@@ -173,15 +177,23 @@ class Command(BaseCommand):
             "ratio": median / statistics.median(beside),
         }
 
-    def _score(self, runs):
+    def _score(self, users, runs) -> dict:
+        """The current period's score: whole, the first after an instrument change ("all"
+        raised before each run: the instrument is read again, then every answer), and updated
+        after a draft's points changed (RushChanges.points before each run)."""
         period = Period.objects.order_by("-year").first()
+        changes = RushChanges(users["opd"])
         score_period(period=period)
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            score_period(period=period)
-            times.append((time.perf_counter() - t0) * 1000)
-        return statistics.median(times)
+        out = {}
+        for kind, before in (("whole", page_cache.version_bump), ("updated", changes.points)):
+            times = []
+            for _ in range(runs):
+                before()
+                t0 = time.perf_counter()
+                score_period(period=period)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[kind] = statistics.median(times)
+        return out
 
     def _report(self, results, checks):
         scales = sorted(results)
@@ -221,11 +233,16 @@ class Command(BaseCommand):
                 misses.append(f"{label} (cached): query count changes with data size {counts}")
         for s in scales:
             scoring = results[s]["scoring"]
+            whole, updated = scoring["whole"], scoring["updated"]
             target = SCORING_TARGET_MS.get(s)
-            w(f"scoring one period at {s}x: {scoring:.1f} ms median"
-              + (f" (target < {target} ms)" if target else ""))  # fmt: skip
-            if target and scoring >= target:
-                misses.append(f"scoring takes {scoring:.1f} ms at {s}x (target < {target} ms)")
+            goal = f" (target < {target} ms)" if target else ""
+            w(
+                f"scoring one period at {s}x, whole (the first after an instrument change): "
+                f"{whole:.1f} ms median{goal}"
+            )
+            w(f"scoring one period at {s}x, updated after a points change: {updated:.1f} ms median")
+            if target and whole >= target:
+                misses.append(f"scoring takes {whole:.1f} ms at {s}x (target < {target} ms)")
         target = CONTENT_CHECK_TARGET_SECONDS
         for check in checks:
             label = f"{check['bytes'] / 1e6:.1f} MB {check['kind'].upper()} ({check['detail']})"
@@ -245,11 +262,10 @@ class Command(BaseCommand):
 
 def _target(label: str, scale: int, kind: str) -> float | None:
     """At most this many times the trivial page: every page from the cache; the dashboards
-    rebuilt after a change that leaves the score alone at any scale, the workspace and the
-    queue at 1x. A points change, which computes the score again, has no page target (the
-    score's own is SCORING_TARGET_MS)."""
+    rebuilt after either change at any scale, the workspace and the queue at 1x. A points
+    change updates the score from the changed answer, so it is held to the same as evidence."""
     if kind == "cached":
         return 3
-    if kind == "rebuilt" and ("dashboard" in label or scale == 1):
+    if "dashboard" in label or scale == 1:
         return 5
     return None

@@ -28,8 +28,8 @@ from django.db import transaction
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
+from bench.district import evidence_pdf, rss_peak_now, rss_reset
 from indicators.models import Indicator, Period, Question
-from kla.bench import evidence_pdf, rss_peak_now, rss_reset
 from opd.models import Assignment, ResumableUpload
 
 MB = 1024 * 1024
