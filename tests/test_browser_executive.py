@@ -98,6 +98,10 @@ def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser)
     assert page.get_by_test_id("action").count() >= 1
     call = page.locator("[data-testid=lagging] a[href^='tel:']").first
     assert call.is_visible() and call.get_attribute("href").startswith("tel:0812")
+    # Both on the first screen, before any scrolling: the verdict and whom to call.
+    for what in (page.get_by_test_id("on-track-word"), call):
+        box = what.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (what, box)
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("link", name="Kemajuan semua unit").click()
@@ -105,13 +109,43 @@ def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser)
     context.close()
 
 
-def test_the_print_view_prints_on_one_a4_page(demo, browser):
-    context = browser.new_context()
+# Every visible text of the page smaller than 12 px (9 pt on paper at 96 dpi), as rendered:
+# HTML text by its computed font size, SVG chart text by its font size times the chart's
+# scale (rendered width over viewBox width). Text hidden for screen readers only is skipped.
+SMALL_TEXT = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el) continue;
+    if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    if (el.closest('.visually-hidden')) continue;
+    let size = parseFloat(getComputedStyle(el).fontSize);
+    const svg = el.closest('svg[viewBox]');
+    if (svg) {
+      const box = svg.viewBox.baseVal, width = svg.getBoundingClientRect().width;
+      if (!box || !box.width || !width) continue;
+      size = size * width / box.width;
+    }
+    if (size < 12) found.push(`${size.toFixed(1)} px: ${node.textContent.trim().slice(0, 40)}`);
+  }
+  return found;
+}"""
+A4_CONTENT_PX = (718, 1047)  # 210 x 297 mm less the 10 mm margins of @page, at 96 dpi
+
+
+def test_the_print_view_prints_on_one_a4_page_in_legible_type(demo, browser):
+    """Exactly one A4 page, and no text on it under 9 pt: the charts labelled as large."""
+    width, height = A4_CONTENT_PX
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     login(page, demo, "bupati", DEMO_PASSWORD)
     page.goto(f"{demo}/pimpinan/cetak/")
     assert page.get_by_test_id("as-of").inner_text().startswith("· per ")
     page.emulate_media(media="print")
+    assert page.evaluate(SMALL_TEXT) == []
+    assert page.evaluate("document.querySelectorAll('svg[viewBox] text').length") > 10
     pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
     (SHOTS / "executive-print.pdf").write_bytes(pdf)
     assert len(pikepdf.open(io.BytesIO(pdf)).pages) == 1
