@@ -18,17 +18,72 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
-# (name, who, path)
+# (name, who, path): every page a person of each role reaches from the navigation and the
+# pages' own links, on the demo; "{answer}", "{review}" and "{table}" are filled in from it.
 PAGES = [
+    ("login", None, "/masuk/"),
+    ("password-reset", None, "/akun/reset/"),
     ("executive", "bupati", "/pimpinan/"),
     ("executive-units", "bupati", "/pimpinan/unit/"),
     ("executive-print", "bupati", "/pimpinan/cetak/"),
+    ("executive-reports", "bupati", "/laporan/"),
+    ("password-change", "bupati", "/akun/sandi/"),
     ("secretariat", "sekretariat", "/sekretariat/"),
     ("review-queue", "sekretariat", "/opd/tinjauan/"),
-    ("workspace", "dinkes", "/opd/"),
-    ("documents", "dinkes", "/opd/dokumen/"),
+    ("review-answer", "sekretariat", "{review}"),
     ("whatsapp-summary", "sekretariat", "/sekretariat/ringkasan-whatsapp/"),
+    ("audit", "sekretariat", "/sekretariat/audit/"),
+    ("extensions", "sekretariat", "/sekretariat/perpanjangan/"),
+    ("reports", "sekretariat", "/laporan/"),
+    ("period-edit", "sekretariat", "/sekretariat/periode/2027/"),
+    ("period-detail", "sekretariat", "/instrumen/2027/"),
+    ("instrument-import", "sekretariat", "/instrumen/impor/"),
+    ("people-import", "sekretariat", "/sekretariat/impor-orang/"),
+    ("table-secretariat", "sekretariat", "{table}"),
+    ("workspace", "dinkes", "/opd/"),
+    ("answer", "dinkes", "{answer}"),
+    ("documents", "dinkes", "/opd/dokumen/"),
+    ("notices", "dinkes", "/opd/pemberitahuan/"),
+    ("workspace-kecamatan", "kec-tungkal-ilir", "/opd/"),
+    ("table-kecamatan", "kec-tungkal-ilir", "{table}"),
 ]
+
+
+def _demo_addresses() -> dict:
+    """The demo's own rows behind the pages that show one: an answer Dinkes writes in 2027,
+    one waiting for review, a table of rows every kecamatan fills; and an unread notice for
+    Dinkes (its yellow row is where link colours were too pale)."""
+    from django.contrib.auth import get_user_model
+
+    from opd.models import Answer, Notice
+
+    answer = Answer.objects.filter(
+        question__indicator__group__period__year=2027, unit__short_name="Dinkes",
+        status__in=["draft", "revision_requested"],
+    ).order_by("pk").first()  # fmt: skip
+    review = (
+        Answer.objects.filter(question__indicator__group__period__year=2027, status="submitted")
+        .order_by("pk")
+        .first()
+    )
+    table = (
+        Answer.objects.filter(
+            question__indicator__group__period__year=2027, question__every_kecamatan=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    Notice.objects.create(
+        user=get_user_model().objects.get(username="dinkes"), answer=answer,
+        kind=Notice.Kind.REVISION_REQUESTED, note="Lampirkan SK yang ditandatangani.",
+    )  # fmt: skip
+    return {
+        "answer": f"/opd/jawaban/{answer.question_id}/{answer.unit_id}/",
+        "review": f"/opd/jawaban/{review.question_id}/{review.unit_id}/",
+        "table": f"/opd/tabel/{table.question_id}/",
+    }
+
+
 # The smallest rendered size of any SVG chart text: its font size times the chart's scale.
 SMALLEST_CHART_TEXT = """() => {
   let smallest = Infinity;
@@ -65,15 +120,17 @@ def demo(live_server):
 
 def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browser):
     problems = []
-    for who in sorted({who for _name, who, _path in PAGES}):
+    addresses = _demo_addresses()
+    for who in sorted({who for _name, who, _path in PAGES}, key=str):
         for size, (width, height) in WIDTHS.items():
             # axe is injected as a script of our own: the page's policy allows only ours.
             context = browser.new_context(viewport={"width": width, "height": height},
                                           bypass_csp=True)  # fmt: skip
             page = context.new_page()
-            login(page, demo, who, DEMO_PASSWORD)
+            if who is not None:
+                login(page, demo, who, DEMO_PASSWORD)
             for name, _who, path in (p for p in PAGES if p[1] == who):
-                response = page.goto(f"{demo}{path}")
+                response = page.goto(f"{demo}{path.format(**addresses)}")
                 assert response.status == 200, (name, response.status)
                 page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
                 problems += [f"{name} at {width} px: {line}" for line in _serious(page)]
