@@ -45,7 +45,7 @@ PAGES = [
     ("documents", "dinkes", "/opd/dokumen/"),
     ("notices", "dinkes", "/opd/pemberitahuan/"),
     ("workspace-kecamatan", "kec-tungkal-ilir", "/opd/"),
-    ("table-kecamatan", "kec-tungkal-ilir", "{table}"),
+    ("kecamatan-table", "kec-tungkal-ilir", "{table}"),
 ]
 
 
@@ -57,10 +57,15 @@ def _demo_addresses() -> dict:
 
     from opd.models import Answer, Notice
 
-    answer = Answer.objects.filter(
-        question__indicator__group__period__year=2027, unit__short_name="Dinkes",
-        status__in=["draft", "revision_requested"],
-    ).order_by("pk").first()  # fmt: skip
+    answer = (
+        Answer.objects.filter(
+            question__indicator__group__period__year=2027,
+            unit__short_name="Dinkes",
+            status__in=["draft", "revision_requested"],
+        )
+        .order_by("pk")
+        .first()
+    )
     review = (
         Answer.objects.filter(question__indicator__group__period__year=2027, status="submitted")
         .order_by("pk")
@@ -74,9 +79,11 @@ def _demo_addresses() -> dict:
         .first()
     )
     Notice.objects.create(
-        user=get_user_model().objects.get(username="dinkes"), answer=answer,
-        kind=Notice.Kind.REVISION_REQUESTED, note="Lampirkan SK yang ditandatangani.",
-    )  # fmt: skip
+        user=get_user_model().objects.get(username="dinkes"),
+        answer=answer,
+        kind=Notice.Kind.REVISION_REQUESTED,
+        note="Lampirkan SK yang ditandatangani.",
+    )
     return {
         "answer": f"/opd/jawaban/{answer.question_id}/{answer.unit_id}/",
         "review": f"/opd/jawaban/{review.question_id}/{review.unit_id}/",

@@ -42,9 +42,11 @@ def coordinator(db):
 
 def _table_question(period, kecamatan, coordinator, *, filled_by="units", max_points="4.00"):
     question = factories.QuestionFactory(
-        indicator__group__period=period, every_kecamatan=True, max_points=D(max_points),
+        indicator__group__period=period,
+        every_kecamatan=True,
+        max_points=D(max_points),
         rows_filled_by=filled_by,
-    )  # fmt: skip
+    )
     for order, (label, points) in enumerate(row_options(question.max_points), start=1):
         AnswerOption.objects.create(question=question, label=label, points=points, order=order)
     factories.AssignmentFactory(
@@ -421,8 +423,11 @@ def test_each_row_the_reader_fills_has_its_own_upload(
 
 def test_a_rows_upload_goes_to_its_own_answer(client_for, table_question, kecamatan, camat):
     """The row's tus endpoint takes an upload from the row's writer, for that row only."""
-    tus = {"HTTP_TUS_RESUMABLE": "1.0.0", "HTTP_UPLOAD_LENGTH": "1000",
-           "HTTP_UPLOAD_METADATA": "filename c2sucGRm"}  # fmt: skip
+    tus = {
+        "HTTP_TUS_RESUMABLE": "1.0.0",
+        "HTTP_UPLOAD_LENGTH": "1000",
+        "HTTP_UPLOAD_METADATA": "filename c2sucGRm",
+    }
     own = reverse("opd:tus-endpoint", args=[table_question.pk, kecamatan[0].pk])
     other = reverse("opd:tus-endpoint", args=[table_question.pk, kecamatan[1].pk])
     client = client_for(camat[0])
@@ -462,9 +467,12 @@ def test_a_rows_own_button_submits_it_with_one_message_per_outcome(
         save, {f"row-{kecamatan[2].pk}": yes.pk, "submit_row": kecamatan[2].pk}, follow=True
     )
     assert _messages(response) == [
-        ("warning", "Kec. Pengabuan: “Ya” perlu bukti. Baris disimpan sebagai draf: unggah "
-                    "buktinya pada baris itu, lalu ajukan."),
-    ]  # fmt: skip
+        (
+            "warning",
+            "Kec. Pengabuan: “Ya” perlu bukti. Baris disimpan sebagai draf: unggah "
+            "buktinya pada baris itu, lalu ajukan.",
+        ),
+    ]
     assert Answer.objects.get(unit=kecamatan[2]).status == "draft"
     assert Answer.objects.get(unit=kecamatan[2]).option == yes
     # A row's button with nothing chosen on it: said once, nothing else happens.

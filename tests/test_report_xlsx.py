@@ -196,8 +196,13 @@ def test_a_preview_shows_every_total_equal_to_the_score(built, period):
     _assert_workbook_equals_engine(period)
     # Nothing is left for a spreadsheet to compute: a viewer that computes nothing shows all.
     wb = _load(period, data_only=False)
-    formulas = [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows()
-                for c in row if c.data_type == "f"]  # fmt: skip
+    formulas = [
+        f"{ws.title}!{c.coordinate}"
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert formulas == []
 
 

@@ -40,10 +40,13 @@ def world(period, lead_unit, support_unit, other_unit, settings):
         factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
         if status:
             Answer.objects.create(
-                question=question, unit=unit, status=status, claimed_points=Decimal(claimed),
+                question=question,
+                unit=unit,
+                status=status,
+                claimed_points=Decimal(claimed),
                 verified_points=Decimal(verified) if verified else None,
                 submitted_at=timezone.now() if status != "draft" else None,
-            )  # fmt: skip
+            )
     Extension.objects.create(period=period, unit=support_unit, until=D(2026, 4, 3))
     Extension.objects.create(period=period, unit=other_unit, until=D(2026, 4, 10))
     return period

@@ -339,10 +339,12 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
         gap = document["gap_to_target"]
         key_rows += [
             ("Target peringkat (batas bawah)", lower, document["target"]),
-            ("Kekurangan menuju target (dari nilai terverifikasi)",
-             _decimal_float(gap) if gap is not None else round(max(0.0, lower - verified), 2),
-             ""),
-        ]  # fmt: skip
+            (
+                "Kekurangan menuju target (dari nilai terverifikasi)",
+                _decimal_float(gap) if gap is not None else round(max(0.0, lower - verified), 2),
+                "",
+            ),
+        ]
     else:
         key_rows += [
             ("Target peringkat", None, "Belum ditetapkan"),
