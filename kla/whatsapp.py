@@ -4,6 +4,10 @@ Task forces coordinate in a WhatsApp group; the secretariat used to type the fig
 by hand from the dashboard. `whatsapp_summary` writes the same figures the dashboard shows
 (kla.selectors) in one message: the position against the target, each agency's status and
 the nearest deadlines. WhatsApp shows *text* in bold; nothing else is marked up.
+
+The message fits a phone screen or two: at most MAX_LINES lines. The agencies take the lines
+the rest leaves, those behind schedule first; the others are counted, and the link at the end
+leads to all of them.
 """
 
 import datetime
@@ -18,36 +22,40 @@ from kla import selectors as dash
 from opd.models import Extension
 from opd.notifications import MAIL_LANGUAGE, absolute_url
 
-# More extensions than this are counted, not listed: the message stays readable on a phone.
-MAX_EXTENSIONS = 5
+# At most this many lines (blank ones included): about two phone screens in WhatsApp.
+MAX_LINES = 20
+# More extensions than this are counted, not listed; they share one line.
+MAX_EXTENSIONS = 3
 
 
 def whatsapp_summary(*, period: Period, today: datetime.date | None = None) -> str:
     """The message, in Indonesian whatever the reader's language: the group's language."""
     today = today or timezone.localdate()
     with translation.override(MAIL_LANGUAGE):
-        lines = [
+        head = [
             _("*KLA %(year)s progress · %(district)s*")
             % {"year": period.year, "district": settings.KLA_DISTRICT_NAME},
             _("as of %(day)s") % {"day": fmt.day(today)},
             "",
             *_position(period),
             "",
-            *_units(period),
+        ]
+        tail = [
             "",
             *_deadlines(period, today),
             "",
             _("Details: %(url)s") % {"url": absolute_url("kla:home")},
         ]
-    return "\n".join(lines)
+        units = _units(period, room=MAX_LINES - len(head) - len(tail))
+    return "\n".join([*head, *units, *tail])
 
 
 def _position(period: Period) -> list[str]:
     score = dash.period_score(period=period)
     waiting = dash.queue_state(period=period)["size"]
     no_rank = _("no rank yet")
+    # No heading: under the title, the figures say what they are; the lines go to the agencies.
     lines = [
-        _("*Position*"),
         _("Verified: %(points)s points (%(rank)s)")
         % {"points": fmt.points(score.verified), "rank": score.rank_verified or no_rank},
         _("Potential: %(points)s points (%(rank)s)")
@@ -70,19 +78,31 @@ def _position(period: Period) -> list[str]:
     return lines
 
 
-def _units(period: Period) -> list[str]:
-    """Each agency: submitted of assigned, approved; the ones behind schedule first."""
+def _units(period: Period, *, room: int) -> list[str]:
+    """Each agency: submitted of assigned, approved; the ones behind schedule first. In `room`
+    lines at most (its title included): the agencies that do not fit are counted."""
     rows = sorted(
         dash.unit_completion(period=period),
         key=lambda r: (not r.behind, r.percent, r.unit.short_name),
     )
     lines = [_("*Status per agency* (submitted/assigned, approved)")]
+    hidden = []
+    if len(rows) > room - 1:
+        # One line goes to the count of those left out.
+        keep = max(room - 2, 1)
+        rows, hidden = rows[:keep], rows[keep:]
     for row in rows:
         line = _("• %(unit)s: %(submitted)s/%(assigned)s submitted, %(approved)s approved") % {
             "unit": row.unit.short_name, "submitted": row.submitted, "assigned": row.assigned,
             "approved": row.approved,
         }  # fmt: skip
         lines.append(line + (" — " + _("behind") if row.behind else ""))
+    if hidden:
+        behind = sum(1 for row in hidden if row.behind)
+        more = _("• and %(n)s more units") % {"n": len(hidden)}
+        if behind:
+            more += " " + _("(%(n)s of them behind)") % {"n": behind}
+        lines.append(more)
     if not rows:
         lines.append(_("No agency has questions yet."))
     return lines
@@ -98,7 +118,6 @@ def _deadlines(period: Period, today: datetime.date) -> list[str]:
     else:
         closes = _("closed")
     lines = [
-        _("*Nearest deadlines*"),
         _("• Self-assessment window closes: %(day)s (%(when)s)")
         % {"day": fmt.day(period.window_closes), "when": closes},
     ]
@@ -107,13 +126,16 @@ def _deadlines(period: Period, today: datetime.date) -> list[str]:
         .select_related("unit")
         .order_by("until", "unit__short_name")
     )
-    for extension in extensions[:MAX_EXTENSIONS]:
-        lines.append(
-            _("• Extension for %(unit)s: until %(day)s")
+    if extensions:
+        # One line for all of them: the lines are kept for the agencies.
+        named = [
+            _("%(unit)s until %(day)s")
             % {"unit": extension.unit.short_name, "day": fmt.day(extension.until)}
-        )
-    if len(extensions) > MAX_EXTENSIONS:
-        lines.append(_("• and %(n)s more extensions") % {"n": len(extensions) - MAX_EXTENSIONS})
+            for extension in extensions[:MAX_EXTENSIONS]
+        ]
+        if len(extensions) > MAX_EXTENSIONS:
+            named.append(_("%(n)s more") % {"n": len(extensions) - MAX_EXTENSIONS})
+        lines.append(_("• Extensions: %(list)s") % {"list": "; ".join(named)})
     if period.entry_date:
         lines.append(
             _("• Entry into the ministry's application: %(day)s")

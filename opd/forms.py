@@ -52,9 +52,14 @@ def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
     )
 
 
+TABLE_FORM_ID = "table-form"
+
+
 class TableRowsForm(forms.Form):
     """The rows of a per-unit question's table the reader may fill: per row an option (or,
-    without options, points) and the answer version the page showed. Empty rows are left."""
+    without options, points) and the answer version the page showed. Empty rows are left.
+    Its inputs name their form (TABLE_FORM_ID) so each row can hold its own upload forms
+    without nesting forms."""
 
     def __init__(self, *args, table, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,10 +81,13 @@ class TableRowsForm(forms.Form):
                 field = _points_field(row.unit.name, maximum=table.question.max_points,
                                       required=False)  # fmt: skip
                 initial = row.answer.claimed_points if row.answer else None
+            field.widget.attrs["form"] = TABLE_FORM_ID
             self.fields[f"row-{key}"] = field
             self.initial[f"row-{key}"] = initial
             self.fields[f"version-{key}"] = forms.IntegerField(
-                widget=forms.HiddenInput, required=False, min_value=0
+                widget=forms.HiddenInput(attrs={"form": TABLE_FORM_ID}),
+                required=False,
+                min_value=0,
             )
             self.initial[f"version-{key}"] = row.answer.version if row.answer else None
         self.submit = False

@@ -197,7 +197,7 @@ def test_whatsapp_summary_is_copied_and_extension_granted_from_the_row(live_serv
     text = page.get_by_test_id("whatsapp-text").input_value()
     assert text.startswith("*Kemajuan KLA 2026")
     assert "Terverifikasi: 0,00 poin" in text and "Menunggu tinjauan: 2 jawaban" in text
-    assert "• Perpanjangan Dinkes: sampai 3 April 2026" in text
+    assert "• Perpanjangan: Dinkes sampai 3 April 2026" in text
     page.get_by_test_id("copy-button").click()
     expect(page.locator("[data-copy-status]")).to_have_text("Tersalin: tempelkan ke grup.")
     assert page.evaluate("navigator.clipboard.readText()") == text

@@ -15,8 +15,8 @@ from indicators.models import AnswerOption, Question, row_options
 from opd import access, services
 from opd.models import Answer, Assignment, Evidence, Profile, Unit
 from opd.scoring import score_period
-from tests import factories
-from tests.browser import login
+from tests import factories, samples
+from tests.browser import ensure_upload_script, login
 
 D = Decimal
 KEC = Unit.Kind.KECAMATAN
@@ -42,9 +42,11 @@ def coordinator(db):
 
 def _table_question(period, kecamatan, coordinator, *, filled_by="units", max_points="4.00"):
     question = factories.QuestionFactory(
-        indicator__group__period=period, every_kecamatan=True, max_points=D(max_points),
+        indicator__group__period=period,
+        every_kecamatan=True,
+        max_points=D(max_points),
         rows_filled_by=filled_by,
-    )  # fmt: skip
+    )
     for order, (label, points) in enumerate(row_options(question.max_points), start=1):
         AnswerOption.objects.create(question=question, label=label, points=points, order=order)
     factories.AssignmentFactory(
@@ -167,9 +169,13 @@ def test_a_yes_needs_evidence_before_it_is_submitted(table_question, kecamatan, 
         question=table_question, user=coordinator_user, submit=True,
         values=[(kecamatan[0], yes, None), (kecamatan[1], yes, None), (kecamatan[2], no, None)],
     )  # fmt: skip
+    # One outcome per row: submitted, or kept as a draft with the reason (not also "saved").
     assert report.submitted == ["Kec. Betara", "Kec. Pengabuan"]
-    assert report.saved == ["Kec. Betara", "Kec. Merlung", "Kec. Pengabuan"]
-    assert len(report.problems) == 1 and report.problems[0].startswith("Kec. Merlung: ")
+    assert report.saved == [] and report.problems == []
+    assert report.held == [
+        "Kec. Merlung: “Ya” needs evidence. The row is kept as a draft: upload the evidence "
+        "on the row, then submit it."
+    ]
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
     assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
                         "Kec. Pengabuan": "submitted"}  # fmt: skip
@@ -379,13 +385,137 @@ def test_the_coordinator_fills_every_row_and_submits(live_server, page):
     rows.nth(2).get_by_label("Tidak (0,00)").check()
     page.get_by_role("button", name="Simpan dan ajukan baris yang terisi").click()
     # Betara has evidence and Pengabuan says no: submitted. Merlung's "yes" has none: kept.
-    expect(page.locator(".alert-success").last).to_contain_text("Kec. Betara, Kec. Pengabuan")
-    expect(page.locator(".alert-warning")).to_contain_text("Kec. Merlung")
+    expect(page.locator(".alert-success")).to_have_count(1)
+    expect(page.locator(".alert-success")).to_contain_text("Kec. Betara, Kec. Pengabuan")
+    expect(page.locator(".alert-success")).not_to_contain_text("Kec. Merlung")
+    expect(page.locator(".alert-warning")).to_have_count(1)
+    expect(page.locator(".alert-warning")).to_contain_text("Kec. Merlung: “Ya” perlu bukti")
     expect(_claimed(page)).to_contain_text("2 dari 3 baris")
     page.screenshot(path="var/screenshots/table-coordinator-1366.png", full_page=True)
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
     assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
                         "Kec. Pengabuan": "submitted"}  # fmt: skip
+
+
+def test_each_row_the_reader_fills_has_its_own_upload(
+    client_for, table_question, kecamatan, camat, coordinator_user
+):
+    """The upload of the answer page, per row: the tus endpoint of the row's question and
+    unit, one store per answer (resumes on either page), the texts once for the page."""
+    html = client_for(camat[0]).get(reverse("opd:question-table", args=[table_question.pk]))
+    html = html.content.decode()
+    endpoint = reverse("opd:tus-endpoint", args=[table_question.pk, kecamatan[0].pk])
+    assert html.count('data-testid="row-upload"') == 1  # its own row only
+    assert f'data-endpoint="{endpoint}"' in html
+    assert f'data-uppy-id="kla-evidence-{table_question.pk}-{kecamatan[0].pk}"' in html
+    assert html.count("<template data-upload-texts>") == 1
+    assert "/static/build/evidence-upload.js" in html and "/static/js/question-table.js" in html
+    assert html.count('data-testid="row-submit"') == 1
+    # The coordinator of a table the kecamatan fill reads it: no upload, no submit, no script.
+    html = (
+        client_for(coordinator_user)
+        .get(reverse("opd:question-table", args=[table_question.pk]))
+        .content.decode()
+    )
+    assert 'data-testid="row-upload"' not in html and 'data-testid="row-submit"' not in html
+    assert "evidence-upload.js" not in html
+
+
+def test_a_rows_upload_goes_to_its_own_answer(client_for, table_question, kecamatan, camat):
+    """The row's tus endpoint takes an upload from the row's writer, for that row only."""
+    tus = {
+        "HTTP_TUS_RESUMABLE": "1.0.0",
+        "HTTP_UPLOAD_LENGTH": "1000",
+        "HTTP_UPLOAD_METADATA": "filename c2sucGRm",
+    }
+    own = reverse("opd:tus-endpoint", args=[table_question.pk, kecamatan[0].pk])
+    other = reverse("opd:tus-endpoint", args=[table_question.pk, kecamatan[1].pk])
+    client = client_for(camat[0])
+    assert client.post(own, **tus).status_code == 201
+    assert client.post(other, **tus).status_code in (403, 404)
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_a_rows_own_button_submits_it_with_one_message_per_outcome(
+    client_for, table_question, kecamatan, coordinator_user
+):
+    table_question.rows_filled_by = Question.RowsFilledBy.COORDINATOR
+    table_question.save()
+    yes, no = _option(table_question, "Ya"), _option(table_question, "Tidak")
+    _evidence(table_question, kecamatan[0])
+    client = client_for(coordinator_user)
+    save = reverse("opd:question-table-save", args=[table_question.pk])
+    # Betara's own button: Betara is submitted; Merlung's choice on the page is saved too.
+    response = client.post(
+        save,
+        {f"row-{kecamatan[0].pk}": yes.pk, f"row-{kecamatan[1].pk}": no.pk,
+         "submit_row": kecamatan[0].pk},
+        follow=True,
+    )  # fmt: skip
+    assert response.redirect_chain[-1][0].endswith(f"#row-{kecamatan[0].pk}")
+    assert _messages(response) == [
+        ("success", "Baris diajukan untuk ditinjau: Kec. Betara."),
+        ("success", "Baris tersimpan: Kec. Merlung."),
+    ]
+    statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
+    assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft"}
+    # Pengabuan says "Ya" without evidence: one warning naming the row, no green beside it.
+    response = client.post(
+        save, {f"row-{kecamatan[2].pk}": yes.pk, "submit_row": kecamatan[2].pk}, follow=True
+    )
+    assert _messages(response) == [
+        (
+            "warning",
+            "Kec. Pengabuan: “Ya” perlu bukti. Baris disimpan sebagai draf: unggah "
+            "buktinya pada baris itu, lalu ajukan.",
+        ),
+    ]
+    assert Answer.objects.get(unit=kecamatan[2]).status == "draft"
+    assert Answer.objects.get(unit=kecamatan[2]).option == yes
+    # A row's button with nothing chosen on it: said once, nothing else happens.
+    response = client.post(save, {"submit_row": kecamatan[3].pk}, follow=True)
+    assert _messages(response) == [("warning", "Kec. Senyerang: pilih jawaban sebelum mengajukan.")]
+    assert not Answer.objects.filter(unit=kecamatan[3]).exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_kecamatan_answers_yes_with_its_evidence_without_leaving_the_table(
+    live_server, page, tmp_path
+):
+    """On a phone: "Ya", the file chosen and uploaded on the row (resumable, as on the answer
+    page), the row's own "Simpan dan ajukan": four taps and the file picker, one page, one
+    message. The choice made before the upload is not lost when the page shows the evidence."""
+    ensure_upload_script()
+    question, kecamatan = _browser_world("units")
+    pdf = tmp_path / "sk-forum-anak.pdf"
+    pdf.write_bytes(samples.pdf_bytes("SK Forum Anak"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server.url, "camat0")
+    page.goto(f"{live_server.url}/opd/tabel/{question.pk}/")
+    row = page.get_by_test_id("table-row")
+    expect(row).to_have_count(1)
+    row.get_by_label("Ya (3,00)").check()  # 1
+    row.get_by_label("Bukti untuk Kecamatan Betara").set_input_files(str(pdf))  # 2 (+ picker)
+    row.get_by_test_id("row-upload-button").click()  # 3
+    # Stored, then the table's form is posted with the "Ya": the page shows both.
+    expect(page.locator(".alert-success", has_text="telah disimpan")).to_contain_text(pdf.name)
+    expect(page.locator(".alert-success", has_text="Baris tersimpan: Kec. Betara")).to_be_visible()
+    row = page.get_by_test_id("table-row")
+    expect(row).to_contain_text("1 bukti")
+    expect(row.get_by_label("Ya (3,00)")).to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path="var/screenshots/table-row-upload-390.png", full_page=True)
+    row.get_by_test_id("row-submit").click()  # 4
+    expect(page.locator(".alert-success")).to_have_count(1)
+    expect(page.locator(".alert-success")).to_contain_text("Baris diajukan untuk ditinjau")
+    expect(page.locator(".alert-warning")).to_have_count(0)
+    answer = Answer.objects.get(question=question, unit=kecamatan[0])
+    assert answer.status == "submitted" and answer.option.label == "Ya"
+    assert answer.evidence.get().revisions.get().original_name == "sk-forum-anak.pdf"
 
 
 def test_a_rows_answer_page_leads_to_its_table(client_for, table_question, kecamatan, camat):

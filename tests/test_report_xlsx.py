@@ -1,16 +1,14 @@
-"""The Excel recap: its formulas give exactly the engine's totals; layout and print setup."""
+"""The Excel recap: its totals, as a preview shows them, are exactly the engine's; layout and
+print setup."""
 
 import io
-import operator
-import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.test.utils import override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string
 
 from indicators.models import Period
 from kla.reports.xlsx import rekap_workbook, sheet_title
@@ -24,154 +22,36 @@ pytestmark = pytest.mark.django_db
 DISTRICT = "Kabupaten Contoh Ujicoba"
 
 
-# --- A tiny evaluator for the formulas the workbook uses ------------------------------------
-
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?)"
-    r"|(?P<ref>(?:'(?:[^']|'')+'!|[A-Za-z0-9_]+!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)"
-    r"|(?P<name>[A-Z]+)\("
-    r"|(?P<op>[-+*/,()=<>]))"
-)
+# --- The workbook as a preview reads it ------------------------------------------------------
 
 
-_OPERATORS = {
-    "+": operator.add,
-    "-": operator.sub,
-    "=": operator.eq,
-    "<": operator.lt,
-    ">": operator.gt,
-}
-
-
-class Evaluator:
-    """Evaluates =SUM/MIN/MAX/IF/ROUND over numbers, cells, ranges (also on other sheets), + - * /."""
+class Preview:
+    """What a phone's viewer or a mail/WhatsApp preview shows: the stored value of a cell
+    (openpyxl's data_only=True), never a formula's result computed on the spot. A formula
+    openpyxl wrote has no stored value and reads as None: a blank total on the phone."""
 
     def __init__(self, workbook):
         self.wb = workbook
-        self.seen: set[str] = set()  # every function name met, so a test sees what it checked
 
     def cell(self, sheet: str, coordinate: str) -> float:
         value = self.wb[sheet][coordinate].value
-        if isinstance(value, str) and value.startswith("="):
-            return self.formula(sheet, value[1:])
-        if value is None or isinstance(value, str):
-            return 0.0
+        assert isinstance(value, (int, float)), f"{sheet}!{coordinate} shows {value!r}"
         return float(value)
 
-    def formula(self, sheet: str, text: str):
-        self.tokens = [m for m in _TOKEN.finditer(text)]
-        assert "".join(m.group(0) for m in self.tokens).replace(" ", "") == text.replace(" ", ""), (
-            f"unsupported formula {text!r}"
-        )
-        self.position, self.sheet = 0, sheet
-        saved = self.tokens, self.position, self.sheet
-        result = self.expression()
-        self.tokens, self.position, self.sheet = saved
-        return result
 
-    def peek(self):
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def take(self):
-        token = self.peek()
-        self.position += 1
-        return token
-
-    def expression(self):
-        left = self.term()
-        while (t := self.peek()) is not None and t.group("op") in ("+", "-", "=", "<", ">"):
-            op = self.take().group("op")
-            right = self.term()
-            left = _OPERATORS[op](left, right)
-        return left
-
-    def term(self):
-        left = self.atom()
-        while (t := self.peek()) is not None and t.group("op") in ("*", "/"):
-            op = self.take().group("op")
-            right = self.atom()
-            left = left * right if op == "*" else left / right
-        return left
-
-    def atom(self):
-        token = self.take()
-        if token.group("num"):
-            return float(token.group("num"))
-        if token.group("op") == "-":
-            return -self.atom()
-        if token.group("op") == "(":
-            value = self.expression()
-            assert self.take().group("op") == ")"
-            return value
-        if token.group("ref"):
-            values = self.reference(token.group("ref"))
-            return values if len(values) > 1 or ":" in token.group("ref") else values[0]
-        name = token.group("name")
-        self.seen.add(name)
-        args = []
-        while True:
-            args.append(self.expression())
-            closing = self.take().group("op")
-            if closing == ")":
-                break
-            assert closing == ","
-        flat = [v for a in args for v in (a if isinstance(a, list) else [a])]
-        if name == "SUM":
-            return sum(flat)
-        if name == "MIN":
-            return min(flat)
-        if name == "MAX":
-            return max(flat)
-        if name == "IF":
-            return args[1] if args[0] else args[2]
-        if name == "ROUND":  # Excel rounds half away from zero
-            places = Decimal(1).scaleb(-int(args[1]))
-            return float(Decimal(repr(args[0])).quantize(places, rounding=ROUND_HALF_UP))
-        raise AssertionError(f"unsupported function {name}")
-
-    def reference(self, ref: str) -> list[float]:
-        sheet = self.sheet
-        if "!" in ref:
-            sheet, ref = ref.rsplit("!", 1)
-            sheet = sheet.strip("'").replace("''", "'")
-        ref = ref.replace("$", "")
-        start, _, end = ref.partition(":")
-        end = end or start
-        c1, r1 = re.match(r"([A-Z]+)(\d+)", start).groups()
-        c2, r2 = re.match(r"([A-Z]+)(\d+)", end).groups()
-        saved = self.tokens, self.position, self.sheet
-        values = [
-            self.cell(sheet, f"{_letter(c)}{r}")
-            for r in range(int(r1), int(r2) + 1)
-            for c in range(column_index_from_string(c1), column_index_from_string(c2) + 1)
-        ]
-        self.tokens, self.position, self.sheet = saved
-        return values
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
-
-
-def test_evaluator_can_fail():
-    """The evaluator really computes: a wrong cap or a wrong range gives another number."""
+def test_the_preview_sees_no_value_of_a_formula():
+    """The check can fail: a formula openpyxl wrote is blank to a preview."""
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "S 1"
-    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = 5, 7, 100, "=MIN(SUM(A1:A2,A3),10)"
-    ws["B1"] = "='S 1'!A4-IF(A1=5,1,0)/2"
-    ws["C1"], ws["C2"] = 25 / 3, "=ROUND(SUM(C1,C1),2)"
-    ws["D1"] = "=ROUND(0.125,2)"
-    evaluator = Evaluator(wb)
-    assert evaluator.cell("S 1", "A4") == 10
-    assert evaluator.cell("S 1", "B1") == 9.5
-    assert evaluator.cell("S 1", "C2") == 16.67
-    assert evaluator.cell("S 1", "D1") == 0.13
-    assert evaluator.seen == {"MIN", "SUM", "IF", "ROUND"}
+    wb.active.title = "S"
+    wb["S"]["A1"], wb["S"]["A2"], wb["S"]["A3"] = 5, 7, "=SUM(A1:A2)"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    preview = Preview(load_workbook(io.BytesIO(buffer.getvalue()), data_only=True))
+    assert preview.cell("S", "A1") == 5
+    with pytest.raises(AssertionError, match="S!A3 shows None"):
+        preview.cell("S", "A3")
 
 
 # --- A period with everything the recap must handle ------------------------------------------
@@ -256,10 +136,11 @@ def _score(period):
     return score_period(period=period)
 
 
-def _load(period):
+def _load(period, *, data_only=True):
+    """The saved workbook as a preview reads it (stored values), or with its formulas."""
     buffer = io.BytesIO()
     rekap_workbook(period=period).save(buffer)
-    return load_workbook(io.BytesIO(buffer.getvalue()))
+    return load_workbook(io.BytesIO(buffer.getvalue()), data_only=data_only)
 
 
 def _find_row(ws, column: int, text: str) -> int:
@@ -270,10 +151,11 @@ def _find_row(ws, column: int, text: str) -> int:
 
 
 def _assert_workbook_equals_engine(period):
-    """Every total of the workbook, computed from its formulas, equals the score service's."""
+    """Every total of the workbook, as a preview shows it, is filled and equals the score
+    service's."""
     wb = _load(period)
     score = _score(period)
-    evaluator = Evaluator(wb)
+    evaluator = Preview(wb)
     summary = wb["Ringkasan"]
 
     def check(sheet, coordinate, expected):
@@ -310,12 +192,30 @@ def _assert_workbook_equals_engine(period):
     return evaluator
 
 
-def test_formulas_equal_the_engine(built, period):
-    evaluator = _assert_workbook_equals_engine(period)
-    assert {"SUM", "MIN", "MAX", "ROUND"} <= evaluator.seen
+def test_a_preview_shows_every_total_equal_to_the_score(built, period):
+    _assert_workbook_equals_engine(period)
+    # Nothing is left for a spreadsheet to compute: a viewer that computes nothing shows all.
+    wb = _load(period, data_only=False)
+    formulas = [
+        f"{ws.title}!{c.coordinate}"
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
+    assert formulas == []
 
 
-def test_formulas_round_like_the_engine(period):
+@override_settings(KLA_DISTRICT_NAME=DISTRICT)
+def test_the_creation_time_is_not_hashes(built, period):
+    """ "Dibuat pada" (dd-mm-yyyy hh:mm, 16 characters) fits its column: no ### in a viewer."""
+    summary = _load(period)["Ringkasan"]
+    assert summary["A7"].value == "Dibuat pada (WIB)"
+    assert summary["B7"].number_format == "dd-mm-yyyy hh:mm"
+    assert summary.column_dimensions["B"].width >= len("dd-mm-yyyy hh:mm") + 2
+
+
+def test_totals_round_like_the_engine(period):
     """Two questions every kecamatan answers, each worth 25/3: the engine adds the exact means
     (16.666... -> 16.67); adding the rounded means would give 16.66."""
     group = factories.GroupFactory(period=period, name="Kelana Dekela")
@@ -339,7 +239,7 @@ def test_formulas_round_like_the_engine(period):
 def test_known_figures(built, period):
     """The same figures by hand, so the test does not only compare the code with itself."""
     wb = _load(period)
-    evaluator = Evaluator(wb)
+    evaluator = Preview(wb)
     kelembagaan = wb["Kelembagaan"]
     sub1 = _find_row(kelembagaan, 3, "Subtotal indikator 1")
     assert evaluator.cell("Kelembagaan", f"I{sub1}") == 12  # 10 + 7.75 capped at 12
@@ -398,7 +298,7 @@ def test_layout_and_print_setup(built, period):
         for column in ("I", "J", "K"):
             assert kelembagaan[f"{column}{row}"].number_format == "0.00", f"{column}{row}"
     units = wb["Progres Unit"]
-    evaluator = Evaluator(wb)
+    evaluator = Preview(wb)
     rows = {
         r[0].value: [c.value for c in r[:7]] + [evaluator.cell("Progres Unit", f"H{r[0].row}")]
         for r in units.iter_rows(min_row=5)
@@ -433,7 +333,7 @@ def test_sheet_titles_are_valid_and_unique():
 
 def test_empty_period_gives_zeros(period):
     wb = _load(period)
-    evaluator = Evaluator(wb)
+    evaluator = Preview(wb)
     assert wb.sheetnames == ["Ringkasan", "Progres Unit"]
     assert evaluator.cell("Ringkasan", "B10") == 0
     assert evaluator.cell("Ringkasan", "B11") == 0
@@ -518,24 +418,21 @@ def _hostile_period(period, typed: str):
     _answer(per_unit, kecamatan, Answer.Status.REVISION_REQUESTED, "3", note=typed)
 
 
-# Where the recap writes formulas on purpose: points and evidence counts of the group sheets,
-# the percentage of the unit sheet, the figures of the summary. Nowhere else.
-FORMULA_COLUMNS = {"group": set("IJKL"), "Progres Unit": {"H"}, "Ringkasan": set("BCDEFG")}
+SHEETS_OF_THEIR_OWN = {"Progres Unit", "Ringkasan"}
 
 
 @pytest.mark.parametrize("typed", TYPED)
 def test_typed_text_stays_text(period, typed):
     _hostile_period(period, typed)
-    wb = _load(period)
+    wb = _load(period, data_only=False)
     group_sheet = wb.sheetnames[1]
     found = set()
     for ws in wb.worksheets:
-        kind = ws.title if ws.title in FORMULA_COLUMNS else "group"
+        kind = ws.title if ws.title in SHEETS_OF_THEIR_OWN else "group"
         for row in ws.iter_rows():
             for cell in row:
-                if cell.data_type == "f":
-                    assert cell.column_letter in FORMULA_COLUMNS[kind], cell.coordinate
-                elif isinstance(cell.value, str) and typed in cell.value:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate}"
+                if isinstance(cell.value, str) and typed in cell.value:
                     assert cell.data_type == "s", f"{ws.title}!{cell.coordinate}"
                     if cell.value == typed:
                         found.add((kind, cell.column_letter))
@@ -549,13 +446,13 @@ def test_typed_text_stays_text(period, typed):
     }  # fmt: skip
     notes = [c.value for c in wb[group_sheet]["N"] if c.value == typed]
     assert len(notes) == 2  # the ordinary answer's note and the kecamatan's
-    # The totals are still formulas and still add up.
+    # The totals are numbers and still add up.
     _assert_workbook_equals_engine(period)
     total = _find_row(wb[group_sheet], 1, f"Total {typed}")
-    assert wb[group_sheet][f"I{total}"].data_type == "f"
-    assert wb["Ringkasan"]["B10"].data_type == "f"
-    assert wb["Ringkasan"]["D17"].data_type == "f"
-    assert wb["Progres Unit"]["H5"].data_type == "f"
+    assert wb[group_sheet][f"I{total}"].data_type == "n"
+    assert wb["Ringkasan"]["B10"].data_type == "n"
+    assert wb["Ringkasan"]["D17"].data_type == "n"
+    assert wb["Progres Unit"]["H5"].data_type == "n"
 
 
 def test_control_characters_pasted_into_a_note_do_not_break_the_recap(period):
@@ -596,4 +493,4 @@ def test_the_recap_totals_no_declared_maxima(period):
     rows = [SUMMARY_TABLE_ROW + 1, SUMMARY_TABLE_ROW + 2, SUMMARY_TABLE_ROW + 3]
     assert [ws.cell(row=r, column=3).value for r in rows] == [150, 164, None]
     assert ws.cell(row=rows[-1], column=1).value == "Total"
-    assert ws.cell(row=rows[-1], column=2).value.startswith("=SUM(")
+    assert ws.cell(row=rows[-1], column=2).value == 200  # the effective maxima, 100 + 100

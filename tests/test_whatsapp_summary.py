@@ -40,10 +40,13 @@ def world(period, lead_unit, support_unit, other_unit, settings):
         factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
         if status:
             Answer.objects.create(
-                question=question, unit=unit, status=status, claimed_points=Decimal(claimed),
+                question=question,
+                unit=unit,
+                status=status,
+                claimed_points=Decimal(claimed),
                 verified_points=Decimal(verified) if verified else None,
                 submitted_at=timezone.now() if status != "draft" else None,
-            )  # fmt: skip
+            )
     Extension.objects.create(period=period, unit=support_unit, until=D(2026, 4, 3))
     Extension.objects.create(period=period, unit=other_unit, until=D(2026, 4, 10))
     return period
@@ -53,7 +56,6 @@ EXPECTED = """\
 *Kemajuan KLA 2026 · Kabupaten Tanjung Jabung Barat*
 per 10 Februari 2026
 
-*Posisi*
 Terverifikasi: 7,50 poin (belum berperingkat)
 Potensi: 12,50 poin (belum berperingkat)
 Target Madya (mulai 601,00): masih kurang 593,50 poin terverifikasi
@@ -64,10 +66,8 @@ Menunggu tinjauan: 1 jawaban
 • Disdik: 0/1 dikirim, 0 disetujui — tertinggal
 • Dinkes: 2/2 dikirim, 1 disetujui
 
-*Batas waktu terdekat*
 • Penilaian mandiri ditutup: 31 Maret 2026 (49 hari lagi)
-• Perpanjangan Dinsos: sampai 3 April 2026
-• Perpanjangan Disdik: sampai 10 April 2026
+• Perpanjangan: Dinsos sampai 3 April 2026; Disdik sampai 10 April 2026
 • Input ke aplikasi kementerian: 15 April 2026
 
 Rincian: https://kla.example.test/"""
@@ -89,8 +89,36 @@ def test_a_long_list_of_extensions_is_counted_and_a_reached_target_said(world, s
     world.target_rank = ""
     world.save(update_fields=["target_rank"])
     text = whatsapp_summary(period=world)
-    assert text.count("• Perpanjangan ") == 5 and "• dan 3 perpanjangan lainnya" in text
+    extensions = [line for line in text.splitlines() if line.startswith("• Perpanjangan:")]
+    assert extensions == [
+        "• Perpanjangan: Kec0 sampai 1 April 2026; Kec1 sampai 1 April 2026; "
+        "Kec2 sampai 1 April 2026; 5 lainnya"
+    ]
     assert "Target" not in text
+
+
+def test_a_long_list_of_agencies_fits_two_phone_screens(world):
+    """37 agencies (the demo's 24 and 13 kecamatan): at most 20 lines, those behind first,
+    the rest counted, the link still at the end."""
+    indicator = factories.IndicatorFactory(group__period=world)
+    for i in range(34):
+        unit = factories.UnitFactory(name=f"Unit {i:02}", short_name=f"U{i:02}")
+        question = factories.QuestionFactory(indicator=indicator)
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+        if i < 20:  # the first twenty submitted: on schedule; the other fourteen behind
+            Answer.objects.create(
+                question=question, unit=unit, status="submitted", claimed_points=Decimal("1"),
+                submitted_at=timezone.now(),
+            )  # fmt: skip
+    lines = whatsapp_summary(period=world).splitlines()
+    assert len(lines) <= 20
+    agencies = [line for line in lines if line.startswith("• ") and " dikirim, " in line]
+    # Only units behind are listed (16 of them behind: Dinsos, Disdik and U20-U33).
+    assert agencies and all(line.endswith("— tertinggal") for line in agencies)
+    shown = len(agencies)
+    assert f"• dan {37 - shown} unit lainnya ({16 - shown} di antaranya tertinggal)" in lines
+    assert lines[-1] == "Rincian: https://kla.example.test/"
+    assert len(lines) == 20  # the room left was used
 
 
 def test_after_the_window_the_deadline_says_closed(world, monkeypatch):
@@ -98,7 +126,7 @@ def test_after_the_window_the_deadline_says_closed(world, monkeypatch):
     text = whatsapp_summary(period=world)
     assert "• Penilaian mandiri ditutup: 31 Maret 2026 (sudah ditutup)" in text
     # An extension that has ended is no longer a deadline.
-    assert "Dinsos: sampai" not in text and "Perpanjangan Disdik: sampai 10 April 2026" in text
+    assert "Dinsos sampai" not in text and "• Perpanjangan: Disdik sampai 10 April 2026" in text
 
 
 def test_the_page_offers_the_text_a_copy_button_and_a_share_link(

@@ -34,7 +34,8 @@ const RETRY_AFTER_FAILURE = 30000;
 
 function texts(root) {
   const out = {};
-  const template = root.querySelector("template[data-upload-texts]");
+  // A page with an upload area per row (the table of a per-unit question) has them once.
+  const template = root.querySelector("template[data-upload-texts]") || document.querySelector("template[data-upload-texts]");
   template.content.querySelectorAll("[data-text]").forEach((el) => {
     out[el.dataset.text] = el.textContent.trim();
   });
@@ -195,8 +196,10 @@ function setup(root) {
     busy(open);
     if (!open && storedSome) {
       say(t.reloading, "success");
-      // The page lists the new evidence (and the server's messages) after a reload.
-      setTimeout(() => window.location.reload(), 1200);
+      // The page lists the new evidence (and the server's messages) after a reload, unless
+      // the page takes over (the table page first saves a row's choice, which reloads too).
+      const stored = new CustomEvent("kla:evidence-stored", { bubbles: true, cancelable: true });
+      if (root.dispatchEvent(stored)) setTimeout(() => window.location.reload(), 1200);
     }
   }
 

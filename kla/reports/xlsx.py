@@ -1,17 +1,20 @@
 """The Excel recap of a period ("Rekap"): summary, one sheet per group, progress per unit.
 
-Totals are formulas over the question rows, so the workbook can be checked and reused; an
-indicator's subtotal is capped at its maximum exactly as the scoring engine caps it, so the
-workbook's totals equal the dashboard's. A question every kecamatan or desa answers shows the
+Every figure is a plain value taken from the score document (indicators.score_document), not a
+formula: a phone's viewer, a mail or WhatsApp preview shows a workbook's cached values and
+openpyxl cannot write them, so formulas showed the headline totals blank there. An
+indicator's subtotal is the engine's (capped at its maximum, rounded once), so the workbook's
+totals equal the dashboard's. A question every kecamatan or desa answers shows the
 engine's mean over the answering units on its row, and each unit's answer on a detail row
 below it (grouped, excluded from the sums).
 
 Every text cell goes through `write_cell`, so names, questions and notes people typed stay
-text even when they start with "="; only the formulas built here are written as formulas.
+text even when they start with "="; the workbook holds no formula at all.
 """
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import translation
@@ -100,22 +103,6 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _ranges(column: str, rows: list[int]) -> str:
-    """'I5:I7,I9' for rows [5, 6, 7, 9]: only the listed rows, in runs."""
-    parts: list[str] = []
-    start = previous = None
-    for row in [*rows, None]:
-        if row is not None and previous is not None and row == previous + 1:
-            previous = row
-            continue
-        if start is not None:
-            parts.append(
-                f"{column}{start}" if start == previous else f"{column}{start}:{column}{previous}"
-            )
-        start = previous = row
-    return ",".join(parts)
-
-
 def _names(units: Iterable) -> str:
     return ", ".join(u.short_name for u in units)
 
@@ -138,7 +125,7 @@ def _title(ws, text: str, subtitle: str) -> None:
 
 
 def _points(ws, row: int, column: int, value) -> None:
-    # `value`: a number, or a formula of this module (a str starting with "="); never user text.
+    # `value`: a number, never text.
     cell = ws.cell(row=row, column=column, value=value)
     cell.number_format = NUMBER_FORMAT
 
@@ -202,6 +189,20 @@ def _style_total(ws, row: int, fill) -> None:
         cell.fill = fill
 
 
+def _indicator_points(score: ReportScore) -> dict[tuple[str, str], dict]:
+    """(group name, indicator code) -> the document's indicator: its points as the engine
+    counts them (the questions' exact sum, capped at the maximum, rounded once)."""
+    return {
+        (group["name"], indicator["code"]): indicator
+        for group in score.document["groups"]
+        for indicator in group["indicators"]
+    }
+
+
+def _decimal_float(text: str | None) -> float:
+    return float(Decimal(text)) if text is not None else 0.0
+
+
 def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, year: int) -> int:
     """Write one group's sheet; returns the row of its total."""
     group = group_rows.group
@@ -209,46 +210,48 @@ def _group_sheet(ws, group_rows: GroupRows, score: ReportScore, district: str, y
     _set_widths(ws, GROUP_COLUMNS)
     _write_header(ws, GROUP_HEADER_ROW, GROUP_COLUMNS)
     ws.sheet_properties.outlinePr.summaryBelow = False
+    by_indicator = _indicator_points(score)
 
     row = GROUP_HEADER_ROW + 1
-    subtotal_rows: list[int] = []
+    totals = {COL_CLAIMED: 0.0, COL_VERIFIED: 0.0, COL_MAX: 0.0, COL_EVIDENCE: 0}
     for indicator_rows in group_rows.indicators:
         indicator = indicator_rows.indicator
-        question_rows: list[int] = []
+        evidence = 0
         for item in indicator_rows.questions:
             _question_row(ws, row, group.name, item, score)
-            question_rows.append(row)
+            evidence += item.evidence_count
             row += 1
             if item.per_unit:
                 row = _detail_rows(ws, row, item)
         write_cell(ws, row, 1, group.name)
         write_cell(ws, row, 2, indicator.code)
         write_cell(ws, row, 3, f"Subtotal indikator {indicator.code}")
-        _points(ws, row, COL_MAX, as_float(indicator.max_points))
-        for column in (COL_CLAIMED, COL_VERIFIED):
-            letter = get_column_letter(column)
-            # Like the engine: the exact sum of the questions, capped at the indicator's
-            # maximum, rounded to two places; groups and the total add the rounded values.
-            runs = _ranges(letter, question_rows)
-            value = f"=ROUND(MIN(SUM({runs}),K{row}),2)" if question_rows else 0
-            _points(ws, row, column, value)
-        ws.cell(
-            row=row,
-            column=COL_EVIDENCE,
-            value=f"=SUM({_ranges('L', question_rows)})" if question_rows else 0,
-        )
+        points = by_indicator.get((group.name, indicator.code), {})
+        subtotal = {
+            COL_CLAIMED: _decimal_float(points.get("claimed")),
+            COL_VERIFIED: _decimal_float(points.get("verified")),
+            COL_MAX: as_float(indicator.max_points),
+            COL_EVIDENCE: evidence,
+        }
+        for column, value in subtotal.items():
+            if column == COL_EVIDENCE:
+                ws.cell(row=row, column=column, value=value)
+            else:
+                _points(ws, row, column, value)
+            totals[column] += value
         _style_total(ws, row, SUBTOTAL_FILL)
-        subtotal_rows.append(row)
         row += 1
 
     write_cell(ws, row, 1, f"Total {group.name}")
-    for column in (COL_CLAIMED, COL_VERIFIED, COL_MAX, COL_EVIDENCE):
-        letter = get_column_letter(column)
-        value = f"=SUM({_ranges(letter, subtotal_rows)})" if subtotal_rows else 0
+    # The group's points as the engine adds them: the rounded indicators (the same sum).
+    document_group = next((g for g in score.document["groups"] if g["name"] == group.name), {})
+    totals[COL_CLAIMED] = _decimal_float(document_group.get("claimed"))
+    totals[COL_VERIFIED] = _decimal_float(document_group.get("verified"))
+    for column, value in totals.items():
         if column == COL_EVIDENCE:
             ws.cell(row=row, column=column, value=value)
         else:
-            _points(ws, row, column, value)
+            _points(ws, row, column, round(value, 2))
     _style_total(ws, row, TOTAL_FILL)
     total_row = row
 
@@ -276,7 +279,8 @@ def _units_sheet(ws, score: ReportScore, district: str, year: int) -> None:
         for column, value in enumerate(values, start=1):
             write_cell(ws, row, column, value)
         # As on the dashboard: the share of the unit's questions submitted (or approved).
-        percent = ws.cell(row=row, column=8, value=f"=IF(C{row}=0,0,F{row}/C{row})")
+        share = progress.submitted / progress.assigned if progress.assigned else 0
+        percent = ws.cell(row=row, column=8, value=share)
         percent.number_format = "0%"
         write_cell(ws, row, 9, "Ya" if progress.behind else "")
         row += 1
@@ -289,7 +293,7 @@ def _units_sheet(ws, score: ReportScore, district: str, year: int) -> None:
 SUMMARY_TABLE_ROW = 16  # header of the per-group table on the summary sheet
 SUMMARY_COLUMNS = [
     ("Kelompok", 44),
-    ("Nilai maksimum", 14),
+    ("Nilai maksimum", 18),  # also "Dibuat pada": dd-mm-yyyy hh:mm needs 16 and a margin
     ("Maksimum tertulis", 14),
     ("Nilai klaim", 12),
     ("Nilai terverifikasi", 14),
@@ -324,15 +328,22 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     style_header_row(ws, 9, 3)
     document = score.document
     rank = document["rank"]
+    verified = _decimal_float(document["verified"])
     key_rows = [
-        ("Nilai klaim (penilaian mandiri)", f"=D{total_row}", rank["claimed"]),
-        ("Nilai terverifikasi", f"=E{total_row}", rank["verified"]),
-        ("Nilai potensial", f"=F{total_row}", rank["potential"]),
+        ("Nilai klaim (penilaian mandiri)", _decimal_float(document["claimed"]), rank["claimed"]),
+        ("Nilai terverifikasi", verified, rank["verified"]),
+        ("Nilai potensial", _decimal_float(document["potential"]), rank["potential"]),
     ]
     if document["target"]:
+        lower = as_float(score.target_lower)
+        gap = document["gap_to_target"]
         key_rows += [
-            ("Target peringkat (batas bawah)", as_float(score.target_lower), document["target"]),
-            ("Kekurangan menuju target (dari nilai terverifikasi)", "=MAX(0,B13-B11)", ""),
+            ("Target peringkat (batas bawah)", lower, document["target"]),
+            (
+                "Kekurangan menuju target (dari nilai terverifikasi)",
+                _decimal_float(gap) if gap is not None else round(max(0.0, lower - verified), 2),
+                "",
+            ),
         ]
     else:
         key_rows += [
@@ -356,32 +367,38 @@ def _summary_sheet(ws, period: Period, score: ReportScore, groups: list[tuple]) 
     ).font = Font(italic=True)
 
     _write_header(ws, SUMMARY_TABLE_ROW, SUMMARY_COLUMNS)
-    potential = {g["name"]: float(g["potential"]) for g in document["groups"]}
-    for offset, (group_rows, title, group_total) in enumerate(groups):
+    by_name = {g["name"]: g for g in document["groups"]}
+    for offset, (group_rows, title, _total_row) in enumerate(groups):
         row = first + offset
         group = group_rows.group
-        ref = f"{quote_sheetname(title)}!"
+        figures = by_name.get(group.name, {})
+        maximum = _decimal_float(figures.get("max_points"))
+        group_verified = _decimal_float(figures.get("verified"))
         write_cell(ws, row, 1, group.name)
-        _points(ws, row, 2, f"={ref}K{group_total}")
+        _points(ws, row, 2, maximum)
         _points(
             ws, row, 3, as_float(group.declared_max_points) if group.declared_max_points else None
         )
-        _points(ws, row, 4, f"={ref}I{group_total}")
-        _points(ws, row, 5, f"={ref}J{group_total}")
-        _points(ws, row, 6, potential.get(group.name, 0.0))
-        percent = ws.cell(row=row, column=7, value=f"=IF(B{row}=0,0,E{row}/B{row})")
+        _points(ws, row, 4, _decimal_float(figures.get("claimed")))
+        _points(ws, row, 5, group_verified)
+        _points(ws, row, 6, _decimal_float(figures.get("potential")))
+        percent = ws.cell(row=row, column=7, value=group_verified / maximum if maximum else 0)
         percent.number_format = PERCENT_FORMAT
         link = write_cell(ws, row, 8, title)
-        link.hyperlink = f"#{ref}A1"
+        link.hyperlink = f"#{quote_sheetname(title)}!A1"
     write_cell(ws, total_row, 1, "Total")
-    for column in (2, 4, 5, 6):
-        # No total of the declared maxima: the 2024 instrument's add up to 1035 next to 1000
-        # effective points, which reads as if the district could earn 1035.
-        letter = get_column_letter(column)
-        value = f"=SUM({letter}{first}:{letter}{total_row - 1})" if groups else 0
-        _points(ws, total_row, column, value)
+    # No total of the declared maxima: the 2024 instrument's add up to 1035 next to 1000
+    # effective points, which reads as if the district could earn 1035.
+    maximum = _decimal_float(document["max_points"]) if groups else 0.0
+    for column, value in (
+        (2, maximum),
+        (4, _decimal_float(document["claimed"])),
+        (5, verified),
+        (6, _decimal_float(document["potential"])),
+    ):
+        _points(ws, total_row, column, value if groups else 0.0)
     percent = ws.cell(
-        row=total_row, column=7, value=f"=IF(B{total_row}=0,0,E{total_row}/B{total_row})"
+        row=total_row, column=7, value=verified / maximum if groups and maximum else 0
     )
     percent.number_format = PERCENT_FORMAT
     for column in range(1, len(SUMMARY_COLUMNS) + 1):

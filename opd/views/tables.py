@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from opd import access, selectors, services
 from opd.audit import client_ip
 from opd.forms import TableRowsForm
+from opd.uploads.limits import upload_limits
 
 
 def _table(request, question_id: int):
@@ -24,6 +25,7 @@ def _render(request, table, form, status=200):
         {
             "table": table, "form": form, "period": table.question.indicator.group.period,
             "groups": table.grouped(form.fields_by_unit() if form else None),
+            "upload_limits": upload_limits(),  # each row the reader fills has an upload area
         },
         status=status,
     )  # fmt: skip
@@ -45,25 +47,54 @@ def question_table_save(request, question_id: int):
     if not form.is_valid():
         # Nothing saved: the page comes back with what was chosen and why it was refused.
         return _render(request, table, form, status=400)
+    values = [(row.unit, value, version) for row, value, version in form.row_values()]
+    # A row's own button ("submit_row" = its unit) submits that row alone; every row
+    # changed on the page is saved with it, so nothing chosen elsewhere is lost.
+    row_unit = _submitted_row(request, form)
     report = services.table_rows_save(
-        question=table.question, user=request.user, ip=client_ip(request),
-        values=[(row.unit, value, version) for row, value, version in form.row_values()],
+        question=table.question, user=request.user, ip=client_ip(request), values=values,
         submit="submit" in request.POST,
+        submit_unit_ids=frozenset([row_unit.pk]) if row_unit is not None else frozenset(),
     )  # fmt: skip
-    if report.saved:
-        messages.success(request, _("Rows saved: %(units)s.") % {"units": ", ".join(report.saved)})
+    if row_unit is not None and row_unit.pk not in {unit.pk for unit, _v, _n in values}:
+        report.held.append(
+            _("%(unit)s: choose an answer before submitting.") % {"unit": row_unit.short_name}
+        )
+    _say(request, report)
+    if row_unit is not None:
+        return redirect(_row_url(question_id, row_unit))
+    return redirect(reverse("opd:question-table", args=[question_id]))
+
+
+def _submitted_row(request, form):
+    """The unit of the row whose own submit button was pressed, if it is one the form fills."""
+    wanted = request.POST.get("submit_row", "")
+    return next((row.unit for row in form.rows if str(row.unit.pk) == wanted), None)
+
+
+def _row_url(question_id: int, unit) -> str:
+    return reverse("opd:question-table", args=[question_id]) + f"#row-{unit.pk}"
+
+
+def _say(request, report) -> None:
+    """One message per outcome: rows submitted; rows saved as drafts; each row that could
+    not be submitted, by name and why (kept as a draft: not also in the green "saved");
+    rows not written at all."""
     if report.submitted:
         messages.success(
             request,
             _("Rows submitted for review: %(units)s.") % {"units": ", ".join(report.submitted)},
         )
+    if report.saved:
+        messages.success(request, _("Rows saved: %(units)s.") % {"units": ", ".join(report.saved)})
+    for held in report.held:
+        messages.warning(request, held)
     if report.problems:
         messages.warning(
             request, _("Not done: %(problems)s") % {"problems": "; ".join(report.problems)}
         )
-    if not (report.saved or report.submitted or report.problems):
+    if not (report.saved or report.submitted or report.held or report.problems):
         messages.info(request, _("Nothing changed."))
-    return redirect(reverse("opd:question-table", args=[question_id]))
 
 
 @require_http_methods(["GET", "POST"])
