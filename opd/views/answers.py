@@ -3,7 +3,6 @@
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from opd.forms import (
 from opd.models import Answer
 from opd.notices import whatsapp_revision_link
 from opd.notifications import absolute_url
+from opd.uploads.limits import upload_limits
 
 
 def _on_answer(acc: access.AnswerAccess, action):
@@ -104,7 +104,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
             question=question, initial=AnswerForm.initial_for(answer)
         ),
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
-        "upload_limits": _upload_limits(),
+        "upload_limits": upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
         "documents": selectors.documents_to_attach(unit=acc.acting_unit)
         if acc.can_attach and window_open and editable
@@ -139,17 +139,6 @@ def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
         "history": selectors.answer_history(answer=answer),
         "can_extend": acc.can_extend,
     }  # fmt: skip
-
-
-def _upload_limits() -> dict:
-    """What the upload script needs to know, as plain strings (no localised decimals)."""
-    max_bytes = settings.EVIDENCE_MAX_UPLOAD_BYTES
-    return {
-        "max_bytes": str(max_bytes),
-        "max_mb": f"{max_bytes / (1024 * 1024):g}",
-        "chunk_bytes": str(settings.KLA_TUS_CHUNK_BYTES),
-        "photo_megapixels": f"{settings.KLA_PHOTO_MAX_MEGAPIXELS:g}",
-    }
 
 
 @require_GET
