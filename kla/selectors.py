@@ -98,13 +98,13 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     coordinator where it fills the rows, a desa's kecamatan beside the desa. Two queries,
     reading plain values rather than model rows so large periods stay fast; each unit's
     counts are kept until that unit's version moves, so a save recounts its unit only."""
-    assigned, writers = page_cache.remember(
+    assigned, writers, rows_of = page_cache.remember(
         "assigned", parts=[period.pk], compute=lambda: _assigned(period)
     )
     counts = page_cache.remember_each(
         "completion", parts=[period.pk],
         scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
-        compute=lambda unit_ids: _answer_counts(period, unit_ids, writers),
+        compute=lambda unit_ids: _answer_counts(period, unit_ids, writers, rows_of),
     )  # fmt: skip
     elapsed = _window_elapsed(period)
     rows = []
@@ -116,8 +116,9 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
 
 
 def _assigned(period: Period):
-    """Each unit that writes answers with the number it writes, and who writes each answer
-    ((question id, unit id) -> unit ids). One query."""
+    """Each unit that writes answers with the number it writes, who writes each answer
+    ((question id, unit id) -> unit ids), and whose answers each unit writes (unit id ->
+    answering unit ids: its own, its desa's, a table's rows it fills). One query."""
     assignments = list(
         Assignment.objects.filter(question__indicator__group__period=period)
         .select_related("question", "unit__parent")
@@ -127,20 +128,26 @@ def _assigned(period: Period):
     units |= {a.unit.parent_id: a.unit.parent for a in assignments if a.unit.parent_id}
     writers = access.answer_writers(assignments)
     counts: dict[int, int] = {}
-    for unit_ids in writers.values():
+    rows_of: dict[int, set[int]] = {}
+    for (_question, answering), unit_ids in writers.items():
         for unit_id in unit_ids:
             counts[unit_id] = counts.get(unit_id, 0) + 1
-    return {pk: (units[pk], n) for pk, n in counts.items()}, writers
+            rows_of.setdefault(unit_id, set()).add(answering)
+    return {pk: (units[pk], n) for pk, n in counts.items()}, writers, rows_of
 
 
-def _answer_counts(period: Period, unit_ids, writers) -> dict[int, tuple[int, int, int, int]]:
+def _answer_counts(
+    period: Period, unit_ids, writers, rows_of
+) -> dict[int, tuple[int, int, int, int]]:
     """Answered, with evidence, submitted, approved per writing unit: one query of plain
     values, counted here (cheaper to build and run than four filtered aggregates when one unit
     is recounted); evidence is tested, not joined, so no answer is counted twice."""
     live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
     wanted = set(unit_ids)
     counts = {pk: [0, 0, 0, 0] for pk in wanted}
-    rows = {answering for (_q, answering), units in writers.items() if units & wanted}
+    # The answering units whose answers the wanted units write: a recount of one unit reads
+    # its own answers (and the rows it fills), not the whole period's pairs.
+    rows = set().union(*(rows_of.get(pk, ()) for pk in wanted))
     done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
     for question_id, unit_id, status, claimed, evidenced in (
         Answer.objects.filter(question__indicator__group__period=period, unit_id__in=rows)

@@ -161,9 +161,9 @@ def test_evidence_recounts_its_unit_only(
     counted = []
     answer_counts = dash._answer_counts
 
-    def spy(period, unit_ids, writers):
+    def spy(period, unit_ids, writers, rows_of):
         counted.append(sorted(unit_ids))
-        return answer_counts(period, unit_ids, writers)
+        return answer_counts(period, unit_ids, writers, rows_of)
 
     monkeypatch.setattr(dash, "_answer_counts", spy)
     client = client_for(secretariat_user)
