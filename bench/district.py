@@ -61,11 +61,14 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
     data = _instrument()
     units = Unit.objects.bulk_create(
         [
-            Unit(name=f"Unit Bench {i:03d}", short_name=f"UB{i:03d}",
-                 kind=Unit.Kind.KECAMATAN if i % 5 == 0 else Unit.Kind.DINAS)
+            Unit(
+                name=f"Unit Bench {i:03d}",
+                short_name=f"UB{i:03d}",
+                kind=Unit.Kind.KECAMATAN if i % 5 == 0 else Unit.Kind.DINAS,
+            )
             for i in range(N_UNITS * scale)
         ]
-    )  # fmt: skip
+    )
     User = get_user_model()
     staff = User.objects.create_user("bench-opd", password="bench-pass-2027")  # noqa: S106
     staff.profile.units.add(units[0], units[1])
@@ -96,14 +99,19 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
         questions = []
         for cluster in data["clusters"]:
             group = Group.objects.create(
-                period=period, name=cluster["name"], order=cluster["order"],
+                period=period,
+                name=cluster["name"],
+                order=cluster["order"],
                 declared_max_points=Decimal(str(cluster["declared_max_points"])),
-            )  # fmt: skip
+            )
             for ind in cluster["indicators"]:
                 indicator = Indicator.objects.create(
-                    group=group, code=ind["code"].replace("Indikator ", ""), name=ind["name"],
-                    order=ind["order"], max_points=Decimal(str(ind["max_points"])),
-                )  # fmt: skip
+                    group=group,
+                    code=ind["code"].replace("Indikator ", ""),
+                    name=ind["name"],
+                    order=ind["order"],
+                    max_points=Decimal(str(ind["max_points"])),
+                )
                 for copy in range(scale):
                     suffix = f"-{copy}" if copy else ""
                     for q in ind["questions"]:
@@ -111,10 +119,11 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
                             Question(
                                 indicator=indicator,
                                 code=q["code"].replace("Pertanyaan ", "") + suffix,
-                                text=q["text"], order=q["order"] + copy * 1000,
+                                text=q["text"],
+                                order=q["order"] + copy * 1000,
                                 max_points=Decimal(str(q["max_points"])),
                             )
-                        )  # fmt: skip
+                        )
         questions = Question.objects.bulk_create(questions)
         counts["questions"] += len(questions)
         assignments, answers = [], []
@@ -131,12 +140,15 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
             )
             answers.append(
                 Answer(
-                    question=question, unit=lead, status=status, claimed_points=claimed,
+                    question=question,
+                    unit=lead,
+                    status=status,
+                    claimed_points=claimed,
                     verified_points=claimed if status == Answer.Status.APPROVED else None,
                     submitted_at=timezone.now() - datetime.timedelta(hours=rng.randint(1, 500)),
                     submitted_by=staff,
                 )
-            )  # fmt: skip
+            )
         Assignment.objects.bulk_create(assignments)
         answers = Answer.objects.bulk_create(answers)
         counts["answers"] += len(answers)
@@ -149,19 +161,26 @@ def generate_district(*, scale: int = 1, seed: int = 2027) -> dict:
                 digest = hashlib.sha256(f"{ev.pk}-{n}".encode()).hexdigest()
                 revisions.append(
                     EvidenceRevision(
-                        evidence=ev, file=f"evidence/bench/{digest}",
-                        original_name=f"bukti-{n}.pdf", size=1000 + n, sha256=digest,
-                        content_type="application/pdf", uploaded_by=staff,
+                        evidence=ev,
+                        file=f"evidence/bench/{digest}",
+                        original_name=f"bukti-{n}.pdf",
+                        size=1000 + n,
+                        sha256=digest,
+                        content_type="application/pdf",
+                        uploaded_by=staff,
                     )
-                )  # fmt: skip
+                )
         EvidenceRevision.objects.bulk_create(revisions)
         counts["revisions"] += len(revisions)
         if not current:
             # A locked period refuses changes to its instrument, so a past one is built open
             # and locked once complete, as the secretariat does.
             Period.objects.filter(pk=period.pk).update(status=Period.Status.LOCKED)
-    return {"units": len(units), **counts, "users": {"opd": staff, "secretariat": reviewer,
-            "executive": bupati}}  # fmt: skip
+    return {
+        "units": len(units),
+        **counts,
+        "users": {"opd": staff, "secretariat": reviewer, "executive": bupati},
+    }
 
 
 class RushChanges:
@@ -173,10 +192,11 @@ class RushChanges:
         self.user = user
         self.answers = list(
             Answer.objects.filter(
-                unit__in=user.profile.units.all(), status__in=answer_services.EDITABLE,
+                unit__in=user.profile.units.all(),
+                status__in=answer_services.EDITABLE,
                 question__indicator__group__period=Period.objects.order_by("-year").first(),
             ).select_related("question", "unit")
-        )  # fmt: skip
+        )
         self.done = 0
 
     def _next(self) -> Answer:
@@ -188,9 +208,12 @@ class RushChanges:
         It changes what the workspace, the queue and unit completion show, not the score."""
         answer = self._next()
         evidence_add_link(
-            answer=answer, unit=answer.unit, user=self.user, title="Bukti",
+            answer=answer,
+            unit=answer.unit,
+            user=self.user,
+            title="Bukti",
             url=f"https://jdih.example/perbup/{self.done}",
-        )  # fmt: skip
+        )
 
     def points(self) -> None:
         """A draft saved with other points claimed: the score changes."""
@@ -198,9 +221,12 @@ class RushChanges:
         claimed = answer.claimed_points or Decimal("0")
         step = Decimal("0.01") if claimed < answer.question.max_points else Decimal("-0.01")
         answer_services.answer_save(
-            answer=answer, user=self.user, claimed_points=claimed + step,
-            narrative=answer.narrative, data_values=answer.data_values,
-        )  # fmt: skip
+            answer=answer,
+            user=self.user,
+            claimed_points=claimed + step,
+            narrative=answer.narrative,
+            data_values=answer.data_values,
+        )
 
 
 # --- Evidence files for the content-check timing --------------------------------------------
@@ -300,9 +326,13 @@ def time_content_checks(directory: Path, *, size: int, runs: int = 5) -> list[di
             check_content(path, kind)
             times.append(time.perf_counter() - started)
         out.append(
-            {"kind": kind, "bytes": path.stat().st_size, "detail": f"{count} {unit}",
-             "seconds": statistics.median(times)}
-        )  # fmt: skip
+            {
+                "kind": kind,
+                "bytes": path.stat().st_size,
+                "detail": f"{count} {unit}",
+                "seconds": statistics.median(times),
+            }
+        )
     return out
 
 
@@ -377,8 +407,10 @@ def time_entry_kit(*, user) -> dict:
     files) are set aside for the run."""
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                   "OPTIONS": {"location": str(root / "evidence"), "base_url": None}}  # fmt: skip
+        storage = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root / "evidence"), "base_url": None},
+        }
         with override_settings(STORAGES={**settings.STORAGES, "default": storage}):
             result: dict = {}
             with contextlib.suppress(_Rollback), transaction.atomic():
@@ -393,11 +425,13 @@ def time_entry_kit(*, user) -> dict:
                 seconds = time.perf_counter() - started
                 rss_peak = rss_peak_now()
                 result.update(
-                    questions=len(plan.questions), seconds=seconds, zip_bytes=sink.bytes,
+                    questions=len(plan.questions),
+                    seconds=seconds,
+                    zip_bytes=sink.bytes,
                     largest_chunk=sink.largest,
                     rss_growth=None if None in (rss_before, rss_peak) else rss_peak - rss_before,
                     rss_before=rss_before,
-                )  # fmt: skip
+                )
                 raise _Rollback
     return result
 
@@ -416,19 +450,31 @@ def _kit_evidence(period, user, root: Path) -> dict:
         ("application/pdf", "laporan.pdf", report, 1),
         ("image/jpeg", "foto.jpg", photo, 2),
         ("image/png", "tangkapan-layar.png", screenshot, 10),
-        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         "notulen.docx", docx, 5),
-    ]  # fmt: skip
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "notulen.docx",
+            docx,
+            5,
+        ),
+    ]
     evidence, contents, links = [], [], []
     for n, answer in enumerate(answers):
         for content_type, name, content, every in kinds:
             if n % every == 0:
-                evidence.append(Evidence(answer=answer, unit=answer.unit, title=name,
-                                         created_by=user))  # fmt: skip
+                evidence.append(
+                    Evidence(answer=answer, unit=answer.unit, title=name, created_by=user)
+                )
                 contents.append((content_type, name, content))
         if n % 20 == 0:
-            links.append(Evidence(answer=answer, unit=answer.unit, kind=Evidence.Kind.LINK,
-                                  url=f"https://jdih.example/{n}", created_by=user))  # fmt: skip
+            links.append(
+                Evidence(
+                    answer=answer,
+                    unit=answer.unit,
+                    kind=Evidence.Kind.LINK,
+                    url=f"https://jdih.example/{n}",
+                    created_by=user,
+                )
+            )
     evidence = Evidence.objects.bulk_create(evidence)
     Evidence.objects.bulk_create(links)
     digests = {}
@@ -438,10 +484,15 @@ def _kit_evidence(period, user, root: Path) -> dict:
         digest = digests.setdefault(name, hashlib.sha256(content).hexdigest())
         revisions.append(
             EvidenceRevision(
-                evidence=item, file=stored, original_name=name, size=len(content),
-                sha256=digest, content_type=content_type, uploaded_by=user,
+                evidence=item,
+                file=stored,
+                original_name=name,
+                size=len(content),
+                sha256=digest,
+                content_type=content_type,
+                uploaded_by=user,
             )
-        )  # fmt: skip
+        )
     EvidenceRevision.objects.bulk_create(revisions)
     merged = [c for c in contents if not c[0].endswith("document")]
     return {

@@ -44,8 +44,10 @@ def time_tus_upload(*, user, size: int, runs: int = 3) -> dict:
     the benchmark's district) and measure them. Returns the figures (see the module)."""
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                   "OPTIONS": {"location": str(root / "evidence"), "base_url": None}}  # fmt: skip
+        storage = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root / "evidence"), "base_url": None},
+        }
         with override_settings(
             STORAGES={**settings.STORAGES, "default": storage},
             KLA_TUS_DIR=str(root / "tus"),
@@ -75,9 +77,12 @@ def _measure(user, root: Path, size: int, runs: int) -> dict:
             last = offset + len(piece) == len(data)
             started = time.process_time()
             response = client.generic(
-                "PATCH", url, piece, content_type="application/offset+octet-stream",
+                "PATCH",
+                url,
+                piece,
+                content_type="application/offset+octet-stream",
                 headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset)},
-            )  # fmt: skip
+            )
             spent = time.process_time() - started
             if response.status_code != 204:
                 raise RuntimeError(f"tus PATCH answered {response.status_code}")
@@ -106,9 +111,12 @@ def _question_for(user) -> Question:
     period = Period.objects.filter(status=Period.Status.OPEN).order_by("-year").first()
     indicator = Indicator.objects.filter(group__period=period).order_by("pk").first()
     question = Question.objects.create(
-        indicator=indicator, code="bench-tus", text="Benchmark of resumable uploads",
-        order=32_767, max_points=1,  # last in its indicator: the field holds a smallint
-    )  # fmt: skip
+        indicator=indicator,
+        code="bench-tus",
+        text="Benchmark of resumable uploads",
+        order=32_767,
+        max_points=1,  # last in its indicator: the field holds a smallint
+    )
     unit = user.profile.units.order_by("pk").first()
     Assignment.objects.create(question=question, unit=unit, role=Assignment.Role.LEAD)
     return question
@@ -125,9 +133,12 @@ def _file(root: Path, size: int, run: int) -> bytes:
 def _create(client, endpoint: str, data: bytes, name: str) -> str:
     response = client.post(
         endpoint,
-        headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
-                 "Upload-Metadata": f"filename {base64.b64encode(name.encode()).decode()}"},
-    )  # fmt: skip
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"filename {base64.b64encode(name.encode()).decode()}",
+        },
+    )
     if response.status_code != 201:
         raise RuntimeError(f"tus creation answered {response.status_code}: {response.content!r}")
     return response["Location"]
@@ -144,10 +155,12 @@ def _peak_memory(user, root, client, endpoint, size, chunk) -> dict:
     requests = []
     for offset in range(0, len(data), chunk):
         request = factory.generic(
-            "PATCH", url, data[offset : offset + chunk],
+            "PATCH",
+            url,
+            data[offset : offset + chunk],
             content_type="application/offset+octet-stream",
             headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset)},
-        )  # fmt: skip
+        )
         request.user = user
         requests.append(request)
     rss_before = rss_reset()

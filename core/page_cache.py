@@ -476,9 +476,13 @@ def known(found: dict[str, int]):
 
 
 def fragment(
-    request, template_name: str, *, parts: Iterable, context: Callable[[], dict],
+    request,
+    template_name: str,
+    *,
+    parts: Iterable,
+    context: Callable[[], dict],
     scopes: Iterable[str] = (),
-):  # fmt: skip
+):
     """`template_name` rendered with `context()`, from the cache while the numbers of "all" and
     of `scopes`, the language and the date (days left, behind schedule) are unchanged. `parts`
     must name everything else the HTML depends on: the period, the filters, the visitor's
@@ -487,10 +491,15 @@ def fragment(
     if seconds <= 0:
         return render_to_string(template_name, context(), request=request)
     numbers = _numbers(scopes)
-    source = repr((
-        template_name, sorted(numbers.items()), get_language(), timezone.localdate().isoformat(),
-        *parts,
-    ))  # fmt: skip
+    source = repr(
+        (
+            template_name,
+            sorted(numbers.items()),
+            get_language(),
+            timezone.localdate().isoformat(),
+            *parts,
+        )
+    )
     key = "kla:fragment:" + hashlib.sha256(source.encode()).hexdigest()
     html = cache.get(key)
     if html is None:
@@ -551,9 +560,12 @@ def remember(name: str, *, compute: Callable, scopes: Iterable[str] = (), parts:
 
 
 def remember_each(
-    name: str, *, scopes: dict[Hashable, str], compute: Callable[[list], dict],
+    name: str,
+    *,
+    scopes: dict[Hashable, str],
+    compute: Callable[[list], dict],
     parts: Iterable = (),
-) -> dict:  # fmt: skip
+) -> dict:
     """A value per key of `scopes`, each kept while its own scope's number (and "all") is
     unchanged; the keys whose numbers moved are computed together, `compute(keys)` returning
     {key: value}. One query for the numbers of every scope."""

@@ -43,8 +43,13 @@ ZERO = Decimal("0.00")
 MAX_POINTS = Decimal("1000.00")
 MAX_ORDER = 32767  # PositiveSmallIntegerField
 # Sizes of the model fields the importer writes, checked here so the database never has to.
-MAX_LENGTH = {"group": 200, "indicator_code": 20, "indicator_name": 500, "question_code": 20,
-              "unit": 60}  # fmt: skip
+MAX_LENGTH = {
+    "group": 200,
+    "indicator_code": 20,
+    "indicator_name": 500,
+    "question_code": 20,
+    "unit": 60,
+}
 ERROR, WARNING = "error", "warning"
 # Control characters (pasted from word processors) that xlsx cannot hold; a vertical tab is
 # Word's line break.
@@ -313,9 +318,13 @@ def _options(value, where: str, problems: list[str]) -> list[tuple[str, Decimal]
 
 
 _ROWS_FILLED_BY = {
-    "units": "units", "unit": "units", "kecamatan": "units", "sendiri": "units",
-    "coordinator": "coordinator", "koordinator": "coordinator",
-}  # fmt: skip
+    "units": "units",
+    "unit": "units",
+    "kecamatan": "units",
+    "sendiri": "units",
+    "coordinator": "coordinator",
+    "koordinator": "coordinator",
+}
 
 
 def _rows_filled_by(value, where: str, problems: list[str]) -> str:
@@ -529,9 +538,13 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
             if len(_problems) == count and value != expected:
                 _problems.append(
                     _("%(where)s: “%(value)s” differs from row %(row)s (“%(first)s”).")
-                    % {"where": where(name), "value": cell(name), "row": first_row[key],
-                       "first": "" if expected is None else expected}
-                )  # fmt: skip
+                    % {
+                        "where": where(name),
+                        "value": cell(name),
+                        "row": first_row[key],
+                        "first": "" if expected is None else expected,
+                    }
+                )
 
         group_name = _text(cell("group"), where("group"), problems)
         group = groups.get(group_name)
@@ -725,12 +738,15 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
                     if points > q.max_points:
                         issues.append(
                             ImportIssue(
-                                ERROR, q.where,
-                                _("Option “%(label)s” is worth %(points)s, above the question's "
-                                  "maximum of %(max)s.")
+                                ERROR,
+                                q.where,
+                                _(
+                                    "Option “%(label)s” is worth %(points)s, above the question's "
+                                    "maximum of %(max)s."
+                                )
                                 % {"label": label, "points": points, "max": q.max_points},
                             )
-                        )  # fmt: skip
+                        )
     return parsed
 
 

@@ -337,9 +337,12 @@ class Question(FrozenWhenLocked):
     # that unit's answer. Who writes the rows is the instrument's choice per question
     # (opd/access.py reads it): each kecamatan for itself and its desa, or the coordinator.
     rows_filled_by = models.CharField(
-        _("rows filled by"), max_length=12, choices=RowsFilledBy, default=RowsFilledBy.UNITS,
+        _("rows filled by"),
+        max_length=12,
+        choices=RowsFilledBy,
+        default=RowsFilledBy.UNITS,
         help_text=_("For a question every kecamatan or desa answers: who fills its rows."),
-    )  # fmt: skip
+    )
 
     period_path, parent_field = "groups__indicators__questions", "indicator"
 

@@ -79,10 +79,16 @@ def days_until(deadline: datetime.date, today: datetime.date) -> int:
 
 
 def on_track(
-    *, target: str | None, target_points: Decimal | None, verified: Decimal, potential: Decimal,
-    window_opens: datetime.date, window_closes: datetime.date, today: datetime.date,
+    *,
+    target: str | None,
+    target_points: Decimal | None,
+    verified: Decimal,
+    potential: Decimal,
+    window_opens: datetime.date,
+    window_closes: datetime.date,
+    today: datetime.date,
     verified_before: Decimal,
-) -> OnTrack:  # fmt: skip
+) -> OnTrack:
     """The verdict on `today`. `verified_before` is the verified total at the end of the day
     `recent_since` gives (0 before anything was verified)."""
     verified, potential = _q2(verified), _q2(potential)
@@ -107,9 +113,16 @@ def on_track(
     else:
         verdict = Verdict.ON_PACE if recent is not None and recent >= needed else Verdict.TOO_SLOW
     return OnTrack(
-        target=target, target_points=target_points, verified=verified, potential=potential,
-        awaiting_review=max(ZERO, potential - verified), still_needed=still_needed,
-        deadline=window_closes, days_left=days_left, needed_per_week=needed,
-        recent_per_week=recent, recent_since=since,
+        target=target,
+        target_points=target_points,
+        verified=verified,
+        potential=potential,
+        awaiting_review=max(ZERO, potential - verified),
+        still_needed=still_needed,
+        deadline=window_closes,
+        days_left=days_left,
+        needed_per_week=needed,
+        recent_per_week=recent,
+        recent_since=since,
         verdict=verdict,
-    )  # fmt: skip
+    )

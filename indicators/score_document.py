@@ -34,22 +34,36 @@ def score_document(*, period: Period, score: PeriodScore) -> dict:
         "bands": [{"name": b.name, "lower_bound": _s(b.lower_bound)} for b in score.bands],
         "groups": [
             {
-                "name": g.name, "max_points": _s(g.max_points), "claimed": _s(g.points.claimed),
-                "verified": _s(g.points.verified), "potential": _s(g.points.potential),
+                "name": g.name,
+                "max_points": _s(g.max_points),
+                "claimed": _s(g.points.claimed),
+                "verified": _s(g.points.verified),
+                "potential": _s(g.points.potential),
                 "submitted": _s(g.points.submitted),
                 "indicators": [
-                    {"code": i.code, "name": i.name, "max_points": _s(i.max_points),
-                     "claimed": _s(i.points.claimed), "verified": _s(i.points.verified),
-                     "potential": _s(i.points.potential), "submitted": _s(i.points.submitted)}
+                    {
+                        "code": i.code,
+                        "name": i.name,
+                        "max_points": _s(i.max_points),
+                        "claimed": _s(i.points.claimed),
+                        "verified": _s(i.points.verified),
+                        "potential": _s(i.points.potential),
+                        "submitted": _s(i.points.submitted),
+                    }
                     for i in g.indicators
                 ],
             }
             for g in score.groups
         ],
         "gaps": [
-            {"group": where[q.indicator_id][0], "indicator": where[q.indicator_id][1],
-             "question": q.code, "max_points": _s(q.max_points),
-             "verified": _s(q.points.verified), "missing": _s(q.missing)}
+            {
+                "group": where[q.indicator_id][0],
+                "indicator": where[q.indicator_id][1],
+                "question": q.code,
+                "max_points": _s(q.max_points),
+                "verified": _s(q.points.verified),
+                "missing": _s(q.missing),
+            }
             for q in score.gaps
         ],
-    }  # fmt: skip
+    }

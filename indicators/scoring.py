@@ -265,9 +265,12 @@ class Instrument:
 
 
 def prepare(
-    *, groups: list[GroupInput], indicators: list[IndicatorInput],
-    questions: list[QuestionInput], bands: list[Band],
-) -> Instrument:  # fmt: skip
+    *,
+    groups: list[GroupInput],
+    indicators: list[IndicatorInput],
+    questions: list[QuestionInput],
+    bands: list[Band],
+) -> Instrument:
     """The instrument's structure for `score_prepared` and `score_update`. Questions of an
     indicator outside the groups, and indicators of no group, count nowhere."""
     by_indicator: dict[int, list[QuestionInput]] = {}
@@ -347,9 +350,11 @@ def _indicator(item: PreparedIndicator, exact: list, n_gaps: int) -> tuple[Indic
         if available > 0:
             gaps.append((-available, position, score))
     capped = Points(
-        q2(min(claimed, cap)), q2(min(verified, cap)), q2(min(potential, cap)),
+        q2(min(claimed, cap)),
+        q2(min(verified, cap)),
+        q2(min(potential, cap)),
         q2(min(submitted, cap)),
-    )  # fmt: skip
+    )
     gaps.sort(key=_gap_order)
     indicator = IndicatorScore(i.id, i.code, i.name, item.max_points, capped, tuple(q_scores))
     return indicator, tuple(gaps[:n_gaps])
@@ -388,9 +393,12 @@ def _period(instrument: Instrument, groups, largest: dict, target, n_gaps) -> Pe
 
 
 def score_prepared(
-    instrument: Instrument, answers: dict[int, tuple[UnitAnswer, ...]], *,
-    target: str | None = None, n_gaps: int = 10,
-) -> ScoreState:  # fmt: skip
+    instrument: Instrument,
+    answers: dict[int, tuple[UnitAnswer, ...]],
+    *,
+    target: str | None = None,
+    n_gaps: int = 10,
+) -> ScoreState:
     """The score of `answers` (question id -> its answers; a question missing has none)."""
     exact, largest, groups = {}, {}, []
     no_answers = ()

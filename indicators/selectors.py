@@ -65,13 +65,14 @@ def target_rank_default(*, year: int) -> str:
     )
     final = official or (
         ScoreSnapshot.objects.filter(
-            period__year__lt=year, period__status=Period.Status.LOCKED,
+            period__year__lt=year,
+            period__status=Period.Status.LOCKED,
             reason=ScoreSnapshot.Reason.PERIOD_LOCKED,
         )
         .order_by("-period__year", "-taken_at")
         .values_list("period_id", "rank_verified")
         .first()
-    )  # fmt: skip
+    )
     if final is None:
         return ""
     names = list(RankBand.objects.filter(period_id=final[0]).values_list("name", flat=True))

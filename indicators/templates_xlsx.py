@@ -13,12 +13,22 @@ from core.text import as_text
 from indicators.importers import COLUMNS, HELP_SHEET, SHEET, clean_text
 
 WIDTHS = {
-    "group": 24, "indicator_code": 14, "indicator_name": 40, "question_code": 14,
-    "question_text": 70, "units": 36, "options": 40, "rows_filled_by": 16,
-}  # fmt: skip
+    "group": 24,
+    "indicator_code": 14,
+    "indicator_name": 40,
+    "question_code": 14,
+    "question_text": 70,
+    "units": 36,
+    "options": 40,
+    "rows_filled_by": 16,
+}
 POINT_COLUMNS = {
-    "group_max_points", "indicator_max_points", "max_points", "claimed_points", "verified_points",
-}  # fmt: skip
+    "group_max_points",
+    "indicator_max_points",
+    "max_points",
+    "claimed_points",
+    "verified_points",
+}
 FLAG_COLUMNS = ("every_kecamatan", "every_desa")
 HELP = [
     "Petunjuk pengisian templat instrumen KLA",

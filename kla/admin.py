@@ -51,15 +51,21 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def _audit(self, request, obj, operation: str, message) -> None:
         audit_log(
-            action=AuditEvent.Action.ADMIN_CHANGE, actor=request.user, ip=client_ip(request),
+            action=AuditEvent.Action.ADMIN_CHANGE,
+            actor=request.user,
+            ip=client_ip(request),
             summary=f"{operation} {obj._meta.verbose_name}: {obj}",
             data={
-                "operation": operation, "model": obj._meta.label, "object_id": str(obj.pk),
-                "object": str(obj), "message": str(message),
-                "fields": getattr(request, "_kla_admin_fields", {}) if operation == "change"
+                "operation": operation,
+                "model": obj._meta.label,
+                "object_id": str(obj.pk),
+                "object": str(obj),
+                "message": str(message),
+                "fields": getattr(request, "_kla_admin_fields", {})
+                if operation == "change"
                 else {},
             },
-        )  # fmt: skip
+        )
 
     def log_addition(self, request, obj, message):
         self._audit(request, obj, "add", message)

@@ -52,15 +52,24 @@ def period_score(request, year: int):
 POINTS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "591.34"}
 RANK = {"type": ["string", "null"], "example": "Madya"}
 TEXT = {"type": "string"}
-POINTS_SET = {"max_points": POINTS, "claimed": POINTS, "verified": POINTS, "potential": POINTS,
-              "submitted": POINTS}  # fmt: skip
+POINTS_SET = {
+    "max_points": POINTS,
+    "claimed": POINTS,
+    "verified": POINTS,
+    "potential": POINTS,
+    "submitted": POINTS,
+}
 
 
 def _closed(**properties) -> dict:
     # Every field required and no other allowed: the schema test fails on a dropped, added
     # or mistyped field, so this document cannot drift from the response.
-    return {"type": "object", "properties": properties, "required": list(properties),
-            "additionalProperties": False}  # fmt: skip
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 def _list(name: str) -> dict:
@@ -79,12 +88,22 @@ SCHEMA = {
         "/api/v1/periods/{year}/score/": {
             "get": {
                 "summary": "The score of one period",
-                "parameters": [{"name": "year", "in": "path", "required": True,
-                                "schema": {"type": "integer", "example": 2026}}],
+                "parameters": [
+                    {
+                        "name": "year",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "example": 2026},
+                    }
+                ],
                 "security": [{"session": []}, {"token": []}],
                 "responses": {
-                    "200": {"description": "The score",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Score"}}}},
+                    "200": {
+                        "description": "The score",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Score"}}
+                        },
+                    },
                     "401": {"$ref": "#/components/responses/Error"},
                     "403": {"$ref": "#/components/responses/Error"},
                     "404": {"$ref": "#/components/responses/Error"},
@@ -96,27 +115,44 @@ SCHEMA = {
     "components": {
         "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
-            "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                      "description": "Token <key>, made with manage.py kla_api_token"},
+            "token": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "Token <key>, made with manage.py kla_api_token",
+            },
         },
         "responses": {
-            "Error": {"description": "An error", "content": {"application/json": {"schema": _closed(detail=TEXT)}}},
+            "Error": {
+                "description": "An error",
+                "content": {"application/json": {"schema": _closed(detail=TEXT)}},
+            },
         },
         "schemas": {
             "Indicator": _closed(code=TEXT, name=TEXT, **POINTS_SET),
             "Group": _closed(name=TEXT, **POINTS_SET, indicators=_list("Indicator")),
             "Band": _closed(name=TEXT, lower_bound=POINTS),
-            "Gap": _closed(group=TEXT, indicator=TEXT, question=TEXT, max_points=POINTS,
-                           verified=POINTS, missing=POINTS),
+            "Gap": _closed(
+                group=TEXT,
+                indicator=TEXT,
+                question=TEXT,
+                max_points=POINTS,
+                verified=POINTS,
+                missing=POINTS,
+            ),
             "Score": _closed(
-                period={"type": "integer", "example": 2026}, **POINTS_SET,
+                period={"type": "integer", "example": 2026},
+                **POINTS_SET,
                 rank=_closed(verified=RANK, claimed=RANK, potential=RANK),
-                target=RANK, gap_to_target={**POINTS, "type": ["string", "null"]},
-                bands=_list("Band"), groups=_list("Group"), gaps=_list("Gap"),
+                target=RANK,
+                gap_to_target={**POINTS, "type": ["string", "null"]},
+                bands=_list("Band"),
+                groups=_list("Group"),
+                gaps=_list("Gap"),
             ),
         },
     },
-}  # fmt: skip
+}
 
 
 @require_GET

@@ -32,9 +32,13 @@ PAD = 12
 CHAR = 0.62 * FONT  # about the width of a character of DejaVu Sans at FONT
 
 BAND_COLOURS = {
-    None: "#e9ecef", "Pratama": "#f6d186", "Madya": "#9fd8a8", "Nindya": "#5bb6a3",
-    "Utama": "#2f8fb5", "KLA": "#3d5a98",
-}  # fmt: skip
+    None: "#e9ecef",
+    "Pratama": "#f6d186",
+    "Madya": "#9fd8a8",
+    "Nindya": "#5bb6a3",
+    "Utama": "#2f8fb5",
+    "KLA": "#3d5a98",
+}
 PRIMARY = "#0b6e4f"  # verified, approved: 6.3:1 on white
 SUBMITTED = "#1f5c99"  # waiting for review, hatched: 6.9:1
 IN_PROGRESS = "#8a4b00"  # answered, not submitted, dotted: 6.8:1
@@ -124,9 +128,14 @@ def _svg(height: float, label: str, body: str) -> SafeString:
 
 
 def rank_gauge(
-    *, verified: Decimal, potential: Decimal | None, bands: list, target: str | None,
-    max_points: Decimal = Decimal("1000"), label: str = "",
-) -> SafeString:  # fmt: skip
+    *,
+    verified: Decimal,
+    potential: Decimal | None,
+    bands: list,
+    target: str | None,
+    max_points: Decimal = Decimal("1000"),
+    label: str = "",
+) -> SafeString:
     """A 0-1000 scale with the bands named, the verified total as a solid bar and marker, what
     waits for review hatched after it, the target as a dashed line."""
     top, strip = 28, 22
@@ -155,8 +164,9 @@ def rank_gauge(
     # band is narrower than its name.
     for i, (left, right, name) in enumerate(labels):
         cx, anchor = _placed((left + right) / 2, name)
-        parts.append(_text(cx, top + strip + 17 + (16 if i % 2 == 0 else 0), name,
-                           anchor=anchor, fill=TEXT))  # fmt: skip
+        parts.append(
+            _text(cx, top + strip + 17 + (16 if i % 2 == 0 else 0), name, anchor=anchor, fill=TEXT)
+        )
     vx = x(verified)
     bar_y, bar_h = top + 7, 8
     if potential is not None and potential > verified:
@@ -181,13 +191,18 @@ def rank_gauge(
             f'stroke="{TARGET}" stroke-width="2.5" stroke-dasharray="4 2"/>'
         )
         text = _("Target %(rank)s: %(points)s") % {
-            "rank": target, "points": _bound(band.lower_bound)}  # fmt: skip
+            "rank": target,
+            "points": _bound(band.lower_bound),
+        }
         cx, anchor = _placed(tx, text)
         rows += 18
         parts.append(_text(cx, rows, text, anchor=anchor, fill=TARGET, bold=True))
     rows += 22
-    parts.append(_legend(rows, [(PRIMARY, _("verified")),
-                                ("url(#gauge-hatch-primary)", _("awaiting review"))]))  # fmt: skip
+    parts.append(
+        _legend(
+            rows, [(PRIMARY, _("verified")), ("url(#gauge-hatch-primary)", _("awaiting review"))]
+        )
+    )
     return _svg(rows + 6, label or f"{verified} / {max_points}", "".join(parts))
 
 
@@ -214,12 +229,20 @@ def group_bars(*, groups: list[dict], label: str) -> SafeString:
             + _text(WIDTH - PAD, y + 14, figures, anchor="end")
             + f'<rect x="{PAD}" y="{y + 20}" width="{w_max:.1f}" height="{bar}" fill="#fff" '
             f'stroke="{TRACK}"/>'
-            + (f'<rect x="{PAD}" y="{y + 20}" width="{w_claimed:.1f}" height="{bar}" '
-               f'fill="url(#groups-hatch)" stroke="{SUBMITTED}"/>' if w_claimed else "")
-            + (f'<rect x="{PAD}" y="{y + 20}" width="{w_verified:.1f}" height="{bar}" '
-               f'fill="{PRIMARY}"/>' if w_verified else "")
+            + (
+                f'<rect x="{PAD}" y="{y + 20}" width="{w_claimed:.1f}" height="{bar}" '
+                f'fill="url(#groups-hatch)" stroke="{SUBMITTED}"/>'
+                if w_claimed
+                else ""
+            )
+            + (
+                f'<rect x="{PAD}" y="{y + 20}" width="{w_verified:.1f}" height="{bar}" '
+                f'fill="{PRIMARY}"/>'
+                if w_verified
+                else ""
+            )
             + "</g>"
-        )  # fmt: skip
+        )
     y = row * len(groups) + 12
     parts.append(_legend(y, [(PRIMARY, _("verified")), ("url(#groups-hatch)", _("claimed"))]))
     parts.append(_legend(y + 20, [("", _("maximum"))]))
@@ -248,7 +271,10 @@ def unit_progress(*, rows: list[dict], label: str) -> SafeString:
         total = max(r["assigned"], 1)
         done = r.get("approved", 0) + r.get("submitted", 0)
         figures = _("%(percent)s%% submitted (%(done)s/%(all)s)") % {
-            "percent": round(100 * done / total), "done": done, "all": r["assigned"]}  # fmt: skip
+            "percent": round(100 * done / total),
+            "done": done,
+            "all": r["assigned"],
+        }
         parts.append(_text(PAD, y + 14, _fit(str(r["name"]), usable - len(figures) * CHAR - 10)))
         parts.append(_text(WIDTH - PAD, y + 14, figures, anchor="end", fill=MUTED))
         parts.append(
@@ -269,9 +295,15 @@ def unit_progress(*, rows: list[dict], label: str) -> SafeString:
 
 
 def trend_columns(
-    *, years: list, current_year: int, current: Decimal, target: str | None,
-    target_points: Decimal | None, label: str, max_points: Decimal = Decimal("1000"),
-) -> SafeString:  # fmt: skip
+    *,
+    years: list,
+    current_year: int,
+    current: Decimal,
+    target: str | None,
+    target_points: Decimal | None,
+    label: str,
+    max_points: Decimal = Decimal("1000"),
+) -> SafeString:
     """Each earlier year's final total as a solid column (the ministry's official score where
     recorded, else the internal one), and this year's so far hatched inside a dashed outline up
     to the target: a year in progress, not a fall from last year's final figure."""
@@ -298,9 +330,14 @@ def trend_columns(
         parts.append(_text(cx, top - 5, _n(item.verified), anchor="middle", bold=True))
         parts.append(_text(cx, base + 17, str(item.year), anchor="middle"))
         parts.append(
-            _text(cx, base + 33, _("official") if item.official else _("internal"),
-                  anchor="middle", fill=MUTED)
-        )  # fmt: skip
+            _text(
+                cx,
+                base + 33,
+                _("official") if item.official else _("internal"),
+                anchor="middle",
+                fill=MUTED,
+            )
+        )
         if item.rank:
             parts.append(_text(cx, base + 49, item.rank, anchor="middle", fill=MUTED))
     cx = PAD + slot * (slots - 0.5)
@@ -312,8 +349,16 @@ def trend_columns(
             f'height="{base - goal:.1f}" fill="none" stroke="{TARGET}" stroke-width="2" '
             f'stroke-dasharray="5 3"/>'
         )
-        parts.append(_text(cx, goal - 5, _("target %(points)s") % {
-            "points": _bound(target_points)}, anchor="middle", fill=TARGET, bold=True))  # fmt: skip
+        parts.append(
+            _text(
+                cx,
+                goal - 5,
+                _("target %(points)s") % {"points": _bound(target_points)},
+                anchor="middle",
+                fill=TARGET,
+                bold=True,
+            )
+        )
     parts.append(
         f'<rect x="{cx - col / 2:.1f}" y="{top:.1f}" width="{col:.1f}" height="{base - top:.1f}" '
         f'fill="url(#across-hatch-primary)" stroke="{PRIMARY}" stroke-width="1.5"/>'
@@ -330,10 +375,16 @@ def trend_columns(
 
 
 def pace_line(
-    *, points: list[tuple[datetime.date, Decimal]], opens: datetime.date,
-    closes: datetime.date, today: datetime.date, verified: Decimal,
-    target: str | None, target_points: Decimal | None, label: str,
-) -> SafeString:  # fmt: skip
+    *,
+    points: list[tuple[datetime.date, Decimal]],
+    opens: datetime.date,
+    closes: datetime.date,
+    today: datetime.date,
+    verified: Decimal,
+    target: str | None,
+    target_points: Decimal | None,
+    label: str,
+) -> SafeString:
     """The verified total through the self-assessment window, by date: the way come so far
     (solid) and, while days are left, the way still needed to the target at the deadline
     (dashed), under the target as a dashed line."""
@@ -359,8 +410,7 @@ def pace_line(
             f'<line x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}" stroke="{TARGET}" '
             f'stroke-width="2" stroke-dasharray="6 3"/>'
         )
-        text = _("Target %(rank)s: %(points)s") % {
-            "rank": target, "points": _bound(target_points)}  # fmt: skip
+        text = _("Target %(rank)s: %(points)s") % {"rank": target, "points": _bound(target_points)}
         parts.append(_text(right, ty - 6, text, anchor="end", fill=TARGET, bold=True))
         if today < closes and verified < target_points:
             parts.append(
@@ -393,10 +443,12 @@ def _line_legend(y: float) -> str:
     """The pace chart's two lines, drawn as they appear, with their words, a row each."""
     return (
         f'<line x1="{PAD}" y1="{y - 5}" x2="{PAD + 18}" y2="{y - 5}" stroke="{PRIMARY}" '
-        f'stroke-width="3"/>' + _text(PAD + 24, y, _("verified so far"))
+        f'stroke-width="3"/>'
+        + _text(PAD + 24, y, _("verified so far"))
         + f'<line x1="{PAD}" y1="{y + 13}" x2="{PAD + 18}" y2="{y + 13}" stroke="{TARGET}" '
-        f'stroke-width="2" stroke-dasharray="2 3"/>' + _text(PAD + 24, y + 18, _("needed for the target"))
-    )  # fmt: skip
+        f'stroke-width="2" stroke-dasharray="2 3"/>'
+        + _text(PAD + 24, y + 18, _("needed for the target"))
+    )
 
 
 def score_charts(*, period: Period, document: dict, trends: bool = False) -> dict:
@@ -412,29 +464,43 @@ def score_charts(*, period: Period, document: dict, trends: bool = False) -> dic
     target_points = band.lower_bound if band else None
     charts = {
         "gauge": rank_gauge(
-            verified=verified, potential=Decimal(document["potential"]), target=target,
+            verified=verified,
+            potential=Decimal(document["potential"]),
+            target=target,
             bands=bands,
             label=_("Verified %(v)s of 1000 points (%(rank)s); potential %(p)s; target %(t)s")
-            % {"v": _n(verified), "rank": document["rank"]["verified"] or _("no rank"),
-               "p": _n(document["potential"]), "t": target or "—"},
+            % {
+                "v": _n(verified),
+                "rank": document["rank"]["verified"] or _("no rank"),
+                "p": _n(document["potential"]),
+                "t": target or "—",
+            },
         ),
         "groups": group_bars(
             groups=document["groups"], label=_("Claimed and verified points per group")
         ),
-    }  # fmt: skip
+    }
     if trends:
         trend = selectors.trend_points(period=period)
         today = timezone.localdate()
         charts |= {
             "trend_across": trend_columns(
-                years=trend["across"], current_year=period.year, current=verified,
-                target=target, target_points=target_points,
+                years=trend["across"],
+                current_year=period.year,
+                current=verified,
+                target=target,
+                target_points=target_points,
                 label=_("Verified total across periods; this year in progress"),
             ),
             "trend_within": pace_line(
-                points=trend["within"], opens=period.window_opens, closes=period.window_closes,
-                today=today, verified=verified, target=target, target_points=target_points,
+                points=trend["within"],
+                opens=period.window_opens,
+                closes=period.window_closes,
+                today=today,
+                verified=verified,
+                target=target,
+                target_points=target_points,
                 label=_("Verified total within this period, and the way still needed"),
             ),
-        }  # fmt: skip
+        }
     return charts

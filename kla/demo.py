@@ -33,8 +33,12 @@ EMAIL_DOMAIN = "demo.tanjabbarkab.go.id"
 
 AGENCIES = [
     # (short name, full name, kind)
-    ("DP3AP2KB", "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk "
-                 "dan Keluarga Berencana", "dinas"),
+    (
+        "DP3AP2KB",
+        "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk "
+        "dan Keluarga Berencana",
+        "dinas",
+    ),
     ("Dinkes", "Dinas Kesehatan", "dinas"),
     ("Dinsos", "Dinas Sosial", "dinas"),
     ("Disdikbud", "Dinas Pendidikan dan Kebudayaan", "dinas"),
@@ -58,14 +62,27 @@ AGENCIES = [
     ("DLH", "Dinas Lingkungan Hidup", "dinas"),
     ("Forum Anak Daerah", "Forum Anak Daerah Tanjung Jabung Barat", "lembaga"),
     ("APINDO", "Dunia Usaha (APINDO Tanjung Jabung Barat)", "lembaga"),
-]  # fmt: skip
+]
 KECAMATAN = [
-    "Tungkal Ilir", "Tungkal Ulu", "Pengabuan", "Betara", "Merlung", "Muara Papalik",
-    "Batang Asam", "Renah Mendaluh", "Kuala Betara", "Seberang Kota", "Bram Itam", "Senyerang",
+    "Tungkal Ilir",
+    "Tungkal Ulu",
+    "Pengabuan",
+    "Betara",
+    "Merlung",
+    "Muara Papalik",
+    "Batang Asam",
+    "Renah Mendaluh",
+    "Kuala Betara",
+    "Seberang Kota",
+    "Bram Itam",
+    "Senyerang",
     "Tebing Tinggi",
-]  # fmt: skip
-DESA = [("Kelurahan Tungkal Harapan", "kelurahan"), ("Kelurahan Tungkal II", "kelurahan"),
-        ("Desa Teluk Sialang", "desa")]  # fmt: skip
+]
+DESA = [
+    ("Kelurahan Tungkal Harapan", "kelurahan"),
+    ("Kelurahan Tungkal II", "kelurahan"),
+    ("Desa Teluk Sialang", "desa"),
+]
 
 PEOPLE = [
     # (username, full name, role, unit short name or None)
@@ -120,10 +137,14 @@ def _user(report: DemoReport, username, full_name, role, unit_short, contact=(""
     if user is None:
         first, _sep, last = full_name.partition(" ")
         user = User.objects.create_user(
-            username=username, email=f"{username}@{EMAIL_DOMAIN}", password=DEMO_PASSWORD,
-            first_name=first, last_name=last,
-            is_staff=role == Profile.Role.ADMIN, is_superuser=role == Profile.Role.ADMIN,
-        )  # fmt: skip
+            username=username,
+            email=f"{username}@{EMAIL_DOMAIN}",
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            is_staff=role == Profile.Role.ADMIN,
+            is_superuser=role == Profile.Role.ADMIN,
+        )
         position, phone = contact
         Profile.objects.filter(user=user).update(role=role, position=position, phone=phone)
         if unit_short:
@@ -142,8 +163,14 @@ def _people(report: DemoReport) -> None:
         _user(report, agency_username(short), f"Operator {short}", Profile.Role.OPD, short, contact)
     for i, name in enumerate(KECAMATAN[:3]):
         short, contact = f"Kec. {name}", ("Operator KLA kecamatan", f"0812-7400-{2001 + i}")
-        _user(report, agency_username(short), f"Operator Kecamatan {name}", Profile.Role.OPD,
-              short, contact)  # fmt: skip
+        _user(
+            report,
+            agency_username(short),
+            f"Operator Kecamatan {name}",
+            Profile.Role.OPD,
+            short,
+            contact,
+        )
 
 
 def _instrument(report: DemoReport, year: int, **period_fields) -> Period:
@@ -164,8 +191,11 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
     rng = random.Random(period.year)
     reviewer = get_user_model().objects.get(username="sekretariat")
     now = timezone.now()
-    existing = set(Answer.objects.filter(question__indicator__group__period=period).values_list(
-        "question_id", "unit_id"))  # fmt: skip
+    existing = set(
+        Answer.objects.filter(question__indicator__group__period=period).values_list(
+            "question_id", "unit_id"
+        )
+    )
     questions = Question.objects.filter(indicator__group__period=period).order_by("pk")
     assignments = (
         Assignment.objects.filter(question__in=questions)
@@ -198,38 +228,69 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
             if option is not None and lowered:
                 verified_option = min(options[q.pk], key=lambda o: o.points)
                 verified = verified_option.points
-            created.append(Answer(
-                question=q, unit=a.unit, status="approved", claimed_points=claimed,
-                option=option, verified_option=verified_option,
-                lowered_because=("unsigned" if verified_option and verified < claimed else ""),
-                verified_points=verified, submitted_at=now, reviewed_at=now, reviewed_by=reviewer,
-                review_note="Dokumen belum ditandatangani kepala OPD." if lowered else "",
-                narrative="Data dukung tahun lalu.",
-            ))  # fmt: skip
+            created.append(
+                Answer(
+                    question=q,
+                    unit=a.unit,
+                    status="approved",
+                    claimed_points=claimed,
+                    option=option,
+                    verified_option=verified_option,
+                    lowered_because=("unsigned" if verified_option and verified < claimed else ""),
+                    verified_points=verified,
+                    submitted_at=now,
+                    reviewed_at=now,
+                    reviewed_by=reviewer,
+                    review_note="Dokumen belum ditandatangani kepala OPD." if lowered else "",
+                    narrative="Data dukung tahun lalu.",
+                )
+            )
         else:
             if roll < 0.4:
                 continue  # not started
-            status = ("draft" if roll < 0.65 else "submitted" if roll < 0.8
-                      else "revision_requested" if roll < 0.85 else "approved")  # fmt: skip
-            created.append(Answer(
-                question=q, unit=a.unit, status=status, claimed_points=claimed, option=option,
-                verified_points=claimed if status == "approved" else None,
-                verified_option=option if status == "approved" else None,
-                submitted_at=(now - datetime.timedelta(hours=hours_ago)
-                              if status != "draft" else None),
-                reviewed_at=now if status in ("approved", "revision_requested") else None,
-                reviewed_by=reviewer if status in ("approved", "revision_requested") else None,
-                review_note=("Lampirkan SK yang sudah ditandatangani."
-                             if status == "revision_requested" else ""),
-                narrative="Uraian singkat capaian unit untuk demo.",
-            ))  # fmt: skip
+            status = (
+                "draft"
+                if roll < 0.65
+                else "submitted"
+                if roll < 0.8
+                else "revision_requested"
+                if roll < 0.85
+                else "approved"
+            )
+            created.append(
+                Answer(
+                    question=q,
+                    unit=a.unit,
+                    status=status,
+                    claimed_points=claimed,
+                    option=option,
+                    verified_points=claimed if status == "approved" else None,
+                    verified_option=option if status == "approved" else None,
+                    submitted_at=(
+                        now - datetime.timedelta(hours=hours_ago) if status != "draft" else None
+                    ),
+                    reviewed_at=now if status in ("approved", "revision_requested") else None,
+                    reviewed_by=reviewer if status in ("approved", "revision_requested") else None,
+                    review_note=(
+                        "Lampirkan SK yang sudah ditandatangani."
+                        if status == "revision_requested"
+                        else ""
+                    ),
+                    narrative="Uraian singkat capaian unit untuk demo.",
+                )
+            )
     Answer.objects.bulk_create(created)
     report.add(f"answers {period.year}", len(created))
     links = [
-        Evidence(answer=a, unit=a.unit, kind=Evidence.Kind.LINK, title="Dokumen di JDIH",
-                 url="https://jdih.tanjabbarkab.go.id/")
+        Evidence(
+            answer=a,
+            unit=a.unit,
+            kind=Evidence.Kind.LINK,
+            title="Dokumen di JDIH",
+            url="https://jdih.tanjabbarkab.go.id/",
+        )
         for a in Answer.objects.filter(pk__in=[c.pk for c in created]).exclude(status="draft")
-    ]  # fmt: skip
+    ]
     Evidence.objects.bulk_create(links)
 
 
@@ -237,9 +298,14 @@ def _answers(report: DemoReport, period: Period, *, past: bool) -> None:
 # lapses before the entry into the ministry's application, so the warning shows.
 DOCUMENTS = [
     ("Bagian Hukum", Document.Kind.PERDA, "Perda Kabupaten Layak Anak", "5 Tahun 2019", None),
-    ("DP3AP2KB", Document.Kind.SK, "SK Gugus Tugas KLA", "188.45/12/2025",
-     datetime.date(2027, 3, 1)),
-]  # fmt: skip
+    (
+        "DP3AP2KB",
+        Document.Kind.SK,
+        "SK Gugus Tugas KLA",
+        "188.45/12/2025",
+        datetime.date(2027, 3, 1),
+    ),
+]
 
 
 def _pdf(title: str) -> bytes:
@@ -266,12 +332,13 @@ def _documents(report: DemoReport, period: Period) -> None:
         handed_in = Answer.objects.filter(unit=unit).exclude(status__in=answer_services.EDITABLE)
         questions = list(
             Question.objects.filter(
-                indicator__group__period=period, assignments__unit=unit,
+                indicator__group__period=period,
+                assignments__unit=unit,
                 assignments__role=Assignment.Role.LEAD,
             )
             .exclude(pk__in=handed_in.values("question_id"))
             .order_by("pk")[:2]
-        )  # fmt: skip
+        )
         if len(questions) < 2:
             continue
         try:
@@ -281,9 +348,14 @@ def _documents(report: DemoReport, period: Period) -> None:
                 answer=first, unit=unit, user=user, uploaded_file=upload, title=title
             )
             document = evidence_services.document_register(
-                revision=revision, unit=unit, user=user, kind=kind, title=title, number=number,
+                revision=revision,
+                unit=unit,
+                user=user,
+                kind=kind,
+                title=title,
+                number=number,
                 valid_until=valid_until,
-            )  # fmt: skip
+            )
             second = answer_services.answer_open(question=questions[1], unit=unit)
             evidence_services.evidence_attach_document(
                 answer=second, document=document, unit=unit, user=user
@@ -307,11 +379,13 @@ def _history(report: DemoReport, period: Period) -> None:
         if timezone.localtime(moment).date() < period.window_opens:
             continue
         ScoreSnapshot.objects.create(
-            period=period, taken_at=moment, reason=ScoreSnapshot.Reason.MANUAL,
+            period=period,
+            taken_at=moment,
+            reason=ScoreSnapshot.Reason.MANUAL,
             claimed=(today.claimed * share).quantize(Decimal("0.01")),
             verified=(today.verified * share).quantize(Decimal("0.01")),
             potential=(today.potential * share).quantize(Decimal("0.01")),
-        )  # fmt: skip
+        )
     report.add("score snapshots", ScoreSnapshot.objects.filter(period=period).count())
 
 
@@ -321,15 +395,23 @@ def load_demo() -> DemoReport:
     _units(report)
     _people(report)
     past = _instrument(
-        report, 2026, status=Period.Status.LOCKED, window_opens=datetime.date(2026, 1, 15),
-        window_closes=datetime.date(2026, 3, 31), entry_date=datetime.date(2026, 4, 15),
+        report,
+        2026,
+        status=Period.Status.LOCKED,
+        window_opens=datetime.date(2026, 1, 15),
+        window_closes=datetime.date(2026, 3, 31),
+        entry_date=datetime.date(2026, 4, 15),
         target_rank="Madya",
-    )  # fmt: skip
+    )
     current = _instrument(
-        report, 2027, status=Period.Status.OPEN, window_opens=datetime.date(2026, 11, 1),
-        window_closes=datetime.date(2027, 3, 31), entry_date=datetime.date(2027, 4, 15),
+        report,
+        2027,
+        status=Period.Status.OPEN,
+        window_opens=datetime.date(2026, 11, 1),
+        window_closes=datetime.date(2027, 3, 31),
+        entry_date=datetime.date(2027, 4, 15),
         target_rank="Nindya",
-    )  # fmt: skip
+    )
     _answers(report, past, past=True)
     _answers(report, current, past=False)
     _documents(report, current)

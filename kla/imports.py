@@ -111,9 +111,14 @@ class ImportReport:
             ]
         out = [
             _("Period %(year)s: %(g)s groups, %(i)s indicators, %(q)s questions, %(p)s points.")
-            % {"year": self.year, "g": self.groups, "i": self.indicators, "q": self.questions,
-               "p": self.max_points},
-        ]  # fmt: skip
+            % {
+                "year": self.year,
+                "g": self.groups,
+                "i": self.indicators,
+                "q": self.questions,
+                "p": self.max_points,
+            },
+        ]
         if not self.errors:
             out += [
                 self._level_line(
@@ -298,14 +303,23 @@ def instrument_import(
             period.save(update_fields=["import_warnings"])
         if report.changed:
             audit_log(
-                action=AuditEvent.Action.INSTRUMENT_IMPORT, actor=actor, ip=ip, period=period,
+                action=AuditEvent.Action.INSTRUMENT_IMPORT,
+                actor=actor,
+                ip=ip,
+                period=period,
                 summary=_("%(q)s questions; %(c)s created, %(u)s updated")
-                % {"q": report.questions, "c": report.created["questions"],
-                   "u": report.updated["questions"]},
-                data={"created": report.created, "updated": report.updated,
-                      "units_created": report.units_created,
-                      "answers_written": report.answers_written},
-            )  # fmt: skip
+                % {
+                    "q": report.questions,
+                    "c": report.created["questions"],
+                    "u": report.updated["questions"],
+                },
+                data={
+                    "created": report.created,
+                    "updated": report.updated,
+                    "units_created": report.units_created,
+                    "answers_written": report.answers_written,
+                },
+            )
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -347,10 +361,14 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
             for pq in pi.questions:
                 question = existing_questions.get(pq.code)
                 values = {
-                    "text": pq.text, "order": pq.order, "max_points": pq.max_points,
-                    "evidence": pq.evidence, "every_kecamatan": pq.every_kecamatan,
-                    "every_desa": pq.every_desa, "rows_filled_by": pq.rows_filled_by,
-                }  # fmt: skip
+                    "text": pq.text,
+                    "order": pq.order,
+                    "max_points": pq.max_points,
+                    "evidence": pq.evidence,
+                    "every_kecamatan": pq.every_kecamatan,
+                    "every_desa": pq.every_desa,
+                    "rows_filled_by": pq.rows_filled_by,
+                }
                 if question is None:
                     question = Question.objects.create(indicator=indicator, code=pq.code, **values)
                     _count(report, "questions", created=True, changed=True)
@@ -366,11 +384,12 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
                 per_unit_questions += bool(per_unit_kinds(question))
                 sync = SyncReport()
                 question_assignments_set(
-                    question=question, report=sync,
+                    question=question,
+                    report=sync,
                     wanted=wanted_roles(
                         question=question, listed=listed, units_by_kind=units_by_kind
                     ),
-                )  # fmt: skip
+                )
                 report.assignments_changed += sync.changed
                 report.notes += sync.notes
                 _import_points(question, pq, report)
@@ -416,9 +435,12 @@ def _set_options(question: Question, pq: ParsedQuestion, report: ImportReport) -
     for option in current.values():
         if Answer.objects.filter(Q(option=option) | Q(verified_option=option)).exists():
             report.notes.append(
-                _("%(question)s: option “%(label)s” is no longer in the file but was chosen; "
-                  "it is kept.") % {"question": question, "label": option.label}
-            )  # fmt: skip
+                _(
+                    "%(question)s: option “%(label)s” is no longer in the file but was chosen; "
+                    "it is kept."
+                )
+                % {"question": question, "label": option.label}
+            )
         else:
             option.delete()
 
@@ -446,9 +468,13 @@ def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport)
         _write_points(question, assignment.unit, pq, claimed, report)
     report.points_written.append(
         _("%(q)s: claimed %(c)s, verified %(v)s, on %(units)s.")
-        % {"q": where, "c": claimed, "v": pq.verified_points if pq.verified_points is not None
-           else "—", "units": ", ".join(a.unit.short_name for a in answering)}
-    )  # fmt: skip
+        % {
+            "q": where,
+            "c": claimed,
+            "v": pq.verified_points if pq.verified_points is not None else "—",
+            "units": ", ".join(a.unit.short_name for a in answering),
+        }
+    )
 
 
 def _write_points(question, unit, pq, claimed, report: ImportReport) -> None:
@@ -457,9 +483,10 @@ def _write_points(question, unit, pq, claimed, report: ImportReport) -> None:
     values = {"claimed_points": claimed, "submitted_at": answer.submitted_at or now}
     if pq.verified_points is not None:
         values.update(
-            status=Answer.Status.APPROVED, verified_points=pq.verified_points,
+            status=Answer.Status.APPROVED,
+            verified_points=pq.verified_points,
             reviewed_at=answer.reviewed_at or now,
-        )  # fmt: skip
+        )
     else:
         values.update(status=Answer.Status.SUBMITTED, verified_points=None)
     changed = [k for k, v in values.items() if getattr(answer, k) != v]
@@ -505,11 +532,16 @@ def instrument_rows(*, period: Period) -> list[dict]:
         indicator, group = q.indicator, q.indicator.group
         rows.append(
             {
-                "group": group.name, "group_order": group.order,
+                "group": group.name,
+                "group_order": group.order,
                 "group_max_points": group.declared_max_points,
-                "indicator_code": indicator.code, "indicator_name": indicator.name,
-                "indicator_order": indicator.order, "indicator_max_points": indicator.max_points,
-                "question_code": q.code, "question_text": q.text, "question_order": q.order,
+                "indicator_code": indicator.code,
+                "indicator_name": indicator.name,
+                "indicator_order": indicator.order,
+                "indicator_max_points": indicator.max_points,
+                "question_code": q.code,
+                "question_text": q.text,
+                "question_order": q.order,
                 "max_points": q.max_points,
                 "every_kecamatan": "ya" if q.every_kecamatan else "tidak",
                 "every_desa": "ya" if q.every_desa else "tidak",
@@ -517,5 +549,5 @@ def instrument_rows(*, period: Period) -> list[dict]:
                 "options": "; ".join(options.get(q.pk, [])),
                 "rows_filled_by": q.rows_filled_by if q.per_unit else "",
             }
-        )  # fmt: skip
+        )
     return rows

@@ -17,9 +17,11 @@ class ApiToken(models.Model):
     """Only the SHA-256 of the key is stored; the key itself is shown once, when made."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
         verbose_name=_("user"),
-    )  # fmt: skip
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)

@@ -31,21 +31,24 @@ from opd.scoring import score_period
 def period_score(*, period: Period) -> PeriodScore:
     """The engine's result, computed again only when the period's score version moves."""
     return page_cache.remember(
-        "score", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk],
+        "score",
+        scopes=[page_cache.score_scope(period.pk)],
+        parts=[period.pk],
         compute=lambda: score_period(period=period),
-    )  # fmt: skip
+    )
 
 
 def instrument_summary(*, period: Period) -> dict:
     """The instrument's counts and up to 20 questions nobody answers: four queries, kept until
     anything district-wide changes."""
     return page_cache.remember(
-        "instrument", parts=[period.pk],
+        "instrument",
+        parts=[period.pk],
         compute=lambda: {
             "counts": instrument.instrument_counts(period=period),
             "orphans": list(opd_selectors.questions_without_lead(period=period)[:20]),
         },
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -61,8 +64,16 @@ class UnitCompletion:
     @property
     def key(self) -> tuple:
         """Everything a row of the unit table shows (kla/_unit_row.html)."""
-        return (self.unit.pk, self.unit.name, self.assigned, self.answered, self.with_evidence,
-                self.submitted, self.approved, self.behind)  # fmt: skip
+        return (
+            self.unit.pk,
+            self.unit.name,
+            self.assigned,
+            self.answered,
+            self.with_evidence,
+            self.submitted,
+            self.approved,
+            self.behind,
+        )
 
     @property
     def percent(self) -> int:
@@ -71,11 +82,13 @@ class UnitCompletion:
     @property
     def chart_row(self) -> dict:
         return {
-            "name": self.unit.short_name, "assigned": self.assigned, "approved": self.approved,
+            "name": self.unit.short_name,
+            "assigned": self.assigned,
+            "approved": self.approved,
             "submitted": self.submitted - self.approved,
             "in_progress": self.answered - self.submitted if self.answered > self.submitted else 0,
             "not_started": self.assigned - max(self.answered, self.submitted),
-        }  # fmt: skip
+        }
 
 
 # Behind schedule: the share submitted trails the share of the window gone by by more than
@@ -102,10 +115,11 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
         "assigned", parts=[period.pk], compute=lambda: _assigned(period)
     )
     counts = page_cache.remember_each(
-        "completion", parts=[period.pk],
+        "completion",
+        parts=[period.pk],
         scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
         compute=lambda unit_ids: _answer_counts(period, unit_ids, writers, rows_of),
-    )  # fmt: skip
+    )
     elapsed = _window_elapsed(period)
     rows = []
     for pk, (unit, n) in assigned.items():
@@ -195,9 +209,11 @@ def period_on_track(*, period: Period, score: PeriodScore) -> OnTrack:
     reads it too."""
     today = timezone.localdate()
     before = page_cache.remember(
-        "pace-start", scopes=[page_cache.SNAPSHOTS], parts=[period.pk, today],
+        "pace-start",
+        scopes=[page_cache.SNAPSHOTS],
+        parts=[period.pk, today],
         compute=lambda: _verified_before(period, today),
-    )  # fmt: skip
+    )
     return _on_track(period, score, today, before)
 
 
@@ -221,11 +237,15 @@ def _on_track(
 ) -> OnTrack:
     band = score.target_band
     return pace.on_track(
-        target=score.target, target_points=band.lower_bound if band else None,
-        verified=score.verified, potential=score.potential, window_opens=period.window_opens,
-        window_closes=period.window_closes, today=today,
+        target=score.target,
+        target_points=band.lower_bound if band else None,
+        verified=score.verified,
+        potential=score.potential,
+        window_opens=period.window_opens,
+        window_closes=period.window_closes,
+        today=today,
         verified_before=before if before is not None else ZERO,
-    )  # fmt: skip
+    )
 
 
 # --- What would raise the score most --------------------------------------------------------------
@@ -256,8 +276,10 @@ class Missing:
         if self.count is None:
             return str(WHY[self.key])
         return _("%(what)s: %(n)s of %(total)s units") % {
-            "what": WHY[self.key], "n": self.count, "total": self.of,
-        }  # fmt: skip
+            "what": WHY[self.key],
+            "n": self.count,
+            "total": self.of,
+        }
 
 
 @dataclass(frozen=True)
@@ -363,9 +385,11 @@ def _indicator_buckets(group: str, i, agencies: dict) -> list[dict]:
 
 def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: int):
     chosen = page_cache.remember(
-        "action-groups", scopes=[page_cache.score_scope(period.pk)], parts=[period.pk, n_groups],
+        "action-groups",
+        scopes=[page_cache.score_scope(period.pk)],
+        parts=[period.pk, n_groups],
         compute=lambda: _chosen_groups(period, score, n_groups),
-    )  # fmt: skip
+    )
     listed = [q.id for b in chosen for q in b["qs"][:per_group]]
     per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
     questions = {
@@ -398,7 +422,7 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
                 for q in b["qs"][:per_group]
             ),
             more=max(0, len(b["qs"]) - per_group),
-        )  # fmt: skip
+        )
         for b in chosen
     ]
 
@@ -430,10 +454,14 @@ def _why(question_ids: list[int], n_units: dict[int, int]) -> dict[int, tuple[Mi
         .filter(answering)
         .order_by()
         .values_list(
-            "question_id", "status", "claimed_points", "verified_points",
-            "question__max_points", live_evidence,
+            "question_id",
+            "status",
+            "claimed_points",
+            "verified_points",
+            "question__max_points",
+            live_evidence,
         )
-    ):  # fmt: skip
+    ):
         states[question_id].append(_reason(status, claimed, verified, maximum, evidenced))
     found = {}
     for pk, reasons in states.items():
@@ -506,9 +534,13 @@ def _contacts(unit_ids: tuple[int, ...]) -> dict[int, Contact]:
     for unit_id, first, last, username, position, phone in members.order_by(
         "profile_id"
     ).values_list(
-        "unit_id", "profile__user__first_name", "profile__user__last_name",
-        "profile__user__username", "profile__position", "profile__phone",
-    ):  # fmt: skip
+        "unit_id",
+        "profile__user__first_name",
+        "profile__user__last_name",
+        "profile__user__username",
+        "profile__position",
+        "profile__phone",
+    ):
         if unit_id not in found:
             name = f"{first} {last}".strip() or username
             found[unit_id] = Contact(name=name, position=position, phone=phone)
@@ -528,9 +560,11 @@ def trend_points(*, period: Period) -> dict:
     final score and rank, where recorded), and this period's, the last of each day. Two
     queries, kept until a snapshot is taken; history is never recomputed on a page view."""
     return page_cache.remember(
-        "trend", scopes=[page_cache.SNAPSHOTS], parts=[period.pk],
+        "trend",
+        scopes=[page_cache.SNAPSHOTS],
+        parts=[period.pk],
         compute=lambda: _trend_points(period),
-    )  # fmt: skip
+    )
 
 
 def _trend_points(period: Period) -> dict:
@@ -549,10 +583,11 @@ def _trend_points(period: Period) -> dict:
     )
     # A year the ministry has scored shows its official score; others, the internal one.
     across = [
-        TrendYear(year, official, official_rank or "", True) if official is not None
+        TrendYear(year, official, official_rank or "", True)
+        if official is not None
         else TrendYear(year, verified, rank or "", False)
         for year, verified, rank, official, official_rank in reversed(list(earlier))
-    ]  # fmt: skip
+    ]
     # The last total of each day: a busy review day takes dozens of snapshots.
     daily: dict[datetime.date, Decimal] = {}
     for taken_at, verified in (

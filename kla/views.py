@@ -48,12 +48,13 @@ def _charts(period, score, *, trends: bool = False) -> dict:
     if trends:
         scopes.append(page_cache.SNAPSHOTS)
     return page_cache.remember(
-        "charts", scopes=scopes,
+        "charts",
+        scopes=scopes,
         parts=[period.pk, get_language(), trends, timezone.localdate()],
         compute=lambda: charts.score_charts(
             period=period, document=score_document(period=period, score=score), trends=trends
         ),
-    )  # fmt: skip
+    )
 
 
 def _figure_scopes(period) -> list[str]:
@@ -81,12 +82,13 @@ def _secretariat_context(period, periods, sort: str) -> dict:
         # Each unit's last day, so an extension is granted from its row: one query, kept until
         # anything district-wide changes (an extension raises "all").
         deadlines = page_cache.remember(
-            "deadlines", parts=[period.pk],
+            "deadlines",
+            parts=[period.pk],
             compute=lambda: {
                 unit.pk: day
                 for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
             },
-        )  # fmt: skip
+        )
         context.update(
             score=score,
             # Each row rendered once per change of its own numbers: a district has hundreds.
@@ -163,18 +165,22 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
 @require_GET
 def executive_home(request):
     return _executive_page(
-        request, page="kla/executive_home.html", body="kla/_executive_page_body.html",
+        request,
+        page="kla/executive_home.html",
+        body="kla/_executive_page_body.html",
         lists=EXECUTIVE_LISTS,
-    )  # fmt: skip
+    )
 
 
 @access.readers_required
 @require_GET
 def executive_print(request):
     return _executive_page(
-        request, page="kla/executive_print.html", body="kla/_executive_print_body.html",
+        request,
+        page="kla/executive_print.html",
+        body="kla/_executive_print_body.html",
         lists=PRINT_LISTS,
-    )  # fmt: skip
+    )
 
 
 def _units_context(period, periods) -> dict:
@@ -185,14 +191,15 @@ def _units_context(period, periods) -> dict:
             units=units,
             lagging=dash.lagging_units(period=period, units=units),
             chart=page_cache.remember(
-                "units-chart", scopes=[page_cache.progress_scope(period.pk)],
+                "units-chart",
+                scopes=[page_cache.progress_scope(period.pk)],
                 parts=[period.pk, get_language()],
                 compute=lambda: charts.unit_progress(
                     rows=[u.chart_row for u in units],
                     label=_("Progress of the units, by share submitted"),
                 ),
             ),
-        )  # fmt: skip
+        )
     return context
 
 

@@ -86,9 +86,11 @@ def _remap(request):
     staged["mapping"] = _mapping_from(request.POST)
     request.session[SESSION_KEY] = staged
     return instrument_import(
-        parsed=parse_file(path), year=int(staged["year"]), dry_run=True,
+        parsed=parse_file(path),
+        year=int(staged["year"]),
+        dry_run=True,
         unit_mapping=staged["mapping"],
-    )  # fmt: skip
+    )
 
 
 @access.secretariat_required
@@ -133,8 +135,11 @@ def instrument_import_upload(request):
                 path.unlink(missing_ok=True)
             else:
                 request.session[SESSION_KEY] = {
-                    "token": token, "suffix": suffix, "year": year, "name": upload_name,
-                }  # fmt: skip
+                    "token": token,
+                    "suffix": suffix,
+                    "year": year,
+                    "name": upload_name,
+                }
     context = {
         "form": form,
         "report": report,
@@ -157,9 +162,12 @@ def instrument_import_confirm(request):
         return redirect("kla:instrument-import")
     try:
         report = instrument_import(
-            parsed=parse_file(path), year=int(staged["year"]), actor=request.user,
-            ip=client_ip(request), unit_mapping=staged.get("mapping") or {},
-        )  # fmt: skip
+            parsed=parse_file(path),
+            year=int(staged["year"]),
+            actor=request.user,
+            ip=client_ip(request),
+            unit_mapping=staged.get("mapping") or {},
+        )
     except (InstrumentFileError, FileNotFoundError, ValueError):
         messages.error(request, _("The file could not be read again; nothing was imported."))
         return redirect("kla:instrument-import")

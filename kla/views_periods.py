@@ -38,22 +38,31 @@ class PeriodForm(forms.Form):
 
 class OfficialResultForm(forms.Form):
     entered_on = forms.DateField(
-        label=gettext_lazy("Entered into the ministry's application on"), required=False,
+        label=gettext_lazy("Entered into the ministry's application on"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     provincial_notes = forms.CharField(
-        label=gettext_lazy("Provincial verification notes"), required=False, max_length=5000,
+        label=gettext_lazy("Provincial verification notes"),
+        required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-    )  # fmt: skip
+    )
     field_verification_on = forms.DateField(
-        label=gettext_lazy("Field verification on"), required=False,
+        label=gettext_lazy("Field verification on"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     final_score = PointsField(
-        label=gettext_lazy("Final score"), required=False, min_value=Decimal("0"),
-        max_value=Decimal("1000"), max_digits=7, decimal_places=2, localize=True,
+        label=gettext_lazy("Final score"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("1000"),
+        max_digits=7,
+        decimal_places=2,
+        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )  # fmt: skip
+    )
     final_rank = forms.ChoiceField(label=gettext_lazy("Final rank"), required=False)
 
     def __init__(self, *args, bands, **kwargs):
@@ -71,9 +80,11 @@ def period_edit(request, year: int):
     period = _period(request, year)
     bands = list(period.rank_bands.all())
     initial = {
-        "window_opens": period.window_opens, "window_closes": period.window_closes,
-        "entry_date": period.entry_date, "target_rank": period.target_rank,
-    }  # fmt: skip
+        "window_opens": period.window_opens,
+        "window_closes": period.window_closes,
+        "entry_date": period.entry_date,
+        "target_rank": period.target_rank,
+    }
     form = PeriodForm(request.POST or None, initial=initial, bands=bands)
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,10 +116,16 @@ def _render_period(request, period, *, bands, form=None, official_form=None, sta
     return render(
         request,
         "kla/period_edit.html",
-        {"period": period, "form": form, "bands": bands, "official_form": official_form,
-         "official": official, "internal": instrument.final_internal_score(period=period)},
+        {
+            "period": period,
+            "form": form,
+            "bands": bands,
+            "official_form": official_form,
+            "official": official,
+            "internal": instrument.final_internal_score(period=period),
+        },
         status=status,
-    )  # fmt: skip
+    )
 
 
 @access.secretariat_required
@@ -194,10 +211,16 @@ def period_carry_over(request, year: int):
         else:
             messages.success(
                 request,
-                _("%(n)s answers proposed from %(year)s, with %(f)s files and %(l)s links "
-                  "reused as they are; the units confirm each one by saving it.")
-                % {"n": report.proposed, "year": report.source.year, "f": report.files,
-                   "l": report.links},
-            )  # fmt: skip
+                _(
+                    "%(n)s answers proposed from %(year)s, with %(f)s files and %(l)s links "
+                    "reused as they are; the units confirm each one by saving it."
+                )
+                % {
+                    "n": report.proposed,
+                    "year": report.source.year,
+                    "f": report.files,
+                    "l": report.links,
+                },
+            )
         return redirect("kla:period-edit", year=year)
     return render(request, "kla/period_carry_over_confirm.html", {"period": period})

@@ -108,13 +108,17 @@ def _csv(events) -> HttpResponse:
         question = e.answer.question if e.answer else None
         # Jakarta time with its offset (+07:00, WIB) written out, so a copy read elsewhere or
         # by a program is never taken for UTC or the reader's own zone.
-        write([
-            e.created_at.astimezone(JAKARTA).isoformat(sep=" ", timespec="seconds"),
-            e.actor.get_username() if e.actor else "", e.get_action_display(),
-            e.unit.short_name if e.unit else "",
-            f"{question.indicator.code} / {question.code}" if question else "", audit_summary(e),
-            e.ip_address or "",
-        ])  # fmt: skip
+        write(
+            [
+                e.created_at.astimezone(JAKARTA).isoformat(sep=" ", timespec="seconds"),
+                e.actor.get_username() if e.actor else "",
+                e.get_action_display(),
+                e.unit.short_name if e.unit else "",
+                f"{question.indicator.code} / {question.code}" if question else "",
+                audit_summary(e),
+                e.ip_address or "",
+            ]
+        )
     return response
 
 
@@ -151,9 +155,13 @@ def extensions(request):
             unit = next(u for u in units if u.pk == form.cleaned_data["unit"])
             try:
                 services.extension_grant(
-                    period=period, unit=unit, until=form.cleaned_data["until"],
-                    reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
-                )  # fmt: skip
+                    period=period,
+                    unit=unit,
+                    until=form.cleaned_data["until"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                    ip=client_ip(request),
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -228,9 +236,13 @@ def unit_extension(request, year: int, unit_id: int):
         if form.is_valid():
             try:
                 services.extension_grant(
-                    period=period, unit=unit, until=form.cleaned_data["until"],
-                    reason=form.cleaned_data["reason"], user=request.user, ip=client_ip(request),
-                )  # fmt: skip
+                    period=period,
+                    unit=unit,
+                    until=form.cleaned_data["until"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                    ip=client_ip(request),
+                )
             except DomainError as error:
                 form.add_error("until", error.message)
                 status = 409
@@ -247,11 +259,14 @@ def unit_extension(request, year: int, unit_id: int):
         request,
         "kla/unit_extension.html",
         {
-            "period": period, "unit": unit, "form": form, "deadline": before,
+            "period": period,
+            "unit": unit,
+            "form": form,
+            "deadline": before,
             "back": _back(request, form["next"].value(), fallback),
         },
         status=status,
-    )  # fmt: skip
+    )
 
 
 @access.secretariat_required
@@ -263,6 +278,10 @@ def whatsapp_summary(request):
     return render(
         request,
         "kla/whatsapp_summary.html",
-        {"period": period, "periods": periods, "text": text,
-         "share_url": whatsapp_share_link(text) if text else ""},
-    )  # fmt: skip
+        {
+            "period": period,
+            "periods": periods,
+            "text": text,
+            "share_url": whatsapp_share_link(text) if text else "",
+        },
+    )

@@ -66,9 +66,12 @@ def _position(period: Period) -> list[str]:
         if score.gap_to_target:
             lines.append(
                 _("Target %(target)s (from %(lower)s): %(gap)s verified points still missing")
-                % {"target": band.name, "lower": fmt.points(band.lower_bound),
-                   "gap": fmt.points(score.gap_to_target)}
-            )  # fmt: skip
+                % {
+                    "target": band.name,
+                    "lower": fmt.points(band.lower_bound),
+                    "gap": fmt.points(score.gap_to_target),
+                }
+            )
         else:
             lines.append(
                 _("Target %(target)s (from %(lower)s): reached on verified points")
@@ -93,9 +96,11 @@ def _units(period: Period, *, room: int) -> list[str]:
         rows, hidden = rows[:keep], rows[keep:]
     for row in rows:
         line = _("• %(unit)s: %(submitted)s/%(assigned)s submitted, %(approved)s approved") % {
-            "unit": row.unit.short_name, "submitted": row.submitted, "assigned": row.assigned,
+            "unit": row.unit.short_name,
+            "submitted": row.submitted,
+            "assigned": row.assigned,
             "approved": row.approved,
-        }  # fmt: skip
+        }
         lines.append(line + (" — " + _("behind") if row.behind else ""))
     if hidden:
         behind = sum(1 for row in hidden if row.behind)

@@ -184,10 +184,13 @@ class AnswerAccess:
         elif member_of:
             # A supporting unit works on the lead's answer (per-unit questions have none).
             self.acting_unit = next(
-                (a.unit for a in assignments
-                 if a.unit_id in member_of and a.role == Assignment.Role.SUPPORT),
+                (
+                    a.unit
+                    for a in assignments
+                    if a.unit_id in member_of and a.role == Assignment.Role.SUPPORT
+                ),
                 None,
-            )  # fmt: skip
+            )
         # A coordinating agency of an every-kecamatan question follows all units' answers.
         self.is_coordinator = any(
             a.unit_id in member_of and a.role == Assignment.Role.COORDINATOR for a in assignments
@@ -286,10 +289,16 @@ def table_for_user(user, *, question_id: int) -> tuple[Question, list[AnswerAcce
         for a in Answer.objects.filter(question=question).select_related("option").order_by()
     }
     rows = [
-        AnswerAccess(user=user, question=question, unit=a.unit,
-                     answer=answers.get(a.unit_id), assignments=assignments)
-        for a in assignments if a.role == Assignment.Role.PER_UNIT
-    ]  # fmt: skip
+        AnswerAccess(
+            user=user,
+            question=question,
+            unit=a.unit,
+            answer=answers.get(a.unit_id),
+            assignments=assignments,
+        )
+        for a in assignments
+        if a.role == Assignment.Role.PER_UNIT
+    ]
     rows = [row for row in rows if row.can_read]
     if not rows:
         raise Http404

@@ -124,8 +124,15 @@ _ADMIN_KINDS = {
     ("indicators.Period", "entry_date"): "date",
     ("opd.Extension", "until"): "date",
 }
-_POINTS_FIELDS = {"claimed_points", "verified_points", "max_points", "points", "lower_bound",
-                  "final_score", "declared_max_points"}  # fmt: skip
+_POINTS_FIELDS = {
+    "claimed_points",
+    "verified_points",
+    "max_points",
+    "points",
+    "lower_bound",
+    "final_score",
+    "declared_max_points",
+}
 
 
 def _admin_field(model: str, name: str) -> tuple[str, str]:
@@ -164,8 +171,9 @@ def audit_summary(event: AuditEvent) -> str:
         return _("Submitted with %(points)s points") % {"points": points_text(data["points"])}
     if action == AuditEvent.Action.ANSWER_REOPEN and "verified_before" in data:
         return _("%(reason)s (verified points before: %(points)s)") % {
-            "reason": event.summary, "points": points_text(data["verified_before"]),
-        }  # fmt: skip
+            "reason": event.summary,
+            "points": points_text(data["verified_before"]),
+        }
     if action == AuditEvent.Action.EXTENSION_GRANT and "until" in data:
         text = _("Extension until %(day)s") % {"day": audit_value(data["until"], kind="date")}
         return f"{text}: {data['reason']}" if data.get("reason") else text

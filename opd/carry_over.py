@@ -85,10 +85,14 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
             continue
         options = {o.label: o for o in question.options.all()}
         answer = Answer.objects.create(
-            question=question, unit=assignment.unit, narrative=previous.narrative,
-            data_values=previous.data_values, carried_from=previous, proposed=True,
+            question=question,
+            unit=assignment.unit,
+            narrative=previous.narrative,
+            data_values=previous.data_values,
+            carried_from=previous,
+            proposed=True,
             option=options.get(previous.option.label) if previous.option else None,
-        )  # fmt: skip
+        )
         report.proposed += 1
         for item in previous.evidence.all():
             if item.removed_at is not None:
@@ -97,9 +101,13 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
             if item.kind == Evidence.Kind.FILE and not revisions:
                 continue
             copy = Evidence.objects.create(
-                answer=answer, unit=assignment.unit, kind=item.kind, title=item.title,
-                url=item.url, created_by=user,
-            )  # fmt: skip
+                answer=answer,
+                unit=assignment.unit,
+                kind=item.kind,
+                title=item.title,
+                url=item.url,
+                created_by=user,
+            )
             if item.kind == Evidence.Kind.LINK:
                 report.links += 1
                 continue
@@ -107,11 +115,17 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
             revision_reuse(revision=latest, evidence=copy, uploaded_by=latest.uploaded_by)
             report.files += 1
     audit_log(
-        action=AuditEvent.Action.CARRY_OVER, actor=user, ip=ip, period=period,
+        action=AuditEvent.Action.CARRY_OVER,
+        actor=user,
+        ip=ip,
+        period=period,
         summary=_("%(n)s answers proposed from %(year)s (%(f)s files, %(l)s links)")
-        % {"n": report.proposed, "year": report.source.year, "f": report.files,
-           "l": report.links},
-        data={"source": report.source.year, "proposed": report.proposed,
-              "files": report.files, "links": report.links},
-    )  # fmt: skip
+        % {"n": report.proposed, "year": report.source.year, "f": report.files, "l": report.links},
+        data={
+            "source": report.source.year,
+            "proposed": report.proposed,
+            "files": report.files,
+            "links": report.links,
+        },
+    )
     return report

@@ -30,9 +30,11 @@ def email_taken(*, email: str, user) -> bool:
     User = get_user_model()
     others = User.objects.filter(email__iexact=email).exclude(pk=user.pk if user else None)
     waiting = EmailChange.objects.filter(
-        new_email__iexact=email, confirmed_at__isnull=True, cancelled_at__isnull=True,
+        new_email__iexact=email,
+        confirmed_at__isnull=True,
+        cancelled_at__isnull=True,
         created_at__gt=timezone.now() - EmailChange.LIFETIME,
-    ).exclude(user=user)  # fmt: skip
+    ).exclude(user=user)
     return others.exists() or waiting.exists()
 
 
@@ -73,17 +75,23 @@ def email_change_request(
     ).update(cancelled_at=now)
     confirm_key, cancel_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     change = EmailChange.objects.create(
-        user=user, new_email=new_email, confirm_hash=_hash(confirm_key),
-        cancel_hash=_hash(cancel_key), requested_by=actor if actor and actor.pk else None,
+        user=user,
+        new_email=new_email,
+        confirm_hash=_hash(confirm_key),
+        cancel_hash=_hash(cancel_key),
+        requested_by=actor if actor and actor.pk else None,
         created_at=now,
-    )  # fmt: skip
+    )
     audit_log(
-        action=AuditEvent.Action.EMAIL_CHANGE_REQUEST, actor=actor, ip=ip,
-        summary=_("New email address proposed for %(u)s: %(old)s → %(new)s (waiting for "
-                  "confirmation)")
+        action=AuditEvent.Action.EMAIL_CHANGE_REQUEST,
+        actor=actor,
+        ip=ip,
+        summary=_(
+            "New email address proposed for %(u)s: %(old)s → %(new)s (waiting for confirmation)"
+        )
         % {"u": user.username, "old": user.email or "—", "new": new_email},
         data={"username": user.username, "old": user.email, "new": new_email},
-    )  # fmt: skip
+    )
     if send:
         transaction.on_commit(lambda: _send_request(change.pk, confirm_key, cancel_key))
     return change
@@ -98,10 +106,12 @@ def _find(*, key: str, field: str) -> EmailChange:
     )
     if change is None or not change.is_pending():
         raise DomainError(
-            _("This link is not valid any more: it was used, cancelled, replaced or is older "
-              "than seven days."),
+            _(
+                "This link is not valid any more: it was used, cancelled, replaced or is older "
+                "than seven days."
+            ),
             code="email_change_invalid",
-        )  # fmt: skip
+        )
     return change
 
 
@@ -129,11 +139,13 @@ def email_change_confirm(*, key: str, ip: str | None = None) -> EmailChange:
     change.confirmed_at = timezone.now()
     change.save(update_fields=["confirmed_at"])
     audit_log(
-        action=AuditEvent.Action.EMAIL_CHANGE_CONFIRM, actor=user, ip=ip,
+        action=AuditEvent.Action.EMAIL_CHANGE_CONFIRM,
+        actor=user,
+        ip=ip,
         summary=_("Email address of %(u)s confirmed: %(old)s → %(new)s")
         % {"u": user.username, "old": old or "—", "new": change.new_email},
         data={"username": user.username, "old": old, "new": change.new_email},
-    )  # fmt: skip
+    )
     if old:
         transaction.on_commit(lambda: _send_changed(change.pk, old))
     return change
@@ -146,11 +158,13 @@ def email_change_cancel(*, key: str, ip: str | None = None) -> EmailChange:
     change.cancelled_at = timezone.now()
     change.save(update_fields=["cancelled_at"])
     audit_log(
-        action=AuditEvent.Action.EMAIL_CHANGE_CANCEL, actor=change.user, ip=ip,
+        action=AuditEvent.Action.EMAIL_CHANGE_CANCEL,
+        actor=change.user,
+        ip=ip,
         summary=_("Proposed email address of %(u)s cancelled: %(new)s")
         % {"u": change.user.username, "new": change.new_email},
         data={"username": change.user.username, "new": change.new_email},
-    )  # fmt: skip
+    )
     return change
 
 
@@ -159,9 +173,11 @@ def _send_request(change_id: int, confirm_key: str, cancel_key: str) -> None:
 
     change = EmailChange.objects.select_related("user", "requested_by").get(pk=change_id)
     context = {
-        "user": change.user, "change": change, "actor": change.requested_by,
+        "user": change.user,
+        "change": change,
+        "actor": change.requested_by,
         "expires_at": change.expires_at,
-    }  # fmt: skip
+    }
     send_mail_template(
         template="email_change_confirm",
         context={**context, "link": absolute_url("email-change-confirm", confirm_key)},

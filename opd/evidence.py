@@ -69,10 +69,13 @@ def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
     ensure_unit_may_edit(period=question.indicator.group.period, unit=unit)
     if answer.status not in EDITABLE:
         raise DomainError(
-            _("The answer is %(status)s: its evidence can change only after the secretariat "
-              "asks for a revision.") % {"status": answer.get_status_display().lower()},
+            _(
+                "The answer is %(status)s: its evidence can change only after the secretariat "
+                "asks for a revision."
+            )
+            % {"status": answer.get_status_display().lower()},
             code="not_editable",
-        )  # fmt: skip
+        )
 
 
 def _check_owner(evidence: Evidence, answer: Answer, unit: Unit) -> None:
@@ -132,9 +135,12 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
     previous = None
     if evidence is None:
         evidence = Evidence.objects.create(
-            answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=title.strip()[:255],
+            answer=answer,
+            unit=unit,
+            kind=Evidence.Kind.FILE,
+            title=title.strip()[:255],
             created_by=user,
-        )  # fmt: skip
+        )
     else:
         previous = evidence.revisions.order_by("-uploaded_at", "-pk").first()
     revision = EvidenceRevision.objects.create(
@@ -147,12 +153,21 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
         uploaded_by=user,
     )
     audit_log(
-        action=AuditEvent.Action.EVIDENCE_UPLOAD, actor=user, ip=ip, answer=answer, unit=unit,
+        action=AuditEvent.Action.EVIDENCE_UPLOAD,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        unit=unit,
         summary=stored.original_name,
-        data={"evidence": evidence.pk, "revision": revision.pk, "sha256": stored.sha256,
-              "size": stored.size, "content_type": stored.content_type,
-              "replaces": previous.pk if previous else None},
-    )  # fmt: skip
+        data={
+            "evidence": evidence.pk,
+            "revision": revision.pk,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "content_type": stored.content_type,
+            "replaces": previous.pk if previous else None,
+        },
+    )
     return revision
 
 
@@ -194,11 +209,15 @@ def evidence_add_local_file(
 ) -> EvidenceRevision:
     """The same as evidence_add_file for a complete file already on this machine (a finished
     resumable upload): the same checks, then linked into place rather than copied. `path`
-    stays; the caller removes it."""  # fmt: skip
+    stays; the caller removes it."""
     return _add(
-        answer, unit, user, title, ip,
+        answer,
+        unit,
+        user,
+        title,
+        ip,
         lambda: store_local_file(path=path, original_name=original_name),
-    )  # fmt: skip
+    )
 
 
 def _add(answer, unit, user, title, ip, store) -> EvidenceRevision:
@@ -268,13 +287,22 @@ def evidence_add_link(
     locked = _lock_answer(answer)
     _check_may_change(locked, unit, user)
     evidence = Evidence.objects.create(
-        answer=locked, unit=unit, kind=Evidence.Kind.LINK, url=url, title=title.strip()[:255],
+        answer=locked,
+        unit=unit,
+        kind=Evidence.Kind.LINK,
+        url=url,
+        title=title.strip()[:255],
         created_by=user,
-    )  # fmt: skip
+    )
     audit_log(
-        action=AuditEvent.Action.EVIDENCE_LINK, actor=user, ip=ip, answer=locked, unit=unit,
-        summary=url[:300], data={"evidence": evidence.pk},
-    )  # fmt: skip
+        action=AuditEvent.Action.EVIDENCE_LINK,
+        actor=user,
+        ip=ip,
+        answer=locked,
+        unit=unit,
+        summary=url[:300],
+        data={"evidence": evidence.pk},
+    )
     return evidence
 
 
@@ -290,9 +318,14 @@ def evidence_remove(*, evidence: Evidence, unit: Unit, user, ip: str | None = No
     evidence.removed_at = timezone.now()
     evidence.save(update_fields=["removed_at"])
     audit_log(
-        action=AuditEvent.Action.EVIDENCE_REMOVE, actor=user, ip=ip, answer=locked, unit=unit,
-        summary=str(evidence)[:300], data={"evidence": evidence.pk},
-    )  # fmt: skip
+        action=AuditEvent.Action.EVIDENCE_REMOVE,
+        actor=user,
+        ip=ip,
+        answer=locked,
+        unit=unit,
+        summary=str(evidence)[:300],
+        data={"evidence": evidence.pk},
+    )
     return evidence
 
 
@@ -338,8 +371,9 @@ def _serve(revision: EvidenceRevision, *, disposition: str, csp: str) -> HttpRes
         except FileNotFoundError:
             logger.error(
                 "Evidence file missing: revision %s, %s. Run verify_evidence.",
-                revision.pk, revision.file.name,
-            )  # fmt: skip
+                revision.pk,
+                revision.file.name,
+            )
             raise Http404 from None
         response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(handle.size)
@@ -358,10 +392,13 @@ def evidence_download_response(
     response = _serve(revision, disposition="attachment", csp=DOWNLOAD_CSP)
     with transaction.atomic():
         audit_log(
-            action=AuditEvent.Action.EVIDENCE_DOWNLOAD, actor=user, ip=ip,
-            answer=revision.evidence.answer, summary=revision.original_name,
+            action=AuditEvent.Action.EVIDENCE_DOWNLOAD,
+            actor=user,
+            ip=ip,
+            answer=revision.evidence.answer,
+            summary=revision.original_name,
             data={"revision": revision.pk},
-        )  # fmt: skip
+        )
     return response
 
 
@@ -434,10 +471,14 @@ def revision_reuse(
     again (a registered document attached elsewhere, evidence carried into a new period).
     Called inside the service that owns the write."""
     return EvidenceRevision.objects.create(
-        evidence=evidence, file=revision.file.name, original_name=revision.original_name,
-        size=revision.size, sha256=revision.sha256, content_type=revision.content_type,
+        evidence=evidence,
+        file=revision.file.name,
+        original_name=revision.original_name,
+        size=revision.size,
+        sha256=revision.sha256,
+        content_type=revision.content_type,
         uploaded_by=uploaded_by,
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -459,19 +500,32 @@ def document_register(
     if valid_until and issued_on and valid_until < issued_on:
         raise DomainError(_("A document cannot expire before its date."), code="dates")
     document = Document.objects.create(
-        unit=unit, kind=kind, title=title.strip()[:255], number=number.strip()[:100],
-        issued_on=issued_on, valid_until=valid_until, revision=revision, registered_by=user,
-    )  # fmt: skip
+        unit=unit,
+        kind=kind,
+        title=title.strip()[:255],
+        number=number.strip()[:100],
+        issued_on=issued_on,
+        valid_until=valid_until,
+        revision=revision,
+        registered_by=user,
+    )
     # The evidence it was registered from is its first use.
     Evidence.objects.filter(pk=revision.evidence_id, document__isnull=True).update(
         document=document
     )
     audit_log(
-        action=AuditEvent.Action.DOCUMENT_REGISTER, actor=user, ip=ip, unit=unit,
+        action=AuditEvent.Action.DOCUMENT_REGISTER,
+        actor=user,
+        ip=ip,
+        unit=unit,
         summary=str(document)[:500],
-        data={"document": document.pk, "revision": revision.pk, "sha256": revision.sha256,
-              "valid_until": valid_until.isoformat() if valid_until else None},
-    )  # fmt: skip
+        data={
+            "document": document.pk,
+            "revision": revision.pk,
+            "sha256": revision.sha256,
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        },
+    )
     return document
 
 
@@ -489,12 +543,21 @@ def evidence_attach_document(
     if existing is not None:
         raise DuplicateEvidence(name=str(document), existing=existing)
     evidence = Evidence.objects.create(
-        answer=answer, unit=unit, kind=Evidence.Kind.FILE, title=str(document)[:255],
-        created_by=user, document=document,
-    )  # fmt: skip
+        answer=answer,
+        unit=unit,
+        kind=Evidence.Kind.FILE,
+        title=str(document)[:255],
+        created_by=user,
+        document=document,
+    )
     revision_reuse(revision=stored, evidence=evidence, uploaded_by=user)
     audit_log(
-        action=AuditEvent.Action.DOCUMENT_ATTACH, actor=user, ip=ip, answer=answer, unit=unit,
-        summary=str(document)[:500], data={"document": document.pk, "evidence": evidence.pk},
-    )  # fmt: skip
+        action=AuditEvent.Action.DOCUMENT_ATTACH,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        unit=unit,
+        summary=str(document)[:500],
+        data={"document": document.pk, "evidence": evidence.pk},
+    )
     return evidence

@@ -71,15 +71,18 @@ class TableRowsForm(forms.Form):
                 # again for every row.
                 by_pk = {option.pk: option for option in table.options}
                 field = forms.TypedChoiceField(
-                    label=row.unit.name, required=False,
+                    label=row.unit.name,
+                    required=False,
                     widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                     choices=[(pk, _option_label(o)) for pk, o in by_pk.items()],
-                    coerce=lambda value, by_pk=by_pk: by_pk[int(value)], empty_value=None,
-                )  # fmt: skip
+                    coerce=lambda value, by_pk=by_pk: by_pk[int(value)],
+                    empty_value=None,
+                )
                 initial = row.answer.option_id if row.answer else None
             else:
-                field = _points_field(row.unit.name, maximum=table.question.max_points,
-                                      required=False)  # fmt: skip
+                field = _points_field(
+                    row.unit.name, maximum=table.question.max_points, required=False
+                )
                 initial = row.answer.claimed_points if row.answer else None
             field.widget.attrs["form"] = TABLE_FORM_ID
             self.fields[f"row-{key}"] = field
@@ -103,8 +106,10 @@ class TableRowsForm(forms.Form):
 
     def fields_by_unit(self) -> dict[int, tuple]:
         """Unit id -> (its value field, its version field), bound, for the template."""
-        return {row.unit.pk: (self[f"row-{row.unit.pk}"], self[f"version-{row.unit.pk}"])
-                for row in self.rows}  # fmt: skip
+        return {
+            row.unit.pk: (self[f"row-{row.unit.pk}"], self[f"version-{row.unit.pk}"])
+            for row in self.rows
+        }
 
 
 class AnswerForm(VersionedForm):
@@ -132,9 +137,12 @@ class AnswerForm(VersionedForm):
         if options:
             # The unit picks what it has; the points follow the option, never typed.
             self.fields["option"] = forms.ModelChoiceField(
-                label=_("What does your unit have?"), queryset=choices,
-                required=False, empty_label=None, widget=forms.RadioSelect,
-            )  # fmt: skip
+                label=_("What does your unit have?"),
+                queryset=choices,
+                required=False,
+                empty_label=None,
+                widget=forms.RadioSelect,
+            )
             self.fields["option"].label_from_instance = _option_label
             first = "option"
         else:
@@ -186,9 +194,12 @@ class EvidenceLinkForm(forms.Form):
     # Not marked required: the link is an alternative to a file, and a starred field read as
     # if every answer needed one. An empty submission is still refused, in clean_url.
     url = forms.URLField(
-        label=_("Link"), max_length=1000, assume_scheme="https", required=False,
+        label=_("Link"),
+        max_length=1000,
+        assume_scheme="https",
+        required=False,
         help_text=_("A public page, e.g. the regulation in JDIH."),
-    )  # fmt: skip
+    )
     title = forms.CharField(label=_("Description"), required=False, max_length=255)
 
     def clean_url(self) -> str:
@@ -216,13 +227,15 @@ class ApproveForm(VersionedForm):
         if list(question.options.order_by("order", "pk")):
             self.fields["verified_option"] = forms.ModelChoiceField(
                 label=_("Verified option (leave it for the unit's choice)"),
-                queryset=question.options.order_by("order", "pk"), required=False,
-            )  # fmt: skip
+                queryset=question.options.order_by("order", "pk"),
+                required=False,
+            )
             self.fields["verified_option"].label_from_instance = _option_label
             self.fields["lowered_because"] = forms.ChoiceField(
-                label=_("Why a lower option"), required=False,
+                label=_("Why a lower option"),
+                required=False,
                 choices=[("", "—"), *LoweredReason.choices],
-            )  # fmt: skip
+            )
             self.order_fields(["verified_option", "lowered_because", "reason", "version"])
             self.fields["reason"].label = _("Note for the unit (required for “other”)")
         else:
@@ -285,16 +298,20 @@ class DocumentRegisterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=Document.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=255)
     number = forms.CharField(
-        label=_("Number"), max_length=100, required=False,
+        label=_("Number"),
+        max_length=100,
+        required=False,
         help_text=_("For example “5 Tahun 2019”."),
-    )  # fmt: skip
+    )
     issued_on = forms.DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     valid_until = forms.DateField(
-        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty if it does not expire (a Perda, for example)."),
-    )  # fmt: skip
+    )
 
 
 class DocumentAttachForm(forms.Form):

@@ -242,32 +242,52 @@ class Answer(models.Model):
         _("status"), max_length=20, choices=Status, default=Status.DRAFT, db_index=True
     )
     claimed_points = models.DecimalField(
-        _("points claimed"), max_digits=7, decimal_places=2, null=True, blank=True,
+        _("points claimed"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-    )  # fmt: skip
+    )
     verified_points = models.DecimalField(
-        _("verified points"), max_digits=7, decimal_places=2, null=True, blank=True,
+        _("verified points"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-    )  # fmt: skip
+    )
     # For a question with answer options: what the unit chose (its points are the claimed
     # points) and what the reviewer confirmed or lowered it to, with the structured reason.
     option = models.ForeignKey(
-        "indicators.AnswerOption", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("option chosen"),
-    )  # fmt: skip
+        "indicators.AnswerOption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("option chosen"),
+    )
     verified_option = models.ForeignKey(
-        "indicators.AnswerOption", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("option verified"),
-    )  # fmt: skip
+        "indicators.AnswerOption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("option verified"),
+    )
     lowered_because = models.CharField(
         _("lowered because"), max_length=20, blank=True, choices=LoweredReason
     )
     # Started from last year's answer (Period "start from last year"): narrative, option and
     # evidence proposed for the unit to confirm; `proposed` until a person saves it.
     carried_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("proposed from"),
-    )  # fmt: skip
+    )
     proposed = models.BooleanField(_("proposal not confirmed yet"), default=False)
     narrative = models.TextField(_("narrative"), blank=True, max_length=20000)
     data_values = models.JSONField(_("data values"), default=dict, blank=True)
@@ -279,21 +299,33 @@ class Answer(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("submitted by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("reviewed by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
     # A reviewer's claim: other reviewers see who is reviewing the answer and the queue's
     # "next" skips it, so two people do not review the same answer at once. It decides
     # nothing: it lapses after REVIEW_CLAIM_TTL and a decision clears it.
     review_claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("being reviewed by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("being reviewed by"),
+    )
     review_claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
     # Bumped by every change; a form carries the version it was rendered with so that a stale
     # form (a second reviewer, a second tab) is refused instead of overwriting newer work.
@@ -411,17 +443,24 @@ class Evidence(models.Model):
     title = models.CharField(_("title"), max_length=255, blank=True)
     url = models.URLField(_("link"), max_length=1000, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("created by"),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Removing evidence hides it from the answer; its revisions stay for the audit trail.
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     # Attached from the document library: the same registered document on many answers.
     document = models.ForeignKey(
-        "Document", on_delete=models.PROTECT, null=True, blank=True, related_name="uses",
+        "Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="uses",
         verbose_name=_("registered document"),
-    )  # fmt: skip
+    )
 
     objects = WatchedManager()
 
@@ -462,22 +501,30 @@ class Document(models.Model):
         OTHER = "other", _("Other")
 
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="documents", verbose_name=_("unit"),
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("unit"),
         help_text=_("The unit that keeps it; the secretariat's documents serve every unit."),
-    )  # fmt: skip
+    )
     kind = models.CharField(_("type"), max_length=10, choices=Kind)
     title = models.CharField(_("title"), max_length=255)
     number = models.CharField(_("number"), max_length=100, blank=True)
     issued_on = models.DateField(_("date"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     revision = models.ForeignKey(
-        "EvidenceRevision", on_delete=models.PROTECT, related_name="documents",
+        "EvidenceRevision",
+        on_delete=models.PROTECT,
+        related_name="documents",
         verbose_name=_("stored file"),
-    )  # fmt: skip
+    )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("registered by"),
-    )  # fmt: skip
+    )
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     # The day its unit was first mailed that it lapses before the ministry's entry
     # (opd.notifications.document_warnings_send): once, as soon as it is seen.
@@ -520,9 +567,12 @@ class EvidenceRevision(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     content_type = models.CharField(_("detected type"), max_length=100)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("uploaded by"),
-    )  # fmt: skip
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
 
     objects = WatchedManager()
@@ -566,9 +616,11 @@ class ResumableUpload(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("uploaded by"),
-    )  # fmt: skip
+    )
     # The answer's address (question, answering unit): the answer may not exist yet.
     question = models.ForeignKey(
         Question, on_delete=models.CASCADE, related_name="+", verbose_name=_("question")
@@ -590,9 +642,13 @@ class ResumableUpload(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome, blank=True)
     message = models.TextField(_("message"), blank=True)
     revision = models.ForeignKey(
-        EvidenceRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        EvidenceRevision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("evidence revision"),
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -619,9 +675,12 @@ class Comment(models.Model):
         Answer, on_delete=models.CASCADE, related_name="comments", verbose_name=_("answer")
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("author"),
-    )  # fmt: skip
+    )
     body = models.TextField(_("comment"), max_length=5000)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
@@ -648,9 +707,12 @@ class Extension(models.Model):
     until = models.DateField(_("until (inclusive)"))
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("granted by"),
-    )  # fmt: skip
+    )
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now, editable=False)
 
     objects = WatchedManager()
@@ -700,23 +762,39 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("who"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
     action = models.CharField(_("what"), max_length=40, choices=Action, db_index=True)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     period = models.ForeignKey(
-        Period, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Period,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("period"),
-    )  # fmt: skip
+    )
     unit = models.ForeignKey(
-        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Unit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("unit"),
-    )  # fmt: skip
+    )
     answer = models.ForeignKey(
-        Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events",
+        Answer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
         verbose_name=_("answer"),
-    )  # fmt: skip
+    )
     summary = models.CharField(_("summary"), max_length=500, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -747,9 +825,11 @@ class Notice(models.Model):
         APPROVED_FEWER = "approved_fewer", _("Approved with fewer points")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notices",
         verbose_name=_("for"),
-    )  # fmt: skip
+    )
     answer = models.ForeignKey(
         Answer, on_delete=models.CASCADE, related_name="notices", verbose_name=_("answer")
     )
@@ -778,16 +858,22 @@ class EmailChange(models.Model):
     LIFETIME = datetime.timedelta(days=7)
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="email_changes",
         verbose_name=_("account"),
-    )  # fmt: skip
+    )
     new_email = models.EmailField(_("new email address"))
     confirm_hash = models.CharField(max_length=64, unique=True, editable=False)
     cancel_hash = models.CharField(max_length=64, unique=True, editable=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("requested by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)

@@ -313,9 +313,14 @@ def document_warnings_send(*, period, today=None, dry_run: bool = False) -> list
             continue
         send_mail_template(
             template="document_expiry",
-            context={"unit": unit, "documents": documents, "deadline": deadline,
-                     "period": period, "library_url": absolute_url("opd:documents")},
+            context={
+                "unit": unit,
+                "documents": documents,
+                "deadline": deadline,
+                "period": period,
+                "library_url": absolute_url("opd:documents"),
+            },
             recipients=recipients,
-        )  # fmt: skip
+        )
         Document.objects.filter(pk__in=[d.pk for d in documents]).update(expiry_warned_on=today)
     return lines

@@ -38,11 +38,16 @@ SHEET = "Orang"
 COLUMNS = ["unit", "kind", "username", "full_name", "email", "role"]
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 ROLE_ALIASES = {
-    "opd": Profile.Role.OPD, "staf": Profile.Role.OPD, "unit": Profile.Role.OPD,
-    "secretariat": Profile.Role.SECRETARIAT, "sekretariat": Profile.Role.SECRETARIAT,
-    "executive": Profile.Role.EXECUTIVE, "pimpinan": Profile.Role.EXECUTIVE,
-    "admin": Profile.Role.ADMIN, "administrator": Profile.Role.ADMIN,
-}  # fmt: skip
+    "opd": Profile.Role.OPD,
+    "staf": Profile.Role.OPD,
+    "unit": Profile.Role.OPD,
+    "secretariat": Profile.Role.SECRETARIAT,
+    "sekretariat": Profile.Role.SECRETARIAT,
+    "executive": Profile.Role.EXECUTIVE,
+    "pimpinan": Profile.Role.EXECUTIVE,
+    "admin": Profile.Role.ADMIN,
+    "administrator": Profile.Role.ADMIN,
+}
 
 
 class PeopleFileError(Exception):
@@ -147,8 +152,13 @@ class _Row:
 # The template's example row: it shows the shape of a row and is never imported, so a file
 # sent back with it left in makes no account for "Budi".
 EXAMPLE_ROW = [
-    "Dinas Kesehatan", "dinas", "dinkes.budi", "Budi Santoso", "budi@example.go.id", "opd",
-]  # fmt: skip
+    "Dinas Kesehatan",
+    "dinas",
+    "dinkes.budi",
+    "Budi Santoso",
+    "budi@example.go.id",
+    "opd",
+]
 
 
 def people_template() -> Workbook:
@@ -286,9 +296,13 @@ def people_import(
         # cannot give one address to two accounts); any refusal rolls the whole file back.
         for row in rows:
             result = _import_row(
-                row, actor=actor, ip=ip, report=report,
-                new_user_ids=new_user_ids, email_proposals=email_proposals,
-            )  # fmt: skip
+                row,
+                actor=actor,
+                ip=ip,
+                report=report,
+                new_user_ids=new_user_ids,
+                email_proposals=email_proposals,
+            )
             report.rows.append(result)
         if report.errors:
             transaction.set_rollback(True)
@@ -298,11 +312,16 @@ def people_import(
             transaction.set_rollback(True)
             return report
         audit_log(
-            action=AuditEvent.Action.PEOPLE_IMPORT, actor=actor, ip=ip,
+            action=AuditEvent.Action.PEOPLE_IMPORT,
+            actor=actor,
+            ip=ip,
             summary=_("%(c)s created, %(u)s updated, %(n)s units created")
-            % {"c": report.count("created"), "u": report.count("updated"),
-               "n": len(report.units_created)},
-        )  # fmt: skip
+            % {
+                "c": report.count("created"),
+                "u": report.count("updated"),
+                "n": len(report.units_created),
+            },
+        )
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -450,9 +469,13 @@ def _import_row(
             "changes": "; ".join(f"{c.label}: {c.old_display} → {c.new_display}" for c in changes),
         }
     audit_log(
-        action=action, actor=actor, ip=ip, unit=unit, summary=summary,
+        action=action,
+        actor=actor,
+        ip=ip,
+        unit=unit,
+        summary=summary,
         data={"username": user.username, "changes": [c.as_data() for c in changes]},
-    )  # fmt: skip
+    )
     return RowResult(row.number, row.username, outcome, [], changes)
 
 

@@ -73,9 +73,15 @@ def _instrument(period: Period) -> dict:
     prepared = engine.prepare(
         groups=groups, indicators=indicators, questions=questions, bands=bands
     )
-    return {"groups": groups, "indicators": indicators, "questions": questions,
-            "n_units": n_units, "answering": answering, "bands": bands,
-            "prepared": prepared}  # fmt: skip
+    return {
+        "groups": groups,
+        "indicators": indicators,
+        "questions": questions,
+        "n_units": n_units,
+        "answering": answering,
+        "bands": bands,
+        "prepared": prepared,
+    }
 
 
 def _text(field: str) -> Cast:
@@ -129,10 +135,14 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     for pk, unit_id, status, claimed, verified in rows:
         if pk in n_units and (pk, unit_id) not in answering:
             continue  # a unit no longer assigned: it does not count in the mean
-        answer = new(unit_answer, (
-            decimal(claimed), decimal(verified) if status == approved else None,
-            status == submitted,
-        ))  # fmt: skip
+        answer = new(
+            unit_answer,
+            (
+                decimal(claimed),
+                decimal(verified) if status == approved else None,
+                status == submitted,
+            ),
+        )
         if pk in found:
             found[pk].append(answer)
         else:
@@ -258,11 +268,16 @@ def snapshot_take(
             return None
     score = score_period(period=period)
     return ScoreSnapshot.objects.create(
-        period=period, taken_at=now, reason=reason, claimed=score.claimed,
-        verified=score.verified, potential=score.potential,
-        rank_claimed=score.rank_claimed or "", rank_verified=score.rank_verified or "",
+        period=period,
+        taken_at=now,
+        reason=reason,
+        claimed=score.claimed,
+        verified=score.verified,
+        potential=score.potential,
+        rank_claimed=score.rank_claimed or "",
+        rank_verified=score.rank_verified or "",
         detail=score_document(period=period, score=score),
-    )  # fmt: skip
+    )
 
 
 def snapshot_after_verified_change(*, period: Period) -> ScoreSnapshot | None:

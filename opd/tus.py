@@ -124,7 +124,7 @@ def tus_create(
     title: str = "",
 ) -> ResumableUpload:
     """A new upload of `length` bytes to the answer of `unit` to `question`, which
-    `acting_unit` (a unit of `user`) attaches. Raises UploadRefused or DomainError."""  # fmt: skip
+    `acting_unit` (a unit of `user`) attaches. Raises UploadRefused or DomainError."""
     if length > settings.EVIDENCE_MAX_UPLOAD_BYTES:
         raise too_large()
     if length == 0:
@@ -156,9 +156,15 @@ def tus_create(
             code="too_many_uploads",
         )
     upload = ResumableUpload.objects.create(
-        user=user, question=question, unit=unit, title=title.strip()[:255], filename=name,
-        filetype=filetype[:100], length=length, expires_at=_expiry(),
-    )  # fmt: skip
+        user=user,
+        question=question,
+        unit=unit,
+        title=title.strip()[:255],
+        filename=name,
+        filetype=filetype[:100],
+        length=length,
+        expires_at=_expiry(),
+    )
     try:
         open_spool_file(spool_path(upload)).close()
     except BaseException:
@@ -206,7 +212,7 @@ def tus_append(
 
     Raises OffsetMismatch, PieceTooLong, ChecksumMismatch, UploadBusy, UploadGone, and
     UploadRefused or DomainError when the file is refused (its start, or the whole of it:
-    the upload is then over, with nothing stored)."""  # fmt: skip
+    the upload is then over, with nothing stored)."""
     with _locked(upload) as handle:
         upload.refresh_from_db()
         if upload.is_finished:
@@ -288,9 +294,14 @@ def _finish(upload: ResumableUpload, *, acting_unit: Unit | None, ip: str | None
     uploader is told. Called with the upload locked and no transaction open."""
     try:
         revision = evidence.evidence_add_local_file(
-            answer=_answer(upload), unit=acting_unit, user=upload.user, path=spool_path(upload),
-            original_name=upload.filename, title=upload.title, ip=ip,
-        )  # fmt: skip
+            answer=_answer(upload),
+            unit=acting_unit,
+            user=upload.user,
+            path=spool_path(upload),
+            original_name=upload.filename,
+            title=upload.title,
+            ip=ip,
+        )
     except evidence.DuplicateEvidence as duplicate:
         _close(upload, ResumableUpload.Outcome.DUPLICATE, duplicate.message, duplicate.existing)
     except StorageUnavailable:
@@ -312,9 +323,13 @@ def _close(upload: ResumableUpload, outcome: str, message: str, revision=None) -
     now = timezone.now()
     with transaction.atomic():
         ResumableUpload.objects.filter(pk=upload.pk).update(
-            finished_at=now, outcome=outcome, message=str(message), revision=revision,
-            offset=upload.length, expires_at=_expiry(),
-        )  # fmt: skip
+            finished_at=now,
+            outcome=outcome,
+            message=str(message),
+            revision=revision,
+            offset=upload.length,
+            expires_at=_expiry(),
+        )
     upload.finished_at, upload.outcome, upload.message = now, str(outcome), str(message)
     upload.revision, upload.offset = revision, upload.length
     spool_path(upload).unlink(missing_ok=True)
@@ -358,9 +373,11 @@ def tus_leftovers(*, now=None) -> list[Leftover]:
             Leftover(
                 label=f"expired upload {upload.pk} (“{upload.filename}”, {state}, "
                 f"expired {upload.expires_at:%Y-%m-%d %H:%M} UTC)",
-                size=size, upload=upload, path=path,
+                size=size,
+                upload=upload,
+                path=path,
             )
-        )  # fmt: skip
+        )
     try:
         entries = list(os.scandir(spool_dir()))
     except FileNotFoundError:
@@ -385,9 +402,10 @@ def tus_leftovers(*, now=None) -> list[Leftover]:
                 Leftover(
                     label=f"upload spool file {entry.path} ({stat.st_size} bytes, no "
                     "upload in progress owns it)",
-                    size=stat.st_size, path=Path(entry.path),
+                    size=stat.st_size,
+                    path=Path(entry.path),
                 )
-            )  # fmt: skip
+            )
     return found
 
 

@@ -101,8 +101,10 @@ class Postgres:
         was_running = self.running()
         url = subprocess.run(
             ["bash", str(ROOT / "scripts" / "pg.sh"), "start"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         self.started_cluster = not was_running
         sock = ("-h", f"{self.dir}/sock", "-p", self.port, "-U", "postgres")
         self._as_owner(self.bin / "dropdb", *sock, "--if-exists", DB_NAME)
@@ -143,9 +145,13 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
 def django_script(env: dict, code: str, *args: str) -> str:
     prelude = "import django, sys\ndjango.setup()\n"
     result = subprocess.run(
-        [PY, "-c", prelude + code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [PY, "-c", prelude + code, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         check=False,
-    )  # fmt: skip
+    )
     if result.returncode != 0:
         raise SystemExit(f"setup script failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -269,15 +275,33 @@ class Gunicorn:
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
-                GUNICORN, "kla.wsgi:application",
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-                "--timeout", "60", "--graceful-timeout", "10", "--keep-alive", "5",
-                "--max-requests", "0", "--log-level", "warning",
+                GUNICORN,
+                "kla.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(threads),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "10",
+                "--keep-alive",
+                "5",
+                "--max-requests",
+                "0",
+                "--log-level",
+                "warning",
             ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped by its PID below
-        )  # fmt: skip
+        )
         self.pgid = self.proc.pid
         log(f"gunicorn started, PID {self.proc.pid}, port {port}")
 
@@ -471,9 +495,10 @@ class Person:
         _s, _l, html = self.request("login", "GET", "/masuk/")
         token = CSRF_INPUT.search(html).group(1)
         _s, location, _h = self.form_post(
-            "login", "/masuk/",
+            "login",
+            "/masuk/",
             {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        )  # fmt: skip
+        )
         if location.rstrip("/") not in ("", "http://127.0.0.1"):
             self.stats.error("login", f"{username}: login refused (-> {location})")
             raise Unexpected
@@ -534,10 +559,8 @@ class OpdStaff(Person):
         boundary = "----kla" + secrets.token_hex(12)
         parts = []
         for key, value in (("csrfmiddlewaretoken", token), ("title", "Laporan beban")):
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-                .encode()
-            )  # fmt: skip
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+            parts.append(f"{head}{value}\r\n".encode())
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
             "Content-Type: application/pdf\r\n\r\n".encode()
@@ -546,9 +569,13 @@ class OpdStaff(Person):
         )
         parts.append(f"--{boundary}--\r\n".encode())
         _s, location, _h = self.request(
-            "upload", "POST", address + "bukti/unggah/", body=b"".join(parts),
-            content_type=f"multipart/form-data; boundary={boundary}", expect=(302,),
-        )  # fmt: skip
+            "upload",
+            "POST",
+            address + "bukti/unggah/",
+            body=b"".join(parts),
+            content_type=f"multipart/form-data; boundary={boundary}",
+            expect=(302,),
+        )
         _s, _l, page = self.request("answer", "GET", urllib.parse.urlsplit(location).path)
         if f">{name}</a>" in page:
             self.stats.uploaded(name, hashlib.sha256(content).hexdigest())
@@ -564,12 +591,17 @@ class OpdStaff(Person):
         token = CSRF_INPUT.search(html).group(1)
         points = round(self.rng.uniform(0, maximum), 2)
         _s, location, page = self.form_post(
-            "save", address + "simpan/",
-            {"claimed_points": f"{points:.2f}", "version": version, "csrfmiddlewaretoken": token,
-             "narrative": f"Narasi uji beban {self.counter}.\nData 2025 dan 2026.",
-             "data_values": "2025: 87%\n2026: 91%"},
+            "save",
+            address + "simpan/",
+            {
+                "claimed_points": f"{points:.2f}",
+                "version": version,
+                "csrfmiddlewaretoken": token,
+                "narrative": f"Narasi uji beban {self.counter}.\nData 2025 dan 2026.",
+                "data_values": "2025: 87%\n2026: 91%",
+            },
             expect=(302, 409),
-        )  # fmt: skip
+        )
         if location:
             _s, _l, page = self.request("answer", "GET", urllib.parse.urlsplit(location).path)
         return page
@@ -613,11 +645,15 @@ class Reviewer(Person):
             )
         else:
             _s, location, _h = self.form_post(
-                "revision", address + "revisi/",
-                {"note": "Lampirkan dokumen yang ditandatangani.", "version": version,
-                 "csrfmiddlewaretoken": token},
+                "revision",
+                address + "revisi/",
+                {
+                    "note": "Lampirkan dokumen yang ditandatangani.",
+                    "version": version,
+                    "csrfmiddlewaretoken": token,
+                },
                 expect=(302, 409),
-            )  # fmt: skip
+            )
         path = urllib.parse.urlsplit(location).path
         if path == address:
             self.stats.conflict("review")  # changed by another reviewer first: refused
@@ -641,8 +677,15 @@ class Executive(Person):
 
 # Pages read (GET), apart from the actions that change something (POST) and from logging in,
 # which is slow by design (PBKDF2) and happens once per person.
-PAGE_VIEWS = {"workspace", "answer", "queue", "review_answer", "dashboard", "period_detail",
-              "submit_page"}  # fmt: skip
+PAGE_VIEWS = {
+    "workspace",
+    "answer",
+    "queue",
+    "review_answer",
+    "dashboard",
+    "period_detail",
+    "submit_page",
+}
 PAGE_VIEW_P95_TARGET_MS = 300
 
 
@@ -650,10 +693,14 @@ def report(stats: Stats, elapsed: float, users: dict) -> int:
     total = sum(len(v) for v in stats.latencies.values())
     errors = sum(stats.error_count.values())
     print()
-    print(f"Load: {users['opd']} OPD staff, {users['reviewers']} reviewers, "
-          f"{users['executives']} executives for {elapsed:.1f} s")  # fmt: skip
-    print(f"Requests: {total}  ({total / elapsed:.1f} per second)   errors: {errors}   "
-          f"conflicts refused by design (409/stale): {sum(stats.conflicts.values())}")  # fmt: skip
+    print(
+        f"Load: {users['opd']} OPD staff, {users['reviewers']} reviewers, "
+        f"{users['executives']} executives for {elapsed:.1f} s"
+    )
+    print(
+        f"Requests: {total}  ({total / elapsed:.1f} per second)   errors: {errors}   "
+        f"conflicts refused by design (409/stale): {sum(stats.conflicts.values())}"
+    )
     print()
     print(
         f"{'kind':<15}{'count':>7}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
@@ -686,8 +733,10 @@ def report(stats: Stats, elapsed: float, users: dict) -> int:
         for line in stats.errors[:20]:
             print(f"  {line}")
     verdict = "met" if p95["PAGE VIEWS"] <= PAGE_VIEW_P95_TARGET_MS else "MISSED"
-    print(f"\nTarget: p95 of page views at or under {PAGE_VIEW_P95_TARGET_MS} ms: {verdict} "
-          f"({p95['PAGE VIEWS']:.0f} ms; logins apart: p95 {p95['LOGIN']:.0f} ms)")  # fmt: skip
+    print(
+        f"\nTarget: p95 of page views at or under {PAGE_VIEW_P95_TARGET_MS} ms: {verdict} "
+        f"({p95['PAGE VIEWS']:.0f} ms; logins apart: p95 {p95['LOGIN']:.0f} ms)"
+    )
     return errors
 
 
@@ -723,9 +772,10 @@ def main() -> int:
         database_url = pg.start()
         log(f"database {DB_NAME} created on the private cluster")
         env = {
-            k: v for k, v in os.environ.items()
+            k: v
+            for k, v in os.environ.items()
             if not k.startswith(("DJANGO_", "DATABASE_URL", "SECRET_KEY", "DEBUG"))
-        }  # fmt: skip
+        }
         env.update(
             DJANGO_SETTINGS_MODULE="kla.settings",
             DEBUG="0",
@@ -752,10 +802,13 @@ def main() -> int:
             manage(env, "import_instrument", "fixtures/instrument-2024.json", "--period", str(year))
         plan = json.loads(
             django_script(env, SETUP, str(n_opd), str(n_rev), str(n_exec), PASSWORD)
-            .strip().splitlines()[-1]
-        )  # fmt: skip
-        log(f"{n_opd} OPD staff, {n_rev} reviewers, {n_exec} executives; "
-            f"{plan['submitted_before']} answers waiting for review at the start")  # fmt: skip
+            .strip()
+            .splitlines()[-1]
+        )
+        log(
+            f"{n_opd} OPD staff, {n_rev} reviewers, {n_exec} executives; "
+            f"{plan['submitted_before']} answers waiting for review at the start"
+        )
 
         port = free_port()
         server = Gunicorn(env, port, workdir, args.workers, args.threads)
@@ -800,10 +853,12 @@ def main() -> int:
         # the cores left to it, this does not.
         served = sum(len(v) for v in stats.latencies.values()) or 1
         server_cpu = server.cpu_seconds() - cpu_before[0]
-        print(f"gunicorn CPU: {server_cpu:.1f} s, {server_cpu * 1000 / served:.1f} ms per request; "
-              f"this script's simulated browsers: {time.process_time() - cpu_before[1]:.1f} s; "
-              f"load average {cpu_before[2]:.1f} before, {os.getloadavg()[0]:.1f} after "
-              f"on {os.cpu_count()} cores")  # fmt: skip
+        print(
+            f"gunicorn CPU: {server_cpu:.1f} s, {server_cpu * 1000 / served:.1f} ms per request; "
+            f"this script's simulated browsers: {time.process_time() - cpu_before[1]:.1f} s; "
+            f"load average {cpu_before[2]:.1f} before, {os.getloadavg()[0]:.1f} after "
+            f"on {os.cpu_count()} cores"
+        )
         # Every simulated person logs in once in a minute; a real one once a working day, so
         # the password hashing weighs here far more than in use: the figure without it too.
         logins = len(stats.latencies.get("login", ())) // 2
@@ -821,9 +876,11 @@ def main() -> int:
         expected = workdir / "uploads.json"
         expected.write_text(json.dumps(stats.uploads))
         checked = json.loads(django_script(env, VERIFY, str(expected)).strip().splitlines()[-1])
-        print(f"\nUploads confirmed by the server: {len(stats.uploads)}; "
-              f"evidence revisions in the database: {checked['revisions_in_db']}; "
-              f"problems: {len(checked['problems'])}")  # fmt: skip
+        print(
+            f"\nUploads confirmed by the server: {len(stats.uploads)}; "
+            f"evidence revisions in the database: {checked['revisions_in_db']}; "
+            f"problems: {len(checked['problems'])}"
+        )
         for problem in checked["problems"][:20]:
             print(f"  {problem}")
         failures += len(checked["problems"])
@@ -832,9 +889,13 @@ def main() -> int:
             failures += 1
         if has_command("verify_evidence"):
             out = subprocess.run(
-                [PY, "manage.py", "verify_evidence"], cwd=ROOT, env=env, capture_output=True,
-                text=True, check=False,
-            )  # fmt: skip
+                [PY, "manage.py", "verify_evidence"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             print(f"verify_evidence (exit {out.returncode}): {out.stdout.strip()[-500:]}")
             failures += out.returncode != 0
         server_errors = [line for line in server.tail(400).splitlines() if "Traceback" in line]

@@ -317,10 +317,14 @@ def page_cache_committing(page_cache_on, monkeypatch):
 # The tests of these files render pages: each runs twice, with the page cache off like every
 # other test and on as in production ("cached"), each on a fresh cache.
 PAGE_TESTS = {
-    "test_access_pages.py", "test_answer_views.py", "test_dashboards.py",
-    "test_executive_page.py", "test_review_claim_pages.py", "test_secretariat_pages.py",
+    "test_access_pages.py",
+    "test_answer_views.py",
+    "test_dashboards.py",
+    "test_executive_page.py",
+    "test_review_claim_pages.py",
+    "test_secretariat_pages.py",
     "test_url_matrix.py",
-}  # fmt: skip
+}
 
 
 def pytest_generate_tests(metafunc):
@@ -432,9 +436,11 @@ def secretariat_user(db):
 def colleague(secretariat_user):
     """A second reviewer of the secretariat, Sari."""
     return factories.UserFactory(
-        username="sari", first_name="Sari", role=Profile.Role.SECRETARIAT,
+        username="sari",
+        first_name="Sari",
+        role=Profile.Role.SECRETARIAT,
         units=list(secretariat_user.profile.units.all()),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

@@ -32,10 +32,12 @@ class PeriodFactory(factory.django.DjangoModelFactory):
         # bulk_create, as the instrument import does: a period made already locked (a past
         # year) gets its bands, which RankBand.save() would refuse.
         RankBand.objects.bulk_create(
-            [RankBand(period=period, name=name, lower_bound=bound)
-             for name, bound in extracted or DEFAULT_RANK_BANDS],
+            [
+                RankBand(period=period, name=name, lower_bound=bound)
+                for name, bound in extracted or DEFAULT_RANK_BANDS
+            ],
             ignore_conflicts=True,
-        )  # fmt: skip
+        )
 
 
 class GroupFactory(factory.django.DjangoModelFactory):

@@ -6,18 +6,33 @@ from django.urls import reverse
 # persona -> expected status; 302 means "redirected to the login page".
 ROLE_PAGES = {
     "kla:secretariat-home": {
-        "anonymous": 302, "opd": 403, "other_opd": 403, "support": 403,
-        "secretariat": 200, "executive": 403, "admin": 200,
+        "anonymous": 302,
+        "opd": 403,
+        "other_opd": 403,
+        "support": 403,
+        "secretariat": 200,
+        "executive": 403,
+        "admin": 200,
     },
     "kla:executive-home": {
-        "anonymous": 302, "opd": 403, "other_opd": 403, "support": 403,
-        "secretariat": 200, "executive": 200, "admin": 200,
+        "anonymous": 302,
+        "opd": 403,
+        "other_opd": 403,
+        "support": 403,
+        "secretariat": 200,
+        "executive": 200,
+        "admin": 200,
     },
     "opd:workspace": {
-        "anonymous": 302, "opd": 200, "other_opd": 200, "support": 200,
-        "secretariat": 403, "executive": 403, "admin": 403,
+        "anonymous": 302,
+        "opd": 200,
+        "other_opd": 200,
+        "support": 200,
+        "secretariat": 403,
+        "executive": 403,
+        "admin": 403,
     },
-}  # fmt: skip
+}
 
 
 @pytest.mark.django_db
@@ -50,9 +65,14 @@ def test_home_sends_each_role_to_its_page(persona, home, personas, client_for):
 def test_period_detail_is_for_readers_only(personas, client_for, period, question):
     url = reverse("kla:period-detail", args=[period.year])
     expected = {
-        "anonymous": 302, "opd": 403, "other_opd": 403, "support": 403,
-        "secretariat": 200, "executive": 200, "admin": 200,
-    }  # fmt: skip
+        "anonymous": 302,
+        "opd": 403,
+        "other_opd": 403,
+        "support": 403,
+        "secretariat": 200,
+        "executive": 200,
+        "admin": 200,
+    }
     for persona, status in expected.items():
         assert client_for(personas[persona]).get(url).status_code == status, persona
     assert client_for(personas["secretariat"]).get("/instrumen/1999/").status_code == 404

@@ -300,9 +300,21 @@ def _compound_file(streams: dict[str, bytes]) -> bytes:
         name = entry["name"].encode("utf-16-le") + b"\0\0"
         child = entry["children"][0] if entry["children"] else no_stream
         directory += name.ljust(64, b"\0") + struct.pack(
-            "<HBBIII16sIQQIII", len(name), entry["type"], 1, no_stream, entry["right"], child,
-            bytes(16), 0, 0, 0, entry["start"], entry["size"], 0,
-        )  # fmt: skip
+            "<HBBIII16sIQQIII",
+            len(name),
+            entry["type"],
+            1,
+            no_stream,
+            entry["right"],
+            child,
+            bytes(16),
+            0,
+            0,
+            0,
+            entry["start"],
+            entry["size"],
+            0,
+        )
     directory = directory.ljust(-(-len(directory) // sector) * sector, b"\0")
     directory_start = len(fat)
     count = len(directory) // sector
@@ -312,10 +324,29 @@ def _compound_file(streams: dict[str, bytes]) -> bytes:
     fat.append(fat_sector)  # one FAT sector holds 128 entries: plenty here
     assert len(fat) <= sector // 4
     body += struct.pack(f"<{len(fat)}I", *fat).ljust(sector, b"\xff")
-    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack(
-        "<HHHHH6sIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, bytes(6), 0, 1, directory_start, 0, 4096,
-        end, 0, end, 0,
-    ) + struct.pack("<109I", fat_start, *[free] * 108)  # fmt: skip
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(16)
+        + struct.pack(
+            "<HHHHH6sIIIIIIIII",
+            0x3E,
+            3,
+            0xFFFE,
+            9,
+            6,
+            bytes(6),
+            0,
+            1,
+            directory_start,
+            0,
+            4096,
+            end,
+            0,
+            end,
+            0,
+        )
+        + struct.pack("<109I", fat_start, *[free] * 108)
+    )
     return header + bytes(body)
 
 
@@ -361,13 +392,15 @@ def _docx(body: str = "", *, rels=(), types: str = "", parts=None) -> bytes:
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Default Extension="png" ContentType="image/png"/>'
             f'<Override PartName="/word/document.xml" ContentType="{DOCUMENT_TYPE}"/>{types}</Types>',
-            "_rels/.rels": _relationships(_relationship("rId1", "officeDocument", "word/document.xml")),
+            "_rels/.rels": _relationships(
+                _relationship("rId1", "officeDocument", "word/document.xml")
+            ),
             "word/document.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             f'<w:document xmlns:w="{W}" xmlns:r="{R}"><w:body>{paragraphs}</w:body></w:document>',
             "word/_rels/document.xml.rels": _relationships(*rels),
             **(parts or {}),
         }
-    )  # fmt: skip
+    )
 
 
 HYPERLINK_BODY = (
@@ -415,15 +448,18 @@ def _xlsx_with_dde_link() -> bytes:
         data,
         {
             "[Content_Types].xml": types.replace(
-                "</Types>", f'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="{link_type}"/></Types>'
+                "</Types>",
+                f'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="{link_type}"/></Types>',
             ),
             "xl/_rels/workbook.xml.rels": rels.replace(
-                "</Relationships>", _relationship("rId99", "externalLink", "externalLinks/externalLink1.xml") + "</Relationships>"
+                "</Relationships>",
+                _relationship("rId99", "externalLink", "externalLinks/externalLink1.xml")
+                + "</Relationships>",
             ),
             "xl/externalLinks/externalLink1.xml": '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             '<ddeLink ddeService="cmd" ddeTopic="/C calc"><ddeItems><ddeItem name="A0" advise="1"/></ddeItems></ddeLink></externalLink>',
         },
-    )  # fmt: skip
+    )
 
 
 def _xlsx_with_dde_name() -> bytes:
@@ -465,7 +501,7 @@ def _odf(kind: str, body: str, *, scripts: str = "<office:scripts/>", parts=None
             **(parts or {}),
         },
         stored_first="mimetype",
-    )  # fmt: skip
+    )
 
 
 ODT_TEXT = '<text:p>Laporan KLA <text:a xlink:type="simple" xlink:href="https://jdih.example/perbup">Perbup</text:a></text:p>'
@@ -501,80 +537,194 @@ HOSTILE = {
     "js-objstm-ascii85.pdf": (_packed_pdf(JS_NAME_TREE, _ascii85), "pdf_script"),
     "js-objstm-predictor.pdf": (_packed_pdf(JS_NAME_TREE, _flate_png_up), "pdf_script"),
     "xfa-fake-stream.pdf": (_xfa_behind_fake_stream(), "pdf_script"),
-    "rendition-js.pdf": (_pdf(_link(Dictionary(S=Name.Rendition, OP=4, JS=String("app.alert(1)")))), "pdf_script"),
-    "open-url.pdf": (_pdf(_open_action(Dictionary(S=Name.URI, URI=String("https://x.test/")))), "pdf_auto_action"),
-    "goto-then-url.pdf": (_pdf(_open_action(lambda pdf: Dictionary(
-        S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit]),
-        Next=Dictionary(S=Name.URI, URI=String("https://x.test/"))))), "pdf_auto_action"),
-    "page-opens-url.pdf": (_pdf(lambda pdf: setattr(pdf.pages[0].obj, "AA", Dictionary(
-        O=Dictionary(S=Name.URI, URI=String("https://x.test/"))))), "pdf_auto_action"),
+    "rendition-js.pdf": (
+        _pdf(_link(Dictionary(S=Name.Rendition, OP=4, JS=String("app.alert(1)")))),
+        "pdf_script",
+    ),
+    "open-url.pdf": (
+        _pdf(_open_action(Dictionary(S=Name.URI, URI=String("https://x.test/")))),
+        "pdf_auto_action",
+    ),
+    "goto-then-url.pdf": (
+        _pdf(
+            _open_action(
+                lambda pdf: Dictionary(
+                    S=Name.GoTo,
+                    D=Array([pdf.pages[0].obj, Name.Fit]),
+                    Next=Dictionary(S=Name.URI, URI=String("https://x.test/")),
+                )
+            )
+        ),
+        "pdf_auto_action",
+    ),
+    "page-opens-url.pdf": (
+        _pdf(
+            lambda pdf: setattr(
+                pdf.pages[0].obj,
+                "AA",
+                Dictionary(O=Dictionary(S=Name.URI, URI=String("https://x.test/"))),
+            )
+        ),
+        "pdf_auto_action",
+    ),
     "submit.pdf": (_pdf(_submit_button), "pdf_action"),
-    "goto-share.pdf": (_pdf(_link(Dictionary(S=Name.GoToR, F=String("\\\\server\\share\\x.pdf"),
-                                              D=Array([0, Name.Fit])))), "pdf_action"),
-    "launch.pdf": (_pdf(_link(Dictionary(S=Name.Launch, F=String("C:\\Windows\\System32\\cmd.exe")))), "pdf_action"),
-    "import-data.pdf": (_pdf(_link(Dictionary(S=Name.ImportData, F=String("data.fdf")))), "pdf_action"),
+    "goto-share.pdf": (
+        _pdf(
+            _link(
+                Dictionary(
+                    S=Name.GoToR, F=String("\\\\server\\share\\x.pdf"), D=Array([0, Name.Fit])
+                )
+            )
+        ),
+        "pdf_action",
+    ),
+    "launch.pdf": (
+        _pdf(_link(Dictionary(S=Name.Launch, F=String("C:\\Windows\\System32\\cmd.exe")))),
+        "pdf_action",
+    ),
+    "import-data.pdf": (
+        _pdf(_link(Dictionary(S=Name.ImportData, F=String("data.fdf")))),
+        "pdf_action",
+    ),
     "embedded.pdf": (_pdf(_attachment), "pdf_embedded"),
-    "paperclip.pdf": (_pdf(lambda pdf: _annotate(pdf, Dictionary(
-        Subtype=Name.FileAttachment, FS=String("data.xlsx")))), "pdf_embedded"),
-    "rich-media.pdf": (_pdf(lambda pdf: _annotate(pdf, Dictionary(Subtype=Name.RichMedia))), "pdf_embedded"),
+    "paperclip.pdf": (
+        _pdf(
+            lambda pdf: _annotate(
+                pdf, Dictionary(Subtype=Name.FileAttachment, FS=String("data.xlsx"))
+            )
+        ),
+        "pdf_embedded",
+    ),
+    "rich-media.pdf": (
+        _pdf(lambda pdf: _annotate(pdf, Dictionary(Subtype=Name.RichMedia))),
+        "pdf_embedded",
+    ),
     "js-objstm-lzw.pdf": (_packed_pdf(JS_NAME_TREE, _lzw), "pdf_unchecked"),
-    "password.pdf": (_pdf(encryption=pikepdf.Encryption(owner="pemilik", user="rahasia")), "pdf_protected"),
+    "password.pdf": (
+        _pdf(encryption=pikepdf.Encryption(owner="pemilik", user="rahasia")),
+        "pdf_protected",
+    ),
     "broken.pdf": (b"%PDF-1.7\n" + b"\x00" * 64 + b"\n%%EOF\n", "pdf_damaged"),
     # Word and Excel.
     "macro.docx": (_docx(parts={"word/vbaProject.bin": VBA_PROJECT}), "macro"),
     "macro-renamed.docx": (_docx(parts={"word/media/image2.png": VBA_PROJECT}), "macro"),
-    "ole-program.docx": (_docx(
-        '<w:p><w:r><w:object><o:OLEObject xmlns:o="urn:schemas-microsoft-com:office:office" Type="Embed" '
-        'ProgID="Package" r:id="rId7"/></w:object></w:r></w:p>',
-        rels=[_relationship("rId7", "oleObject", "embeddings/oleObject1.bin")], types=OLE_OBJECT_TYPE,
-        parts={"word/embeddings/oleObject1.bin": _packaged_program()}), "embedded_object"),
-    "ole-part-only.docx": (_docx(parts={"word/media/image3.png": _packaged_program()}), "embedded_object"),
-    "ole-relation-only.docx": (_docx(rels=[_relationship("rId7", "oleObject", "media/x.png")]), "embedded_object"),
-    "activex.docx": (_docx(types='<Override PartName="/word/activeX/activeX1.xml" '
-                                 'ContentType="application/vnd.ms-office.activeX+xml"/>',
-                           parts={"word/activeX/activeX1.xml": "<ax:ocx xmlns:ax='http://schemas.microsoft.com/office/2006/activeX'/>"}),
-                     "embedded_object"),
-    "remote-template.docx": (_docx(parts={"word/_rels/settings.xml.rels": _relationships(
-        _relationship("rId1", "attachedTemplate", "http://x.test/laporan.dotm", external=True))}), "external_link"),
-    "share-template.docx": (_docx(parts={"word/_rels/settings.xml.rels": _relationships(
-        _relationship("rId1", "attachedTemplate", "file:///\\\\server\\share\\laporan.dotm", external=True))}),
-        "external_link"),
-    "remote-frame.docx": (_docx(rels=[_relationship("rId8", "frame", "https://x.test/frame.html", external=True)]),
-                          "external_link"),
+    "ole-program.docx": (
+        _docx(
+            '<w:p><w:r><w:object><o:OLEObject xmlns:o="urn:schemas-microsoft-com:office:office" Type="Embed" '
+            'ProgID="Package" r:id="rId7"/></w:object></w:r></w:p>',
+            rels=[_relationship("rId7", "oleObject", "embeddings/oleObject1.bin")],
+            types=OLE_OBJECT_TYPE,
+            parts={"word/embeddings/oleObject1.bin": _packaged_program()},
+        ),
+        "embedded_object",
+    ),
+    "ole-part-only.docx": (
+        _docx(parts={"word/media/image3.png": _packaged_program()}),
+        "embedded_object",
+    ),
+    "ole-relation-only.docx": (
+        _docx(rels=[_relationship("rId7", "oleObject", "media/x.png")]),
+        "embedded_object",
+    ),
+    "activex.docx": (
+        _docx(
+            types='<Override PartName="/word/activeX/activeX1.xml" '
+            'ContentType="application/vnd.ms-office.activeX+xml"/>',
+            parts={
+                "word/activeX/activeX1.xml": "<ax:ocx xmlns:ax='http://schemas.microsoft.com/office/2006/activeX'/>"
+            },
+        ),
+        "embedded_object",
+    ),
+    "remote-template.docx": (
+        _docx(
+            parts={
+                "word/_rels/settings.xml.rels": _relationships(
+                    _relationship(
+                        "rId1", "attachedTemplate", "http://x.test/laporan.dotm", external=True
+                    )
+                )
+            }
+        ),
+        "external_link",
+    ),
+    "share-template.docx": (
+        _docx(
+            parts={
+                "word/_rels/settings.xml.rels": _relationships(
+                    _relationship(
+                        "rId1",
+                        "attachedTemplate",
+                        "file:///\\\\server\\share\\laporan.dotm",
+                        external=True,
+                    )
+                )
+            }
+        ),
+        "external_link",
+    ),
+    "remote-frame.docx": (
+        _docx(rels=[_relationship("rId8", "frame", "https://x.test/frame.html", external=True)]),
+        "external_link",
+    ),
     "ddeauto.docx": (_docx(DDEAUTO_FIELD), "dde"),
     "dde-runs.docx": (_docx(DDE_FIELD_IN_RUNS), "dde"),
     "dde-formula.xlsx": (_xlsx(["Hitung", 1, "=cmd|' /C calc'!A0"]), "dde"),
-    "dde-formula-reference.xlsx": (_xlsx(["Hitung", 1, "=cmd|' /C calc'!A0"], formula_hidden=True), "dde"),
+    "dde-formula-reference.xlsx": (
+        _xlsx(["Hitung", 1, "=cmd|' /C calc'!A0"], formula_hidden=True),
+        "dde",
+    ),
     "dde-link.xlsx": (_xlsx_with_dde_link(), "dde"),
     "dde-name.xlsx": (_xlsx_with_dde_name(), "dde"),
-    "macro-in-chart.docx": (_docx(parts={"word/embeddings/Microsoft_Excel_Worksheet.xlsx": _zip(
-        {"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<x/>", "xl/vbaProject.bin": VBA_PROJECT})}), "macro"),
+    "macro-in-chart.docx": (
+        _docx(
+            parts={
+                "word/embeddings/Microsoft_Excel_Worksheet.xlsx": _zip(
+                    {
+                        "[Content_Types].xml": "<Types/>",
+                        "xl/workbook.xml": "<x/>",
+                        "xl/vbaProject.bin": VBA_PROJECT,
+                    }
+                )
+            }
+        ),
+        "macro",
+    ),
     # OpenDocument.
     "event-script.odt": (_odf("odt", ODT_TEXT, scripts=EVENT_SCRIPT), "odf_script"),
     "macro-link.odt": (_odf("odt", MACRO_LINK), "odf_script"),
     "event-script.ods": (_odf("ods", ODS_TABLE, scripts=EVENT_SCRIPT), "odf_script"),
-    "basic.odt": (_odf("odt", ODT_TEXT, parts={"Basic/Standard/Module1.xml": "<script/>"}), "macro"),
-}  # fmt: skip
+    "basic.odt": (
+        _odf("odt", ODT_TEXT, parts={"Basic/Standard/Module1.xml": "<script/>"}),
+        "macro",
+    ),
+}
 
 VALID = {
     "perbup.pdf": _pdf(),
     "perbup-objstm.pdf": _pdf(object_stream_mode=pikepdf.ObjectStreamMode.generate),
     "tautan.pdf": _pdf(_link(Dictionary(S=Name.URI, URI=String("https://jdih.example/perbup")))),
-    "buka-halaman-1.pdf": _pdf(_open_action(lambda pdf: Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit])))),
+    "buka-halaman-1.pdf": _pdf(
+        _open_action(lambda pdf: Dictionary(S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit])))
+    ),
     "buka-tujuan.pdf": _pdf(_open_action(lambda pdf: Array([pdf.pages[0].obj, Name.FitH, 842]))),
     "lompat.pdf": _pdf(_link(Dictionary(S=Name.GoTo, D=Array([0, Name.Fit])))),
     "cacat-ringan.pdf": _flawed_pdf(),
     "dikunci-pemilik.pdf": _pdf(encryption=pikepdf.Encryption(owner="pemilik", user="")),
     "pindaian.pdf": _pdf(_scanned_page),
-    "laporan.docx": _docx(HYPERLINK_BODY, rels=[
-        _relationship("rId9", "hyperlink", "https://jdih.example/perbup", external=True)]),
+    "laporan.docx": _docx(
+        HYPERLINK_BODY,
+        rels=[_relationship("rId9", "hyperlink", "https://jdih.example/perbup", external=True)],
+    ),
     "grafik.docx": _docx(parts={"word/embeddings/Microsoft_Excel_Worksheet.xlsx": _xlsx()}),
     "matriks.xlsx": _xlsx(["Jumlah", "=SUM(B2:B2)", "=B3*2"]),
     "laporan.odt": _odf("odt", ODT_TEXT),
-    "data.ods": _odf("ods", ODS_TABLE, scripts="<office:scripts><office:event-listeners/></office:scripts>"),
+    "data.ods": _odf(
+        "ods", ODS_TABLE, scripts="<office:scripts><office:event-listeners/></office:scripts>"
+    ),
     "foto.png": samples.png_bytes(),
     "foto.jpg": _jpeg(),
-}  # fmt: skip
+}
 
 # What each refusal tells the uploader to do, in English and in Indonesian.
 ACTIONS = {
@@ -703,12 +853,14 @@ def _catalogue_with_pending(tmp_path_factory):
     merged = target / "django.po"
     subprocess.run(
         ["msgcat", "--use-first", "-o", str(merged), str(PENDING), str(LC_MESSAGES / "django.po")],
-        check=True, timeout=60,
-    )  # fmt: skip
+        check=True,
+        timeout=60,
+    )
     subprocess.run(
         ["msgfmt", "--check-format", "-o", str(target / "django.mo"), str(merged)],
-        check=True, timeout=60,
-    )  # fmt: skip
+        check=True,
+        timeout=60,
+    )
     return root
 
 

@@ -76,9 +76,18 @@ def _delete_period(period):
 
 @pytest.mark.parametrize(
     "change",
-    [_edit_band, _add_band, _delete_band, _edit_question, _edit_indicator, _edit_group,
-     _edit_assignment, _edit_period, _delete_period],
-)  # fmt: skip
+    [
+        _edit_band,
+        _add_band,
+        _delete_band,
+        _edit_question,
+        _edit_indicator,
+        _edit_group,
+        _edit_assignment,
+        _edit_period,
+        _delete_period,
+    ],
+)
 def test_a_locked_period_refuses_every_model_write(locked_period, change):
     with pytest.raises(ValidationError, match="locked"):
         change(locked_period)
@@ -112,11 +121,18 @@ def test_admin_shows_a_locked_period_read_only(client_for, admin_user, locked_pe
     # Posting anyway (the bands inline, the Madya bound as in the reported flip) is refused.
     posted = client.post(
         _admin_change_url(locked_period),
-        {"year": locked_period.year, "window_opens": "2026-01-15", "window_closes": "2026-03-31",
-         "rank_bands-TOTAL_FORMS": "1", "rank_bands-INITIAL_FORMS": "1",
-         "rank_bands-0-id": band.pk, "rank_bands-0-period": locked_period.pk,
-         "rank_bands-0-name": "Madya", "rank_bands-0-lower_bound": "550"},
-    )  # fmt: skip
+        {
+            "year": locked_period.year,
+            "window_opens": "2026-01-15",
+            "window_closes": "2026-03-31",
+            "rank_bands-TOTAL_FORMS": "1",
+            "rank_bands-INITIAL_FORMS": "1",
+            "rank_bands-0-id": band.pk,
+            "rank_bands-0-period": locked_period.pk,
+            "rank_bands-0-name": "Madya",
+            "rank_bands-0-lower_bound": "550",
+        },
+    )
     assert posted.status_code == 403
     assert RankBand.objects.get(pk=band.pk).lower_bound == Decimal("601.00")
     for obj in (band, Question.objects.get(indicator__group__period=locked_period)):
@@ -133,11 +149,18 @@ def test_an_admin_change_is_audited_with_old_and_new_values(client_for, admin_us
     client = client_for(admin_user)
     response = client.post(
         _admin_change_url(question),
-        {"indicator": question.indicator_id, "code": question.code, "text": question.text,
-         "order": question.order, "max_points": "3.25", "evidence": question.evidence,
-         "rows_filled_by": question.rows_filled_by,
-         "options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0"},
-    )  # fmt: skip
+        {
+            "indicator": question.indicator_id,
+            "code": question.code,
+            "text": question.text,
+            "order": question.order,
+            "max_points": "3.25",
+            "evidence": question.evidence,
+            "rows_filled_by": question.rows_filled_by,
+            "options-TOTAL_FORMS": "0",
+            "options-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     event = AuditEvent.objects.get(action=AuditEvent.Action.ADMIN_CHANGE)
     assert event.actor == admin_user
@@ -153,13 +176,20 @@ def test_an_admin_granting_superuser_is_audited(client_for, admin_user, opd_user
     form = page.context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update(
-        {"username": opd_user.username, "is_superuser": "on", "is_active": "on",
-         "date_joined_0": "2026-01-01", "date_joined_1": "08:00:00",
-         "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1",
-         "profile-0-id": opd_user.profile.pk, "profile-0-user": opd_user.pk,
-         "profile-0-role": Profile.Role.OPD,
-         "profile-0-units": [u.pk for u in opd_user.profile.units.all()]}
-    )  # fmt: skip
+        {
+            "username": opd_user.username,
+            "is_superuser": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "08:00:00",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "1",
+            "profile-0-id": opd_user.profile.pk,
+            "profile-0-user": opd_user.pk,
+            "profile-0-role": Profile.Role.OPD,
+            "profile-0-units": [u.pk for u in opd_user.profile.units.all()],
+        }
+    )
     data.pop("groups", None), data.pop("user_permissions", None), data.pop("last_login", None)
     data.pop("date_joined", None), data.pop("password", None)
     response = client.post(_admin_change_url(opd_user), data)
@@ -171,9 +201,11 @@ def test_an_admin_granting_superuser_is_audited(client_for, admin_user, opd_user
 
 def test_an_admin_deletion_is_audited(client_for, admin_user, question, lead_unit):
     extension = Extension.objects.create(
-        period=question.indicator.group.period, unit=lead_unit,
-        until=datetime.date(2026, 4, 10), granted_by=admin_user,
-    )  # fmt: skip
+        period=question.indicator.group.period,
+        unit=lead_unit,
+        until=datetime.date(2026, 4, 10),
+        granted_by=admin_user,
+    )
     client = client_for(admin_user)
     url = reverse("admin:opd_extension_delete", args=[extension.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302

@@ -27,12 +27,33 @@ def _inside_window(monkeypatch):
 
 
 def _instrument(options, *, max_points=24):
-    question = {"code": "1", "text": "Apakah tersedia Perda KLA?", "order": 1,
-                "max_points": max_points, "opds": ["Bagian Hukum"], "options": options}  # fmt: skip
-    indicator = {"code": "1", "name": "Kebijakan", "order": 1, "max_points": 24,
-                 "questions": [question]}  # fmt: skip
-    return json.dumps({"clusters": [{"name": "Kelembagaan", "order": 1, "declared_max_points": 24,
-                                     "indicators": [indicator]}]})  # fmt: skip
+    question = {
+        "code": "1",
+        "text": "Apakah tersedia Perda KLA?",
+        "order": 1,
+        "max_points": max_points,
+        "opds": ["Bagian Hukum"],
+        "options": options,
+    }
+    indicator = {
+        "code": "1",
+        "name": "Kebijakan",
+        "order": 1,
+        "max_points": 24,
+        "questions": [question],
+    }
+    return json.dumps(
+        {
+            "clusters": [
+                {
+                    "name": "Kelembagaan",
+                    "order": 1,
+                    "declared_max_points": 24,
+                    "indicators": [indicator],
+                }
+            ]
+        }
+    )
 
 
 @pytest.mark.django_db
@@ -53,9 +74,13 @@ def test_options_are_imported_updated_and_exported():
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [("Perda 24", "label=points"), ("Perda=30", "above the question's maximum"),
-     ("Perda=24; Perda=18", "Two options have one label"), ("Perda=-1", "negative")],
-)  # fmt: skip
+    [
+        ("Perda 24", "label=points"),
+        ("Perda=30", "above the question's maximum"),
+        ("Perda=24; Perda=18", "Two options have one label"),
+        ("Perda=-1", "negative"),
+    ],
+)
 def test_bad_options_are_refused_with_where_and_why(options, message):
     try:
         parsed = parse_json(_instrument(options))
@@ -81,8 +106,9 @@ def _option(label):
 @pytest.mark.django_db
 def test_the_points_follow_the_option(optioned, lead_unit, opd_user, other_opd_user):
     answer = services.answer_open(question=optioned, unit=lead_unit)
-    answer = services.answer_save(answer=answer, user=opd_user, claimed_points=None,
-                                  narrative="", option=_option("Perbup"))  # fmt: skip
+    answer = services.answer_save(
+        answer=answer, user=opd_user, claimed_points=None, narrative="", option=_option("Perbup")
+    )
     assert (answer.option.label, answer.claimed_points) == ("Perbup", D("18.00"))
     with pytest.raises(DomainError) as typed:
         services.answer_save(answer=answer, user=opd_user, claimed_points="24", narrative="")
@@ -90,8 +116,9 @@ def test_the_points_follow_the_option(optioned, lead_unit, opd_user, other_opd_u
     elsewhere = factories.QuestionFactory(indicator=optioned.indicator)
     stranger = AnswerOption.objects.create(question=elsewhere, label="X", points=D("1"))
     with pytest.raises(DomainError):
-        services.answer_save(answer=answer, user=opd_user, claimed_points=None, narrative="",
-                             option=stranger)  # fmt: skip
+        services.answer_save(
+            answer=answer, user=opd_user, claimed_points=None, narrative="", option=stranger
+        )
 
 
 @pytest.mark.django_db
@@ -109,14 +136,18 @@ def test_the_reviewer_confirms_or_lowers_with_a_reason(
     optioned, lead_unit, opd_user, secretariat_user, verified, because, note, outcome
 ):
     answer = services.answer_open(question=optioned, unit=lead_unit)
-    services.answer_save(answer=answer, user=opd_user, claimed_points=None, narrative="",
-                         option=_option("Perbup"))  # fmt: skip
+    services.answer_save(
+        answer=answer, user=opd_user, claimed_points=None, narrative="", option=_option("Perbup")
+    )
     Answer.objects.filter(pk=answer.pk).update(status="submitted")
     answer.refresh_from_db()
     decide = lambda: services.answer_approve(  # noqa: E731
-        answer=answer, user=secretariat_user, reason=note, lowered_because=because,
+        answer=answer,
+        user=secretariat_user,
+        reason=note,
+        lowered_because=because,
         verified_option=_option(verified) if verified else None,
-    )  # fmt: skip
+    )
     if isinstance(outcome, str):
         with pytest.raises(DomainError) as error:
             decide()
@@ -137,8 +168,9 @@ def test_pick_an_option_and_a_reviewer_lowers_it_with_a_reason(live_server, page
     pdf.write_bytes(samples.pdf_bytes("Perbup KLA"))
     period = factories.PeriodFactory(year=2026)
     unit = factories.UnitFactory(name="Bagian Hukum", short_name="Hukum")
-    question = factories.QuestionFactory(indicator__group__period=period, max_points="24.00",
-                                         text="Apakah tersedia Perda KLA?")  # fmt: skip
+    question = factories.QuestionFactory(
+        indicator__group__period=period, max_points="24.00", text="Apakah tersedia Perda KLA?"
+    )
     for order, (label, points) in enumerate(LEVELS):
         AnswerOption.objects.create(question=question, label=label, points=D(points), order=order)
     factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)

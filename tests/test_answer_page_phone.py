@@ -25,8 +25,9 @@ def _questions(period, unit, n):
     indicator = factories.IndicatorFactory(group__period=period)
     questions = []
     for i in range(n):
-        q = factories.QuestionFactory(indicator=indicator, code=str(i + 1), order=i + 1,
-                                      text=f"Pertanyaan nomor {i + 1}")  # fmt: skip
+        q = factories.QuestionFactory(
+            indicator=indicator, code=str(i + 1), order=i + 1, text=f"Pertanyaan nomor {i + 1}"
+        )
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         questions.append(q)
     return questions
@@ -42,8 +43,9 @@ def test_the_workspace_opens_with_what_needs_action(
         answer=Answer.objects.get(pk=answer.pk), user=secretariat_user, note="Lampirkan SK Bupati"
     )
     done = services.answer_open(question=q2, unit=lead_unit)
-    Answer.objects.filter(pk=done.pk).update(status="approved", claimed_points=Decimal("1"),
-                                             verified_points=Decimal("1"))  # fmt: skip
+    Answer.objects.filter(pk=done.pk).update(
+        status="approved", claimed_points=Decimal("1"), verified_points=Decimal("1")
+    )
     page = client_for(opd_user).get(reverse("opd:workspace")).content.decode()
     box = page[page.index('data-testid="needs-action"') :]
     box = box[: box.index("</section>")]
@@ -72,9 +74,10 @@ def test_the_answer_page_fits_a_phone(client_for, period, lead_unit, opd_user):
     [question] = _questions(period, lead_unit, 1)
     for n in range(13):  # every kecamatan supports it: fourteen badges in all
         factories.AssignmentFactory(
-            question=question, unit=factories.UnitFactory(short_name=f"Kec {n}"),
+            question=question,
+            unit=factories.UnitFactory(short_name=f"Kec {n}"),
             role=Assignment.Role.SUPPORT,
-        )  # fmt: skip
+        )
     services.answer_open(question=question, unit=lead_unit)  # a draft: it can be submitted
     page = client_for(opd_user).get(reverse("opd:answer", args=[question.pk, lead_unit.pk]))
     html = page.content.decode()

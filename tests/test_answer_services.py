@@ -34,9 +34,12 @@ def _answer(question, unit, **fields):
 
 def _with_link(answer, unit, user):
     Evidence.objects.create(
-        answer=answer, unit=unit, kind=Evidence.Kind.LINK, url="https://jdih.example/perbup",
+        answer=answer,
+        unit=unit,
+        kind=Evidence.Kind.LINK,
+        url="https://jdih.example/perbup",
         created_by=user,
-    )  # fmt: skip
+    )
 
 
 def test_draft_save_then_submit(question, lead_unit, opd_user):
@@ -53,9 +56,15 @@ def test_draft_save_then_submit(question, lead_unit, opd_user):
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("-1", "negative"), ("10.01", "over_max"), ("abc", "nan"), ("1.234", "precision"),
-     ("NaN", "nan"), ("Infinity", "nan")],
-)  # fmt: skip
+    [
+        ("-1", "negative"),
+        ("10.01", "over_max"),
+        ("abc", "nan"),
+        ("1.234", "precision"),
+        ("NaN", "nan"),
+        ("Infinity", "nan"),
+    ],
+)
 def test_bad_points_are_refused_and_nothing_changes(question, lead_unit, opd_user, raw, code):
     answer = services.answer_open(question=question, unit=lead_unit)
     with pytest.raises(DomainError) as error:
@@ -152,9 +161,12 @@ def test_revision_needs_a_note(question, lead_unit, secretariat_user):
 @pytest.mark.parametrize("status", ["draft", "revision_requested", "approved"])
 def test_only_submitted_answers_are_reviewed(question, lead_unit, secretariat_user, status):
     answer = _answer(
-        question, lead_unit, claimed_points=D("8"), status=status,
+        question,
+        lead_unit,
+        claimed_points=D("8"),
+        status=status,
         verified_points=D("8") if status == "approved" else None,
-    )  # fmt: skip
+    )
     with pytest.raises(DomainError) as error:
         services.answer_approve(answer=answer, user=secretariat_user)
     assert error.value.code == "not_submitted"
@@ -206,9 +218,12 @@ def test_window_closed_blocks_units_but_extension_reopens(
         services.answer_save(answer=answer, user=opd_user, claimed_points="1", narrative="")
     assert "31-03-2026" in error.value.message
     services.extension_grant(
-        period=period, unit=lead_unit, until=datetime.date(2026, 4, 3), reason="Jaringan putus",
+        period=period,
+        unit=lead_unit,
+        until=datetime.date(2026, 4, 3),
+        reason="Jaringan putus",
         user=secretariat_user,
-    )  # fmt: skip
+    )
     services.answer_save(answer=answer, user=opd_user, claimed_points="1", narrative="")
     assert Extension.objects.get().granted_by == secretariat_user
 

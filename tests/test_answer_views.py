@@ -49,23 +49,44 @@ def _expect(client_for, personas, method, url, expected, data=None):
 
 def test_answer_page_matrix(client_for, personas, answer):
     # Other units get 404: they must not learn that the answer exists.
-    expected = dict(anonymous=302, opd=200, other_opd=404, support=200, secretariat=200,
-                    executive=200, admin=200)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=200,
+        other_opd=404,
+        support=200,
+        secretariat=200,
+        executive=200,
+        admin=200,
+    )
     _expect(client_for, personas, "get", _url("opd:answer", answer), expected)
 
 
 def test_save_matrix(client_for, personas, answer):
     data = {"claimed_points": "5", "narrative": "n", "version": ""}
-    expected = dict(anonymous=302, opd=302, other_opd=404, support=403, secretariat=403,
-                    executive=403, admin=403)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=302,
+        other_opd=404,
+        support=403,
+        secretariat=403,
+        executive=403,
+        admin=403,
+    )
     _expect(client_for, personas, "post", _url("opd:answer-save", answer), expected, data)
     answer.refresh_from_db()
     assert answer.claimed_points == Decimal("5.00")
 
 
 def test_submit_matrix_get_is_a_confirmation(client_for, personas, answer):
-    expected = dict(anonymous=302, opd=200, other_opd=404, support=403, secretariat=403,
-                    executive=403, admin=403)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=200,
+        other_opd=404,
+        support=403,
+        secretariat=403,
+        executive=403,
+        admin=403,
+    )
     _expect(client_for, personas, "get", _url("opd:answer-submit", answer), expected)
     answer.refresh_from_db()
     assert answer.status == Answer.Status.DRAFT
@@ -76,8 +97,15 @@ def test_review_actions_matrix(client_for, personas, answer, name):
     answer.status = Answer.Status.SUBMITTED
     answer.save()
     # Non-reviewers are refused before anything else; the reviewer's empty form is a 400.
-    expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=400,
-                    executive=403, admin=400)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=403,
+        other_opd=403,
+        support=403,
+        secretariat=400,
+        executive=403,
+        admin=400,
+    )
     _expect(
         client_for,
         personas,
@@ -93,14 +121,28 @@ def test_review_actions_matrix(client_for, personas, answer, name):
 def test_reopen_matrix(client_for, personas, answer):
     answer.status, answer.verified_points = Answer.Status.APPROVED, Decimal("8")
     answer.save()
-    expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
-                    executive=403, admin=200)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=403,
+        other_opd=403,
+        support=403,
+        secretariat=200,
+        executive=403,
+        admin=200,
+    )
     _expect(client_for, personas, "get", _url("opd:answer-reopen", answer), expected)
 
 
 def test_comment_matrix(client_for, personas, answer):
-    expected = dict(anonymous=302, opd=302, other_opd=404, support=302, secretariat=302,
-                    executive=403, admin=302)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=302,
+        other_opd=404,
+        support=302,
+        secretariat=302,
+        executive=403,
+        admin=302,
+    )
     _expect(
         client_for, personas, "post", _url("opd:comment-add", answer), expected, {"body": "halo"}
     )
@@ -108,11 +150,25 @@ def test_comment_matrix(client_for, personas, answer):
 
 
 def test_queue_and_workspace_matrix(client_for, personas, answer):
-    queue = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
-                 executive=403, admin=200)  # fmt: skip
+    queue = dict(
+        anonymous=302,
+        opd=403,
+        other_opd=403,
+        support=403,
+        secretariat=200,
+        executive=403,
+        admin=200,
+    )
     _expect(client_for, personas, "get", reverse("opd:review-queue"), queue)
-    workspace = dict(anonymous=302, opd=200, other_opd=200, support=200, secretariat=403,
-                     executive=403, admin=403)  # fmt: skip
+    workspace = dict(
+        anonymous=302,
+        opd=200,
+        other_opd=200,
+        support=200,
+        secretariat=403,
+        executive=403,
+        admin=403,
+    )
     _expect(client_for, personas, "get", reverse("opd:workspace"), workspace)
 
 

@@ -126,9 +126,13 @@ def test_the_schema_refuses_a_dropped_added_or_mistyped_field(client_for, execut
     group, gap = doc["groups"][0], doc["gaps"][0]
     wrong = [{k: v for k, v in doc.items() if k != key} for key in doc]
     wrong += [{**doc, "groups": [{k: v for k, v in group.items() if k != key}]} for key in group]
-    wrong += [{**doc, "verified": float(doc["verified"])}, {**doc, "period": str(doc["period"])},
-              {**doc, "rank": {**doc["rank"], "verified": 3}}, {**doc, "gaps": [{**gap, "x": 1}]},
-              {**doc, "gaps": [{**gap, "missing": "1.5"}]}]  # fmt: skip
+    wrong += [
+        {**doc, "verified": float(doc["verified"])},
+        {**doc, "period": str(doc["period"])},
+        {**doc, "rank": {**doc["rank"], "verified": 3}},
+        {**doc, "gaps": [{**gap, "x": 1}]},
+        {**doc, "gaps": [{**gap, "missing": "1.5"}]},
+    ]
     validator = _validator(client, SCORE)
     assert validator.is_valid(doc) and not any(validator.is_valid(d) for d in wrong)
 
@@ -136,12 +140,22 @@ def test_the_schema_refuses_a_dropped_added_or_mistyped_field(client_for, execut
 def test_api_command_snapshot_and_reports_read_one_document(client_for, executive_user, period):
     _build(period, 6)
     # A snapshot stored before the document, when its detail held only these keys.
-    old = {"name": "K", "claimed": "5.00", "verified": "4.00", "potential": "4.00",
-           "indicators": [{"code": "1", "claimed": "5.00", "verified": "4.00"}]}  # fmt: skip
+    old = {
+        "name": "K",
+        "claimed": "5.00",
+        "verified": "4.00",
+        "potential": "4.00",
+        "indicators": [{"code": "1", "claimed": "5.00", "verified": "4.00"}],
+    }
     ScoreSnapshot.objects.create(
-        period=period, taken_at=timezone.now() - datetime.timedelta(days=1), reason="manual",
-        claimed=5, verified=4, potential=4, detail={"groups": [old]},
-    )  # fmt: skip
+        period=period,
+        taken_at=timezone.now() - datetime.timedelta(days=1),
+        reason="manual",
+        claimed=5,
+        verified=4,
+        potential=4,
+        detail={"groups": [old]},
+    )
     served = client_for(executive_user).get(reverse("kla:api-score", args=[period.year])).json()
     out = StringIO()
     call_command("kla_score", "--period", str(period.year), "--json", stdout=out)

@@ -35,18 +35,24 @@ def units(db):
         ({}, ["dinkes", "dinsos"], {"dinkes": LEAD, "dinsos": SUPPORT}),
         ({}, [], {}),
         # Every kecamatan answers for itself; the listed agencies coordinate.
-        ({"every_kecamatan": True}, ["dinkes"],
-         {"dinkes": COORDINATOR, "kec1": PER_UNIT, "kec2": PER_UNIT}),
+        (
+            {"every_kecamatan": True},
+            ["dinkes"],
+            {"dinkes": COORDINATOR, "kec1": PER_UNIT, "kec2": PER_UNIT},
+        ),
         ({"every_kecamatan": True}, [], {"kec1": PER_UNIT, "kec2": PER_UNIT}),
         ({"every_desa": True}, ["dinsos"], {"dinsos": COORDINATOR, "desa1": PER_UNIT}),
-        ({"every_kecamatan": True, "every_desa": True}, [],
-         {"kec1": PER_UNIT, "kec2": PER_UNIT, "desa1": PER_UNIT}),
+        (
+            {"every_kecamatan": True, "every_desa": True},
+            [],
+            {"kec1": PER_UNIT, "kec2": PER_UNIT, "desa1": PER_UNIT},
+        ),
         # A kecamatan listed by name on a question it answers anyway answers, not coordinates.
         ({"every_kecamatan": True}, ["kec1"], {"kec1": PER_UNIT, "kec2": PER_UNIT}),
         # On an ordinary question a kecamatan may lead like any agency.
         ({}, ["kec1", "dinkes"], {"kec1": LEAD, "dinkes": SUPPORT}),
     ],
-)  # fmt: skip
+)
 def test_the_rule_of_who_answers(period, units, flags, listed, expected):
     question = factories.QuestionFactory(indicator__group__period=period, **flags)
     by_kind = {
@@ -104,8 +110,11 @@ def test_changing_a_questions_flags_moves_who_answers(period, units):
     question.save()
     question_assignments_sync(question=question)
     assert _roles(question) == {
-        "Dinkes": COORDINATOR, "Dinsos": COORDINATOR, "Kec1": PER_UNIT, "Kec2": PER_UNIT,
-    }  # fmt: skip
+        "Dinkes": COORDINATOR,
+        "Dinsos": COORDINATOR,
+        "Kec1": PER_UNIT,
+        "Kec2": PER_UNIT,
+    }
     services.answer_open(question=question, unit=units["kec2"])
     question.every_kecamatan = False
     question.save()
@@ -118,9 +127,13 @@ def test_the_admin_adding_a_kecamatan_assigns_it(client_for, admin_user, period)
     question = factories.QuestionFactory(indicator__group__period=period, every_kecamatan=True)
     response = client_for(admin_user).post(
         reverse("admin:opd_unit_add"),
-        {"name": "Kecamatan Seberang Kota", "short_name": "Kec. Seberang Kota",
-         "kind": Unit.Kind.KECAMATAN, "is_active": "on"},
-    )  # fmt: skip
+        {
+            "name": "Kecamatan Seberang Kota",
+            "short_name": "Kec. Seberang Kota",
+            "kind": Unit.Kind.KECAMATAN,
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     assert _roles(question) == {"Kec. Seberang Kota": PER_UNIT}
 
@@ -144,8 +157,13 @@ def test_every_reader_follows_the_stored_roles(period, units, client_for):
     )
     [row] = workspace_rows(period=period, unit_ids={units["kec1"].pk})
     assert row.answering_unit_id is None
-    Answer.objects.create(question=question, unit=units["kec2"], status="approved",
-                          claimed_points=question.max_points, verified_points=question.max_points)  # fmt: skip
+    Answer.objects.create(
+        question=question,
+        unit=units["kec2"],
+        status="approved",
+        claimed_points=question.max_points,
+        verified_points=question.max_points,
+    )
     assert score_period(period=period).verified == question.max_points  # mean over one unit
 
 

@@ -34,19 +34,56 @@ def trail(period, question, lead_unit, other_unit, opd_user, other_opd_user, sec
     """Five events over three days, two units, three users and one answer."""
     answer = Answer.objects.create(question=question, unit=lead_unit)
     old_period = factories.PeriodFactory(year=2025)
-    return _events([
-        dict(created_at=_at(1, 3), actor=opd_user, action="answer.save", period=period,
-             unit=lead_unit, answer=answer, summary="Disimpan 8 poin", ip_address="10.0.0.1"),
-        dict(created_at=_at(1, 20), actor=opd_user, action="answer.submit", period=period,
-             unit=lead_unit, answer=answer, summary="Dikirim", ip_address="10.0.0.1"),
-        dict(created_at=_at(2, 4), actor=secretariat_user, action="answer.request_revision",
-             period=period, unit=lead_unit, answer=answer, summary="Foto kurang",
-             ip_address="2001:db8::5"),
-        dict(created_at=_at(3, 1), actor=other_opd_user, action="comment.add", period=period,
-             unit=other_unit, summary="=HYPERLINK(\"http://x\")", ip_address=None),
-        dict(created_at=_at(3, 2), actor=None, action="period.change", period=old_period,
-             summary="Jendela diubah"),
-    ])  # fmt: skip
+    return _events(
+        [
+            dict(
+                created_at=_at(1, 3),
+                actor=opd_user,
+                action="answer.save",
+                period=period,
+                unit=lead_unit,
+                answer=answer,
+                summary="Disimpan 8 poin",
+                ip_address="10.0.0.1",
+            ),
+            dict(
+                created_at=_at(1, 20),
+                actor=opd_user,
+                action="answer.submit",
+                period=period,
+                unit=lead_unit,
+                answer=answer,
+                summary="Dikirim",
+                ip_address="10.0.0.1",
+            ),
+            dict(
+                created_at=_at(2, 4),
+                actor=secretariat_user,
+                action="answer.request_revision",
+                period=period,
+                unit=lead_unit,
+                answer=answer,
+                summary="Foto kurang",
+                ip_address="2001:db8::5",
+            ),
+            dict(
+                created_at=_at(3, 1),
+                actor=other_opd_user,
+                action="comment.add",
+                period=period,
+                unit=other_unit,
+                summary='=HYPERLINK("http://x")',
+                ip_address=None,
+            ),
+            dict(
+                created_at=_at(3, 2),
+                actor=None,
+                action="period.change",
+                period=old_period,
+                summary="Jendela diubah",
+            ),
+        ]
+    )
 
 
 def _rows(response) -> int:
@@ -182,11 +219,26 @@ def test_fifty_per_page_and_the_filters_stay_on_page_links(
 ):
     start = _at(10)
     _events(
-        [dict(created_at=start + datetime.timedelta(minutes=i), actor=opd_user,
-              action="comment.add", unit=lead_unit, summary=f"komentar {i:03}") for i in range(120)]
-        + [dict(created_at=start, actor=opd_user, action="comment.add", unit=other_unit,
-                summary="lain")]
-    )  # fmt: skip
+        [
+            dict(
+                created_at=start + datetime.timedelta(minutes=i),
+                actor=opd_user,
+                action="comment.add",
+                unit=lead_unit,
+                summary=f"komentar {i:03}",
+            )
+            for i in range(120)
+        ]
+        + [
+            dict(
+                created_at=start,
+                actor=opd_user,
+                action="comment.add",
+                unit=other_unit,
+                summary="lain",
+            )
+        ]
+    )
     client = client_for(secretariat_user)
     first = client.get(URL, {"unit": lead_unit.pk})
     page = first.content.decode()
@@ -228,9 +280,12 @@ def test_csv_speaks_the_readers_language(client_for, secretariat_user, trail, se
     header, *rows = _csv(client.get(URL, {"format": "csv"}))
     assert header == ["When", "Who", "What", "Unit", "Question", "Summary", "Address"]
     assert [r[2] for r in rows] == [
-        "Period changed", "Comment added", "Revision requested", "Answer submitted",
+        "Period changed",
+        "Comment added",
+        "Revision requested",
+        "Answer submitted",
         "Answer saved",
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(
@@ -252,8 +307,9 @@ def test_csv_cells_never_become_formulas(client_for, secretariat_user, other_uni
     actor = factories.UserFactory(username="@budi")
     other_unit.short_name = "+Dinsos"
     other_unit.save(update_fields=["short_name"])
-    _events([dict(created_at=_at(5), actor=actor, action="comment.add", unit=other_unit,
-                  summary=typed)])  # fmt: skip
+    _events(
+        [dict(created_at=_at(5), actor=actor, action="comment.add", unit=other_unit, summary=typed)]
+    )
     _header, row = _csv(client_for(secretariat_user).get(URL, {"format": "csv"}))
     assert (row[1], row[3], row[5]) == ("'@budi", "'+Dinsos", written)
 
@@ -288,9 +344,18 @@ def test_query_budget_is_constant(
         for _ in range(min(n, 60))
     ]
     _events(
-        [dict(actor=opd_user, action="answer.save", unit=lead_unit, period=period,
-              answer=answers[i % len(answers)], summary=f"e{i}") for i in range(n)]
-    )  # fmt: skip
+        [
+            dict(
+                actor=opd_user,
+                action="answer.save",
+                unit=lead_unit,
+                period=period,
+                answer=answers[i % len(answers)],
+                summary=f"e{i}",
+            )
+            for i in range(n)
+        ]
+    )
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile (access check), 4 periods and 5 units (filter choices),
     # 6 count for the paginator, 7 the page's events with actor, unit, answer, question and

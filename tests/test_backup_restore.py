@@ -88,12 +88,20 @@ def build_world() -> None:
 
     t0 = timezone.make_aware(datetime.datetime(2026, 2, 10, 9, 30, 15, 123456))
     approved = Answer.objects.create(
-        question=q1, unit=dinkes, status=Answer.Status.APPROVED,
-        claimed_points=Decimal("10.00"), verified_points=Decimal("7.25"),
-        narrative="Perbup KLA No. 12 Tahun 2024 — lampiran.", data_values={"2025": "87%"},
-        review_note="Lampiran tanda tangan kurang.", submitted_at=t0, submitted_by=staff,
-        reviewed_at=t0 + datetime.timedelta(hours=2), reviewed_by=reviewer, version=4,
-    )  # fmt: skip
+        question=q1,
+        unit=dinkes,
+        status=Answer.Status.APPROVED,
+        claimed_points=Decimal("10.00"),
+        verified_points=Decimal("7.25"),
+        narrative="Perbup KLA No. 12 Tahun 2024 — lampiran.",
+        data_values={"2025": "87%"},
+        review_note="Lampiran tanda tangan kurang.",
+        submitted_at=t0,
+        submitted_by=staff,
+        reviewed_at=t0 + datetime.timedelta(hours=2),
+        reviewed_by=reviewer,
+        version=4,
+    )
     draft = Answer.objects.create(question=q2, unit=dinkes, claimed_points=Decimal("2.25"))
     evidence = Evidence.objects.create(
         answer=approved, unit=dinkes, title="Perbup", created_by=staff
@@ -121,16 +129,22 @@ def build_world() -> None:
         when=t0,
     )  # noqa: E501
     Evidence.objects.create(
-        answer=draft, unit=dinkes, kind="link", url="https://jdih.example.go.id/perbup-12",
+        answer=draft,
+        unit=dinkes,
+        kind="link",
+        url="https://jdih.example.go.id/perbup-12",
         created_by=staff,
-    )  # fmt: skip
+    )
     Comment.objects.create(
         answer=approved, author=reviewer, body="Mohon tanda tangan kepala dinas."
     )
     Extension.objects.create(
-        period=period, unit=dinsos, until=datetime.date(2026, 4, 2), reason="Jaringan putus",
+        period=period,
+        unit=dinsos,
+        until=datetime.date(2026, 4, 2),
+        reason="Jaringan putus",
         granted_by=reviewer,
-    )  # fmt: skip
+    )
     for offset, (action, actor, answer) in enumerate(
         [
             (AuditEvent.Action.ANSWER_SAVE, staff, approved),
@@ -141,9 +155,13 @@ def build_world() -> None:
         ]
     ):
         event = audit_log(
-            action=action, actor=actor, ip="10.1.2.3", answer=answer,
-            summary=f"{action} #{offset}", data={"step": offset, "points": "7.25"},
-        )  # fmt: skip
+            action=action,
+            actor=actor,
+            ip="10.1.2.3",
+            answer=answer,
+            summary=f"{action} #{offset}",
+            data={"step": offset, "points": "7.25"},
+        )
         AuditEvent.objects.filter(pk=event.pk).update(
             created_at=t0 + datetime.timedelta(minutes=offset)
         )
@@ -158,36 +176,67 @@ def fingerprint() -> dict:
 
     counts = {m._meta.label_lower: m._base_manager.count() for m in product_models()}
     audit = [
-        [iso(e.created_at), e.actor.username if e.actor else None, e.action, e.ip_address,
-         e.period.year if e.period else None, e.unit.short_name if e.unit else None,
-         e.answer_id, e.summary, e.data]
-        for e in AuditEvent.objects.select_related("actor", "period", "unit").order_by("created_at", "pk")
-    ]  # fmt: skip
+        [
+            iso(e.created_at),
+            e.actor.username if e.actor else None,
+            e.action,
+            e.ip_address,
+            e.period.year if e.period else None,
+            e.unit.short_name if e.unit else None,
+            e.answer_id,
+            e.summary,
+            e.data,
+        ]
+        for e in AuditEvent.objects.select_related("actor", "period", "unit").order_by(
+            "created_at", "pk"
+        )
+    ]
     files = {}
     for rev in EvidenceRevision.objects.order_by("pk"):
         with default_storage.open(rev.file.name, "rb") as fh:
             files[rev.file.name] = [hashlib.sha256(fh.read()).hexdigest(), rev.sha256]
     answers = [
-        [a.pk, a.question_id, a.unit.short_name, a.status, str(a.claimed_points),
-         str(a.verified_points), a.version, a.narrative, a.data_values, iso(a.submitted_at),
-         a.submitted_by.username if a.submitted_by else None]
+        [
+            a.pk,
+            a.question_id,
+            a.unit.short_name,
+            a.status,
+            str(a.claimed_points),
+            str(a.verified_points),
+            a.version,
+            a.narrative,
+            a.data_values,
+            iso(a.submitted_at),
+            a.submitted_by.username if a.submitted_by else None,
+        ]
         for a in Answer.objects.select_related("unit", "submitted_by").order_by("pk")
-    ]  # fmt: skip
+    ]
     users = [
-        [u.username, u.password, u.is_superuser, u.profile.role,
-         sorted(u.profile.units.values_list("short_name", flat=True)),
-         sorted(u.groups.values_list("name", flat=True)),
-         sorted(u.get_all_permissions())]
+        [
+            u.username,
+            u.password,
+            u.is_superuser,
+            u.profile.role,
+            sorted(u.profile.units.values_list("short_name", flat=True)),
+            sorted(u.groups.values_list("name", flat=True)),
+            sorted(u.get_all_permissions()),
+        ]
         for u in get_user_model().objects.order_by("username")
-    ]  # fmt: skip
+    ]
     units = [[u.short_name, u.parent.short_name if u.parent else None] for u in Unit.objects.all()]
     scores = []
     for period in Period.objects.order_by("year"):
         score = score_period(period=period)
         scores.append(
-            [period.year, str(score.claimed), str(score.verified), str(score.potential),
-             score.rank_claimed, score.rank_verified]
-        )  # fmt: skip
+            [
+                period.year,
+                str(score.claimed),
+                str(score.verified),
+                str(score.potential),
+                score.rank_claimed,
+                score.rank_verified,
+            ]
+        )
     return {
         "counts": counts,
         "audit": audit,
@@ -426,9 +475,15 @@ def _sqlite_env(tmp_path) -> dict:
 
 def _run(args, env, **kwargs):
     result = subprocess.run(
-        args, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
-        check=False, **kwargs,
-    )  # fmt: skip
+        args,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kwargs,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

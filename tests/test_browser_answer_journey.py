@@ -24,9 +24,10 @@ def test_answer_revise_approve_journey(live_server, page, tmp_path):
     period = factories.PeriodFactory(year=2026)
     unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
     question = factories.QuestionFactory(
-        indicator__group__period=period, max_points="10.00",
+        indicator__group__period=period,
+        max_points="10.00",
         text="Apakah tersedia Perbup tentang KLA?",
-    )  # fmt: skip
+    )
     factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
     factories.UserFactory(username="dinkes", role=Profile.Role.OPD, units=[unit])
     factories.UserFactory(username="sekretariat", role=Profile.Role.SECRETARIAT)

@@ -131,8 +131,9 @@ def test_main_pages_are_accessible_and_legible_on_desktop_and_phone(demo, browse
     for who in sorted({who for _name, who, _path in PAGES}, key=str):
         for size, (width, height) in WIDTHS.items():
             # axe is injected as a script of our own: the page's policy allows only ours.
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          bypass_csp=True)  # fmt: skip
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, bypass_csp=True
+            )
             page = context.new_page()
             if who is not None:
                 login(page, demo, who, DEMO_PASSWORD)

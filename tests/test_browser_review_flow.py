@@ -43,17 +43,21 @@ def _world():
     indicator = factories.IndicatorFactory(group__period=period, code="1")
     first, second = (
         factories.QuestionFactory(indicator=indicator, code=code, text=text, max_points="10.00")
-        for code, text in [("1", "Apakah tersedia Perbup tentang KLA?"),
-                           ("2", "Apakah ada Forum Anak di setiap kecamatan?")]
-    )  # fmt: skip
+        for code, text in [
+            ("1", "Apakah tersedia Perbup tentang KLA?"),
+            ("2", "Apakah ada Forum Anak di setiap kecamatan?"),
+        ]
+    )
     answers = []
     for question, points in ((first, "6"), (second, "4")):
         factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
         answer = services.answer_open(question=question, unit=unit)
         services.answer_save(
-            answer=answer, user=dinkes, claimed_points=points,
+            answer=answer,
+            user=dinkes,
+            claimed_points=points,
             narrative="Perbup Nomor 12 Tahun 2025 tentang KLA",
-        )  # fmt: skip
+        )
         evidence_services.evidence_add_link(
             answer=answer, unit=unit, user=dinkes, url="https://jdih.test/perbup", title="JDIH"
         )

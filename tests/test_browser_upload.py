@@ -30,8 +30,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHUNK = 64 * 1024
 PHONE = {"width": 390, "height": 844}
 # About 1 Mbit/s up: a piece takes half a second, the whole file some seconds.
-THROTTLED = {"offline": False, "latency": 150, "downloadThroughput": 250_000,
-             "uploadThroughput": 125_000}  # fmt: skip
+THROTTLED = {
+    "offline": False,
+    "latency": 150,
+    "downloadThroughput": 250_000,
+    "uploadThroughput": 125_000,
+}
 OFFLINE = {**THROTTLED, "offline": True}
 
 
@@ -152,8 +156,9 @@ def test_a_throttled_upload_cut_off_twice_completes_intact(
 
     # What the server saw: pieces that start where the upload stood, and at most one piece
     # sent again per interruption.
-    patches = [(offset, length) for kind, offset, *length in pieces if kind == "PATCH"
-               for length in length]  # fmt: skip
+    patches = [
+        (offset, length) for kind, offset, *length in pieces if kind == "PATCH" for length in length
+    ]
     resumed_at = [offset for kind, offset, *_rest in pieces if kind == "HEAD"]
     sent = sum(length for _offset, length in patches)
     assert len(data) <= sent <= len(data) + 2 * CHUNK, pieces

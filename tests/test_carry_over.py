@@ -32,8 +32,9 @@ def _today(monkeypatch):
 
 def _year(year, status, unit, *, with_options=False):
     period = factories.PeriodFactory(year=year, status=Period.Status.OPEN)
-    question = factories.QuestionFactory(indicator__group__period=period, indicator__code="1",
-                                         code="1", max_points=Decimal("24"))  # fmt: skip
+    question = factories.QuestionFactory(
+        indicator__group__period=period, indicator__code="1", code="1", max_points=Decimal("24")
+    )
     if with_options:
         for label, points in [("Perda", 24), ("SK", 12)]:
             AnswerOption.objects.create(question=question, label=label, points=Decimal(points))
@@ -44,15 +45,25 @@ def _year(year, status, unit, *, with_options=False):
 def test_last_years_answer_is_proposed_with_the_same_files(lead_unit, opd_user, secretariat_user):
     old_period, old_q = _year(2025, "open", lead_unit, with_options=True)
     answer = services.answer_open(question=old_q, unit=lead_unit)
-    services.answer_save(answer=answer, user=opd_user, claimed_points=None,
-                         narrative="Perda Nomor 5 Tahun 2019 tentang KLA",
-                         option=AnswerOption.objects.get(question=old_q, label="Perda"))  # fmt: skip
+    services.answer_save(
+        answer=answer,
+        user=opd_user,
+        claimed_points=None,
+        narrative="Perda Nomor 5 Tahun 2019 tentang KLA",
+        option=AnswerOption.objects.get(question=old_q, label="Perda"),
+    )
     revision = ev.evidence_add_file(
-        answer=Answer.objects.get(pk=answer.pk), unit=lead_unit, user=opd_user,
+        answer=Answer.objects.get(pk=answer.pk),
+        unit=lead_unit,
+        user=opd_user,
         uploaded_file=SimpleUploadedFile("perda.pdf", samples.pdf_bytes("Perda KLA")),
-    )  # fmt: skip
-    ev.evidence_add_link(answer=Answer.objects.get(pk=answer.pk), unit=lead_unit, user=opd_user,
-                         url="https://jdih.example/perda-5-2019")  # fmt: skip
+    )
+    ev.evidence_add_link(
+        answer=Answer.objects.get(pk=answer.pk),
+        unit=lead_unit,
+        user=opd_user,
+        url="https://jdih.example/perda-5-2019",
+    )
     services.answer_submit(answer=Answer.objects.get(pk=answer.pk), user=opd_user)
     Period.objects.filter(pk=old_period.pk).update(status=Period.Status.CLOSED)
     TODAY[0] = datetime.date(2026, 2, 10)
@@ -72,8 +83,13 @@ def test_last_years_answer_is_proposed_with_the_same_files(lead_unit, opd_user, 
     again = period_carry_over(period=new_period, user=secretariat_user)
     assert (again.proposed, again.skipped_answered) == (0, 1)
     # The unit confirms by saving: then the option's points count.
-    services.answer_save(answer=proposal, user=opd_user, claimed_points=None,
-                         narrative=proposal.narrative, option=proposal.option)  # fmt: skip
+    services.answer_save(
+        answer=proposal,
+        user=opd_user,
+        claimed_points=None,
+        narrative=proposal.narrative,
+        option=proposal.option,
+    )
     proposal.refresh_from_db()
     assert not proposal.proposed and proposal.claimed_points == Decimal("24.00")
 

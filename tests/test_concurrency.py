@@ -58,15 +58,20 @@ def test_two_reviewers_at_once(question, lead_unit, secretariat_user, admin_user
     outcomes = _race(
         [
             lambda: services.answer_approve(
-                answer=Answer.objects.get(pk=answer.pk), user=secretariat_user,
-                verified_points="6", reason="Foto kurang", expected_version=version,
+                answer=Answer.objects.get(pk=answer.pk),
+                user=secretariat_user,
+                verified_points="6",
+                reason="Foto kurang",
+                expected_version=version,
             ),
             lambda: services.answer_request_revision(
-                answer=Answer.objects.get(pk=answer.pk), user=admin_user,
-                note="Lampirkan SK", expected_version=version,
+                answer=Answer.objects.get(pk=answer.pk),
+                user=admin_user,
+                note="Lampirkan SK",
+                expected_version=version,
             ),
         ]
-    )  # fmt: skip
+    )
 
     assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
     loser = next(o for o in outcomes if o != "ok")

@@ -32,8 +32,13 @@ def _build(period, n):
         unit = units[i % 3]
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         status = ["approved", "submitted", "draft"][i % 3]
-        Answer.objects.create(question=q, unit=unit, status=status, claimed_points=Decimal("5"),
-                              verified_points=Decimal("4") if status == "approved" else None)  # fmt: skip
+        Answer.objects.create(
+            question=q,
+            unit=unit,
+            status=status,
+            claimed_points=Decimal("5"),
+            verified_points=Decimal("4") if status == "approved" else None,
+        )
 
 
 @pytest.mark.parametrize("n", [6, 18])
@@ -178,7 +183,7 @@ def test_charts_are_valid_svg_with_legible_text():
                 }
             ],
             label="unit",
-        ),  # fmt: skip
+        ),
         charts.trend_columns(
             years=[],
             current_year=2027,
@@ -186,7 +191,7 @@ def test_charts_are_valid_svg_with_legible_text():
             target=None,
             target_points=None,
             label="kosong",
-        ),  # fmt: skip
+        ),
         charts.pace_line(
             points=[],
             opens=datetime.date(2026, 11, 1),
@@ -196,7 +201,7 @@ def test_charts_are_valid_svg_with_legible_text():
             target="Nindya",
             target_points=Decimal("701"),
             label="laju",
-        ),  # fmt: skip
+        ),
     ):
         _svg_check(svg)
 
@@ -204,10 +209,21 @@ def test_charts_are_valid_svg_with_legible_text():
 def test_no_series_is_told_by_colour_alone():
     """Approved solid, waiting for review hatched, in progress dotted, not started empty; each
     named in the chart's own legend."""
-    svg = str(charts.unit_progress(
-        rows=[{"name": "Dinkes", "assigned": 10, "approved": 3, "submitted": 2,
-               "in_progress": 1, "not_started": 4}], label="unit",
-    ))  # fmt: skip
+    svg = str(
+        charts.unit_progress(
+            rows=[
+                {
+                    "name": "Dinkes",
+                    "assigned": 10,
+                    "approved": 3,
+                    "submitted": 2,
+                    "in_progress": 1,
+                    "not_started": 4,
+                }
+            ],
+            label="unit",
+        )
+    )
     fills = set(re.findall(r'fill="([^"]+)"', svg))
     assert {charts.PRIMARY, "url(#units-hatch)", "url(#units-dots)"} <= fills
     with translation.override("en"):
@@ -220,11 +236,16 @@ def test_the_trend_marks_this_year_in_progress_and_official_years():
     outline, apart from last year's final figure; a year the ministry scored says so."""
     with translation.override("id"):
         svg = charts.trend_columns(
-            years=[TrendYear(2025, Decimal("588.40"), "Pratama", True),
-                   TrendYear(2026, Decimal("591.34"), "Pratama", False)],
-            current_year=2027, current=Decimal("86.5"), target="Nindya",
-            target_points=Decimal("701"), label="tren",
-        )  # fmt: skip
+            years=[
+                TrendYear(2025, Decimal("588.40"), "Pratama", True),
+                TrendYear(2026, Decimal("591.34"), "Pratama", False),
+            ],
+            current_year=2027,
+            current=Decimal("86.5"),
+            target="Nindya",
+            target_points=Decimal("701"),
+            label="tren",
+        )
     texts = _texts(svg)
     assert "588,40" in texts and "591,34" in texts and "86,50" in texts  # Indonesian decimals
     assert "resmi" in texts and "berjalan" in texts and "target 701" in texts
@@ -232,9 +253,14 @@ def test_the_trend_marks_this_year_in_progress_and_official_years():
 
 
 def test_the_pace_chart_shows_the_way_still_needed():
-    common = {"opens": datetime.date(2026, 11, 1), "closes": datetime.date(2027, 3, 31),
-              "verified": Decimal("86.5"), "target": "Nindya", "target_points": Decimal("701"),
-              "label": "laju"}  # fmt: skip
+    common = {
+        "opens": datetime.date(2026, 11, 1),
+        "closes": datetime.date(2027, 3, 31),
+        "verified": Decimal("86.5"),
+        "target": "Nindya",
+        "target_points": Decimal("701"),
+        "label": "laju",
+    }
     during = str(charts.pace_line(points=[], today=datetime.date(2026, 11, 30), **common))
     after = str(charts.pace_line(points=[], today=datetime.date(2027, 4, 2), **common))
     assert during.count('stroke-dasharray="2 3"') == 2  # the way needed, and its legend
@@ -246,8 +272,10 @@ def test_the_score_cards_say_what_they_count(client_for, secretariat_user, execu
     own check passed for the ministry's verification."""
     from django.urls import reverse
 
-    for user, name in [(secretariat_user, "kla:secretariat-home"),
-                       (executive_user, "kla:executive-home")]:  # fmt: skip
+    for user, name in [
+        (secretariat_user, "kla:secretariat-home"),
+        (executive_user, "kla:executive-home"),
+    ]:
         page = client_for(user).get(reverse(name)).content.decode()
         assert "Diklaim (termasuk draf)" in page and "Terverifikasi sekretariat" in page
         assert 'data-testid="internal-note"' in page

@@ -92,8 +92,13 @@ def test_only_members_register_for_their_unit(stored, lead_unit, other_opd_user)
     with pytest.raises(DomainError):
         _register(stored, lead_unit, other_opd_user)
     with pytest.raises(DomainError):
-        _register(stored, lead_unit, other_opd_user, issued_on=datetime.date(2020, 1, 1),
-                  valid_until=datetime.date(2019, 1, 1))  # fmt: skip
+        _register(
+            stored,
+            lead_unit,
+            other_opd_user,
+            issued_on=datetime.date(2020, 1, 1),
+            valid_until=datetime.date(2019, 1, 1),
+        )
     assert not Document.objects.exists()
 
 
@@ -105,10 +110,15 @@ def test_register_and_attach_through_the_pages(
     assert reverse("opd:document-register", args=[stored.pk]) in page.content.decode()
     response = client.post(
         reverse("opd:document-register", args=[stored.pk]),
-        {"kind": "perda", "title": "Perda KLA", "number": "5 Tahun 2019",
-         "issued_on": "2019-05-02", "valid_until": ""},
+        {
+            "kind": "perda",
+            "title": "Perda KLA",
+            "number": "5 Tahun 2019",
+            "issued_on": "2019-05-02",
+            "valid_until": "",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert "Perda 5 Tahun 2019: Perda KLA" in response.content.decode()
     document = Document.objects.get()
     assert document.unit == lead_unit and document.registered_by == opd_user
@@ -127,10 +137,22 @@ def test_expiry_is_warned_in_the_library_and_the_workspace(
     client_for, stored, opd_user, lead_unit, period
 ):
     # The period's entry into the ministry's application is 15 April 2026.
-    _register(stored, lead_unit, opd_user, kind="sk", title="SK Gugus Tugas",
-              valid_until=datetime.date(2026, 3, 1))  # fmt: skip
-    _register(stored, lead_unit, opd_user, kind="rad", title="RAD KLA",
-              valid_until=datetime.date(2026, 1, 31))  # fmt: skip
+    _register(
+        stored,
+        lead_unit,
+        opd_user,
+        kind="sk",
+        title="SK Gugus Tugas",
+        valid_until=datetime.date(2026, 3, 1),
+    )
+    _register(
+        stored,
+        lead_unit,
+        opd_user,
+        kind="rad",
+        title="RAD KLA",
+        valid_until=datetime.date(2026, 1, 31),
+    )
     _register(stored, lead_unit, opd_user, kind="perda", title="Perda KLA")
     client = client_for(opd_user)
     library = client.get(reverse("opd:documents")).content.decode()
@@ -154,9 +176,11 @@ def test_the_recap_lists_a_document_under_every_question_it_serves(
     rekap_workbook(period=period).save(buffer)
     wb = load_workbook(BytesIO(buffer.getvalue()))
     listed = [
-        c.value for sheet in wb.worksheets[1:] for c in sheet["O"]
+        c.value
+        for sheet in wb.worksheets[1:]
+        for c in sheet["O"]
         if c.value and "Perda" in str(c.value)
-    ]  # fmt: skip
+    ]
     assert listed == ["Perda 5 Tahun 2019: Perda KLA (berlaku s.d. 31-12-2029)"] * 2
 
 

@@ -69,8 +69,13 @@ def test_the_takeover_through_the_people_import_is_stopped(
 ):
     bupati_mail = executive_user.email
     attacker = en(secretariat_user)
-    row = _row(executive_user, email=ATTACKER, name=executive_user.get_full_name(),
-               role=executive_user.profile.role, unit="Sekretariat Daerah")  # fmt: skip
+    row = _row(
+        executive_user,
+        email=ATTACKER,
+        name=executive_user.get_full_name(),
+        role=executive_user.profile.role,
+        unit="Sekretariat Daerah",
+    )
     _upload(attacker, tmp_path, [row])
     response = run_on_commit(attacker.post, reverse("kla:people-import-confirm"))
     assert response.status_code == 302
@@ -102,8 +107,12 @@ def test_the_owner_of_the_new_address_confirms_it(
     client, opd_user, secretariat_user, run_on_commit
 ):
     old = opd_user.email
-    run_on_commit(email_change_request, user=opd_user, new_email="opd.baru@example.go.id",
-                  actor=secretariat_user)  # fmt: skip
+    run_on_commit(
+        email_change_request,
+        user=opd_user,
+        new_email="opd.baru@example.go.id",
+        actor=secretariat_user,
+    )
     sent = _mails()
     assert set(sent) == {old, "opd.baru@example.go.id"}
     confirm = _link(sent["opd.baru@example.go.id"], "konfirmasi")
@@ -128,8 +137,12 @@ def test_the_owner_of_the_new_address_confirms_it(
 def test_a_link_older_than_seven_days_is_refused_in_indonesian(
     client, opd_user, secretariat_user, run_on_commit
 ):
-    run_on_commit(email_change_request, user=opd_user, new_email="opd.baru@example.go.id",
-                  actor=secretariat_user)  # fmt: skip
+    run_on_commit(
+        email_change_request,
+        user=opd_user,
+        new_email="opd.baru@example.go.id",
+        actor=secretariat_user,
+    )
     confirm = _link(_mails()["opd.baru@example.go.id"], "konfirmasi")
     EmailChange.objects.filter(user=opd_user).update(
         created_at=timezone.now() - datetime.timedelta(days=8)
@@ -154,16 +167,27 @@ def test_the_admin_only_proposes_a_new_address(client, admin_user, executive_use
     client.force_login(admin_user)
     url = reverse("admin:auth_user_change", args=[executive_user.pk])
     profile = executive_user.profile
-    response = client.post(url, {
-        "username": executive_user.username, "email": ATTACKER, "first_name": "",
-        "last_name": "", "is_active": "on", "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01",
-        "initial-date_joined_1": "00:00:00",
-        "profile-TOTAL_FORMS": "1", "profile-INITIAL_FORMS": "1",
-        "profile-MIN_NUM_FORMS": "0", "profile-MAX_NUM_FORMS": "1",
-        "profile-0-id": profile.pk, "profile-0-user": executive_user.pk,
-        "profile-0-role": profile.role,
-    })  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "username": executive_user.username,
+            "email": ATTACKER,
+            "first_name": "",
+            "last_name": "",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "1",
+            "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-id": profile.pk,
+            "profile-0-user": executive_user.pk,
+            "profile-0-role": profile.role,
+        },
+    )
     assert response.status_code == 302
     executive_user.refresh_from_db()
     assert executive_user.email == old

@@ -102,41 +102,63 @@ def world(period, question, lead_unit, support_unit):
         for n, (label, points) in enumerate([("Perda", 24), ("Perbup", 18), ("SK", 12)])
     }
     answer = Answer.objects.create(
-        question=question, unit=lead_unit, status=Answer.Status.APPROVED,
-        option=options["Perbup"], verified_option=options["SK"],
-        claimed_points=D("18"), verified_points=D("12"), narrative=NARRATIVE,
+        question=question,
+        unit=lead_unit,
+        status=Answer.Status.APPROVED,
+        option=options["Perbup"],
+        verified_option=options["SK"],
+        claimed_points=D("18"),
+        verified_points=D("12"),
+        narrative=NARRATIVE,
         data_values={"2025": "87%", "2026": "91%"},
-    )  # fmt: skip
+    )
     files = {
         "pdf": add_file(answer, name="Perbup KLA.pdf", content=pdf_pages(3)),
-        "png": add_file(answer, name="Foto rapat.png", content=samples.png_bytes(),
-                        content_type="image/png", unit=support_unit),
-        "jpeg": add_file(answer, name="Foto kegiatan.jpg", content=jpeg_bytes(40, 60),
-                         content_type="image/jpeg"),
-        "docx": add_file(answer, name="Notulen.docx", content=b"PK\x03\x04 not really",
-                         content_type=DOCX),
+        "png": add_file(
+            answer,
+            name="Foto rapat.png",
+            content=samples.png_bytes(),
+            content_type="image/png",
+            unit=support_unit,
+        ),
+        "jpeg": add_file(
+            answer, name="Foto kegiatan.jpg", content=jpeg_bytes(40, 60), content_type="image/jpeg"
+        ),
+        "docx": add_file(
+            answer, name="Notulen.docx", content=b"PK\x03\x04 not really", content_type=DOCX
+        ),
         "broken": add_file(answer, name="Rusak.pdf", content=b"%PDF-1.7\n" + b"\x00rusak" * 50),
         "locked": add_file(answer, name="Berkata sandi.pdf", content=encrypted_pdf()),
-    }  # fmt: skip
+    }
     Evidence.objects.create(
-        answer=answer, unit=lead_unit, kind=Evidence.Kind.LINK, title="JDIH",
+        answer=answer,
+        unit=lead_unit,
+        kind=Evidence.Kind.LINK,
+        title="JDIH",
         url="https://jdih.example/perbup-12-2024",
-    )  # fmt: skip
+    )
 
     indicator = question.indicator
     free = factories.QuestionFactory(indicator=indicator, code="2", order=question.order + 1)
     factories.AssignmentFactory(question=free, unit=lead_unit, role=Assignment.Role.LEAD)
     Answer.objects.create(
-        question=free, unit=lead_unit, status=Answer.Status.SUBMITTED, claimed_points=D("5"),
+        question=free,
+        unit=lead_unit,
+        status=Answer.Status.SUBMITTED,
+        claimed_points=D("5"),
         narrative="Sedang disusun.",
-    )  # fmt: skip
+    )
     empty = factories.QuestionFactory(indicator=indicator, code="3", order=question.order + 2)
     factories.AssignmentFactory(question=empty, unit=lead_unit, role=Assignment.Role.LEAD)
 
     kec_question = factories.QuestionFactory(
-        indicator__group=group, indicator__code="25", indicator__order=indicator.order + 1,
-        code="25.1", text="Apakah setiap kecamatan memiliki forum anak?", every_kecamatan=True,
-    )  # fmt: skip
+        indicator__group=group,
+        indicator__code="25",
+        indicator__order=indicator.order + 1,
+        code="25.1",
+        text="Apakah setiap kecamatan memiliki forum anak?",
+        every_kecamatan=True,
+    )
     kecamatan = [
         factories.UnitFactory(
             name=f"Kecamatan {n}", short_name=f"Kec {n}", kind=Unit.Kind.KECAMATAN
@@ -146,14 +168,23 @@ def world(period, question, lead_unit, support_unit):
     for unit in kecamatan:
         factories.AssignmentFactory(question=kec_question, unit=unit, role=Assignment.Role.PER_UNIT)
     kec_answer = Answer.objects.create(
-        question=kec_question, unit=kecamatan[1], status=Answer.Status.APPROVED,
-        claimed_points=D("4"), verified_points=D("4"), narrative="SK Forum Anak Kecamatan.",
-    )  # fmt: skip
+        question=kec_question,
+        unit=kecamatan[1],
+        status=Answer.Status.APPROVED,
+        claimed_points=D("4"),
+        verified_points=D("4"),
+        narrative="SK Forum Anak Kecamatan.",
+    )
     add_file(kec_answer, name="SK forum.pdf", content=pdf_pages(2))
     return {
-        "question": question, "answer": answer, "files": files, "free": free, "empty": empty,
-        "kec_question": kec_question, "kecamatan": kecamatan,
-    }  # fmt: skip
+        "question": question,
+        "answer": answer,
+        "files": files,
+        "free": free,
+        "empty": empty,
+        "kec_question": kec_question,
+        "kecamatan": kecamatan,
+    }
 
 
 def kit_bytes(period) -> tuple[bytes, object]:
@@ -243,8 +274,10 @@ def test_files_that_cannot_be_merged_are_listed_on_the_cover_with_the_reason(
     for reason in (damaged, locked, office):
         assert reason in cover
     assert {(n.name, n.reason) for n in plan.not_merged} == {
-        ("Rusak.pdf", damaged), ("Berkata sandi.pdf", locked), ("Notulen.docx", office),
-    }  # fmt: skip
+        ("Rusak.pdf", damaged),
+        ("Berkata sandi.pdf", locked),
+        ("Notulen.docx", office),
+    }
 
 
 def test_missing_or_altered_files_are_not_merged(world, period, tmp_path):
@@ -345,8 +378,15 @@ def test_workbook_columns_order_and_rows(world, period, settings):
     assert first["Data"] == "2025: 87%\n2026: 91%"
     names = first["Bukti"].split("\n")
     links = first["Tautan bukti"].split("\n")
-    assert names == ["Perbup KLA.pdf", "Foto rapat.png", "Foto kegiatan.jpg", "Notulen.docx",
-                     "Rusak.pdf", "Berkata sandi.pdf", "JDIH"]  # fmt: skip
+    assert names == [
+        "Perbup KLA.pdf",
+        "Foto rapat.png",
+        "Foto kegiatan.jpg",
+        "Notulen.docx",
+        "Rusak.pdf",
+        "Berkata sandi.pdf",
+        "JDIH",
+    ]
     revision = world["files"]["pdf"]
     assert links[0] == "https://kla.example.go.id" + reverse(
         "opd:revision-download", args=[revision.pk]
@@ -357,8 +397,10 @@ def test_workbook_columns_order_and_rows(world, period, settings):
     # The submitted answer: no verified points, no option (free points).
     second = rows[1]
     assert (second["Status"], second["Nilai klaim"], second["Nilai terverifikasi"]) == (
-        "Diajukan", 5, None,
-    )  # fmt: skip
+        "Diajukan",
+        5,
+        None,
+    )
     assert second["Jawaban (pilihan)"] is None
     # Not started, and the per-unit question's rows: one per unit, grouped under it.
     assert rows[2]["Status"] == "Belum dimulai"
@@ -489,9 +531,14 @@ def test_export_entry_kit_command(world, period, tmp_path):
 
     book = tmp_path / "isian.xlsx"
     call_command(
-        "export_entry_kit", "--period", str(period.year), "--out", str(book), "--workbook",
+        "export_entry_kit",
+        "--period",
+        str(period.year),
+        "--out",
+        str(book),
+        "--workbook",
         stdout=io.StringIO(),
-    )  # fmt: skip
+    )
     assert load_workbook(book)["Isian"].cell(row=HEADER_ROW, column=1).value == "No"
 
 

@@ -127,18 +127,22 @@ def test_supporter_changes_only_its_own_evidence_the_lead_changes_all(
     before = _state()
     with pytest.raises(DomainError) as error:
         ev.evidence_replace_file(
-            evidence=leads.evidence, unit=support_unit, user=support_user,
+            evidence=leads.evidence,
+            unit=support_unit,
+            user=support_user,
             uploaded_file=_pdf("v2.pdf", "v2"),
-        )  # fmt: skip
+        )
     assert error.value.code == "not_owner"
     with pytest.raises(DomainError) as error:
         ev.evidence_remove(evidence=leads.evidence, unit=support_unit, user=support_user)
     assert error.value.code == "not_owner"
     assert _state() == before
     ev.evidence_replace_file(
-        evidence=supporters.evidence, unit=support_unit, user=support_user,
+        evidence=supporters.evidence,
+        unit=support_unit,
+        user=support_user,
         uploaded_file=_pdf("sk2.pdf", "sk2"),
-    )  # fmt: skip
+    )
     ev.evidence_remove(evidence=supporters.evidence, unit=lead_unit, user=opd_user)
     supporters.evidence.refresh_from_db()
     assert supporters.evidence.removed_at is not None
@@ -323,9 +327,18 @@ def test_removed_evidence_and_links_cannot_be_replaced(answer, lead_unit, opd_us
 
 @pytest.mark.parametrize(
     "url",
-    ["javascript:alert(1)", "ftp://jdih.example/x", "file:///etc/passwd", "jdih", "",
-     "https://", "http://exa mple.com/", "data:text/html,<script>", "https://x.example/" + "a" * 1000],
-)  # fmt: skip
+    [
+        "javascript:alert(1)",
+        "ftp://jdih.example/x",
+        "file:///etc/passwd",
+        "jdih",
+        "",
+        "https://",
+        "http://exa mple.com/",
+        "data:text/html,<script>",
+        "https://x.example/" + "a" * 1000,
+    ],
+)
 def test_links_must_be_web_addresses(answer, lead_unit, opd_user, url):
     with pytest.raises(DomainError) as error:
         ev.evidence_add_link(answer=answer, unit=lead_unit, user=opd_user, url=url)
@@ -359,8 +372,11 @@ def test_download_headers_name_and_audit(answer, lead_unit, opd_user, secretaria
     assert hashlib.sha256(body).hexdigest() == revision.sha256
     event = AuditEvent.objects.get(action="evidence.download")
     assert (event.actor, event.ip_address, event.answer, event.data["revision"]) == (
-        secretariat_user, "10.0.0.9", answer, revision.pk,
-    )  # fmt: skip
+        secretariat_user,
+        "10.0.0.9",
+        answer,
+        revision.pk,
+    )
 
 
 def test_download_name_without_any_ascii_letter_has_a_fallback(answer, lead_unit, opd_user):
@@ -396,9 +412,11 @@ def test_reviewer_previews_pdf_in_an_unsandboxed_frame_that_the_response_confine
     sandbox attribute; the preview response carries its own restrictive policy instead."""
     pdf = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
     png = ev.evidence_add_file(
-        answer=answer, unit=lead_unit, user=opd_user,
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
         uploaded_file=SimpleUploadedFile("foto.png", samples.png_bytes()),
-    )  # fmt: skip
+    )
     client = client_for(secretariat_user)
     page = client.get(reverse("opd:answer", args=[answer.question_id, answer.unit_id]))
     html = page.content.decode()
@@ -444,9 +462,11 @@ def test_missing_file_is_404_and_not_audited(answer, lead_unit, opd_user):
 def test_inline_preview_policies(answer, lead_unit, opd_user):
     pdf = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user, uploaded_file=_pdf())
     png = ev.evidence_add_file(
-        answer=answer, unit=lead_unit, user=opd_user,
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
         uploaded_file=SimpleUploadedFile("foto.png", samples.png_bytes()),
-    )  # fmt: skip
+    )
     for revision, expected in ((pdf, "application/pdf"), (png, "image/png")):
         response = ev.evidence_inline_response(revision=revision, user=opd_user)
         assert response["Content-Type"] == expected

@@ -27,9 +27,13 @@ def _today(monkeypatch):
 
 def _answer(question, unit, status, claimed, verified=None, evidence=False):
     answer = Answer.objects.create(
-        question=question, unit=unit, status=status, claimed_points=claimed,
-        verified_points=verified, submitted_at=timezone.now() if status != "draft" else None,
-    )  # fmt: skip
+        question=question,
+        unit=unit,
+        status=status,
+        claimed_points=claimed,
+        verified_points=verified,
+        submitted_at=timezone.now() if status != "draft" else None,
+    )
     if evidence:
         Evidence.objects.create(answer=answer, unit=unit, kind="link", url="https://jdih.example/")
     return answer
@@ -40,21 +44,37 @@ def instrument(period, lead_unit, other_unit):
     """Indicator A (cap 17): three questions of Dinkes (10, 8 and 5 points: 23 over the cap)
     and one of Disdik; indicator B: a question every kecamatan answers, coordinated by
     Disdik."""
-    a = factories.IndicatorFactory(group__period=period, code="21 A", name="Pencegahan",
-                                   max_points=D("17"))  # fmt: skip
+    a = factories.IndicatorFactory(
+        group__period=period, code="21 A", name="Pencegahan", max_points=D("17")
+    )
     questions = {}
-    for code, points, unit in [("1", "10", lead_unit), ("2", "8", lead_unit),
-                               ("3", "5", lead_unit), ("4", "6", other_unit)]:  # fmt: skip
-        q = factories.QuestionFactory(indicator=a, code=code, max_points=D(points),
-                                      text=f"Apakah tersedia dokumen {code} yang sah?")  # fmt: skip
+    for code, points, unit in [
+        ("1", "10", lead_unit),
+        ("2", "8", lead_unit),
+        ("3", "5", lead_unit),
+        ("4", "6", other_unit),
+    ]:
+        q = factories.QuestionFactory(
+            indicator=a,
+            code=code,
+            max_points=D(points),
+            text=f"Apakah tersedia dokumen {code} yang sah?",
+        )
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         questions[code] = q
     b = factories.IndicatorFactory(group=a.group, code="22", name="Profil anak", max_points=D("12"))
-    per_unit = factories.QuestionFactory(indicator=b, code="1", max_points=D("12"),
-                                         every_kecamatan=True, text="Profil anak per kecamatan")  # fmt: skip
+    per_unit = factories.QuestionFactory(
+        indicator=b,
+        code="1",
+        max_points=D("12"),
+        every_kecamatan=True,
+        text="Profil anak per kecamatan",
+    )
     factories.AssignmentFactory(question=per_unit, unit=other_unit, role="coordinator")
-    kecamatan = [factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec. {n}",
-                                       kind="kecamatan") for n in ("Betara", "Merlung", "Senyerang")]  # fmt: skip
+    kecamatan = [
+        factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec. {n}", kind="kecamatan")
+        for n in ("Betara", "Merlung", "Senyerang")
+    ]
     for unit in kecamatan:
         factories.AssignmentFactory(question=per_unit, unit=unit, role=Assignment.Role.PER_UNIT)
     questions["per_unit"] = per_unit
@@ -79,15 +99,23 @@ def test_the_shortfall_is_grouped_by_agency_and_indicator_under_the_cap(period, 
     # 4 verified of a cap of 17: 13 to be had, though the questions lack 6 + 8 + 5.
     assert dinkes.points == D("13.00") and dinkes.indicator_name == "Pencegahan"
     assert [(q.code, q.missing) for q in dinkes.questions] == [
-        ("2", D("8.00")), ("1", D("6.00")), ("3", D("5.00"))]  # fmt: skip
+        ("2", D("8.00")),
+        ("1", D("6.00")),
+        ("3", D("5.00")),
+    ]
     assert dinkes.questions[0].text == "Apakah tersedia dokumen 2 yang sah?"
     words = {q.code: [m.label for m in q.why] for q in dinkes.questions}
-    assert words == {"1": ["Verified lower than claimed"], "2": ["Waiting for review"],
-                     "3": ["No evidence yet"]}  # fmt: skip
+    assert words == {
+        "1": ["Verified lower than claimed"],
+        "2": ["Waiting for review"],
+        "3": ["No evidence yet"],
+    }
     [coordinated] = by_unit["Disdik", "22"].questions
     assert coordinated.per_unit and coordinated.missing == D("8.00")  # 12 - 12 / 3
     assert [m.label for m in coordinated.why] == [
-        "No answer yet: 1 of 3 units", "Waiting for review: 1 of 3 units"]  # fmt: skip
+        "No answer yet: 1 of 3 units",
+        "Waiting for review: 1 of 3 units",
+    ]
     assert [m.label for m in by_unit["Disdik", "21 A"].questions[0].why] == ["Revision requested"]
 
 
@@ -109,32 +137,51 @@ def test_the_units_behind_come_with_whom_to_call(period, instrument, other_unit)
     # Disdik's members in the order they joined: the first active one with a phone is asked.
     _member("nophone", other_unit)
     _member("gone", other_unit, phone="0812-1111", active=False)
-    _member("rina", other_unit, phone="+62 812-7400-1001", position="Operator KLA",
-            first_name="Rina", last_name="Sari")  # fmt: skip
+    _member(
+        "rina",
+        other_unit,
+        phone="+62 812-7400-1001",
+        position="Operator KLA",
+        first_name="Rina",
+        last_name="Sari",
+    )
     _member("later", other_unit, phone="0813-2222")
     lagging = dash.lagging_units(period=period, units=dash.unit_completion(period=period))
     # 47 of the window's 75 days gone: 63 %. Behind below 53 % submitted: Disdik (its one
     # answer sent back for revision) and Kecamatan Senyerang (nothing); Dinkes sent 2 of 3.
     assert [(row.progress.unit.short_name, row.progress.percent) for row in lagging] == [
-        ("Disdik", 0), ("Kec. Senyerang", 0)]  # fmt: skip
+        ("Disdik", 0),
+        ("Kec. Senyerang", 0),
+    ]
     assert all((row.expected, row.floor) == (63, 53) for row in lagging)
     disdik, senyerang = (row.contact for row in lagging)
     assert (disdik.name, disdik.position, disdik.phone, disdik.tel) == (
-        "Rina Sari", "Operator KLA", "+62 812-7400-1001", "+6281274001001")  # fmt: skip
+        "Rina Sari",
+        "Operator KLA",
+        "+62 812-7400-1001",
+        "+6281274001001",
+    )
     assert senyerang is None
-    assert len(dash.lagging_units(period=period, units=dash.unit_completion(period=period),
-                                  limit=1)) == 1  # fmt: skip
+    assert (
+        len(dash.lagging_units(period=period, units=dash.unit_completion(period=period), limit=1))
+        == 1
+    )
 
 
 def test_the_headline_reads_the_pace_of_the_last_two_weeks(period, instrument):
     score = score_period(period=period)  # 4 verified + 12 / 3 of the kecamatan
     for days_ago, verified in [(30, "1"), (15, "2"), (13, "9")]:
-        noon = datetime.datetime.combine(TODAY - datetime.timedelta(days=days_ago),
-                                         datetime.time(12))  # fmt: skip
+        noon = datetime.datetime.combine(
+            TODAY - datetime.timedelta(days=days_ago), datetime.time(12)
+        )
         ScoreSnapshot.objects.create(
-            period=period, reason="manual", claimed=0, verified=D(verified), potential=0,
+            period=period,
+            reason="manual",
+            claimed=0,
+            verified=D(verified),
+            potential=0,
             taken_at=timezone.make_aware(noon),
-        )  # fmt: skip
+        )
     headline = dash.period_on_track(period=period, score=score)
     # From the snapshot of 15 days ago (2): 6 in two weeks.
     assert headline.verified == D("8.00") and headline.recent_per_week == D("3.00")
@@ -181,9 +228,16 @@ def test_a_change_of_an_answer_updates_the_headline_at_once(
 
 
 def _actions(actions) -> list:
-    return [(a.unit, a.indicator_code, a.points, a.more,
-             [(q.code, q.missing, [m.label for m in q.why]) for q in a.questions])
-            for a in actions]  # fmt: skip
+    return [
+        (
+            a.unit,
+            a.indicator_code,
+            a.points,
+            a.more,
+            [(q.code, q.missing, [m.label for m in q.why]) for q in a.questions],
+        )
+        for a in actions
+    ]
 
 
 def test_the_shortfall_after_updated_scores_equals_one_grouped_afresh(

@@ -194,9 +194,10 @@ def test_query_budget(client_for, secretariat_user, period, n_units, django_asse
     for i in range(n_units):
         unit = factories.UnitFactory(name=f"Kecamatan {i:02}", short_name=f"K{i:02}")
         factories.AssignmentFactory(
-            question=factories.QuestionFactory(indicator=indicator), unit=unit,
+            question=factories.QuestionFactory(indicator=indicator),
+            unit=unit,
             role=Assignment.Role.LEAD,
-        )  # fmt: skip
+        )
         if i % 3 == 0:
             Extension.objects.create(period=period, unit=unit, until=D(2026, 4, 2))
     client = client_for(secretariat_user)

@@ -78,8 +78,10 @@ def test_the_2024_instrument():
     ]
     assert "ERROR" not in out
     assert (Group.objects.count(), Indicator.objects.count(), Question.objects.count()) == (
-        7, 31, 274,
-    )  # fmt: skip
+        7,
+        31,
+        274,
+    )
     assert list(Group.objects.values_list("name", flat=True))[:2] == ["KELEMBAGAAN", "KLASTER I"]
     assert Group.objects.get(name="KLASTER I").declared_max_points == Decimal("150.00")
     assert Indicator.objects.get(code="21 A").max_points == Decimal("83.00")
@@ -92,8 +94,10 @@ def test_the_2024_instrument():
     assert evidence == {"document": 200, "matrix": 45, "photo": 29}
     q1 = Question.objects.get(indicator__code="1", code="1")
     assert [(a.unit.short_name, a.role) for a in q1.assignments.order_by("role", "pk")] == [
-        ("JDIH", "lead"), ("Bagian Hukum", "support"), ("DPPPAPPKB", "support"),
-    ]  # fmt: skip
+        ("JDIH", "lead"),
+        ("Bagian Hukum", "support"),
+        ("DPPPAPPKB", "support"),
+    ]
     assert "Units created (32)" in out
     assert Unit.objects.get(short_name="Kejaksaan").kind == Unit.Kind.VERTICAL
     assert Unit.objects.get(short_name="Dinkes").name == "Dinkes"
@@ -106,8 +110,10 @@ def test_new_period_gets_the_default_window_and_bands():
     _run(INSTRUMENT, "--period", 2024)
     period = Period.objects.get(year=2024)
     assert (period.window_opens, period.window_closes, period.entry_date) == (
-        datetime.date(2024, 1, 15), datetime.date(2024, 3, 31), datetime.date(2024, 4, 15),
-    )  # fmt: skip
+        datetime.date(2024, 1, 15),
+        datetime.date(2024, 3, 31),
+        datetime.date(2024, 4, 15),
+    )
     # Prepared, with no target: no earlier year ended locked with a final score.
     assert (period.target_rank, period.status) == ("", Period.Status.PREPARED)
     bands = list(period.rank_bands.order_by("lower_bound").values_list("name", "lower_bound"))
@@ -226,8 +232,24 @@ def _xlsx(tmp_path, rows, *, header=COLUMNS, sheet=SHEET, name="i.xlsx"):
     return path
 
 
-ROW = ["KELEMBAGAAN", 1, 10, "1", "Perda KLA", 1, 10, "1", "Ada Perda?", 1, 10, "tidak", "tidak",
-       "Bagian Hukum; JDIH", None, None]  # fmt: skip
+ROW = [
+    "KELEMBAGAAN",
+    1,
+    10,
+    "1",
+    "Perda KLA",
+    1,
+    10,
+    "1",
+    "Ada Perda?",
+    1,
+    10,
+    "tidak",
+    "tidak",
+    "Bagian Hukum; JDIH",
+    None,
+    None,
+]
 
 
 def test_xlsx_points_approve_the_lead_units_answer(tmp_path, django_capture_on_commit_callbacks):
@@ -237,8 +259,10 @@ def test_xlsx_points_approve_the_lead_units_answer(tmp_path, django_capture_on_c
     assert "1 questions" in out and "Answers with imported points: 1." in out
     answer = Answer.objects.get()
     assert (answer.unit.short_name, answer.claimed_points, answer.verified_points) == (
-        "Bagian Hukum", Decimal("8.00"), Decimal("6.00"),
-    )  # fmt: skip
+        "Bagian Hukum",
+        Decimal("8.00"),
+        Decimal("6.00"),
+    )
     assert answer.status == Answer.Status.APPROVED
     assert ScoreSnapshot.objects.get().reason == ScoreSnapshot.Reason.IMPORT
     # Importing the same points again changes nothing.
@@ -256,8 +280,10 @@ def test_json_claimed_points_only_submit_the_answer(tmp_path):
     answer = Answer.objects.get()
     assert answer.unit.short_name == question["opds"][0]
     assert (answer.claimed_points, answer.verified_points, answer.status) == (
-        Decimal("0.75"), None, Answer.Status.SUBMITTED,
-    )  # fmt: skip
+        Decimal("0.75"),
+        None,
+        Answer.Status.SUBMITTED,
+    )
 
 
 def test_points_are_parsed_into_the_dataclasses():
@@ -310,8 +336,12 @@ def _write(p, name, text):
 
 
 def _nested(**changes):
-    indicator = {"code": "1", "name": "n", "max_points": 5, "questions": [
-        {"code": "1", "text": "t", "max_points": 5, "opds": ["Dinkes"]}]}  # fmt: skip
+    indicator = {
+        "code": "1",
+        "name": "n",
+        "max_points": 5,
+        "questions": [{"code": "1", "text": "t", "max_points": 5, "opds": ["Dinkes"]}],
+    }
     cluster = {"name": "A", "order": 1, "indicators": [indicator]}
     for key, value in changes.items():
         target = {"c": cluster, "i": indicator, "q": indicator["questions"][0]}[key[0]]
@@ -323,26 +353,42 @@ def _nested(**changes):
     ("build", "message"),
     [
         (lambda p: _xlsx(p, [ROW], sheet="Sheet1"), "has no sheet “Instrumen” (it has: Sheet1)"),
-        (lambda p: _xlsx(p, [ROW], header=COLUMNS[:5]),
-         "Sheet “Instrumen”, row 1: missing column(s): indicator_order"),
-        (lambda p: _xlsx(p, [[*ROW[:10], "sepuluh", *ROW[11:]]]),
-         "sheet “Instrumen”, row 2, column K (max_points): “sepuluh” is not a number"),
-        (lambda p: _xlsx(p, [[*ROW[:10], -1, *ROW[11:]]]),
-         "row 2, column K (max_points): points cannot be negative"),
-        (lambda p: _xlsx(p, [[*ROW[:6], 1e9, *ROW[7:]]]),
-         "row 2, column G (indicator_max_points): 1000000000 is more than 1000.00 points"),
-        (lambda p: _xlsx(p, [[*ROW[:9], 99999, *ROW[10:]]]),
-         "row 2, column J (question_order): “99999” is not a whole number"),
-        (lambda p: _xlsx(p, [[*ROW[:11], "mungkin", *ROW[12:]]]),
-         "row 2, column L (every_kecamatan): “mungkin” is not yes/no"),
-        (lambda p: _xlsx(p, [[*ROW[:14], 11, None]]),
-         "sheet “Instrumen”, row 2: claimed_points 11.00 is above the question's maximum"),
+        (
+            lambda p: _xlsx(p, [ROW], header=COLUMNS[:5]),
+            "Sheet “Instrumen”, row 1: missing column(s): indicator_order",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:10], "sepuluh", *ROW[11:]]]),
+            "sheet “Instrumen”, row 2, column K (max_points): “sepuluh” is not a number",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:10], -1, *ROW[11:]]]),
+            "row 2, column K (max_points): points cannot be negative",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:6], 1e9, *ROW[7:]]]),
+            "row 2, column G (indicator_max_points): 1000000000 is more than 1000.00 points",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:9], 99999, *ROW[10:]]]),
+            "row 2, column J (question_order): “99999” is not a whole number",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:11], "mungkin", *ROW[12:]]]),
+            "row 2, column L (every_kecamatan): “mungkin” is not yes/no",
+        ),
+        (
+            lambda p: _xlsx(p, [[*ROW[:14], 11, None]]),
+            "sheet “Instrumen”, row 2: claimed_points 11.00 is above the question's maximum",
+        ),
         (lambda p: _xlsx(p, [[*ROW[:15], "x"]]), "column P (verified_points): “x” is not a number"),
         (lambda p: _xlsx(p, [ROW, ROW]), "Duplicate question code “1”"),
         (lambda p: _xlsx(p, [[*ROW[:8], "", *ROW[9:]]]), "row 2: The question text is empty"),
         (lambda p: _xlsx(p, [[*ROW[:7], "1" * 21, *ROW[8:]]]), "is longer than 20 characters"),
-        (lambda p: _xlsx(p, [ROW, [*ROW[:6], 12, "2", *ROW[8:]]]),
-         "row 3, column G (indicator_max_points): “12” differs from row 2 (“10.00”)"),
+        (
+            lambda p: _xlsx(p, [ROW, [*ROW[:6], 12, "2", *ROW[8:]]]),
+            "row 3, column G (indicator_max_points): “12” differs from row 2 (“10.00”)",
+        ),
         (lambda p: _xlsx(p, []), "The file holds no groups"),
         (lambda p: _write(p, "x.xlsx", "not a zip"), "not a readable .xlsx"),
         (_truncated_xlsx, "not a readable .xlsx"),
@@ -350,29 +396,43 @@ def _nested(**changes):
         (lambda p: _write(p, "x.json", "{broken"), "Not valid JSON: line 1"),
         (lambda p: _write(p, "x.json", "[" * 100000), "JSON"),
         (lambda p: _write(p, "x.json", '{"clusters": 3}'), "no list “clusters”"),
-        (lambda p: _write(p, "x.json", _nested(i_max_points="x")),
-         "clusters[0].indicators[0].max_points: “x” is not a number"),
-        (lambda p: _write(p, "x.json", _nested(c_indicators="abc")),
-         "clusters[0].indicators: a list is expected"),
-        (lambda p: _write(p, "x.json", _nested(i_questions=None)),
-         "clusters[0].indicators[0].questions: a list is expected"),
-        (lambda p: _write(p, "x.json", _nested(q_opds=3)),
-         "clusters[0].indicators[0].questions[0].opds: a list is expected"),
-        (lambda p: _write(p, "x.json", _nested(q_text={"a": 1})),
-         "clusters[0].indicators[0].questions[0].text: a text is expected"),
-        (lambda p: _write(p, "x.json", _nested(q_max_points=True)),
-         "questions[0].max_points: “True” is not a number"),
+        (
+            lambda p: _write(p, "x.json", _nested(i_max_points="x")),
+            "clusters[0].indicators[0].max_points: “x” is not a number",
+        ),
+        (
+            lambda p: _write(p, "x.json", _nested(c_indicators="abc")),
+            "clusters[0].indicators: a list is expected",
+        ),
+        (
+            lambda p: _write(p, "x.json", _nested(i_questions=None)),
+            "clusters[0].indicators[0].questions: a list is expected",
+        ),
+        (
+            lambda p: _write(p, "x.json", _nested(q_opds=3)),
+            "clusters[0].indicators[0].questions[0].opds: a list is expected",
+        ),
+        (
+            lambda p: _write(p, "x.json", _nested(q_text={"a": 1})),
+            "clusters[0].indicators[0].questions[0].text: a text is expected",
+        ),
+        (
+            lambda p: _write(p, "x.json", _nested(q_max_points=True)),
+            "questions[0].max_points: “True” is not a number",
+        ),
         (lambda p: _write(p, "x.json", _nested(q_max_points="Infinity")), "is not a number"),
         (lambda p: _write(p, "x.json", _nested(q_order="1e999")), "is not a whole number"),
         (lambda p: _write(p, "x.json", _nested(c_name="")), "clusters[0]: The group has no name"),
-        (lambda p: _write(p, "x.json", _nested(q_text=" \x00 ")),
-         "clusters[0].indicators[0].questions[0]: The question text is empty"),
+        (
+            lambda p: _write(p, "x.json", _nested(q_text=" \x00 ")),
+            "clusters[0].indicators[0].questions[0]: The question text is empty",
+        ),
         (lambda p: (p / "x.json").write_bytes(b"\xff\xfe{}") and p / "x.json", "not UTF-8"),
         (lambda p: _write(p, "x.csv", "a,b"), "Unknown file type “.csv”"),
         (lambda p: p / "missing.json", "No such file"),
         (lambda p: (p / "dir.json").mkdir() or p / "dir.json", "No such file"),
     ],
-)  # fmt: skip
+)
 def test_broken_files_change_nothing(tmp_path, build, message):
     _run(INSTRUMENT, "--period", 2024)
     before = _counts()
@@ -432,14 +492,30 @@ def test_a_json_file_with_a_byte_order_mark_is_read(tmp_path):
 
 def test_xlsx_repeated_columns_may_be_left_blank(tmp_path):
     """Group and indicator columns repeat; after the first row of each they may stay blank."""
-    second = ["KELEMBAGAAN", None, None, "1", None, None, None, "2", "Ada Perbup?", 2, 0,
-              "", "", "JDIH"]  # fmt: skip
+    second = [
+        "KELEMBAGAAN",
+        None,
+        None,
+        "1",
+        None,
+        None,
+        None,
+        "2",
+        "Ada Perbup?",
+        2,
+        0,
+        "",
+        "",
+        "JDIH",
+    ]
     parsed = parse_file(_xlsx(tmp_path, [ROW, second]))
     assert not parsed.errors
     (indicator,) = parsed.indicators
     assert (indicator.name, indicator.max_points, len(indicator.questions)) == (
-        "Perda KLA", Decimal("10.00"), 2,
-    )  # fmt: skip
+        "Perda KLA",
+        Decimal("10.00"),
+        2,
+    )
     assert parsed.groups[0].declared_max_points == Decimal("10.00")
 
 
@@ -479,9 +555,17 @@ def test_template_round_trip_into_a_new_period(tmp_path):
         return list(
             Question.objects.filter(indicator__group__period__year=year)
             .order_by("indicator__group__order", "indicator__order", "order", "code")
-            .values_list("indicator__group__name", "indicator__code", "code", "text",
-                         "max_points", "evidence", "every_kecamatan", "every_desa")
-        )  # fmt: skip
+            .values_list(
+                "indicator__group__name",
+                "indicator__code",
+                "code",
+                "text",
+                "max_points",
+                "evidence",
+                "every_kecamatan",
+                "every_desa",
+            )
+        )
 
     assert tree(2025) == tree(2024)
     roles = {
@@ -525,9 +609,12 @@ def test_template_cells_keep_typed_text_as_text(tmp_path, typed):
     never a formula, never an error value ("#N/A"), and without an added apostrophe."""
     period = factories.PeriodFactory(year=2024)
     factories.QuestionFactory(
-        indicator__group__period=period, indicator__group__name=typed,
-        indicator__name=typed, code=typed, text=typed,
-    )  # fmt: skip
+        indicator__group__period=period,
+        indicator__group__name=typed,
+        indicator__name=typed,
+        code=typed,
+        text=typed,
+    )
     path = tmp_path / "export.xlsx"
     instrument_workbook(instrument_rows(period=period)).save(path)
     sheet = load_workbook(path)[SHEET]
@@ -544,16 +631,35 @@ def test_control_characters_are_dropped_on_import(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("Kecamatan Betara", "kecamatan"), ("Kec. Merlung", "kecamatan"),
-     ("Desa Teluk Sialang", "desa"), ("Kelurahan Tungkal III", "desa"),
-     ("Dinas Ketahanan Pangan", "dinas"), ("Dishub", "dinas"), ("Dinkes", "dinas"),
-     ("DPPPAPPKB", "dinas"), ("DLH", "dinas"),
-     ("Badan Kesbangpol", "badan"), ("BAPPEDA", "badan"), ("Bappeda", "badan"),
-     ("BPBD", "badan"), ("BNN", "badan"), ("Bagian Hukum", "bagian"),
-     ("Polres", "vertical"), ("UPPA Polres", "vertical"), ("Kejaksaan", "vertical"),
-     ("Kemenag", "vertical"), ("Forum Anak Daerah (FAD)", "lembaga"), ("FAD", "lembaga"),
-     ("Dunia Usaha", "lembaga"), ("PAN", "lembaga"), ("Panti Asuhan", "other"),
-     ("UPTD PPA", "other"), ("JDIH", "other"), ("Sesuatu", "other")],
-)  # fmt: skip
+    [
+        ("Kecamatan Betara", "kecamatan"),
+        ("Kec. Merlung", "kecamatan"),
+        ("Desa Teluk Sialang", "desa"),
+        ("Kelurahan Tungkal III", "desa"),
+        ("Dinas Ketahanan Pangan", "dinas"),
+        ("Dishub", "dinas"),
+        ("Dinkes", "dinas"),
+        ("DPPPAPPKB", "dinas"),
+        ("DLH", "dinas"),
+        ("Badan Kesbangpol", "badan"),
+        ("BAPPEDA", "badan"),
+        ("Bappeda", "badan"),
+        ("BPBD", "badan"),
+        ("BNN", "badan"),
+        ("Bagian Hukum", "bagian"),
+        ("Polres", "vertical"),
+        ("UPPA Polres", "vertical"),
+        ("Kejaksaan", "vertical"),
+        ("Kemenag", "vertical"),
+        ("Forum Anak Daerah (FAD)", "lembaga"),
+        ("FAD", "lembaga"),
+        ("Dunia Usaha", "lembaga"),
+        ("PAN", "lembaga"),
+        ("Panti Asuhan", "other"),
+        ("UPTD PPA", "other"),
+        ("JDIH", "other"),
+        ("Sesuatu", "other"),
+    ],
+)
 def test_unit_kind_guess(name, kind):
     assert guess_unit_kind(name) == kind

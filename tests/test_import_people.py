@@ -130,8 +130,15 @@ def test_web_flow_check_then_confirm(client_for, secretariat_user, tmp_path):
 
 @pytest.mark.parametrize("name", ["kla:people-import", "kla:people-import-template"])
 def test_people_import_matrix(client_for, personas, name):
-    expected = dict(anonymous=302, opd=403, other_opd=403, support=403, secretariat=200,
-                    executive=403, admin=200)  # fmt: skip
+    expected = dict(
+        anonymous=302,
+        opd=403,
+        other_opd=403,
+        support=403,
+        secretariat=200,
+        executive=403,
+        admin=200,
+    )
     for persona, status in expected.items():
         assert client_for(personas[persona]).get(reverse(name)).status_code == status, persona
     for persona in ["opd", "executive"]:
@@ -167,10 +174,16 @@ def _upload(client, tmp_path, rows):
 def _snapshot():
     """Every account as the import could change it, and the audit trail's size."""
     accounts = {
-        u.username: (u.email, u.get_full_name(), u.profile.role, u.is_staff, u.is_superuser,
-                     sorted(u.profile.units.values_list("name", flat=True)))
+        u.username: (
+            u.email,
+            u.get_full_name(),
+            u.profile.role,
+            u.is_staff,
+            u.is_superuser,
+            sorted(u.profile.units.values_list("name", flat=True)),
+        )
         for u in User.objects.select_related("profile")
-    }  # fmt: skip
+    }
     return accounts, AuditEvent.objects.count()
 
 
@@ -187,15 +200,31 @@ def _refused(client, tmp_path, rows, reason):
 
 
 def _row(user, *, email=None, role="opd", unit="Dinas P3AP2KB", name="Nama Baru"):
-    return [unit, "dinas", user if isinstance(user, str) else user.username, name,
-            email or f"{user}@example.test", role]  # fmt: skip
+    return [
+        unit,
+        "dinas",
+        user if isinstance(user, str) else user.username,
+        name,
+        email or f"{user}@example.test",
+        role,
+    ]
 
 
 def test_secretariat_cannot_promote_itself(en_client, secretariat_user, tmp_path):
     client = en_client(secretariat_user)
-    _refused(client, tmp_path, [_row(secretariat_user, email=secretariat_user.email,
-                                     name=secretariat_user.get_full_name(), role="admin")],
-             "Nobody may change their own role")  # fmt: skip
+    _refused(
+        client,
+        tmp_path,
+        [
+            _row(
+                secretariat_user,
+                email=secretariat_user.email,
+                name=secretariat_user.get_full_name(),
+                role="admin",
+            )
+        ],
+        "Nobody may change their own role",
+    )
     secretariat_user.refresh_from_db()
     assert not (secretariat_user.is_superuser or secretariat_user.is_staff)
     assert secretariat_user.profile.role == Profile.Role.SECRETARIAT
@@ -205,8 +234,12 @@ def test_secretariat_cannot_promote_itself(en_client, secretariat_user, tmp_path
 def test_secretariat_cannot_create_an_administrator_or_a_secretariat_member(
     en_client, secretariat_user, tmp_path, role
 ):
-    _refused(en_client(secretariat_user), tmp_path, [_row("baru", role=role)],
-             "The secretariat may not grant the role")  # fmt: skip
+    _refused(
+        en_client(secretariat_user),
+        tmp_path,
+        [_row("baru", role=role)],
+        "The secretariat may not grant the role",
+    )
     assert not User.objects.filter(username="baru").exists()
 
 
@@ -215,13 +248,22 @@ def test_secretariat_cannot_change_an_administrator_or_a_colleague(
     en_client, secretariat_user, request, tmp_path, target
 ):
     victim = request.getfixturevalue(target)
-    row = _row(victim, email="baru@example.test", name=victim.get_full_name(),
-               role=victim.profile.role)  # fmt: skip
-    _refused(en_client(secretariat_user), tmp_path, [row],
-             "may not change the account of an administrator")  # fmt: skip
+    row = _row(
+        victim, email="baru@example.test", name=victim.get_full_name(), role=victim.profile.role
+    )
+    _refused(
+        en_client(secretariat_user),
+        tmp_path,
+        [row],
+        "may not change the account of an administrator",
+    )
     # Not even as unit staff (a demotion) or with only a unit added.
-    _refused(en_client(secretariat_user), tmp_path, [_row(victim, email=victim.email, role="opd")],
-             "may not change the account")  # fmt: skip
+    _refused(
+        en_client(secretariat_user),
+        tmp_path,
+        [_row(victim, email=victim.email, role="opd")],
+        "may not change the account",
+    )
 
 
 def test_secretariat_cannot_give_its_own_address_to_another_account(
@@ -229,18 +271,27 @@ def test_secretariat_cannot_give_its_own_address_to_another_account(
 ):
     client = en_client(secretariat_user)
     for victim in (opd_user, executive_user):
-        row = _row(victim, email=secretariat_user.email.upper(), name=victim.get_full_name(),
-                   role=victim.profile.role)  # fmt: skip
+        row = _row(
+            victim,
+            email=secretariat_user.email.upper(),
+            name=victim.get_full_name(),
+            role=victim.profile.role,
+        )
         _refused(client, tmp_path, [row], "belongs to another account")
     # Nor to a new account.
-    _refused(client, tmp_path, [_row("baru", email=secretariat_user.email)],
-             "belongs to another account")  # fmt: skip
+    _refused(
+        client, tmp_path, [_row("baru", email=secretariat_user.email)], "belongs to another account"
+    )
 
 
 def test_an_email_change_is_shown_proposed_audited_and_told_to_the_old_address(
-    en_client, secretariat_user, opd_user, tmp_path, django_capture_on_commit_callbacks,
+    en_client,
+    secretariat_user,
+    opd_user,
+    tmp_path,
+    django_capture_on_commit_callbacks,
     mailoutbox,
-):  # fmt: skip
+):
     client = en_client(secretariat_user)
     old = opd_user.email
     unit = opd_user.profile.units.get().name
@@ -305,8 +356,11 @@ def test_confirm_applies_only_what_the_preview_showed(
 ):
     client = en_client(secretariat_user)
     unit = opd_user.profile.units.get().name
-    _upload(client, tmp_path, [_row(opd_user, email="opd.baru@example.go.id", unit=unit,
-                                    name=opd_user.get_full_name())])  # fmt: skip
+    _upload(
+        client,
+        tmp_path,
+        [_row(opd_user, email="opd.baru@example.go.id", unit=unit, name=opd_user.get_full_name())],
+    )
     # Between the check and the confirmation the account changes (another tab, the admin).
     User.objects.filter(pk=opd_user.pk).update(email="lain@example.go.id")
     response = client.post(reverse("kla:people-import-confirm"), follow=True)
@@ -323,17 +377,29 @@ def test_an_administrator_can_still_grant_any_role(
     rows = [
         _row("admin.baru", role="admin"),
         _row("sek.baru", role="sekretariat"),
-        _row(colleague, email=colleague.email, name=colleague.get_full_name(), role="admin",
-             unit=colleague.profile.units.get().name),
-        _row(opd_user, email=opd_user.email, name=opd_user.get_full_name(), role="pimpinan",
-             unit=opd_user.profile.units.get().name),
-    ]  # fmt: skip
+        _row(
+            colleague,
+            email=colleague.email,
+            name=colleague.get_full_name(),
+            role="admin",
+            unit=colleague.profile.units.get().name,
+        ),
+        _row(
+            opd_user,
+            email=opd_user.email,
+            name=opd_user.get_full_name(),
+            role="pimpinan",
+            unit=opd_user.profile.units.get().name,
+        ),
+    ]
     page = _upload(client, tmp_path, rows)
     assert "table-danger" not in page
     assert 'data-user="sari" data-field="is_superuser"' in page  # the flags are shown too
     assert client.post(reverse("kla:people-import-confirm")).status_code == 302
-    roles = {u.username: (u.profile.role, u.is_staff, u.is_superuser)
-             for u in User.objects.select_related("profile")}  # fmt: skip
+    roles = {
+        u.username: (u.profile.role, u.is_staff, u.is_superuser)
+        for u in User.objects.select_related("profile")
+    }
     assert roles["admin.baru"] == (Profile.Role.ADMIN, True, True)
     assert roles["sari"] == (Profile.Role.ADMIN, True, True)
     assert roles["sek.baru"] == (Profile.Role.SECRETARIAT, False, False)
@@ -347,8 +413,12 @@ def test_an_administrator_can_still_grant_any_role(
 
 
 def test_the_command_line_lists_changes_to_existing_accounts(tmp_path, capsys, opd_user):
-    row = _row(opd_user, email="opd.baru@example.go.id", name=opd_user.get_full_name(),
-               unit=opd_user.profile.units.get().name)  # fmt: skip
+    row = _row(
+        opd_user,
+        email="opd.baru@example.go.id",
+        name=opd_user.get_full_name(),
+        unit=opd_user.profile.units.get().name,
+    )
     call_command("import_people", str(_workbook(tmp_path, [row])), "--dry-run")
     out = capsys.readouterr().out
     assert f"email: {opd_user.email} -> opd.baru@example.go.id" in out

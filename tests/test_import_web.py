@@ -106,8 +106,11 @@ def test_check_then_confirm(client_for, secretariat_user):
     assert 'data-testid="import-report"' in html and 'data-testid="import-confirm"' in html
     report = response.context["report"]
     assert (report.groups, report.indicators, report.questions, report.max_points) == (
-        7, 31, 274, Decimal("1000.00"),
-    )  # fmt: skip
+        7,
+        31,
+        274,
+        Decimal("1000.00"),
+    )
     assert report.created["questions"] == 274 and not report.applied
     assert len(report.warnings) == 3
     assert "KLASTER I" in html and "115.00" in html and "1000.00" in html

@@ -67,8 +67,12 @@ def _run_and_kill(mode, answer, user):
     }
     child = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", CHILD, mode, str(answer.pk), str(user.pk)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = child.stdout.readline()
         assert line.strip() == "writing", child.stderr.read()

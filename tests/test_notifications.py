@@ -62,9 +62,14 @@ def _html(message) -> str:
 
 
 def test_revision_request_mails_the_unit_after_commit(
-    period, question, lead_unit, unit_members, secretariat_user, monkeypatch,
+    period,
+    question,
+    lead_unit,
+    unit_members,
+    secretariat_user,
+    monkeypatch,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     _today(monkeypatch, datetime.date(2026, 3, 20))
     answer = _submitted(question, lead_unit)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -87,9 +92,14 @@ def test_revision_request_mails_the_unit_after_commit(
 
 
 def test_revision_mail_gives_the_units_own_deadline(
-    period, question, lead_unit, opd_user, secretariat_user, monkeypatch,
+    period,
+    question,
+    lead_unit,
+    opd_user,
+    secretariat_user,
+    monkeypatch,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     _today(monkeypatch, datetime.date(2026, 4, 2))
     services.extension_grant(
         period=period,
@@ -105,9 +115,14 @@ def test_revision_mail_gives_the_units_own_deadline(
 
 
 def test_revision_mail_after_the_deadline_points_to_an_extension(
-    period, question, lead_unit, opd_user, secretariat_user, monkeypatch,
+    period,
+    question,
+    lead_unit,
+    opd_user,
+    secretariat_user,
+    monkeypatch,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     _today(monkeypatch, datetime.date(2026, 4, 10))
     answer = _submitted(question, lead_unit)
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,9 +133,13 @@ def test_revision_mail_after_the_deadline_points_to_an_extension(
 
 
 def test_approval_with_fewer_points_mails_the_reason(
-    period, question, lead_unit, unit_members, secretariat_user,
+    period,
+    question,
+    lead_unit,
+    unit_members,
+    secretariat_user,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     answer = _submitted(question, lead_unit, claimed="8")
     with django_capture_on_commit_callbacks(execute=True):
         services.answer_approve(
@@ -181,10 +200,13 @@ def digest_world(period, question, lead_unit, other_unit, secretariat_user):
 
     def answer(q, unit, status, hours_ago, claimed):
         return Answer.objects.create(
-            question=q, unit=unit, status=status, claimed_points=D(claimed),
+            question=q,
+            unit=unit,
+            status=status,
+            claimed_points=D(claimed),
             submitted_at=now - datetime.timedelta(hours=hours_ago),
             verified_points=D(claimed) if status == Answer.Status.APPROVED else None,
-        )  # fmt: skip
+        )
 
     answer(question, lead_unit, Answer.Status.SUBMITTED, 6, "3")  # 10:00 WIB: listed
     answer(q2, other_unit, Answer.Status.SUBMITTED, 1, "4.5")  # listed
@@ -242,9 +264,12 @@ def test_digest_query_budget(digest_world, other_unit, extra, django_assert_num_
         unit = factories.UnitFactory(name=f"Kecamatan {i}", short_name=f"Kec{i}")
         q = factories.QuestionFactory(indicator=indicator)
         Answer.objects.create(
-            question=q, unit=unit, status=Answer.Status.SUBMITTED, claimed_points=D("1"),
+            question=q,
+            unit=unit,
+            status=Answer.Status.SUBMITTED,
+            claimed_points=D("1"),
             submitted_at=digest_world - datetime.timedelta(minutes=i + 1),
-        )  # fmt: skip
+        )
     # 1 the new submissions with question, indicator and unit, 2 the secretariat's addresses,
     # 3 the size of the queue
     with django_assert_num_queries(3):

@@ -66,18 +66,21 @@ def _pages(period: Period) -> dict[str, list[str]]:
     revision = EvidenceRevision.objects.first()
     pages = {
         "sekretariat": [
-            reverse("kla:secretariat-home"), reverse("opd:review-queue"),
-            reverse("kla:executive-home"), reverse("kla:executive-print"),
+            reverse("kla:secretariat-home"),
+            reverse("opd:review-queue"),
+            reverse("kla:executive-home"),
+            reverse("kla:executive-print"),
             reverse("kla:period-detail", args=[period.year]),
             reverse("kla:period-detail", args=[period.year - 1]),
             reverse("kla:executive-home") + f"?year={period.year - 1}",
-            reverse("kla:audit-trail"), reverse("kla:reports"),
+            reverse("kla:audit-trail"),
+            reverse("kla:reports"),
             reverse("opd:answer", args=[answer.question_id, answer.unit_id]),
             reverse("opd:documents"),
         ],
         "bupati": [reverse("kla:executive-home"), reverse("kla:executive-print")],
         "dinkes": [reverse("opd:workspace"), reverse("opd:documents")],
-    }  # fmt: skip
+    }
     if table is not None:
         pages["sekretariat"].append(reverse("opd:question-table", args=[table.pk]))
     if revision is not None:

@@ -18,15 +18,24 @@ pytestmark = pytest.mark.django_db
 def test_the_secretariat_records_the_ministrys_verdict(client_for, secretariat_user):
     period = factories.PeriodFactory(year=2025, status=Period.Status.LOCKED)
     ScoreSnapshot.objects.create(
-        period=period, reason="period_locked", claimed=Decimal("721"), verified=Decimal("640"),
-        potential=Decimal("640"), rank_verified="Madya",
-    )  # fmt: skip
+        period=period,
+        reason="period_locked",
+        claimed=Decimal("721"),
+        verified=Decimal("640"),
+        potential=Decimal("640"),
+        rank_verified="Madya",
+    )
     client = client_for(secretariat_user)
     response = client.post(
         reverse("kla:period-official", args=[2025]),
-        {"entered_on": "2025-04-10", "provincial_notes": "Dokumen RAD belum ditandatangani",
-         "field_verification_on": "2025-05-09", "final_score": "588,40", "final_rank": "Pratama"},
-    )  # fmt: skip
+        {
+            "entered_on": "2025-04-10",
+            "provincial_notes": "Dokumen RAD belum ditandatangani",
+            "field_verification_on": "2025-05-09",
+            "final_score": "588,40",
+            "final_rank": "Pratama",
+        },
+    )
     assert response.status_code == 302
     result = OfficialResult.objects.get(period=period)  # locked: still recorded
     assert (result.final_score, result.final_rank) == (Decimal("588.40"), "Pratama")
@@ -47,9 +56,13 @@ def test_the_secretariat_records_the_ministrys_verdict(client_for, secretariat_u
 def test_the_trend_and_next_target_follow_the_official_result():
     past = factories.PeriodFactory(year=2023, status=Period.Status.LOCKED)
     ScoreSnapshot.objects.create(
-        period=past, reason="period_locked", claimed=Decimal("721"), verified=Decimal("700"),
-        potential=Decimal("700"), rank_verified="Madya",
-    )  # fmt: skip
+        period=past,
+        reason="period_locked",
+        claimed=Decimal("721"),
+        verified=Decimal("700"),
+        potential=Decimal("700"),
+        rank_verified="Madya",
+    )
     current = factories.PeriodFactory(year=2024)
     assert trend_points(period=current)["across"] == [
         TrendYear(2023, Decimal("700.00"), "Madya", official=False)

@@ -15,9 +15,13 @@ def _judge(*, today, verified, before="0", target="701", potential=None):
     return on_track(
         target="Nindya" if target is not None else None,
         target_points=D(target) if target is not None else None,
-        verified=D(verified), potential=D(potential or verified), window_opens=OPENS,
-        window_closes=CLOSES, today=today, verified_before=D(before),
-    )  # fmt: skip
+        verified=D(verified),
+        potential=D(potential or verified),
+        window_opens=OPENS,
+        window_closes=CLOSES,
+        today=today,
+        verified_before=D(before),
+    )
 
 
 # (today, verified, verified two weeks before, target) -> verdict, needed a week, recent a week
@@ -46,17 +50,25 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("today", "verified", "before", "target", "verdict", "needed", "recent"),
-                         CASES)  # fmt: skip
+@pytest.mark.parametrize(
+    ("today", "verified", "before", "target", "verdict", "needed", "recent"), CASES
+)
 def test_the_rule(today, verified, before, target, verdict, needed, recent):
     result = _judge(today=today, verified=verified, before=before, target=target)
     assert result.verdict == verdict
     assert result.needed_per_week == (D(needed) if needed else None)
     assert result.recent_per_week == (D(recent) if recent else None)
-    assert result.on_track is {
-        Verdict.REACHED: True, Verdict.ON_PACE: True, Verdict.TOO_SLOW: False,
-        Verdict.DEADLINE: False, Verdict.NOT_OPEN: None, Verdict.NO_TARGET: None,
-    }[verdict]  # fmt: skip
+    assert (
+        result.on_track
+        is {
+            Verdict.REACHED: True,
+            Verdict.ON_PACE: True,
+            Verdict.TOO_SLOW: False,
+            Verdict.DEADLINE: False,
+            Verdict.NOT_OPEN: None,
+            Verdict.NO_TARGET: None,
+        }[verdict]
+    )
 
 
 def test_the_record_carries_what_the_headline_shows():

@@ -21,9 +21,12 @@ def submitted(period, lead_unit):
     q = factories.QuestionFactory(indicator__group__period=period, code="Q-CACHE")
     factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
     return Answer.objects.create(
-        question=q, unit=lead_unit, status=Answer.Status.SUBMITTED,
-        claimed_points=Decimal("5.00"), submitted_at=timezone.now(),
-    )  # fmt: skip
+        question=q,
+        unit=lead_unit,
+        status=Answer.Status.SUBMITTED,
+        claimed_points=Decimal("5.00"),
+        submitted_at=timezone.now(),
+    )
 
 
 def _get(client, url) -> tuple[str, int]:
@@ -62,20 +65,45 @@ CHANGES = [
     ("opd:workspace", "opd", _approve, "Submitted", "Approved"),
     ("opd:workspace", "opd", _assign_new_question, "Q-CACHE", "Q-NEW"),
     ("opd:review-queue", "secretariat", _approve, "Q-CACHE", "Nothing waiting here."),
-    ("kla:secretariat-home", "secretariat", _rename_unit, "Dinas Kesehatan<", "Dinas Kesehatan Baru"),
-    ("kla:secretariat-home", "secretariat", _approve, 'data-testid="verified-total">0.00',
-     'data-testid="verified-total">4.25'),
-    ("kla:executive-home", "executive", _approve, 'data-testid="headline-verified">0.00',
-     'data-testid="headline-verified">4.25'),
-]  # fmt: skip
+    (
+        "kla:secretariat-home",
+        "secretariat",
+        _rename_unit,
+        "Dinas Kesehatan<",
+        "Dinas Kesehatan Baru",
+    ),
+    (
+        "kla:secretariat-home",
+        "secretariat",
+        _approve,
+        'data-testid="verified-total">0.00',
+        'data-testid="verified-total">4.25',
+    ),
+    (
+        "kla:executive-home",
+        "executive",
+        _approve,
+        'data-testid="headline-verified">0.00',
+        'data-testid="headline-verified">4.25',
+    ),
+]
 
 
 # transactional_db: these tests commit for real, so the data version moves as it does in use.
 @pytest.mark.parametrize(("url_name", "persona", "change", "before", "after"), CHANGES)
 def test_a_committed_change_shows_on_the_next_request(
-    transactional_db, page_cache_on, client_for, personas, submitted, secretariat_user,
-    url_name, persona, change, before, after,
-):  # fmt: skip
+    transactional_db,
+    page_cache_on,
+    client_for,
+    personas,
+    submitted,
+    secretariat_user,
+    url_name,
+    persona,
+    change,
+    before,
+    after,
+):
     client = _in_english(client_for(personas[persona]))
     url = reverse(url_name)
     cold, cold_queries = _get(client, url)
@@ -186,9 +214,15 @@ def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, mon
     ],
 )
 def test_query_budget_from_the_cache(
-    page_cache_on, client_for, personas, submitted, url_name, persona, queries,
+    page_cache_on,
+    client_for,
+    personas,
+    submitted,
+    url_name,
+    persona,
+    queries,
     django_assert_num_queries,
-):  # fmt: skip
+):
     client = client_for(personas[persona])
     client.get(reverse(url_name))
     with django_assert_num_queries(queries):

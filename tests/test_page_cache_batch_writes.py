@@ -52,9 +52,13 @@ def _other_answer(draft) -> Answer:
 def _document(answer, **fields) -> Document:
     evidence = Evidence.objects.create(answer=answer, unit=answer.unit)
     revision = EvidenceRevision.objects.create(
-        evidence=evidence, file="evidence/test/perda", original_name="perda.pdf", size=1,
-        sha256="0" * 64, content_type="application/pdf",
-    )  # fmt: skip
+        evidence=evidence,
+        file="evidence/test/perda",
+        original_name="perda.pdf",
+        size=1,
+        sha256="0" * 64,
+        content_type="application/pdf",
+    )
     return Document.objects.create(
         unit=answer.unit, kind=Document.Kind.PERDA, title="Perda KLA", revision=revision, **fields
     )
@@ -109,7 +113,10 @@ def test_fields_no_page_shows_raise_nothing(transactional_db, opd_user, draft):
     assert _raised(lambda: profiles.update(position="Kepala Dinas")) == {"all"}
     document = _document(draft)
     today = timezone.localdate()
-    assert _raised(lambda: Document.objects.filter(pk=document.pk).update(expiry_warned_on=today)) == set()  # fmt: skip
+    assert (
+        _raised(lambda: Document.objects.filter(pk=document.pk).update(expiry_warned_on=today))
+        == set()
+    )
     opd_user.last_login = timezone.now()
     assert _raised(lambda: opd_user.save(update_fields=["last_login"])) == set()
 
@@ -118,7 +125,9 @@ def test_bulk_create_raises_like_saves(transactional_db, draft, scopes, secretar
     comments = [Comment(answer=draft, author=secretariat_user, body=f"Catatan {i}") for i in "12"]
     assert _raised(lambda: Comment.objects.bulk_create(comments)) == scopes["pages"]
     assert Comment.objects.filter(answer=draft).count() == 2
-    units = [Unit(name=f"Kecamatan {i}", short_name=f"Kec{i}", kind=Unit.Kind.KECAMATAN) for i in "12"]  # fmt: skip
+    units = [
+        Unit(name=f"Kecamatan {i}", short_name=f"Kec{i}", kind=Unit.Kind.KECAMATAN) for i in "12"
+    ]
     assert _raised(lambda: Unit.objects.bulk_create(units)) == {"all"}
 
 
@@ -146,7 +155,7 @@ def test_the_custom_querysets_keep_their_methods_and_raise(
     assert list(answering.values_list("unit", flat=True)) == [lead_unit.pk]
     assert _raised(
         lambda: answering.filter(unit=lead_unit).update(role=Assignment.Role.PER_UNIT)
-    ) == {"all"}  # fmt: skip
+    ) == {"all"}
     lapsing = _document(draft, valid_until=datetime.date(2000, 1, 1))
     _document(draft, valid_until=datetime.date(2999, 1, 1))
     assert isinstance(Document.objects.lapsing(period), page_cache.WatchedQuerySet)

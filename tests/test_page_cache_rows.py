@@ -41,19 +41,29 @@ def answers(period, question, lead_unit, opd_user, secretariat_user):
     in draft with a note; and a question with no answer yet."""
     now = timezone.now()
     submitted = Answer.objects.create(
-        question=question, unit=lead_unit, status=Answer.Status.SUBMITTED,
-        claimed_points=D("5.00"), submitted_at=now, submitted_by=opd_user,
-        review_claimed_by=secretariat_user, review_claimed_at=now, narrative="Ada Perbup",
-    )  # fmt: skip
+        question=question,
+        unit=lead_unit,
+        status=Answer.Status.SUBMITTED,
+        claimed_points=D("5.00"),
+        submitted_at=now,
+        submitted_by=opd_user,
+        review_claimed_by=secretariat_user,
+        review_claimed_at=now,
+        narrative="Ada Perbup",
+    )
     Evidence.objects.create(
         answer=submitted, unit=lead_unit, kind=Evidence.Kind.LINK, url="https://jdih.example/1"
     )
     q2 = factories.QuestionFactory(indicator=question.indicator, code="Q-2")
     factories.AssignmentFactory(question=q2, unit=lead_unit, role="lead")
     draft = Answer.objects.create(
-        question=q2, unit=lead_unit, claimed_points=D("2.00"), verified_points=D("1.00"),
-        review_note="Lengkapi SK", status=Answer.Status.REVISION_REQUESTED,
-    )  # fmt: skip
+        question=q2,
+        unit=lead_unit,
+        claimed_points=D("2.00"),
+        verified_points=D("1.00"),
+        review_note="Lengkapi SK",
+        status=Answer.Status.REVISION_REQUESTED,
+    )
     q3 = factories.QuestionFactory(indicator=question.indicator, code="Q-3")
     factories.AssignmentFactory(question=q3, unit=lead_unit, role="lead")
     return submitted, draft
@@ -155,7 +165,9 @@ def _composite(item) -> bool:
 def _others(value, field) -> list:
     """Other values of the same kind."""
     if field is not None and field.is_relation:
-        others = list(field.related_model._base_manager.exclude(pk=value).values_list("pk", flat=True)[:1])  # fmt: skip
+        others = list(
+            field.related_model._base_manager.exclude(pk=value).values_list("pk", flat=True)[:1]
+        )
         return others + ([None] if field.null and value is not None else [])
     if field is not None and field.choices:
         return [choice for choice, _label in field.flatchoices if choice != value]
@@ -173,10 +185,13 @@ def _others(value, field) -> list:
         return [{**value, "diubah": "1"}]
     if value is None and field is not None:
         by_type = {
-            models.DecimalField: D("3.50"), models.DateTimeField: timezone.now(),
-            models.DateField: timezone.localdate(), models.TextField: "diubah",
-            models.CharField: "diubah", models.IntegerField: 3,
-        }  # fmt: skip
+            models.DecimalField: D("3.50"),
+            models.DateTimeField: timezone.now(),
+            models.DateField: timezone.localdate(),
+            models.TextField: "diubah",
+            models.CharField: "diubah",
+            models.IntegerField: 3,
+        }
         return [v for kind, v in by_type.items() if isinstance(field, kind)][:1]
     return []
 

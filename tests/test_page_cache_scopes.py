@@ -59,14 +59,15 @@ def test_what_each_change_raises(
     # A narrative: the pages showing the answer, not the score.
     assert _raised(lambda: _save(draft, opd_user, "5.00", "Perbup 2026")) == pages
     assert _raised(lambda: _save(draft, opd_user, "6.00")) == pages | figures
-    assert _raised(
-        lambda: services.comment_add(answer=draft, user=secretariat_user, body="Lengkapi")
-    ) == pages  # fmt: skip
+    assert (
+        _raised(lambda: services.comment_add(answer=draft, user=secretariat_user, body="Lengkapi"))
+        == pages
+    )
     assert _raised(
         lambda: evidence_add_link(
             answer=draft, unit=lead_unit, user=opd_user, url="https://jdih.example/perbup"
         )
-    ) == pages | {f"progress:{p}"}  # fmt: skip
+    ) == pages | {f"progress:{p}"}
     # Handed in: the queue's size and age move too.
     assert _raised(lambda: services.answer_submit(answer=draft, user=opd_user)) == (
         pages | figures | {f"queue:{p}"}
@@ -74,7 +75,7 @@ def test_what_each_change_raises(
     assert _raised(lambda: services.answer_claim(answer=draft, user=secretariat_user)) == pages
     assert _raised(
         lambda: services.answer_approve(answer=draft, user=secretariat_user)
-    ) >= pages | figures | {"snapshots"}  # fmt: skip
+    ) >= pages | figures | {"snapshots"}
     assert _raised(lambda: snapshot_take(period=period, reason="window_closed")) == {"snapshots"}
     lead_unit.name = "Dinas Kesehatan Baru"
     assert _raised(lambda: lead_unit.save(update_fields=["name"])) == {"all"}
@@ -105,9 +106,15 @@ def _main(client, url) -> tuple[str, int]:
 
 
 def test_a_units_save_rebuilds_the_workspaces_that_show_it_and_no_other(
-    transactional_db, page_cache_on, client_for, draft, opd_user, support_user, other_opd_user,
+    transactional_db,
+    page_cache_on,
+    client_for,
+    draft,
+    opd_user,
+    support_user,
+    other_opd_user,
     other_unit,
-):  # fmt: skip
+):
     theirs = factories.QuestionFactory(indicator=draft.question.indicator, code="Q-DISDIK")
     factories.AssignmentFactory(question=theirs, unit=other_unit, role=Assignment.Role.LEAD)
     pages = {}
@@ -153,9 +160,16 @@ def test_dashboards_rescore_after_a_points_change_only(
 
 
 def test_evidence_recounts_its_unit_only(
-    transactional_db, page_cache_on, client_for, draft, opd_user, secretariat_user, other_unit,
-    lead_unit, monkeypatch,
-):  # fmt: skip
+    transactional_db,
+    page_cache_on,
+    client_for,
+    draft,
+    opd_user,
+    secretariat_user,
+    other_unit,
+    lead_unit,
+    monkeypatch,
+):
     theirs = factories.QuestionFactory(indicator=draft.question.indicator, code="Q-DISDIK")
     factories.AssignmentFactory(question=theirs, unit=other_unit, role=Assignment.Role.LEAD)
     counted = []
@@ -190,12 +204,19 @@ def test_notices_and_uploads_on_their_way_raise_nothing(
         _raised(lambda: Notice.objects.create(user=opd_user, answer=draft, kind="approved"))
         == set()
     )
-    assert _raised(
-        lambda: ResumableUpload.objects.create(
-            user=opd_user, question=draft.question, unit=lead_unit, filename="bukti.pdf",
-            length=1000, expires_at=timezone.now() + datetime.timedelta(days=1),
+    assert (
+        _raised(
+            lambda: ResumableUpload.objects.create(
+                user=opd_user,
+                question=draft.question,
+                unit=lead_unit,
+                filename="bukti.pdf",
+                length=1000,
+                expires_at=timezone.now() + datetime.timedelta(days=1),
+            )
         )
-    ) == set()  # fmt: skip
+        == set()
+    )
 
 
 def test_the_bupatis_page_never_shows_the_secretariats_periods(

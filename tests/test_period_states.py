@@ -28,12 +28,19 @@ def _february(monkeypatch):
 @pytest.mark.parametrize(
     ("start", "to", "allowed"),
     [
-        (S.PREPARED, S.OPEN, True), (S.PREPARED, S.CLOSED, False), (S.PREPARED, S.LOCKED, False),
-        (S.OPEN, S.CLOSED, True), (S.OPEN, S.LOCKED, True), (S.OPEN, S.PREPARED, False),
-        (S.CLOSED, S.OPEN, True), (S.CLOSED, S.LOCKED, True), (S.CLOSED, S.PREPARED, False),
-        (S.LOCKED, S.OPEN, False), (S.LOCKED, S.CLOSED, False),
+        (S.PREPARED, S.OPEN, True),
+        (S.PREPARED, S.CLOSED, False),
+        (S.PREPARED, S.LOCKED, False),
+        (S.OPEN, S.CLOSED, True),
+        (S.OPEN, S.LOCKED, True),
+        (S.OPEN, S.PREPARED, False),
+        (S.CLOSED, S.OPEN, True),
+        (S.CLOSED, S.LOCKED, True),
+        (S.CLOSED, S.PREPARED, False),
+        (S.LOCKED, S.OPEN, False),
+        (S.LOCKED, S.CLOSED, False),
     ],
-)  # fmt: skip
+)
 def test_who_moves_where(secretariat_user, start, to, allowed):
     period = factories.PeriodFactory(year=2026, status=start)
     if allowed:
@@ -66,8 +73,11 @@ def _world(lead_unit):
     """2025 (open, the unit took part), 2026 (prepared: next year's instrument imported), and
     2024 (closed, the unit had no question)."""
     years = {}
-    for year, status, with_unit in [(2025, S.OPEN, True), (2026, S.PREPARED, True),
-                                    (2024, S.CLOSED, False)]:  # fmt: skip
+    for year, status, with_unit in [
+        (2025, S.OPEN, True),
+        (2026, S.PREPARED, True),
+        (2024, S.CLOSED, False),
+    ]:
         period = factories.PeriodFactory(year=year, status=status)
         question = factories.QuestionFactory(indicator__group__period=period)
         unit = lead_unit if with_unit else factories.UnitFactory()
@@ -76,8 +86,9 @@ def _world(lead_unit):
     return years
 
 
-def test_importing_next_year_changes_nobodys_current_work(lead_unit, opd_user, client_for,
-                                                          secretariat_user, executive_user):  # fmt: skip
+def test_importing_next_year_changes_nobodys_current_work(
+    lead_unit, opd_user, client_for, secretariat_user, executive_user
+):
     years = _world(lead_unit)
     # The current period stays 2025 for everyone; the secretariat alone is offered 2026.
     assert period_pick()[0].year == 2025
@@ -117,8 +128,12 @@ def test_a_new_year_aims_one_rank_above_where_the_last_locked_year_ended(secreta
     last = factories.PeriodFactory(year=2025, status=S.LOCKED)
     assert target_rank_default(year=2026) == ""  # locked, but no final score recorded
     ScoreSnapshot.objects.create(
-        period=last, reason=ScoreSnapshot.Reason.PERIOD_LOCKED, claimed=Decimal("650"),
-        verified=Decimal("640"), potential=Decimal("640"), rank_verified="Madya",
-    )  # fmt: skip
+        period=last,
+        reason=ScoreSnapshot.Reason.PERIOD_LOCKED,
+        claimed=Decimal("650"),
+        verified=Decimal("640"),
+        potential=Decimal("640"),
+        rank_verified="Madya",
+    )
     assert target_rank_default(year=2026) == "Nindya"
     assert target_rank_default(year=2025) == ""  # only earlier years count

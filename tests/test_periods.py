@@ -15,9 +15,13 @@ D = datetime.date
 
 def test_window_change_is_audited(period, secretariat_user):
     services.period_update_window(
-        period=period, user=secretariat_user, window_opens=D(2026, 2, 1),
-        window_closes=D(2026, 3, 31), entry_date=D(2026, 4, 10), target_rank="Nindya",
-    )  # fmt: skip
+        period=period,
+        user=secretariat_user,
+        window_opens=D(2026, 2, 1),
+        window_closes=D(2026, 3, 31),
+        entry_date=D(2026, 4, 10),
+        target_rank="Nindya",
+    )
     period.refresh_from_db()
     assert (period.window_opens, period.target_rank) == (D(2026, 2, 1), "Nindya")
     event = AuditEvent.objects.get(action="period.change")
@@ -37,9 +41,13 @@ def test_bad_window_values_are_refused(
 ):
     with pytest.raises(DomainError) as error:
         services.period_update_window(
-            period=period, user=secretariat_user, window_opens=opens, window_closes=closes,
-            entry_date=entry, target_rank=target,
-        )  # fmt: skip
+            period=period,
+            user=secretariat_user,
+            window_opens=opens,
+            window_closes=closes,
+            entry_date=entry,
+            target_rank=target,
+        )
     assert error.value.code == code
     period.refresh_from_db()
     assert period.window_opens == D(2026, 1, 15)
@@ -53,9 +61,13 @@ def test_lock_is_final(period, secretariat_user):
         services.period_lock(period=period, user=secretariat_user)
     with pytest.raises(DomainError):
         services.period_update_window(
-            period=period, user=secretariat_user, window_opens=D(2026, 1, 1),
-            window_closes=D(2026, 3, 31), entry_date=None, target_rank="",
-        )  # fmt: skip
+            period=period,
+            user=secretariat_user,
+            window_opens=D(2026, 1, 1),
+            window_closes=D(2026, 3, 31),
+            entry_date=None,
+            target_rank="",
+        )
 
 
 def test_lock_page_asks_first_then_locks(client_for, secretariat_user, period):

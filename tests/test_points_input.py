@@ -16,15 +16,24 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("language", ["id", "en"])
 @pytest.mark.parametrize(
     ("typed", "points"),
-    [("6,5", Decimal("6.5")), ("6.5", Decimal("6.5")), (" 6,50 ", Decimal("6.5")),
-     ("7", Decimal("7")), ("0,25", Decimal("0.25")), ("1.000,5", None), ("6,555", None),
-     ("enam", None), ("-1", None)],
-)  # fmt: skip
+    [
+        ("6,5", Decimal("6.5")),
+        ("6.5", Decimal("6.5")),
+        (" 6,50 ", Decimal("6.5")),
+        ("7", Decimal("7")),
+        ("0,25", Decimal("0.25")),
+        ("1.000,5", None),
+        ("6,555", None),
+        ("enam", None),
+        ("-1", None),
+    ],
+)
 def test_the_answer_form_reads_both_decimal_marks(period, language, typed, points):
     question = factories.QuestionFactory(indicator__group__period=period, max_points=Decimal("10"))
     with translation.override(language):
-        form = AnswerForm({"claimed_points": typed, "narrative": "", "data_values": ""},
-                          question=question)  # fmt: skip
+        form = AnswerForm(
+            {"claimed_points": typed, "narrative": "", "data_values": ""}, question=question
+        )
         assert form.is_valid() is (points is not None), form.errors
         if points is not None:
             assert form.cleaned_data["claimed_points"] == points

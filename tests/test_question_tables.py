@@ -82,8 +82,13 @@ def _option(question, label):
 
 def _evidence(question, unit):
     answer = services.answer_open(question=question, unit=unit)
-    Evidence.objects.create(answer=answer, unit=unit, kind=Evidence.Kind.LINK, title="SK",
-                            url="https://jdih.example.test/sk")  # fmt: skip
+    Evidence.objects.create(
+        answer=answer,
+        unit=unit,
+        kind=Evidence.Kind.LINK,
+        title="SK",
+        url="https://jdih.example.test/sk",
+    )
 
 
 def test_points_are_the_share_of_yes_times_the_maximum(table_question, kecamatan, camat):
@@ -104,11 +109,14 @@ def test_points_are_the_share_of_yes_times_the_maximum(table_question, kecamatan
         ("units", "camat0", {"Kec. Betara"}),
         ("units", "camat1", {"Kec. Merlung"}),
         ("units", "dpmd", set()),
-        ("coordinator", "dpmd", {"Kec. Betara", "Kec. Merlung", "Kec. Pengabuan",
-                                   "Kec. Senyerang"}),
+        (
+            "coordinator",
+            "dpmd",
+            {"Kec. Betara", "Kec. Merlung", "Kec. Pengabuan", "Kec. Senyerang"},
+        ),
         ("coordinator", "camat0", set()),
     ],
-)  # fmt: skip
+)
 def test_who_fills_the_rows_is_set_per_question(
     period, kecamatan, coordinator, camat, coordinator_user, filled_by, writer, may
 ):
@@ -119,9 +127,10 @@ def test_who_fills_the_rows_is_set_per_question(
     # The service keeps the same rule: a row the user may not fill is refused.
     others = [u for u in kecamatan if u.short_name not in may]
     report = services.table_rows_save(
-        question=question, user=users[writer],
+        question=question,
+        user=users[writer],
         values=[(u, _option(question, "Tidak"), None) for u in kecamatan],
-    )  # fmt: skip
+    )
     assert set(report.saved) == may
     assert len(report.problems) == len(others)
 
@@ -143,7 +152,7 @@ def test_desa_rows_are_filled_by_their_kecamatan(period, kecamatan, coordinator,
     desa = [
         factories.UnitFactory(
             name=f"Desa {n}", short_name=f"Desa {n}", kind=Unit.Kind.DESA, parent=kecamatan[n % 2]
-        )  # fmt: skip
+        )
         for n in range(4)
     ]
     question = factories.QuestionFactory(indicator__group__period=period, every_desa=True)
@@ -166,9 +175,11 @@ def test_a_yes_needs_evidence_before_it_is_submitted(table_question, kecamatan, 
     yes, no = _option(table_question, "Ya"), _option(table_question, "Tidak")
     _evidence(table_question, kecamatan[0])
     report = services.table_rows_save(
-        question=table_question, user=coordinator_user, submit=True,
+        question=table_question,
+        user=coordinator_user,
+        submit=True,
         values=[(kecamatan[0], yes, None), (kecamatan[1], yes, None), (kecamatan[2], no, None)],
-    )  # fmt: skip
+    )
     # One outcome per row: submitted, or kept as a draft with the reason (not also "saved").
     assert report.submitted == ["Kec. Betara", "Kec. Pengabuan"]
     assert report.saved == [] and report.problems == []
@@ -177,20 +188,25 @@ def test_a_yes_needs_evidence_before_it_is_submitted(table_question, kecamatan, 
         "on the row, then submit it."
     ]
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
-    assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
-                        "Kec. Pengabuan": "submitted"}  # fmt: skip
+    assert statuses == {
+        "Kec. Betara": "submitted",
+        "Kec. Merlung": "draft",
+        "Kec. Pengabuan": "submitted",
+    }
 
 
 def test_a_stale_row_is_refused_and_the_others_are_saved(table_question, kecamatan, camat):
     yes = _option(table_question, "Ya")
     answer = services.answer_open(question=table_question, unit=kecamatan[0])
     seen = answer.version
-    services.table_rows_save(question=table_question, user=camat[0],
-                             values=[(kecamatan[0], yes, seen)])  # fmt: skip
+    services.table_rows_save(
+        question=table_question, user=camat[0], values=[(kecamatan[0], yes, seen)]
+    )
     report = services.table_rows_save(
-        question=table_question, user=camat[0],
+        question=table_question,
+        user=camat[0],
         values=[(kecamatan[0], _option(table_question, "Tidak"), seen)],
-    )  # fmt: skip
+    )
     assert report.saved == [] and len(report.problems) == 1
     assert Answer.objects.get(unit=kecamatan[0]).option == yes
 
@@ -212,8 +228,15 @@ def test_a_kecamatan_added_later_is_a_row(table_question, kecamatan):
 
 def test_table_page_permissions(client_for, table_question, camat, coordinator_user, personas):
     url = reverse("opd:question-table", args=[table_question.pk])
-    expected = {"anonymous": 302, "opd": 404, "other_opd": 404, "support": 404,
-                "secretariat": 200, "executive": 200, "admin": 200}  # fmt: skip
+    expected = {
+        "anonymous": 302,
+        "opd": 404,
+        "other_opd": 404,
+        "support": 404,
+        "secretariat": 200,
+        "executive": 200,
+        "admin": 200,
+    }
     for name, status in expected.items():
         assert client_for(personas[name]).get(url).status_code == status, name
     assert client_for(camat[0]).get(url).status_code == 200
@@ -243,8 +266,9 @@ def test_the_page_saves_rows_and_says_which(client_for, table_question, kecamata
     assert not Answer.objects.filter(unit=kecamatan[1]).exists()
 
 
-def test_an_unknown_option_is_refused_and_nothing_saved(client_for, table_question, kecamatan,
-                                                          camat, question):  # fmt: skip
+def test_an_unknown_option_is_refused_and_nothing_saved(
+    client_for, table_question, kecamatan, camat, question
+):
     foreign = AnswerOption.objects.create(question=question, label="Perda", points=D("1.00"))
     response = client_for(camat[0]).post(
         reverse("opd:question-table-save", args=[table_question.pk]),
@@ -286,9 +310,15 @@ def test_import_gives_per_unit_questions_yes_and_no(period):
     from indicators.importers import parse_json
     from kla.imports import instrument_import, instrument_rows
 
-    question = {"code": "2", "text": "Berapa persentase kecamatan yang memiliki Forum Anak?",
-                "order": 1, "max_points": 1.25, "every_kecamatan": True,
-                "rows_filled_by": "koordinator", "opds": ["Dinas Kesehatan"]}  # fmt: skip
+    question = {
+        "code": "2",
+        "text": "Berapa persentase kecamatan yang memiliki Forum Anak?",
+        "order": 1,
+        "max_points": 1.25,
+        "every_kecamatan": True,
+        "rows_filled_by": "koordinator",
+        "opds": ["Dinas Kesehatan"],
+    }
     data = {
         "clusters": [
             {
@@ -328,8 +358,9 @@ def _browser_world(filled_by):
         for name in ("Betara", "Merlung", "Pengabuan")
     ]
     coordinator = factories.UnitFactory(name="Dinas PMD", short_name="DPMD")
-    question = _table_question(period, kecamatan, coordinator, filled_by=filled_by,
-                               max_points="3.00")  # fmt: skip
+    question = _table_question(
+        period, kecamatan, coordinator, filled_by=filled_by, max_points="3.00"
+    )
     question.text = "Berapa persentase kecamatan yang memiliki Forum Anak Kecamatan?"
     question.save()
     for n, unit in enumerate(kecamatan[:2]):
@@ -393,8 +424,11 @@ def test_the_coordinator_fills_every_row_and_submits(live_server, page):
     expect(_claimed(page)).to_contain_text("2 dari 3 baris")
     page.screenshot(path="var/screenshots/table-coordinator-1366.png", full_page=True)
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
-    assert statuses == {"Kec. Betara": "submitted", "Kec. Merlung": "draft",
-                        "Kec. Pengabuan": "submitted"}  # fmt: skip
+    assert statuses == {
+        "Kec. Betara": "submitted",
+        "Kec. Merlung": "draft",
+        "Kec. Pengabuan": "submitted",
+    }
 
 
 def test_each_row_the_reader_fills_has_its_own_upload(
@@ -451,10 +485,13 @@ def test_a_rows_own_button_submits_it_with_one_message_per_outcome(
     # Betara's own button: Betara is submitted; Merlung's choice on the page is saved too.
     response = client.post(
         save,
-        {f"row-{kecamatan[0].pk}": yes.pk, f"row-{kecamatan[1].pk}": no.pk,
-         "submit_row": kecamatan[0].pk},
+        {
+            f"row-{kecamatan[0].pk}": yes.pk,
+            f"row-{kecamatan[1].pk}": no.pk,
+            "submit_row": kecamatan[0].pk,
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert response.redirect_chain[-1][0].endswith(f"#row-{kecamatan[0].pk}")
     assert _messages(response) == [
         ("success", "Baris diajukan untuk ditinjau: Kec. Betara."),
@@ -519,8 +556,9 @@ def test_a_kecamatan_answers_yes_with_its_evidence_without_leaving_the_table(
 
 
 def test_a_rows_answer_page_leads_to_its_table(client_for, table_question, kecamatan, camat):
-    page = client_for(camat[0]).get(reverse("opd:answer", args=[table_question.pk,
-                                                                 kecamatan[0].pk]))  # fmt: skip
+    page = client_for(camat[0]).get(
+        reverse("opd:answer", args=[table_question.pk, kecamatan[0].pk])
+    )
     assert reverse("opd:question-table", args=[table_question.pk]) in page.content.decode()
 
 
@@ -533,11 +571,14 @@ def test_the_secretariat_approves_the_waiting_rows_at_once(
     for unit in kecamatan[:3]:
         _evidence(table_question, unit)
     services.table_rows_save(
-        question=table_question, user=coordinator_user, submit=True,
+        question=table_question,
+        user=coordinator_user,
+        submit=True,
         values=[(kecamatan[0], yes, None), (kecamatan[1], no, None), (kecamatan[2], yes, None)],
-    )  # fmt: skip
-    services.table_rows_save(question=table_question, user=coordinator_user,
-                             values=[(kecamatan[3], no, None)])  # a draft stays one  # fmt: skip
+    )
+    services.table_rows_save(
+        question=table_question, user=coordinator_user, values=[(kecamatan[3], no, None)]
+    )  # a draft stays one
     # Sari is reviewing Pengabuan's row: it is left to her.
     services.answer_claim(answer=Answer.objects.get(unit=kecamatan[2]), user=colleague)
     client = client_for(secretariat_user)
@@ -548,8 +589,12 @@ def test_the_secretariat_approves_the_waiting_rows_at_once(
     page = response.content.decode()
     assert "Kec. Betara, Kec. Merlung" in page and "Kec. Pengabuan" in page
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
-    assert statuses == {"Kec. Betara": "approved", "Kec. Merlung": "approved",
-                        "Kec. Pengabuan": "submitted", "Kec. Senyerang": "draft"}  # fmt: skip
+    assert statuses == {
+        "Kec. Betara": "approved",
+        "Kec. Merlung": "approved",
+        "Kec. Pengabuan": "submitted",
+        "Kec. Senyerang": "draft",
+    }
     approved = Answer.objects.get(unit=kecamatan[0])
     assert approved.verified_option == yes and approved.verified_points == D("4.00")
 
@@ -577,9 +622,12 @@ def test_rows_count_against_the_unit_that_fills_them(
 ):
     question = _table_question(period, kecamatan, coordinator, filled_by=filled_by)
     Answer.objects.create(
-        question=question, unit=kecamatan[0], option=_option(question, "Ya"),
-        claimed_points=question.max_points, status=Answer.Status.SUBMITTED,
-    )  # fmt: skip
+        question=question,
+        unit=kecamatan[0],
+        option=_option(question, "Ya"),
+        claimed_points=question.max_points,
+        status=Answer.Status.SUBMITTED,
+    )
     rows = _completion(period)
     assert {name: row.assigned for name, row in rows.items()} == expected
     writer = "DPMD" if filled_by == "coordinator" else "Kec. Betara"
@@ -588,10 +636,11 @@ def test_rows_count_against_the_unit_that_fills_them(
 
 def test_desa_rows_count_for_their_kecamatan(period, kecamatan):
     desa = [
-        factories.UnitFactory(name=f"Desa {n}", short_name=f"Ds. {n}", kind=Unit.Kind.DESA,
-                              parent=kecamatan[0])
+        factories.UnitFactory(
+            name=f"Desa {n}", short_name=f"Ds. {n}", kind=Unit.Kind.DESA, parent=kecamatan[0]
+        )
         for n in ("Teluk Nilau", "Suak Samin")
-    ]  # fmt: skip
+    ]
     question = factories.QuestionFactory(indicator__group__period=period, every_desa=True)
     for unit in desa:
         factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)

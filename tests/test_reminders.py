@@ -109,9 +109,15 @@ def test_last_day_has_its_own_subject(period, two_questions, opd_user):
 
 
 def test_extension_moves_the_deadline(
-    period, two_questions, lead_unit, other_unit, secretariat_user, opd_user, other_opd_user,
+    period,
+    two_questions,
+    lead_unit,
+    other_unit,
+    secretariat_user,
+    opd_user,
+    other_opd_user,
     monkeypatch,
-):  # fmt: skip
+):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 28))
     q = factories.QuestionFactory(indicator=two_questions[0].indicator)
     factories.AssignmentFactory(question=q, unit=other_unit, role=Assignment.Role.LEAD)
@@ -199,9 +205,12 @@ def test_reminders_query_budget(period, n_units, per_unit, django_assert_num_que
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 3, 30))
     _district(period, n_units, per_unit)
     services.extension_grant(
-        period=period, unit=Unit.objects.get(short_name="U00"), until=D(2026, 4, 2), reason="",
+        period=period,
+        unit=Unit.objects.get(short_name="U00"),
+        until=D(2026, 4, 2),
+        reason="",
         user=None,
-    )  # fmt: skip
+    )
     # 1 assignments with question, indicator and unit, 2 answers handed in, 3 registered
     # documents lapsing before the entry, 4 extensions of the units with something
     # outstanding, 5 their members' addresses
@@ -255,8 +264,14 @@ def test_a_document_lapsing_before_the_entry_is_in_the_reminder(
         answer=answer, unit=lead_unit, user=opd_user, uploaded_file=upload
     )
     for title, until in (("SK Gugus Tugas", D(2026, 4, 1)), ("Perda KLA", None)):
-        evidence.document_register(revision=stored, unit=lead_unit, user=opd_user, kind="sk",
-                                   title=title, valid_until=until)  # fmt: skip
+        evidence.document_register(
+            revision=stored,
+            unit=lead_unit,
+            user=opd_user,
+            kind="sk",
+            title=title,
+            valid_until=until,
+        )
     Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.SUBMITTED)
     _answer(second, lead_unit, Answer.Status.APPROVED)
     report = reminders_send(period=period, days=7, today=D(2026, 3, 28))
@@ -284,8 +299,14 @@ def test_a_lapsing_document_is_warned_once_as_soon_as_it_is_seen(
         answer=answer, unit=lead_unit, user=opd_user, uploaded_file=upload
     )
     for title, until in (("SK Gugus Tugas", D(2026, 4, 1)), ("RAD KLA", D(2030, 1, 1))):
-        evidence.document_register(revision=stored, unit=lead_unit, user=opd_user, kind="sk",
-                                   title=title, valid_until=until)  # fmt: skip
+        evidence.document_register(
+            revision=stored,
+            unit=lead_unit,
+            user=opd_user,
+            kind="sk",
+            title=title,
+            valid_until=until,
+        )
     assert document_warnings_send(period=period, dry_run=True) == [
         "Dinkes: 1 documents lapsing, warned"
     ]

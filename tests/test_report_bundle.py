@@ -34,17 +34,25 @@ def add_file(answer, *, name, content, content_type="application/pdf", unit=None
 def add_revision(evidence, *, name, content, content_type="application/pdf", when=None):
     stored = default_storage.save(f"evidence/test/{name}", ContentFile(content))
     return EvidenceRevision.objects.create(
-        evidence=evidence, file=stored, original_name=name, size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(), content_type=content_type,
+        evidence=evidence,
+        file=stored,
+        original_name=name,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_type=content_type,
         uploaded_at=when or timezone.now(),
-    )  # fmt: skip
+    )
 
 
 def approved(question, unit, *, claimed="8", verified="7.5", narrative="Perbup sudah terbit."):
     return Answer.objects.create(
-        question=question, unit=unit, status=Answer.Status.APPROVED, narrative=narrative,
-        claimed_points=Decimal(claimed), verified_points=Decimal(verified),
-    )  # fmt: skip
+        question=question,
+        unit=unit,
+        status=Answer.Status.APPROVED,
+        narrative=narrative,
+        claimed_points=Decimal(claimed),
+        verified_points=Decimal(verified),
+    )
 
 
 @pytest.fixture
@@ -60,9 +68,11 @@ def world(period, question, lead_unit):
     second = add_file(answer, name="perbup kla.pdf", content=samples.pdf_bytes("dua"))
     replaced = Evidence.objects.create(answer=answer, unit=lead_unit, title="SK")
     add_revision(
-        replaced, name="SK lama.pdf", content=samples.pdf_bytes("lama"),
+        replaced,
+        name="SK lama.pdf",
+        content=samples.pdf_bytes("lama"),
         when=timezone.now() - datetime.timedelta(days=2),
-    )  # fmt: skip
+    )
     newest = add_revision(
         replaced, name="SK Gugus Tugas.png", content=samples.png_bytes(), content_type="image/png"
     )
@@ -92,7 +102,7 @@ def world(period, question, lead_unit):
                 name="Foto kegiatan.png",
                 content=samples.png_bytes(rgb=(1, 2, 3)),
                 content_type="image/png",
-            )  # fmt: skip
+            )
         )
 
     draft_question = factories.QuestionFactory(indicator=question.indicator, code="9")
@@ -101,10 +111,16 @@ def world(period, question, lead_unit):
     )
     not_approved = add_file(draft, name="draft.pdf", content=samples.pdf_bytes("draft"))
     return {
-        "answer": answer, "first": first, "second": second, "newest": newest,
-        "removed": removed, "kec_files": kec_files, "not_approved": not_approved,
-        "question": question, "kec_question": kec_question,
-    }  # fmt: skip
+        "answer": answer,
+        "first": first,
+        "second": second,
+        "newest": newest,
+        "removed": removed,
+        "kec_files": kec_files,
+        "not_approved": not_approved,
+        "question": question,
+        "kec_question": kec_question,
+    }
 
 
 def test_safe_names():
@@ -120,8 +136,11 @@ def test_safe_names():
     assert safe_component("..") == "tanpa-nama"
     taken: set[str] = set()
     assert [unique_name(n, taken) for n in ("a.pdf", "A.pdf", "a.pdf", "b")] == [
-        "a.pdf", "A-2.pdf", "a-3.pdf", "b",
-    ]  # fmt: skip
+        "a.pdf",
+        "A-2.pdf",
+        "a-3.pdf",
+        "b",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -354,8 +373,13 @@ def test_index_keeps_typed_text_as_text(period, typed):
     archive = read_zip(bundle_bytes(period))
     sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")))["Indeks"]
     row = {header.value: cell for header, cell in zip(sheet[1], sheet[2], strict=True)}
-    for column in ("Kelompok", "Kode pertanyaan", "Pertanyaan", "Unit penjawab",
-                   "Ringkasan jawaban"):  # fmt: skip
+    for column in (
+        "Kelompok",
+        "Kode pertanyaan",
+        "Pertanyaan",
+        "Unit penjawab",
+        "Ringkasan jawaban",
+    ):
         assert (row[column].value, row[column].data_type) == (typed, "s"), column
     original = row["Nama berkas asli"]
     assert (original.value, original.data_type) == (f"{typed}.pdf", "s")

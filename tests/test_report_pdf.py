@@ -141,9 +141,15 @@ def test_export_report_command(period, tmp_path):
     out = tmp_path / "laporan.pdf"
     stdout = io.StringIO()
     call_command(
-        "export_report", "--period", str(period.year), "--out", str(out), "--language", "en",
+        "export_report",
+        "--period",
+        str(period.year),
+        "--out",
+        str(out),
+        "--language",
+        "en",
         stdout=stdout,
-    )  # fmt: skip
+    )
     assert out.read_bytes().startswith(b"%PDF")
     assert "KLA progress report, period" in pdf_text(out.read_bytes(), tmp_path)
 
@@ -189,8 +195,12 @@ def test_the_reports_summary_is_the_dashboards(client_for, executive_user, tmp_p
     period = Period.objects.get(year=2027)
     page = client_for(executive_user).get(reverse("kla:executive-home")).content.decode()
     figures = {}
-    for name, end in (("on-track-word", "</p>"), ("headline-verified", "</"),
-                      ("headline-days", "<span"), ("submitted-total", "</")):  # fmt: skip
+    for name, end in (
+        ("on-track-word", "</p>"),
+        ("headline-verified", "</"),
+        ("headline-days", "<span"),
+        ("submitted-total", "</"),
+    ):
         found = re.search(rf'data-testid="{name}"[^>]*>(.*?){end}', page, flags=re.S)
         figures[name] = re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip()
     for label in ("Potensial", "Menunggu ditinjau", "Diklaim (termasuk draf)"):

@@ -59,10 +59,13 @@ def test_the_preview_sees_no_value_of_a_formula():
 
 def _answer(question, unit, status, claimed=None, verified=None, note="", evidence=0):
     answer = Answer.objects.create(
-        question=question, unit=unit, status=status, review_note=note,
+        question=question,
+        unit=unit,
+        status=status,
+        review_note=note,
         claimed_points=Decimal(claimed) if claimed is not None else None,
         verified_points=Decimal(verified) if verified is not None else None,
-    )  # fmt: skip
+    )
     for n in range(evidence):
         Evidence.objects.create(
             answer=answer, unit=unit, kind=Evidence.Kind.LINK, url=f"https://e.test/{n}"
@@ -292,8 +295,12 @@ def test_layout_and_print_setup(built, period):
     assert kelembagaan.freeze_panes == "A5"
     assert kelembagaan.auto_filter.ref.startswith("A4:O")
     assert [c.value for c in kelembagaan[4]][:5] == [
-        "Kelompok", "Kode indikator", "Nama indikator", "Kode pertanyaan", "Pertanyaan",
-    ]  # fmt: skip
+        "Kelompok",
+        "Kode indikator",
+        "Nama indikator",
+        "Kode pertanyaan",
+        "Pertanyaan",
+    ]
     for row in range(5, kelembagaan.max_row + 1):
         for column in ("I", "J", "K"):
             assert kelembagaan[f"{column}{row}"].number_format == "0.00", f"{column}{row}"
@@ -313,9 +320,12 @@ def test_layout_and_print_setup(built, period):
     for completion in unit_completion(period=period):
         short = completion.unit.short_name
         assert rows[short][2:7] == [
-            completion.assigned, completion.answered, completion.with_evidence,
-            completion.submitted, completion.approved,
-        ]  # fmt: skip
+            completion.assigned,
+            completion.answered,
+            completion.with_evidence,
+            completion.submitted,
+            completion.approved,
+        ]
         assert round(100 * rows[short][7]) == completion.percent
 
 
@@ -440,10 +450,17 @@ def test_typed_text_stays_text(period, typed):
     # group, indicator code and name, question code and text, lead unit, review note; the
     # per-unit detail row's note; the unit sheet's short and full name; the summary's group.
     assert found >= {
-        ("group", "A"), ("group", "B"), ("group", "C"), ("group", "D"), ("group", "E"),
-        ("group", "F"), ("group", "N"), ("Progres Unit", "A"), ("Progres Unit", "B"),
+        ("group", "A"),
+        ("group", "B"),
+        ("group", "C"),
+        ("group", "D"),
+        ("group", "E"),
+        ("group", "F"),
+        ("group", "N"),
+        ("Progres Unit", "A"),
+        ("Progres Unit", "B"),
         ("Ringkasan", "A"),
-    }  # fmt: skip
+    }
     notes = [c.value for c in wb[group_sheet]["N"] if c.value == typed]
     assert len(notes) == 2  # the ordinary answer's note and the kecamatan's
     # The totals are numbers and still add up.
@@ -484,8 +501,9 @@ def test_the_recap_totals_no_declared_maxima(period):
     from kla.reports.xlsx import SUMMARY_SHEET, SUMMARY_TABLE_ROW
 
     for order, declared in enumerate([Decimal("150"), Decimal("164")]):
-        group = factories.GroupFactory(period=period, name=f"G{order}", order=order,
-                                       declared_max_points=declared)  # fmt: skip
+        group = factories.GroupFactory(
+            period=period, name=f"G{order}", order=order, declared_max_points=declared
+        )
         factories.IndicatorFactory(group=group, max_points=Decimal("100"))
     buffer = io.BytesIO()
     rekap_workbook(period=period).save(buffer)

@@ -18,10 +18,13 @@ pytestmark = pytest.mark.django_db
 
 def _answer(question, unit, status=Answer.Status.SUBMITTED) -> Answer:
     return Answer.objects.create(
-        question=question, unit=unit, status=status, claimed_points=Decimal("2.00"),
+        question=question,
+        unit=unit,
+        status=status,
+        claimed_points=Decimal("2.00"),
         submitted_at=timezone.now(),
         verified_points=Decimal("2.00") if status == Answer.Status.APPROVED else None,
-    )  # fmt: skip
+    )
 
 
 def _url(name, answer) -> str:

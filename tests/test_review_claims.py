@@ -25,11 +25,13 @@ def _waiting(period, unit, n=1, *, hours_ago=10):
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         answers.append(
             Answer.objects.create(
-                question=q, unit=unit, status=Answer.Status.SUBMITTED,
+                question=q,
+                unit=unit,
+                status=Answer.Status.SUBMITTED,
                 claimed_points=Decimal("2.00"),
                 submitted_at=timezone.now() - datetime.timedelta(hours=hours_ago - i),
             )
-        )  # fmt: skip
+        )
     return answers
 
 

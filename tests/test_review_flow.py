@@ -57,11 +57,14 @@ def _waiting(period, unit, n, *, text="Apakah tersedia dokumen", by=None):
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         answers.append(
             Answer.objects.create(
-                question=q, unit=unit, status=Answer.Status.SUBMITTED,
-                claimed_points=Decimal("2.00"), submitted_by=by,
+                question=q,
+                unit=unit,
+                status=Answer.Status.SUBMITTED,
+                claimed_points=Decimal("2.00"),
+                submitted_by=by,
                 submitted_at=timezone.now() + datetime.timedelta(minutes=i + 1),
             )
-        )  # fmt: skip
+        )
     return answers
 
 
@@ -101,9 +104,10 @@ def test_when_nothing_waits_the_message_says_so_and_the_queue_opens(
 ):
     answer = _submitted(question, lead_unit, opd_user)
     response = client_for(secretariat_user).post(
-        _url("opd:answer-approve", answer), {"verified_points": "8", "version": answer.version},
+        _url("opd:answer-approve", answer),
+        {"verified_points": "8", "version": answer.version},
         follow=True,
-    )  # fmt: skip
+    )
     assert response.redirect_chain[-1][0] == reverse("opd:review-queue")
     html = response.content.decode()
     assert "Tidak ada jawaban lain yang menunggu Anda; berikut antreannya." in html
@@ -118,9 +122,10 @@ def test_a_long_question_is_shortened_in_the_message(
     factories.AssignmentFactory(question=question, unit=lead_unit, role=Assignment.Role.LEAD)
     answer = _submitted(question, lead_unit, opd_user)
     response = client_for(secretariat_user).post(
-        _url("opd:answer-approve", answer), {"verified_points": "8", "version": answer.version},
+        _url("opd:answer-approve", answer),
+        {"verified_points": "8", "version": answer.version},
         follow=True,
-    )  # fmt: skip
+    )
     html = response.content.decode()
     assert "Kata Kata" in html and ("Kata " * 40).strip() not in html and "…" in html
 
@@ -137,10 +142,13 @@ def test_a_revision_request_keeps_what_the_reviewer_saw(
     event = AuditEvent.objects.get(action=AuditEvent.Action.ANSWER_REQUEST_REVISION)
     assert event.data == {
         "seen": {
-            "points": "8.00", "option": None, "narrative": "Perbup Nomor 12 Tahun 2025",
-            "data_values": {}, "evidence": live,
+            "points": "8.00",
+            "option": None,
+            "narrative": "Perbup Nomor 12 Tahun 2025",
+            "data_values": {},
+            "evidence": live,
         }
-    }  # fmt: skip
+    }
 
 
 def _resubmit(answer, opd_user, secretariat_user, *, points="9", narrative=None, note="Kurang"):
@@ -149,9 +157,11 @@ def _resubmit(answer, opd_user, secretariat_user, *, points="9", narrative=None,
     services.answer_request_revision(answer=answer, user=secretariat_user, note=note)
     answer = Answer.objects.get(pk=answer.pk)
     services.answer_save(
-        answer=answer, user=opd_user, claimed_points=points,
+        answer=answer,
+        user=opd_user,
+        claimed_points=points,
         narrative=narrative if narrative is not None else answer.narrative,
-    )  # fmt: skip
+    )
     old = answer.evidence.get()
     evidence_services.evidence_remove(evidence=old, unit=answer.unit, user=opd_user)
     _link(answer, opd_user, "perbup-ttd")
@@ -170,16 +180,20 @@ def test_what_changed_since_the_revision_request(question, lead_unit, opd_user, 
     answer = _submitted(question, lead_unit, opd_user)
     assert _changes(answer) is None  # a first submission is not a resubmission
     answer = _resubmit(
-        answer, opd_user, secretariat_user, narrative="Perbup Nomor 12 Tahun 2025 sudah ditandatangani"
-    )  # fmt: skip
+        answer,
+        opd_user,
+        secretariat_user,
+        narrative="Perbup Nomor 12 Tahun 2025 sudah ditandatangani",
+    )
     changes = _changes(answer)
     assert changes.known and changes.changed
     assert changes.note == "Kurang" and changes.requested_by == secretariat_user
     assert changes.points == ("8.00", "9.00")
     assert changes.option is None
     assert changes.narrative == [
-        ("same", "Perbup Nomor 12 Tahun 2025"), ("ins", "sudah ditandatangani"),
-    ]  # fmt: skip
+        ("same", "Perbup Nomor 12 Tahun 2025"),
+        ("ins", "sudah ditandatangani"),
+    ]
     assert [e.url for e in changes.added] == ["https://jdih.test/perbup-ttd"]
     assert [e.url for e in changes.removed] == ["https://jdih.test/perbup"]
     assert changes.replaced == []
@@ -201,13 +215,19 @@ def test_a_changed_option_is_shown_by_its_labels(period, lead_unit, opd_user, se
     perda = AnswerOption.objects.create(question=question, label="Perda", points=24, order=1)
     perbup = AnswerOption.objects.create(question=question, label="Perbup", points=18, order=2)
     answer = services.answer_open(question=question, unit=lead_unit)
-    services.answer_save(answer=answer, user=opd_user, claimed_points=None, narrative="",
-                         option=perbup)  # fmt: skip
+    services.answer_save(
+        answer=answer, user=opd_user, claimed_points=None, narrative="", option=perbup
+    )
     _link(answer, opd_user, "perbup")
     services.answer_submit(answer=Answer.objects.get(pk=answer.pk), user=opd_user)
     services.answer_request_revision(answer=answer, user=secretariat_user, note="Sudah Perda?")
-    services.answer_save(answer=Answer.objects.get(pk=answer.pk), user=opd_user,
-                         claimed_points=None, narrative="", option=perda)  # fmt: skip
+    services.answer_save(
+        answer=Answer.objects.get(pk=answer.pk),
+        user=opd_user,
+        claimed_points=None,
+        narrative="",
+        option=perda,
+    )
     services.answer_submit(answer=Answer.objects.get(pk=answer.pk), user=opd_user)
     changes = _changes(answer)
     assert changes.option == ("Perbup", "Perda") and changes.points == ("18.00", "24.00")
@@ -234,9 +254,14 @@ def factories_revision(evidence, user):
     from opd.models import EvidenceRevision
 
     return EvidenceRevision.objects.create(
-        evidence=evidence, file="evidence/test/x", original_name="perbup-ttd.pdf", size=3,
-        sha256="0" * 64, content_type="application/pdf", uploaded_by=user,
-    )  # fmt: skip
+        evidence=evidence,
+        file="evidence/test/x",
+        original_name="perbup-ttd.pdf",
+        size=3,
+        sha256="0" * 64,
+        content_type="application/pdf",
+        uploaded_by=user,
+    )
 
 
 def test_an_older_request_without_what_was_seen_compares_the_evidence_by_date(
@@ -246,9 +271,12 @@ def test_an_older_request_without_what_was_seen_compares_the_evidence_by_date(
     before = timezone.now() - datetime.timedelta(days=2)
     Evidence.objects.filter(answer=answer).update(created_at=before - datetime.timedelta(days=1))
     AuditEvent.objects.create(
-        action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=secretariat_user, answer=answer,
-        created_at=before, summary="Kurang foto",
-    )  # fmt: skip
+        action=AuditEvent.Action.ANSWER_REQUEST_REVISION,
+        actor=secretariat_user,
+        answer=answer,
+        created_at=before,
+        summary="Kurang foto",
+    )
     Answer.objects.filter(pk=answer.pk).update(status=Answer.Status.REVISION_REQUESTED)
     _link(Answer.objects.get(pk=answer.pk), opd_user, "foto")
     services.answer_submit(answer=Answer.objects.get(pk=answer.pk), user=opd_user)
@@ -264,11 +292,13 @@ def test_an_older_request_without_what_was_seen_compares_the_evidence_by_date(
         ("a b", "a b c", [("same", "a b"), ("ins", "c")]),
         ("", "baru", [("ins", "baru")]),
         # Long unchanged runs keep a few words of context around the change.
-        (" ".join(str(i) for i in range(20)) + " z",
-         " ".join(str(i) for i in range(20)) + " y",
-         [("gap", "…"), ("same", "14 15 16 17 18 19"), ("del", "z"), ("ins", "y")]),
+        (
+            " ".join(str(i) for i in range(20)) + " z",
+            " ".join(str(i) for i in range(20)) + " y",
+            [("gap", "…"), ("same", "14 15 16 17 18 19"), ("del", "z"), ("ins", "y")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_word_diff(before, after, diff):
     assert selectors.word_diff(before, after) == diff
 
@@ -285,8 +315,9 @@ def test_the_reviewer_sees_the_changes_on_the_answer_page_and_the_unit_does_not(
     assert 'data-testid="resubmission"' not in unit_page
 
 
-def test_the_queue_marks_resubmissions(client_for, period, question, lead_unit, opd_user,
-                                       secretariat_user):  # fmt: skip
+def test_the_queue_marks_resubmissions(
+    client_for, period, question, lead_unit, opd_user, secretariat_user
+):
     resubmitted = _resubmit(_submitted(question, lead_unit, opd_user), opd_user, secretariat_user)
     first_time = _waiting(period, lead_unit, 1)[0]
     html = client_for(secretariat_user).get(reverse("opd:review-queue")).content.decode()
@@ -306,9 +337,10 @@ def test_the_queue_query_budget_does_not_grow_with_resubmissions(
     for answer in answers:  # every one sent back twice, then submitted again
         for _ in range(2):
             AuditEvent.objects.create(
-                action=AuditEvent.Action.ANSWER_REQUEST_REVISION, answer=answer,
+                action=AuditEvent.Action.ANSWER_REQUEST_REVISION,
+                answer=answer,
                 created_at=answer.submitted_at - datetime.timedelta(hours=1),
-            )  # fmt: skip
+            )
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
     # answers with question, unit, evidence count and whether each was sent back before (a
@@ -373,9 +405,10 @@ def test_none_to_points_reads_as_a_dash_and_a_decimal_comma(question, lead_unit,
         assert audit_summary(event) == "Nilai yang diklaim: — → 4,50"
     # An event written before values were formatted reads the same.
     old = AuditEvent.objects.create(
-        action=AuditEvent.Action.POINTS_CHANGE, summary="Points claimed: None → 4.50",
+        action=AuditEvent.Action.POINTS_CHANGE,
+        summary="Points claimed: None → 4.50",
         data={"field": "claimed_points", "old": None, "new": "4.50"},
-    )  # fmt: skip
+    )
     with translation.override("id"):
         assert audit_summary(old) == "Nilai yang diklaim: — → 4,50"
 
@@ -387,8 +420,11 @@ def test_the_audit_page_its_csv_and_the_answer_history_read_alike(
     client = client_for(secretariat_user)
     page = client.get(reverse("kla:audit-trail")).content.decode()
     assert "Nilai yang diklaim: — → 4,50" in page and "None" not in page
-    rows = list(csv.reader(io.StringIO(client.get(reverse("kla:audit-trail"),
-                                                  {"format": "csv"}).content.decode())))  # fmt: skip
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("kla:audit-trail"), {"format": "csv"}).content.decode())
+        )
+    )
     assert any("Nilai yang diklaim: — → 4,50" in row for row in rows)
     answer_page = client.get(_url("opd:answer", event.answer)).content.decode()
     assert 'data-testid="answer-history"' in answer_page
@@ -420,14 +456,18 @@ def test_approval_extension_and_submission_read_with_indonesian_numbers_and_date
 
 def test_admin_changes_and_official_results_read_with_labels_and_numbers():
     admin = AuditEvent.objects.create(
-        action=AuditEvent.Action.ADMIN_CHANGE, summary="change answer: 1 / 1 · Dinkes",
-        data={"model": "opd.Answer", "fields": {"status": ["submitted", "approved"],
-                                                 "verified_points": ["", "7.5"]}},
-    )  # fmt: skip
+        action=AuditEvent.Action.ADMIN_CHANGE,
+        summary="change answer: 1 / 1 · Dinkes",
+        data={
+            "model": "opd.Answer",
+            "fields": {"status": ["submitted", "approved"], "verified_points": ["", "7.5"]},
+        },
+    )
     official = AuditEvent.objects.create(
-        action=AuditEvent.Action.PERIOD_CHANGE, summary="Official result of 2026: 588.00 Pratama",
+        action=AuditEvent.Action.PERIOD_CHANGE,
+        summary="Official result of 2026: 588.00 Pratama",
         data={"official": {"final_score": [None, "588.00"], "entered_on": [None, "2026-04-14"]}},
-    )  # fmt: skip
+    )
     with translation.override("id"):
         assert audit_summary(admin) == (
             "change answer: 1 / 1 · Dinkes (status: Dikirim → Disetujui; "
@@ -515,8 +555,10 @@ def test_the_unit_form_grants_through_the_service_and_confirms_the_new_date(
     )
     extension = Extension.objects.get()
     assert (extension.unit, extension.until, extension.granted_by) == (
-        lead_unit, D(2026, 4, 3), secretariat_user,
-    )  # fmt: skip
+        lead_unit,
+        D(2026, 4, 3),
+        secretariat_user,
+    )
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXTENSION_GRANT).count() == 1
 
 

@@ -18,20 +18,51 @@ TARGETS = ["new", "opd", "executive", "secretariat", "admin", "superuser", "staf
 
 EXPECTED = {
     # An administrator grants anything to anybody; only its own role stays as it is.
-    "admin":       {"new": "YYYY", "opd": "YYYY", "executive": "YYYY", "secretariat": "YYYY",
-                    "admin": "YYYY", "superuser": "YYYY", "staff": "YYYY", "self": "---Y"},
+    "admin": {
+        "new": "YYYY",
+        "opd": "YYYY",
+        "executive": "YYYY",
+        "secretariat": "YYYY",
+        "admin": "YYYY",
+        "superuser": "YYYY",
+        "staff": "YYYY",
+        "self": "---Y",
+    },
     # A superuser is an administrator whatever its profile says (here: unit staff).
-    "superuser_actor": {"new": "YYYY", "opd": "YYYY", "executive": "YYYY", "secretariat": "YYYY",
-                    "admin": "YYYY", "superuser": "YYYY", "staff": "YYYY", "self": "Y---"},
+    "superuser_actor": {
+        "new": "YYYY",
+        "opd": "YYYY",
+        "executive": "YYYY",
+        "secretariat": "YYYY",
+        "admin": "YYYY",
+        "superuser": "YYYY",
+        "staff": "YYYY",
+        "self": "Y---",
+    },
     # The command line (actor None) runs as the administrator; it has no "self".
-    "cli":         {"new": "YYYY", "opd": "YYYY", "executive": "YYYY", "secretariat": "YYYY",
-                    "admin": "YYYY", "superuser": "YYYY", "staff": "YYYY"},
+    "cli": {
+        "new": "YYYY",
+        "opd": "YYYY",
+        "executive": "YYYY",
+        "secretariat": "YYYY",
+        "admin": "YYYY",
+        "superuser": "YYYY",
+        "staff": "YYYY",
+    },
     # The secretariat: unit staff and executives only, and never the guarded accounts.
-    "secretariat": {"new": "YY--", "opd": "YY--", "executive": "YY--", "secretariat": "----",
-                    "admin": "----", "superuser": "----", "staff": "----", "self": "----"},
-    "executive":   {t: "----" for t in TARGETS},
-    "opd":         {t: "----" for t in TARGETS},
-}  # fmt: skip
+    "secretariat": {
+        "new": "YY--",
+        "opd": "YY--",
+        "executive": "YY--",
+        "secretariat": "----",
+        "admin": "----",
+        "superuser": "----",
+        "staff": "----",
+        "self": "----",
+    },
+    "executive": {t: "----" for t in TARGETS},
+    "opd": {t: "----" for t in TARGETS},
+}
 
 CASES = [
     (actor, target, role, flags[i] == "Y")

@@ -58,16 +58,26 @@ def draft(points):
         # over-max and negative points are clamped to [0, max]
         ([q(1, "4", approved("9")), q(2, "6", draft("-3"))], "10", ("4.00", "4.00", "4.00")),
         # potential = verified + claimed of answers awaiting review; drafts only in claimed
-        ([q(1, "4", approved("3", "4")), q(2, "3", submitted("2")), q(3, "3", draft("3"))], "10",
-         ("9.00", "3.00", "5.00")),
+        (
+            [q(1, "4", approved("3", "4")), q(2, "3", submitted("2")), q(3, "3", draft("3"))],
+            "10",
+            ("9.00", "3.00", "5.00"),
+        ),
         # every-kecamatan question: mean over the units, a missing unit counts 0
         ([q(1, "3", approved("3"), approved("1"), n_units=3)], "10", ("1.33", "1.33", "1.33")),
         # rounding to two places, half up
-        ([q(1, "1", approved("1"), approved("0.125"), approved("0"), n_units=8)], "10",
-         ("0.14", "0.14", "0.14")),
-        ([q(1, "0.25", approved("0.25")), q(2, "2.25", approved("2.25"))], "10", ("2.50", "2.50", "2.50")),
+        (
+            [q(1, "1", approved("1"), approved("0.125"), approved("0"), n_units=8)],
+            "10",
+            ("0.14", "0.14", "0.14"),
+        ),
+        (
+            [q(1, "0.25", approved("0.25")), q(2, "2.25", approved("2.25"))],
+            "10",
+            ("2.50", "2.50", "2.50"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_points(questions, ind_max, expected):
     score = _score(questions, ind_max=ind_max)
     assert (str(score.claimed), str(score.verified), str(score.potential)) == expected
@@ -75,10 +85,20 @@ def test_points(questions, ind_max, expected):
 
 @pytest.mark.parametrize(
     ("total", "rank"),
-    [("0", None), ("499.99", None), ("500.00", "Pratama"), ("600.50", "Pratama"),
-     ("600.99", "Pratama"), ("601.00", "Madya"), ("700.99", "Madya"), ("701.00", "Nindya"),
-     ("900.99", "Utama"), ("901.00", "KLA"), ("1000.00", "KLA")],
-)  # fmt: skip
+    [
+        ("0", None),
+        ("499.99", None),
+        ("500.00", "Pratama"),
+        ("600.50", "Pratama"),
+        ("600.99", "Pratama"),
+        ("601.00", "Madya"),
+        ("700.99", "Madya"),
+        ("701.00", "Nindya"),
+        ("900.99", "Utama"),
+        ("901.00", "KLA"),
+        ("1000.00", "KLA"),
+    ],
+)
 def test_band_edges_are_half_open(total, rank):
     assert rank_for(D(total), BANDS) == rank
 
@@ -128,8 +148,12 @@ def _instrument(raw):
 @given(st.lists(question, max_size=12))
 def test_total_never_exceeds_the_maxima_and_verified_le_potential(raw):
     indicators, questions = _instrument(raw)
-    score = score_period(groups=[GroupInput(1, "A"), GroupInput(2, "B")], indicators=indicators,
-                         questions=questions, bands=BANDS)  # fmt: skip
+    score = score_period(
+        groups=[GroupInput(1, "A"), GroupInput(2, "B")],
+        indicators=indicators,
+        questions=questions,
+        bands=BANDS,
+    )
     assert score.claimed <= D("42.00") and score.potential <= D("42.00")
     assert score.verified <= score.potential
 
@@ -140,8 +164,12 @@ def test_raising_a_questions_points_never_lowers_the_total(raw, data):
     indicators, questions = _instrument(raw)
     target = data.draw(st.integers(min_value=0, max_value=len(questions) - 1))
     bump = data.draw(st.decimals(min_value=0, max_value=10, places=2, allow_nan=False))
-    before = score_period(groups=[GroupInput(1, "A"), GroupInput(2, "B")], indicators=indicators,
-                          questions=questions, bands=BANDS)  # fmt: skip
+    before = score_period(
+        groups=[GroupInput(1, "A"), GroupInput(2, "B")],
+        indicators=indicators,
+        questions=questions,
+        bands=BANDS,
+    )
     raised = list(questions)
     old = raised[target]
     # Raise every answer of one question (or give an unanswered question one answer).
@@ -156,8 +184,12 @@ def test_raising_a_questions_points_never_lowers_the_total(raw, data):
     raised[target] = QuestionInput(
         old.id, old.indicator_id, old.code, old.max_points, bumped, n_units=old.n_units
     )
-    after = score_period(groups=[GroupInput(1, "A"), GroupInput(2, "B")], indicators=indicators,
-                         questions=raised, bands=BANDS)  # fmt: skip
+    after = score_period(
+        groups=[GroupInput(1, "A"), GroupInput(2, "B")],
+        indicators=indicators,
+        questions=raised,
+        bands=BANDS,
+    )
     assert after.claimed >= before.claimed
     assert after.verified >= before.verified
     assert after.potential >= before.potential
@@ -196,14 +228,17 @@ def test_the_shortfall_list_respects_the_indicators_cap(cap, answers, expected):
         # drafts are claimed but not submitted
         ([q(1, "4", draft("4")), q(2, "6", submitted("5"))], "10", "5.00"),
         # an approved answer counts its claim, a lowered one included (claimed 4, verified 3)
-        ([q(1, "4", approved("3", "4")), q(2, "3", submitted("2")), q(3, "3", draft("3"))],
-         "10", "6.00"),
+        (
+            [q(1, "4", approved("3", "4")), q(2, "3", submitted("2")), q(3, "3", draft("3"))],
+            "10",
+            "6.00",
+        ),
         # a table: two of four rows handed in, one still a draft
         ([q(1, "4", submitted("4"), approved("4"), draft("4"), n_units=4)], "10", "2.00"),
         # the indicator's cap holds for the submitted figure too
         ([q(1, "6", submitted("6")), q(2, "6", approved("6"))], "10", "10.00"),
     ],
-)  # fmt: skip
+)
 def test_submitted_excludes_drafts(questions, ind_max, submitted_total):
     score = _score(questions, ind_max=ind_max)
     assert str(score.submitted) == submitted_total

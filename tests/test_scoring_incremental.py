@@ -27,22 +27,46 @@ def _cents(score: engine.PeriodScore) -> tuple:
         return tuple(str(x) for x in p)
 
     return (
-        str(score.max_points), points(score.points), score.rank_claimed, score.rank_verified,
-        score.rank_potential, score.target, str(score.gap_to_target),
+        str(score.max_points),
+        points(score.points),
+        score.rank_claimed,
+        score.rank_verified,
+        score.rank_potential,
+        score.target,
+        str(score.gap_to_target),
         tuple((b.name, str(b.lower_bound)) for b in score.bands),
         tuple((q.id, str(q.missing), points(q.points)) for q in score.gaps),
         tuple(
-            (g.id, g.name, str(g.max_points), points(g.points), tuple(
-                (i.id, i.code, str(i.max_points), points(i.points), tuple(
-                    (q.id, q.indicator_id, q.code, str(q.max_points), points(q.points), q.order,
-                     str(q.missing))
-                    for q in i.questions
-                ))
-                for i in g.indicators
-            ))
+            (
+                g.id,
+                g.name,
+                str(g.max_points),
+                points(g.points),
+                tuple(
+                    (
+                        i.id,
+                        i.code,
+                        str(i.max_points),
+                        points(i.points),
+                        tuple(
+                            (
+                                q.id,
+                                q.indicator_id,
+                                q.code,
+                                str(q.max_points),
+                                points(q.points),
+                                q.order,
+                                str(q.missing),
+                            )
+                            for q in i.questions
+                        ),
+                    )
+                    for i in g.indicators
+                ),
+            )
             for g in score.groups
         ),
-    )  # fmt: skip
+    )
 
 
 def _instrument(rng: random.Random) -> tuple[engine.Instrument, list[engine.QuestionInput]]:
@@ -58,10 +82,17 @@ def _instrument(rng: random.Random) -> tuple[engine.Instrument, list[engine.Ques
             )
             for _ in range(rng.randint(0, 8)):
                 qid = len(questions) + 1
-                questions.append(engine.QuestionInput(
-                    qid, pk, f"Q{qid}", rng.choice(MAXIMA), (),
-                    rng.choice([1, 1, 1, 2, 3, 7]), rng.randint(0, 4),
-                ))  # fmt: skip
+                questions.append(
+                    engine.QuestionInput(
+                        qid,
+                        pk,
+                        f"Q{qid}",
+                        rng.choice(MAXIMA),
+                        (),
+                        rng.choice([1, 1, 1, 2, 3, 7]),
+                        rng.randint(0, 4),
+                    )
+                )
     # Now and then a question of an indicator no group holds: it counts nowhere.
     if rng.random() < 0.2:
         questions.append(engine.QuestionInput(len(questions) + 1, 999, "X", D("5")))
@@ -73,8 +104,9 @@ def _instrument(rng: random.Random) -> tuple[engine.Instrument, list[engine.Ques
 
 def _answer(rng: random.Random, maximum: D) -> engine.UnitAnswer:
     """Any answer, in or out of range: negative and over-max points are clamped."""
-    claimed = rng.choice([None, D("0"), maximum, maximum + 3, D("-1"),
-                          D(rng.randint(0, 1275)) / 100])  # fmt: skip
+    claimed = rng.choice(
+        [None, D("0"), maximum, maximum + 3, D("-1"), D(rng.randint(0, 1275)) / 100]
+    )
     state = rng.choice(["draft", "submitted", "revision", "approved"])
     if state == "approved":
         verified = rng.choice([D("0"), maximum, D(rng.randint(0, 1275)) / 100, maximum + 1])
@@ -107,9 +139,11 @@ def test_updated_score_equals_the_whole_score_after_random_changes(seed):
             changes += 1
         state = engine.score_update(state, changed)
         whole = engine.score_prepared(
-            instrument, {pk: tuple(rows.values()) for pk, rows in answers.items()},
-            target=target, n_gaps=n_gaps,
-        )  # fmt: skip
+            instrument,
+            {pk: tuple(rows.values()) for pk, rows in answers.items()},
+            target=target,
+            n_gaps=n_gaps,
+        )
         assert _cents(state.score) == _cents(whole.score)
         assert state.exact == whole.exact
     assert changes >= 400
@@ -126,8 +160,10 @@ def test_the_whole_score_of_the_reference_function_is_the_prepared_one():
     whole = engine.score_period(
         groups=[g.group for g in instrument.groups],
         indicators=[i.indicator for g in instrument.groups for i in g.indicators],
-        questions=with_answers, bands=BANDS, target="Madya",
-    )  # fmt: skip
+        questions=with_answers,
+        bands=BANDS,
+        target="Madya",
+    )
     prepared = engine.score_prepared(
         instrument, {q.id: q.answers for q in with_answers}, target="Madya"
     )
@@ -149,10 +185,11 @@ def _whole(period) -> tuple:
     instrument = scoring._instrument(period)
     return _cents(
         engine.score_prepared(
-            instrument["prepared"], scoring._answers(period, instrument),
+            instrument["prepared"],
+            scoring._answers(period, instrument),
             target=period.target_rank or None,
         ).score
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -213,8 +250,9 @@ def test_the_kept_score_follows_random_committed_changes(
                 answer.status = status
                 answer.verified_points = (
                     D(rng.randint(0, int(answer.claimed_points * 100))) / 100
-                    if status == "approved" else rng.choice([None, answer.claimed_points])
-                )  # fmt: skip
+                    if status == "approved"
+                    else rng.choice([None, answer.claimed_points])
+                )
                 answer.save()
             if step % 37 == 0:  # a raise the notes do not describe: computed whole
                 page_cache.changed(page_cache.score_scope(period.pk))

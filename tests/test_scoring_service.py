@@ -173,8 +173,9 @@ def test_a_whole_self_assessment_round_trips_per_group_to_the_cent(tmp_path):
     from opd.models import Unit
 
     for n in range(3):
-        factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec. {n}",
-                              kind=Unit.Kind.KECAMATAN)  # fmt: skip
+        factories.UnitFactory(
+            name=f"Kecamatan {n}", short_name=f"Kec. {n}", kind=Unit.Kind.KECAMATAN
+        )
     for n in range(2):
         factories.UnitFactory(name=f"Desa {n}", short_name=f"Desa {n}", kind=Unit.Kind.DESA)
     data = json.loads(INSTRUMENT.read_text())
@@ -186,8 +187,11 @@ def test_a_whole_self_assessment_round_trips_per_group_to_the_cent(tmp_path):
                 mx = D(str(q["max_points"]))
                 q["claimed_points"] = str(mx)
                 # A third verified lower, a third awaiting review, a third verified in full.
-                q["verified_points"] = {0: str((mx * D("0.6")).quantize(D("0.25"))), 1: None,
-                                        2: str(mx)}[n % 3]  # fmt: skip
+                q["verified_points"] = {
+                    0: str((mx * D("0.6")).quantize(D("0.25"))),
+                    1: None,
+                    2: str(mx),
+                }[n % 3]
     path = tmp_path / "self-assessment.json"
     path.write_text(json.dumps(data))
     out = StringIO()
@@ -223,6 +227,11 @@ def test_a_score_after_an_answer_changed_reads_only_the_answers(
     question = factories.QuestionFactory(indicator__group__period=period, max_points=D("7"))
     unit = Answer.objects.first().unit
     factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
-    Answer.objects.create(question=question, unit=unit, status="approved",
-                          claimed_points=D("7"), verified_points=D("7"))  # fmt: skip
+    Answer.objects.create(
+        question=question,
+        unit=unit,
+        status="approved",
+        claimed_points=D("7"),
+        verified_points=D("7"),
+    )
     assert scoring.score_period(period=period).verified == second.verified + 7

@@ -296,20 +296,30 @@ def _settings_in_subprocess(tmp_path, **extra) -> subprocess.CompletedProcess:
         "d['OPTIONS'].get('default_acl'), settings.KLA_X_ACCEL_REDIRECT_PREFIX)"
     )
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
-        text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_evidence_storage_s3_is_private_and_needs_a_bucket(tmp_path):
     chosen = _settings_in_subprocess(
-        tmp_path, EVIDENCE_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="kla-evidence",
+        tmp_path,
+        EVIDENCE_STORAGE="s3",
+        AWS_STORAGE_BUCKET_NAME="kla-evidence",
         KLA_X_ACCEL_REDIRECT_PREFIX="/_evidence/",
-    )  # fmt: skip
+    )
     assert chosen.returncode == 0, chosen.stderr
     assert chosen.stdout.split() == [
-        "storages.backends.s3.S3Storage", "kla-evidence", "private", "/_evidence/"
-    ]  # fmt: skip
+        "storages.backends.s3.S3Storage",
+        "kla-evidence",
+        "private",
+        "/_evidence/",
+    ]
     no_bucket = _settings_in_subprocess(tmp_path, EVIDENCE_STORAGE="s3")
     assert no_bucket.returncode != 0
     assert "AWS_STORAGE_BUCKET_NAME" in no_bucket.stderr
@@ -321,9 +331,7 @@ def test_evidence_storage_s3_is_private_and_needs_a_bucket(tmp_path):
 def test_evidence_storage_defaults_to_the_private_directory(tmp_path):
     default = _settings_in_subprocess(tmp_path, MEDIA_ROOT=str(tmp_path / "ev"))
     assert default.returncode == 0, default.stderr
-    assert default.stdout.split() == [
-        "django.core.files.storage.FileSystemStorage", "None", "None"
-    ]  # fmt: skip
+    assert default.stdout.split() == ["django.core.files.storage.FileSystemStorage", "None", "None"]
 
 
 def _settings_values(tmp_path, *names, **extra) -> subprocess.CompletedProcess:
@@ -344,9 +352,14 @@ def _settings_values(tmp_path, *names, **extra) -> subprocess.CompletedProcess:
         f"print(json.dumps([getattr(settings, n) for n in {list(names)!r}]))"
     )
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True,
-        text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_trusted_proxies_are_none_unless_configured(tmp_path):
@@ -354,9 +367,12 @@ def test_trusted_proxies_are_none_unless_configured(tmp_path):
     assert default.returncode == 0, default.stderr
     assert json.loads(default.stdout) == [[]]
     named = _settings_values(
-        tmp_path, "KLA_TRUSTED_PROXIES", DEBUG="0", KLA_BASE_URL="https://kla.example.go.id",
+        tmp_path,
+        "KLA_TRUSTED_PROXIES",
+        DEBUG="0",
+        KLA_BASE_URL="https://kla.example.go.id",
         KLA_TRUSTED_PROXIES="127.0.0.1",
-    )  # fmt: skip
+    )
     assert named.returncode == 0, named.stderr
     assert json.loads(named.stdout) == [["127.0.0.1"]]
 
@@ -369,9 +385,12 @@ def test_production_refuses_to_start_without_base_url(tmp_path):
     assert not_a_url.returncode != 0
     assert "KLA_BASE_URL must start with https://" in not_a_url.stderr
     named = _settings_values(
-        tmp_path, "KLA_BASE_URL", "KLA_BASE_URL_FROM_REQUEST", DEBUG="0",
+        tmp_path,
+        "KLA_BASE_URL",
+        "KLA_BASE_URL_FROM_REQUEST",
+        DEBUG="0",
         KLA_BASE_URL="https://kla.example.go.id",
-    )  # fmt: skip
+    )
     assert named.returncode == 0, named.stderr
     assert json.loads(named.stdout) == ["https://kla.example.go.id", False]
 

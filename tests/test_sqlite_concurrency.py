@@ -60,28 +60,56 @@ def sqlite_server(tmp_path_factory):
     """gunicorn on a fresh SQLite file, seeded; yields (port, answers)."""
     var = tmp_path_factory.mktemp("sqlite-trial")
     env = {
-        **os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "kla.settings",
-        "DATABASE_URL": f"sqlite:///{var / 'kla.sqlite3'}", "KLA_VAR_DIR": str(var),
-        "MEDIA_ROOT": str(var / "evidence"), "KLA_PAGE_CACHE_SECONDS": "0",
+        **os.environ,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "kla.settings",
+        "DATABASE_URL": f"sqlite:///{var / 'kla.sqlite3'}",
+        "KLA_VAR_DIR": str(var),
+        "MEDIA_ROOT": str(var / "evidence"),
+        "KLA_PAGE_CACHE_SECONDS": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }  # fmt: skip
+    }
     base = str(settings.BASE_DIR)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=base, env=env, check=True, timeout=120)
     seeded = subprocess.run(
-        [*manage, "shell", "-c", SEED], cwd=base, env=env, check=True, timeout=120,
-        capture_output=True, text=True,
-    )  # fmt: skip
-    answers = [tuple(map(int, line.split()[1:])) for line in seeded.stdout.splitlines()
-               if line.startswith("ANSWER ")]  # fmt: skip
+        [*manage, "shell", "-c", SEED],
+        cwd=base,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    answers = [
+        tuple(map(int, line.split()[1:]))
+        for line in seeded.stdout.splitlines()
+        if line.startswith("ANSWER ")
+    ]
     assert len(answers) == 4, seeded.stdout + seeded.stderr
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "kla.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--worker-class", "gthread",
-         "--log-level", "warning"],
-        cwd=base, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kla.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=base,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -167,8 +195,11 @@ def test_four_people_commenting_at_once_all_succeed(sqlite_server):
         person, (question_id, unit_id, _version) = people[n % 4], answers[n % 4]
         path = f"/opd/jawaban/{question_id}/{unit_id}/komentar/"
         twin = person.copy()
-        calls.append(lambda p=twin, path=path, n=n: p.request(
-            "POST", path, {"body": f"Komentar serentak {n}"}))  # fmt: skip
+        calls.append(
+            lambda p=twin, path=path, n=n: p.request(
+                "POST", path, {"body": f"Komentar serentak {n}"}
+            )
+        )
     results = _race(calls)
     statuses = [r[0] if isinstance(r[0], int) else r for r in results]
     assert statuses == [302] * 20, statuses

@@ -91,9 +91,11 @@ def endpoint(live_server, question, lead_unit):
 def _uploader(endpoint, user, path: Path, **kwargs):
     client = tus_client.TusClient(endpoint, headers=_headers(user))
     return client.uploader(
-        str(path), chunk_size=CHUNK, metadata={"filename": path.name, "filetype": "application/pdf"},
+        str(path),
+        chunk_size=CHUNK,
+        metadata={"filename": path.name, "filetype": "application/pdf"},
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 def _tus(user, method, url, **headers) -> requests.Response:
@@ -191,8 +193,9 @@ def test_a_program_is_refused_after_its_first_piece(endpoint, opd_user, tmp_path
 
 
 @live
-def test_someone_elses_upload_is_404(endpoint, opd_user, support_user, other_opd_user,
-                                     secretariat_user, tmp_path):  # fmt: skip
+def test_someone_elses_upload_is_404(
+    endpoint, opd_user, support_user, other_opd_user, secretariat_user, tmp_path
+):
     path = tmp_path / "perbup.pdf"
     path.write_bytes(big_pdf())
     uploader = _uploader(endpoint, opd_user, path)
@@ -203,9 +206,11 @@ def test_someone_elses_upload_is_404(endpoint, opd_user, support_user, other_opd
             _uploader(endpoint, stranger, path, url=uploader.url)  # HEAD for the offset
         assert error.value.status_code == 404
         patch = _tus(
-            stranger, "PATCH", uploader.url, **{"Upload-Offset": str(CHUNK),
-            "Content-Type": "application/offset+octet-stream"},
-        )  # fmt: skip
+            stranger,
+            "PATCH",
+            uploader.url,
+            **{"Upload-Offset": str(CHUNK), "Content-Type": "application/offset+octet-stream"},
+        )
         assert patch.status_code == 404
         assert _tus(stranger, "DELETE", uploader.url).status_code == 404
         assert _tus(stranger, "GET", uploader.url).status_code == 404
@@ -221,10 +226,16 @@ def test_a_piece_at_the_wrong_offset_is_409(endpoint, opd_user, tmp_path):
     uploader = _uploader(endpoint, opd_user, path)
     uploader.upload(stop_at=CHUNK)
     response = requests.patch(
-        uploader.url, data=b"x" * 100, timeout=30,
-        headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
-                 "Content-Type": "application/offset+octet-stream", **_headers(opd_user)},
-    )  # fmt: skip
+        uploader.url,
+        data=b"x" * 100,
+        timeout=30,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            **_headers(opd_user),
+        },
+    )
     assert response.status_code == 409
     assert response.headers["Upload-Offset"] == str(CHUNK)
     assert ResumableUpload.objects.get().offset == CHUNK
@@ -254,11 +265,17 @@ def test_a_damaged_piece_is_refused_with_460_and_not_kept(endpoint, opd_user, tm
     piece = data[CHUNK : 2 * CHUNK]
     wrong = base64.b64encode(hashlib.sha1(piece + b"!").digest()).decode()  # noqa: S324 - tus names it
     response = requests.patch(
-        uploader.url, data=piece, timeout=30,
-        headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(CHUNK),
-                 "Content-Type": "application/offset+octet-stream",
-                 "Upload-Checksum": f"sha1 {wrong}", **_headers(opd_user)},
-    )  # fmt: skip
+        uploader.url,
+        data=piece,
+        timeout=30,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": str(CHUNK),
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": f"sha1 {wrong}",
+            **_headers(opd_user),
+        },
+    )
     assert response.status_code == 460
     assert ResumableUpload.objects.get().offset == CHUNK
     assert (
@@ -266,11 +283,17 @@ def test_a_damaged_piece_is_refused_with_460_and_not_kept(endpoint, opd_user, tm
     ).stat().st_size == CHUNK
     right = base64.b64encode(hashlib.sha256(piece).digest()).decode()
     response = requests.patch(
-        uploader.url, data=piece, timeout=30,
-        headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(CHUNK),
-                 "Content-Type": "application/offset+octet-stream",
-                 "Upload-Checksum": f"sha256 {right}", **_headers(opd_user)},
-    )  # fmt: skip
+        uploader.url,
+        data=piece,
+        timeout=30,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": str(CHUNK),
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": f"sha256 {right}",
+            **_headers(opd_user),
+        },
+    )
     assert response.status_code == 204 and response.headers["Upload-Offset"] == str(2 * CHUNK)
 
 
@@ -325,10 +348,16 @@ def test_abandoned_uploads_expire_and_are_cleaned(endpoint, opd_user, tmp_path, 
     )
     assert _tus(opd_user, "HEAD", uploader.url).status_code == 410
     patch = requests.patch(
-        uploader.url, data=b"x", timeout=30,
-        headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(CHUNK),
-                 "Content-Type": "application/offset+octet-stream", **_headers(opd_user)},
-    )  # fmt: skip
+        uploader.url,
+        data=b"x",
+        timeout=30,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": str(CHUNK),
+            "Content-Type": "application/offset+octet-stream",
+            **_headers(opd_user),
+        },
+    )
     assert patch.status_code == 410
     # ...verify_evidence reports it, and the cron job removes it with its bytes.
     with pytest.raises(CommandError):
@@ -349,16 +378,23 @@ def _create(client, question, unit, data: bytes, name="perbup.pdf", **extra):
     metadata = f"filename {base64.b64encode(name.encode()).decode()}"
     return client.post(
         reverse("opd:tus-endpoint", args=[question.pk, unit.pk]),
-        headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
-                 "Upload-Metadata": metadata, **extra},
-    )  # fmt: skip
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": metadata,
+            **extra,
+        },
+    )
 
 
 def _patch(client, url, offset, data, **extra):
     return client.generic(
-        "PATCH", url, data, content_type="application/offset+octet-stream",
+        "PATCH",
+        url,
+        data,
+        content_type="application/offset+octet-stream",
         headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset), **extra},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.django_db
@@ -385,10 +421,15 @@ def test_whole_upload_through_the_test_client_with_method_override(
     assert _patch(client, url, 0, data[:30_000]).status_code == 204
     # A proxy that refuses PATCH: POST with X-HTTP-Method-Override.
     response = client.post(
-        url, data[30_000:], content_type="application/offset+octet-stream",
-        headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "30000",
-                 "X-HTTP-Method-Override": "PATCH"},
-    )  # fmt: skip
+        url,
+        data[30_000:],
+        content_type="application/offset+octet-stream",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "30000",
+            "X-HTTP-Method-Override": "PATCH",
+        },
+    )
     assert response.status_code == 204 and response["Kla-Upload-Status"] == "stored"
     assert EvidenceRevision.objects.get().sha256 == _sha(data)
 
@@ -406,9 +447,12 @@ def test_protocol_errors(client_for, opd_user, question, lead_unit):
     assert bad.status_code == 400
     upload_url = _create(client, question, lead_unit, data)["Location"]
     wrong_type = client.generic(
-        "PATCH", upload_url, b"x", content_type="application/octet-stream",
+        "PATCH",
+        upload_url,
+        b"x",
+        content_type="application/octet-stream",
         headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "0"},
-    )  # fmt: skip
+    )
     assert wrong_type.status_code == 415
     assert _patch(client, upload_url, 0, data + b"more").status_code == 400  # past the end
     unknown = _patch(client, upload_url, 0, data, **{"Upload-Checksum": "md5 AAAA"})
@@ -425,8 +469,9 @@ def test_protocol_errors(client_for, opd_user, question, lead_unit):
         ("bad\x01name.pdf", b"%PDF-1.4", 422, "bad_name"),
     ],
 )
-def test_creation_refuses_what_is_known_at_once(client_for, opd_user, question, lead_unit,
-                                                name, data, status, code):  # fmt: skip
+def test_creation_refuses_what_is_known_at_once(
+    client_for, opd_user, question, lead_unit, name, data, status, code
+):
     response = _create(client_for(opd_user), question, lead_unit, data, name=name)
     assert response.status_code == status
     assert response.json()["status"] == "refused"
@@ -436,8 +481,9 @@ def test_creation_refuses_what_is_known_at_once(client_for, opd_user, question, 
 
 
 @pytest.mark.django_db
-def test_creation_refuses_an_answer_the_unit_may_not_change(client_for, opd_user, question,
-                                                            lead_unit):  # fmt: skip
+def test_creation_refuses_an_answer_the_unit_may_not_change(
+    client_for, opd_user, question, lead_unit
+):
     Answer.objects.create(question=question, unit=lead_unit, status=Answer.Status.SUBMITTED)
     response = _create(client_for(opd_user), question, lead_unit, big_pdf(20_000))
     assert response.status_code == 403
@@ -446,8 +492,9 @@ def test_creation_refuses_an_answer_the_unit_may_not_change(client_for, opd_user
 
 
 @pytest.mark.django_db
-def test_a_person_has_a_bounded_number_of_unfinished_uploads(client_for, opd_user, question,
-                                                             lead_unit, settings):  # fmt: skip
+def test_a_person_has_a_bounded_number_of_unfinished_uploads(
+    client_for, opd_user, question, lead_unit, settings
+):
     settings.KLA_TUS_MAX_ACTIVE = 2
     client = client_for(opd_user)
     statuses = [_create(client, question, lead_unit, big_pdf(20_000)).status_code for _ in "abc"]
@@ -475,8 +522,7 @@ def test_csrf_is_checked_on_tus_requests(opd_user, question, lead_unit):
 
 
 @pytest.mark.django_db
-def test_a_piece_streams_to_disk_and_is_never_held_whole(client_for, opd_user, question,
-                                                         lead_unit):  # fmt: skip
+def test_a_piece_streams_to_disk_and_is_never_held_whole(client_for, opd_user, question, lead_unit):
     """A 4 MB piece costs the server a read buffer, not 4 MB of memory."""
     from django.test import RequestFactory
 
@@ -488,9 +534,12 @@ def test_a_piece_streams_to_disk_and_is_never_held_whole(client_for, opd_user, q
     # The request (with the client's copy of the piece) is built before tracing starts:
     # what is measured is the server's work on it.
     request = RequestFactory().generic(
-        "PATCH", url, data[:-100], content_type="application/offset+octet-stream",
+        "PATCH",
+        url,
+        data[:-100],
+        content_type="application/offset+octet-stream",
         headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "0"},
-    )  # fmt: skip
+    )
     request.user = opd_user
     upload_id = ResumableUpload.objects.get().pk
     tracemalloc.start()

@@ -38,14 +38,36 @@ def test_name_keys(written, unit_name, same):
 
 def _instrument(*opds_per_question, points=None, every_kecamatan=False):
     questions = [
-        {"code": str(i + 1), "text": f"Pertanyaan {i + 1}", "order": i + 1, "max_points": 10,
-         "every_kecamatan": every_kecamatan, "every_desa": False, "opds": list(opds),
-         **(points or {})}
+        {
+            "code": str(i + 1),
+            "text": f"Pertanyaan {i + 1}",
+            "order": i + 1,
+            "max_points": 10,
+            "every_kecamatan": every_kecamatan,
+            "every_desa": False,
+            "opds": list(opds),
+            **(points or {}),
+        }
         for i, opds in enumerate(opds_per_question)
-    ]  # fmt: skip
-    return {"clusters": [{"name": "Kelembagaan", "order": 1, "declared_max_points": 20,
-                          "indicators": [{"code": "1", "name": "Kebijakan", "order": 1,
-                                          "max_points": 20, "questions": questions}]}]}  # fmt: skip
+    ]
+    return {
+        "clusters": [
+            {
+                "name": "Kelembagaan",
+                "order": 1,
+                "declared_max_points": 20,
+                "indicators": [
+                    {
+                        "code": "1",
+                        "name": "Kebijakan",
+                        "order": 1,
+                        "max_points": 20,
+                        "questions": questions,
+                    }
+                ],
+            }
+        ]
+    }
 
 
 def _units(*names):
@@ -69,9 +91,14 @@ def test_the_command_maps_and_remembers(tmp_path):
         call_command("import_instrument", str(path), "--period", "2030", stdout=StringIO())
     out = StringIO()
     call_command(
-        "import_instrument", str(path), "--period", "2030", "--map", "Dunia Usaha=APINDO",
+        "import_instrument",
+        str(path),
+        "--period",
+        "2030",
+        "--map",
+        "Dunia Usaha=APINDO",
         stdout=out,
-    )  # fmt: skip
+    )
     roles = dict(Assignment.objects.values_list("unit__short_name", "role"))
     assert roles == {"DP3AP2KB": "lead", "APINDO": "support"}
     assert UnitAlias.objects.get().unit == apindo
@@ -91,11 +118,27 @@ def test_the_web_import_asks_and_never_creates_silently(client_for, secretariat_
     assert 'data-testid="unit-mapping"' in html and 'data-testid="import-confirm"' not in html
     assert "Kejaksaan Negeri" in html
     # A name left unanswered keeps the import at the mapping step.
-    page = client.post(url, {"action": "map", "name-1": "Kejaksaan", "unit-1": kejaksaan.pk,
-                             "name-2": "Dunia Usaha", "unit-2": ""})  # fmt: skip
+    page = client.post(
+        url,
+        {
+            "action": "map",
+            "name-1": "Kejaksaan",
+            "unit-1": kejaksaan.pk,
+            "name-2": "Dunia Usaha",
+            "unit-2": "",
+        },
+    )
     assert [u.name for u in page.context["report"].unmapped] == ["Dunia Usaha"]
-    page = client.post(url, {"action": "map", "name-1": "Kejaksaan", "unit-1": kejaksaan.pk,
-                             "name-2": "Dunia Usaha", "unit-2": "new"})  # fmt: skip
+    page = client.post(
+        url,
+        {
+            "action": "map",
+            "name-1": "Kejaksaan",
+            "unit-1": kejaksaan.pk,
+            "name-2": "Dunia Usaha",
+            "unit-2": "new",
+        },
+    )
     assert 'data-testid="import-confirm"' in page.content.decode()
     assert set(Unit.objects.values_list("short_name", flat=True)) == before  # checked only
     client.post(reverse("kla:instrument-import-confirm"))
@@ -117,8 +160,12 @@ def test_past_points_of_every_kecamatan_questions_are_kept_exactly():
     dinas = _units("DP3AP2KB")[0]
     for n in range(3):
         factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec {n}", kind="kecamatan")
-    data = _instrument(["DP3AP2KB"], ["DP3AP2KB"], every_kecamatan=True,
-                       points={"claimed_points": 7.25, "verified_points": 6.75})  # fmt: skip
+    data = _instrument(
+        ["DP3AP2KB"],
+        ["DP3AP2KB"],
+        every_kecamatan=True,
+        points={"claimed_points": 7.25, "verified_points": 6.75},
+    )
     report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
     assert report.applied and not report.unmapped
     period = report_period = Answer.objects.first().question.indicator.group.period
@@ -167,8 +214,10 @@ def test_the_real_instrument_into_the_demo_district_duplicates_no_agency():
     # The secretariat takes the first suggestion, and creates the two that are other agencies
     # (Bapenda is not Bappeda; PAN has no counterpart in the demo).
     new = {"Bapenda", "PAN"}
-    mapping = {name: NEW_UNIT if name in new else suggestions[0].pk
-               for name, suggestions in unknown.items()}  # fmt: skip
+    mapping = {
+        name: NEW_UNIT if name in new else suggestions[0].pk
+        for name, suggestions in unknown.items()
+    }
     report = instrument_import(parsed=parsed, year=2028, unit_mapping=mapping)
     assert not report.unmapped
     created = set(Unit.objects.values_list("short_name", flat=True)) - units_before

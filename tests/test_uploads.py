@@ -79,26 +79,43 @@ VALID = {
     "foto.JPG": (_jpeg(16, 12), "image/jpeg"),
     "Foto kegiatan Forum Anak — Tungkal Ilir.jpeg": (_jpeg(), "image/jpeg"),
     "matriks.xlsx": (_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "laporan.docx": (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
-                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "laporan.odt": (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
-                         first="mimetype"), "application/vnd.oasis.opendocument.text"),
-    "data.ods": (_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
-                      first="mimetype"), "application/vnd.oasis.opendocument.spreadsheet"),
-}  # fmt: skip
+    "laporan.docx": (
+        _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "laporan.odt": (
+        _zip(
+            {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
+            first="mimetype",
+        ),
+        "application/vnd.oasis.opendocument.text",
+    ),
+    "data.ods": (
+        _zip(
+            {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
+            first="mimetype",
+        ),
+        "application/vnd.oasis.opendocument.spreadsheet",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_valid_kinds_are_stored_and_served_back_identical(name, answer, lead_unit, opd_user):
     content, content_type = VALID[name]
     revision = ev.evidence_add_file(
-        answer=answer, unit=lead_unit, user=opd_user,
-        uploaded_file=SimpleUploadedFile(name, content), title="Bukti",
-    )  # fmt: skip
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile(name, content),
+        title="Bukti",
+    )
     assert revision.sha256 == hashlib.sha256(content).hexdigest()
     assert (revision.size, revision.content_type, revision.original_name) == (
-        len(content), content_type, name,
-    )  # fmt: skip
+        len(content),
+        content_type,
+        name,
+    )
     response = ev.evidence_download_response(revision=revision, user=opd_user)
     assert b"".join(response.streaming_content) == content
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -114,15 +131,40 @@ HOSTILE = [
     ("script.pdf", b"#!/bin/sh\nrm -rf /\n", "executable"),
     ("page.pdf", b"  <!DOCTYPE html><html><script>alert(1)</script></html>", "html"),
     ("page.png", b"\xef\xbb\xbf<html><body>x</body></html>", "html"),
-    ("gambar.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "svg"),
+    (
+        "gambar.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "svg",
+    ),
     ("gambar.pdf", b'<?xml version="1.0"?><svg/>', "svg"),
     ("arsip.zip", _zip({"a.txt": b"x"}), "archive"),
     ("arsip.docx", _zip({"a.txt": b"x"}), "archive"),
     ("arsip.pdf", b"Rar!\x1a\x07\x00" + b"\x00" * 20, "archive"),
-    ("macro.docx", _zip({"[Content_Types].xml": b"<T/>", "word/document.xml": b"<w/>",
-                         "word/vbaProject.bin": b"\x00"}), "macro"),
-    ("js.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "pdf_script"),
-    ("launch.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /AA << /O << /S /Launch >> >>"), "pdf_action"),
+    (
+        "macro.docx",
+        _zip(
+            {
+                "[Content_Types].xml": b"<T/>",
+                "word/document.xml": b"<w/>",
+                "word/vbaProject.bin": b"\x00",
+            }
+        ),
+        "macro",
+    ),
+    (
+        "js.pdf",
+        samples.pdf_bytes().replace(
+            b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"
+        ),
+        "pdf_script",
+    ),
+    (
+        "launch.pdf",
+        samples.pdf_bytes().replace(
+            b"/Type /Catalog", b"/Type /Catalog /AA << /O << /S /Launch >> >>"
+        ),
+        "pdf_action",
+    ),
     ("foto.pdf", samples.png_bytes(), "mismatch"),
     ("perbup.png", samples.pdf_bytes(), "mismatch"),
     ("catatan.txt", b"just text", "unknown"),
@@ -137,22 +179,63 @@ HOSTILE = [
     ("gambar.png", b"<!-- logo -->\n<svg/>", "svg"),
     ("arsip.pdf", b"\x1f\x8b\x08\x00" + b"\x00" * 20, "archive"),
     ("arsip.jpg", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 20, "archive"),
-    ("arsip.tar.pdf", b"dokumen.pdf".ljust(257, b"\x00") + b"ustar\x0000" + b"\x00" * 300, "archive"),
+    (
+        "arsip.tar.pdf",
+        b"dokumen.pdf".ljust(257, b"\x00") + b"ustar\x0000" + b"\x00" * 300,
+        "archive",
+    ),
     ("kosong.docx", b"PK\x05\x06" + b"\x00" * 18, "archive"),
     ("lama.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy_office"),
-    ("laporan.pdf", _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "mismatch"),
-    ("matriks.docx", _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}), "mismatch"),
-    ("data.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
-                      first="mimetype"), "mismatch"),
-    ("makro.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>",
-                        "Basic/Standard/Module1.xml": b"<script/>"}, first="mimetype"), "macro"),
-    ("escaped.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (x) >>"), "pdf_script"),
-    ("lampiran.pdf", samples.pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /Names << /EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) /EF << /F 4 0 R >> >>] >> >>"), "pdf_embedded"),
+    (
+        "laporan.pdf",
+        _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
+        "mismatch",
+    ),
+    (
+        "matriks.docx",
+        _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}),
+        "mismatch",
+    ),
+    (
+        "data.odt",
+        _zip(
+            {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"},
+            first="mimetype",
+        ),
+        "mismatch",
+    ),
+    (
+        "makro.odt",
+        _zip(
+            {
+                "mimetype": b"application/vnd.oasis.opendocument.text",
+                "content.xml": b"<x/>",
+                "Basic/Standard/Module1.xml": b"<script/>",
+            },
+            first="mimetype",
+        ),
+        "macro",
+    ),
+    (
+        "escaped.pdf",
+        samples.pdf_bytes().replace(
+            b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (x) >>"
+        ),
+        "pdf_script",
+    ),
+    (
+        "lampiran.pdf",
+        samples.pdf_bytes().replace(
+            b"/Type /Catalog",
+            b"/Type /Catalog /Names << /EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) /EF << /F 4 0 R >> >>] >> >>",
+        ),
+        "pdf_embedded",
+    ),
     ("tanpa-ekstensi", samples.pdf_bytes(), "mismatch"),
     ("laporan\u202efdp.exe", samples.pdf_bytes(), "mismatch"),  # shows as "laporanexe.pdf"
     ("bell\x07.pdf", samples.pdf_bytes(), "bad_name"),
     (".pdf", samples.pdf_bytes(), "bad_name"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -188,8 +271,12 @@ def test_oversized_file_is_refused(answer, lead_unit, opd_user, settings):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 1024 * 1024
     big = samples.pdf_bytes() + b"%" + b"0" * (2 * 1024 * 1024)
     with pytest.raises(DomainError) as error:
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile("besar.pdf", big))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("besar.pdf", big),
+        )
     assert error.value.code == "too_large" and "1 MB" in error.value.message
     assert _files() == []
 
@@ -221,8 +308,12 @@ def test_failed_transaction_removes_the_stored_file(answer, lead_unit, opd_user,
 
     monkeypatch.setattr(ev, "_record_file", explode)
     with pytest.raises(RuntimeError):
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()),
+        )
     assert _files() == [] and not EvidenceRevision.objects.exists()
 
 
@@ -248,10 +339,18 @@ def test_rules_submitted_answer_window_and_unassigned_unit(
 
 
 def test_replace_keeps_history_and_remove_is_soft(answer, lead_unit, opd_user):
-    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                 uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")))  # fmt: skip
-    second = ev.evidence_replace_file(evidence=first.evidence, unit=lead_unit, user=opd_user,
-                                      uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")))  # fmt: skip
+    first = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")),
+    )
+    second = ev.evidence_replace_file(
+        evidence=first.evidence,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")),
+    )
     assert first.evidence.revisions.count() == 2 and first.sha256 != second.sha256
     assert b"".join(
         ev.evidence_download_response(revision=first, user=opd_user).streaming_content
@@ -276,25 +375,37 @@ def test_links_must_be_http(answer, lead_unit, opd_user):
 def test_inline_preview_only_for_pdf_and_images(answer, lead_unit, opd_user):
     from django.http import Http404
 
-    png = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                               uploaded_file=SimpleUploadedFile("f.png", samples.png_bytes()))  # fmt: skip
+    png = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("f.png", samples.png_bytes()),
+    )
     response = ev.evidence_inline_response(revision=png, user=opd_user)
     assert (
         response["Content-Disposition"].startswith("inline;")
         and "sandbox" in response["Content-Security-Policy"]
     )
-    xlsx = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                uploaded_file=SimpleUploadedFile("m.xlsx", _xlsx()))  # fmt: skip
+    xlsx = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("m.xlsx", _xlsx()),
+    )
     with pytest.raises(Http404):
         ev.evidence_inline_response(revision=xlsx, user=opd_user)
 
 
 def test_verify_evidence_finds_missing_corrupted_and_orphans(answer, lead_unit, opd_user, capsys):
     keep, corrupt, lose = (
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)))
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)),
+        )
         for n in ("keep", "corrupt", "lose")
-    )  # fmt: skip
+    )
     call_command("verify_evidence")
     assert "checked 3, ok 3, missing 0, corrupted 0, orphaned 0" in capsys.readouterr().out
     root = Path(settings.MEDIA_ROOT)
@@ -334,13 +445,21 @@ def test_javascript_late_in_a_large_pdf_leaves_no_file(answer, lead_unit, opd_us
         base, 1, b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (x) >> >>"
     )
     with pytest.raises(DomainError) as error:
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile("besar.pdf", hostile))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("besar.pdf", hostile),
+        )
     assert error.value.code == "pdf_script"
     assert _files() == [] and not Evidence.objects.exists()
     # The same file without the update is a plain PDF, accepted.
-    ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                         uploaded_file=SimpleUploadedFile("besar.pdf", base))  # fmt: skip
+    ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("besar.pdf", base),
+    )
 
 
 def test_content_is_checked_on_the_whole_temporary_file_before_the_rename(
@@ -357,8 +476,12 @@ def test_content_is_checked_on_the_whole_temporary_file_before_the_rename(
 
     monkeypatch.setattr(storage, "check_content", check)
     with pytest.raises(DomainError):
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile("a.pdf", content))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("a.pdf", content),
+        )
     ((name, checked, kind, present),) = seen
     assert name.startswith(storage.TEMP_PREFIX) and (checked, kind) == (content, "pdf")
     assert [p.name for p in present] == [name]  # only the temporary file, not yet renamed
@@ -376,12 +499,20 @@ def test_refused_upload_leaves_nothing_in_a_bucket_or_the_spool(
         b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (x) >>"
     )
     with pytest.raises(DomainError) as error:
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=SimpleUploadedFile("a.pdf", hostile))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("a.pdf", hostile),
+        )
     assert error.value.code == "pdf_script"
     assert s3_bucket.objects() == [] and list(spool.iterdir()) == []
-    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                    uploaded_file=SimpleUploadedFile("b.pdf", samples.pdf_bytes()))  # fmt: skip
+    revision = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("b.pdf", samples.pdf_bytes()),
+    )
     assert s3_bucket.objects() == [revision.file.name]
     assert s3_bucket.body(revision.file.name) == samples.pdf_bytes()
     assert list(spool.iterdir()) == []
@@ -404,8 +535,12 @@ def test_zip_bombs_are_refused_cheaply(answer, lead_unit, opd_user):
     swarm = buffer.getvalue()
     for name, content in (("bom.docx", bomb), ("banyak.docx", swarm)):
         with pytest.raises(DomainError) as error:
-            ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                 uploaded_file=SimpleUploadedFile(name, content))  # fmt: skip
+            ev.evidence_add_file(
+                answer=answer,
+                unit=lead_unit,
+                user=opd_user,
+                uploaded_file=SimpleUploadedFile(name, content),
+            )
         assert error.value.code == "zip_bomb"
     assert _files() == []
 
@@ -423,30 +558,44 @@ class _Upload:
 
 @pytest.mark.parametrize(
     ("raw", "shown"),
-    [("C:\\Users\\Operator\\Dokumen\\perbup.pdf", "perbup.pdf"),
-     ("../../etc/perbup.pdf", "perbup.pdf"),
-     ("Laporan Kecamatan — ü ñ 漢字 عربى.pdf", "Laporan Kecamatan — ü ñ 漢字 عربى.pdf"),
-     ("  spasi.pdf  ", "spasi.pdf"),
-     ("Cafe\u0301.pdf", "Café.pdf")],
-)  # fmt: skip
+    [
+        ("C:\\Users\\Operator\\Dokumen\\perbup.pdf", "perbup.pdf"),
+        ("../../etc/perbup.pdf", "perbup.pdf"),
+        ("Laporan Kecamatan — ü ñ 漢字 عربى.pdf", "Laporan Kecamatan — ü ñ 漢字 عربى.pdf"),
+        ("  spasi.pdf  ", "spasi.pdf"),
+        ("Cafe\u0301.pdf", "Café.pdf"),
+    ],
+)
 def test_names_are_cleaned_for_display_and_never_a_path(answer, lead_unit, opd_user, raw, shown):
-    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                    uploaded_file=_Upload(raw, samples.pdf_bytes()))  # fmt: skip
+    revision = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=_Upload(raw, samples.pdf_bytes()),
+    )
     assert revision.original_name == shown
     assert re.fullmatch(r"evidence/\d{4}/\d{2}/[0-9a-f]{32}", revision.file.name)
 
 
 def test_name_longer_than_255_is_refused(answer, lead_unit, opd_user):
     with pytest.raises(DomainError) as error:
-        ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                             uploaded_file=_Upload("a" * 252 + ".pdf", samples.pdf_bytes()))  # fmt: skip
+        ev.evidence_add_file(
+            answer=answer,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=_Upload("a" * 252 + ".pdf", samples.pdf_bytes()),
+        )
     assert error.value.code == "bad_name" and "255" in error.value.message
     assert _files() == []
 
 
 def test_failed_replace_removes_only_the_new_file(answer, lead_unit, opd_user, monkeypatch):
-    first = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                 uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")))  # fmt: skip
+    first = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("v1.pdf", samples.pdf_bytes("v1")),
+    )
     real = ev._record_file
 
     def record_then_fail(**kwargs):
@@ -455,8 +604,12 @@ def test_failed_replace_removes_only_the_new_file(answer, lead_unit, opd_user, m
 
     monkeypatch.setattr(ev, "_record_file", record_then_fail)
     with pytest.raises(RuntimeError):
-        ev.evidence_replace_file(evidence=first.evidence, unit=lead_unit, user=opd_user,
-                                 uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")))  # fmt: skip
+        ev.evidence_replace_file(
+            evidence=first.evidence,
+            unit=lead_unit,
+            user=opd_user,
+            uploaded_file=SimpleUploadedFile("v2.pdf", samples.pdf_bytes("v2")),
+        )
     assert _files() == [Path(default_storage.location) / first.file.name]
     assert list(EvidenceRevision.objects.values_list("pk", flat=True)) == [first.pk]
     assert AuditEvent.objects.filter(action="evidence.upload").count() == 1
@@ -514,8 +667,12 @@ def test_killed_before_commit_leaves_an_orphan_that_verify_removes(
     }
     child = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", KILL_CHILD, phase, str(answer.pk), str(opd_user.pk)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = child.stdout.readline()
         assert line.strip() == phase, child.stderr.read()
@@ -535,8 +692,12 @@ def test_killed_before_commit_leaves_an_orphan_that_verify_removes(
     assert "checked 0, ok 0, missing 0, corrupted 0, orphaned 0" in capsys.readouterr().out
     assert _files() == []
     # The answer row lock died with the child: the unit can attach again at once.
-    ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                         uploaded_file=SimpleUploadedFile("lagi.pdf", samples.pdf_bytes()))  # fmt: skip
+    ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("lagi.pdf", samples.pdf_bytes()),
+    )
     assert all(default_storage.exists(r.file.name) for r in EvidenceRevision.objects.all())
 
 
@@ -546,8 +707,12 @@ def test_stored_files_get_the_storages_mode_so_nginx_can_read_them(
 ):
     """Like any file saved through the storage: FILE_UPLOAD_PERMISSIONS, else the umask."""
     settings.FILE_UPLOAD_PERMISSIONS = configured
-    revision = ev.evidence_add_file(answer=answer, unit=lead_unit, user=opd_user,
-                                    uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()))  # fmt: skip
+    revision = ev.evidence_add_file(
+        answer=answer,
+        unit=lead_unit,
+        user=opd_user,
+        uploaded_file=SimpleUploadedFile("a.pdf", samples.pdf_bytes()),
+    )
     reference = default_storage.save("evidence/reference", SimpleUploadedFile("r", b"r"))
     mode = lambda name: os.stat(Path(default_storage.location) / name).st_mode & 0o777  # noqa: E731
     umask = os.umask(0)

@@ -83,7 +83,8 @@ ROUTES: dict[str, Route] = {
         args=lambda w: ["bad-key"], get="404 404 404 404 404 404 404", post="L O O O O O O"
     ),
     "password_reset_confirm": Route(
-        args=lambda w: ["MQ", "bad-token"], get=PUBLIC,
+        args=lambda w: ["MQ", "bad-token"],
+        get=PUBLIC,
         post=PUBLIC,
     ),
     "password_reset_complete": Route(get=PUBLIC, post=ONLY_POST),
@@ -101,12 +102,16 @@ ROUTES: dict[str, Route] = {
     "opd:evidence-link": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
     # Resumable uploads answer scripts: 401 instead of a login redirect, access before the
     # method, then the protocol (412: the matrix sends no Tus-Resumable header).
-    "opd:tus-endpoint": Route(args=A, get="401 405 404 405 403 403 403",
-                              post="401 412 404 412 403 403 403"),
+    "opd:tus-endpoint": Route(
+        args=A, get="401 405 404 405 403 403 403", post="401 412 404 412 403 403 403"
+    ),
     # An upload is its creator's alone: everybody else, even a unit that may attach to the
     # same answer, gets 404. GET is the outcome as JSON; POST is not a tus method.
-    "opd:tus-upload": Route(args=lambda w: [w["upload"].pk], get="401 200 404 404 404 404 404",
-                            post="401 405 404 404 404 404 404"),
+    "opd:tus-upload": Route(
+        args=lambda w: [w["upload"].pk],
+        get="401 200 404 404 404 404 404",
+        post="401 405 404 404 404 404 404",
+    ),
     "opd:comment-add": Route(args=A, get=BACK_TO_ANSWER, post="L O 404 O O 403 O"),
     "opd:answer-approve": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
     "opd:answer-request-revision": Route(args=A, get=BACK_TO_ANSWER, post=SECRETARIAT_PAGE),
@@ -123,7 +128,9 @@ ROUTES: dict[str, Route] = {
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-carry-over": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-official": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
-    "kla:period-status": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"),
+    "kla:period-status": Route(
+        args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"
+    ),
     "kla:reports": Route(get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:report-xlsx": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:report-pdf": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
@@ -134,8 +141,11 @@ ROUTES: dict[str, Route] = {
     "kla:audit-trail": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:extensions": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     # One unit's extension, from its dashboard row or its answer page.
-    "kla:unit-extension": Route(args=lambda w: [w["period"].year, w["lead_unit"].pk],
-                                get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:unit-extension": Route(
+        args=lambda w: [w["period"].year, w["lead_unit"].pk],
+        get=SECRETARIAT_PAGE,
+        post=SECRETARIAT_PAGE,
+    ),
     "kla:whatsapp-summary": Route(get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     # The API answers in JSON: 401 instead of a login redirect.
     "kla:api-score": Route(args=Y, get="401 403 403 403 200 200 200", post=ONLY_POST),
@@ -157,10 +167,9 @@ ROUTES: dict[str, Route] = {
     "opd:documents": Route(get="L O O O O O O", post="405 405 405 405 405 405 405"),
     # Registering a stored file: whoever works on its answer, or the secretariat (for its
     # own unit); the Bupati reads. An outsider does not learn the file exists.
-    "opd:document-register": Route(args=REV, get="L O 404 O O 403 O",
-                                   post="L O 404 O O 403 O"),
+    "opd:document-register": Route(args=REV, get="L O 404 O O 403 O", post="L O 404 O O 403 O"),
     "opd:document-attach": Route(args=A, get=ONLY_GET, post="L O 404 O 403 403 403"),
-}  # fmt: skip
+}
 
 # The Django admin guards itself (staff only); its index stands for all of its pages.
 ADMIN_INDEX = Route(get="302 302 302 302 302 302 200")
@@ -192,32 +201,50 @@ def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
     """A submitted answer of the lead unit with a stored file, inside the window."""
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
     answer = Answer.objects.create(
-        question=question, unit=lead_unit, status=Answer.Status.SUBMITTED,
-        claimed_points=Decimal("5"), submitted_at=timezone.now(), submitted_by=opd_user,
-    )  # fmt: skip
+        question=question,
+        unit=lead_unit,
+        status=Answer.Status.SUBMITTED,
+        claimed_points=Decimal("5"),
+        submitted_at=timezone.now(),
+        submitted_by=opd_user,
+    )
     evidence = Evidence.objects.create(answer=answer, unit=lead_unit, created_by=opd_user)
     content = samples.pdf_bytes()
     name = default_storage.save("evidence/test/matrix", ContentFile(content))
     import hashlib
 
     revision = EvidenceRevision.objects.create(
-        evidence=evidence, file=name, original_name="perbup.pdf", size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(), content_type="application/pdf",
+        evidence=evidence,
+        file=name,
+        original_name="perbup.pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_type="application/pdf",
         uploaded_by=opd_user,
-    )  # fmt: skip
+    )
     Comment.objects.create(answer=answer, author=opd_user, body="halo")
     upload = ResumableUpload.objects.create(
-        user=opd_user, question=question, unit=lead_unit, filename="perbup.pdf", length=1000,
+        user=opd_user,
+        question=question,
+        unit=lead_unit,
+        filename="perbup.pdf",
+        length=1000,
         expires_at=timezone.now() + datetime.timedelta(hours=24),
-    )  # fmt: skip
+    )
     table_question = factories.QuestionFactory(indicator=question.indicator, every_kecamatan=True)
     factories.AssignmentFactory(question=table_question, unit=lead_unit, role="per_unit")
     factories.AssignmentFactory(question=table_question, unit=support_unit, role="coordinator")
     return {
-        "upload": upload, "table_question": table_question,
-        "period": period, "question": question, "lead_unit": lead_unit, "answer": answer,
-        "evidence": evidence, "revision": revision, "support_unit": support_unit,
-    }  # fmt: skip
+        "upload": upload,
+        "table_question": table_question,
+        "period": period,
+        "question": question,
+        "lead_unit": lead_unit,
+        "answer": answer,
+        "evidence": evidence,
+        "revision": revision,
+        "support_unit": support_unit,
+    }
 
 
 def _mismatch(response, expected, label) -> str | None:

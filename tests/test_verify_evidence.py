@@ -48,7 +48,7 @@ def stored(question, lead_unit, opd_user):
             unit=lead_unit,
             user=opd_user,
             uploaded_file=SimpleUploadedFile(f"{n}.pdf", samples.pdf_bytes(n)),
-        )  # fmt: skip
+        )
         for n in ("keep", "corrupt", "lose")
     ]
 
@@ -227,8 +227,13 @@ def test_the_spool_is_a_directory_of_our_own_made_at_start(tmp_path):
     env.update(DEBUG="1", KLA_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="kla.settings")
     code = "from django.conf import settings; print(settings.FILE_UPLOAD_TEMP_DIR)"
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True,
-        text=True, check=True, timeout=60,
-    ).stdout.strip()  # fmt: skip
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
     assert out == str(tmp_path / "var" / "upload-spool")
     assert Path(out).is_dir()

@@ -107,9 +107,12 @@ def test_a_long_list_of_agencies_fits_two_phone_screens(world):
         factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
         if i < 20:  # the first twenty submitted: on schedule; the other fourteen behind
             Answer.objects.create(
-                question=question, unit=unit, status="submitted", claimed_points=Decimal("1"),
+                question=question,
+                unit=unit,
+                status="submitted",
+                claimed_points=Decimal("1"),
                 submitted_at=timezone.now(),
-            )  # fmt: skip
+            )
     lines = whatsapp_summary(period=world).splitlines()
     assert len(lines) <= 20
     agencies = [line for line in lines if line.startswith("• ") and " dikirim, " in line]
@@ -148,9 +151,15 @@ def test_the_dashboard_links_to_it(client_for, secretariat_user, world):
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("anonymous", 302), ("opd", 403), ("support", 403), ("executive", 403),
-     ("secretariat", 200), ("admin", 200)],
-)  # fmt: skip
+    [
+        ("anonymous", 302),
+        ("opd", 403),
+        ("support", 403),
+        ("executive", 403),
+        ("secretariat", 200),
+        ("admin", 200),
+    ],
+)
 def test_only_the_secretariat_reads_it(client_for, personas, world, persona, status):
     assert client_for(personas[persona]).get(reverse("kla:whatsapp-summary")).status_code == status
 

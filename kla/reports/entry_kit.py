@@ -232,18 +232,25 @@ def _short_text(text: str, limit: int = SHORT_TEXT) -> str:
 def _evidence(item: dict) -> KitEvidence | None:
     if item["kind"] == Evidence.Kind.LINK:
         return KitEvidence(
-            kind=item["kind"], title=item["title"], link=item["url"],
+            kind=item["kind"],
+            title=item["title"],
+            link=item["url"],
             attached_by=item["unit__short_name"],
-        )  # fmt: skip
+        )
     if item["rev_id"] is None:
         return None  # a file evidence whose upload never completed
     return KitEvidence(
-        kind=item["kind"], title=item["title"],
+        kind=item["kind"],
+        title=item["title"],
         link=absolute_url("opd:revision-download", item["rev_id"]),
-        attached_by=item["unit__short_name"], revision_id=item["rev_id"],
-        storage_name=item["rev_file"], original_name=item["rev_name"],
-        content_type=item["rev_type"], size=item["rev_size"], sha256=item["rev_sha"],
-    )  # fmt: skip
+        attached_by=item["unit__short_name"],
+        revision_id=item["rev_id"],
+        storage_name=item["rev_file"],
+        original_name=item["rev_name"],
+        content_type=item["rev_type"],
+        size=item["rev_size"],
+        sha256=item["rev_sha"],
+    )
 
 
 def entry_kit_plan(*, period: Period) -> EntryKitPlan:
@@ -280,12 +287,14 @@ def entry_kit_plan(*, period: Period) -> EntryKitPlan:
                 ]
                 planned.append(
                     KitQuestion(
-                        group=group, row=item, answers=answers,
+                        group=group,
+                        row=item,
+                        answers=answers,
                         folder=unique_folder(folder, folders_taken),
                         pdf_name=safe_component(f"Indikator {code} Pertanyaan {question.code}")
                         + ".pdf",
                     )
-                )  # fmt: skip
+                )
     return EntryKitPlan(
         period=period,
         questions=planned,
@@ -361,10 +370,12 @@ def entry_workbook(plan: EntryKitPlan) -> Workbook:
     year = plan.period.year
     write_cell(ws, 1, 1, f"Bahan isian aplikasi KLA {year}").font = Font(bold=True, size=14)
     write_cell(
-        ws, 2, 1,
+        ws,
+        2,
+        1,
         f"{district} · dibuat pada {plan.generated:%d-%m-%Y %H:%M} WIB · semua jawaban dengan "
         "statusnya; nilai terverifikasi hanya untuk jawaban yang disetujui",
-    ).font = Font(italic=True)  # fmt: skip
+    ).font = Font(italic=True)
     for index, (title, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
         write_cell(ws, HEADER_ROW, index, title)

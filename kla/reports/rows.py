@@ -163,9 +163,10 @@ def period_rows(*, period: Period, content: bool = False) -> list[GroupRows]:
 
     documents: dict[int, list[str]] = defaultdict(list)
     for evidence in Evidence.objects.filter(
-        answer__question__indicator__group__period=period, removed_at__isnull=True,
+        answer__question__indicator__group__period=period,
+        removed_at__isnull=True,
         document__isnull=False,
-    ).select_related("document"):  # fmt: skip
+    ).select_related("document"):
         documents[evidence.answer_id].append(document_label(evidence.document))
 
     by_question: dict[int, list[Assignment]] = defaultdict(list)

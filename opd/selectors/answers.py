@@ -207,9 +207,14 @@ class Resubmission:
     @property
     def changed(self) -> bool:
         return bool(
-            self.points or self.option or self.narrative or self.data_values or self.added
-            or self.removed or self.replaced
-        )  # fmt: skip
+            self.points
+            or self.option
+            or self.narrative
+            or self.data_values
+            or self.added
+            or self.removed
+            or self.replaced
+        )
 
 
 def resubmission_changes(
@@ -261,9 +266,10 @@ def resubmission_changes(
         ]
     # A file replaced by a new version after the request (the item itself stayed).
     found.replaced = [
-        e for e in evidence
+        e
+        for e in evidence
         if e not in found.added and any(r.uploaded_at > when for r in e.revisions.all())
-    ]  # fmt: skip
+    ]
     return found
 
 
@@ -320,14 +326,17 @@ def next_question(*, question: Question, unit: Unit) -> Question | None:
             "question__indicator__order",
             "question__order",
             "question__pk",
-        )  # fmt: skip
+        )
     ]
     done = set(
         Answer.objects.filter(
-            unit=unit, question__in=[q.pk for q in order],
+            unit=unit,
+            question__in=[q.pk for q in order],
             status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
-        ).order_by().values_list("question_id", flat=True)
-    )  # fmt: skip
+        )
+        .order_by()
+        .values_list("question_id", flat=True)
+    )
     at = next((i for i, q in enumerate(order) if q.pk == question.pk), -1)
     return next(
         (q for q in order[at + 1 :] + order[: at + 1] if q.pk not in done and q.pk != question.pk),

@@ -42,11 +42,13 @@ def document_library(
         documents = documents.filter(unit_id__in=unit_ids)
     return [
         LibraryEntry(
-            document=d, uses=list(d.uses.all()), expired=d.expires_before(today),
+            document=d,
+            uses=list(d.uses.all()),
+            expired=d.expires_before(today),
             expires_before_deadline=deadline is not None and d.expires_before(deadline),
         )
         for d in documents
-    ]  # fmt: skip
+    ]
 
 
 def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
@@ -75,14 +77,19 @@ def period_documents(*, period: Period) -> list[tuple[Document, list[Evidence]]]
     uses: dict[int, tuple[Document, list[Evidence]]] = {}
     for item in (
         Evidence.objects.filter(
-            answer__question__indicator__group__period=period, removed_at__isnull=True,
+            answer__question__indicator__group__period=period,
+            removed_at__isnull=True,
             document__isnull=False,
         )
         .select_related("document", "answer__question__indicator", "answer__unit")
         .order_by(
-            "document__kind", "document__title", "answer__question__indicator__group__order",
-            "answer__question__indicator__order", "answer__question__order", "pk",
+            "document__kind",
+            "document__title",
+            "answer__question__indicator__group__order",
+            "answer__question__indicator__order",
+            "answer__question__order",
+            "pk",
         )
-    ):  # fmt: skip
+    ):
         uses.setdefault(item.document_id, (item.document, []))[1].append(item)
     return list(uses.values())

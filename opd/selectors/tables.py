@@ -42,8 +42,10 @@ class TableRow:
     def may_fill(self) -> bool:
         """The reader writes this row and its state still lets it be written."""
         return self.access.can_edit and self.status in (
-            NOT_STARTED, Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED,
-        )  # fmt: skip
+            NOT_STARTED,
+            Answer.Status.DRAFT,
+            Answer.Status.REVISION_REQUESTED,
+        )
 
 
 @dataclass
@@ -104,7 +106,7 @@ def tables_to_fill(*, period: Period, unit_ids) -> list[Question]:
                 assignments__role=role.PER_UNIT,
                 assignments__unit__parent_id__in=unit_ids,
             )
-        )  # fmt: skip
+        )
         .distinct()
         .select_related("indicator")
         .order_by("indicator__group__order", "indicator__order", "order", "pk")
@@ -126,9 +128,12 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
     )
     table_rows = sorted(
         (TableRow(row, counts.get(row.answer.pk, 0) if row.answer else 0) for row in rows),
-        key=lambda r: (r.unit.parent.name if r.unit.parent_id else r.unit.name, r.unit.kind,
-                       r.unit.name),
-    )  # fmt: skip
+        key=lambda r: (
+            r.unit.parent.name if r.unit.parent_id else r.unit.name,
+            r.unit.kind,
+            r.unit.name,
+        ),
+    )
     # The share is over every row of the question, including those this reader cannot see.
     # Each row's access holds all of the question's assignments; a reader who sees every row
     # (the secretariat, the coordinator) has every answer loaded already.
@@ -152,10 +157,14 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
         )
     points = engine.score_question(
         engine.QuestionInput(
-            question.pk, question.indicator_id, question.code, question.max_points,
-            tuple(unit_answers), max(n_units, 1),
+            question.pk,
+            question.indicator_id,
+            question.code,
+            question.max_points,
+            tuple(unit_answers),
+            max(n_units, 1),
         )
-    )  # fmt: skip
+    )
     return QuestionTable(
         question=question,
         rows=table_rows,

@@ -85,19 +85,27 @@ def answer_save(
     answer.proposed = False  # a person has saved it: a proposal from last year is confirmed
     _touch(answer, ["claimed_points", "option", "narrative", "data_values", "proposed"])
     audit_log(
-        action=AuditEvent.Action.ANSWER_SAVE, actor=user, ip=ip, answer=answer, period=period,
+        action=AuditEvent.Action.ANSWER_SAVE,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
         summary=_("Draft saved"),
-    )  # fmt: skip
+    )
     if old_points != points or old_option != option:
         data = {"field": "claimed_points", "old": _s(old_points), "new": _s(points)}
         if old_option != option:  # options by their label: the trail is read by people
             data["option"] = {"old": _label(old_option), "new": _label(option)}
         audit_log(
-            action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
+            action=AuditEvent.Action.POINTS_CHANGE,
+            actor=user,
+            ip=ip,
+            answer=answer,
+            period=period,
             summary=_("Points claimed: %(old)s → %(new)s")
             % {"old": points_text(old_points), "new": points_text(points)},
             data=data,
-        )  # fmt: skip
+        )
     return answer
 
 
@@ -130,9 +138,13 @@ def answer_submit(
     answer.submitted_by = user
     _touch(answer, ["status", "submitted_at", "submitted_by"])
     audit_log(
-        action=AuditEvent.Action.ANSWER_SUBMIT, actor=user, ip=ip, answer=answer, period=period,
+        action=AuditEvent.Action.ANSWER_SUBMIT,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
         summary=_("Submitted with %(points)s points")
         % {"points": points_text(answer.claimed_points)},
         data={"points": _s(answer.claimed_points)},
-    )  # fmt: skip
+    )
     return answer

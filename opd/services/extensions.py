@@ -67,8 +67,12 @@ def extension_grant(
         defaults={"until": until, "reason": reason.strip()[:500], "granted_by": user},
     )
     audit_log(
-        action=AuditEvent.Action.EXTENSION_GRANT, actor=user, ip=ip, period=period, unit=unit,
+        action=AuditEvent.Action.EXTENSION_GRANT,
+        actor=user,
+        ip=ip,
+        period=period,
+        unit=unit,
         summary=_("Extension until %(day)s") % {"day": until.strftime("%d-%m-%Y")},
         data={"until": until.isoformat(), "reason": reason},
-    )  # fmt: skip
+    )
     return extension

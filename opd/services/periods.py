@@ -41,12 +41,18 @@ def period_update_window(
         raise DomainError(message, code=code)
     period.save(update_fields=["window_opens", "window_closes", "entry_date", "target_rank"])
     audit_log(
-        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        action=AuditEvent.Action.PERIOD_CHANGE,
+        actor=user,
+        ip=ip,
+        period=period,
         summary=_("Window %(opens)s – %(closes)s, target %(target)s")
-        % {"opens": window_opens.strftime("%d-%m-%Y"), "closes": window_closes.strftime("%d-%m-%Y"),
-           "target": target_rank or "—"},
+        % {
+            "opens": window_opens.strftime("%d-%m-%Y"),
+            "closes": window_closes.strftime("%d-%m-%Y"),
+            "target": target_rank or "—",
+        },
         data={"before": before},
-    )  # fmt: skip
+    )
     return period
 
 
@@ -65,18 +71,24 @@ def period_move(*, period: Period, to: str, user, ip: str | None = None) -> Peri
     if not period.can_move_to(to):
         raise IllegalTransition(
             _("Period %(year)s is %(status)s: it cannot become %(to)s.")
-            % {"year": period.year, "status": period.get_status_display().lower(),
-               "to": Period.Status(to).label.lower()},
+            % {
+                "year": period.year,
+                "status": period.get_status_display().lower(),
+                "to": Period.Status(to).label.lower(),
+            },
             code="locked" if period.is_locked else "illegal_move",
-        )  # fmt: skip
+        )
     before = period.status
     period.status = to
     period.save(update_fields=["status"])
     audit_log(
-        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        action=AuditEvent.Action.PERIOD_CHANGE,
+        actor=user,
+        ip=ip,
+        period=period,
         summary=period_move_message(period),
         data={"status": to, "before": before},
-    )  # fmt: skip
+    )
     if to in (Period.Status.CLOSED, Period.Status.LOCKED):
         reason = "period_locked" if to == Period.Status.LOCKED else "window_closed"
         transaction.on_commit(lambda: _milestone(period, reason))
@@ -102,23 +114,32 @@ def official_result_record(
         raise DomainError(_("The rank must be one of the period's bands."), code="rank")
     result, _created = OfficialResult.objects.get_or_create(period=period)
     values = {
-        "entered_on": entered_on, "provincial_notes": provincial_notes.strip(),
-        "field_verification_on": field_verification_on, "final_score": final_score,
+        "entered_on": entered_on,
+        "provincial_notes": provincial_notes.strip(),
+        "field_verification_on": field_verification_on,
+        "final_score": final_score,
         "final_rank": final_rank,
-    }  # fmt: skip
-    changes = {k: [_s(getattr(result, k)), _s(v)] for k, v in values.items()
-               if getattr(result, k) != v}  # fmt: skip
+    }
+    changes = {
+        k: [_s(getattr(result, k)), _s(v)] for k, v in values.items() if getattr(result, k) != v
+    }
     for key, value in values.items():
         setattr(result, key, value)
     result.updated_at = timezone.now()
     result.save()
     audit_log(
-        action=AuditEvent.Action.PERIOD_CHANGE, actor=user, ip=ip, period=period,
+        action=AuditEvent.Action.PERIOD_CHANGE,
+        actor=user,
+        ip=ip,
+        period=period,
         summary=_("Official result of %(year)s: %(score)s %(rank)s")
-        % {"year": period.year, "score": final_score if final_score is not None else "—",
-           "rank": final_rank},
+        % {
+            "year": period.year,
+            "score": final_score if final_score is not None else "—",
+            "rank": final_rank,
+        },
         data={"official": changes},
-    )  # fmt: skip
+    )
     return result
 
 

@@ -32,9 +32,14 @@ _UNCHANGED = object()
 
 
 def _record_review(
-    answer: Answer, *, user, status: str, note: str, verified_points=_UNCHANGED,
+    answer: Answer,
+    *,
+    user,
+    status: str,
+    note: str,
+    verified_points=_UNCHANGED,
     extra_fields: tuple | list = (),
-):  # fmt: skip
+):
     """The reviewer's decision on the row: state, note, who and when (and verified points,
     and any `extra_fields` the caller set on the answer)."""
     answer.status, answer.review_note = status, note
@@ -134,9 +139,14 @@ def answer_request_revision(
     seen = _seen(answer)
     _record_review(answer, user=user, status=Answer.Status.REVISION_REQUESTED, note=note)
     audit_log(
-        action=AuditEvent.Action.ANSWER_REQUEST_REVISION, actor=user, ip=ip, answer=answer,
-        period=period, summary=note[:200], data={"seen": seen},
-    )  # fmt: skip
+        action=AuditEvent.Action.ANSWER_REQUEST_REVISION,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
+        summary=note[:200],
+        data={"seen": seen},
+    )
     notice_create_for_unit(answer=answer, kind=Notice.Kind.REVISION_REQUESTED, note=note)
     transaction.on_commit(lambda: notifications.revision_requested(answer_id=answer.pk))
     return answer
@@ -195,9 +205,9 @@ def answer_approve(
     lowered = answer.claimed_points is not None and points < answer.claimed_points
     if with_options and lowered and lowered_because not in LoweredReason.values:
         raise DomainError(
-            _("Say why a lower option: document missing, expired, wrong level, unsigned or "
-              "other."), code="no_reason",
-        )  # fmt: skip
+            _("Say why a lower option: document missing, expired, wrong level, unsigned or other."),
+            code="no_reason",
+        )
     if (lowered and not with_options and not reason) or (
         with_options and lowered_because == LoweredReason.OTHER and not reason
     ):
@@ -211,27 +221,44 @@ def answer_approve(
     answer.verified_option = verified_option if with_options else None
     answer.lowered_because = lowered_because if with_options and lowered else ""
     _record_review(
-        answer, user=user, status=Answer.Status.APPROVED, note=reason, verified_points=points,
+        answer,
+        user=user,
+        status=Answer.Status.APPROVED,
+        note=reason,
+        verified_points=points,
         extra_fields=["verified_option", "lowered_because"],
-    )  # fmt: skip
+    )
     audit_log(
-        action=AuditEvent.Action.ANSWER_APPROVE, actor=user, ip=ip, answer=answer, period=period,
+        action=AuditEvent.Action.ANSWER_APPROVE,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
         summary=_("Approved with %(points)s of %(claimed)s points claimed")
         % {"points": points_text(points), "claimed": points_text(answer.claimed_points)},
-        data={"verified": _s(points), "claimed": _s(answer.claimed_points), "reason": reason,
-              "option": _label(answer.verified_option)},
-    )  # fmt: skip
+        data={
+            "verified": _s(points),
+            "claimed": _s(answer.claimed_points),
+            "reason": reason,
+            "option": _label(answer.verified_option),
+        },
+    )
     if old_verified != points:
         audit_log(
-            action=AuditEvent.Action.POINTS_CHANGE, actor=user, ip=ip, answer=answer, period=period,
+            action=AuditEvent.Action.POINTS_CHANGE,
+            actor=user,
+            ip=ip,
+            answer=answer,
+            period=period,
             summary=_("Verified points: %(old)s → %(new)s")
             % {"old": points_text(old_verified), "new": points_text(points)},
             data={"field": "verified_points", "old": _s(old_verified), "new": _s(points)},
-        )  # fmt: skip
+        )
     notice_create_for_unit(
-        answer=answer, note=reason,
+        answer=answer,
+        note=reason,
         kind=Notice.Kind.APPROVED_FEWER if lowered else Notice.Kind.APPROVED,
-    )  # fmt: skip
+    )
     if lowered:
         transaction.on_commit(lambda: notifications.approved_with_fewer_points(answer_id=answer.pk))
     transaction.on_commit(lambda: _after_verified_change(period))
@@ -254,9 +281,14 @@ def answer_reopen(*, answer: Answer, user, reason: str, ip: str | None = None) -
         answer, user=user, status=Answer.Status.SUBMITTED, note=reason, verified_points=None
     )
     audit_log(
-        action=AuditEvent.Action.ANSWER_REOPEN, actor=user, ip=ip, answer=answer, period=period,
-        summary=reason[:200], data={"verified_before": _s(old_verified)},
-    )  # fmt: skip
+        action=AuditEvent.Action.ANSWER_REOPEN,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
+        summary=reason[:200],
+        data={"verified_before": _s(old_verified)},
+    )
     transaction.on_commit(lambda: _after_verified_change(period))
     return answer
 
@@ -273,7 +305,11 @@ def comment_add(*, answer: Answer, user, body: str, ip: str | None = None) -> Co
     _check_not_locked(period)
     comment = Comment.objects.create(answer=answer, author=user, body=body)
     audit_log(
-        action=AuditEvent.Action.COMMENT_ADD, actor=user, ip=ip, answer=answer, period=period,
+        action=AuditEvent.Action.COMMENT_ADD,
+        actor=user,
+        ip=ip,
+        answer=answer,
+        period=period,
         summary=body[:200],
-    )  # fmt: skip
+    )
     return comment

@@ -54,11 +54,15 @@ def table_rows_save(
             written = not unchanged or answer.proposed
             if written:
                 answer = answer_save(
-                    answer=answer, user=user, narrative=answer.narrative,
-                    data_values=answer.data_values, expected_version=version, ip=ip,
+                    answer=answer,
+                    user=user,
+                    narrative=answer.narrative,
+                    data_values=answer.data_values,
+                    expected_version=version,
+                    ip=ip,
                     option=value if with_options else None,
                     claimed_points=None if with_options else value,
-                )  # fmt: skip
+                )
         except DomainError as error:
             report.problems.append(f"{unit.short_name}: {error.message}")
             continue
@@ -106,9 +110,11 @@ def table_rows_approve(*, question: Question, user, ip: str | None = None) -> Ta
         if holder is not None and holder != user:
             report.problems.append(
                 _("%(unit)s: %(who)s is reviewing it")
-                % {"unit": answer.unit.short_name,
-                   "who": holder.get_full_name() or holder.get_username()}
-            )  # fmt: skip
+                % {
+                    "unit": answer.unit.short_name,
+                    "who": holder.get_full_name() or holder.get_username(),
+                }
+            )
             continue
         try:
             answer_approve(answer=answer, user=user, ip=ip)

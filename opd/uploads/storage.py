@@ -102,9 +102,12 @@ class _Checker:
     def stored(self, *, name: str, detected) -> StoredFile:
         """What was stored, once it is under `name`."""
         return StoredFile(
-            name=name, size=self.size, sha256=self.digest.hexdigest(),
-            content_type=detected.content_type, original_name=self.original_name,
-        )  # fmt: skip
+            name=name,
+            size=self.size,
+            sha256=self.digest.hexdigest(),
+            content_type=detected.content_type,
+            original_name=self.original_name,
+        )
 
     def take(self, chunk: bytes) -> list[bytes]:
         """Account for a chunk; returns the bytes that may be written now."""

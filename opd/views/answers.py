@@ -90,9 +90,13 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "can_edit": acc.can_edit and window_open and editable,
         "can_attach": acc.can_attach and window_open and editable,
         "can_submit": acc.can_edit and window_open and editable and answer is not None,
-        "can_review": acc.can_review and answer is not None and answer.awaits_review
+        "can_review": acc.can_review
+        and answer is not None
+        and answer.awaits_review
         and not period.is_locked,
-        "can_reopen": acc.can_review and answer is not None and answer.is_final
+        "can_reopen": acc.can_review
+        and answer is not None
+        and answer.is_final
         and not period.is_locked,
         "can_comment": acc.can_comment and not period.is_locked,
         "claim_holder": answer.claim_holder() if answer else None,
@@ -100,9 +104,8 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "next_question": selectors.next_question(question=question, unit=acc.unit)
         if acc.is_answering_member
         else None,
-        "answer_form": forms.get("answer") or AnswerForm(
-            question=question, initial=AnswerForm.initial_for(answer)
-        ),
+        "answer_form": forms.get("answer")
+        or AnswerForm(question=question, initial=AnswerForm.initial_for(answer)),
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
         "upload_limits": upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
@@ -110,17 +113,19 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         if acc.can_attach and window_open and editable
         else None,
         "comment_form": forms.get("comment") or CommentForm(),
-        "approve_form": forms.get("approve") or ApproveForm(
+        "approve_form": forms.get("approve")
+        or ApproveForm(
             question=question,
-            initial={"verified_points": answer.claimed_points if answer else None,
-                     "version": answer.version if answer else 0},
+            initial={
+                "verified_points": answer.claimed_points if answer else None,
+                "version": answer.version if answer else 0,
+            },
         ),
-        "revision_form": forms.get("revision") or RevisionForm(
-            initial={"version": answer.version if answer else 0}
-        ),
+        "revision_form": forms.get("revision")
+        or RevisionForm(initial={"version": answer.version if answer else 0}),
         **page_data,
         **_review_data(acc, page_data),
-    }  # fmt: skip
+    }
     return render(request, "opd/answer.html", context, status=status)
 
 
@@ -133,12 +138,13 @@ def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
     _evidence_services().withhold_oversized_previews(page_data["evidence"])
     return {
         "resubmission": selectors.resubmission_changes(
-            answer=answer, evidence=page_data["evidence"],
+            answer=answer,
+            evidence=page_data["evidence"],
             removed_evidence=page_data["removed_evidence"],
         ),
         "history": selectors.answer_history(answer=answer),
         "can_extend": acc.can_extend,
-    }  # fmt: skip
+    }
 
 
 @require_GET

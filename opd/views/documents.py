@@ -53,17 +53,23 @@ def document_register(request, revision_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             document = evidence.document_register(
-                revision=revision, unit=unit, user=request.user, ip=client_ip(request),
+                revision=revision,
+                unit=unit,
+                user=request.user,
+                ip=client_ip(request),
                 **form.cleaned_data,
-            )  # fmt: skip
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(
                 request,
-                _("“%(document)s” is registered: attach it to other questions from their "
-                  "answer pages.") % {"document": document},
-            )  # fmt: skip
+                _(
+                    "“%(document)s” is registered: attach it to other questions from their "
+                    "answer pages."
+                )
+                % {"document": document},
+            )
             return redirect("opd:documents")
     return render(
         request,
@@ -87,9 +93,12 @@ def document_attach(request, question_id: int, unit_id: int):
         try:
             answer = acc.answer or services.answer_open(question=acc.question, unit=acc.unit)
             evidence.evidence_attach_document(
-                answer=answer, document=form.cleaned_data["document"], unit=acc.acting_unit,
-                user=request.user, ip=client_ip(request),
-            )  # fmt: skip
+                answer=answer,
+                document=form.cleaned_data["document"],
+                unit=acc.acting_unit,
+                user=request.user,
+                ip=client_ip(request),
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -35,9 +35,16 @@ def queue_row(answer: Answer) -> tuple[dict, tuple]:
     and `reviewer`, the holder of its claim) and its key: what it shows of the answer, as the
     question, unit and people change only with "all"."""
     reviewer = answer.reviewer and answer.reviewer.pk
-    key = (answer.pk, answer.status, answer.claimed_points, answer.n_evidence,
-           answer.submitted_at, answer.submitted_by_id, reviewer,
-           answer.resubmitted)  # fmt: skip
+    key = (
+        answer.pk,
+        answer.status,
+        answer.claimed_points,
+        answer.n_evidence,
+        answer.submitted_at,
+        answer.submitted_by_id,
+        reviewer,
+        answer.resubmitted,
+    )
     return {"answer": answer}, key
 
 
@@ -74,10 +81,13 @@ def _review_queue_context(request, period, periods) -> dict:
     query = request.GET.copy()
     query.pop("page", None)
     return {
-        "period": period, "periods": periods, "page": page, "query": query.urlencode(),
+        "period": period,
+        "periods": periods,
+        "page": page,
+        "query": query.urlencode(),
         "rows": page_cache.rendered_rows(QUEUE_ROW, rows),
         "filter_form": page_cache.rendered_rows(QUEUE_FILTER, [queue_filter(form, period)]),
-    }  # fmt: skip
+    }
 
 
 @access.secretariat_required
@@ -133,10 +143,12 @@ def _decided(request, acc: access.AnswerAccess, done: str) -> str:
         request,
         format_html(
             '{} {} <a href="{}" data-testid="decided-link">{}</a>',
-            decided, then, _answer_url(acc.question.pk, acc.unit.pk),
+            decided,
+            then,
+            _answer_url(acc.question.pk, acc.unit.pk),
             _("Back to %(code)s") % {"code": code},
         ),
-    )  # fmt: skip
+    )
     return target or reverse("opd:review-queue")
 
 
@@ -158,22 +170,28 @@ def _claim_action(request, question_id: int, unit_id: int, run, success: str):
 @access.secretariat_required
 def answer_claim(request, question_id: int, unit_id: int):
     return _claim_action(
-        request, question_id, unit_id,
+        request,
+        question_id,
+        unit_id,
         lambda answer: services.answer_claim(answer=answer, user=request.user),
-        _("You are reviewing this answer. For %(minutes)s minutes other reviewers see that, "
-          "and the queue's next answer skips it.")
+        _(
+            "You are reviewing this answer. For %(minutes)s minutes other reviewers see that, "
+            "and the queue's next answer skips it."
+        )
         % {"minutes": int(REVIEW_CLAIM_TTL.total_seconds() // 60)},
-    )  # fmt: skip
+    )
 
 
 @post_or_back_to_answer
 @access.secretariat_required
 def answer_release(request, question_id: int, unit_id: int):
     return _claim_action(
-        request, question_id, unit_id,
+        request,
+        question_id,
+        unit_id,
         lambda answer: services.answer_release(answer=answer, user=request.user),
         _("You no longer review this answer; another reviewer may take it."),
-    )  # fmt: skip
+    )
 
 
 def _review(request, question_id, unit_id, form_class, run, form_key, done):
@@ -229,9 +247,14 @@ def answer_request_revision(request, question_id: int, unit_id: int):
         )
 
     return _review(
-        request, question_id, unit_id, RevisionForm, run, "revision",
+        request,
+        question_id,
+        unit_id,
+        RevisionForm,
+        run,
+        "revision",
         _("Revision requested for %(answer)s; the unit is notified by email."),
-    )  # fmt: skip
+    )
 
 
 @require_http_methods(["GET", "POST"])

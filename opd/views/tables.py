@@ -23,12 +23,14 @@ def _render(request, table, form, status=200):
         request,
         "opd/question_table.html",
         {
-            "table": table, "form": form, "period": table.question.indicator.group.period,
+            "table": table,
+            "form": form,
+            "period": table.question.indicator.group.period,
             "groups": table.grouped(form.fields_by_unit() if form else None),
             "upload_limits": upload_limits(),  # each row the reader fills has an upload area
         },
         status=status,
-    )  # fmt: skip
+    )
 
 
 @require_GET
@@ -52,10 +54,13 @@ def question_table_save(request, question_id: int):
     # changed on the page is saved with it, so nothing chosen elsewhere is lost.
     row_unit = _submitted_row(request, form)
     report = services.table_rows_save(
-        question=table.question, user=request.user, ip=client_ip(request), values=values,
+        question=table.question,
+        user=request.user,
+        ip=client_ip(request),
+        values=values,
         submit="submit" in request.POST,
         submit_unit_ids=frozenset([row_unit.pk]) if row_unit is not None else frozenset(),
-    )  # fmt: skip
+    )
     if row_unit is not None and row_unit.pk not in {unit.pk for unit, _v, _n in values}:
         report.held.append(
             _("%(unit)s: choose an answer before submitting.") % {"unit": row_unit.short_name}

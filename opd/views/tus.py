@@ -222,10 +222,15 @@ def tus_endpoint(request, question_id: int, unit_id: int):
         raise _Refusal(400, _("The file has no name."), "no_name")
     try:
         upload = tus.tus_create(
-            user=request.user, question=acc.question, unit=acc.unit,
-            acting_unit=acc.acting_unit, length=length, filename=metadata["filename"],
-            filetype=metadata.get("filetype", ""), title=metadata.get("title", ""),
-        )  # fmt: skip
+            user=request.user,
+            question=acc.question,
+            unit=acc.unit,
+            acting_unit=acc.acting_unit,
+            length=length,
+            filename=metadata["filename"],
+            filetype=metadata.get("filetype", ""),
+            title=metadata.get("title", ""),
+        )
     except UploadRefused as refusal:
         status = 413 if refusal.code == "too_large" else 422
         return _refused(status, refusal.message, refusal.code)
@@ -257,9 +262,11 @@ def tus_upload(request, upload_id):
         return _capabilities()
     if method not in ("HEAD", "GET", "PATCH", "DELETE"):
         return _refused(
-            405, _("This method is not used for uploads."), "method",
+            405,
+            _("This method is not used for uploads."),
+            "method",
             Allow="GET, HEAD, PATCH, DELETE, OPTIONS",
-        )  # fmt: skip
+        )
     if method == "GET":
         return _status(request, upload, acc)
     _require_tus(request)
@@ -319,14 +326,21 @@ def _patch(request, upload, acc):
     checksum = _checksum(request)
     try:
         tus.tus_append(
-            upload=upload, offset=offset, stream=request, length=length, checksum=checksum,
-            acting_unit=acc.acting_unit, ip=client_ip(request),
-        )  # fmt: skip
+            upload=upload,
+            offset=offset,
+            stream=request,
+            length=length,
+            checksum=checksum,
+            acting_unit=acc.acting_unit,
+            ip=client_ip(request),
+        )
     except tus.OffsetMismatch as mismatch:
         return _refused(
-            409, _("The upload continues from where the server stands."), "offset",
+            409,
+            _("The upload continues from where the server stands."),
+            "offset",
             Upload_Offset=str(mismatch.offset),
-        )  # fmt: skip
+        )
     except tus.PieceTooLong:
         raise _Refusal(400, _("The upload request is incomplete."), "too_long") from None
     except tus.ChecksumMismatch:

@@ -60,19 +60,22 @@ def _workspace_context(period, units, filter_form) -> dict:
         rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
         unit_progress = _progress(rows)
         deadlines = page_cache.remember(
-            "deadlines", parts=[period.pk, *unit_ids],
+            "deadlines",
+            parts=[period.pk, *unit_ids],
             compute=lambda: unit_deadlines(period=period, units=units),
-        )  # fmt: skip
+        )
         needs_action = _needs_action(rows, deadlines)
         tables = page_cache.remember(
-            "tables", parts=[period.pk, *unit_ids],
+            "tables",
+            parts=[period.pk, *unit_ids],
             compute=lambda: selectors.tables_to_fill(period=period, unit_ids=unit_ids),
-        )  # fmt: skip
+        )
         # Documents that lapse before the ministry's entry: a warning while there is time.
         expiring = page_cache.remember(
-            "expiring", parts=[period.pk, *unit_ids],
+            "expiring",
+            parts=[period.pk, *unit_ids],
             compute=lambda: selectors.documents_expiring(unit_ids=unit_ids, period=period),
-        )  # fmt: skip
+        )
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):

@@ -24,15 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--period", type=int, required=True, help="Year of the period.")
         parser.add_argument("--dry-run", action="store_true", help="Report only; change nothing.")
         parser.add_argument(
-            "--map", action="append", default=[], metavar="NAME=UNIT",
+            "--map",
+            action="append",
+            default=[],
+            metavar="NAME=UNIT",
             help="The file's unit NAME is the existing unit UNIT (short name); remembered. "
             "Repeatable. UNIT 'new' creates a unit of that name.",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--create-units", action="store_true",
+            "--create-units",
+            action="store_true",
             help="Create a unit for every name that matches none (otherwise the import stops "
             "and lists them).",
-        )  # fmt: skip
+        )
 
     def _mapping(self, pairs: list[str]) -> dict:
         mapping = {}
@@ -64,9 +68,12 @@ class Command(BaseCommand):
             ) from None
         try:
             report = instrument_import(
-                parsed=parsed, year=period, dry_run=dry_run, unit_mapping=self._mapping(map),
+                parsed=parsed,
+                year=period,
+                dry_run=dry_run,
+                unit_mapping=self._mapping(map),
                 create_units=create_units,
-            )  # fmt: skip
+            )
         except DatabaseError as error:  # rolled back; say why instead of a traceback
             raise CommandError(
                 _("The database refused the import; nothing was changed: %(error)s")
@@ -76,9 +83,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.unmapped:
             raise CommandError(
-                _("Nothing was imported. Map each unknown name with --map NAME=UNIT, or pass "
-                  "--create-units to create them.")
-            )  # fmt: skip
+                _(
+                    "Nothing was imported. Map each unknown name with --map NAME=UNIT, or pass "
+                    "--create-units to create them."
+                )
+            )
         if report.errors:
             raise CommandError(
                 _("%(n)s error(s): nothing was imported. Fix the file and try again.")
