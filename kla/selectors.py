@@ -391,14 +391,11 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
         compute=lambda: _chosen_groups(period, score, n_groups),
     )
     listed = [q.id for b in chosen for q in b["qs"][:per_group]]
-    per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
-    questions = {
-        pk: (text, n_units)
-        for pk, text, n_units in Question.objects.filter(pk__in=listed)
-        .annotate(n_units=per_unit)
-        .order_by()
-        .values_list("pk", "text", "n_units")
-    }
+    # The listed questions' texts change only with the instrument ("all"): kept across the
+    # changes of points that move the list's figures but seldom its questions.
+    questions = page_cache.remember(
+        "action-texts", parts=[period.pk, *listed], compute=lambda: _question_texts(listed)
+    )
     why = _why(listed, {pk: n for pk, (_text, n) in questions.items()})
     return [
         ActionGroup(
@@ -425,6 +422,18 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
         )
         for b in chosen
     ]
+
+
+def _question_texts(question_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """Each question's text and its number of per-unit rows. One query."""
+    per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
+    return {
+        pk: (text, n_units)
+        for pk, text, n_units in Question.objects.filter(pk__in=question_ids)
+        .annotate(n_units=per_unit)
+        .order_by()
+        .values_list("pk", "text", "n_units")
+    }
 
 
 def _reason(status: str, claimed, verified, maximum, evidenced: bool) -> str | None:
