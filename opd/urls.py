@@ -1,14 +1,17 @@
 from django.urls import path
 
-from opd import views, views_documents, views_tables, views_tus
+from opd import views, views_documents, views_offline, views_tables, views_tus
 
 app_name = "opd"
 
 _answer = "jawaban/<int:question_id>/<int:unit_id>/"
 
 urlpatterns = [
-    path("", views.workspace, name="workspace"),
-    path(_answer, views.answer_detail, name="answer"),
+    path("", views_offline.private_page(views.workspace), name="workspace"),
+    path(_answer, views_offline.private_page(views.answer_detail), name="answer"),
+    # The service worker that keeps the two pages above for use without a connection.
+    path("sw.js", views_offline.service_worker, name="service-worker"),
+    path(_answer + "simpan-otomatis/", views_offline.answer_autosave, name="answer-autosave"),
     path("tabel/<int:question_id>/", views_tables.question_table, name="question-table"),
     path(
         "tabel/<int:question_id>/setujui/",

@@ -1,0 +1,218 @@
+"""A unit answers with no signal: the pages open from the device, what is typed and attached
+waits there and is sent when the connection is back; a change made meanwhile on the server
+is shown next to the device's text, never overwritten; typing reaches the server by itself.
+
+A 390x844 phone. Chromium's offline emulation does not reach a service worker's own fetches,
+so "no connection" here is the context offline (the page's requests and navigator.onLine)
+plus every request the worker makes refused (Playwright's service worker network events),
+and the server is asked to prove it saw no request for the page meanwhile.
+"""
+
+import datetime
+import os
+import time
+
+import pytest
+from django.core.signals import request_started
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from opd import services
+from opd.models import Answer, Assignment, EvidenceRevision, Profile
+from tests import factories, samples
+from tests.browser import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = os.environ.get("KLA_SCREENSHOTS")
+
+
+@pytest.fixture(autouse=True)
+def _inside_window(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: datetime.date(2026, 2, 10))
+
+
+@pytest.fixture
+def unit_answer(live_server):
+    period = factories.PeriodFactory(year=2026)
+    unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
+    question = factories.QuestionFactory(
+        indicator__group__period=period, max_points="10.00",
+        text="Apakah tersedia Perbup tentang KLA?",
+    )  # fmt: skip
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    user = factories.UserFactory(username="dinkes", role=Profile.Role.OPD, units=[unit])
+    url = f"{live_server.url}/opd/jawaban/{question.pk}/{unit.pk}/"
+    return {"question": question, "unit": unit, "user": user, "url": url}
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, service_workers="allow"
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def server_saw():
+    """The paths of the requests the server received."""
+    seen = []
+
+    def record(sender, environ=None, **kwargs):
+        seen.append(environ.get("PATH_INFO", "") if environ else "")
+
+    request_started.connect(record)
+    yield seen
+    request_started.disconnect(record)
+
+
+def _refuse_worker(route):
+    if route.request.service_worker:
+        route.abort("internetdisconnected")
+    else:
+        route.continue_()
+
+
+def go_offline(page):
+    page.context.set_offline(True)
+    page.context.route("**/*", _refuse_worker)
+
+
+def go_online(page):
+    page.context.unroute("**/*", _refuse_worker)
+    page.context.set_offline(False)
+
+
+def open_online(page, base, url):
+    """Log in, open the workspace (which installs the worker), then the answer page, served
+    through the worker (which keeps it)."""
+    login(page, base, "dinkes")
+    page.goto(f"{base}/opd/")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.goto(url)
+    page.wait_for_function(
+        "url => caches.open('kla-pages').then(c => c.match(url)).then(Boolean)", arg=url
+    )
+
+
+def _shot(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+def _wait(condition, seconds=30, step=0.2):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def test_a_whole_answer_offline_is_sent_when_the_connection_is_back(
+    live_server, unit_answer, phone, server_saw, tmp_path
+):
+    page = phone
+    pdf = tmp_path / "notulen-forum-anak.pdf"
+    pdf.write_bytes(samples.pdf_bytes("Notulen Forum Anak"))
+    open_online(page, live_server.url, unit_answer["url"])
+
+    go_offline(page)
+    server_saw.clear()
+    response = page.reload()
+    # The page opened from the device: the server saw nothing of it.
+    assert response is not None and response.from_service_worker
+    assert not [p for p in server_saw if p.startswith("/opd/")], server_saw
+    expect(page.locator("textarea[name=narrative]")).to_be_visible()
+
+    page.fill("input[name=claimed_points]", "8")
+    page.fill("textarea[name=narrative]", "Perbup Nomor 12 Tahun 2025, dibahas di Forum Anak")
+    area = page.get_by_test_id("upload-area")
+    area.get_by_test_id("upload-form").locator("input[name=file]").set_input_files(pdf)
+    area.get_by_test_id("upload-button").click()
+    row = area.get_by_test_id("upload-row")
+    expect(row).to_contain_text("Menunggu sambungan")
+    expect(row).not_to_contain_text("%")
+    pending = page.get_by_test_id("offline-pending")
+    expect(pending).to_contain_text("Menunggu dikirim: 1 jawaban, 1 berkas", timeout=10_000)
+    _shot(page, "offline-waiting")
+    assert not Answer.objects.exists() and not EvidenceRevision.objects.exists()
+
+    go_online(page)
+    # The answer and the file reach the server; the page reloads itself to list the file.
+    expect(page.get_by_test_id("evidence-item").filter(has_text=pdf.name)).to_be_visible(
+        timeout=60_000
+    )
+    answer = Answer.objects.get()
+    assert answer.narrative == "Perbup Nomor 12 Tahun 2025, dibahas di Forum Anak"
+    assert str(answer.claimed_points) == "8.00"
+    assert EvidenceRevision.objects.get().original_name == pdf.name
+    expect(pending).to_be_hidden()
+    expect(page.locator("textarea[name=narrative]")).to_have_value(answer.narrative)
+
+
+def test_a_change_made_meanwhile_is_shown_beside_the_device_text(
+    live_server, unit_answer, phone
+):
+    question, unit, user = unit_answer["question"], unit_answer["unit"], unit_answer["user"]
+    answer = services.answer_open(question=question, unit=unit)
+    services.answer_save(answer=answer, user=user, claimed_points="5", narrative="Versi awal")
+    page = phone
+    open_online(page, live_server.url, unit_answer["url"])
+
+    go_offline(page)
+    page.reload()
+    page.fill("textarea[name=narrative]", "Versi dari kecamatan, tanpa sinyal")
+    pending = page.get_by_test_id("offline-pending")
+    expect(pending).to_contain_text("1 jawaban", timeout=10_000)
+
+    # Meanwhile a colleague saves another text on the server.
+    answer.refresh_from_db()
+    services.answer_save(
+        answer=answer, user=user, claimed_points="6", narrative="Versi kolega di kantor",
+        expected_version=answer.version,
+    )  # fmt: skip
+    go_online(page)
+    blocked = page.get_by_test_id("offline-blocked")
+    expect(blocked).to_be_visible(timeout=20_000)
+    expect(blocked.get_by_test_id("offline-mine")).to_contain_text("Versi dari kecamatan")
+    expect(blocked.get_by_test_id("offline-theirs")).to_contain_text("Versi kolega di kantor")
+    _shot(page, "offline-conflict")
+    answer.refresh_from_db()
+    assert answer.narrative == "Versi kolega di kantor"  # nothing overwritten
+
+    # Still there after a reload: kept until the person decides.
+    page.reload()
+    expect(page.get_by_test_id("offline-blocked")).to_be_visible()
+    answer.refresh_from_db()
+    assert answer.narrative == "Versi kolega di kantor"
+
+    # The person sends theirs anyway: now it is saved, on the version they saw.
+    page.get_by_test_id("offline-send-anyway").click()
+    _wait(lambda: Answer.objects.get().narrative == "Versi dari kecamatan, tanpa sinyal")
+    expect(page.get_by_test_id("offline-pending")).to_be_hidden()
+
+
+def test_typing_is_saved_by_itself(live_server, unit_answer, phone):
+    page = phone
+    login(page, live_server.url, "dinkes")
+    page.goto(unit_answer["url"])
+    page.fill("textarea[name=narrative]", "Sudah ada Gugus Tugas KLA sejak 2024")
+    expect(page.get_by_test_id("autosave-status")).to_contain_text(
+        "Tersimpan otomatis", timeout=15_000
+    )
+    _shot(page, "autosaved")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.reload()
+    assert dialogs == []  # saved: no "leave this page?"
+    assert Answer.objects.get().narrative == "Sudah ada Gugus Tugas KLA sejak 2024"
+    expect(page.locator("textarea[name=narrative]")).to_have_value(
+        "Sudah ada Gugus Tugas KLA sejak 2024"
+    )
+    expect(page.locator("[data-draft-notice]")).to_be_hidden()  # from the server, not the device
