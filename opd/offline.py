@@ -13,6 +13,7 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
+from core import formats as fmt
 from core.errors import DomainError
 from indicators.models import Question
 from opd import access, services
@@ -40,7 +41,7 @@ def answer_values(answer: Answer | None) -> dict:
     return {
         "narrative": answer.narrative,
         "data_values": "\n".join(f"{k}: {v}" for k, v in answer.data_values.items()),
-        "points": "" if answer.claimed_points is None else str(answer.claimed_points),
+        "points": "" if answer.claimed_points is None else fmt.points(answer.claimed_points),
         "option": answer.option.label if answer.option_id else "",
         "version": answer.version,
         "status": answer.get_status_display(),
@@ -91,4 +92,3 @@ def queued_answer_save(
 def saved_at(answer: Answer) -> str:
     """The time the page shows after an autosave, as people write it here (10.42)."""
     return timezone.localtime(answer.updated_at).strftime("%H.%M")
-

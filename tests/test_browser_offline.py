@@ -90,13 +90,36 @@ def go_online(page):
 def open_online(page, base, url):
     """Log in, open the workspace (which installs the worker), then the answer page, served
     through the worker (which keeps it)."""
+    logs = []
+    page.on("pageerror", lambda e: logs.append(str(e)))
     login(page, base, "dinkes")
     page.goto(f"{base}/opd/")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    _until(page, "() => navigator.serviceWorker.ready.then((r) => Boolean(r.active))", logs=logs)
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()  # active but not claimed yet: the next visit is served by it anyway
+    _until(page, "() => navigator.serviceWorker.controller !== null", logs=logs)
     page.goto(url)
-    page.wait_for_function(
-        "url => caches.open('kla-pages').then(c => c.match(url)).then(Boolean)", arg=url
-    )
+    _until(page, "url => caches.open('kla-pages').then(c => c.match(url)).then(Boolean)", url)
+
+
+def _until(page, script, arg=None, seconds=20, logs=()):
+    """wait_for_function evaluates a string, which the page's policy forbids (no
+    'unsafe-eval'); evaluate() does not, so poll with it."""
+    for _ in range(seconds * 10):
+        if page.evaluate(script, arg):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {script}: {list(logs)}")
+
+
+def _log_out(page):
+    """The phone's way: the menu button, the person's menu, then "Log out"."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+    if not page.get_by_test_id("logout").is_visible():
+        page.locator("#nav-main .dropdown > button").click()
+    page.get_by_test_id("logout").click()
 
 
 def _shot(page, name):
@@ -156,9 +179,7 @@ def test_a_whole_answer_offline_is_sent_when_the_connection_is_back(
     expect(page.locator("textarea[name=narrative]")).to_have_value(answer.narrative)
 
 
-def test_a_change_made_meanwhile_is_shown_beside_the_device_text(
-    live_server, unit_answer, phone
-):
+def test_a_change_made_meanwhile_is_shown_beside_the_device_text(live_server, unit_answer, phone):
     question, unit, user = unit_answer["question"], unit_answer["unit"], unit_answer["user"]
     answer = services.answer_open(question=question, unit=unit)
     services.answer_save(answer=answer, user=user, claimed_points="5", narrative="Versi awal")
@@ -216,3 +237,76 @@ def test_typing_is_saved_by_itself(live_server, unit_answer, phone):
         "Sudah ada Gugus Tugas KLA sejak 2024"
     )
     expect(page.locator("[data-draft-notice]")).to_be_hidden()  # from the server, not the device
+
+
+def test_the_page_reloads_itself_after_an_upload_without_asking_and_keeps_the_typing(
+    live_server, unit_answer, phone, tmp_path
+):
+    """Typed, then a file sent before the autosave: the page reloads itself to list the file,
+    with no "leave this page?" (a Cancel there left the list stale), and the text is saved."""
+    page = phone
+    pdf = tmp_path / "sk-gugus-tugas.pdf"
+    pdf.write_bytes(samples.pdf_bytes("SK Gugus Tugas"))
+    login(page, live_server.url, "dinkes")
+    page.goto(unit_answer["url"])
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    page.fill("textarea[name=narrative]", "SK Gugus Tugas KLA 2025")
+    area = page.get_by_test_id("upload-area")
+    area.get_by_test_id("upload-form").locator("input[name=file]").set_input_files(pdf)
+    area.get_by_test_id("upload-button").click()
+    expect(page.get_by_test_id("evidence-item").filter(has_text=pdf.name)).to_be_visible(
+        timeout=30_000
+    )
+    assert dialogs == []
+    assert Answer.objects.get().narrative == "SK Gugus Tugas KLA 2025"
+    expect(page.locator("textarea[name=narrative]")).to_have_value("SK Gugus Tugas KLA 2025")
+
+
+def test_logging_out_with_something_waiting_asks_first_then_empties_the_device(
+    live_server, unit_answer, phone
+):
+    question, unit, user = unit_answer["question"], unit_answer["unit"], unit_answer["user"]
+    answer = services.answer_open(question=question, unit=unit)
+    services.answer_save(answer=answer, user=user, claimed_points="5", narrative="Versi awal")
+    page = phone
+    open_online(page, live_server.url, unit_answer["url"])
+    go_offline(page)
+    page.reload()
+    page.fill("textarea[name=narrative]", "Belum terkirim")
+    expect(page.get_by_test_id("offline-pending")).to_contain_text("1 jawaban", timeout=10_000)
+    answer.refresh_from_db()
+    services.answer_save(answer=answer, user=user, claimed_points="6", narrative="Kolega",
+                         expected_version=answer.version)  # fmt: skip
+    go_online(page)
+    expect(page.get_by_test_id("offline-blocked")).to_be_visible(timeout=20_000)
+
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    _log_out(page)
+    for _ in range(100):  # Playwright delivers the dialog while it waits, not while we sleep
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert len(asked) == 1 and "1 jawaban" in asked[0], asked
+    expect(page.get_by_test_id("offline-blocked")).to_be_visible()  # stayed: nothing lost
+
+    page.once("dialog", lambda d: d.accept())
+    _log_out(page)
+    page.wait_for_url("**/masuk/**")
+    left = page.evaluate(
+        """async () => {
+            const names = await caches.keys();
+            const db = await new Promise((ok) => {
+              const r = indexedDB.open("kla-offline", 1);
+              r.onsuccess = () => ok(r.result);
+            });
+            const n = await new Promise((ok) => {
+              const r = db.transaction("answers").objectStore("answers").count();
+              r.onsuccess = () => ok(r.result);
+            });
+            return { caches: names.filter((c) => c.startsWith("kla-")), answers: n };
+        }"""
+    )
+    assert left == {"caches": [], "answers": 0}
+    assert Answer.objects.get().narrative == "Kolega"

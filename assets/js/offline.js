@@ -173,6 +173,8 @@ async function settle(entry, result) {
     return;
   }
   await store.put({ ...(current || entry), state: "blocked", force: false, problem: result });
+  const form = formFor(entry.url);
+  if (form) say(form, ""); // the notice above says what happened and what to do
 }
 
 // ---------------------------------------------------------------- the answer form
@@ -328,11 +330,11 @@ const saveNows = [...document.querySelectorAll("form[data-autosave]")].map(setup
 // ---------------------------------------------------------------- what waits, on the page
 
 async function decide(entry, choice) {
+  if (choice === "discard" && !window.confirm(t.discardConfirm)) return;
   const store = (await db()).transaction("answers", "readwrite").store;
   const current = await store.get(entry.url);
   if (!current) return;
   if (choice === "discard") {
-    if (!window.confirm(t.discardConfirm)) return;
     await store.delete(entry.url);
     const form = formFor(entry.url);
     // The page shows the server's answer again; nothing of the discarded text stays in it.
@@ -342,8 +344,9 @@ async function decide(entry, choice) {
       return;
     }
   } else {
-    const current_version = current.problem && current.problem.current ? current.problem.current.version : current.version;
-    await store.put({ ...current, state: "waiting", force: true, version: current_version, problem: null });
+    // On the version the person saw beside theirs: a newer change since is a conflict again.
+    const seen = current.problem && current.problem.current ? current.problem.current.version : current.version;
+    await store.put({ ...current, state: "waiting", force: true, version: seen, problem: null });
   }
   render();
   flush();
@@ -434,8 +437,13 @@ async function renderNow() {
   const list = area.querySelector("[data-offline-blocked]");
   area.hidden = !(n.answers || n.files);
   summary.textContent = fill(t.pending, { what: countText(n) });
-  hint.textContent = sessionEnded || (navigator.onLine === false ? t.offline : t.willSend);
-  list.replaceChildren(...answers.filter((e) => e.state === "blocked").map(blockedCard));
+  const blocked = answers.filter((e) => e.state === "blocked");
+  let next = t.willSend;
+  if (navigator.onLine === false) next = t.offline;
+  else if (sessionEnded) next = sessionEnded;
+  else if (blocked.length && blocked.length === answers.length && !n.files) next = t.decide;
+  hint.textContent = next;
+  list.replaceChildren(...blocked.map(blockedCard));
 }
 
 // ---------------------------------------------------------------- files (counted only)
