@@ -295,7 +295,8 @@ function setup(root) {
     waitForConnection();
   });
   uppy.on("back-online", async () => {
-    say(t.online, "info");
+    // Said only when an upload goes on: with none, "the upload goes on" misleads.
+    say(uppy.getFiles().length ? t.online : "", "info");
     // The typed answers first, then the files: in the order they were left.
     try {
       if (offline()) await offline().flush();
