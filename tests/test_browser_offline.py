@@ -104,6 +104,8 @@ def open_online(page, base, url):
     if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
         page.reload()  # active but not claimed yet: the next visit is served by it anyway
     _until(page, "() => navigator.serviceWorker.controller !== null", logs=logs)
+    workspace = f"{base}/opd/"
+    _until(page, "url => caches.open('kla-pages').then(c => c.match(url)).then(Boolean)", workspace)
     page.goto(url)
     _until(page, "url => caches.open('kla-pages').then(c => c.match(url)).then(Boolean)", url)
 

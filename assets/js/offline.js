@@ -219,6 +219,9 @@ async function queue(form) {
   } else {
     await store.put(entry);
   }
+  // static/js/kla.js: kept safe, no "leave this page?" (its own copy stays, to fill the form
+  // again when the page is opened from the device's copy).
+  form.dispatchEvent(new CustomEvent("kla:kept"));
   render();
 }
 
@@ -259,6 +262,7 @@ function refreshCopy() {
 }
 
 async function saveForm(form) {
+  if (form.dataset.posting) return;
   const fields = fieldsOf(form);
   if (JSON.stringify(fields) === form.dataset.savedFields) return;
   const waiting = await (await db()).get("answers", form.dataset.autosave);
@@ -274,9 +278,16 @@ async function saveForm(form) {
     return;
   }
   const entry = entryFrom(form);
-  const result = await send(entry);
+  form.dataset.saving = "1";
+  const result = await send(entry).finally(() => delete form.dataset.saving);
   if (result.ok) {
     savedOnServer(form, result);
+    return;
+  }
+  if (result.code === "invalid") {
+    // Still being typed (points out of range, a data line without a label): said, not queued;
+    // the typed text stays on the device (static/js/kla.js) until it can be saved.
+    say(form, result.message);
     return;
   }
   await queue(form);
@@ -311,12 +322,21 @@ function setupForm(form) {
     timer = setTimeout(later, AUTOSAVE_MS);
   });
   form.addEventListener("submit", (event) => {
-    if (navigator.onLine !== false) return; // the form posts as before
-    // No connection: the button keeps the answer on the device instead of a browser error.
-    event.preventDefault();
-    event.stopImmediatePropagation();
     clearTimeout(timer);
-    later();
+    if (navigator.onLine === false) {
+      // No connection: the button keeps the answer on the device instead of a browser error.
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      later();
+      return;
+    }
+    if (form.dataset.saving) {
+      // An autosave is on its way: the form posts after it, with the version it returns
+      // (posted with the one before, it would be refused as changed by someone else).
+      event.preventDefault();
+      running.then(() => form.submit());
+    }
+    form.dataset.posting = "1"; // no autosave after this: the page is leaving
   });
   if (restored) timer = setTimeout(later, AUTOSAVE_MS);
   return () => {
@@ -520,6 +540,11 @@ async function start() {
       })
       .catch(() => {});
   }
+  // A connection that came back without an "online" event (a phone that never said it was
+  // offline): what waits is tried again now and then.
+  setInterval(() => {
+    if (navigator.onLine !== false) flush();
+  }, 60000);
   window.addEventListener("online", () => {
     render();
     flush();

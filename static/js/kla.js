@@ -74,6 +74,9 @@ window.klaReload = () => window.location.reload();
       clearTimeout(timer);
       localStorage.removeItem(key);
     });
+    // Kept in the device's queue, to be sent when the connection is back: nothing to lose by
+    // leaving; this copy stays to fill the form again if the page opens without a connection.
+    form.addEventListener("kla:kept", () => { dirty = false; });
     form.addEventListener("submit", () => {
       dirty = false;
       clearTimeout(timer);
