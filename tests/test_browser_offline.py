@@ -3,13 +3,15 @@ waits there and is sent when the connection is back; a change made meanwhile on 
 is shown next to the device's text, never overwritten; typing reaches the server by itself.
 
 A 390x844 phone. Chromium's offline emulation does not reach a service worker's own fetches,
-so "no connection" here is the context offline (the page's requests and navigator.onLine)
-plus every request the worker makes refused (Playwright's service worker network events),
-and the server is asked to prove it saw no request for the page meanwhile.
+nor a page's request that the worker lets through to the network, so "no connection" here
+is the context offline (navigator.onLine, the page's requests) plus every request refused by
+the context's routing (with Playwright's service worker network events), and the server is
+asked to prove it saw no request for the pages meanwhile.
 """
 
 import datetime
 import os
+import re
 import time
 
 import pytest
@@ -57,39 +59,50 @@ def phone(browser):
     context.close()
 
 
-@pytest.fixture
+UNREACHABLE = {"on": False}
+
+
+@pytest.fixture(autouse=True)
 def server_saw():
-    """The paths of the requests the server received."""
+    """The paths of the requests the server received. While the phone is offline the server
+    answers none: a request that escaped the browser's emulation must not be served."""
     seen = []
 
     def record(sender, environ=None, **kwargs):
         seen.append(environ.get("PATH_INFO", "") if environ else "")
+        if UNREACHABLE["on"]:
+            raise ConnectionAbortedError("the phone is offline")
 
     request_started.connect(record)
     yield seen
     request_started.disconnect(record)
+    UNREACHABLE["on"] = False
 
 
 def _pages(paths):
-    """The requests for a unit's pages or saves among those the server saw. The browser's
-    own check for a new worker script (/opd/sw.js) escapes the emulation and proves nothing."""
-    return [p for p in paths if p.startswith("/opd/") and p != "/opd/sw.js"]
+    """The requests for a unit's pages among those the server saw (and refused): the page
+    opened from the device if none. Other requests escape the emulation (the browser's check
+    for a new worker script; a page's request the worker let through to the network); the
+    server refused them, so they prove nothing either way."""
+    return [p for p in paths if p == "/opd/" or re.fullmatch(r"/opd/jawaban/\d+/\d+/", p)]
 
 
-def _refuse_worker(route):
-    if route.request.service_worker:
-        route.abort("internetdisconnected")
-    else:
-        route.continue_()
+def _no_network(route):
+    route.abort("internetdisconnected")
 
 
 def go_offline(page):
+    """navigator.onLine false and the page's requests refused (the emulation), and every
+    request refused at the context: the worker's own, and a page's request that the worker
+    let through to the network, escape the emulation."""
     page.context.set_offline(True)
-    page.context.route("**/*", _refuse_worker)
+    page.context.route("**/*", _no_network)
+    UNREACHABLE["on"] = True
 
 
 def go_online(page):
-    page.context.unroute("**/*", _refuse_worker)
+    UNREACHABLE["on"] = False
+    page.context.unroute("**/*", _no_network)
     page.context.set_offline(False)
 
 
@@ -330,3 +343,31 @@ def test_logging_out_with_something_waiting_asks_first_then_empties_the_device(
     )
     assert left == {"caches": [], "answers": 0}
     assert Answer.objects.get().narrative == "Kolega"
+
+
+def test_an_answer_to_a_question_reworded_meanwhile_waits_for_the_persons_choice(
+    live_server, unit_answer, phone
+):
+    question = unit_answer["question"]
+    page = phone
+    open_online(page, live_server.url, unit_answer["url"])
+    go_offline(page)
+    page.reload()
+    page.fill("textarea[name=narrative]", "Ada Perbup, belum diundangkan")
+    expect(page.get_by_test_id("offline-pending")).to_contain_text("1 jawaban", timeout=10_000)
+    question.text = "Apakah tersedia Perbup KLA yang sudah diundangkan?"
+    question.save()
+
+    go_online(page)
+    blocked = page.get_by_test_id("offline-blocked")
+    expect(blocked).to_have_attribute("data-code", "question_changed", timeout=20_000)
+    expect(blocked).to_contain_text("yang sudah diundangkan")  # the question as it reads now
+    expect(blocked.get_by_test_id("offline-mine")).to_contain_text("belum diundangkan")
+    assert not Answer.objects.exists()  # not sent blindly
+
+    # Discarded after a confirmation: gone from the device, the page shows the server's.
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_test_id("offline-discard").click()
+    expect(page.get_by_test_id("offline-pending")).to_be_hidden(timeout=10_000)
+    expect(page.locator("textarea[name=narrative]")).to_have_value("")
+    assert not Answer.objects.exists()

@@ -10,7 +10,9 @@
 // address, only complete answers of the server (200, not a redirect to the login page),
 // and are emptied by the page script at logout and when another person logs in here.
 // Static files (CSS, scripts, icons) are served from the copy and refreshed behind it.
-// Nothing else is kept: downloads, uploads and saves always go to the network.
+// Nothing else is kept: downloads, uploads and saves always go to the network. The page
+// script (assets/js/offline.js) puts a first visit, made before this worker served it, into
+// the same caches.
 
 import { clientsClaim } from "workbox-core";
 import { registerRoute } from "workbox-routing";
@@ -55,38 +57,3 @@ registerRoute(
   ({ request, url }) => request.method === "GET" && url.origin === self.location.origin && url.pathname.startsWith("/static/"),
   new StaleWhileRevalidate({ cacheName: STATIC, plugins: [onlyComplete], matchOptions: { ignoreVary: true } }),
 );
-
-// The page script asks to keep the page it is on when this worker did not serve it yet (the
-// first visit), and to empty everything at logout.
-self.addEventListener("message", (event) => {
-  const data = event.data || {};
-  if (data.type === "keep" && Array.isArray(data.pages)) {
-    event.waitUntil(keep(data.pages, data.assets || []));
-  }
-});
-
-async function keep(pages, assets) {
-  const pageCache = await caches.open(PAGES);
-  for (const url of pages) {
-    const path = new URL(url, self.location.origin);
-    if (path.origin !== self.location.origin || !KEPT_PAGE.test(path.pathname)) continue;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", redirect: "follow" });
-      if (await onlyUnitPages.cacheWillUpdate({ response })) await pageCache.put(url, response);
-    } catch {
-      // No network: the next visit keeps it.
-    }
-  }
-  const staticCache = await caches.open(STATIC);
-  for (const url of assets) {
-    const path = new URL(url, self.location.origin);
-    if (path.origin !== self.location.origin || !path.pathname.startsWith("/static/")) continue;
-    if (await staticCache.match(url)) continue;
-    try {
-      const response = await fetch(url, { credentials: "same-origin" });
-      if (await onlyComplete.cacheWillUpdate({ response })) await staticCache.put(url, response);
-    } catch {
-      // Kept at the next visit.
-    }
-  }
-}

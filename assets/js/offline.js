@@ -249,16 +249,36 @@ let refreshTimer = null;
 function refreshCopy() {
   if (!window.caches || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(async () => {
+  refreshTimer = setTimeout(keepThisPage, 1000);
+}
+
+// The page as the server gives it now, into the worker's copies (the same cache and key the
+// worker uses). Only what the server marked as a unit's own page (X-KLA-Offline).
+async function keepThisPage() {
+  try {
+    const url = window.location.href.split("#")[0];
+    const response = await fetch(url, { credentials: "same-origin" });
+    const keep = response.status === 200 && !response.redirected && response.headers.get("X-KLA-Offline") === "keep";
+    if (keep) await (await window.caches.open("kla-pages")).put(url, response);
+  } catch {
+    // No network: the copy stays as it was.
+  }
+}
+
+// The first visit was not served by the worker: this page and its files are kept here.
+async function keepFirstVisit() {
+  await keepThisPage();
+  const files = await window.caches.open("kla-static");
+  const assets = [...document.querySelectorAll("link[rel=stylesheet][href], script[src]")].map((el) => el.href || el.src);
+  for (const url of assets) {
     try {
-      const url = window.location.href.split("#")[0];
+      if (new URL(url).origin !== window.location.origin || (await files.match(url))) continue;
       const response = await fetch(url, { credentials: "same-origin" });
-      const keep = response.status === 200 && !response.redirected && response.headers.get("X-KLA-Offline") === "keep";
-      if (keep) await (await window.caches.open("kla-pages")).put(url, response);
+      if (response.status === 200) await files.put(url, response);
     } catch {
-      // No network: the copy stays as it was.
+      // Kept at the next visit, through the worker.
     }
-  }, 1000);
+  }
 }
 
 async function saveForm(form) {
@@ -359,6 +379,7 @@ async function decide(entry, choice) {
     const form = formFor(entry.url);
     // The page shows the server's answer again; nothing of the discarded text stays in it.
     if (form) {
+      form.dataset.posting = "1"; // the discarded text must not go out as an autosave
       form.dispatchEvent(new CustomEvent("kla:saved"));
       window.klaReload();
       return;
@@ -527,18 +548,8 @@ async function start() {
   window.localStorage.setItem(USER_KEY, user);
   if ("serviceWorker" in navigator && root.dataset.sw) {
     const hadWorker = Boolean(navigator.serviceWorker.controller);
-    navigator.serviceWorker
-      .register(root.dataset.sw, { scope: root.dataset.scope })
-      .then(() => navigator.serviceWorker.ready)
-      .then((registration) => {
-        // The first visit was not served by the worker: ask it to keep this page too.
-        if (hadWorker || !root.hasAttribute("data-keep") || !registration.active) return;
-        const assets = [...document.querySelectorAll("link[rel=stylesheet][href], script[src]")].map(
-          (el) => el.href || el.src,
-        );
-        registration.active.postMessage({ type: "keep", pages: [window.location.href], assets });
-      })
-      .catch(() => {});
+    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.scope }).catch(() => {});
+    if (!hadWorker && root.hasAttribute("data-keep") && window.caches) keepFirstVisit();
   }
   // A connection that came back without an "online" event (a phone that never said it was
   // offline): what waits is tried again now and then.
