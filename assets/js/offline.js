@@ -130,6 +130,7 @@ async function send(entry) {
 }
 
 let flushing = null;
+let flushAgain = false;
 let sessionEnded = false;
 
 // Everything waiting, oldest first; stops at the first that meets no network.
@@ -153,6 +154,10 @@ function flush() {
     .finally(() => {
       flushing = null;
       render();
+      if (flushAgain) {
+        flushAgain = false;
+        setTimeout(flush, 0);
+      }
     });
   return flushing;
 }
@@ -162,13 +167,17 @@ async function settle(entry, result) {
   const store = (await db()).transaction("answers", "readwrite").store;
   const current = await store.get(entry.url);
   if (result.ok) {
-    // Typed again while it was on its way: the newer text waits, on the new version.
+    sessionEnded = false;
+    const form = formFor(entry.url);
+    // Typed again while it was on its way: the newer text waits, on the new version, and
+    // goes next.
     if (current && JSON.stringify(current.fields) !== JSON.stringify(entry.fields)) {
       await store.put({ ...current, version: result.version, force: false });
-    } else {
-      await store.delete(entry.url);
+      if (form && form.elements.version) form.elements.version.value = result.version;
+      flushAgain = true;
+      return;
     }
-    const form = formFor(entry.url);
+    await store.delete(entry.url);
     if (form) savedOnServer(form, result);
     return;
   }
