@@ -67,7 +67,7 @@ def _refused(code: str, message: str, status: int, **extra) -> JsonResponse:
 def answer_autosave(request, question_id: int, unit_id: int):
     """Save the answer's draft from the page's script; JSON in every case.
 
-    401 the session ended, 403 the user may no longer write this answer, 400 a field is
+    401 the session ended, 403/404 the user may no longer write this answer, 400 a field is
     wrong, 409 something changed meanwhile (the answer: `current` has the server's side; the
     question: `question` has its text; the window or the answer's state: `message`).
     """
@@ -76,8 +76,10 @@ def answer_autosave(request, question_id: int, unit_id: int):
     try:
         acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
         access.require(acc.can_edit)
-    except (Http404, PermissionDenied):
-        return _refused("no_access", _("You may no longer change this answer."), 403)
+    except (Http404, PermissionDenied) as error:
+        # 404 as the page answers: another unit must not learn that the answer exists.
+        status = 404 if isinstance(error, Http404) else 403
+        return _refused("no_access", _("You may no longer change this answer."), status)
     form = AnswerForm(request.POST, question=acc.question)
     if not form.is_valid():
         errors = {name: " ".join(e) for name, e in form.errors.items()}
