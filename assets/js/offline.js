@@ -486,6 +486,7 @@ async function renderNow() {
   const hint = area.querySelector("[data-offline-hint]");
   const list = area.querySelector("[data-offline-blocked]");
   area.hidden = !(n.answers || n.files);
+  area.className = area.hidden ? "" : "alert alert-warning small py-2";
   summary.textContent = fill(t.pending, { what: countText(n) });
   const blocked = answers.filter((e) => e.state === "blocked");
   let next = t.willSend;
