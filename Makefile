@@ -22,7 +22,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The upload script: Uppy and our code, bundled by esbuild from assets/js/ (not committed).
+# The page scripts (upload, offline) and the service worker: npm packages and our code,
+# bundled by esbuild from assets/js/ into static/build/ (not committed).
 static/build/evidence-upload.js: node_modules/.installed $(wildcard assets/js/*.js)
 	npm run --silent build
 

@@ -1,14 +1,27 @@
 from django.urls import path
 
-from opd.views import answers, documents, evidence, notices, review, tables, tus, workspace
+from opd.views import (
+    answers,
+    documents,
+    evidence,
+    notices,
+    offline,
+    review,
+    tables,
+    tus,
+    workspace,
+)
 
 app_name = "opd"
 
 _answer = "jawaban/<int:question_id>/<int:unit_id>/"
 
 urlpatterns = [
-    path("", workspace.workspace, name="workspace"),
-    path(_answer, answers.answer_detail, name="answer"),
+    path("", offline.private_page(workspace.workspace), name="workspace"),
+    path(_answer, offline.private_page(answers.answer_detail), name="answer"),
+    # The service worker that keeps the two pages above for use without a connection.
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path(_answer + "simpan-otomatis/", offline.answer_autosave, name="answer-autosave"),
     path("tabel/<int:question_id>/", tables.question_table, name="question-table"),
     path(
         "tabel/<int:question_id>/setujui/",

@@ -21,6 +21,9 @@ from tests import factories
 
 # pytest-django's live_server runs in a thread next to Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# A service worker's own requests reach Playwright's routing only with this switch, read when
+# the driver starts (tests/test_browser_offline.py refuses them to take the device offline).
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -97,6 +97,10 @@ ROUTES: dict[str, Route] = {
     "opd:workspace": Route(get="L O O O 403 403 403", post="L 405 405 405 403 403 403"),
     "opd:answer": Route(args=A, get="L O 404 O O O O", post=ONLY_POST),
     "opd:answer-save": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNIT_ONLY),
+    # The autosave and the device's queue read JSON, never a login page: 401 for a visitor.
+    "opd:answer-autosave": Route(args=A, get=ONLY_POST, post="401 O 404 403 403 403 403"),
+    # The service worker's script is public code, like any static file.
+    "opd:service-worker": Route(get=PUBLIC, post=ONLY_POST),
     "opd:answer-submit": Route(args=A, get=ANSWER_UNIT_ONLY, post=ANSWER_UNIT_ONLY),
     "opd:evidence-upload": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),
     "opd:evidence-link": Route(args=A, get=BACK_TO_ANSWER, post=ANSWER_UNITS),

@@ -31,6 +31,13 @@ class PhotoCompressor extends Compressor {
 
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000];
 const RETRY_AFTER_FAILURE = 30000;
+// No progress for this long while sending: the row stops promising a time left. A phone that
+// lost its signal often still says it is online, and the last "53% · about 1 min left" stayed.
+const STALLED_MS = 15000;
+
+// assets/js/offline.js (loaded on a unit's pages) counts the files that wait on this device
+// and sends the typed answers first when the connection is back.
+const offline = () => window.klaOffline;
 
 function texts(root) {
   const out = {};
@@ -187,6 +194,7 @@ function setup(root) {
       r.status.className = `small text-${state === "refused" ? "danger" : "body-secondary"}`;
     }
     if (uppy.getFile(id)) uppy.removeFile(id); // nothing left to resume after a reload
+    if (offline()) offline().fileDone(id);
     if (state === "stored") storedSome = true;
     settle();
   }
@@ -197,9 +205,12 @@ function setup(root) {
     if (!open && storedSome) {
       say(t.reloading, "success");
       // The page lists the new evidence (and the server's messages) after a reload, unless
-      // the page takes over (the table page first saves a row's choice, which reloads too).
+      // the page takes over (the table page first saves a row's choice, which reloads too);
+      // what was typed is saved first, and the page asks no "leave this page?" (static/js/kla.js).
       const stored = new CustomEvent("kla:evidence-stored", { bubbles: true, cancelable: true });
-      if (root.dispatchEvent(stored)) setTimeout(() => window.location.reload(), 1200);
+      if (root.dispatchEvent(stored)) {
+        setTimeout(() => (window.klaReload ? window.klaReload() : window.location.reload()), 1200);
+      }
     }
   }
 
@@ -246,9 +257,14 @@ function setup(root) {
   }
 
   uppy.on("restriction-failed", (file, error) => say(error.message, "danger"));
-  uppy.on("file-added", (file) => show(file.id, "waiting", t.waiting));
+  uppy.on("file-added", (file) => {
+    show(file.id, "waiting", navigator.onLine === false ? t.waitingConnection : t.waiting);
+    if (offline()) offline().fileQueued(file.id, file.meta.name || file.name);
+  });
   uppy.on("preprocess-progress", (file) => file && show(file.id, "preparing", t.compressing));
-  uppy.on("upload-start", (files) => files.forEach((f) => show(f.id, "uploading", t.starting)));
+  uppy.on("upload-start", (files) =>
+    files.forEach((f) => show(f.id, navigator.onLine === false ? "offline" : "uploading", navigator.onLine === false ? t.waitingConnection : t.starting)),
+  );
   uppy.on("upload-progress", (file, progress) => {
     const r = row(file);
     const { bytesUploaded, bytesTotal } = progress;
@@ -266,15 +282,43 @@ function setup(root) {
     speeds.set(file.id, { time: now, bytes: bytesUploaded, speed });
     const left = speed > 0 ? timeLeft(t, (bytesTotal - bytesUploaded) / speed) : "";
     const values = { percent: `${percent}%`, time: left };
+    if (navigator.onLine === false) {
+      show(file.id, "offline", t.waitingConnection);
+      return;
+    }
     const text = bytesUploaded >= bytesTotal ? t.checking : fill(left ? t.progress : t.progressNoTime, values);
     show(file.id, "uploading", text);
   });
   uppy.on("upload-retry", (file) => show(file.id || file, "retrying", t.retrying));
-  uppy.on("is-offline", () => say(t.offline, "warning"));
-  uppy.on("back-online", () => {
-    say(t.online, "info");
-    retryFailed();
+  function waitForConnection() {
+    uppy.getFiles().forEach((f) => {
+      if (!f.progress.uploadComplete && rows.has(f.id)) show(f.id, "offline", t.waitingConnection);
+    });
+  }
+  uppy.on("is-offline", () => {
+    say(t.offline, "warning");
+    waitForConnection();
   });
+  uppy.on("back-online", async () => {
+    // Said only when an upload goes on: with none, "the upload goes on" misleads.
+    say(uppy.getFiles().length ? t.online : "", "info");
+    // The typed answers first, then the files: in the order they were left.
+    try {
+      if (offline()) await offline().flush();
+    } finally {
+      retryFailed();
+    }
+  });
+  setInterval(() => {
+    const now = Date.now();
+    uppy.getFiles().forEach((f) => {
+      const last = speeds.get(f.id);
+      const r = rows.get(f.id);
+      if (last && r && r.li.dataset.state === "uploading" && now - last.time > STALLED_MS) {
+        show(f.id, "offline", t.waitingConnection);
+      }
+    });
+  }, 5000);
 
   uppy.on("upload-success", async (file, response) => {
     show(file.id, "checking", t.checking);
@@ -291,7 +335,12 @@ function setup(root) {
       return;
     }
     // The network: tus-js-client gave up its own retries; ours go on, slower.
-    show(file.id, "retrying", navigator.onLine === false ? t.offline : t.retrying);
+    if (navigator.onLine === false) {
+      show(file.id, "offline", t.waitingConnection);
+      say(t.offline, "warning");
+    } else {
+      show(file.id, "retrying", t.retrying);
+    }
     setTimeout(retryFailed, RETRY_AFTER_FAILURE);
   });
 
@@ -300,6 +349,7 @@ function setup(root) {
     if (!files.length) return;
     files.forEach((file) => {
       row(file);
+      if (offline()) offline().fileQueued(file.id, file.meta.name || file.name);
       if (file.isGhost) finish(file.id, "refused", t.chooseAgain);
     });
     if (uppy.getFiles().length) {

@@ -10,6 +10,9 @@ document.addEventListener("submit", (event) => {
 });
 
 
+// A page that reloads itself goes through this (replaced below where a form keeps drafts).
+window.klaReload = () => window.location.reload();
+
 // Typed work is never lost. A form marked data-draft keeps what is typed in this browser
 // (localStorage, per form address) until the server shows the same values back: a save that
 // met an expired session, a dropped connection or a closed tab is restored when the person
@@ -29,6 +32,15 @@ document.addEventListener("submit", (event) => {
   };
   const same = (a, b) => Object.keys(a).every((k) => norm(b[k]) === norm(a[k]));
   let dirty = false;
+  let reloading = false;
+  // The page reloads itself (the upload script, after a file is stored, to list it): what was
+  // typed is saved first when the connection allows, else kept here and restored after the
+  // reload; no "leave this page?" for a reload nobody asked for.
+  window.klaReload = async () => {
+    try { if (window.klaOffline) await window.klaOffline.saveNow(); } catch (e) { /* kept below */ }
+    reloading = true;
+    window.location.reload();
+  };
   forms.forEach((form) => {
     const key = "kla-draft:" + form.getAttribute("action");
     const served = valuesOf(form);
@@ -56,6 +68,15 @@ document.addEventListener("submit", (event) => {
         localStorage.setItem(key, JSON.stringify({ values: valuesOf(form), time }));
       }, 400);
     });
+    // The page's script saved the form itself (assets/js/offline.js): the server has it.
+    form.addEventListener("kla:saved", () => {
+      dirty = false;
+      clearTimeout(timer);
+      localStorage.removeItem(key);
+    });
+    // Kept in the device's queue, to be sent when the connection is back: nothing to lose by
+    // leaving; this copy stays to fill the form again if the page opens without a connection.
+    form.addEventListener("kla:kept", () => { dirty = false; });
     form.addEventListener("submit", () => {
       dirty = false;
       clearTimeout(timer);
@@ -64,6 +85,6 @@ document.addEventListener("submit", (event) => {
     });
   });
   window.addEventListener("beforeunload", (event) => {
-    if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    if (dirty && !reloading) { event.preventDefault(); event.returnValue = ""; }
   });
 })();
