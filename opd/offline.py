@@ -50,9 +50,11 @@ def answer_values(answer: Answer | None) -> dict:
 
 def _has_content(answer: Answer) -> bool:
     return bool(
-        answer.narrative or answer.data_values or answer.claimed_points is not None
+        answer.narrative
+        or answer.data_values
+        or answer.claimed_points is not None
         or answer.option_id
-    )  # fmt: skip
+    )
 
 
 def queued_answer_save(

@@ -40,9 +40,10 @@ def unit_answer(live_server):
     period = factories.PeriodFactory(year=2026)
     unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
     question = factories.QuestionFactory(
-        indicator__group__period=period, max_points="10.00",
+        indicator__group__period=period,
+        max_points="10.00",
         text="Apakah tersedia Perbup tentang KLA?",
-    )  # fmt: skip
+    )
     factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
     user = factories.UserFactory(username="dinkes", role=Profile.Role.OPD, units=[unit])
     url = f"{live_server.url}/opd/jawaban/{question.pk}/{unit.pk}/"
@@ -228,9 +229,12 @@ def test_a_change_made_meanwhile_is_shown_beside_the_device_text(live_server, un
     # Meanwhile a colleague saves another text on the server.
     answer.refresh_from_db()
     services.answer_save(
-        answer=answer, user=user, claimed_points="6", narrative="Versi kolega di kantor",
+        answer=answer,
+        user=user,
+        claimed_points="6",
+        narrative="Versi kolega di kantor",
         expected_version=answer.version,
-    )  # fmt: skip
+    )
     go_online(page)
     blocked = page.get_by_test_id("offline-blocked")
     expect(blocked).to_be_visible(timeout=20_000)
@@ -309,8 +313,13 @@ def test_logging_out_with_something_waiting_asks_first_then_empties_the_device(
     page.fill("textarea[name=narrative]", "Belum terkirim")
     expect(page.get_by_test_id("offline-pending")).to_contain_text("1 jawaban", timeout=10_000)
     answer.refresh_from_db()
-    services.answer_save(answer=answer, user=user, claimed_points="6", narrative="Kolega",
-                         expected_version=answer.version)  # fmt: skip
+    services.answer_save(
+        answer=answer,
+        user=user,
+        claimed_points="6",
+        narrative="Kolega",
+        expected_version=answer.version,
+    )
     go_online(page)
     expect(page.get_by_test_id("offline-blocked")).to_be_visible(timeout=20_000)
 

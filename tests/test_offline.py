@@ -27,14 +27,22 @@ def _autosave(client, question, unit, **data):
 
 def _saved(question, unit, user, narrative="Versi kantor", points="6"):
     answer = services.answer_open(question=question, unit=unit)
-    return services.answer_save(answer=answer, user=user, claimed_points=points,
-                                narrative=narrative)  # fmt: skip
+    return services.answer_save(
+        answer=answer, user=user, claimed_points=points, narrative=narrative
+    )
 
 
 def test_autosave_saves_the_draft_through_the_service(client, opd_user, question, lead_unit):
     client.force_login(opd_user)
-    response = _autosave(client, question, lead_unit, claimed_points="7,5",
-                         narrative="Perbup 12/2025", data_values="2025: 87%", version="0")  # fmt: skip
+    response = _autosave(
+        client,
+        question,
+        lead_unit,
+        claimed_points="7,5",
+        narrative="Perbup 12/2025",
+        data_values="2025: 87%",
+        version="0",
+    )
     assert response.status_code == 200
     body = response.json()
     answer = Answer.objects.get()
@@ -44,16 +52,28 @@ def test_autosave_saves_the_draft_through_the_service(client, opd_user, question
     assert answer.data_values == {"2025": "87%"}
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ANSWER_SAVE).count() == 1
     # The next save carries the version the first one returned.
-    again = _autosave(client, question, lead_unit, claimed_points="8", narrative="Perbup",
-                      version=str(body["version"]))  # fmt: skip
+    again = _autosave(
+        client,
+        question,
+        lead_unit,
+        claimed_points="8",
+        narrative="Perbup",
+        version=str(body["version"]),
+    )
     assert again.status_code == 200 and again.json()["version"] == body["version"] + 1
 
 
 def test_a_newer_version_is_a_conflict_with_the_server_side(client, opd_user, question, lead_unit):
     answer = _saved(question, lead_unit, opd_user)
     client.force_login(opd_user)
-    response = _autosave(client, question, lead_unit, claimed_points="9",
-                         narrative="Versi perangkat", version=str(answer.version - 1))  # fmt: skip
+    response = _autosave(
+        client,
+        question,
+        lead_unit,
+        claimed_points="9",
+        narrative="Versi perangkat",
+        version=str(answer.version - 1),
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "stale"

@@ -98,9 +98,12 @@ def answer_autosave(request, question_id: int, unit_id: int):
     except offline.QuestionChanged:
         message = _("The secretariat changed this question after you wrote this answer.")
         return _refused(
-            "question_changed", message, 409,
-            question=acc.question.text, stamp=offline.question_stamp(acc.question),
-        )  # fmt: skip
+            "question_changed",
+            message,
+            409,
+            question=acc.question.text,
+            stamp=offline.question_stamp(acc.question),
+        )
     except StaleAnswer as error:
         acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
         return _refused("stale", error.message, 409, current=offline.answer_values(acc.answer))
