@@ -168,7 +168,7 @@ def extensions(request):
                 messages.success(
                     request,
                     _("%(unit)s may change answers until %(day)s.")
-                    % {"unit": unit.name, "day": form.cleaned_data["until"].strftime("%d-%m-%Y")},
+                    % {"unit": unit.name, "day": fmt.day(form.cleaned_data["until"])},
                 )
                 return redirect("kla:extensions")
         else:

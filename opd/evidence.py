@@ -31,6 +31,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import page_cache
 from core.errors import DomainError
 from opd import access
 from opd.audit import audit_log
@@ -436,14 +437,20 @@ def _preview_withheld(revision: EvidenceRevision) -> str:
     Read from the stored file's header only."""
     if revision.content_type not in _IMAGE_TYPES:
         return ""
-    try:
-        # The header only (JPEG's size follows its EXIF, within the first 64 KB or so): a
-        # bucket streams no more than this, and Pillow would read a stream it cannot seek
-        # whole.
-        with open_stored(revision.file.name) as handle:
-            oversized = too_many_pixels(io.BytesIO(handle.read(IMAGE_HEAD_BYTES)))
-    except OSError:
-        return ""  # a missing file: the preview answers 404, verify_evidence reports it
+    # A stored file never changes: its verdict is read once per process, not at every view
+    # of the answer page (a request to the bucket per image).
+    key = ("image-oversized", revision.file.name, settings.KLA_IMAGE_MAX_MEGAPIXELS)
+    oversized = page_cache.memo.get(key)
+    if oversized is None:
+        try:
+            # The header only (JPEG's size follows its EXIF, within the first 64 KB or so):
+            # a bucket streams no more than this, and Pillow would read a stream it cannot
+            # seek whole.
+            with open_stored(revision.file.name) as handle:
+                oversized = bool(too_many_pixels(io.BytesIO(handle.read(IMAGE_HEAD_BYTES))))
+        except OSError:
+            return ""  # a missing file: the preview answers 404, verify_evidence reports it
+        page_cache.memo.set(key, oversized)
     if not oversized:
         return ""
     return _(
@@ -454,7 +461,7 @@ def _preview_withheld(revision: EvidenceRevision) -> str:
 def withhold_oversized_previews(evidence: list[Evidence]) -> None:
     """Mark the current image of each evidence that is not previewed with the reason
     (`revision.preview_withheld`, which the answer page shows instead of the preview). For
-    the reviewers' answer page: one header read per image."""
+    the reviewers' answer page: one header read per image and process."""
     for item in evidence:
         revisions = item.revisions.all()  # prefetched, newest first
         if revisions:
