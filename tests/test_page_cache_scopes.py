@@ -175,9 +175,9 @@ def test_evidence_recounts_its_unit_only(
     counted = []
     answer_counts = dash._answer_counts
 
-    def spy(period, unit_ids, writers, rows_of):
+    def spy(unit_ids, writers, rows_of, question_range):
         counted.append(sorted(unit_ids))
-        return answer_counts(period, unit_ids, writers, rows_of)
+        return answer_counts(unit_ids, writers, rows_of, question_range)
 
     monkeypatch.setattr(dash, "_answer_counts", spy)
     client = client_for(secretariat_user)
