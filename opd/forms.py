@@ -55,6 +55,27 @@ def _points_field(label, *, maximum: Decimal, required: bool) -> PointsField:
 TABLE_FORM_ID = "table-form"
 
 
+def question_options(question) -> list:
+    """The question's options in its own order (one query, without the model's ordering
+    through indicator and group)."""
+    return list(question.options.order_by("order", "pk"))
+
+
+def option_field(options: list, *, label, widget, blank: str | None = None):
+    """A choice among options already read, cleaned to the option itself: a model choice
+    field would read them again when the page renders its choices."""
+    by_pk = {option.pk: option for option in options}
+    choices = [(pk, _option_label(option)) for pk, option in by_pk.items()]
+    return forms.TypedChoiceField(
+        label=label,
+        required=False,
+        widget=widget,
+        choices=[("", blank), *choices] if blank is not None else choices,
+        coerce=lambda value: by_pk[int(value)],
+        empty_value=None,
+    )
+
+
 class TableRowsForm(forms.Form):
     """The rows of a per-unit question's table the reader may fill: per row an option (or,
     without options, points) and the answer version the page showed. Empty rows are left.
@@ -67,16 +88,11 @@ class TableRowsForm(forms.Form):
         for row in self.rows:
             key = row.unit.pk
             if table.options:
-                # The options the table already read: a model choice field would query them
-                # again for every row.
-                by_pk = {option.pk: option for option in table.options}
-                field = forms.TypedChoiceField(
+                # The options the table already read, not queried again for every row.
+                field = option_field(
+                    table.options,
                     label=row.unit.name,
-                    required=False,
                     widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-                    choices=[(pk, _option_label(o)) for pk, o in by_pk.items()],
-                    coerce=lambda value, by_pk=by_pk: by_pk[int(value)],
-                    empty_value=None,
                 )
                 initial = row.answer.option_id if row.answer else None
             else:
@@ -131,19 +147,12 @@ class AnswerForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        # The question's own order, without the model's ordering through indicator and group.
-        choices = question.options.order_by("order", "pk")
-        options = list(choices)
+        options = question_options(question)
         if options:
             # The unit picks what it has; the points follow the option, never typed.
-            self.fields["option"] = forms.ModelChoiceField(
-                label=_("What does your unit have?"),
-                queryset=choices,
-                required=False,
-                empty_label=None,
-                widget=forms.RadioSelect,
+            self.fields["option"] = option_field(
+                options, label=_("What does your unit have?"), widget=forms.RadioSelect
             )
-            self.fields["option"].label_from_instance = _option_label
             first = "option"
         else:
             self.fields["claimed_points"] = _points_field(
@@ -224,13 +233,14 @@ class ApproveForm(VersionedForm):
 
     def __init__(self, *args, question, **kwargs):
         super().__init__(*args, **kwargs)
-        if list(question.options.order_by("order", "pk")):
-            self.fields["verified_option"] = forms.ModelChoiceField(
+        options = question_options(question)
+        if options:
+            self.fields["verified_option"] = option_field(
+                options,
                 label=_("Verified option (leave it for the unit's choice)"),
-                queryset=question.options.order_by("order", "pk"),
-                required=False,
+                widget=forms.Select,
+                blank="---------",
             )
-            self.fields["verified_option"].label_from_instance = _option_label
             self.fields["lowered_because"] = forms.ChoiceField(
                 label=_("Why a lower option"),
                 required=False,
