@@ -72,3 +72,25 @@ def test_language_defaults_to_indonesian_whatever_the_browser_says(client):
     )
     client.post(reverse("set_language"), {"language": "en", "next": "/masuk/"})
     assert "Forgot your password?" in client.get(reverse("login")).content.decode()
+
+
+def test_production_hashes_with_argon2_and_rewrites_an_older_hash_at_login(client, opd_user):
+    """The production hasher list (the tests themselves hash with MD5, for speed): a password
+    kept as PBKDF2 before the move to Argon2 still logs in, and is stored as Argon2 after."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from django.test import override_settings
+
+    from kla import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    older = PBKDF2PasswordHasher()
+    opd_user.password = older.encode("kata-sandi-lama-2024", older.salt())
+    opd_user.save(update_fields=["password"])
+    with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
+        response = client.post(
+            reverse("login"),
+            {"username": opd_user.username, "password": "kata-sandi-lama-2024"},
+        )
+    assert response.status_code == 302
+    opd_user.refresh_from_db()
+    assert opd_user.password.startswith("argon2$argon2id$")
