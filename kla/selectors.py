@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from core import page_cache
 from indicators import on_track as pace
 from indicators import selectors as instrument
-from indicators.models import Period, Question, ScoreSnapshot
 from indicators.losses import LastTime
+from indicators.models import Period, Question, ScoreSnapshot
 from indicators.on_track import OnTrack
 from indicators.scoring import ZERO, PeriodScore
 from opd import access
