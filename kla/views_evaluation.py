@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -172,11 +172,12 @@ def _back(request, fallback: str) -> str:
 
 
 @access.login_required
-@require_POST
 def return_reply(request, pk: int):
     """The district's reply: the secretariat, or a member of an answering unit (from its
-    answer page)."""
+    answer page). Access first: others do not learn that the return exists."""
     provincial_return = access.return_for_user(request.user, return_id=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     period = provincial_return.question.indicator.group.period
     fallback = (
         reverse("kla:evaluation", args=[period.year])

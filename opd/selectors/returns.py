@@ -3,16 +3,28 @@
 from opd.models import Assignment, ProvincialReturn
 
 
-def open_returns_for_units(*, unit_ids, period=None) -> list[ProvincialReturn]:
+def open_returns_for_units(*, unit_ids, period=None) -> list[tuple[ProvincialReturn, int]]:
     """The returns not yet closed of questions the units answer (of `period` if given), the
-    nearest deadline first. One query."""
-    answering = Assignment.objects.answering().filter(unit_id__in=unit_ids).values("question_id")
-    found = ProvincialReturn.objects.filter(question_id__in=answering).exclude(
+    nearest deadline first, each with the unit (among `unit_ids`) whose answer it returns.
+    Two queries."""
+    answering = {
+        (question_id, unit_id)
+        for question_id, unit_id in Assignment.objects.answering()
+        .filter(unit_id__in=unit_ids, question__provincial_returns__isnull=False)
+        .order_by()
+        .values_list("question_id", "unit_id")
+    }
+    found = ProvincialReturn.objects.filter(question_id__in={q for q, _u in answering}).exclude(
         status=ProvincialReturn.Status.CLOSED
     )
     if period is not None:
         found = found.filter(question__indicator__group__period=period)
-    return list(found.select_related("question__indicator").order_by("deadline", "pk"))
+    return [
+        (r, unit_id)
+        for r in found.select_related("question__indicator").order_by("deadline", "pk")
+        for question_id, unit_id in sorted(answering)
+        if question_id == r.question_id
+    ]
 
 
 def question_return(*, question) -> ProvincialReturn | None:
