@@ -43,14 +43,24 @@ def _return_notes(period: Period) -> dict[int, str]:
 def _year_losses(period: Period) -> arithmetic.Losses:
     from kla.selectors import period_score  # the dashboards' kept score
 
-    score = period_score(period=period)
+    return losses_of(period=period, score=period_score(period=period))
+
+
+def losses_of(*, period: Period, score, official_rows=None, final=...) -> arithmetic.Losses:
+    """The read of `period` from its engine score (and its official rows and final score when
+    the caller has read them already). Two to four queries."""
+    if official_rows is None:
+        official_rows = list(OfficialPoints.objects.filter(period=period).order_by())
     official = {
         (row.level, row.question_id or row.indicator_id or row.group_id): row
-        for row in OfficialPoints.objects.filter(period=period).order_by()
+        for row in official_rows
     }
-    final = (
-        OfficialResult.objects.filter(period=period).values_list("final_score", flat=True).first()
-    )
+    if final is ...:
+        final = (
+            OfficialResult.objects.filter(period=period)
+            .values_list("final_score", flat=True)
+            .first()
+        )
     agencies, notes = _agencies(period), _return_notes(period)
 
     def figure(level, pk):

@@ -9,11 +9,11 @@ from indicators.losses import (
     GroupFigures,
     IndicatorFigures,
     QuestionFigures,
-    lost_last_time,
     losses,
+    lost_last_time,
 )
-from indicators.official import derived_rank, rank_problem
 from indicators.models import DEFAULT_RANK_BANDS
+from indicators.official import derived_rank, rank_problem
 
 
 def _q(pk, indicator, claimed, verified, official, agency="Dinkes", maximum="10", note=""):

@@ -267,3 +267,33 @@ def test_the_pdf_report_has_where_points_were_lost(scored, period, tmp_path):
     assert 'data-testid="report-losses"' in html and 'data-testid="losses-questions"' in html
     text = pdf_text(progress_report_pdf(period=period, language="id"), tmp_path)
     assert "Perda belum disahkan" in text and "9,00" in text
+
+
+def test_the_api_serves_the_official_figures(scored, period, executive_user, client_for):
+    from tests.test_api import SCORE, _validator
+
+    services.official_result_record(
+        period=period,
+        user=None,
+        entered_on=None,
+        provincial_notes="",
+        field_verification_on=None,
+        final_score=Decimal("11.00"),
+        final_rank="",
+    )
+    client = client_for(executive_user)
+    served = client.get(reverse("kla:api-score", args=[period.year])).json()
+    _validator(client, SCORE).validate(served)
+    official = served["official"]
+    assert (official["final_score"], official["final_rank"], official["stage"]) == (
+        "11.00",
+        None,
+        "final",
+    )
+    assert official["lost"] == "9.00"
+    assert official["questions"][0] == {
+        "name": "1/1a",
+        "official": "3.00",
+        "lost": "7.00",
+        "note": "Perda belum disahkan",
+    }
