@@ -422,6 +422,8 @@ class OfficialResult(models.Model):
     )
     provincial_notes = models.TextField(_("provincial verification notes"), blank=True)
     field_verification_on = models.DateField(_("field verification on"), null=True, blank=True)
+    field_verification_team = models.TextField(_("field verification team"), blank=True)
+    field_verification_findings = models.TextField(_("field verification findings"), blank=True)
     final_score = PointsField(_("final score"), null=True, blank=True)
     final_rank = models.CharField(_("final rank"), max_length=40, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -440,6 +442,112 @@ class OfficialResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period}: {self.final_score or '—'} {self.final_rank}".strip()
+
+    class Stage(models.TextChoices):
+        ENTRY = "entry", _("Entry into the ministry's application")
+        ADMINISTRATIVE = "administrative", _("Administrative verification by the province")
+        FIELD = "field", _("Field verification")
+        FINAL = "final", _("Final result")
+
+    @property
+    def stage(self) -> str | None:
+        """How far the year's evaluation has come, from what is recorded: the latest stage
+        with a date or a figure (the province's returns live in opd and are not asked here)."""
+        if self.final_score is not None:
+            return self.Stage.FINAL
+        if self.field_verification_on or self.field_verification_findings:
+            return self.Stage.FIELD
+        if self.provincial_notes:
+            return self.Stage.ADMINISTRATIVE
+        if self.entered_on:
+            return self.Stage.ENTRY
+        return None
+
+    def clean(self) -> None:
+        """The rank follows the score on the period's bands: a rank the bands contradict
+        (588,40 with "Madya" when Madya starts at 601) is refused, whoever saves it."""
+        super().clean()
+        if self.final_score is None or not self.final_rank or not self.period_id:
+            return
+        from indicators.official import rank_problem
+
+        bands = [(b.name, b.lower_bound) for b in RankBand.objects.filter(period_id=self.period_id)]
+        problem = rank_problem(score=self.final_score, rank=self.final_rank, bands=bands)
+        if problem:
+            raise ValidationError({"final_rank": problem}, code="rank_contradicts_bands")
+
+
+class OfficialPoints(models.Model):
+    """The points the ministry gave one question, or one indicator or group where only that is
+    published, kept beside the claimed and verified points. Not frozen by locking: like the
+    official result, it arrives after the period is locked."""
+
+    class Level(models.TextChoices):
+        QUESTION = "question", _("Question")
+        INDICATOR = "indicator", _("Indicator")
+        GROUP = "group", _("Group")
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="official_points", verbose_name=_("period")
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level)
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_points",
+        verbose_name=_("question"),
+    )
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_points",
+        verbose_name=_("indicator"),
+    )
+    group = models.ForeignKey(
+        Group,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="official_points",
+        verbose_name=_("group"),
+    )
+    points = PointsField(_("official points"))
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = WatchedManager()
+
+    class Meta:
+        ordering = ["period", "level", "pk"]
+        verbose_name = _("official points")
+        verbose_name_plural = _("official points")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(level="question", question__isnull=False, indicator__isnull=True)
+                    & Q(group__isnull=True)
+                )
+                | (
+                    Q(level="indicator", question__isnull=True, indicator__isnull=False)
+                    & Q(group__isnull=True)
+                )
+                | (
+                    Q(level="group", question__isnull=True, indicator__isnull=True)
+                    & Q(group__isnull=False)
+                ),
+                name="officialpoints_one_target",
+            ),
+            models.UniqueConstraint(fields=["question"], name="officialpoints_unique_question"),
+            models.UniqueConstraint(fields=["indicator"], name="officialpoints_unique_indicator"),
+            models.UniqueConstraint(fields=["group"], name="officialpoints_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.level} {self.points}"
 
 
 class ScoreSnapshot(models.Model):

@@ -1,5 +1,7 @@
 """Reads of the instrument for pages, with related rows fetched up front."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet, Sum
 
 from indicators.models import (
@@ -11,6 +13,7 @@ from indicators.models import (
     RankBand,
     ScoreSnapshot,
 )
+from indicators.official_import import Target, code_key
 
 
 def period_list() -> QuerySet[Period]:
@@ -103,3 +106,21 @@ def instrument_counts(*, period: Period) -> dict[str, int]:
         "indicators": Indicator.objects.filter(group__period=period).count(),
         "questions": Question.objects.filter(indicator__group__period=period).count(),
     }
+
+
+def official_targets(*, period: Period) -> dict:
+    """What the codes of an official-points workbook name in the period: "21 A/2a" a question,
+    "21 A" an indicator, a group by its name; keys as official_import.code_key compares them.
+    Three queries."""
+    targets = {}
+    indicators = Indicator.objects.filter(group__period=period).order_by()
+    groups = list(Group.objects.filter(period=period).order_by().prefetch_related("indicators"))
+    for g in groups:
+        total = sum((i.max_points for i in g.indicators.all()), Decimal("0.00"))
+        targets[code_key(g.name)] = Target("group", g.pk, total, g.name)
+    for i in indicators:
+        targets[code_key(i.code)] = Target("indicator", i.pk, i.max_points, i.code)
+    for q in Question.objects.filter(indicator__group__period=period).select_related("indicator"):
+        code = f"{q.indicator.code}/{q.code}"
+        targets[code_key(code)] = Target("question", q.pk, q.max_points, code)
+    return targets

@@ -8,8 +8,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from indicators.models import Period
-from indicators.score_document import score_document
+from indicators.models import OfficialPoints, OfficialResult, Period
+from indicators.score_document import official_document, score_document
+from kla import evaluation
 from kla.models import ApiToken, hash_key
 from opd import access
 from opd.scoring import score_period
@@ -45,13 +46,27 @@ def period_score(request, year: int):
     period = Period.objects.filter(year=year).first()
     if period is None or not access.period_visible(user, period):
         return _error(404, f"No period {year}.")
-    document = score_document(period=period, score=score_period(period=period))
+    score = score_period(period=period)
+    document = score_document(period=period, score=score, official=_official(period, score))
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
+
+
+def _official(period: Period, score) -> dict | None:
+    """The ministry's figures of the period, or None: two queries when it has given none."""
+    result = OfficialResult.objects.filter(period=period).first()
+    rows = list(OfficialPoints.objects.filter(period=period).order_by())
+    if result is None and not rows:
+        return None
+    final = result.final_score if result else None
+    losses = evaluation.losses_of(period=period, score=score, official_rows=rows, final=final)
+    return official_document(result=result, losses=losses)
 
 
 POINTS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "591.34"}
 RANK = {"type": ["string", "null"], "example": "Madya"}
 TEXT = {"type": "string"}
+NULLABLE_POINTS = {**POINTS, "type": ["string", "null"]}
+STAGES = [stage.value for stage in OfficialResult.Stage]
 POINTS_SET = {
     "max_points": POINTS,
     "claimed": POINTS,
@@ -140,6 +155,21 @@ SCHEMA = {
                 verified=POINTS,
                 missing=POINTS,
             ),
+            "Loss": _closed(name=TEXT, official=NULLABLE_POINTS, lost=NULLABLE_POINTS),
+            "QuestionLoss": _closed(
+                name=TEXT, official=NULLABLE_POINTS, lost=NULLABLE_POINTS, note=TEXT
+            ),
+            "Official": _closed(
+                final_score=NULLABLE_POINTS,
+                final_rank=RANK,
+                stage={"type": ["string", "null"], "enum": [*STAGES, None]},
+                field_verification_on={"type": ["string", "null"], "format": "date"},
+                total=NULLABLE_POINTS,
+                lost=NULLABLE_POINTS,
+                groups=_list("Loss"),
+                indicators=_list("Loss"),
+                questions=_list("QuestionLoss"),
+            ),
             "Score": _closed(
                 period={"type": "integer", "example": 2026},
                 **POINTS_SET,
@@ -149,6 +179,11 @@ SCHEMA = {
                 bands=_list("Band"),
                 groups=_list("Group"),
                 gaps=_list("Gap"),
+                official={
+                    "oneOf": [{"$ref": "#/components/schemas/Official"}, {"type": "null"}],
+                    "description": "The ministry's figures: final score and rank, the stage "
+                    "of the evaluation, official points and what was lost; null until any.",
+                },
             ),
         },
     },

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from core import page_cache
 from indicators import on_track as pace
 from indicators import selectors as instrument
+from indicators.losses import LastTime
 from indicators.models import Period, Question, ScoreSnapshot
 from indicators.on_track import OnTrack
 from indicators.scoring import ZERO, PeriodScore
@@ -299,6 +300,8 @@ class ActionQuestion:
     missing: Decimal  # what verifying it in full would still add (QuestionScore.missing: capped)
     per_unit: bool  # answered by every kecamatan or desa; the agency listed coordinates
     why: tuple[Missing, ...]
+    # Its question of last year lost official points: claimed, given and the note.
+    last_time: LastTime | None = None
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,9 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
     )
     maxima = {q.id: q.max_points for b in chosen for q in b["qs"][:per_group]}
     why = _why(maxima, {pk: n for pk, (_text, n) in questions.items()}, writers)
+    from kla.evaluation import lost_last_time  # it reads the score through this module
+
+    last_time = lost_last_time(period=period)
     return [
         ActionGroup(
             unit=b["agency"][0] if b["agency"] else None,
@@ -426,6 +432,7 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
                     missing=q.missing,
                     per_unit=questions[q.id][1] > 0,
                     why=why[q.id],
+                    last_time=last_time.get(q.id),
                 )
                 for q in b["qs"][:per_group]
             ),

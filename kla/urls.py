@@ -5,6 +5,7 @@ from django.urls import path
 from kla import (
     api,
     views,
+    views_evaluation,
     views_import,
     views_people,
     views_periods,
@@ -47,6 +48,47 @@ urlpatterns = [
         views_periods.period_official,
         name="period-official",
     ),
+    path(
+        "sekretariat/evaluasi/<int:year>/",
+        views_evaluation.evaluation_page,
+        name="evaluation",
+    ),
+    path(
+        "sekretariat/evaluasi/<int:year>/pengembalian/",
+        views_evaluation.return_record,
+        name="return-record",
+    ),
+    path(
+        "evaluasi/pengembalian/<int:pk>/jawaban/",
+        views_evaluation.return_reply,
+        name="return-reply",
+    ),
+    path(
+        "sekretariat/evaluasi/pengembalian/<int:pk>/tutup/",
+        views_evaluation.return_close,
+        name="return-close",
+    ),
+    path(
+        "sekretariat/evaluasi/<int:year>/verifikasi-lapangan/",
+        views_evaluation.field_verification,
+        name="field-verification",
+    ),
+    path(
+        "sekretariat/evaluasi/<int:year>/nilai-resmi/",
+        views_evaluation.official_points,
+        name="official-points",
+    ),
+    path(
+        "sekretariat/evaluasi/<int:year>/nilai-resmi/impor/",
+        views_evaluation.official_points_import,
+        name="official-points-import",
+    ),
+    path(
+        "sekretariat/evaluasi/<int:year>/nilai-resmi/template.xlsx",
+        views_evaluation.official_points_template,
+        name="official-points-template",
+    ),
+    path("evaluasi/<int:year>/nilai-hilang/", views_evaluation.losses_page, name="losses"),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from core import page_cache
 from indicators import selectors as instrument
 from indicators.score_document import score_document
-from kla import charts
+from kla import charts, evaluation
 from kla import selectors as dash
 from opd import access
 from opd.deadlines import unit_deadlines
@@ -100,6 +100,7 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             queue=dash.queue_state(period=period),
             **dash.instrument_summary(period=period),
             charts=_charts(period, score),
+            last_losses=evaluation.latest_losses(period=period),
         )
     return context
 
@@ -143,6 +144,7 @@ def _executive_context(period, periods, *, lists: dict) -> dict:
             behind_count=sum(u.behind for u in units),
             chars=lists["chars"],
             charts=_charts(period, score, trends=True),
+            last_losses=evaluation.latest_losses(period=period),
         )
     return context
 

@@ -53,6 +53,18 @@ class OfficialResultForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    field_verification_team = forms.CharField(
+        label=gettext_lazy("Field verification team"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    field_verification_findings = forms.CharField(
+        label=gettext_lazy("Field verification findings"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     final_score = PointsField(
         label=gettext_lazy("Final score"),
         required=False,
@@ -63,7 +75,11 @@ class OfficialResultForm(forms.Form):
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    final_rank = forms.ChoiceField(label=gettext_lazy("Final rank"), required=False)
+    final_rank = forms.ChoiceField(
+        label=gettext_lazy("Final rank"),
+        required=False,
+        help_text=gettext_lazy("Left empty, it follows the final score on the period's bands."),
+    )
 
     def __init__(self, *args, bands, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import Period, Question
-from opd.models import Answer, Assignment, Evidence, EvidenceRevision, Profile, Unit
+from opd.models import (
+    Answer,
+    Assignment,
+    Evidence,
+    EvidenceRevision,
+    Profile,
+    ProvincialReturn,
+    Unit,
+)
 
 
 def role_of(user) -> str | None:
@@ -359,6 +367,43 @@ def attach_check(*, answer, unit) -> None:
             _("Your unit is not assigned to this question, so it cannot change this evidence."),
             code="not_assigned",
         )
+
+
+# --- The province's returns -----------------------------------------------------------------
+#
+# The secretariat records a return, its reply and its closing. The district's reply may also
+# be written by a member of a unit that answers the returned question (who knows best what
+# was corrected). Everybody else: 404 for a member of no such unit, 403 for readers.
+
+
+def return_reply_check(*, user, provincial_return) -> None:
+    """Services write a return's reply only for the secretariat or an answering unit's member."""
+    if is_secretariat(user):
+        return
+    answering = set(
+        Assignment.objects.answering()
+        .filter(question_id=provincial_return.question_id)
+        .values_list("unit_id", flat=True)
+    )
+    if not (is_opd(user) and user_unit_ids(user) & answering):
+        raise DomainError(
+            _("Only the secretariat or the answering unit can reply to the province."),
+            code="not_member",
+        )
+
+
+def return_for_user(user, *, return_id: int):
+    """A return the user may reply to (secretariat, or a member of an answering unit), with its
+    question; else Http404 (the return's existence does not leak)."""
+    found = get_object_or_404(
+        ProvincialReturn.objects.select_related("question__indicator__group__period"),
+        pk=return_id,
+    )
+    try:
+        return_reply_check(user=user, provincial_return=found)
+    except DomainError:
+        raise Http404 from None
+    return found
 
 
 # --- Registered documents ------------------------------------------------------------------

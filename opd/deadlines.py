@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from indicators.models import Period
-from opd.models import Extension, Unit
+from opd.models import Assignment, Extension, ProvincialReturn, Unit
 
 # The longest extension, in days after the window closes. An extension is a few days' grace
 # for a unit that ran late, not a second window: without a bound a typo (9999-12-31) would
@@ -35,8 +35,39 @@ def unit_deadlines(*, period: Period, units) -> list[tuple[Unit, datetime.date]]
     return [(u, max(period.window_closes, extended.get(u.pk, period.window_closes))) for u in units]
 
 
-def ensure_unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None = None) -> None:
-    """Raise WindowClosed unless the unit may change its answers on that day (default today)."""
+def returned_to_unit(*, question, unit: Unit) -> bool:
+    """Whether the province returned `question` and the return is not closed, and `unit`
+    gives its own answer to it (the lead, or a per-unit unit): supporting units and every
+    other question stay as the period's state says."""
+    return (
+        ProvincialReturn.objects.filter(
+            question=question,
+            question__assignments__unit=unit,
+            question__assignments__role__in=Assignment.ANSWERING,
+        )
+        .exclude(status=ProvincialReturn.Status.CLOSED)
+        .exists()
+    )
+
+
+def ensure_unit_may_edit(
+    *, period: Period, unit: Unit, question=None, on: datetime.date | None = None
+) -> None:
+    """Raise WindowClosed unless the unit may change its answers on that day (default today).
+
+    The one exception to the period's state and window: a question the province returned
+    (not closed yet) is open to its answering units, even in a closed or locked period, so
+    they can correct what the province asked for. Callers that change one question's answer
+    pass `question`; nothing else is opened by a return. (Asked only when the window refuses,
+    so the usual open window costs no query.)"""
+    try:
+        _ensure_window(period=period, unit=unit, on=on)
+    except WindowClosed:
+        if question is None or unit is None or not returned_to_unit(question=question, unit=unit):
+            raise
+
+
+def _ensure_window(*, period: Period, unit: Unit, on: datetime.date | None) -> None:
     day = on or timezone.localdate()
     if period.is_locked:
         raise WindowClosed(
@@ -74,9 +105,11 @@ def ensure_unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None
         )
 
 
-def unit_may_edit(*, period: Period, unit: Unit, on: datetime.date | None = None) -> bool:
+def unit_may_edit(
+    *, period: Period, unit: Unit, question=None, on: datetime.date | None = None
+) -> bool:
     try:
-        ensure_unit_may_edit(period=period, unit=unit, on=on)
+        ensure_unit_may_edit(period=period, unit=unit, question=question, on=on)
     except WindowClosed:
         return False
     return True

@@ -67,7 +67,7 @@ def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
     access.attach_check(answer=answer, unit=unit)
     if user is not None:
         access.member_check(user=user, unit=unit)
-    ensure_unit_may_edit(period=question.indicator.group.period, unit=unit)
+    ensure_unit_may_edit(period=question.indicator.group.period, unit=unit, question=question)
     if answer.status not in EDITABLE:
         raise DomainError(
             _(

@@ -759,6 +759,10 @@ class AuditEvent(models.Model):
         EMAIL_CHANGE_REQUEST = "email.change_request", _("New email address proposed")
         EMAIL_CHANGE_CONFIRM = "email.change_confirm", _("New email address confirmed")
         EMAIL_CHANGE_CANCEL = "email.change_cancel", _("New email address cancelled")
+        RETURN_RECORD = "return.record", _("Question returned by the province")
+        RETURN_REPLY = "return.reply", _("Reply to the province")
+        RETURN_CLOSE = "return.close", _("Provincial return closed")
+        OFFICIAL_POINTS = "official.points", _("Official points recorded")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -902,3 +906,78 @@ class EmailChange(models.Model):
         """Neither confirmed nor cancelled, and its links still valid."""
         now = now or timezone.now()
         return self.confirmed_at is None and self.cancelled_at is None and now < self.expires_at
+
+
+class ProvincialReturn(models.Model):
+    """A question the province returned at its administrative verification, with its note and
+    a deadline: the district answers (a reply, and the answering units' corrections), then
+    the secretariat closes it. While it is not closed the question's answering units may
+    change their answers even in a closed or locked period (opd.deadlines decides)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Returned")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.CASCADE,
+        related_name="provincial_returns",
+        verbose_name=_("question"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    note = models.TextField(_("province's note"), max_length=5000)
+    deadline = models.DateField(_("answer by"))
+    reply = models.TextField(_("district's reply"), blank=True, max_length=5000)
+    returned_at = models.DateTimeField(_("returned at"), default=timezone.now)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replied by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    # The answers' states before the return (answer id -> status), so that closing it gives
+    # an approved answer its approval back: in a locked period nobody could approve it again.
+    answers_before = models.JSONField(_("answers before the return"), default=dict, blank=True)
+
+    objects = WatchedManager()
+
+    class Meta:
+        ordering = ["-returned_at", "-pk"]
+        verbose_name = _("provincial return")
+        verbose_name_plural = _("provincial returns")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=~Q(status="closed"),
+                name="provincialreturn_one_open_per_question",
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="provincialreturn_note_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} · {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED

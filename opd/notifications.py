@@ -82,6 +82,31 @@ def revision_requested(*, answer_id: int) -> int:
     )
 
 
+def provincial_returned(*, return_id: int) -> int:
+    """Tell each answering unit of a returned question what the province asks, and until when."""
+    from opd.models import ProvincialReturn
+
+    provincial_return = ProvincialReturn.objects.select_related(
+        "question__indicator__group__period"
+    ).get(pk=return_id)
+    question = provincial_return.question
+    sent = 0
+    for assignment in (
+        Assignment.objects.answering().filter(question=question).select_related("unit")
+    ):
+        sent += send_mail_template(
+            template="provincial_return",
+            context={
+                "provincial_return": provincial_return,
+                "question": question,
+                "unit": assignment.unit,
+                "answer_url": absolute_url("opd:answer", question.pk, assignment.unit_id),
+            },
+            recipients=_unit_recipients(assignment.unit),
+        )
+    return sent
+
+
 def approved_with_fewer_points(*, answer_id: int) -> int:
     """Tell the answering unit that fewer points were verified than it claimed, and why."""
     answer = _answer(answer_id)

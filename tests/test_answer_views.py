@@ -261,9 +261,10 @@ def test_workspace_query_budget_is_constant(
     # 6 assignments with question/indicator/group/unit, 7 lead units,
     # 8 answers with evidence counts, 9 the extensions of the user's units (deadlines),
     # 10 the tables the units fill for other units, 11 their documents lapsing before the
-    # deadline (both kept until anything district-wide changes); with the page cache on, a
+    # deadline, 12 the questions the province returned to them (none: their returns are not
+    # read) (all kept until anything district-wide changes); with the page cache on, a
     # first view (a miss) also reads the versions of "all" and of the user's units
-    with django_assert_num_queries(11 + cache_reads(1)):
+    with django_assert_num_queries(12 + cache_reads(1)):
         response = client.get(reverse("opd:workspace"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="question-row"') == n

@@ -88,8 +88,9 @@ def test_api_query_budget(
         factories.QuestionFactory(indicator=question.indicator)
     client = client_for(executive_user)
     # 1 session, 2 user, 3 profile, 4 period, 5-10 the score (groups, indicators, the units
-    # answering per unit, questions, bands, answers)
-    with django_assert_num_queries(10):
+    # answering per unit, questions, bands, answers), 11 the official result, 12 the official
+    # points (none: nothing more is read)
+    with django_assert_num_queries(12):
         assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 
@@ -157,6 +158,9 @@ def test_api_command_snapshot_and_reports_read_one_document(client_for, executiv
         detail={"groups": [old]},
     )
     served = client_for(executive_user).get(reverse("kla:api-score", args=[period.year])).json()
+    # The API adds the ministry's figures beside the document (none yet); the rest is the one
+    # document the command, the snapshot and the reports read.
+    assert served.pop("official") is None
     out = StringIO()
     call_command("kla_score", "--period", str(period.year), "--json", stdout=out)
     snapshot = snapshot_take(period=period, reason=ScoreSnapshot.Reason.MANUAL)

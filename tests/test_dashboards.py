@@ -51,10 +51,11 @@ def test_secretariat_dashboard_query_budget(
     # 5-10 the score (groups, indicators, per-unit assignments, questions, bands, answers),
     # 11 assignments for unit completion with their units, 12 answer counts per unit,
     # 13 the units' extensions (each row's deadline), 14 queue size and oldest,
-    # 15-17 instrument counts, 18 questions without a lead
+    # 15-17 instrument counts, 18 questions without a lead, 19 the latest year with official
+    # points (none here: where points were lost is not read)
     # (the gauge's bands come with the score); with the page cache on, a first view (a miss)
     # also reads the versions of the page's scopes and of its units' scopes
-    with django_assert_num_queries(18 + cache_reads(2)):
+    with django_assert_num_queries(19 + cache_reads(2)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
 
@@ -70,11 +71,13 @@ def test_executive_dashboard_query_budget(
     # units, 12 unit answer counts, 13 the verified total two weeks ago (on track),
     # 14 each question's agency, 15 the listed questions' texts, 16 their answers,
     # 17 the contacts of the units behind, 18 earlier periods' last snapshots,
-    # 19 this period's snapshots; with the page cache on, a first view also reads the versions
-    # of the page's scopes and of its units' scopes. With it off, the answering units of the
-    # listed questions are read again (11: the cache keeps them from the units' completion).
+    # 19 this period's snapshots, 20 last year's official points (none: no question is marked
+    # as having lost points last time), 21 the latest year with official points (none);
+    # with the page cache on, a first view also reads the versions of the page's scopes and
+    # of its units' scopes. With it off, the answering units of the listed questions are read
+    # again (11: the cache keeps them from the units' completion).
     again = 0 if cache_reads(1) else 1
-    with django_assert_num_queries(19 + again + cache_reads(2)):
+    with django_assert_num_queries(21 + again + cache_reads(2)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

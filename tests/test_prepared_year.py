@@ -67,6 +67,13 @@ YEAR_ROUTES = {
     "kla:report-entry-kit": {"opd": 403, "executive": 403},
     "kla:unit-extension": {"opd": 403, "executive": 403},
     "kla:api-score": {"opd": 403, "executive": 404},
+    "kla:evaluation": {"opd": 403, "executive": 403},
+    "kla:return-record": {"opd": 403, "executive": 403},
+    "kla:field-verification": {"opd": 403, "executive": 403},
+    "kla:official-points": {"opd": 403, "executive": 403},
+    "kla:official-points-import": {"opd": 403, "executive": 403},
+    "kla:official-points-template": {"opd": 403, "executive": 403},
+    "kla:losses": {"opd": 403, "executive": 404},
 }
 
 

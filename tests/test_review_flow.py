@@ -368,8 +368,9 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     # extension again (the deadline shown), 12-13 the question's options (answer and approval
     # forms), 14 the revision request with its reviewer, 15 the answer's history with who did
     # what (a reviewer's own units are not read: only a unit's staff answer for a unit; the
-    # header names no reviewer of a resubmitted answer, that was the previous round)
-    with django_assert_num_queries(15) as captured:
+    # header names no reviewer of a resubmitted answer, that was the previous round),
+    # 16 the province's return of the question (none here)
+    with django_assert_num_queries(16) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.

@@ -132,6 +132,29 @@ ROUTES: dict[str, Route] = {
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-carry-over": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-official": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "kla:evaluation": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
+    "kla:return-record": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    # The reply: the secretariat or the answering unit; others (supporters too) get 404.
+    "kla:return-reply": Route(
+        args=lambda w: [w["provincial_return"].pk],
+        get="L 405 404 404 405 404 405",
+        post="L O 404 404 O 404 O",
+        data={"reply": "Sudah dilengkapi"},
+    ),
+    "kla:return-close": Route(
+        args=lambda w: [w["provincial_return"].pk],
+        get=SECRETARIAT_WRONG_METHOD,
+        post=SECRETARIAT_PAGE,
+    ),
+    "kla:field-verification": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "kla:official-points": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:official-points-import": Route(
+        args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE
+    ),
+    "kla:official-points-template": Route(
+        args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD
+    ),
+    "kla:losses": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
     "kla:period-status": Route(
         args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"
     ),
@@ -238,7 +261,13 @@ def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
     table_question = factories.QuestionFactory(indicator=question.indicator, every_kecamatan=True)
     factories.AssignmentFactory(question=table_question, unit=lead_unit, role="per_unit")
     factories.AssignmentFactory(question=table_question, unit=support_unit, role="coordinator")
+    from opd.models import ProvincialReturn
+
+    provincial_return = ProvincialReturn.objects.create(
+        question=question, note="Dokumen belum ditandatangani", deadline=datetime.date(2026, 4, 20)
+    )
     return {
+        "provincial_return": provincial_return,
         "upload": upload,
         "table_question": table_question,
         "period": period,

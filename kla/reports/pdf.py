@@ -19,7 +19,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from indicators.models import Period
-from kla import charts
+from kla import charts, evaluation
 from kla import selectors as dash
 from kla.reports.common import jakarta_now
 from kla.reports.points import report_score
@@ -107,6 +107,8 @@ def report_context(*, period: Period) -> dict:
         "lagging": dash.lagging_units(period=period, units=report.units, limit=4),
         "behind_count": sum(u.behind for u in report.units),
         "documents": opd_selectors.period_documents(period=period),
+        # Where points were lost, in the latest year the ministry has scored (this or before).
+        "last_losses": evaluation.latest_losses(period=period),
         "signatory": settings.KLA_SIGNATORY_TITLE,
         "signatory_name": settings.KLA_SIGNATORY_NAME,
         "signature_place": settings.KLA_SIGNATURE_PLACE,

@@ -23,6 +23,7 @@ from opd.selectors.documents import (
     documents_to_attach,
     period_documents,
 )
+from opd.selectors.returns import open_returns_for_units, question_return
 from opd.selectors.review import (
     audit_events,
     next_waiting_answer,
@@ -41,6 +42,8 @@ from opd.selectors.units import (
 )
 
 __all__ = [
+    "open_returns_for_units",
+    "question_return",
     "LibraryEntry",
     "NOT_STARTED",
     "QuestionTable",

@@ -1,7 +1,8 @@
 """The answer's life. Every change of an answer goes through one of these services, one module
 per topic: answers (a unit's draft and submission), rows (a per-unit table's rows at once),
 review (the secretariat's claim, revision request, approval, reopening, comments), extensions,
-periods (window, moves, official result). Callers import them from here.
+periods (window, moves, official result), evaluation (the province's returns, field
+verification, official points). Callers import them from here.
 
     draft --submit--> submitted --approve--> approved --reopen--> submitted
                           |
@@ -19,6 +20,14 @@ from opd.services._common import (
     clean_points,
 )
 from opd.services.answers import answer_open, answer_save, answer_submit
+from opd.services.evaluation import (
+    OfficialEntry,
+    field_verification_record,
+    official_points_save,
+    provincial_return_close,
+    provincial_return_record,
+    provincial_return_reply,
+)
 from opd.services.extensions import extension_grant
 from opd.services.periods import (
     official_result_record,
@@ -41,6 +50,7 @@ from opd.services.rows import TableSaveReport, table_rows_approve, table_rows_sa
 __all__ = [
     "EDITABLE",
     "ClaimedByOther",
+    "OfficialEntry",
     "IllegalTransition",
     "StaleAnswer",
     "TableSaveReport",
@@ -56,11 +66,16 @@ __all__ = [
     "clean_points",
     "comment_add",
     "extension_grant",
+    "field_verification_record",
+    "official_points_save",
     "official_result_record",
     "period_lock",
     "period_move",
     "period_move_message",
     "period_update_window",
+    "provincial_return_close",
+    "provincial_return_record",
+    "provincial_return_reply",
     "table_rows_approve",
     "table_rows_save",
 ]

@@ -54,7 +54,7 @@ def answer_save(
     period = _period_of(answer)
     _check_version(answer, expected_version)
     access.edit_check(user=user, answer=answer)
-    ensure_unit_may_edit(period=period, unit=answer.unit)
+    ensure_unit_may_edit(period=period, unit=answer.unit, question=answer.question)
     if answer.status not in EDITABLE:
         raise IllegalTransition(
             _("The answer is %(status)s and cannot be edited now.")
@@ -125,7 +125,7 @@ def answer_submit(
         )
     _check_version(answer, expected_version)
     access.edit_check(user=user, answer=answer)
-    ensure_unit_may_edit(period=period, unit=answer.unit)
+    ensure_unit_may_edit(period=period, unit=answer.unit, question=answer.question)
     if answer.claimed_points is None:
         raise DomainError(_("Enter the points claimed before submitting."), code="no_points")
     if answer.claimed_points > 0 and not answer.evidence.filter(removed_at__isnull=True).exists():

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from indicators.models import OfficialResult, Period
+from indicators.official import derived_rank, rank_problem
 from opd.audit import audit_log
 from opd.models import AuditEvent
 from opd.services._common import IllegalTransition, _check_not_locked, _milestone, _s
@@ -105,14 +106,23 @@ def official_result_record(
     field_verification_on: datetime.date | None,
     final_score: Decimal | None,
     final_rank: str,
+    field_verification_team: str | None = None,
+    field_verification_findings: str | None = None,
     ip: str | None = None,
 ) -> OfficialResult:
-    """Record what the ministry made of the year, as it comes (audited, field by field)."""
+    """Record what the ministry made of the year, as it comes (audited, field by field).
+    The rank follows the score on the period's bands: a contradicting rank is refused, a
+    blank one is derived from the score. Team and findings left None stay as they are."""
     period = Period.objects.select_for_update().get(pk=period.pk)
-    bands = set(period.rank_bands.values_list("name", flat=True))
-    if final_rank and final_rank not in bands:
+    bands = list(period.rank_bands.values_list("name", "lower_bound"))
+    if final_rank and final_rank not in {name for name, _bound in bands}:
         raise DomainError(_("The rank must be one of the period's bands."), code="rank")
-    result, _created = OfficialResult.objects.get_or_create(period=period)
+    problem = rank_problem(score=final_score, rank=final_rank, bands=bands)
+    if problem:
+        raise DomainError(problem, code="rank_contradicts_bands")
+    if final_score is not None and not final_rank:
+        final_rank = derived_rank(score=final_score, bands=bands)
+    result, _created = OfficialResult.objects.select_for_update().get_or_create(period=period)
     values = {
         "entered_on": entered_on,
         "provincial_notes": provincial_notes.strip(),
@@ -120,6 +130,10 @@ def official_result_record(
         "final_score": final_score,
         "final_rank": final_rank,
     }
+    if field_verification_team is not None:
+        values["field_verification_team"] = field_verification_team.strip()
+    if field_verification_findings is not None:
+        values["field_verification_findings"] = field_verification_findings.strip()
     changes = {
         k: [_s(getattr(result, k)), _s(v)] for k, v in values.items() if getattr(result, k) != v
     }

@@ -76,7 +76,8 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     question, answer = acc.question, acc.answer
     period = question.indicator.group.period
     forms = forms or {}
-    window_open = unit_may_edit(period=period, unit=acc.acting_unit or acc.unit)
+    window_open = unit_may_edit(period=period, unit=acc.acting_unit or acc.unit, question=question)
+    provincial_return = selectors.question_return(question=question)
     editable = answer is None or answer.status in services.EDITABLE
     page_data = selectors.answer_page_data(answer=answer)
     context = {
@@ -100,6 +101,10 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         and not period.is_locked,
         "can_comment": acc.can_comment and not period.is_locked,
         "claim_holder": answer.claim_holder() if answer else None,
+        "provincial_return": provincial_return,
+        "can_reply_return": provincial_return is not None
+        and provincial_return.is_open
+        and (acc.is_answering_member or acc.can_review),
         "whatsapp_links": _whatsapp_links(acc, answer),
         "next_question": selectors.next_question(question=question, unit=acc.unit)
         if acc.is_answering_member

@@ -54,7 +54,7 @@ def workspace_card(indicator, items: list, shown: list) -> tuple[dict, tuple]:
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines, needs_action, tables = [], None, [], None, []
-    expiring = []
+    expiring, returns = [], []
     if period is not None and units:
         unit_ids = [u.pk for u in units]
         rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
@@ -76,6 +76,13 @@ def _workspace_context(period, units, filter_form) -> dict:
             parts=[period.pk, *unit_ids],
             compute=lambda: selectors.documents_expiring(unit_ids=unit_ids, period=period),
         )
+        # The province's returns of the units' questions: kept until anything district-wide
+        # changes (a return raises "all").
+        returns = page_cache.remember(
+            "returns",
+            parts=[period.pk, *unit_ids],
+            compute=lambda: selectors.open_returns_for_units(unit_ids=unit_ids, period=period),
+        )
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
@@ -95,6 +102,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         "deadlines": deadlines,
         "needs_action": needs_action,
         "tables": tables,
+        "returns": returns,
         "expiring": expiring,
         "filter_form": filter_form,
     }
