@@ -365,12 +365,13 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     # 1 session, 2 user, 3 question with indicator, group and period, 4 its assignments with
     # units, 5 the answer, 6 profile (role), 7 the unit's extension (may it still edit),
     # 8 evidence with unit and creator, 9 their revisions, 10 comments, 11 the unit's
-    # extension again (the deadline shown), 12-13 the question's options (answer and approval
-    # forms), 14 the revision request with its reviewer, 15 the answer's history with who did
-    # what (a reviewer's own units are not read: only a unit's staff answer for a unit; the
-    # header names no reviewer of a resubmitted answer, that was the previous round),
-    # 16 the province's return of the question (none here)
-    with django_assert_num_queries(16) as captured:
+    # extension again (the deadline shown), 12 the question's options (the approval form; the
+    # answer form is not built for a reviewer, who cannot edit), 13 the revision request with
+    # its reviewer, 14 the answer's history with who did what (a reviewer's own units are not
+    # read: only a unit's staff answer for a unit; the header names no reviewer of a
+    # resubmitted answer, that was the previous round), 15 the province's return of the
+    # question (none here)
+    with django_assert_num_queries(15) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.

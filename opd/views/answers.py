@@ -80,6 +80,10 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     provincial_return = selectors.question_return(question=question)
     editable = answer is None or answer.status in services.EDITABLE
     page_data = selectors.answer_page_data(answer=answer)
+    can_edit = acc.can_edit and window_open and editable
+    can_review = (
+        acc.can_review and answer is not None and answer.awaits_review and not period.is_locked
+    )
     context = {
         "acc": acc,
         "question": question,
@@ -88,13 +92,10 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "period": period,
         "window_open": window_open,
         "deadline": unit_deadline(period=period, unit=acc.unit),
-        "can_edit": acc.can_edit and window_open and editable,
+        "can_edit": can_edit,
         "can_attach": acc.can_attach and window_open and editable,
         "can_submit": acc.can_edit and window_open and editable and answer is not None,
-        "can_review": acc.can_review
-        and answer is not None
-        and answer.awaits_review
-        and not period.is_locked,
+        "can_review": can_review,
         "can_reopen": acc.can_review
         and answer is not None
         and answer.is_final
@@ -109,8 +110,13 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "next_question": selectors.next_question(question=question, unit=acc.unit)
         if acc.is_answering_member
         else None,
+        # Forms are built only where the page shows them: each reads the question's options.
         "answer_form": forms.get("answer")
-        or AnswerForm(question=question, initial=AnswerForm.initial_for(answer)),
+        or (
+            AnswerForm(question=question, initial=AnswerForm.initial_for(answer))
+            if can_edit
+            else None
+        ),
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
         "upload_limits": upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
@@ -118,20 +124,22 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         if acc.can_attach and window_open and editable
         else None,
         "comment_form": forms.get("comment") or CommentForm(),
-        "approve_form": forms.get("approve")
-        or ApproveForm(
-            question=question,
-            initial={
-                "verified_points": answer.claimed_points if answer else None,
-                "version": answer.version if answer else 0,
-            },
-        ),
-        "revision_form": forms.get("revision")
-        or RevisionForm(initial={"version": answer.version if answer else 0}),
+        **(_review_forms(question, answer, forms) if can_review else {}),
         **page_data,
         **_review_data(acc, page_data),
     }
     return render(request, "opd/answer.html", context, status=status)
+
+
+def _review_forms(question, answer: Answer, forms: dict) -> dict:
+    return {
+        "approve_form": forms.get("approve")
+        or ApproveForm(
+            question=question,
+            initial={"verified_points": answer.claimed_points, "version": answer.version},
+        ),
+        "revision_form": forms.get("revision") or RevisionForm(initial={"version": answer.version}),
+    }
 
 
 def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
