@@ -51,7 +51,12 @@ def returned_to_unit(*, question, unit: Unit) -> bool:
 
 
 def ensure_unit_may_edit(
-    *, period: Period, unit: Unit, question=None, on: datetime.date | None = None
+    *,
+    period: Period,
+    unit: Unit,
+    question=None,
+    on: datetime.date | None = None,
+    deadline: datetime.date | None = None,
 ) -> None:
     """Raise WindowClosed unless the unit may change its answers on that day (default today).
 
@@ -59,15 +64,18 @@ def ensure_unit_may_edit(
     (not closed yet) is open to its answering units, even in a closed or locked period, so
     they can correct what the province asked for. Callers that change one question's answer
     pass `question`; nothing else is opened by a return. (Asked only when the window refuses,
-    so the usual open window costs no query.)"""
+    so the usual open window costs no query.) `deadline`: the unit's, when the caller read it
+    already (unit_deadline)."""
     try:
-        _ensure_window(period=period, unit=unit, on=on)
+        _ensure_window(period=period, unit=unit, on=on, deadline=deadline)
     except WindowClosed:
         if question is None or unit is None or not returned_to_unit(question=question, unit=unit):
             raise
 
 
-def _ensure_window(*, period: Period, unit: Unit, on: datetime.date | None) -> None:
+def _ensure_window(
+    *, period: Period, unit: Unit, on: datetime.date | None, deadline: datetime.date | None
+) -> None:
     day = on or timezone.localdate()
     if period.is_locked:
         raise WindowClosed(
@@ -93,7 +101,7 @@ def _ensure_window(*, period: Period, unit: Unit, on: datetime.date | None) -> N
             % {"day": period.window_opens.strftime("%d-%m-%Y")},
             code="not_open",
         )
-    deadline = unit_deadline(period=period, unit=unit)
+    deadline = deadline or unit_deadline(period=period, unit=unit)
     if day > deadline:
         raise WindowClosed(
             _(
@@ -106,10 +114,15 @@ def _ensure_window(*, period: Period, unit: Unit, on: datetime.date | None) -> N
 
 
 def unit_may_edit(
-    *, period: Period, unit: Unit, question=None, on: datetime.date | None = None
+    *,
+    period: Period,
+    unit: Unit,
+    question=None,
+    on: datetime.date | None = None,
+    deadline: datetime.date | None = None,
 ) -> bool:
     try:
-        ensure_unit_may_edit(period=period, unit=unit, question=question, on=on)
+        ensure_unit_may_edit(period=period, unit=unit, question=question, on=on, deadline=deadline)
     except WindowClosed:
         return False
     return True

@@ -363,15 +363,14 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     client = client_for(secretariat_user)
     client.get(_url("opd:answer", answer))  # warm the session
     # 1 session, 2 user, 3 question with indicator, group and period, 4 its assignments with
-    # units, 5 the answer, 6 profile (role), 7 the unit's extension (may it still edit),
-    # 8 evidence with unit and creator, 9 their revisions, 10 comments, 11 the unit's
-    # extension again (the deadline shown), 12 the question's options (the approval form; the
-    # answer form is not built for a reviewer, who cannot edit), 13 the revision request with
-    # its reviewer, 14 the answer's history with who did what (a reviewer's own units are not
-    # read: only a unit's staff answer for a unit; the header names no reviewer of a
-    # resubmitted answer, that was the previous round), 15 the province's return of the
-    # question (none here)
-    with django_assert_num_queries(15) as captured:
+    # units, 5 the answer, 6 profile (role), 7 the unit's extension (its deadline: shown, and
+    # may it still edit), 8 evidence with unit and creator, 9 their revisions, 10 comments,
+    # 11 the question's options (the approval form; the answer form is not built for a
+    # reviewer, who cannot edit), 12 the revision request with its reviewer, 13 the answer's
+    # history with who did what (a reviewer's own units are not read: only a unit's staff
+    # answer for a unit; the header names no reviewer of a resubmitted answer, that was the
+    # previous round), 14 the province's return of the question (none here)
+    with django_assert_num_queries(14) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.

@@ -76,7 +76,14 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     question, answer = acc.question, acc.answer
     period = question.indicator.group.period
     forms = forms or {}
-    window_open = unit_may_edit(period=period, unit=acc.acting_unit or acc.unit, question=question)
+    deadline = unit_deadline(period=period, unit=acc.unit)
+    acting = acc.acting_unit or acc.unit
+    window_open = unit_may_edit(
+        period=period,
+        unit=acting,
+        question=question,
+        deadline=deadline if acting == acc.unit else None,  # read once when it is the same
+    )
     provincial_return = selectors.question_return(question=question)
     editable = answer is None or answer.status in services.EDITABLE
     page_data = selectors.answer_page_data(answer=answer)
@@ -91,7 +98,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "answer": answer,
         "period": period,
         "window_open": window_open,
-        "deadline": unit_deadline(period=period, unit=acc.unit),
+        "deadline": deadline,
         "can_edit": can_edit,
         "can_attach": acc.can_attach and window_open and editable,
         "can_submit": acc.can_edit and window_open and editable and answer is not None,
