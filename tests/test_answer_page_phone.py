@@ -70,6 +70,21 @@ def test_next_question_leads_on_after_submitting(client_for, period, lead_unit, 
     )
 
 
+def test_the_next_question_follows_a_new_assignment_with_the_page_cache_on(
+    page_cache_committing, client_for, period, lead_unit, opd_user
+):
+    """The unit's questions in order are kept between views: an assignment added moves
+    "all", and the next view offers the new question."""
+    q1, q2 = _questions(period, lead_unit, 2)
+    submitted = services.answer_open(question=q2, unit=lead_unit)
+    Answer.objects.filter(pk=submitted.pk).update(status="submitted")
+    client = client_for(opd_user)
+    url = reverse("opd:answer", args=[q1.pk, lead_unit.pk])
+    assert client.get(url).context["next_question"] is None  # q2 is in
+    [q3] = _questions(period, lead_unit, 1)
+    assert client.get(url).context["next_question"] == q3
+
+
 def test_the_answer_page_fits_a_phone(client_for, period, lead_unit, opd_user):
     [question] = _questions(period, lead_unit, 1)
     for n in range(13):  # every kecamatan supports it: fourteen badges in all

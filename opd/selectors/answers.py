@@ -315,19 +315,15 @@ def notices_for(*, user, limit: int = 100) -> list[Notice]:
 
 def next_question(*, question: Question, unit: Unit) -> Question | None:
     """The unit's next question in instrument order that it has not handed in yet, going
-    round to the start; None when all are in. Two queries."""
-    order = [
-        a.question
-        for a in Assignment.objects.answering()
-        .filter(unit=unit, question__indicator__group__period=question.indicator.group.period_id)
-        .select_related("question__indicator")
-        .order_by(
-            "question__indicator__group__order",
-            "question__indicator__order",
-            "question__order",
-            "question__pk",
-        )
-    ]
+    round to the start; None when all are in. One query: the unit's questions in order are
+    kept until the instrument or the assignments change ("all"), the commonest page need not
+    build a large agency's hundred questions again at every view."""
+    period_id = question.indicator.group.period_id
+    order = page_cache.remember(
+        "answering-order",
+        parts=[period_id, unit.pk],
+        compute=lambda: _answering_order(period_id, unit),
+    )
     done = set(
         Answer.objects.filter(
             unit=unit,
@@ -342,3 +338,18 @@ def next_question(*, question: Question, unit: Unit) -> Question | None:
         (q for q in order[at + 1 :] + order[: at + 1] if q.pk not in done and q.pk != question.pk),
         None,
     )
+
+
+def _answering_order(period_id: int, unit: Unit) -> list[Question]:
+    return [
+        a.question
+        for a in Assignment.objects.answering()
+        .filter(unit=unit, question__indicator__group__period=period_id)
+        .select_related("question__indicator")
+        .order_by(
+            "question__indicator__group__order",
+            "question__indicator__order",
+            "question__order",
+            "question__pk",
+        )
+    ]
