@@ -20,6 +20,7 @@ from opd.services._common import (
 )
 from opd.services.answers import answer_open, answer_save, answer_submit
 from opd.services.extensions import extension_grant
+from opd.services.pairs import question_pair_decide
 from opd.services.periods import (
     official_result_record,
     period_lock,
@@ -61,6 +62,7 @@ __all__ = [
     "period_move",
     "period_move_message",
     "period_update_window",
+    "question_pair_decide",
     "table_rows_approve",
     "table_rows_save",
 ]
