@@ -8,12 +8,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.page_cache import WatchedManager, WatchedQuerySet
-from indicators.models import FrozenWhenLocked, Period, Question
+from indicators.models import FrozenWhenLocked, OfficialResult, Period, Question
 
 # How long a reviewer's claim on an answer keeps other reviewers away (Answer.claim_holder).
 REVIEW_CLAIM_TTL = datetime.timedelta(minutes=15)
@@ -488,7 +489,14 @@ class DocumentQuerySet(WatchedQuerySet):
         """Current documents no longer valid on the day they are still needed (the field
         verification when known, else the entry: Period.documents_needed_until). A renewed
         one is history: its successor is what counts."""
-        return self.current().filter(valid_until__lt=period.documents_needed_until)
+        # Period.documents_needed_until's rule, in the same query (no read of the official
+        # result first): the field verification when later than the entry, else the entry.
+        entry = period.review_deadline
+        field_day = OfficialResult.objects.filter(
+            period_id=period.pk, field_verification_on__gt=entry
+        ).values("field_verification_on")[:1]
+        needed = Coalesce(Subquery(field_day), Value(entry), output_field=models.DateField())
+        return self.current().filter(valid_until__lt=needed)
 
 
 class Document(models.Model):
