@@ -263,3 +263,32 @@ def test_carry_over_next_year_over_the_real_instrument(secretariat_user, monkeyp
     for answer in proposals:
         assert text_key(answer.question.text) == text_key(answer.carried_from.question.text)
     assert {a.question.text for a in proposals} == {target["text"].strip()}
+
+
+PAIRS_PAGE = {
+    # persona: (GET, POST of a real pair)
+    "anonymous": (302, 302),
+    "opd": (403, 403),
+    "other_opd": (403, 403),
+    "support": (403, 403),
+    "secretariat": (200, 302),
+    "executive": (403, 403),
+    "admin": (200, 302),
+}
+
+
+@pytest.mark.django_db
+def test_the_pairs_page_permission_matrix(personas, client_for):
+    _old, _new, olds, news = _two_years()
+    url = reverse("kla:period-question-pairs", args=[2026])
+    for persona, (get, post) in PAIRS_PAGE.items():
+        client = client_for(personas[persona])
+        assert client.get(url).status_code == get, persona
+        data = {"new": news["rad"].pk, "old": olds["rad"].pk, "decision": "rejected"}
+        response = client.post(url, data)
+        assert response.status_code == post, persona
+        if post == 302 and persona == "anonymous":
+            assert response["Location"].startswith(reverse("login"))
+    # Only the secretariat's and the administrator's posts decided anything.
+    assert QuestionPair.objects.get().decision == "rejected"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.QUESTION_PAIR).count() == 2
