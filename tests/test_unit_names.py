@@ -385,7 +385,7 @@ def test_the_web_import_shows_look_alikes_together(client_for, secretariat_user)
     page = client.post(url, {"file": SimpleUploadedFile("i.json", data), "year": 2030})
     html = page.content.decode()
     assert html.count('data-testid="look-alike-group"') == 1
-    assert "The same new unit as “Dinas PUPR”" in html
+    assert "Unit baru yang sama dengan “Dinas PUPR”" in html and 'value="new:Dinas PUPR"' in html
     assert "DPPPA" not in [u.name for u in page.context["report"].unmapped]  # the secretariat
     page = client.post(
         url,
