@@ -6,6 +6,7 @@ is hard-coded: each period carries its own bands and its own tree of questions.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -155,10 +156,21 @@ class Period(models.Model):
         return status in self.MOVES.get(self.status, ())
 
     @property
-    def documents_needed_until(self):
-        """The day evidence documents must still be valid on: the entry into the ministry's
-        application (the window's end when no entry date is set)."""
+    def review_deadline(self):
+        """The last day verified points can still count: the entry into the ministry's
+        application (the secretariat reviews until then), the window's close when none is set."""
         return self.entry_date or self.window_closes
+
+    @property
+    def documents_needed_until(self):
+        """The day evidence documents must still be valid on: the field verification when its
+        date is known (and after the entry: the field team reads the documents then), else the
+        entry into the ministry's application, else the window's close."""
+        official = getattr(self, "official", None) if self.pk else None
+        field_day = official.field_verification_on if official is not None else None
+        if field_day and field_day > self.review_deadline:
+            return field_day
+        return self.review_deadline
 
     @property
     def is_visible_to_units(self) -> bool:
@@ -582,3 +594,61 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.taken_at:%Y-%m-%d %H:%M} {self.verified}"
+
+
+class QuestionPair(models.Model):
+    """The secretariat's word on whether a question of this year is last year's question
+    (indicators.identity): a new text for the same question, confirmed; or a look-alike (same
+    code, similar text) that is not, rejected. Same text needs no pair; a rejected pair also
+    undoes a same-text match. Carry-over reads the identity, never the code."""
+
+    class Decision(models.TextChoices):
+        CONFIRMED = "confirmed", _("Same question")
+        REJECTED = "rejected", _("Different question")
+
+    new_question = models.ForeignKey(
+        Question,
+        on_delete=models.CASCADE,
+        related_name="pairs_as_new",
+        verbose_name=_("this year's question"),
+    )
+    old_question = models.ForeignKey(
+        Question,
+        on_delete=models.CASCADE,
+        related_name="pairs_as_old",
+        verbose_name=_("last year's question"),
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    objects = WatchedManager()
+
+    class Meta:
+        ordering = ["new_question", "old_question"]
+        verbose_name = _("question pair")
+        verbose_name_plural = _("question pairs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["new_question", "old_question"], name="questionpair_unique"
+            ),
+            # One question of last year per question of this year: carry-over proposes one.
+            models.UniqueConstraint(
+                fields=["new_question"],
+                condition=Q(decision="confirmed"),
+                name="questionpair_one_confirmed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.new_question} ⇐ {self.old_question}: {self.decision}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.decision == self.Decision.CONFIRMED

@@ -38,7 +38,15 @@ from opd.assignments import (
 )
 from opd.audit import audit_log
 from opd.models import Answer, Assignment, AuditEvent, Unit
-from opd.unit_names import unit_alias_remember, unit_index, unit_name_key, unit_suggestions
+from opd.unit_names import (
+    LookAlikeGroup,
+    is_secretariat_spelling,
+    look_alike_groups,
+    unit_alias_remember,
+    unit_index,
+    unit_name_key,
+    unit_suggestions,
+)
 
 LEVELS = ("groups", "indicators", "questions")
 
@@ -75,6 +83,8 @@ class ImportReport:
     # Names the file gives that match no unit: the import stops until each is mapped.
     unmapped: list["UnmappedName"] = field(default_factory=list)
     aliases: dict = field(default_factory=dict)  # name -> the existing unit it was mapped to
+    # New names that may be one agency, or an agency that exists: asked before any is created.
+    look_alikes: list[LookAlikeGroup] = field(default_factory=list)
     points_written: list[str] = field(default_factory=list)
     assignments_changed: int = 0
     answers_written: int = 0
@@ -98,6 +108,17 @@ class ImportReport:
 
     def _level_line(self, label: str, counts: dict) -> str:
         return label % {"g": counts["groups"], "i": counts["indicators"], "q": counts["questions"]}
+
+    @staticmethod
+    def look_alike_line(group: LookAlikeGroup) -> str:
+        names = ", ".join(f"“{n}”" for n in group.names)
+        if group.units:
+            existing = ", ".join(u.short_name for u in group.units)
+            return _("Look alike: %(names)s; existing unit: %(units)s") % {
+                "names": names,
+                "units": existing,
+            }
+        return _("Look alike: %(names)s") % {"names": names}
 
     def summary(self) -> list[str]:
         """Counts, units created and notes: the report without its warnings and errors."""
@@ -143,7 +164,9 @@ class ImportReport:
 
     def lines(self, *, errors: bool = True) -> list[str]:
         """The validation report, one line each, as the command prints it."""
-        out = self.summary() + [str(u) for u in self.unmapped] + [str(w) for w in self.warnings]
+        out = self.summary() + [str(u) for u in self.unmapped]
+        out += [self.look_alike_line(g) for g in self.look_alikes]
+        out += [str(w) for w in self.warnings]
         out += self.points_written
         return out + ([str(e) for e in self.errors] if errors else [])
 
@@ -186,31 +209,84 @@ def guess_unit_kind(name: str) -> str:
 
 
 NEW_UNIT = "new"
+# A mapping "new:<other name>": this name is the unit created for another name of the file
+# ("Dinas PU Perkim" is the new unit "Dinas PU"); the name is remembered as its alias.
+SAME_AS = "new:"
+
+
+@dataclass(frozen=True)
+class _SameAs:
+    name: str
+
+
+def _per_unit_name(name: str) -> bool:
+    # Kecamatan and desa are many and alike by nature ("Desa Tungkal I", "Desa Tungkal II").
+    return guess_unit_kind(name) in (Unit.Kind.KECAMATAN, Unit.Kind.DESA)
 
 
 def resolve_unit_names(
-    *, parsed: ParsedInstrument, report: ImportReport, mapping: dict | None, create_units: bool
+    *,
+    parsed: ParsedInstrument,
+    report: ImportReport,
+    mapping: dict | None,
+    create_units: bool,
+    create_look_alikes: bool = False,
 ) -> dict:
-    """name -> Unit (or NEW_UNIT) for every unit name of the file; an unknown name that is
-    neither mapped nor allowed to be created goes to report.unmapped with suggestions."""
+    """name -> Unit (or NEW_UNIT, or the new unit of another name) for every unit name of the
+    file. A spelling of the secretariat's agency is its unit. An unknown name that is neither
+    mapped nor allowed to be created goes to report.unmapped with suggestions; so does one
+    that `create_units` would create beside a look-alike (report.look_alikes) unless
+    `create_look_alikes` says so."""
     index, mapping, resolved = unit_index(), mapping or {}, {}
     by_pk = {u.pk: u for u in index.values()}
+    secretariat = next((u for u in by_pk.values() if u.is_secretariat), None)
+    unknown, same_as = [], {}
     for name in dict.fromkeys(n for pq in parsed.questions for n in pq.units):
         choice = mapping.get(name)
         found = index.get(unit_name_key(name))
-        if choice == NEW_UNIT or (choice is None and found is None and create_units):
+        if (
+            found is None
+            and choice is None
+            and secretariat is not None
+            and is_secretariat_spelling(name)
+        ):
+            found = secretariat
+            report.aliases[name] = secretariat  # remembered: asked never again
+        if choice == NEW_UNIT:
             resolved[name] = NEW_UNIT
-        elif choice is not None and int(choice) in by_pk:
+        elif isinstance(choice, str) and choice.startswith(SAME_AS):
+            same_as[name] = choice.removeprefix(SAME_AS)
+        elif choice is not None and str(choice).isdigit() and int(choice) in by_pk:
             resolved[name] = by_pk[int(choice)]
             report.aliases[name] = resolved[name]
         elif found is not None:
             resolved[name] = found
         else:
+            unknown.append(name)
+    candidates = [n for n in unknown if not _per_unit_name(n)]
+    units = [u for u in by_pk.values() if u.kind not in (Unit.Kind.KECAMATAN, Unit.Kind.DESA)]
+    report.look_alikes = look_alike_groups(candidates, units)
+    grouped = {n for group in report.look_alikes for n in group.names}
+    for name in unknown:
+        if create_units and (create_look_alikes or name not in grouped):
+            resolved[name] = NEW_UNIT
+        else:
             report.unmapped.append(UnmappedName(name, unit_suggestions(name, index)))
+    for name, other in same_as.items():
+        if resolved.get(other) == NEW_UNIT:
+            resolved[name] = _SameAs(other)
+        else:
+            report.unmapped.append(UnmappedName(name, unit_suggestions(name, index)))
+    if not report.unmapped:
+        report.look_alikes = []  # every look-alike was answered
     return resolved
 
 
 def _unit_by_name(name: str, resolved: dict, report: ImportReport, units_by_kind: dict) -> Unit:
+    if isinstance(resolved[name], _SameAs):
+        unit = _unit_by_name(resolved[name].name, resolved, report, units_by_kind)
+        unit_alias_remember(name=name, unit=unit)
+        resolved[name] = unit
     if resolved[name] == NEW_UNIT:
         unit = Unit.objects.create(name=name, short_name=name[:60], kind=guess_unit_kind(name))
         report.units_created.append(f"{name} ({unit.get_kind_display()})")
@@ -245,10 +321,12 @@ def instrument_import(
     dry_run: bool = False,
     unit_mapping: dict | None = None,
     create_units: bool = False,
+    create_look_alikes: bool = False,
 ) -> ImportReport:
     """Write the instrument into period `year`; refuses (writes nothing) when it has errors
     or names a unit that matches none (report.unmapped) until `unit_mapping` (file name ->
-    unit id, or NEW_UNIT) says which it is, or `create_units` allows creating the rest.
+    unit id, NEW_UNIT, or SAME_AS + another name) says which it is, or `create_units` allows
+    creating the rest (look-alikes only with `create_look_alikes`).
     A mapping to an existing unit is remembered as an alias for the next import.
 
     `dry_run` computes the same report inside a transaction that is rolled back.
@@ -266,7 +344,11 @@ def instrument_import(
     if report.errors:
         return report
     resolved = resolve_unit_names(
-        parsed=parsed, report=report, mapping=unit_mapping, create_units=create_units
+        parsed=parsed,
+        report=report,
+        mapping=unit_mapping,
+        create_units=create_units,
+        create_look_alikes=create_look_alikes,
     )
     if report.unmapped:
         return report

@@ -212,38 +212,44 @@ def queue_state(*, period: Period) -> dict:
 
 def period_on_track(*, period: Period, score: PeriodScore) -> OnTrack:
     """The headline's verdict (the rule: indicators/on_track.py, pure) from the score and the
-    verified total the recent pace starts from: one query, kept with the snapshots for the day
-    (the days left move at midnight), so a change of points reads nothing more. The PDF report
-    reads it too."""
+    verified and potential totals the recent paces start from: one query, kept with the
+    snapshots for the day (the days left move at midnight), so a change of points reads
+    nothing more. The secretariat's page and the PDF report read it too."""
     today = timezone.localdate()
     before = page_cache.remember(
-        "pace-start",
+        "pace-starts",
         scopes=[page_cache.SNAPSHOTS],
         parts=[period.pk, today],
-        compute=lambda: _verified_before(period, today),
+        compute=lambda: _totals_before(period, today),
     )
     return _on_track(period, score, today, before)
 
 
-def _verified_before(period: Period, today: datetime.date) -> Decimal | None:
+def _totals_before(period: Period, today: datetime.date) -> tuple[Decimal, Decimal] | None:
     since = pace.recent_since(today=today, window_opens=period.window_opens)
     # The last snapshot taken on that day or before holds the verified total at its close;
-    # none means nothing had been verified yet (every verified change takes one).
+    # none means nothing had been verified yet (every verified change takes one). Its
+    # potential is the submitted total as that snapshot saw it: a submission takes no
+    # snapshot of its own, so the units' pace may count a submission made before the day.
     end_of_day = timezone.make_aware(
         datetime.datetime.combine(since + datetime.timedelta(days=1), datetime.time.min)
     )
     return (
         ScoreSnapshot.objects.filter(period=period, taken_at__lt=end_of_day)
         .order_by("-taken_at")
-        .values_list("verified", flat=True)
+        .values_list("verified", "potential")
         .first()
     )
 
 
 def _on_track(
-    period: Period, score: PeriodScore, today: datetime.date, before: Decimal | None
+    period: Period,
+    score: PeriodScore,
+    today: datetime.date,
+    before: tuple[Decimal, Decimal] | None,
 ) -> OnTrack:
     band = score.target_band
+    verified_before, potential_before = before if before is not None else (ZERO, ZERO)
     return pace.on_track(
         target=score.target,
         target_points=band.lower_bound if band else None,
@@ -251,8 +257,10 @@ def _on_track(
         potential=score.potential,
         window_opens=period.window_opens,
         window_closes=period.window_closes,
+        entry_date=period.entry_date,
         today=today,
-        verified_before=before if before is not None else ZERO,
+        verified_before=verified_before,
+        potential_before=potential_before,
     )
 
 

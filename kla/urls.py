@@ -44,6 +44,11 @@ urlpatterns = [
         name="period-carry-over",
     ),
     path(
+        "sekretariat/periode/<int:year>/pasangan-pertanyaan/",
+        views_periods.period_question_pairs,
+        name="period-question-pairs",
+    ),
+    path(
         "sekretariat/periode/<int:year>/hasil-resmi/",
         views_periods.period_official,
         name="period-official",

@@ -91,6 +91,8 @@ def _secretariat_context(period, periods, sort: str) -> dict:
         )
         context.update(
             score=score,
+            # The verdict the Bupati reads, with which end is behind: the units or the queue.
+            headline=dash.period_on_track(period=period, score=score),
             # Each row rendered once per change of its own numbers: a district has hundreds.
             unit_rows=page_cache.rendered_rows(
                 UNIT_ROW, [unit_row(u, period, deadlines[u.unit.pk]) for u in units]
@@ -117,7 +119,11 @@ def secretariat_home(request):
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
         # The queue's figures too: read with the others, not in a query of their own.
-        scopes=[*_figure_scopes(period), *([page_cache.queue_scope(period.pk)] if period else [])],
+        scopes=[
+            *_figure_scopes(period),
+            *([page_cache.queue_scope(period.pk)] if period else []),
+            page_cache.SNAPSHOTS,
+        ],
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(request, "kla/secretariat_home.html", {"body": body})

@@ -20,7 +20,7 @@ from indicators.importers import InstrumentFileError, parse_file
 from indicators.models import Period
 from indicators.templates_xlsx import instrument_workbook
 from kla.forms_import import SUFFIXES, InstrumentUploadForm
-from kla.imports import NEW_UNIT, instrument_import, instrument_rows
+from kla.imports import NEW_UNIT, SAME_AS, instrument_import, instrument_rows
 from opd import access
 from opd.audit import client_ip
 from opd.models import Unit
@@ -66,14 +66,17 @@ def _remove_stale() -> None:
 
 
 def _mapping_from(post) -> dict:
-    """The mapping step's answers: the file's name -> a unit id, or NEW_UNIT. Names and ids
-    the file or the database do not know are ignored by the import."""
+    """The mapping step's answers: the file's name -> a unit id, NEW_UNIT, or the new unit of
+    another name (SAME_AS). Names and ids the file or the database do not know are ignored
+    by the import."""
     mapping = {}
     for key, name in post.items():
         if key.startswith("name-"):
             choice = post.get("unit-" + key.removeprefix("name-"), "")
-            if choice == NEW_UNIT or choice.isdigit():
-                mapping[name] = choice if choice == NEW_UNIT else int(choice)
+            if choice == NEW_UNIT or choice.startswith(SAME_AS):
+                mapping[name] = choice
+            elif choice.isdigit():
+                mapping[name] = int(choice)
     return mapping
 
 
@@ -148,8 +151,26 @@ def instrument_import_upload(request):
         "periods": Period.objects.order_by("-year").only("year"),
         "units": Unit.objects.order_by("name") if report and report.unmapped else [],
         "new_unit": NEW_UNIT,
+        "same_as": SAME_AS,
+        "mapping_rows": _mapping_rows(report) if report and report.unmapped else [],
     }
     return render(request, "kla/import_instrument.html", context)
+
+
+def _mapping_rows(report) -> list[dict]:
+    """The mapping step's questions, look-alikes together: [{group, items, others}], where
+    `others` are the group's other new names this one may be the same new unit as."""
+    unmapped = {item.name: item for item in report.unmapped}
+    rows, seen = [], set()
+    for group in report.look_alikes:
+        items = [unmapped[n] for n in group.names if n in unmapped]
+        seen.update(n for n in group.names)
+        if items:
+            rows.append({"group": group, "items": items, "others": group.names})
+    alone = [item for item in report.unmapped if item.name not in seen]
+    if alone:
+        rows.append({"group": None, "items": alone, "others": []})
+    return rows
 
 
 @access.secretariat_required

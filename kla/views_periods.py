@@ -4,13 +4,15 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from indicators import identity
 from indicators import selectors as instrument
+from indicators.models import Question, QuestionPair
 from opd import access, carry_over, services
 from opd.audit import client_ip
 from opd.forms import PointsField
@@ -239,4 +241,55 @@ def period_carry_over(request, year: int):
                 },
             )
         return redirect("kla:period-edit", year=year)
-    return render(request, "kla/period_carry_over_confirm.html", {"period": period})
+    review = identity.pair_review(period)
+    return render(
+        request, "kla/period_carry_over_confirm.html", {"period": period, "review": review}
+    )
+
+
+@access.secretariat_required
+@require_http_methods(["GET", "POST"])
+def period_question_pairs(request, year: int):
+    """Which question of this year is last year's: same text, or a pair the secretariat
+    confirms here with both texts side by side (indicators.identity). POST decides a pair."""
+    period = _period(request, year)
+    if request.method == "POST":
+        new_question = get_object_or_404(
+            Question, pk=_int(request.POST.get("new")), indicator__group__period=period
+        )
+        old_question = get_object_or_404(Question, pk=_int(request.POST.get("old")))
+        try:
+            pair = services.question_pair_decide(
+                new_question=new_question,
+                old_question=old_question,
+                decision=request.POST.get("decision", ""),
+                user=request.user,
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                (
+                    _("%(new)s is last year's %(old)s: its answers will be proposed.")
+                    if pair.confirmed
+                    else _("%(new)s is not last year's %(old)s: nothing is carried over it.")
+                )
+                % {"new": new_question, "old": old_question},
+            )
+        return redirect("kla:period-question-pairs", year=year)
+    return render(
+        request,
+        "kla/period_question_pairs.html",
+        {
+            "period": period,
+            "review": identity.pair_review(period),
+            "confirmed": QuestionPair.Decision.CONFIRMED,
+            "rejected": QuestionPair.Decision.REJECTED,
+        },
+    )
+
+
+def _int(value) -> int:
+    return int(value) if str(value or "").isdigit() else 0

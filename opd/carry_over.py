@@ -2,12 +2,13 @@
 
 Most evidence stays valid for years (the Perda KLA, the SK of the task force, the RAD), yet
 each period used to start empty and every file was sent again over slow connections. For
-each question of the new period that last year's instrument also had (same indicator and
-question code), the unit's answer of last year is proposed as a draft: narrative, data
-values, the option of the same label, and its evidence as the same stored files (new rows
-pointing at the same bytes, with their SHA-256). The draft carries no points and stays
-`proposed` until someone of the unit saves it; nothing counts as submitted until a person
-confirms it.
+each question of the new period that is last year's question (indicators.identity: the same
+text, or a pair the secretariat confirmed; never merely the same code, which a new juknis
+gives to another question), the unit's answer of last year is proposed as a draft:
+narrative, data values, the option of the same label, and its evidence as the same stored
+files (new rows pointing at the same bytes, with their SHA-256). The draft carries no points
+and stays `proposed` until someone of the unit saves it; nothing counts as submitted until a
+person confirms it. A question with no identity gets nothing.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from indicators.models import Period, Question
+from indicators.identity import previous_period, previous_question_ids
+from indicators.models import Period
 from opd.audit import audit_log
 from opd.evidence import revision_reuse
 from opd.models import Answer, Assignment, AuditEvent, Evidence
@@ -31,15 +33,6 @@ class CarryOverReport:
     skipped_answered: int = 0
 
 
-def _previous(period: Period) -> Period | None:
-    return (
-        Period.objects.filter(year__lt=period.year)
-        .exclude(status=Period.Status.PREPARED)
-        .order_by("-year")
-        .first()
-    )
-
-
 @transaction.atomic
 def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOverReport:
     """Propose last year's answers and evidence for the units of `period` to confirm."""
@@ -48,18 +41,13 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
         raise DomainError(
             _("Only a prepared or open period can start from last year."), code="period_state"
         )
-    report = CarryOverReport(source=_previous(period))
+    report = CarryOverReport(source=previous_period(period))
     if report.source is None:
         raise DomainError(_("There is no earlier period to start from."), code="no_source")
-    old_questions = {
-        (q.indicator.code, q.code): q
-        for q in Question.objects.filter(indicator__group__period=report.source).select_related(
-            "indicator"
-        )
-    }
+    same_question = previous_question_ids(period)
     old_answers = {
         (a.question_id, a.unit_id): a
-        for a in Answer.objects.filter(question__in=old_questions.values())
+        for a in Answer.objects.filter(question_id__in=set(same_question.values()))
         .exclude(status=Answer.Status.DRAFT)
         .select_related("option")
         .prefetch_related("evidence__revisions")
@@ -76,8 +64,8 @@ def period_carry_over(*, period: Period, user, ip: str | None = None) -> CarryOv
         .prefetch_related("question__options")
     ):
         question = assignment.question
-        old_question = old_questions.get((question.indicator.code, question.code))
-        previous = old_question and old_answers.get((old_question.pk, assignment.unit_id))
+        old_question_id = same_question.get(question.pk)
+        previous = old_question_id and old_answers.get((old_question_id, assignment.unit_id))
         if previous is None:
             continue
         if (question.pk, assignment.unit_id) in existing:

@@ -537,6 +537,101 @@ def document_register(
 
 
 @transaction.atomic
+def document_renew(
+    *,
+    document: Document,
+    revision: EvidenceRevision,
+    user,
+    kind: str = "",
+    title: str,
+    number: str = "",
+    issued_on=None,
+    valid_until=None,
+    ip: str | None = None,
+) -> Document:
+    """Register `revision` as the new version of `document` (a renewed SK, a revised RAD):
+    every question that uses the old one follows (each live evidence row gets the new file as
+    its latest revision and points at the new document), and the old one stays in the
+    library's history, attached to nothing current. One transaction: if any step fails, no
+    question is left without its document and nothing changes. Answers of locked periods keep
+    what they were verified with. The caller has checked that the user may read the file."""
+    old = (
+        Document.objects.select_for_update().select_related("unit", "revision").get(pk=document.pk)
+    )
+    access.document_register_check(user=user, unit=old.unit)
+    if old.replaced_by_id is not None:
+        raise DomainError(
+            _("“%(document)s” was renewed already: renew its newest version.") % {"document": old},
+            code="renewed",
+        )
+    if revision.sha256 == old.revision.sha256:
+        raise DomainError(
+            _("This is the same file as “%(document)s”: upload the new version.")
+            % {"document": old},
+            code="same_file",
+        )
+    if valid_until and issued_on and valid_until < issued_on:
+        raise DomainError(_("A document cannot expire before its date."), code="dates")
+    now = timezone.now()
+    new = Document.objects.create(
+        unit=old.unit,
+        kind=kind or old.kind,
+        title=title.strip()[:255] or old.title,
+        number=number.strip()[:100],
+        issued_on=issued_on,
+        valid_until=valid_until,
+        revision=revision,
+        registered_by=user,
+        registered_at=now,
+    )
+    # The evidence the new file was uploaded as is its first use.
+    Evidence.objects.filter(pk=revision.evidence_id, document__isnull=True).update(document=new)
+    moved, merged = [], []
+    uses = (
+        Evidence.objects.select_for_update(of=("self",))
+        .filter(document=old, removed_at__isnull=True)
+        .exclude(answer__question__indicator__group__period__status="locked")
+        .select_related("answer")
+        .order_by("pk")
+    )
+    for use in uses:
+        shown = same_file_on_answer(answer=use.answer, sha256=revision.sha256)
+        if shown is not None and shown.evidence_id != use.pk:
+            # The answer shows the new file already (it was uploaded there): one copy is
+            # enough, and that one now is the document.
+            use.removed_at = now
+            use.save(update_fields=["removed_at"])
+            Evidence.objects.filter(pk=shown.evidence_id, document__isnull=True).update(
+                document=new
+            )
+            merged.append(use.pk)
+            continue
+        revision_reuse(revision=revision, evidence=use, uploaded_by=user)
+        use.document, use.title = new, str(new)[:255]
+        use.save(update_fields=["document", "title"])
+        moved.append(use.pk)
+    old.replaced_by, old.replaced_at = new, now
+    old.save(update_fields=["replaced_by", "replaced_at"])
+    audit_log(
+        action=AuditEvent.Action.DOCUMENT_RENEW,
+        actor=user,
+        ip=ip,
+        unit=old.unit,
+        summary=(_("%(old)s renewed by %(new)s") % {"old": old, "new": new})[:500],
+        data={
+            "old": old.pk,
+            "new": new.pk,
+            "revision": revision.pk,
+            "sha256": revision.sha256,
+            "evidence_moved": moved,
+            "evidence_merged": merged,
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        },
+    )
+    return new
+
+
+@transaction.atomic
 def evidence_attach_document(
     *, answer: Answer, document: Document, unit: Unit, user, ip: str | None = None
 ) -> Evidence:
@@ -545,6 +640,11 @@ def evidence_attach_document(
     answer = _lock_answer(answer)
     _check_may_change(answer, unit, user)
     access.document_use_check(document=document, unit=unit)
+    if document.replaced_by_id is not None:
+        raise DomainError(
+            _("“%(document)s” was renewed: attach its new version.") % {"document": document},
+            code="renewed",
+        )
     stored = document.revision
     existing = same_file_on_answer(answer=answer, sha256=stored.sha256)
     if existing is not None:

@@ -322,6 +322,23 @@ class DocumentRegisterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty if it does not expire (a Perda, for example)."),
     )
+    renews = forms.ModelChoiceField(
+        label=_("Renews"),
+        queryset=Document.objects.none(),
+        required=False,
+        help_text=_(
+            "If this is the new version of a registered document (a renewed SK), choose it: "
+            "every question that uses the old one will use this one; the old one stays in the "
+            "history."
+        ),
+    )
+
+    def __init__(self, *args, renewable=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if renewable is None:
+            del self.fields["renews"]
+        else:
+            self.fields["renews"].queryset = renewable
 
 
 class DocumentAttachForm(forms.Form):

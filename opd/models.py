@@ -8,12 +8,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.page_cache import WatchedManager, WatchedQuerySet
-from indicators.models import FrozenWhenLocked, Period, Question
+from indicators.models import FrozenWhenLocked, OfficialResult, Period, Question
 
 # How long a reviewer's claim on an answer keeps other reviewers away (Answer.claim_holder).
 REVIEW_CLAIM_TTL = datetime.timedelta(minutes=15)
@@ -480,9 +481,22 @@ class Evidence(models.Model):
 
 
 class DocumentQuerySet(WatchedQuerySet):
+    def current(self):
+        """Documents not renewed: the ones questions use and units attach."""
+        return self.filter(replaced_by__isnull=True)
+
     def lapsing(self, period: Period):
-        """Documents no longer valid on the day the period's answers are entered."""
-        return self.filter(valid_until__lt=period.documents_needed_until)
+        """Current documents no longer valid on the day they are still needed (the field
+        verification when known, else the entry: Period.documents_needed_until). A renewed
+        one is history: its successor is what counts."""
+        # Period.documents_needed_until's rule, in the same query (no read of the official
+        # result first): the field verification when later than the entry, else the entry.
+        entry = period.review_deadline
+        field_day = OfficialResult.objects.filter(
+            period_id=period.pk, field_verification_on__gt=entry
+        ).values("field_verification_on")[:1]
+        needed = Coalesce(Subquery(field_day), Value(entry), output_field=models.DateField())
+        return self.current().filter(valid_until__lt=needed)
 
 
 class Document(models.Model):
@@ -529,6 +543,17 @@ class Document(models.Model):
     # The day its unit was first mailed that it lapses before the ministry's entry
     # (opd.notifications.document_warnings_send): once, as soon as it is seen.
     expiry_warned_on = models.DateField(_("expiry warned on"), null=True, blank=True)
+    # Renewed (a new SK, a revised RAD): the new version every question now uses. The old one
+    # stays in the library's history, attached to nothing any more.
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("renewed by"),
+    )
+    replaced_at = models.DateTimeField(_("renewed at"), null=True, blank=True)
 
     objects = DocumentQuerySet.as_manager()
 
@@ -754,6 +779,8 @@ class AuditEvent(models.Model):
         ACCOUNT_CHANGE = "account.change", _("Account changed")
         EXPORT = "export", _("Export downloaded")
         CARRY_OVER = "period.carry_over", _("Answers proposed from last year")
+        QUESTION_PAIR = "question.pair", _("Question pair decided")
+        DOCUMENT_RENEW = "document.renew", _("Document renewed")
         ADMIN_CHANGE = "admin.change", _("Changed in the admin")
         PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
         EMAIL_CHANGE_REQUEST = "email.change_request", _("New email address proposed")

@@ -311,12 +311,13 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
 
 
 def document_warnings_send(*, period, today=None, dry_run: bool = False) -> list[str]:
-    """Mail each unit, once, its registered documents that lapse before the entry into the
-    ministry's application, as soon as the daily run sees them: renewing an SK or a Perbup
+    """Mail each unit, once, its registered documents that lapse before they are last
+    checked (Period.documents_needed_until: the field verification when its date is known,
+    else the entry into the ministry's application), as soon as the daily run sees them:
+    renewing an SK or a Perbup
     takes weeks, so the warning cannot wait for the last reminders. Each document is marked
     warned. Two queries, and one update per unit mailed. Returns a line per unit."""
     today = today or timezone.localdate()
-    deadline = period.documents_needed_until
     lapsing: dict[int, list[Document]] = {}
     for document in (
         Document.objects.lapsing(period)
@@ -326,6 +327,8 @@ def document_warnings_send(*, period, today=None, dry_run: bool = False) -> list
         lapsing.setdefault(document.unit_id, []).append(document)
     if not lapsing:
         return []
+    # The field verification when known, else the entry: read only when there is mail to send.
+    deadline = period.documents_needed_until
     members = _member_addresses(list(lapsing))
     lines = []
     for unit_id, documents in lapsing.items():

@@ -159,7 +159,8 @@ def test_the_bupati_reads_the_verdict_and_whom_to_call_on_a_phone(demo, browser)
     login(page, demo, "bupati", DEMO_PASSWORD)
     page.goto(f"{demo}/pimpinan/")
     verdict = page.get_by_test_id("on-track-word").inner_text().strip()
-    assert verdict in ("Sesuai jalur", "Tertinggal")
+    # Early in the demo's window (before a quarter of it has passed) the page gives no verdict.
+    assert verdict in ("Sesuai jalur", "Tertinggal", "Belum dapat dinilai")
     assert page.get_by_test_id("action").count() >= 1
     call = page.locator("[data-testid=lagging] a[href^='tel:']").first
     assert call.is_visible() and call.get_attribute("href").startswith("tel:0812")

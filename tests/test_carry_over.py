@@ -30,10 +30,17 @@ def _today(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY[0])
 
 
-def _year(year, status, unit, *, with_options=False):
+PERDA_TEXT = "Apakah tersedia Perda KLA? (Lampirkan dokumen pendukung)"
+
+
+def _year(year, status, unit, *, with_options=False, text=PERDA_TEXT):
     period = factories.PeriodFactory(year=year, status=Period.Status.OPEN)
     question = factories.QuestionFactory(
-        indicator__group__period=period, indicator__code="1", code="1", max_points=Decimal("24")
+        indicator__group__period=period,
+        indicator__code="1",
+        code="1",
+        max_points=Decimal("24"),
+        text=text,
     )
     if with_options:
         for label, points in [("Perda", 24), ("SK", 12)]:

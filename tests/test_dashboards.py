@@ -51,13 +51,14 @@ def test_secretariat_dashboard_query_budget(
     # 5-10 the score (groups, indicators, per-unit assignments, questions, bands, answers),
     # 11 assignments for unit completion with their units, 12 answer counts per unit,
     # 13 the units' extensions (each row's deadline), 14 queue size and oldest,
-    # 15-17 instrument counts, 18 questions without a lead, 19 the latest year with official
-    # points (none here: where points were lost is not read)
-    # (the gauge's bands come with the score); with the page cache on, a first view (a miss)
-    # also reads the versions of the page's scopes and of its units' scopes
-    with django_assert_num_queries(19 + cache_reads(2)):
+    # 15-17 instrument counts, 18 questions without a lead, 19 the totals two weeks ago (on
+    # track), 20 the latest year with official points (none here: where points were lost is
+    # not read) (the gauge's bands come with the score); with the page cache on, a first view
+    # (a miss) also reads the versions of the page's scopes and of its units' scopes
+    with django_assert_num_queries(20 + cache_reads(2)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
+    assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
 
 
 @pytest.mark.parametrize("n", [6, 18])

@@ -186,8 +186,13 @@ def test_the_headline_reads_the_pace_of_the_last_two_weeks(period, instrument):
     # From the snapshot of 15 days ago (2): 6 in two weeks.
     assert headline.verified == D("8.00") and headline.recent_per_week == D("3.00")
     assert headline.target == "Madya" and headline.target_points == D("601.00")
-    assert headline.days_left == 28 and headline.needed_per_week == D("148.25")
-    assert headline.on_track is False
+    # The review has until the entry (15 April, 43 days): 593 verified a week over 43 days.
+    assert headline.days_left == 43 and headline.needed_per_week == D("96.53")
+    # The units until the window's close (28 days): 581 short even with the queue approved;
+    # the snapshot's potential (0) two weeks ago gives their pace, 20 in two weeks.
+    assert headline.units_days_left == 28 and headline.units_needed_per_week == D("145.25")
+    assert headline.units_recent_per_week == D("10.00")
+    assert headline.verdict == "both_behind" and headline.on_track is False
 
 
 def test_the_page_speaks_in_words_without_the_flat_gap_table(

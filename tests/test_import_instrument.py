@@ -42,7 +42,9 @@ def _counts():
 def _run(*args):
     """The command as on a first import, where every unit of the file is created on purpose."""
     out = StringIO()
-    call_command("import_instrument", *map(str, args), "--create-units", stdout=out)
+    call_command(
+        "import_instrument", *map(str, args), "--create-units", "--create-look-alikes", stdout=out
+    )
     return out.getvalue()
 
 
@@ -209,7 +211,9 @@ def test_a_locked_period_is_refused_also_in_a_dry_run():
 
 def test_the_service_writes_one_audit_event_per_changing_import(admin_user):
     parsed = parse_file(INSTRUMENT)
-    report = instrument_import(parsed=parsed, year=2024, actor=admin_user, create_units=True)
+    report = instrument_import(
+        parsed=parsed, year=2024, actor=admin_user, create_units=True, create_look_alikes=True
+    )
     assert report.applied and report.changed
     event = AuditEvent.objects.get(action=AuditEvent.Action.INSTRUMENT_IMPORT)
     assert event.actor == admin_user and event.data["created"]["questions"] == 274

@@ -64,7 +64,13 @@ def _independent(data):
 def test_kla_score_json_equals_an_independent_computation(tmp_path):
     data, path = _with_points(tmp_path)
     call_command(
-        "import_instrument", str(path), "--period", "2024", "--create-units", stdout=StringIO()
+        "import_instrument",
+        str(path),
+        "--period",
+        "2024",
+        "--create-units",
+        "--create-look-alikes",
+        stdout=StringIO(),
     )
     out = StringIO()
     call_command("kla_score", "--period", "2024", "--json", stdout=out)
@@ -195,7 +201,15 @@ def test_a_whole_self_assessment_round_trips_per_group_to_the_cent(tmp_path):
     path = tmp_path / "self-assessment.json"
     path.write_text(json.dumps(data))
     out = StringIO()
-    call_command("import_instrument", str(path), "--period", "2024", "--create-units", stdout=out)
+    call_command(
+        "import_instrument",
+        str(path),
+        "--period",
+        "2024",
+        "--create-units",
+        "--create-look-alikes",
+        stdout=out,
+    )
     assert "were not imported" not in out.getvalue()
     out = StringIO()
     call_command("kla_score", "--period", "2024", "--json", stdout=out)

@@ -211,11 +211,15 @@ def test_the_real_instrument_into_the_demo_district_duplicates_no_agency():
     assert unknown["Kejaksaan"][0].short_name == "Kejaksaan Negeri"
     assert unknown["Disparpor"][0].short_name == "Disparpora"
     assert unknown["Dinas PU"][0].short_name == "Dinas PUPR"
-    # The secretariat takes the first suggestion, and creates the two that are other agencies
-    # (Bapenda is not Bappeda; PAN has no counterpart in the demo).
+    # Another abbreviation is never offered: Bapenda is not Bappeda, JDIH is not Dishub.
+    assert [u.short_name for u in unknown["Bapenda"]] == []
+    assert [u.short_name for u in unknown["JDIH"]] == []
+    # The secretariat takes the first suggestion, says JDIH is Bagian Hukum, and creates the
+    # two that are other agencies (PAN has no counterpart in the demo).
     new = {"Bapenda", "PAN"}
+    chosen = {"JDIH": Unit.objects.get(short_name="Bagian Hukum").pk}
     mapping = {
-        name: NEW_UNIT if name in new else suggestions[0].pk
+        name: NEW_UNIT if name in new else chosen.get(name) or suggestions[0].pk
         for name, suggestions in unknown.items()
     }
     report = instrument_import(parsed=parsed, year=2028, unit_mapping=mapping)
@@ -225,3 +229,185 @@ def test_the_real_instrument_into_the_demo_district_duplicates_no_agency():
     # DPPPAPPKB, Dunia Usaha and Forum Anak Daerah (FAD) were the demo's own units already.
     assert not Unit.objects.filter(short_name__in=["DPPPAPPKB", "Dunia Usaha"]).exists()
     assert period_pick()[0] == current  # a prepared year changes nobody's work
+
+
+# --- Look-alikes and the secretariat's agency -----------------------------------------------
+
+LOOK_ALIKES = [
+    ("Dinas PU", "Dinas PUPR", True),
+    ("Dinas PU", "Dinas PU Perkim", True),
+    ("Dinas PUPR", "Dinas PU Perkim", True),
+    ("Dispora", "Disparpor", True),
+    ("Disparpor", "Dinas Pariwisata", True),
+    ("Disparpor", "Disparpora", True),
+    ("Dinkes", "Dinas Kesehatan", True),
+    ("Kominfo", "Diskominfo", True),
+    ("Bapenda", "Bappeda", False),  # two abbreviations, two bodies
+    ("Bapenda", "Badan Perencanaan Pembangunan Daerah", False),
+    ("Dinkes", "Dinsos", False),
+    ("Disdukcapil", "Disdikbud", False),
+    ("UPTD PPA", "UPPA Polres", False),
+    ("Dinas Perhubungan", "Dinas Perpustakaan", False),
+    ("JDIH", "Dishub", False),
+    ("BPBD", "BNN", False),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "alike"), LOOK_ALIKES)
+def test_look_alike_table(a, b, alike):
+    from opd.unit_names import look_alike
+
+    assert look_alike(a, b) is alike
+    assert look_alike(b, a) is alike
+
+
+@pytest.mark.parametrize(
+    ("name", "secretariat"),
+    [
+        ("DP3AP2KB", True),
+        ("DPPPAPPKB", True),
+        ("Dinas P3AP2KB", True),
+        ("DPPPA", True),
+        ("DP3A", True),
+        ("DP2KBP3A", True),
+        ("Dinas PPPA", True),
+        ("Dinas Pemberdayaan Perempuan dan Perlindungan Anak", True),
+        (
+            "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk dan Keluarga Berencana",
+            True,
+        ),
+        ("DPPKB", False),  # family planning alone is another agency
+        ("UPTD PPA", False),
+        ("Dinas Pemberdayaan Masyarakat dan Desa", False),
+        ("Dinkes", False),
+    ],
+)
+def test_spellings_of_the_secretariats_agency(name, secretariat, secretariat_user):
+    from opd.unit_names import is_secretariat_spelling
+
+    assert is_secretariat_spelling(name) is secretariat
+    data = json.dumps(_instrument([name]))
+    report = instrument_import(parsed=parse_json(data), year=2030, dry_run=True)
+    found = not report.unmapped
+    assert found is secretariat
+    if found:
+        assert report.aliases.get(name, Unit.objects.get(is_secretariat=True)).is_secretariat
+
+
+FRESH = [
+    "Dinas PU",
+    "Dinas PUPR",
+    "Dinas PU Perkim",
+    "Dispora",
+    "Disparpor",
+    "Dinas Pariwisata",
+    "Bapenda",
+    "BAPPEDA",
+    "Dinkes",
+]
+
+
+def test_a_fresh_district_is_asked_about_look_alikes_before_units_are_created(secretariat_user):
+    data = json.dumps(_instrument(*[[n] for n in FRESH]))
+    report = instrument_import(parsed=parse_json(data), year=2030, create_units=True)
+    assert not report.applied
+    groups = sorted(sorted(g.names) for g in report.look_alikes)
+    assert groups == [
+        ["Dinas PU", "Dinas PU Perkim", "Dinas PUPR"],
+        ["Dinas Pariwisata", "Disparpor", "Dispora"],
+    ]
+    # Bapenda, BAPPEDA and Dinkes are nobody's look-alike: created at once when allowed.
+    assert sorted(u.name for u in report.unmapped) == sorted(FRESH[:6])
+    # The secretariat says: one works agency (PUPR), one tourism and youth agency.
+    mapping = {
+        "Dinas PUPR": "new",
+        "Dinas PU": "new:Dinas PUPR",
+        "Dinas PU Perkim": "new:Dinas PUPR",
+        "Disparpor": "new",
+        "Dispora": "new:Disparpor",
+        "Dinas Pariwisata": "new:Disparpor",
+    }
+    report = instrument_import(
+        parsed=parse_json(data), year=2030, create_units=True, unit_mapping=mapping
+    )
+    assert report.applied and not report.unmapped
+    created = set(Unit.objects.exclude(is_secretariat=True).values_list("short_name", flat=True))
+    assert created == {"Dinas PUPR", "Disparpor", "Bapenda", "BAPPEDA", "Dinkes"}
+    assert dict(UnitAlias.objects.values_list("name", "unit__short_name")) == {
+        "Dinas PU": "Dinas PUPR",
+        "Dinas PU Perkim": "Dinas PUPR",
+        "Dispora": "Disparpor",
+        "Dinas Pariwisata": "Disparpor",
+    }
+    roles = set(Assignment.objects.values_list("unit__short_name", flat=True))
+    assert roles == created
+
+
+def test_the_command_refuses_look_alikes_and_prints_the_groups(tmp_path, secretariat_user):
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(_instrument(*[[n] for n in FRESH])), encoding="utf-8")
+    out = StringIO()
+    with pytest.raises(CommandError, match="--create-look-alikes"):
+        call_command(
+            "import_instrument", str(path), "--period", "2030", "--create-units", stdout=out
+        )
+    printed = out.getvalue()
+    assert "Look alike: “Dinas PU”, “Dinas PUPR”, “Dinas PU Perkim”" in printed
+    assert Unit.objects.count() == 1  # the secretariat's only
+    call_command(
+        "import_instrument",
+        str(path),
+        "--period",
+        "2030",
+        "--create-units",
+        "--map",
+        "Dinas PU=new:Dinas PUPR",
+        "--map",
+        "Dinas PU Perkim=new:Dinas PUPR",
+        "--map",
+        "Dinas PUPR=new",
+        "--create-look-alikes",
+        stdout=StringIO(),
+    )
+    assert not Unit.objects.filter(short_name="Dinas PU").exists()
+    assert (
+        Unit.objects.filter(short_name__in=["Dispora", "Disparpor", "Dinas Pariwisata"]).count()
+        == 3
+    )
+
+
+def test_the_web_import_shows_look_alikes_together(client_for, secretariat_user):
+    client = client_for(secretariat_user)
+    data = json.dumps(
+        _instrument(["Dinas PU"], ["Dinas PU Perkim"], ["Dinas PUPR"], ["DPPPA"])
+    ).encode()
+    url = reverse("kla:instrument-import")
+    page = client.post(url, {"file": SimpleUploadedFile("i.json", data), "year": 2030})
+    html = page.content.decode()
+    assert html.count('data-testid="look-alike-group"') == 1
+    assert "Unit baru yang sama dengan “Dinas PUPR”" in html and 'value="new:Dinas PUPR"' in html
+    assert "DPPPA" not in [u.name for u in page.context["report"].unmapped]  # the secretariat
+    page = client.post(
+        url,
+        {
+            "action": "map",
+            "name-1": "Dinas PUPR",
+            "unit-1": "new",
+            "name-2": "Dinas PU",
+            "unit-2": "new:Dinas PUPR",
+            "name-3": "Dinas PU Perkim",
+            "unit-3": "new:Dinas PUPR",
+        },
+    )
+    assert 'data-testid="import-confirm"' in page.content.decode()
+    client.post(reverse("kla:instrument-import-confirm"))
+    assert set(Unit.objects.values_list("short_name", flat=True)) == {"DP3AP2KB", "Dinas PUPR"}
+    assert Assignment.objects.filter(unit__is_secretariat=True).exists()
+
+
+def test_suggestions_never_put_another_body_first():
+    _units("Bappeda", "Dinas PUPR", "Disparpora", "Kejaksaan Negeri")
+    index = unit_index()
+    assert unit_suggestions("Bapenda", index) == []
+    assert [u.short_name for u in unit_suggestions("Dinas PU Perkim", index)][:1] == ["Dinas PUPR"]
+    assert [u.short_name for u in unit_suggestions("Dispora", index)][:1] == ["Disparpora"]

@@ -131,6 +131,9 @@ ROUTES: dict[str, Route] = {
     "kla:period-edit": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-carry-over": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:period-question-pairs": Route(
+        args=Y, get=SECRETARIAT_PAGE, post="L 403 403 403 404 403 404"
+    ),
     "kla:period-official": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "kla:evaluation": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:return-record": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),

@@ -20,6 +20,7 @@ from opd.selectors.documents import (
     LibraryEntry,
     document_library,
     documents_expiring,
+    documents_renewable,
     documents_to_attach,
     period_documents,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "audit_events",
     "document_library",
     "documents_expiring",
+    "documents_renewable",
     "documents_to_attach",
     "next_question",
     "next_waiting_answer",

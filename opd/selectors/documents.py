@@ -1,7 +1,7 @@
 """Reads of the registered documents: the library, what a unit may attach, what lapses."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import (
     Prefetch,
@@ -23,13 +23,15 @@ class LibraryEntry:
     uses: list  # the live evidence rows it is attached as, with answer, question and unit
     expired: bool
     expires_before_deadline: bool
+    history: list = field(default_factory=list)  # the versions it renewed, newest first
 
 
 def document_library(
     *, unit_ids: set[int] | None, deadline: datetime.date | None, today: datetime.date
 ) -> list[LibraryEntry]:
-    """The documents the reader may use (unit_ids None: all), each with the questions it
-    serves and whether it has expired or will before `deadline`. Two queries."""
+    """The current documents the reader may use (unit_ids None: all), each with the
+    questions it serves, whether it has expired or will before `deadline`, and the earlier
+    versions it renewed (kept, visible, attached to nothing current). Two queries."""
     documents = Document.objects.select_related("unit", "revision").prefetch_related(
         Prefetch(
             "uses",
@@ -40,25 +42,42 @@ def document_library(
     )
     if unit_ids is not None:
         documents = documents.filter(unit_id__in=unit_ids)
-    return [
-        LibraryEntry(
-            document=d,
-            uses=list(d.uses.all()),
-            expired=d.expires_before(today),
-            expires_before_deadline=deadline is not None and d.expires_before(deadline),
+    documents = list(documents)
+    renewed = {d.replaced_by_id: d for d in documents if d.replaced_by_id is not None}
+    entries = []
+    for d in documents:
+        if d.replaced_by_id is not None:
+            continue
+        history, older = [], renewed.get(d.pk)
+        while older is not None and len(history) < len(documents):
+            history.append(older)
+            older = renewed.get(older.pk)
+        entries.append(
+            LibraryEntry(
+                document=d,
+                uses=list(d.uses.all()),
+                expired=d.expires_before(today),
+                expires_before_deadline=deadline is not None and d.expires_before(deadline),
+                history=history,
+            )
         )
-        for d in documents
-    ]
+    return entries
 
 
 def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
-    """What a unit may attach: its own documents and the secretariat's (access rule:
-    access.document_use_check)."""
+    """What a unit may attach: its own documents and the secretariat's, current versions
+    only (access rule: access.document_use_check)."""
     return (
-        Document.objects.filter(Q(unit=unit) | Q(unit__is_secretariat=True))
+        Document.objects.current()
+        .filter(Q(unit=unit) | Q(unit__is_secretariat=True))
         .select_related("unit")
         .order_by("kind", "title")
     )
+
+
+def documents_renewable(*, unit: Unit) -> QuerySet[Document]:
+    """The current documents a new file registered for `unit` may renew: the unit's own."""
+    return Document.objects.current().filter(unit=unit).order_by("kind", "title")
 
 
 def documents_expiring(*, unit_ids, period: Period) -> list[Document]:

@@ -29,6 +29,7 @@ from opd.services.evaluation import (
     provincial_return_reply,
 )
 from opd.services.extensions import extension_grant
+from opd.services.pairs import question_pair_decide
 from opd.services.periods import (
     official_result_record,
     period_lock,
@@ -76,6 +77,7 @@ __all__ = [
     "provincial_return_close",
     "provincial_return_record",
     "provincial_return_reply",
+    "question_pair_decide",
     "table_rows_approve",
     "table_rows_save",
 ]

@@ -47,29 +47,45 @@ def _registering_unit(request, acc) -> Unit:
 def document_register(request, revision_id: int):
     revision, acc = access.revision_for_user(request.user, revision_id=revision_id)
     unit = _registering_unit(request, acc)
-    form = DocumentRegisterForm(
-        request.POST or None, initial={"title": revision.evidence.title or revision.original_name}
-    )
+    renewable = selectors.documents_renewable(unit=unit)
+    initial = {"title": revision.evidence.title or revision.original_name}
+    if request.GET.get("renews", "").isdigit():
+        initial["renews"] = int(request.GET["renews"])
+    form = DocumentRegisterForm(request.POST or None, initial=initial, renewable=renewable)
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        renews = fields.pop("renews", None)
         try:
-            document = evidence.document_register(
-                revision=revision,
-                unit=unit,
-                user=request.user,
-                ip=client_ip(request),
-                **form.cleaned_data,
-            )
+            if renews is not None:
+                document = evidence.document_renew(
+                    document=renews,
+                    revision=revision,
+                    user=request.user,
+                    ip=client_ip(request),
+                    **fields,
+                )
+            else:
+                document = evidence.document_register(
+                    revision=revision,
+                    unit=unit,
+                    user=request.user,
+                    ip=client_ip(request),
+                    **fields,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                _(
+            if renews is not None:
+                message = _(
+                    "“%(document)s” renews “%(old)s”: every question that used the old one now "
+                    "uses the new one; the old one stays in the history."
+                ) % {"document": document, "old": renews}
+            else:
+                message = _(
                     "“%(document)s” is registered: attach it to other questions from their "
                     "answer pages."
-                )
-                % {"document": document},
-            )
+                ) % {"document": document}
+            messages.success(request, message)
             return redirect("opd:documents")
     return render(
         request,

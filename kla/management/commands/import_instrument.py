@@ -9,7 +9,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from indicators.importers import InstrumentFileError, parse_file
-from kla.imports import NEW_UNIT, instrument_import
+from kla.imports import NEW_UNIT, SAME_AS, instrument_import
 from opd.models import Unit
 
 
@@ -29,13 +29,20 @@ class Command(BaseCommand):
             default=[],
             metavar="NAME=UNIT",
             help="The file's unit NAME is the existing unit UNIT (short name); remembered. "
-            "Repeatable. UNIT 'new' creates a unit of that name.",
+            "Repeatable. UNIT 'new' creates a unit of that name; 'new:OTHER' makes NAME the "
+            "unit created for the file's name OTHER.",
         )
         parser.add_argument(
             "--create-units",
             action="store_true",
             help="Create a unit for every name that matches none (otherwise the import stops "
-            "and lists them).",
+            "and lists them). Names that look like each other or like an existing unit are "
+            "still asked (listed as groups) unless --create-look-alikes.",
+        )
+        parser.add_argument(
+            "--create-look-alikes",
+            action="store_true",
+            help="With --create-units: create look-alike names as separate units too.",
         )
 
     def _mapping(self, pairs: list[str]) -> dict:
@@ -47,13 +54,26 @@ class Command(BaseCommand):
             if short.strip().lower() == NEW_UNIT:
                 mapping[name.strip()] = NEW_UNIT
                 continue
+            if short.strip().lower().startswith(SAME_AS):
+                mapping[name.strip()] = SAME_AS + short.strip()[len(SAME_AS) :].strip()
+                continue
             unit = Unit.objects.filter(short_name__iexact=short.strip()).first()
             if unit is None:
                 raise CommandError(_("--map: no unit is called %(unit)s.") % {"unit": short})
             mapping[name.strip()] = unit.pk
         return mapping
 
-    def handle(self, *args, path, period, dry_run, map, create_units, **options):  # noqa: A002
+    def handle(
+        self,
+        *args,
+        path,
+        period,
+        dry_run,
+        map,  # noqa: A002
+        create_units,
+        create_look_alikes=False,
+        **options,
+    ):
         if not 2000 <= period <= 2100:
             raise CommandError(_("--period must be a year, got %(year)s.") % {"year": period})
         try:
@@ -73,6 +93,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 unit_mapping=self._mapping(map),
                 create_units=create_units,
+                create_look_alikes=create_look_alikes,
             )
         except DatabaseError as error:  # rolled back; say why instead of a traceback
             raise CommandError(
@@ -81,6 +102,15 @@ class Command(BaseCommand):
             ) from None
         for line in report.lines(errors=False):
             self.stdout.write(line)
+        if report.unmapped and create_units and report.look_alikes:
+            raise CommandError(
+                _(
+                    "Nothing was imported: some new names look like each other or like an "
+                    "existing unit (listed above as 'Look alike'). Say which unit each one is "
+                    "with --map NAME=UNIT, NAME=new or NAME=new:OTHER, or pass "
+                    "--create-look-alikes to create them all as separate units."
+                )
+            )
         if report.unmapped:
             raise CommandError(
                 _(
