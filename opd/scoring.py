@@ -18,6 +18,7 @@ from core.models import DataChange
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
+from indicators.steps import as_decimals
 from opd.models import Answer, Assignment
 
 SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
@@ -43,7 +44,7 @@ def _instrument(period: Period) -> dict:
         .order_by()
         .values_list("pk", "group_id", "code", "name", "max_points", "order")
     ]
-    # A question answered per unit scores the mean over its per-unit units.
+    # A question answered per unit scores the share over its units (registered here).
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
     for question_id, unit_id in (
@@ -56,14 +57,66 @@ def _instrument(period: Period) -> dict:
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
     decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
-    questions = [
-        new(question, (pk, indicator_id, code, decimal(maximum), (), n_units.get(pk, 1), order))
-        for pk, indicator_id, code, maximum, order in Question.objects.filter(
-            indicator__group__period=period
-        )
+    kecamatan, desa = period.official_kecamatan, period.official_desa
+    questions = []
+    for (
+        pk,
+        indicator_id,
+        code,
+        maximum,
+        order,
+        every_kecamatan,
+        every_desa,
+        steps,
+        kept_claimed,
+        kept_verified,
+    ) in (
+        Question.objects.filter(indicator__group__period=period)
         .order_by()
-        .values_list("pk", "indicator_id", "code", _text("max_points"), "order")
-    ]
+        .values_list(
+            "pk",
+            "indicator_id",
+            "code",
+            _text("max_points"),
+            "order",
+            "every_kecamatan",
+            "every_desa",
+            "steps",
+            _text("kept_claimed_points"),
+            _text("kept_verified_points"),
+        )
+    ):
+        units = n_units.get(pk, 1)
+        if every_kecamatan or every_desa:
+            # The share's denominator: the district's official numbers when the period has
+            # them (a kecamatan without an account still counts), else the registered units.
+            official = [kecamatan if every_kecamatan else 0, desa if every_desa else 0]
+            if None not in official and sum(official):
+                units = sum(official)
+        kept = None
+        if kept_claimed is not None or kept_verified is not None:
+            verified = decimal(kept_verified)
+            kept = engine.UnitAnswer(
+                decimal(kept_claimed) if kept_claimed is not None else verified,
+                verified,
+                verified is None,  # claimed only: handed in, awaiting review
+            )
+        questions.append(
+            new(
+                question,
+                (
+                    pk,
+                    indicator_id,
+                    code,
+                    decimal(maximum),
+                    (),
+                    units,
+                    order,
+                    as_decimals(steps) if steps else (),
+                    kept,
+                ),
+            )
+        )
     bands = [
         engine.Band(name, lower_bound)
         for name, lower_bound in RankBand.objects.filter(period=period)
@@ -71,7 +124,11 @@ def _instrument(period: Period) -> dict:
         .values_list("name", "lower_bound")
     ]
     prepared = engine.prepare(
-        groups=groups, indicators=indicators, questions=questions, bands=bands
+        groups=groups,
+        indicators=indicators,
+        questions=questions,
+        bands=bands,
+        rounding=period.rounding,
     )
     return {
         "groups": groups,
