@@ -138,9 +138,7 @@ def _checked(read: list[tuple], maximum: Decimal, where: str, problems: list[str
             )
         if points < ZERO or points > maximum:
             problem(
-                _(
-                    "the step from %(low)s is worth %(points)s, outside 0 to the maximum of %(max)s."
-                ),
+                _("the step from %(low)s is worth %(points)s, not within 0 to %(max)s."),
                 low=_pct(low),
                 points=points,
                 max=maximum,
