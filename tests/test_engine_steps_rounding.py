@@ -183,7 +183,7 @@ def test_step_tables_read(written, stored):
         ("0-25: 1; 25-90: 3", "shares from 90% to 100% are not covered"),
         ([[0, 1], [50, 2], [50, 3]], "overlap"),
         ([[0, 1], [60, 2], [50, 3]], "overlap"),
-        ("0-100: 4", "outside 0 to the maximum of 3"),
+        ("0-100: 4", "not within 0 to 3"),
         ("0-50: 2; 50-100: 1", "worth less than the step before it"),
         ("0-50 1", "write each step as from-to: points"),
         ("0-50: x", "is not a number"),
