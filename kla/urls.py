@@ -43,6 +43,11 @@ urlpatterns = [
         name="period-carry-over",
     ),
     path(
+        "sekretariat/periode/<int:year>/penilaian/",
+        views_periods.period_scoring,
+        name="period-scoring",
+    ),
+    path(
         "sekretariat/periode/<int:year>/hasil-resmi/",
         views_periods.period_official,
         name="period-official",

@@ -86,21 +86,14 @@ def _instrument(period: Period) -> dict:
             _text("kept_verified_points"),
         )
     ):
-        units = n_units.get(pk, 1)
-        if every_kecamatan or every_desa:
-            # The share's denominator: the district's official numbers when the period has
-            # them (a kecamatan without an account still counts), else the registered units.
-            official = [kecamatan if every_kecamatan else 0, desa if every_desa else 0]
-            if None not in official and sum(official):
-                units = sum(official)
-        kept = None
-        if kept_claimed is not None or kept_verified is not None:
-            verified = decimal(kept_verified)
-            kept = engine.UnitAnswer(
-                decimal(kept_claimed) if kept_claimed is not None else verified,
-                verified,
-                verified is None,  # claimed only: handed in, awaiting review
-            )
+        units = share_denominator(
+            every_kecamatan=every_kecamatan,
+            every_desa=every_desa,
+            registered=n_units.get(pk, 1),
+            kecamatan=kecamatan,
+            desa=desa,
+        )
+        kept = kept_answer(decimal(kept_claimed), decimal(kept_verified))
         questions.append(
             new(
                 question,
@@ -139,6 +132,52 @@ def _instrument(period: Period) -> dict:
         "bands": bands,
         "prepared": prepared,
     }
+
+
+def share_denominator(
+    *, every_kecamatan: bool, every_desa: bool, registered: int, kecamatan, desa
+) -> int:
+    """The number a per-unit question's share is over: the district's official number of
+    kecamatan (desa) when the period holds it (a kecamatan without an account still counts,
+    as "no"), else the units registered to answer it. The one statement of the rule: the
+    score and the question's table page both ask here."""
+    if every_kecamatan or every_desa:
+        official = [kecamatan if every_kecamatan else 0, desa if every_desa else 0]
+        if None not in official and sum(official):
+            return sum(official)
+    return max(registered, 1)
+
+
+def kept_answer(claimed: Decimal | None, verified: Decimal | None) -> engine.UnitAnswer | None:
+    """A question's kept (imported) points as the engine reads them: approved with verified
+    points, handed in and awaiting review with claimed points only."""
+    if claimed is None and verified is None:
+        return None
+    return engine.UnitAnswer(
+        claimed if claimed is not None else verified, verified, verified is None
+    )
+
+
+def question_input(*, question: Question, registered: int, answers=()) -> engine.QuestionInput:
+    """One question as the engine reads it, from its model row (a page's single question)."""
+    period = question.indicator.group.period
+    return engine.QuestionInput(
+        question.pk,
+        question.indicator_id,
+        question.code,
+        question.max_points,
+        tuple(answers),
+        share_denominator(
+            every_kecamatan=question.every_kecamatan,
+            every_desa=question.every_desa,
+            registered=registered,
+            kecamatan=period.official_kecamatan,
+            desa=period.official_desa,
+        ),
+        question.order,
+        as_decimals(question.steps) if question.steps else (),
+        kept_answer(question.kept_claimed_points, question.kept_verified_points),
+    )
 
 
 def _text(field: str) -> Cast:

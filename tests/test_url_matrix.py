@@ -132,6 +132,7 @@ ROUTES: dict[str, Route] = {
     "kla:period-lock": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-carry-over": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
     "kla:period-official": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "kla:period-scoring": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "kla:period-status": Route(
         args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"
     ),

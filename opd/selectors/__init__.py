@@ -37,6 +37,7 @@ from opd.selectors.units import (
     unit_assignment_counts,
     unit_contacts,
     unit_list,
+    unit_shortfall,
     units_of_user,
 )
 
@@ -68,6 +69,7 @@ __all__ = [
     "unit_assignment_counts",
     "unit_contacts",
     "unit_list",
+    "unit_shortfall",
     "units_of_user",
     "with_people",
     "word_diff",

@@ -25,6 +25,7 @@ from opd.services.periods import (
     period_lock,
     period_move,
     period_move_message,
+    period_scoring_set,
     period_update_window,
 )
 from opd.services.review import (
@@ -60,6 +61,7 @@ __all__ = [
     "period_lock",
     "period_move",
     "period_move_message",
+    "period_scoring_set",
     "period_update_window",
     "table_rows_approve",
     "table_rows_save",
