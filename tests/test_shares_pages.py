@@ -78,6 +78,9 @@ def test_the_official_number_moves_the_share_and_the_pages_warn(
     page = client.get(reverse("opd:question-table", args=[table.pk])).content.decode()
     assert "3 dari 13 (23,1%)" in page and "1,00" in page
     assert 'data-testid="unit-shortfall"' in page and "Hanya 4 dari 13 unit" in page
+    row = Answer.objects.filter(question=table).first()
+    page = client.get(reverse("opd:answer", args=[table.pk, row.unit_id])).content.decode()
+    assert "“Ya”: 3 dari 13 (23,1%); nilai pertanyaan: diklaim 1,00, terverifikasi 1,00" in page
     for url in (
         reverse("kla:period-edit", args=[period.year]),
         reverse("kla:secretariat-home") + f"?year={period.year}",

@@ -30,7 +30,13 @@ from opd.selectors.review import (
     review_queue,
     with_people,
 )
-from opd.selectors.tables import QuestionTable, TableRow, question_table, tables_to_fill
+from opd.selectors.tables import (
+    QuestionTable,
+    TableRow,
+    question_share,
+    question_table,
+    tables_to_fill,
+)
 from opd.selectors.units import (
     assignments_for_units,
     questions_without_lead,
@@ -60,6 +66,7 @@ __all__ = [
     "next_waiting_answer",
     "notices_for",
     "period_documents",
+    "question_share",
     "question_table",
     "questions_without_lead",
     "resubmission_changes",

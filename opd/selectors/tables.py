@@ -176,3 +176,30 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
         if question.kept_verified_points is not None
         else question.kept_claimed_points,
     )
+
+
+def question_share(*, question: Question, assignments) -> dict:
+    """A per-unit question's share and points for one row's answer page: "yes" rows over the
+    share's denominator, and the question's points as the engine counts them. One query (the
+    question's rows); `assignments` are the question's, already loaded with the row's access."""
+    answering = {a.unit_id for a in assignments if a.role == Assignment.Role.PER_UNIT}
+    unit_answers, n_yes = [], 0
+    for claimed, verified, status in Answer.objects.filter(
+        question=question, unit_id__in=answering
+    ).values_list("claimed_points", "verified_points", "status"):
+        n_yes += claimed is not None and claimed == question.max_points
+        unit_answers.append(
+            engine.UnitAnswer(
+                claimed,
+                verified if status == Answer.Status.APPROVED else None,
+                status == Answer.Status.SUBMITTED,
+            )
+        )
+    scored = question_input(question=question, registered=len(answering), answers=unit_answers)
+    points = engine.score_question(scored)
+    return {
+        "yes": n_yes,
+        "n": scored.n_units,
+        "claimed": engine.q2(points.claimed),
+        "verified": engine.q2(points.verified),
+    }

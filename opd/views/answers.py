@@ -101,6 +101,10 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "can_comment": acc.can_comment and not period.is_locked,
         "claim_holder": answer.claim_holder() if answer else None,
         "whatsapp_links": _whatsapp_links(acc, answer),
+        # A table's row: the question's share and points, one query (per-unit pages only).
+        "table_share": selectors.question_share(question=question, assignments=acc.assignments)
+        if acc.per_unit
+        else None,
         "next_question": selectors.next_question(question=question, unit=acc.unit)
         if acc.is_answering_member
         else None,
