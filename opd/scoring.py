@@ -302,6 +302,7 @@ def engine_inputs(*, period: Period) -> dict:
         ],
         "bands": instrument["bands"],
         "target": period.target_rank or None,
+        "rounding": period.rounding,
     }
 
 

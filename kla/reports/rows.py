@@ -8,10 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core import formats
 from indicators.models import Group, Indicator, Period, Question
 from opd.models import Answer, Assignment, Evidence, Unit
+from opd.scoring import share_denominator
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -61,6 +64,28 @@ class QuestionRow:
     # The lead's answer for an ordinary question; every answering unit for per-unit questions.
     unit_answers: list[UnitAnswerRow]
     per_unit: bool
+    # A per-unit question's share denominator: the district's official number of kecamatan or
+    # desa (the period's), else the registered units (opd.scoring.share_denominator).
+    share_of: int = 0
+
+    @property
+    def n_yes(self) -> int:
+        """Rows whose claimed points are the question's maximum ("Ya")."""
+        maximum = self.question.max_points
+        return sum(
+            1
+            for u in self.unit_answers
+            if u.answer is not None and u.answer.claimed_points == maximum
+        )
+
+    @property
+    def share_text(self) -> str:
+        """ "Ya: 3 dari 13 (23,1%)" for a per-unit question (Indonesian, as the documents
+        are); "" otherwise."""
+        if not self.per_unit:
+            return ""
+        with translation.override("id"):
+            return "Ya: " + formats.share(self.n_yes, self.share_of)
 
     @property
     def answer(self) -> Answer | None:
@@ -196,6 +221,13 @@ def period_rows(*, period: Period, content: bool = False) -> list[GroupRows]:
                     for u in answering
                 ],
                 per_unit=any(a.role == Assignment.Role.PER_UNIT for a in assigned),
+                share_of=share_denominator(
+                    every_kecamatan=question.every_kecamatan,
+                    every_desa=question.every_desa,
+                    registered=sum(a.role == Assignment.Role.PER_UNIT for a in assigned),
+                    kecamatan=period.official_kecamatan,
+                    desa=period.official_desa,
+                ),
             )
         )
     indicators_of: dict[int, list[IndicatorRows]] = defaultdict(list)
