@@ -12,9 +12,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import formats
+from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question
+from indicators.steps import as_decimals
 from opd.models import Answer, Assignment, Evidence, Unit
-from opd.scoring import share_denominator
+from opd.scoring import kept_answer, share_denominator
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -32,6 +34,14 @@ def document_label(document) -> str:
     if document.valid_until:
         label += f" (berlaku s.d. {document.valid_until:%d-%m-%Y})"
     return label
+
+
+def effective_points(answer: Answer):
+    """An answer's points as the district enters them: the verified points once approved,
+    else the claimed ones."""
+    if answer.status == Answer.Status.APPROVED and answer.verified_points is not None:
+        return answer.verified_points
+    return answer.claimed_points
 
 
 @dataclass
@@ -76,6 +86,50 @@ class QuestionRow:
             1
             for u in self.unit_answers
             if u.answer is not None and u.answer.claimed_points == maximum
+        )
+
+    def engine_points(self, *, effective: bool = False):
+        """The question's points (engine.Points, to the cent) as the engine counts them from
+        these rows: the share over `share_of` through the steps, kept points when no row
+        holds it. `effective`: each row as the district would enter it (verified once
+        approved, else claimed), read as the claimed figure; for the entry kit's cover."""
+        question, rows = self.question, []
+        for u in self.unit_answers:
+            a = u.answer
+            if a is None:
+                continue
+            if effective:
+                rows.append(engine.UnitAnswer(effective_points(a)))
+            else:
+                rows.append(
+                    engine.UnitAnswer(
+                        a.claimed_points,
+                        a.verified_points if a.status == Answer.Status.APPROVED else None,
+                        a.status == Answer.Status.SUBMITTED,
+                    )
+                )
+        scored = engine.QuestionInput(
+            question.pk,
+            question.indicator_id,
+            question.code,
+            question.max_points,
+            tuple(rows),
+            max(self.share_of, 1),
+            question.order,
+            as_decimals(question.steps) if question.steps else (),
+            kept_answer(question.kept_claimed_points, question.kept_verified_points),
+        )
+        points = engine.score_question(scored)
+        return engine.Points(*(engine.q2(p) for p in points))
+
+    @property
+    def n_effective_yes(self) -> int:
+        """Rows whose points as entered (effective_points) are the question's maximum."""
+        maximum = self.question.max_points
+        return sum(
+            1
+            for u in self.unit_answers
+            if u.answer is not None and effective_points(u.answer) == maximum
         )
 
     @property
