@@ -6,6 +6,7 @@ cache on, a score after answers changed reads what changed, not the period (scor
 """
 
 import datetime
+import json
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -59,6 +60,8 @@ def _instrument(period: Period) -> dict:
     decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
     kecamatan, desa = period.official_kecamatan, period.official_desa
     questions = []
+    # Thirteen thousand questions at ten times a district: the loop does per question only
+    # what every question needs; the rare ones (per unit, steps, kept points) branch off.
     for (
         pk,
         indicator_id,
@@ -81,19 +84,25 @@ def _instrument(period: Period) -> dict:
             "order",
             "every_kecamatan",
             "every_desa",
-            "steps",
+            # As text: decoding every question's empty list as JSON cost more than the rest.
+            _text("steps"),
             _text("kept_claimed_points"),
             _text("kept_verified_points"),
         )
     ):
-        units = share_denominator(
-            every_kecamatan=every_kecamatan,
-            every_desa=every_desa,
-            registered=n_units.get(pk, 1),
-            kecamatan=kecamatan,
-            desa=desa,
-        )
-        kept = kept_answer(decimal(kept_claimed), decimal(kept_verified))
+        units = n_units.get(pk, 1)
+        if every_kecamatan or every_desa:
+            units = share_denominator(
+                every_kecamatan=every_kecamatan,
+                every_desa=every_desa,
+                registered=units,
+                kecamatan=kecamatan,
+                desa=desa,
+            )
+        if kept_claimed is None and kept_verified is None:
+            kept = None
+        else:
+            kept = kept_answer(decimal(kept_claimed), decimal(kept_verified))
         questions.append(
             new(
                 question,
@@ -105,7 +114,7 @@ def _instrument(period: Period) -> dict:
                     (),
                     units,
                     order,
-                    as_decimals(steps) if steps else (),
+                    as_decimals(json.loads(steps)) if steps and steps not in _NO_STEPS else (),
                     kept,
                 ),
             )
@@ -178,6 +187,9 @@ def question_input(*, question: Question, registered: int, answers=()) -> engine
         as_decimals(question.steps) if question.steps else (),
         kept_answer(question.kept_claimed_points, question.kept_verified_points),
     )
+
+
+_NO_STEPS = ("[]", "null")  # an empty JSON list as the database writes it (no steps)
 
 
 def _text(field: str) -> Cast:
