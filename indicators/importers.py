@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from indicators.steps import parse_steps
+
 SHEET = "Instrumen"
 HELP_SHEET = "Petunjuk"
 COLUMNS = [
@@ -35,6 +37,7 @@ COLUMNS = [
     "verified_points",
     "options",
     "rows_filled_by",
+    "steps",
 ]
 REQUIRED_COLUMNS = COLUMNS[:14]
 TWO = Decimal("0.01")
@@ -95,6 +98,8 @@ class ParsedQuestion:
     options: list[tuple[str, Decimal]] = field(default_factory=list)
     # Question.RowsFilledBy: who fills the rows of a question every kecamatan or desa answers.
     rows_filled_by: str = "units"
+    # A percentage question's steps in their stored form (indicators.steps): [[lower %, points]].
+    steps: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -342,6 +347,17 @@ def _rows_filled_by(value, where: str, problems: list[str]) -> str:
     return found
 
 
+def _steps(value, max_points, where: str, problems: list[str]) -> list[list[str]]:
+    """A percentage question's steps (indicators.steps): "0-25: 0,75; 25-100: 3" or a JSON
+    list; a table that leaves a share uncovered or overlaps is a problem naming the place."""
+    count = len(problems)
+    maximum = _points(max_points, where, problems, required=False)
+    del problems[count:]  # the maximum's own problem is reported at its own column
+    stored, found = parse_steps(value, maximum or ZERO, where)
+    problems += found
+    return stored
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -428,6 +444,7 @@ def parse_json(text: str) -> ParsedInstrument:
                         rows_filled_by=_rows_filled_by(
                             q.get("rows_filled_by"), f"{qw}.rows_filled_by", problems
                         ),
+                        steps=_steps(q.get("steps"), q.get("max_points"), f"{qw}.steps", problems),
                         where=qw,
                     )
                 )
@@ -612,6 +629,9 @@ def _rows_to_instrument(rows, index) -> ParsedInstrument:
                 )
                 if "rows_filled_by" in index
                 else "units",
+                steps=_steps(cell("steps"), cell("max_points"), where("steps"), problems)
+                if "steps" in index
+                else [],
                 **optional,
             )
         )
@@ -731,6 +751,14 @@ def validate(parsed: ParsedInstrument) -> ParsedInstrument:
                                 % {"field": name, "value": value, "max": q.max_points},
                             )
                         )
+                if q.steps and not (q.every_kecamatan or q.every_desa):
+                    issues.append(
+                        ImportIssue(
+                            ERROR,
+                            q.where,
+                            _("Only a question every kecamatan or desa answers has steps."),
+                        )
+                    )
                 labels = [label for label, _points in q.options]
                 if len(set(labels)) != len(labels):
                     issues.append(ImportIssue(ERROR, q.where, _("Two options have one label.")))

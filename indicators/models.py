@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.page_cache import WatchedManager
 from indicators.on_track import days_until
+from indicators.steps import parse_steps
 
 ZERO = Decimal("0.00")
 
@@ -86,6 +87,31 @@ class Period(models.Model):
     # What the last instrument import warned about (declared maxima that disagree, ...), kept
     # so the instrument page still shows it after the import's report is gone.
     import_warnings = models.JSONField(_("import warnings"), default=list, blank=True)
+
+    class Rounding(models.TextChoices):
+        # The values are the engine's (indicators.scoring.ROUND_QUESTION / ROUND_INDICATOR).
+        QUESTION = "question", _("Each question to the cent, then the sums")
+        INDICATOR = "indicator", _("Unrounded sums, rounded at the indicator")
+
+    # Written once, applied by the engine only: the ministry publishes each question at two
+    # decimals, so 1,67 + 1,67 = 3,34 for the indicator (the other choice gives 3,33).
+    rounding = models.CharField(
+        _("rounding"), max_length=10, choices=Rounding, default=Rounding.QUESTION
+    )
+    # The district's official numbers: the denominator of a per-unit question's share (the
+    # registered units when not set). Fewer registered units than these is a warning.
+    official_kecamatan = models.PositiveSmallIntegerField(
+        _("official number of kecamatan"),
+        null=True,
+        blank=True,
+        help_text=_("The denominator of the share of kecamatan; empty: the registered ones."),
+    )
+    official_desa = models.PositiveSmallIntegerField(
+        _("official number of desa/kelurahan"),
+        null=True,
+        blank=True,
+        help_text=_("The denominator of the share of desa/kelurahan; empty: the registered ones."),
+    )
 
     objects = WatchedManager()
 
@@ -356,6 +382,20 @@ class Question(FrozenWhenLocked):
         help_text=_("For a question every kecamatan or desa answers: who fills its rows."),
     )
 
+    # A per-unit question's share in steps: [[lowest share in percent, points], ...], the
+    # lowest first from 0 (indicators.steps reads and checks them). Empty: the straight share.
+    steps = models.JSONField(
+        _("steps"),
+        default=list,
+        blank=True,
+        help_text=_('Share of units to points, e.g. "0-25: 0,75; 25-50: 1,5; 50-100: 3".'),
+    )
+    # A past year's result imported for the question as a whole (the file's points of a
+    # per-unit question, which no unit's row carries): the engine counts it while the question
+    # has no answers, so an imported year totals the file's arithmetic whatever units exist.
+    kept_claimed_points = PointsField(_("kept claimed points"), null=True, blank=True)
+    kept_verified_points = PointsField(_("kept verified points"), null=True, blank=True)
+
     period_path, parent_field = "groups__indicators__questions", "indicator"
 
     class Meta:
@@ -374,6 +414,23 @@ class Question(FrozenWhenLocked):
     def per_unit(self) -> bool:
         """Answered as a table: one row (answer) per kecamatan or desa/kelurahan."""
         return self.every_kecamatan or self.every_desa
+
+    def clean(self) -> None:
+        super().clean()
+        if self.steps and not self.per_unit:
+            raise ValidationError(
+                {"steps": _("Only a question every kecamatan or desa answers has steps.")}
+            )
+        stored, problems = parse_steps(self.steps, self.max_points or ZERO, _("steps"))
+        if problems:
+            raise ValidationError({"steps": problems})
+        self.steps = stored
+        for name in ("kept_claimed_points", "kept_verified_points"):
+            value = getattr(self, name)
+            if value is not None and self.max_points is not None and value > self.max_points:
+                raise ValidationError(
+                    {name: _("The points cannot be more than the question's maximum.")}
+                )
 
 
 # The two options of a table row when the instrument gives none for a per-unit question: the

@@ -2,7 +2,9 @@
 out (named tuples for the thousands made per question and answer: a frozen dataclass costs
 four times as much to make, and a large district's score makes tens of thousands).
 
-    question points in [0, max]  (every-kecamatan questions: mean over the units, missing = 0)
+    question points in [0, max]  (per-unit questions: the share of the rows' points over the
+                                  official number of units, missing = 0, through the
+                                  question's steps when it has them)
     indicator = min(sum of its questions, indicator max)
     group     = sum of its indicators
     total     = sum of the groups
@@ -11,6 +13,10 @@ Four totals: claimed (latest claimed points, any status, drafts included), submi
 points of answers handed in: awaiting review or approved; no drafts), verified (approved
 points only), potential (verified + claimed of answers awaiting review). Ranks are half-open
 bands on the decimal total. Nothing here touches the database.
+
+Rounding is the period's one choice (`prepare(rounding=...)`): each question to the cent and
+the indicator sums those (the ministry publishes per question at two decimals: 1,67 + 1,67 =
+3,34), or the indicator sums unrounded points and rounds once (1,666.. + 1,666.. = 3,33).
 """
 
 from dataclasses import dataclass, field
@@ -28,6 +34,11 @@ def q2(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# The period's rounding choices (indicators.models.Period.Rounding holds the same values).
+ROUND_QUESTION = "question"  # each question to the cent, then sums
+ROUND_INDICATOR = "indicator"  # unrounded sums, rounded at the indicator
+
+
 class UnitAnswer(NamedTuple):
     claimed: Decimal | None = None
     verified: Decimal | None = None  # set only when approved
@@ -40,9 +51,17 @@ class QuestionInput(NamedTuple):
     code: str
     max_points: Decimal
     answers: tuple[UnitAnswer, ...] = ()
-    # Questions every kecamatan/desa answers: the mean over this many units (missing = 0).
+    # Questions every kecamatan/desa answers: the share over this many units (missing = 0):
+    # the district's official number of kecamatan or desa, or the registered units.
     n_units: int = 1
     order: int = 0
+    # A per-unit question's steps: ((lowest share in percent, points), ...), the lowest share
+    # first and 0 (indicators.steps checks them). The share lands on the step with the largest
+    # lower bound at or under it. Empty: points = share x maximum.
+    steps: tuple[tuple[Decimal, Decimal], ...] = ()
+    # Points kept at question level (a past year's result that no unit's answer carries):
+    # counted as the question's one answer while it has no answers.
+    kept: "UnitAnswer | None" = None
 
 
 @dataclass(frozen=True)
@@ -170,11 +189,17 @@ def _clamp(value: Decimal | None, maximum: Decimal) -> Decimal:
 _NOTHING = (ZERO, ZERO, ZERO, ZERO)
 
 
-def _points(maximum: Decimal, answers, n_units: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+def _points(
+    maximum: Decimal, answers, n_units: int, steps=(), kept=None
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """Claimed, verified, potential and submitted points of a question, not rounded: an
-    indicator sums them before it rounds."""
+    indicator sums them (or their cents) before it rounds."""
     if not answers:
-        return _NOTHING
+        if kept is None:
+            return _NOTHING
+        answers, n_units, steps = (kept,), 1, ()  # the question's own result, as it was
+    if steps:
+        return _stepped(maximum, answers, n_units, steps)
     if n_units == 1 and len(answers) == 1:  # the common case: the loop below, unrolled
         claimed, verified, awaiting = answers[0]
         c = ZERO + _clamp(claimed, maximum)
@@ -212,8 +237,52 @@ def _points(maximum: Decimal, answers, n_units: int) -> tuple[Decimal, Decimal, 
     )
 
 
+def step_points(total: Decimal, maximum: Decimal, n_units: int, steps) -> Decimal:
+    """The points of the step the share total / (maximum x n_units) lands on: the step with
+    the largest lower bound (percent) at or under the share. Compared without dividing
+    (lower x maximum x n <= total x 100), so 25% of 4 units is exactly 1 row of 4."""
+    found = ZERO
+    scale = maximum * max(n_units, 1)
+    reached = total * 100
+    for lower, points in steps:
+        if lower * scale <= reached:
+            found = points
+        else:
+            break
+    return maximum if found > maximum else found
+
+
+def _stepped(maximum: Decimal, answers, n_units: int, steps) -> tuple:
+    """A per-unit question scored in steps: each figure's share of the rows' points over the
+    units, mapped through the steps. A figure no row contributes to stays 0 (nothing verified
+    is not the first step's points)."""
+    if maximum <= ZERO:
+        return _NOTHING
+    claimed = verified = potential = submitted = ZERO
+    any_verified = any_potential = any_submitted = False
+    for a in answers:
+        c = _clamp(a.claimed, maximum)
+        v = _clamp(a.verified, maximum)
+        claimed += c
+        verified += v
+        potential += v + c if a.awaiting_review else v
+        if a.verified is not None:
+            any_verified = any_potential = any_submitted = True
+        if a.awaiting_review:
+            any_potential = any_submitted = True
+            submitted += c
+        elif a.verified is not None:
+            submitted += c
+    return (
+        step_points(claimed, maximum, n_units, steps),
+        step_points(verified, maximum, n_units, steps) if any_verified else ZERO,
+        step_points(potential, maximum, n_units, steps) if any_potential else ZERO,
+        step_points(submitted, maximum, n_units, steps) if any_submitted else ZERO,
+    )
+
+
 def _question_points(q: QuestionInput) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    return _points(q.max_points, q.answers, q.n_units)
+    return _points(q.max_points, q.answers, q.n_units, q.steps, q.kept)
 
 
 def score_question(q: QuestionInput) -> Points:
@@ -262,6 +331,12 @@ class Instrument:
     questions: dict[int, QuestionInput]  # by id: those under an indicator of a group
     indicator_of: dict[int, int]  # question id -> indicator id
     place: dict[int, tuple[int, int]]  # indicator id -> (group index, index in the group)
+    rounding: str = ROUND_QUESTION
+
+    @property
+    def by_question(self) -> bool:
+        """Whether an indicator sums its questions' cents (else their unrounded points)."""
+        return self.rounding != ROUND_INDICATOR
 
 
 def prepare(
@@ -270,9 +345,13 @@ def prepare(
     indicators: list[IndicatorInput],
     questions: list[QuestionInput],
     bands: list[Band],
+    rounding: str = ROUND_QUESTION,
 ) -> Instrument:
     """The instrument's structure for `score_prepared` and `score_update`. Questions of an
-    indicator outside the groups, and indicators of no group, count nowhere."""
+    indicator outside the groups, and indicators of no group, count nowhere. `rounding` is the
+    period's choice (ROUND_QUESTION or ROUND_INDICATOR)."""
+    if rounding not in (ROUND_QUESTION, ROUND_INDICATOR):
+        raise ValueError(f"unknown rounding {rounding!r}")
     by_indicator: dict[int, list[QuestionInput]] = {}
     for q in questions:
         by_indicator.setdefault(q.indicator_id, []).append(q)
@@ -303,6 +382,7 @@ def prepare(
         questions=by_id,
         indicator_of=indicator_of,
         place=place,
+        rounding=rounding,
     )
 
 
@@ -321,24 +401,29 @@ class ScoreState:
     largest: dict[int, tuple]
 
 
-def _indicator(item: PreparedIndicator, exact: list, n_gaps: int) -> tuple[IndicatorScore, tuple]:
+def _indicator(
+    item: PreparedIndicator, exact: list, n_gaps: int, by_question: bool = True
+) -> tuple[IndicatorScore, tuple]:
     """An indicator's score from its questions' unrounded points (in order), and its largest
-    gaps: the one computation a full score and an update share, so both agree to the digit."""
+    gaps: the one computation a full score and an update share, so both agree to the digit.
+    `by_question`: the indicator sums its questions' cents, else their unrounded points."""
     i, cap = item.indicator, item.indicator.max_points
     rows = []
-    # The indicator sums unrounded points. (Records are made with tuple.__new__: a named
-    # tuple's own constructor is a Python call, and a large district makes tens of thousands.)
+    # (Records are made with tuple.__new__: a named tuple's own constructor is a Python call,
+    # and a large district makes tens of thousands.)
     claimed = verified = potential = submitted = ZERO
     for q, maximum, points in zip(item.questions, item.question_max, exact, strict=True):
         if points is _NOTHING:
             rows.append((q, NO_POINTS, maximum))
             continue
         c, v, p, s = points
-        claimed, verified, potential = claimed + c, verified + v, potential + p
-        submitted += s
         rounded = _new(
             Points, (_q2(c, CENT, UP), _q2(v, CENT, UP), _q2(p, CENT, UP), _q2(s, CENT, UP))
         )
+        if by_question:
+            c, v, p, s = rounded
+        claimed, verified, potential = claimed + c, verified + v, potential + p
+        submitted += s
         rows.append((q, rounded, maximum))
     room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
     q_scores, gaps, i_id = [], [], i.id
@@ -401,17 +486,17 @@ def score_prepared(
 ) -> ScoreState:
     """The score of `answers` (question id -> its answers; a question missing has none)."""
     exact, largest, groups = {}, {}, []
-    no_answers = ()
+    no_answers, by_question = (), instrument.by_question
     for item in instrument.groups:
         indicators = []
         for entry in item.indicators:
             points = [
-                _points(q.max_points, answers.get(q.id, no_answers), q.n_units)
+                _points(q.max_points, answers.get(q.id, no_answers), q.n_units, q.steps, q.kept)
                 for q in entry.questions
             ]
             for q, value in zip(entry.questions, points, strict=True):
                 exact[q.id] = value
-            indicator, largest[entry.indicator.id] = _indicator(entry, points, n_gaps)
+            indicator, largest[entry.indicator.id] = _indicator(entry, points, n_gaps, by_question)
             indicators.append(indicator)
         groups.append(_group(item, tuple(indicators)))
     score = _period(instrument, groups, largest, target, n_gaps)
@@ -428,7 +513,7 @@ def score_update(state: ScoreState, changed: dict[int, tuple[UnitAnswer, ...]]) 
         q = instrument.questions.get(question_id)
         if q is None:
             continue  # not scored (an indicator outside the groups)
-        exact[question_id] = _points(q.max_points, answers, q.n_units)
+        exact[question_id] = _points(q.max_points, answers, q.n_units, q.steps, q.kept)
         touched.add(instrument.indicator_of[question_id])
     if not touched:
         return state
@@ -438,7 +523,9 @@ def score_update(state: ScoreState, changed: dict[int, tuple[UnitAnswer, ...]]) 
         gn, n = instrument.place[indicator_id]
         entry = instrument.groups[gn].indicators[n]
         points = [exact[q.id] for q in entry.questions]
-        groups[gn][n], largest[indicator_id] = _indicator(entry, points, state.n_gaps)
+        groups[gn][n], largest[indicator_id] = _indicator(
+            entry, points, state.n_gaps, instrument.by_question
+        )
     new_groups = list(state.score.groups)
     for gn in {instrument.place[indicator_id][0] for indicator_id in touched}:
         new_groups[gn] = _group(instrument.groups[gn], tuple(groups[gn]))
@@ -454,8 +541,11 @@ def score_period(
     bands: list[Band],
     target: str | None = None,
     n_gaps: int = 10,
+    rounding: str = ROUND_QUESTION,
 ) -> PeriodScore:
     """The whole score at once: the reference `score_update` is held to."""
-    instrument = prepare(groups=groups, indicators=indicators, questions=questions, bands=bands)
+    instrument = prepare(
+        groups=groups, indicators=indicators, questions=questions, bands=bands, rounding=rounding
+    )
     answers = {q.id: q.answers for q in questions}
     return score_prepared(instrument, answers, target=target, n_gaps=n_gaps).score

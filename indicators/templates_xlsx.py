@@ -21,6 +21,7 @@ WIDTHS = {
     "units": 36,
     "options": 40,
     "rows_filled_by": 16,
+    "steps": 36,
 }
 POINT_COLUMNS = {
     "group_max_points",
@@ -56,8 +57,14 @@ HELP = [
     "rows_filled_by: untuk pertanyaan setiap kecamatan/desa, siapa mengisi baris tabelnya: "
     "'kecamatan' (setiap kecamatan untuk dirinya dan desanya; bawaan) atau 'koordinator' "
     "(unit koordinator untuk semua baris).",
+    "steps: untuk pertanyaan persentase kecamatan/desa, tahapan nilai menurut persentase, "
+    "misalnya '0-25: 0,75; 25-50: 1,2; 50-75: 2,25; 75-100: 2,4; 100-100: 3' (dari termasuk, "
+    "sampai tidak termasuk; '100-100' berarti semua unit). Tahapan harus mulai dari 0%, "
+    "bersambung tanpa celah atau tumpang tindih sampai 100%, dan nilainya tidak menurun. "
+    "Kosong: nilai = persentase x max_points.",
     "claimed_points / verified_points: opsional, untuk memuat hasil periode lalu; tidak boleh "
-    "melebihi max_points. Nilai terverifikasi membuat jawaban berstatus disetujui.",
+    "melebihi max_points. Nilai terverifikasi membuat jawaban berstatus disetujui. Nilai "
+    "pertanyaan setiap kecamatan/desa disimpan untuk pertanyaan itu sendiri (bukan per baris).",
     "Impor tidak mengubah apa pun bila ada kesalahan; laporan menyebut lembar, baris dan kolomnya. "
     "Impor ulang berkas yang sama tidak mengubah apa pun.",
 ]

@@ -28,6 +28,7 @@ from indicators.models import (
     row_options,
 )
 from indicators.selectors import target_rank_default
+from indicators.steps import as_ranges
 from opd.assignments import (
     SyncReport,
     active_units_by_kind,
@@ -450,6 +451,7 @@ def _write(parsed: ParsedInstrument, period: Period, report: ImportReport, resol
                     "every_kecamatan": pq.every_kecamatan,
                     "every_desa": pq.every_desa,
                     "rows_filled_by": pq.rows_filled_by,
+                    "steps": pq.steps,
                 }
                 if question is None:
                     question = Question.objects.create(indicator=indicator, code=pq.code, **values)
@@ -528,22 +530,32 @@ def _set_options(question: Question, pq: ParsedQuestion, report: ImportReport) -
 
 
 def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport) -> None:
-    """Past results: the file's points for the question, on the answers that count.
+    """Past results: the file's points for the question, where they count.
 
-    An ordinary question's points land on the lead unit's answer. A question every kecamatan
-    (desa) answers scores the mean over those units, so each of them gets the question's
-    points: the mean is then exactly the file's number. With verified points an answer is
-    approved; with claimed points only, submitted. The report says what went where.
+    An ordinary question's points land on the lead unit's answer. The file gives a question
+    answered per kecamatan (desa) one number for the whole question, which no row can carry
+    (the share over the official number, through the steps, would not give it back), and a
+    question nobody answers has no answer to hold it: both keep the points on the question
+    itself (Question.kept_*), which the engine counts while the question has no answers, so
+    the imported year totals the file's arithmetic whatever units exist. With verified points
+    the result is approved; with claimed points only, submitted. The report says what went
+    where.
     """
     if pq.claimed_points is None and pq.verified_points is None:
         return
     answering = list(question.assignments.answering().select_related("unit"))
     claimed = pq.claimed_points if pq.claimed_points is not None else pq.verified_points
     where = f"{question.indicator.code} / {question.code}"
-    if not answering:
+    if question.per_unit or not answering:
+        _set(question, {"kept_claimed_points": claimed, "kept_verified_points": pq.verified_points})
+        report.answers_written += 1
         report.points_written.append(
-            _("%(q)s: no unit answers this question, so its %(p)s points were not imported.")
-            % {"q": where, "p": claimed}
+            _("%(q)s: claimed %(c)s, verified %(v)s, kept for the question as a whole.")
+            % {
+                "q": where,
+                "c": claimed,
+                "v": pq.verified_points if pq.verified_points is not None else "—",
+            }
         )
         return
     for assignment in answering:
@@ -630,6 +642,7 @@ def instrument_rows(*, period: Period) -> list[dict]:
                 "units": "; ".join(units.get(q.pk, [])),
                 "options": "; ".join(options.get(q.pk, [])),
                 "rows_filled_by": q.rows_filled_by if q.per_unit else "",
+                "steps": as_ranges(q.steps),
             }
         )
     return rows

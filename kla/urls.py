@@ -49,6 +49,11 @@ urlpatterns = [
         name="period-question-pairs",
     ),
     path(
+        "sekretariat/periode/<int:year>/penilaian/",
+        views_periods.period_scoring,
+        name="period-scoring",
+    ),
+    path(
         "sekretariat/periode/<int:year>/hasil-resmi/",
         views_periods.period_official,
         name="period-official",

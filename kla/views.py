@@ -16,6 +16,7 @@ from kla import selectors as dash
 from opd import access
 from opd.deadlines import unit_deadlines
 from opd.models import Profile
+from opd.selectors import unit_shortfall
 
 _HOME_BY_ROLE = {
     Profile.Role.OPD: "opd:workspace",
@@ -103,6 +104,8 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             **dash.instrument_summary(period=period),
             charts=_charts(period, score),
             last_losses=evaluation.latest_losses(period=period),
+            # No query unless the period holds the official numbers of kecamatan or desa.
+            shortfall=unit_shortfall(period=period),
         )
     return context
 

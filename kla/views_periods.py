@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from indicators import identity
 from indicators import selectors as instrument
-from indicators.models import Question, QuestionPair
+from indicators.models import Period, Question, QuestionPair
 from opd import access, carry_over, services
 from opd.audit import client_ip
 from opd.forms import PointsField
+from opd.selectors import unit_shortfall
 
 
 class PeriodForm(forms.Form):
@@ -88,6 +89,32 @@ class OfficialResultForm(forms.Form):
         self.fields["final_rank"].choices = [("", "—")] + [(b.name, b.name) for b in bands]
 
 
+class ScoringForm(forms.Form):
+    """What the engine reads of the district and the year (opd.services.period_scoring_set)."""
+
+    official_kecamatan = forms.IntegerField(
+        label=gettext_lazy("Official number of kecamatan"),
+        required=False,
+        min_value=1,
+        max_value=32767,
+        help_text=gettext_lazy(
+            "The denominator of a question every kecamatan answers; empty: the registered ones."
+        ),
+    )
+    official_desa = forms.IntegerField(
+        label=gettext_lazy("Official number of desa/kelurahan"),
+        required=False,
+        min_value=1,
+        max_value=32767,
+        help_text=gettext_lazy(
+            "The denominator of a question every desa answers; empty: the registered ones."
+        ),
+    )
+    rounding = forms.ChoiceField(
+        label=gettext_lazy("Rounding"), choices=Period.Rounding.choices, required=True
+    )
+
+
 def _period(request, year):
     return access.period_for_user(request.user, year=year, periods=instrument.period_list())
 
@@ -117,9 +144,13 @@ def period_edit(request, year: int):
     return _render_period(request, period, bands=bands, form=form)
 
 
-def _render_period(request, period, *, bands, form=None, official_form=None, status=200):
+def _render_period(
+    request, period, *, bands, form=None, official_form=None, scoring_form=None, status=200
+):
     """The period page; a form given is shown as it was sent, with its errors."""
     official = getattr(period, "official", None)
+    if scoring_form is None:
+        scoring_form = ScoringForm(initial={f: getattr(period, f) for f in ScoringForm.base_fields})
     if form is None:
         form = PeriodForm(
             initial={f: getattr(period, f) for f in PeriodForm.base_fields}, bands=bands
@@ -141,9 +172,32 @@ def _render_period(request, period, *, bands, form=None, official_form=None, sta
             "official_form": official_form,
             "official": official,
             "internal": instrument.final_internal_score(period=period),
+            "scoring_form": scoring_form,
+            "shortfall": unit_shortfall(period=period),
         },
         status=status,
     )
+
+
+@access.secretariat_required
+@require_POST
+def period_scoring(request, year: int):
+    """The official numbers of kecamatan and desa and the rounding (post-redirect-get)."""
+    period = _period(request, year)
+    form = ScoringForm(request.POST)
+    if form.is_valid():
+        try:
+            services.period_scoring_set(
+                period=period, user=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Scoring of %(year)s saved.") % {"year": year})
+            return redirect("kla:period-edit", year=year)
+    messages.error(request, _("The scoring settings were not saved: check the fields."))
+    bands = list(period.rank_bands.all())
+    return _render_period(request, period, bands=bands, scoring_form=form, status=400)
 
 
 @access.secretariat_required

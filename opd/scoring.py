@@ -6,6 +6,7 @@ cache on, a score after answers changed reads what changed, not the period (scor
 """
 
 import datetime
+import json
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -18,6 +19,7 @@ from core.models import DataChange
 from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
+from indicators.steps import as_decimals
 from opd.models import Answer, Assignment
 
 SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
@@ -43,7 +45,7 @@ def _instrument(period: Period) -> dict:
         .order_by()
         .values_list("pk", "group_id", "code", "name", "max_points", "order")
     ]
-    # A question answered per unit scores the mean over its per-unit units.
+    # A question answered per unit scores the share over its units (registered here).
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
     for question_id, unit_id in (
@@ -56,14 +58,67 @@ def _instrument(period: Period) -> dict:
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
     decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
-    questions = [
-        new(question, (pk, indicator_id, code, decimal(maximum), (), n_units.get(pk, 1), order))
-        for pk, indicator_id, code, maximum, order in Question.objects.filter(
-            indicator__group__period=period
-        )
+    kecamatan, desa = period.official_kecamatan, period.official_desa
+    questions = []
+    # Thirteen thousand questions at ten times a district: the loop does per question only
+    # what every question needs; the rare ones (per unit, steps, kept points) branch off.
+    for (
+        pk,
+        indicator_id,
+        code,
+        maximum,
+        order,
+        every_kecamatan,
+        every_desa,
+        steps,
+        kept_claimed,
+        kept_verified,
+    ) in (
+        Question.objects.filter(indicator__group__period=period)
         .order_by()
-        .values_list("pk", "indicator_id", "code", _text("max_points"), "order")
-    ]
+        .values_list(
+            "pk",
+            "indicator_id",
+            "code",
+            _text("max_points"),
+            "order",
+            "every_kecamatan",
+            "every_desa",
+            # As text: decoding every question's empty list as JSON cost more than the rest.
+            _text("steps"),
+            _text("kept_claimed_points"),
+            _text("kept_verified_points"),
+        )
+    ):
+        units = n_units.get(pk, 1)
+        if every_kecamatan or every_desa:
+            units = share_denominator(
+                every_kecamatan=every_kecamatan,
+                every_desa=every_desa,
+                registered=units,
+                kecamatan=kecamatan,
+                desa=desa,
+            )
+        if kept_claimed is None and kept_verified is None:
+            kept = None
+        else:
+            kept = kept_answer(decimal(kept_claimed), decimal(kept_verified))
+        questions.append(
+            new(
+                question,
+                (
+                    pk,
+                    indicator_id,
+                    code,
+                    decimal(maximum),
+                    (),
+                    units,
+                    order,
+                    as_decimals(json.loads(steps)) if steps and steps not in _NO_STEPS else (),
+                    kept,
+                ),
+            )
+        )
     bands = [
         engine.Band(name, lower_bound)
         for name, lower_bound in RankBand.objects.filter(period=period)
@@ -71,7 +126,11 @@ def _instrument(period: Period) -> dict:
         .values_list("name", "lower_bound")
     ]
     prepared = engine.prepare(
-        groups=groups, indicators=indicators, questions=questions, bands=bands
+        groups=groups,
+        indicators=indicators,
+        questions=questions,
+        bands=bands,
+        rounding=period.rounding,
     )
     return {
         "groups": groups,
@@ -82,6 +141,55 @@ def _instrument(period: Period) -> dict:
         "bands": bands,
         "prepared": prepared,
     }
+
+
+def share_denominator(
+    *, every_kecamatan: bool, every_desa: bool, registered: int, kecamatan, desa
+) -> int:
+    """The number a per-unit question's share is over: the district's official number of
+    kecamatan (desa) when the period holds it (a kecamatan without an account still counts,
+    as "no"), else the units registered to answer it. The one statement of the rule: the
+    score and the question's table page both ask here."""
+    if every_kecamatan or every_desa:
+        official = [kecamatan if every_kecamatan else 0, desa if every_desa else 0]
+        if None not in official and sum(official):
+            return sum(official)
+    return max(registered, 1)
+
+
+def kept_answer(claimed: Decimal | None, verified: Decimal | None) -> engine.UnitAnswer | None:
+    """A question's kept (imported) points as the engine reads them: approved with verified
+    points, handed in and awaiting review with claimed points only."""
+    if claimed is None and verified is None:
+        return None
+    return engine.UnitAnswer(
+        claimed if claimed is not None else verified, verified, verified is None
+    )
+
+
+def question_input(*, question: Question, registered: int, answers=()) -> engine.QuestionInput:
+    """One question as the engine reads it, from its model row (a page's single question)."""
+    period = question.indicator.group.period
+    return engine.QuestionInput(
+        question.pk,
+        question.indicator_id,
+        question.code,
+        question.max_points,
+        tuple(answers),
+        share_denominator(
+            every_kecamatan=question.every_kecamatan,
+            every_desa=question.every_desa,
+            registered=registered,
+            kecamatan=period.official_kecamatan,
+            desa=period.official_desa,
+        ),
+        question.order,
+        as_decimals(question.steps) if question.steps else (),
+        kept_answer(question.kept_claimed_points, question.kept_verified_points),
+    )
+
+
+_NO_STEPS = ("[]", "null")  # an empty JSON list as the database writes it (no steps)
 
 
 def _text(field: str) -> Cast:
@@ -206,6 +314,7 @@ def engine_inputs(*, period: Period) -> dict:
         ],
         "bands": instrument["bands"],
         "target": period.target_rank or None,
+        "rounding": period.rounding,
     }
 
 

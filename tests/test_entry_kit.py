@@ -158,6 +158,7 @@ def world(period, question, lead_unit, support_unit):
         code="25.1",
         text="Apakah setiap kecamatan memiliki forum anak?",
         every_kecamatan=True,
+        max_points=D("4"),  # a "Ya" row is worth 4
     )
     kecamatan = [
         factories.UnitFactory(
@@ -216,13 +217,13 @@ def test_zip_has_the_workbook_and_a_folder_with_one_pdf_per_question(world, peri
     # between words) so the operator finds the folder without opening it.
     assert archive.namelist() == [
         WORKBOOK_NAME,
-        f"Kelembagaan/Indikator {ind}/Pertanyaan 1 - Apakah tersedia Peraturan Bupati tentang "
+        f"01 Kelembagaan/Indikator {ind}/Pertanyaan 1 - Apakah tersedia Peraturan Bupati tentang "
         f"Kabupaten/Indikator {ind} Pertanyaan 1.pdf",
-        f"Kelembagaan/Indikator {ind}/Pertanyaan 2 - Apakah tersedia dokumen nomor "
+        f"01 Kelembagaan/Indikator {ind}/Pertanyaan 2 - Apakah tersedia dokumen nomor "
         f"{world['free'].text.split()[-1].rstrip('?')}/Indikator {ind} Pertanyaan 2.pdf",
-        f"Kelembagaan/Indikator {ind}/Pertanyaan 3 - Apakah tersedia dokumen nomor "
+        f"01 Kelembagaan/Indikator {ind}/Pertanyaan 3 - Apakah tersedia dokumen nomor "
         f"{world['empty'].text.split()[-1].rstrip('?')}/Indikator {ind} Pertanyaan 3.pdf",
-        "Kelembagaan/Indikator 25/Pertanyaan 25.1 - Apakah setiap kecamatan memiliki forum "
+        "01 Kelembagaan/Indikator 25/Pertanyaan 25.1 - Apakah setiap kecamatan memiliki forum "
         "anak/Indikator 25 Pertanyaan 25.1.pdf",
     ]
     # Info-ZIP reads the streamed entries too.
@@ -247,14 +248,17 @@ def test_merged_pdf_is_cover_then_pdf_pages_then_one_page_per_image(world, perio
     cover = pdf_text(data, tmp_path, page=1)
     assert "Kelembagaan" in cover and "1" in cover
     assert world["question"].text in cover
-    assert NARRATIVE in cover
-    assert "Perbup" in cover and "SK" in cover  # the option chosen and the option verified
-    assert "18,00" in cover and "12,00" in cover  # Indonesian numbers
-    assert "2025: 87%" in cover and "2026: 91%" in cover
+    # Only what the ministry's form asks: the answer as the district enters it (the option
+    # the secretariat verified, SK, and its points, in Indonesian numbers), the evidence.
+    assert "Pilihan SK" in cover and "Nilai 12,00" in cover
+    assert "18,00" not in cover and "Pilihan Perbup" not in cover
+    # The internal states, claims, narrative and data stay in the workbook.
+    for internal in ("Disetujui", "Nilai yang diklaim", "Nilai terverifikasi", NARRATIVE, "87%"):
+        assert internal not in cover
     assert "https://jdih.example/perbup-12-2024" in cover.replace(" ", "")  # wrapped
     for name in ("Perbup KLA", "Foto rapat", "Foto kegiatan", "Notulen", "Rusak", "Berkata sandi"):
         assert name in cover
-    assert "Dinsos" in cover  # who attached the photo
+    assert "Dinsos" not in cover  # who attached the photo: internal
     assert "NIP" in cover  # the signature block
     # The image pages carry their caption.
     assert "Foto rapat" in pdf_text(data, tmp_path, page=5)
@@ -325,10 +329,21 @@ def test_question_without_answer_has_a_cover_saying_so(world, period, tmp_path):
     assert world["empty"].text in cover
 
 
-def test_unapproved_answer_shows_its_state_on_the_cover(world, period, tmp_path):
+def test_an_unapproved_answer_shows_its_claim_but_not_its_state_on_the_cover(
+    world, period, tmp_path
+):
+    """Submitted, not yet approved: the cover gives the claimed points as the district's
+    answer; "Diajukan", "Perlu revisi", "Draf" and the claim's label are the workbook's."""
     cover = pdf_text(_pdf_of(read_zip(kit_bytes(period)[0]), "2"), tmp_path)
-    assert "Diajukan" in cover and "Sedang disusun." in cover
-    assert in_cover_language("not verified yet") in cover
+    assert "Nilai 5,00" in cover
+    for internal in ("Diajukan", "Sedang disusun.", "Nilai yang diklaim", "belum diverifikasi"):
+        assert internal not in cover
+    answer = Answer.objects.get(question=world["free"])
+    for status in (Answer.Status.REVISION_REQUESTED, Answer.Status.DRAFT):
+        answer.status = status
+        answer.save()
+        cover = pdf_text(_pdf_of(read_zip(kit_bytes(period)[0]), "2"), tmp_path)
+        assert "Perlu revisi" not in cover and "Draf" not in cover and "Nilai 5,00" in cover
 
 
 def test_per_unit_question_has_one_pdf_with_every_unit(world, period, tmp_path):
@@ -336,9 +351,12 @@ def test_per_unit_question_has_one_pdf_with_every_unit(world, period, tmp_path):
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert len(pdf.pages) == 1 + 2
     cover = pdf_text(data, tmp_path, page=1)
-    assert "Kecamatan Betara" in cover and "Kecamatan Tungkal Ilir" in cover
-    assert in_cover_language("This unit has not answered yet.") in cover
-    assert "SK Forum Anak Kecamatan." in cover
+    # The share and the question's points (1 of 2 kecamatan, the straight share of 4), then
+    # the matrix: one row per unit, the missing one said so.
+    assert "Persentase “Ya”: 1 dari 2 (50%) Nilai 2,00" in cover
+    assert "1 Kecamatan Betara Belum ada: unit ini belum menjawab." in cover
+    assert "2 Kecamatan Tungkal Ilir — 4,00" in cover
+    assert "SK Forum Anak Kecamatan." not in cover  # the narrative: the workbook's
 
 
 def workbook_rows(period):
@@ -392,7 +410,7 @@ def test_workbook_columns_order_and_rows(world, period, settings):
         "opd:revision-download", args=[revision.pk]
     )
     assert links[-1] == "https://jdih.example/perbup-12-2024"
-    assert first["PDF di ZIP"].startswith("Kelembagaan/Indikator ")
+    assert first["PDF di ZIP"].startswith("01 Kelembagaan/Indikator ")
     assert sheet.cell(row=HEADER_ROW + 1, column=18).hyperlink.target == first["PDF di ZIP"]
     # The submitted answer: no verified points, no option (free points).
     second = rows[1]
@@ -404,7 +422,8 @@ def test_workbook_columns_order_and_rows(world, period, settings):
     assert second["Jawaban (pilihan)"] is None
     # Not started, and the per-unit question's rows: one per unit, grouped under it.
     assert rows[2]["Status"] == "Belum dimulai"
-    assert rows[3]["Status"] == "1/2 unit disetujui"
+    assert rows[3]["Status"] == "Ya: 1 dari 2 (50%) · 1/2 unit disetujui"
+    assert (rows[3]["Nilai klaim"], rows[3]["Nilai terverifikasi"]) == (2, 2)  # the engine's
     assert rows[4]["Status"] == "Belum dimulai" and rows[4]["Pertanyaan"] == "↳ Kecamatan Betara"
     assert (rows[5]["Status"], rows[5]["Nilai terverifikasi"]) == ("Disetujui", 4)
     assert rows[5]["Bukti"] == "SK forum.pdf"

@@ -61,6 +61,7 @@ YEAR_ROUTES = {
     "kla:period-carry-over": {"opd": 403, "executive": 403},
     "kla:period-question-pairs": {"opd": 403, "executive": 403},
     "kla:period-official": {"opd": 403, "executive": 403},
+    "kla:period-scoring": {"opd": 403, "executive": 403},
     "kla:report-xlsx": {"opd": 403, "executive": 404},
     "kla:report-pdf": {"opd": 403, "executive": 404},
     "kla:report-bundle": {"opd": 403, "executive": 403},

@@ -392,7 +392,7 @@ def test_two_kecamatan_fill_their_rows_on_a_phone(live_server, page):
     login(page, base, "dpmd")
     page.goto(f"{base}/opd/tabel/{question.pk}/")
     expect(page.get_by_test_id("table-row")).to_have_count(3)
-    expect(_claimed(page)).to_contain_text("1 dari 3 baris")
+    expect(_claimed(page)).to_contain_text("“Ya”: 1 dari 3 (33,3%)")
     expect(_claimed(page)).to_contain_text("Diklaim (termasuk draf): 1,00")
     expect(page.get_by_test_id("table-form")).to_have_count(0)  # the coordinator reads only
     page.screenshot(path="var/screenshots/table-kecamatan-390.png", full_page=True)
@@ -421,7 +421,7 @@ def test_the_coordinator_fills_every_row_and_submits(live_server, page):
     expect(page.locator(".alert-success")).not_to_contain_text("Kec. Merlung")
     expect(page.locator(".alert-warning")).to_have_count(1)
     expect(page.locator(".alert-warning")).to_contain_text("Kec. Merlung: “Ya” perlu bukti")
-    expect(_claimed(page)).to_contain_text("2 dari 3 baris")
+    expect(_claimed(page)).to_contain_text("“Ya”: 2 dari 3 (66,7%)")
     page.screenshot(path="var/screenshots/table-coordinator-1366.png", full_page=True)
     statuses = dict(Answer.objects.values_list("unit__short_name", "status"))
     assert statuses == {

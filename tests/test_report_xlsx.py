@@ -218,9 +218,13 @@ def test_the_creation_time_is_not_hashes(built, period):
     assert summary.column_dimensions["B"].width >= len("dd-mm-yyyy hh:mm") + 2
 
 
-def test_totals_round_like_the_engine(period):
-    """Two questions every kecamatan answers, each worth 25/3: the engine adds the exact means
-    (16.666... -> 16.67); adding the rounded means would give 16.66."""
+@pytest.mark.parametrize(("rounding", "total"), [("question", 16.66), ("indicator", 16.67)])
+def test_totals_round_like_the_engine(period, rounding, total):
+    """Two questions every kecamatan answers, each worth 25/3 = 8,333..: by default each
+    question to the cent (the ministry's way: 8,33 + 8,33 = 16,66); with the other rounding the
+    exact means are added (16,666.. -> 16,67). The workbook writes what the engine says."""
+    period.rounding = rounding
+    period.save()
     group = factories.GroupFactory(period=period, name="Kelana Dekela")
     indicator = factories.IndicatorFactory(group=group, code="25", max_points=Decimal("100"))
     kecamatan = [
@@ -234,9 +238,12 @@ def test_totals_round_like_the_engine(period):
             factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
         _answer(question, kecamatan[0], Answer.Status.APPROVED, "15", "15")
         _answer(question, kecamatan[1], Answer.Status.APPROVED, "10", "10")
-    assert _score(period).verified == Decimal("16.67")
+    assert _score(period).verified == Decimal(str(total))
     evaluator = _assert_workbook_equals_engine(period)
-    assert evaluator.cell("Ringkasan", "B11") == 16.67
+    assert evaluator.cell("Ringkasan", "B11") == total
+    sheet = evaluator.wb["Kelana Dekela"]
+    row = _find_row(sheet, 4, "25.1")
+    assert sheet.cell(row=row, column=10).value == 8.33  # the question as the engine shows it
 
 
 def test_known_figures(built, period):
@@ -254,8 +261,9 @@ def test_known_figures(built, period):
     klaster = wb[title]
     row = _find_row(klaster, 4, "25.1")
     assert klaster.cell(row=row, column=9).value == 10  # (20 + 10 + 0) / 3
-    assert klaster.cell(row=row, column=10).value == pytest.approx(25 / 3)  # (15 + 10 + 0) / 3
-    assert klaster.cell(row=row, column=8).value == "2/3 unit disetujui"
+    # (15 + 10 + 0) / 3 = 8,333..: the engine's question to the cent (the period's default)
+    assert klaster.cell(row=row, column=10).value == 8.33
+    assert klaster.cell(row=row, column=8).value == "Ya: 1 dari 3 (33,3%) · 2/3 unit disetujui"
     details = [klaster.cell(row=row + n, column=6).value for n in (1, 2, 3)]
     assert details == ["Kec1", "Kec2", "Kec3"]
     assert all(klaster.row_dimensions[row + n].outline_level == 1 for n in (1, 2, 3))

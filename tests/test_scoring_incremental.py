@@ -69,7 +69,22 @@ def _cents(score: engine.PeriodScore) -> tuple:
     )
 
 
-def _instrument(rng: random.Random) -> tuple[engine.Instrument, list[engine.QuestionInput]]:
+# Step tables of a question worth 1 (scaled by each question's maximum): a percentage
+# question's share in steps, or none (the straight share).
+STEPS = [
+    (),
+    ((D("0"), D("0.25")), (D("25"), D("0.4")), (D("50"), D("0.75")), (D("75"), D("0.8"))),
+    ((D("0"), D("0")), (D("50"), D("0.5")), (D("100"), D("1"))),
+]
+
+
+def _steps(rng: random.Random, maximum: D) -> tuple:
+    return tuple((low, (share * maximum).quantize(D("0.01"))) for low, share in rng.choice(STEPS))
+
+
+def _instrument(
+    rng: random.Random, rounding: str = engine.ROUND_QUESTION
+) -> tuple[engine.Instrument, list[engine.QuestionInput]]:
     groups, indicators, questions = [], [], []
     for g in range(rng.randint(1, 4)):
         # Orders repeat and run against the ids: the engine orders by (order, id).
@@ -82,22 +97,27 @@ def _instrument(rng: random.Random) -> tuple[engine.Instrument, list[engine.Ques
             )
             for _ in range(rng.randint(0, 8)):
                 qid = len(questions) + 1
+                maximum, n_units = rng.choice(MAXIMA), rng.choice([1, 1, 1, 2, 3, 7])
+                # Per-unit questions may have steps; any question may keep imported points.
+                kept = _answer(rng, maximum) if rng.random() < 0.15 else None
                 questions.append(
                     engine.QuestionInput(
                         qid,
                         pk,
                         f"Q{qid}",
-                        rng.choice(MAXIMA),
+                        maximum,
                         (),
-                        rng.choice([1, 1, 1, 2, 3, 7]),
+                        n_units,
                         rng.randint(0, 4),
+                        _steps(rng, maximum) if n_units > 1 else (),
+                        kept,
                     )
                 )
     # Now and then a question of an indicator no group holds: it counts nowhere.
     if rng.random() < 0.2:
         questions.append(engine.QuestionInput(len(questions) + 1, 999, "X", D("5")))
     prepared = engine.prepare(
-        groups=groups, indicators=indicators, questions=questions, bands=BANDS
+        groups=groups, indicators=indicators, questions=questions, bands=BANDS, rounding=rounding
     )
     return prepared, questions
 
@@ -114,10 +134,12 @@ def _answer(rng: random.Random, maximum: D) -> engine.UnitAnswer:
     return engine.UnitAnswer(claimed, None, state == "submitted")
 
 
+@pytest.mark.parametrize("rounding", [engine.ROUND_QUESTION, engine.ROUND_INDICATOR])
 @pytest.mark.parametrize("seed", range(12))
-def test_updated_score_equals_the_whole_score_after_random_changes(seed):
+def test_updated_score_equals_the_whole_score_after_random_changes(seed, rounding):
     rng = random.Random(seed)
-    instrument, questions = _instrument(rng)
+    instrument, questions = _instrument(rng, rounding)
+    assert instrument.rounding == rounding
     target = rng.choice([None, "Pratama", "Madya", "Nindya", "Utama", "KLA"])
     n_gaps = rng.choice([3, 10])
     answers: dict[int, dict[int, engine.UnitAnswer]] = {}
@@ -149,10 +171,11 @@ def test_updated_score_equals_the_whole_score_after_random_changes(seed):
     assert changes >= 400
 
 
-def test_the_whole_score_of_the_reference_function_is_the_prepared_one():
+@pytest.mark.parametrize("rounding", [engine.ROUND_QUESTION, engine.ROUND_INDICATOR])
+def test_the_whole_score_of_the_reference_function_is_the_prepared_one(rounding):
     """score_period, the reference the pages were computed with, is score_prepared at once."""
     rng = random.Random(7)
-    instrument, questions = _instrument(rng)
+    instrument, questions = _instrument(rng, rounding)
     with_answers = [
         q._replace(answers=tuple(_answer(rng, q.max_points) for _ in range(rng.randint(0, 3))))
         for q in questions
@@ -163,6 +186,7 @@ def test_the_whole_score_of_the_reference_function_is_the_prepared_one():
         questions=with_answers,
         bands=BANDS,
         target="Madya",
+        rounding=rounding,
     )
     prepared = engine.score_prepared(
         instrument, {q.id: q.answers for q in with_answers}, target="Madya"

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from indicators.importers import parse_json
+from indicators.models import Period
 from kla.imports import instrument_import
 from opd.models import Answer, Assignment, Unit, UnitAlias
 from opd.scoring import score_period
@@ -156,7 +157,9 @@ def test_suggestions_prefer_a_name_contained_in_the_other():
 
 
 def test_past_points_of_every_kecamatan_questions_are_kept_exactly():
-    """Each kecamatan gets the question's points, so their mean is the file's number."""
+    """The file's one number for a question every kecamatan answers stays on the question
+    (no row could carry it): the score is the file's number, and no kecamatan gets a row it
+    never wrote."""
     dinas = _units("DP3AP2KB")[0]
     for n in range(3):
         factories.UnitFactory(name=f"Kecamatan {n}", short_name=f"Kec {n}", kind="kecamatan")
@@ -168,20 +171,21 @@ def test_past_points_of_every_kecamatan_questions_are_kept_exactly():
     )
     report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
     assert report.applied and not report.unmapped
-    period = report_period = Answer.objects.first().question.indicator.group.period
-    score = score_period(period=report_period)
+    period = Period.objects.get(year=2030)
+    score = score_period(period=period)
     assert (score.claimed, score.verified) == (Decimal("14.50"), Decimal("13.50"))
     assert Answer.objects.filter(unit=dinas).count() == 0  # the coordinator gives no answer
-    assert Answer.objects.count() == 6
-    assert any("Kec 0, Kec 1, Kec 2" in line for line in report.points_written)
-    assert period.year == 2030
+    assert Answer.objects.count() == 0
+    assert report.answers_written == 2
+    assert all("kept for the question as a whole" in line for line in report.points_written)
 
 
-def test_points_of_a_question_nobody_answers_are_reported_not_lost_silently():
+def test_points_of_a_question_nobody_answers_are_kept_on_the_question():
     data = _instrument([], every_kecamatan=True, points={"verified_points": 5})
     report = instrument_import(parsed=parse_json(json.dumps(data)), year=2030)
-    assert "no unit answers this question" in report.points_written[0]
+    assert "kept for the question as a whole" in report.points_written[0]
     assert not Answer.objects.exists()
+    assert score_period(period=Period.objects.get(year=2030)).verified == Decimal("5.00")
 
 
 def test_the_real_instrument_into_the_demo_district_duplicates_no_agency():

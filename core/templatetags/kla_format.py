@@ -26,3 +26,9 @@ def percent(value, places=0):
 @register.filter
 def day(value):
     return formats.day(value)
+
+
+@register.filter
+def share(yes, of):
+    """{{ table.n_yes|share:table.n_units }}: 10 dari 13 (76,9%)."""
+    return formats.share(yes, of)

@@ -7,14 +7,19 @@ For a period, every answer whatever its state (the state is written beside it):
   text, the answer (the option chosen and, once approved, the option verified), the claimed
   and verified points, the status, the narrative, the data values and the names and links
   of its evidence. A question every kecamatan or desa answers has one answer per unit: a row
-  for the question, then a row per unit under it;
+  for the question (its share "Ya: k dari n (x%)" and its points as the engine counts them),
+  then a row per unit under it. The internal states and claims are here only;
 - a ZIP with a folder per question, named as the ministry's application shows it
-  (`<group>/Indikator <code>/Pertanyaan <code> - <start of the question>`), holding one
-  merged PDF: a cover made with WeasyPrint (question, answers or options, points, narrative,
-  data values, the list of evidence saying what was merged and why not, a signature line for
-  the head of the secretariat), then the pages of each PDF evidence, then each image
-  evidence (JPEG, PNG, WebP) as a page of its own. Office files cannot be merged: the cover
-  lists them and the workbook links to them. The workbook is in the ZIP too.
+  (`<nn group>/Indikator <code>/Pertanyaan <code> - <start of the question>`, the group's
+  place in the instrument first so the top folders sort in instrument order), holding one
+  merged PDF: a cover made with WeasyPrint carrying only what the ministry's form asks (the
+  question, the answer or option and the points as the district enters them: verified once
+  approved, else claimed; for a table the share over the district's official number of units
+  and a matrix of the units, missing ones shown as missing; the list of evidence saying what
+  was merged and why not; a signature line for the head of the secretariat), then the pages
+  of each PDF evidence, then each image evidence (JPEG, PNG, WebP) as a page of its own.
+  Office files cannot be merged: the cover lists them and the workbook links to them. The
+  workbook is in the ZIP too.
 
 Memory stays flat whatever the number and size of the files. The plan holds rows, never file
 contents. Each question's PDF is built in a temporary directory of its own: the evidence is
@@ -58,6 +63,7 @@ from PIL import Image
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from core import formats
 from core.text import write_cell
 from indicators.models import Period, Question
 from kla.reports.bundle import CHUNK_SIZE, ChunkSink, latest_evidence, zip_info
@@ -78,7 +84,13 @@ from kla.reports.pdf import (
     css_string,
     page_counter_content,
 )
-from kla.reports.rows import STATUS_LABELS, QuestionRow, UnitAnswerRow, period_rows
+from kla.reports.rows import (
+    STATUS_LABELS,
+    QuestionRow,
+    UnitAnswerRow,
+    effective_points,
+    period_rows,
+)
 from opd.models import Answer, Evidence, Unit
 from opd.notifications import absolute_url
 from opd.uploads import open_stored, too_many_pixels
@@ -156,6 +168,16 @@ class KitAnswer:
         return self.answer.claimed_points if self.answer else None
 
     @property
+    def entered_option(self) -> str:
+        """The option the district enters: the one verified once approved, else the chosen."""
+        return self.verified_option or self.option
+
+    @property
+    def entered_points(self) -> Decimal | None:
+        """The points the district enters (rows.effective_points)."""
+        return effective_points(self.answer) if self.answer else None
+
+    @property
     def verified(self) -> Decimal | None:
         return self.answer.verified_points if self.answer and self.answer.is_final else None
 
@@ -196,6 +218,24 @@ class KitQuestion:
     @property
     def evidence(self) -> list[tuple[KitAnswer, KitEvidence]]:
         return [(a, e) for a in self.answers for e in a.evidence]
+
+    @property
+    def entered_points(self) -> Decimal | None:
+        """The question's points as the district enters them: a table's are the engine's
+        from its rows as entered (the share over the official number, through the steps)."""
+        if self.per_unit:
+            return self.row.engine_points(effective=True).claimed
+        return self.answers[0].entered_points if self.answers else None
+
+    @property
+    def share(self) -> str:
+        """ "10 dari 13 (76,9%)" of rows entered as "Ya" over the district's units."""
+        return formats.share(self.row.n_effective_yes, self.row.share_of)
+
+    @property
+    def unregistered(self) -> int:
+        """Units of the district's official number without a row here (counted as "no")."""
+        return max(self.row.share_of - len(self.answers), 0) if self.per_unit else 0
 
 
 @dataclass
@@ -263,8 +303,12 @@ def entry_kit_plan(*, period: Period) -> EntryKitPlan:
     )
     planned: list[KitQuestion] = []
     folders_taken: set[str] = set()
-    for group_rows in rows:
+    width = len(str(len(rows)))
+    for position, group_rows in enumerate(rows, start=1):
         group = group_rows.group.name
+        # The group's place in the instrument before its name: a file manager sorts the top
+        # folders by name, and "Kelana Dekela" came before "Kelembagaan" and the clusters.
+        group_folder = f"{position:0{max(width, 2)}d} {group}"
         for indicator_rows in group_rows.indicators:
             code = indicator_rows.indicator.code
             for item in indicator_rows.questions:
@@ -272,7 +316,7 @@ def entry_kit_plan(*, period: Period) -> EntryKitPlan:
                 leaf = f"Pertanyaan {question.code} - {_short_text(question.text)}"
                 folder = "/".join(
                     [
-                        safe_component(group),
+                        safe_component(group_folder),
                         safe_component(f"Indikator {code}"),
                         safe_component(leaf, max_length=SHORT_TEXT + 30),
                     ]
@@ -404,7 +448,12 @@ def entry_workbook(plan: EntryKitPlan) -> Workbook:
             row += 1
             continue
         write_cell(ws, row, 7, f"{len(item.answers)} unit")
-        write_cell(ws, row, 8, item.row.status_label).alignment = WRAP_TOP
+        status = f"{item.row.share_text} · {item.row.status_label}"
+        write_cell(ws, row, 8, status).alignment = WRAP_TOP
+        # The question's own points, as the engine counts them from its rows.
+        points = item.row.engine_points()
+        _points(ws, row, COL_CLAIMED, points.claimed)
+        _points(ws, row, COL_VERIFIED, points.verified)
         row += 1
         for kit_answer in item.answers:
             write_cell(ws, row, 5, question.code)

@@ -34,7 +34,8 @@ class ReportScore:
         return None if bound is None else Decimal(bound)
 
     def question_points(self, question_id: int) -> tuple[Decimal, Decimal]:
-        """Exact (unrounded) claimed and verified points of a question, as the engine sums them."""
+        """Claimed and verified points of a question as the engine shows them (to the cent;
+        the period's rounding decides what the indicator adds, not this)."""
         points = self.exact.get(question_id, NO_POINTS)
         return points.claimed, points.verified
 
@@ -42,9 +43,10 @@ class ReportScore:
 def report_score(*, period: Period, unit_sort: str = "name") -> ReportScore:
     """The score of the period with the rows of the reports, in a fixed number of queries."""
     inputs = engine_inputs(period=period)
+    score = engine.score_period(**inputs)
     return ReportScore(
-        document=score_document(period=period, score=engine.score_period(**inputs)),
+        document=score_document(period=period, score=score),
         rows=period_rows(period=period),
-        exact={q.id: engine.score_question(q) for q in inputs["questions"]},
+        exact={q.id: q.points for g in score.groups for i in g.indicators for q in i.questions},
         units=unit_completion(period=period, sort=unit_sort),
     )

@@ -8,10 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core import formats
+from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question
+from indicators.steps import as_decimals
 from opd.models import Answer, Assignment, Evidence, Unit
+from opd.scoring import kept_answer, share_denominator
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -29,6 +34,14 @@ def document_label(document) -> str:
     if document.valid_until:
         label += f" (berlaku s.d. {document.valid_until:%d-%m-%Y})"
     return label
+
+
+def effective_points(answer: Answer):
+    """An answer's points as the district enters them: the verified points once approved,
+    else the claimed ones."""
+    if answer.status == Answer.Status.APPROVED and answer.verified_points is not None:
+        return answer.verified_points
+    return answer.claimed_points
 
 
 @dataclass
@@ -61,6 +74,72 @@ class QuestionRow:
     # The lead's answer for an ordinary question; every answering unit for per-unit questions.
     unit_answers: list[UnitAnswerRow]
     per_unit: bool
+    # A per-unit question's share denominator: the district's official number of kecamatan or
+    # desa (the period's), else the registered units (opd.scoring.share_denominator).
+    share_of: int = 0
+
+    @property
+    def n_yes(self) -> int:
+        """Rows whose claimed points are the question's maximum ("Ya")."""
+        maximum = self.question.max_points
+        return sum(
+            1
+            for u in self.unit_answers
+            if u.answer is not None and u.answer.claimed_points == maximum
+        )
+
+    def engine_points(self, *, effective: bool = False):
+        """The question's points (engine.Points, to the cent) as the engine counts them from
+        these rows: the share over `share_of` through the steps, kept points when no row
+        holds it. `effective`: each row as the district would enter it (verified once
+        approved, else claimed), read as the claimed figure; for the entry kit's cover."""
+        question, rows = self.question, []
+        for u in self.unit_answers:
+            a = u.answer
+            if a is None:
+                continue
+            if effective:
+                rows.append(engine.UnitAnswer(effective_points(a)))
+            else:
+                rows.append(
+                    engine.UnitAnswer(
+                        a.claimed_points,
+                        a.verified_points if a.status == Answer.Status.APPROVED else None,
+                        a.status == Answer.Status.SUBMITTED,
+                    )
+                )
+        scored = engine.QuestionInput(
+            question.pk,
+            question.indicator_id,
+            question.code,
+            question.max_points,
+            tuple(rows),
+            max(self.share_of, 1),
+            question.order,
+            as_decimals(question.steps) if question.steps else (),
+            kept_answer(question.kept_claimed_points, question.kept_verified_points),
+        )
+        points = engine.score_question(scored)
+        return engine.Points(*(engine.q2(p) for p in points))
+
+    @property
+    def n_effective_yes(self) -> int:
+        """Rows whose points as entered (effective_points) are the question's maximum."""
+        maximum = self.question.max_points
+        return sum(
+            1
+            for u in self.unit_answers
+            if u.answer is not None and effective_points(u.answer) == maximum
+        )
+
+    @property
+    def share_text(self) -> str:
+        """ "Ya: 3 dari 13 (23,1%)" for a per-unit question (Indonesian, as the documents
+        are); "" otherwise."""
+        if not self.per_unit:
+            return ""
+        with translation.override("id"):
+            return "Ya: " + formats.share(self.n_yes, self.share_of)
 
     @property
     def answer(self) -> Answer | None:
@@ -196,6 +275,13 @@ def period_rows(*, period: Period, content: bool = False) -> list[GroupRows]:
                     for u in answering
                 ],
                 per_unit=any(a.role == Assignment.Role.PER_UNIT for a in assigned),
+                share_of=share_denominator(
+                    every_kecamatan=question.every_kecamatan,
+                    every_desa=question.every_desa,
+                    registered=sum(a.role == Assignment.Role.PER_UNIT for a in assigned),
+                    kecamatan=period.official_kecamatan,
+                    desa=period.official_desa,
+                ),
             )
         )
     indicators_of: dict[int, list[IndicatorRows]] = defaultdict(list)

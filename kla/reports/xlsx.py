@@ -5,8 +5,10 @@ formula: a phone's viewer, a mail or WhatsApp preview shows a workbook's cached 
 openpyxl cannot write them, so formulas showed the headline totals blank there. An
 indicator's subtotal is the engine's (capped at its maximum, rounded once), so the workbook's
 totals equal the dashboard's. A question every kecamatan or desa answers shows the
-engine's mean over the answering units on its row, and each unit's answer on a detail row
-below it (grouped, excluded from the sums).
+engine's points (the share over the district's official number of units, through the
+question's steps) and "Ya: k dari n (x%)" on its row, and each unit's answer on a detail row
+below it (grouped, excluded from the sums). No figure is rounded here: the engine rounds once,
+as the period says.
 
 Every text cell goes through `write_cell`, so names, questions and notes people typed stay
 text even when they start with "="; the workbook holds no formula at all.
@@ -142,7 +144,8 @@ def _question_row(ws, row: int, group_name: str, item: QuestionRow, score: Repor
         question.text,
         item.lead.short_name if item.lead else "",
         _names(item.supporting),
-        item.status_label,
+        # A table: its share over the district's units beside the rows approved.
+        f"{item.share_text} · {item.status_label}" if item.per_unit else item.status_label,
     ]
     for column, value in enumerate(values, start=1):
         write_cell(ws, row, column, value).alignment = WRAP_TOP

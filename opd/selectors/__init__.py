@@ -32,13 +32,20 @@ from opd.selectors.review import (
     review_queue,
     with_people,
 )
-from opd.selectors.tables import QuestionTable, TableRow, question_table, tables_to_fill
+from opd.selectors.tables import (
+    QuestionTable,
+    TableRow,
+    question_share,
+    question_table,
+    tables_to_fill,
+)
 from opd.selectors.units import (
     assignments_for_units,
     questions_without_lead,
     unit_assignment_counts,
     unit_contacts,
     unit_list,
+    unit_shortfall,
     units_of_user,
 )
 
@@ -64,6 +71,7 @@ __all__ = [
     "next_waiting_answer",
     "notices_for",
     "period_documents",
+    "question_share",
     "question_table",
     "questions_without_lead",
     "resubmission_changes",
@@ -73,6 +81,7 @@ __all__ = [
     "unit_assignment_counts",
     "unit_contacts",
     "unit_list",
+    "unit_shortfall",
     "units_of_user",
     "with_people",
     "word_diff",

@@ -15,6 +15,7 @@ from opd.models import (
     Evidence,
     Unit,
 )
+from opd.scoring import question_input
 from opd.selectors.answers import NOT_STARTED
 
 
@@ -53,10 +54,14 @@ class QuestionTable:
     question: Question
     rows: list[TableRow]
     options: list
-    n_units: int  # every row of the question, read or not: the share is over all of them
+    # The share's denominator: the district's official number of kecamatan or desa (the
+    # period's), else every row of the question, read or not.
+    n_units: int
+    n_registered: int  # the units registered to answer: fewer than n_units is a warning
     n_yes: int  # rows whose claimed points are the question's maximum
     claimed: object  # the question's points as the engine counts them (Decimal)
     verified: object
+    kept: object = None  # the question's imported points (no row holds them), if any
 
     def grouped(self, fields: dict | None = None) -> list[tuple[str, list[tuple]]]:
         """(kecamatan name or "", [(row, value field, version field)]): desa rows under
@@ -155,22 +160,46 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
                 answer.status == Answer.Status.SUBMITTED,
             )
         )
-    points = engine.score_question(
-        engine.QuestionInput(
-            question.pk,
-            question.indicator_id,
-            question.code,
-            question.max_points,
-            tuple(unit_answers),
-            max(n_units, 1),
-        )
-    )
+    # The engine's own input: the share over the official number, through the steps.
+    scored = question_input(question=question, registered=n_units, answers=unit_answers)
+    points = engine.score_question(scored)
     return QuestionTable(
         question=question,
         rows=table_rows,
         options=list(question.options.all()),
-        n_units=n_units,
+        n_units=scored.n_units,
+        n_registered=n_units,
         n_yes=n_yes,
         claimed=engine.q2(points.claimed),
         verified=engine.q2(points.verified),
+        kept=question.kept_verified_points
+        if question.kept_verified_points is not None
+        else question.kept_claimed_points,
     )
+
+
+def question_share(*, question: Question, assignments) -> dict:
+    """A per-unit question's share and points for one row's answer page: "yes" rows over the
+    share's denominator, and the question's points as the engine counts them. One query (the
+    question's rows); `assignments` are the question's, already loaded with the row's access."""
+    answering = {a.unit_id for a in assignments if a.role == Assignment.Role.PER_UNIT}
+    unit_answers, n_yes = [], 0
+    for claimed, verified, status in Answer.objects.filter(
+        question=question, unit_id__in=answering
+    ).values_list("claimed_points", "verified_points", "status"):
+        n_yes += claimed is not None and claimed == question.max_points
+        unit_answers.append(
+            engine.UnitAnswer(
+                claimed,
+                verified if status == Answer.Status.APPROVED else None,
+                status == Answer.Status.SUBMITTED,
+            )
+        )
+    scored = question_input(question=question, registered=len(answering), answers=unit_answers)
+    points = engine.score_question(scored)
+    return {
+        "yes": n_yes,
+        "n": scored.n_units,
+        "claimed": engine.q2(points.claimed),
+        "verified": engine.q2(points.verified),
+    }

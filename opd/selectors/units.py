@@ -70,3 +70,29 @@ def unit_assignment_counts(*, period: Period) -> QuerySet[Unit]:
         .filter(Q(n_lead__gt=0) | Q(n_support__gt=0))
         .order_by("-n_lead", "name")
     )
+
+
+def unit_shortfall(*, period: Period | None) -> list[dict]:
+    """Kinds of unit (kecamatan, desa/kelurahan) the district has fewer of registered than
+    the period's official number: a per-unit question's share counts the missing ones as
+    "no", which the secretariat should see before it reads a share. One query (none when the
+    period holds no official number)."""
+    if period is None or (period.official_kecamatan is None and period.official_desa is None):
+        return []
+    registered = dict(
+        Unit.objects.filter(is_active=True, kind__in=[Unit.Kind.KECAMATAN, Unit.Kind.DESA])
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    short = []
+    for kind, official in (
+        (Unit.Kind.KECAMATAN, period.official_kecamatan),
+        (Unit.Kind.DESA, period.official_desa),
+    ):
+        if official is not None and registered.get(kind, 0) < official:
+            short.append(
+                {"kind": kind.label, "registered": registered.get(kind, 0), "official": official}
+            )
+    return short

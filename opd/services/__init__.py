@@ -35,6 +35,7 @@ from opd.services.periods import (
     period_lock,
     period_move,
     period_move_message,
+    period_scoring_set,
     period_update_window,
 )
 from opd.services.review import (
@@ -73,6 +74,7 @@ __all__ = [
     "period_lock",
     "period_move",
     "period_move_message",
+    "period_scoring_set",
     "period_update_window",
     "provincial_return_close",
     "provincial_return_record",

@@ -57,6 +57,54 @@ def period_update_window(
     return period
 
 
+@transaction.atomic
+def period_scoring_set(
+    *,
+    period: Period,
+    user,
+    official_kecamatan: int | None,
+    official_desa: int | None,
+    rounding: str,
+    ip: str | None = None,
+) -> Period:
+    """Set what the engine reads of the district and the year: the official numbers of
+    kecamatan and desa/kelurahan (the share's denominator) and the rounding. The score follows
+    at once (a period's save raises "all", so the kept instrument is read again)."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    _check_not_locked(period)
+    if rounding not in Period.Rounding.values:
+        raise DomainError(_("Unknown rounding."), code="rounding")
+    before = {
+        "official_kecamatan": period.official_kecamatan,
+        "official_desa": period.official_desa,
+        "rounding": period.rounding,
+    }
+    after = {
+        "official_kecamatan": official_kecamatan,
+        "official_desa": official_desa,
+        "rounding": rounding,
+    }
+    if before == after:
+        return period
+    for name, value in after.items():
+        setattr(period, name, value)
+    period.save(update_fields=list(after))
+    audit_log(
+        action=AuditEvent.Action.PERIOD_CHANGE,
+        actor=user,
+        ip=ip,
+        period=period,
+        summary=_("Official numbers: %(k)s kecamatan, %(d)s desa/kelurahan; rounding: %(r)s")
+        % {
+            "k": official_kecamatan if official_kecamatan is not None else "—",
+            "d": official_desa if official_desa is not None else "—",
+            "r": period.get_rounding_display(),
+        },
+        data={"before": before},
+    )
+    return period
+
+
 def _move_labels() -> dict[str, str]:
     return {
         Period.Status.OPEN: _("Period %(year)s is open: units can answer."),

@@ -114,6 +114,10 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         and provincial_return.is_open
         and (acc.is_answering_member or acc.can_review),
         "whatsapp_links": _whatsapp_links(acc, answer),
+        # A table's row: the question's share and points, one query (per-unit pages only).
+        "table_share": selectors.question_share(question=question, assignments=acc.assignments)
+        if acc.per_unit
+        else None,
         "next_question": selectors.next_question(question=question, unit=acc.unit)
         if acc.is_answering_member
         else None,
