@@ -249,3 +249,25 @@ def test_a_score_after_an_answer_changed_reads_only_the_answers(
         verified_points=D("7"),
     )
     assert scoring.score_period(period=period).verified == second.verified + 7
+
+
+def test_another_periods_answers_never_count_even_between_this_periods_questions(period):
+    """The answers are read by the range of the period's question ids: a question of another
+    year created in between (an instrument edited after next year's import) stays out."""
+    unit = factories.UnitFactory()
+    next_year = factories.PeriodFactory(year=period.year + 1)
+    first = factories.QuestionFactory(indicator__group__period=period, max_points=D("10"))
+    between = factories.QuestionFactory(indicator__group__period=next_year, max_points=D("10"))
+    last = factories.QuestionFactory(indicator=first.indicator, code="Q-LAST", max_points=D("10"))
+    assert first.pk < between.pk < last.pk
+    for question, points in ((first, "3"), (between, "9"), (last, "4")):
+        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+        Answer.objects.create(
+            question=question,
+            unit=unit,
+            status="approved",
+            claimed_points=D(points),
+            verified_points=D(points),
+        )
+    assert scoring.score_period(period=period).verified == D("7.00")
+    assert scoring.score_period(period=next_year).verified == D("9.00")
