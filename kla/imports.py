@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import formats
 from indicators.importers import ParsedInstrument, ParsedQuestion
 from indicators.models import (
     DEFAULT_RANK_BANDS,
@@ -551,11 +552,7 @@ def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport)
         report.answers_written += 1
         report.points_written.append(
             _("%(q)s: claimed %(c)s, verified %(v)s, kept for the question as a whole.")
-            % {
-                "q": where,
-                "c": claimed,
-                "v": pq.verified_points if pq.verified_points is not None else "—",
-            }
+            % {"q": where, "c": formats.points(claimed), "v": formats.points(pq.verified_points)}
         )
         return
     for assignment in answering:
@@ -564,8 +561,8 @@ def _import_points(question: Question, pq: ParsedQuestion, report: ImportReport)
         _("%(q)s: claimed %(c)s, verified %(v)s, on %(units)s.")
         % {
             "q": where,
-            "c": claimed,
-            "v": pq.verified_points if pq.verified_points is not None else "—",
+            "c": formats.points(claimed),
+            "v": formats.points(pq.verified_points),
             "units": ", ".join(a.unit.short_name for a in answering),
         }
     )
