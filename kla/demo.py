@@ -21,12 +21,19 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from indicators.importers import parse_json
-from indicators.models import AnswerOption, Period, Question, ScoreSnapshot
+from indicators.models import (
+    AnswerOption,
+    OfficialPoints,
+    OfficialResult,
+    Period,
+    Question,
+    ScoreSnapshot,
+)
 from kla.imports import instrument_import
 from opd import evidence as evidence_services
 from opd import services as answer_services
 from opd.models import Answer, Assignment, Document, Evidence, Profile, Unit
-from opd.scoring import snapshot_take
+from opd.scoring import score_period, snapshot_take
 
 DEMO_PASSWORD = "kla-demo-2027"  # noqa: S105 - documented demo accounts, README
 EMAIL_DOMAIN = "demo.tanjabbarkab.go.id"
@@ -389,6 +396,75 @@ def _history(report: DemoReport, period: Period) -> None:
     report.add("score snapshots", ScoreSnapshot.objects.filter(period=period).count())
 
 
+# Why the ministry took points in the demo's past year: the reasons districts hear.
+_LOSS_NOTES = (
+    "Dokumen pendukung tidak lengkap",
+    "SK sudah tidak berlaku saat verifikasi lapangan",
+    "Foto tidak menunjukkan kegiatan yang diklaim",
+    "Data bukan tahun yang dievaluasi",
+)
+
+
+def _evaluation(report: DemoReport, period: Period) -> None:
+    """The past year as the ministry ran it: a question the province returned (answered and
+    closed), the field verification, and official points a fifth of the questions lost, so
+    "where points were lost" and this year's marks have something to show."""
+    if OfficialResult.objects.filter(period=period, final_score__isnull=False).exists():
+        return
+    rng = random.Random(period.year + 1)
+    secretariat = get_user_model().objects.get(username="sekretariat")
+    score = score_period(period=period)
+    entries, total = [], Decimal("0.00")
+    for group in score.groups:
+        for indicator in group.indicators:
+            kept = Decimal("0.00")
+            for q in indicator.questions:
+                official, note = q.points.verified, ""
+                if official > 0 and rng.random() < 0.2:
+                    official = (official * Decimal("0.5")).quantize(Decimal("0.01"))
+                    note = rng.choice(_LOSS_NOTES)
+                entries.append(
+                    answer_services.OfficialEntry(
+                        level=OfficialPoints.Level.QUESTION,
+                        target_id=q.id,
+                        points=official,
+                        note=note,
+                    )
+                )
+                kept += official
+            total += min(kept, indicator.max_points)
+    answer_services.official_points_save(period=period, user=secretariat, entries=entries)
+    returned = (
+        Question.objects.filter(indicator__group__period=period, assignments__role="lead")
+        .order_by("pk")
+        .first()
+    )
+    provincial_return = answer_services.provincial_return_record(
+        question=returned,
+        user=secretariat,
+        note="Lampirkan Perda yang sudah diundangkan, bukan rancangannya.",
+        deadline=datetime.date(period.year, 4, 25),
+    )
+    answer_services.provincial_return_reply(
+        provincial_return=provincial_return,
+        user=secretariat,
+        reply="Perda yang sudah diundangkan telah diunggah.",
+    )
+    answer_services.provincial_return_close(provincial_return=provincial_return, user=secretariat)
+    answer_services.official_result_record(
+        period=period,
+        user=secretariat,
+        entered_on=datetime.date(period.year, 4, 10),
+        provincial_notes="Dua pertanyaan dikembalikan untuk dilengkapi.",
+        field_verification_on=datetime.date(period.year, 5, 9),
+        field_verification_team="Tim Verifikasi Lapangan KemenPPPA",
+        field_verification_findings="Sebagian foto kegiatan tidak bertanggal; dua SK kedaluwarsa.",
+        final_score=total.quantize(Decimal("0.01")),
+        final_rank="",
+    )
+    report.add("official results")
+
+
 @transaction.atomic
 def load_demo() -> DemoReport:
     report = DemoReport()
@@ -420,4 +496,5 @@ def load_demo() -> DemoReport:
         # The locked period's final score, as its lock would have recorded it.
         snapshot_take(period=past, reason=ScoreSnapshot.Reason.PERIOD_LOCKED)
         report.add("score snapshots")
+    _evaluation(report, past)
     return report

@@ -135,7 +135,7 @@ def secretariat_home(request):
 # What the Bupati's page lists, and the one-page print view (A4) a shorter cut of it.
 # (groups of actions, questions per group, characters of a question's text, lagging units)
 EXECUTIVE_LISTS = {"actions": 6, "questions": 3, "chars": 120, "lagging": 8}
-PRINT_LISTS = {"actions": 3, "questions": 2, "chars": 90, "lagging": 4}
+PRINT_LISTS = {"actions": 3, "questions": 2, "chars": 70, "lagging": 4}
 
 
 def _executive_context(period, periods, *, lists: dict) -> dict:
