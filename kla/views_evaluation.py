@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.forms import DayInput
 from indicators import official_import
 from indicators import selectors as instrument
 from indicators.models import Group, Indicator, OfficialPoints, Question
@@ -38,9 +39,7 @@ class ReturnForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    deadline = forms.DateField(
-        label=gettext_lazy("Answer by"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    deadline = forms.DateField(label=gettext_lazy("Answer by"), widget=DayInput())
 
     def __init__(self, *args, questions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +52,7 @@ class FieldVerificationForm(forms.Form):
     on = forms.DateField(
         label=gettext_lazy("Field verification on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     team = forms.CharField(
         label=gettext_lazy("Field verification team"),

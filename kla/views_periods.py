@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.forms import DayInput
 from indicators import identity
 from indicators import selectors as instrument
 from indicators.models import Period, Question, QuestionPair
@@ -20,17 +21,15 @@ from opd.selectors import unit_shortfall
 
 
 class PeriodForm(forms.Form):
-    window_opens = forms.DateField(
-        label=gettext_lazy("Self-assessment opens"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    window_opens = forms.DateField(label=gettext_lazy("Self-assessment opens"), widget=DayInput())
     window_closes = forms.DateField(
         label=gettext_lazy("Self-assessment closes"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     entry_date = forms.DateField(
         label=gettext_lazy("Entry into the ministry's application"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     target_rank = forms.ChoiceField(label=gettext_lazy("Target rank"), required=False)
 
@@ -43,7 +42,7 @@ class OfficialResultForm(forms.Form):
     entered_on = forms.DateField(
         label=gettext_lazy("Entered into the ministry's application on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     provincial_notes = forms.CharField(
         label=gettext_lazy("Provincial verification notes"),
@@ -54,7 +53,7 @@ class OfficialResultForm(forms.Form):
     field_verification_on = forms.DateField(
         label=gettext_lazy("Field verification on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
     field_verification_team = forms.CharField(
         label=gettext_lazy("Field verification team"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import formats as fmt
 from core.errors import DomainError
+from core.forms import DayInput
 from indicators import selectors as instrument
 from indicators.models import Period
 from kla import whatsapp
@@ -35,12 +36,8 @@ class AuditFilterForm(forms.Form):
     )
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
     actor = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DayInput())
+    date_to = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DayInput())
 
     def __init__(self, *args, periods, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,9 +121,7 @@ def _csv(events) -> HttpResponse:
 
 class ExtensionForm(forms.Form):
     unit = forms.TypedChoiceField(label=gettext_lazy("Unit"), coerce=int)
-    until = forms.DateField(
-        label=gettext_lazy("Until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    until = forms.DateField(label=gettext_lazy("Until (inclusive)"), widget=DayInput())
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500)
 
     def __init__(self, *args, units, **kwargs):
@@ -186,7 +181,7 @@ class UnitExtensionForm(forms.Form):
 
     until = forms.DateField(
         label=gettext_lazy("Until (inclusive)"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500)
     next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core import formats as fmt
+from core.forms import DayInput
 from opd.models import Answer, Document, LoweredReason
 from opd.selectors import WORKSPACE_STATUSES
 
@@ -313,13 +314,11 @@ class DocumentRegisterForm(forms.Form):
         required=False,
         help_text=_("For example “5 Tahun 2019”."),
     )
-    issued_on = forms.DateField(
-        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    issued_on = forms.DateField(label=_("Date"), required=False, widget=DayInput())
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
         help_text=_("Leave empty if it does not expire (a Perda, for example)."),
     )
     renews = forms.ModelChoiceField(
