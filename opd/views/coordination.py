@@ -3,9 +3,9 @@ its unit with a note or marking it checked, before the secretariat reviews it. T
 access (opd.access) -> form -> service -> message -> redirect."""
 
 from django.contrib import messages
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.http import HttpResponseNotAllowed
 
 from core.errors import DomainError
 from opd import access, selectors, services
