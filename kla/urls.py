@@ -11,6 +11,7 @@ from kla import (
     views_periods,
     views_reports,
     views_secretariat,
+    views_taskforce,
 )
 
 app_name = "kla"
@@ -117,6 +118,22 @@ urlpatterns = [
         "laporan/<int:year>/isian-aplikasi.zip",
         views_reports.report_entry_kit,
         name="report-entry-kit",
+    ),
+    path("sekretariat/gugus-tugas/<int:year>/", views_taskforce.task_force, name="task-force"),
+    path(
+        "sekretariat/gugus-tugas/<int:year>/sk/",
+        views_taskforce.task_force_decree,
+        name="task-force-decree",
+    ),
+    path(
+        "sekretariat/gugus-tugas/anggota/<int:pk>/",
+        views_taskforce.task_force_member,
+        name="task-force-member",
+    ),
+    path(
+        "sekretariat/gugus-tugas/anggota/<int:pk>/hapus/",
+        views_taskforce.task_force_member_remove,
+        name="task-force-member-remove",
     ),
     path("sekretariat/audit/", views_secretariat.audit_trail, name="audit-trail"),
     path("sekretariat/perpanjangan/", views_secretariat.extensions, name="extensions"),

@@ -14,6 +14,7 @@ from indicators.score_document import score_document
 from kla import charts, evaluation
 from kla import selectors as dash
 from opd import access
+from opd import selectors as opd_selectors
 from opd.deadlines import unit_deadlines
 from opd.models import Profile
 from opd.selectors import unit_shortfall
@@ -134,8 +135,9 @@ def secretariat_home(request):
 
 # What the Bupati's page lists, and the one-page print view (A4) a shorter cut of it.
 # (groups of actions, questions per group, characters of a question's text, lagging units)
-EXECUTIVE_LISTS = {"actions": 6, "questions": 3, "chars": 120, "lagging": 8}
-PRINT_LISTS = {"actions": 3, "questions": 2, "chars": 70, "lagging": 4}
+# The clusters with their coordinators are on the page only, not on the printed A4 page.
+EXECUTIVE_LISTS = {"actions": 6, "questions": 3, "chars": 120, "lagging": 8, "clusters": True}
+PRINT_LISTS = {"actions": 3, "questions": 2, "chars": 70, "lagging": 4, "clusters": False}
 
 
 def _executive_context(period, periods, *, lists: dict) -> dict:
@@ -154,6 +156,7 @@ def _executive_context(period, periods, *, lists: dict) -> dict:
             chars=lists["chars"],
             charts=_charts(period, score, trends=True),
             last_losses=evaluation.latest_losses(period=period),
+            clusters=opd_selectors.clusters_overview(period=period) if lists["clusters"] else [],
         )
     return context
 

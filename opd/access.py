@@ -6,7 +6,7 @@ them; nothing else decides. Three parts: roles and the views they open; answers 
 evidence (next to the answers they guard); who may give an account which role.
 """
 
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.contrib.auth.decorators import login_required  # noqa: F401 - re-exported for views
 from django.core.exceptions import PermissionDenied
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from indicators import selectors as instrument
-from indicators.models import Period, Question
+from indicators.models import Group, Period, Question
 from opd.models import (
     Answer,
     Assignment,
@@ -25,6 +25,7 @@ from opd.models import (
     EvidenceRevision,
     Profile,
     ProvincialReturn,
+    TaskForceMember,
     Unit,
 )
 
@@ -204,6 +205,19 @@ class AnswerAccess:
             a.unit_id in member_of and a.role == Assignment.Role.COORDINATOR for a in assignments
         )
 
+    @cached_property
+    def is_cluster_coordinator(self) -> bool:
+        """A member of the unit the task force's decree names coordinator of the question's
+        group. Asked last (one query), so the other readers' pages cost nothing more."""
+        return self.question.indicator.group_id in coordinated_group_ids(self.user)
+
+    @property
+    def can_coordinate(self) -> bool:
+        """Return the answer to its unit or mark it checked, before the secretariat: the
+        cluster's coordinator, for the answers of other units (its own unit's answers are the
+        secretariat's to judge)."""
+        return self.acting_unit is None and not self.is_row_member and self.is_cluster_coordinator
+
     @property
     def per_unit(self) -> bool:
         """Every kecamatan (desa) answers the question for itself; its points are the mean."""
@@ -218,6 +232,7 @@ class AnswerAccess:
             or self.acting_unit is not None
             or self.is_coordinator
             or self.is_row_member
+            or self.is_cluster_coordinator
         )
 
     @property
@@ -404,6 +419,63 @@ def return_for_user(user, *, return_id: int):
     except DomainError:
         raise Http404 from None
     return found
+
+
+# --- The task force's cluster coordinators --------------------------------------------------
+#
+# The decree names a unit coordinator of a group (TaskForceMember, role coordinator: the one
+# stored fact). Its members read every answer of the group, see the group's progress per unit,
+# and return a submitted answer to its unit with a note or mark it checked, before the
+# secretariat reviews it. Another group's answers stay 404 to them; the secretariat and the
+# executives see every group's page.
+
+
+def coordinated_group_ids(user) -> set[int]:
+    """Ids of the groups whose coordinating unit `user` (unit staff) is a member of; cached on
+    the user for the request. One query."""
+    if not is_opd(user):
+        return set()
+    cached = getattr(user, "_kla_coordinated_groups", None)
+    if cached is None:
+        cached = set(
+            TaskForceMember.objects.filter(
+                role=TaskForceMember.Role.COORDINATOR, unit__members__user_id=user.pk
+            ).values_list("group_id", flat=True)
+        )
+        user._kla_coordinated_groups = cached
+    return cached
+
+
+def cluster_for_user(user, *, group_id: int):
+    """A group whose coordinator page `user` may open (its coordinating unit's members, the
+    secretariat and the executives), with its period; else Http404."""
+    group = get_object_or_404(Group.objects.select_related("period"), pk=group_id)
+    allowed = can_read_everything(user) or group.pk in coordinated_group_ids(user)
+    if not (allowed and period_visible(user, group.period)):
+        raise Http404
+    return group
+
+
+def coordinator_answer_for_user(user, *, question_id: int, unit_id: int) -> AnswerAccess:
+    """The access to an existing answer `user` may return or mark checked as its cluster's
+    coordinator: Http404 when the user may not read it (another group's answer), 403 when
+    they read it but do not coordinate it (the secretariat, a supporting unit)."""
+    acc = answer_access(user, question_id=question_id, unit_id=unit_id)
+    require(acc.can_coordinate)
+    if acc.answer is None:
+        raise Http404
+    return acc
+
+
+def cluster_coordinator_check(*, user, answer) -> None:
+    """Services act as a cluster's coordinator only for a member of the coordinating unit of
+    the answer's group who does not write the answer; else a DomainError."""
+    group_id = answer.question.indicator.group_id
+    if group_id not in coordinated_group_ids(user) or user_unit_ids(user) & _row_writers(answer):
+        raise DomainError(
+            _("Only the cluster's coordinator can do this, for another unit's answer."),
+            code="not_coordinator",
+        )
 
 
 # --- Registered documents ------------------------------------------------------------------

@@ -296,6 +296,17 @@ class QueueFilterForm(forms.Form):
         label=_("Indicator"), required=False, coerce=int, empty_value=None
     )
     unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+    checked = forms.TypedChoiceField(
+        label=_("Cluster coordinator"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("1", _("Checked by coordinator")),
+            ("0", _("Not checked by coordinator")),
+        ],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+    )
 
     def __init__(self, *args, groups, indicators, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -346,3 +357,27 @@ class DocumentAttachForm(forms.Form):
     def __init__(self, *args, documents, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["document"].queryset = documents
+
+
+class CoordinatorReturnForm(VersionedForm):
+    note = forms.CharField(
+        label=_("What must the unit change before the secretariat reviews it?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ClusterFilterForm(forms.Form):
+    """Filters of a cluster coordinator's page: a state (or "checked by the coordinator") and
+    a unit; choices are plain tuples given by the view."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, states, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["status"].choices = (
+            everything + list(states) + [("checked", _("Checked by the coordinator"))]
+        )
+        self.fields["unit"].choices = everything + [(str(pk), n) for pk, n in units]

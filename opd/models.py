@@ -328,6 +328,30 @@ class Answer(models.Model):
         verbose_name=_("being reviewed by"),
     )
     review_claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
+    # The cluster's coordinator (a unit the task force's decree names over the answer's group,
+    # TaskForceMember) read the submitted answer and found it ready for the secretariat: a
+    # mark the review queue shows; the unit's next save or submission clears it.
+    coordinator_checked_at = models.DateTimeField(
+        _("checked by the cluster coordinator at"), null=True, blank=True
+    )
+    coordinator_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by the cluster coordinator"),
+    )
+    # The revision request the answer is in came from the cluster's coordinator (this unit),
+    # not from the secretariat: the unit's page says who asks. A secretariat's decision clears it.
+    returned_by_coordinator = models.ForeignKey(
+        "Unit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned by the cluster coordinator"),
+    )
     # Bumped by every change; a form carries the version it was rendered with so that a stale
     # form (a second reviewer, a second tab) is refused instead of overwriting newer work.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -391,6 +415,10 @@ class Answer(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def coordinator_checked(self) -> bool:
+        return self.coordinator_checked_at is not None
 
     @property
     def awaits_review(self) -> bool:
@@ -790,6 +818,9 @@ class AuditEvent(models.Model):
         RETURN_REPLY = "return.reply", _("Reply to the province")
         RETURN_CLOSE = "return.close", _("Provincial return closed")
         OFFICIAL_POINTS = "official.points", _("Official points recorded")
+        TASK_FORCE_CHANGE = "task_force.change", _("Task force changed")
+        COORDINATOR_RETURN = "coordinator.return", _("Returned by the cluster coordinator")
+        COORDINATOR_CHECK = "coordinator.check", _("Checked by the cluster coordinator")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -854,6 +885,7 @@ class Notice(models.Model):
         REVISION_REQUESTED = "revision_requested", _("Revision requested")
         APPROVED = "approved", _("Approved")
         APPROVED_FEWER = "approved_fewer", _("Approved with fewer points")
+        COORDINATOR_RETURNED = "coordinator_returned", _("Returned by the cluster coordinator")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1008,3 +1040,114 @@ class ProvincialReturn(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.CLOSED
+
+
+class TaskForce(models.Model):
+    """A year's task force (Gugus Tugas KLA) as the Bupati's decree sets it up: the decree,
+    registered once in the document library (an SK), and its members (TaskForceMember)."""
+
+    period = models.OneToOneField(
+        Period, on_delete=models.CASCADE, related_name="task_force", verbose_name=_("period")
+    )
+    decree = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="task_forces",
+        verbose_name=_("Bupati's decree"),
+        help_text=_("The SK that sets up the task force, registered in the document library."),
+    )
+
+    objects = WatchedManager()
+
+    class Meta:
+        ordering = ["-period__year"]
+        verbose_name = _("task force")
+        verbose_name_plural = _("task forces")
+
+    def __str__(self) -> str:
+        return f"{_('Task force')} {self.period}"
+
+
+class TaskForceMember(models.Model):
+    """A person the decree names, with their role in it and where they come from.
+
+    A cluster coordinator carries its unit and its group: that row is the one stored fact of
+    which unit coordinates a group in the year (opd.access.coordinated_group_ids reads it). The
+    decree names the coordinator; a second table saying the same could drift from it."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("Chair")
+        SECRETARIAT = "secretariat", _("Secretariat")
+        COORDINATOR = "coordinator", _("Cluster coordinator")
+        MEMBER = "member", _("Member")
+
+    class Origin(models.TextChoices):
+        AGENCY = "agency", _("Agency (OPD)")
+        FORUM_ANAK = "forum_anak", _("Forum Anak")
+        BUSINESS = "business", _("Business")
+        MEDIA = "media", _("Media")
+        COMMUNITY = "community", _("Community organisation")
+
+    # The order the decree lists them in: chair, secretariat, coordinators, members.
+    ROLE_ORDER = {Role.CHAIR: 0, Role.SECRETARIAT: 1, Role.COORDINATOR: 2, Role.MEMBER: 3}
+
+    task_force = models.ForeignKey(
+        TaskForce, on_delete=models.CASCADE, related_name="members", verbose_name=_("task force")
+    )
+    role = models.CharField(_("role in the decree"), max_length=12, choices=Role)
+    origin = models.CharField(_("comes from"), max_length=12, choices=Origin, default=Origin.AGENCY)
+    name = models.CharField(_("name"), max_length=200)
+    position = models.CharField(
+        _("position"), max_length=200, blank=True, help_text=_("For example “Kepala Bappeda”.")
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="task_force_seats",
+        verbose_name=_("unit"),
+        help_text=_("The agency (or Forum Anak, business, media) the member comes from."),
+    )
+    group = models.ForeignKey(
+        "indicators.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coordinators",
+        verbose_name=_("cluster coordinated"),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = WatchedManager()
+
+    class Meta:
+        ordering = ["task_force", "order", "pk"]
+        verbose_name = _("task force member")
+        verbose_name_plural = _("task force members")
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="taskforcemember_name_not_empty"),
+            # A coordinator is a unit over a group; nobody else carries a group.
+            models.CheckConstraint(
+                condition=(Q(role="coordinator") & Q(group__isnull=False) & Q(unit__isnull=False))
+                | (~Q(role="coordinator") & Q(group__isnull=True)),
+                name="taskforcemember_coordinator_has_unit_and_group",
+            ),
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=Q(role="coordinator"),
+                name="taskforcemember_one_coordinator_per_group",
+                violation_error_message=_("The cluster has a coordinator already."),
+            ),
+            models.UniqueConstraint(
+                fields=["task_force"],
+                condition=Q(role="chair"),
+                name="taskforcemember_one_chair",
+                violation_error_message=_("The task force has a chair already."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"

@@ -82,6 +82,26 @@ def revision_requested(*, answer_id: int) -> int:
     )
 
 
+def coordinator_returned(*, answer_id: int) -> int:
+    """Tell the answering unit what its cluster's coordinator wants changed, and until when."""
+    from opd.deadlines import unit_deadline
+
+    answer = Answer.objects.select_related(
+        "question__indicator__group__period", "unit", "reviewed_by", "returned_by_coordinator"
+    ).get(pk=answer_id)
+    deadline = unit_deadline(period=answer.question.indicator.group.period, unit=answer.unit)
+    return send_mail_template(
+        template="coordinator_returned",
+        context={
+            **_answer_context(answer),
+            "coordinator": answer.returned_by_coordinator,
+            "deadline": deadline,
+            "deadline_passed": deadline < timezone.localdate(),
+        },
+        recipients=_unit_recipients(answer.unit),
+    )
+
+
 def provincial_returned(*, return_id: int) -> int:
     """Tell each answering unit of a returned question what the province asks, and until when."""
     from opd.models import ProvincialReturn

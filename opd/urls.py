@@ -2,6 +2,7 @@ from django.urls import path
 
 from opd.views import (
     answers,
+    coordination,
     documents,
     evidence,
     notices,
@@ -58,5 +59,17 @@ urlpatterns = [
     path("berkas/<int:revision_id>/unduh/", evidence.revision_download, name="revision-download"),
     path("berkas/<int:revision_id>/pratinjau/", evidence.revision_preview, name="revision-preview"),
     path("tinjauan/", review.review_queue, name="review-queue"),
+    # A cluster coordinator's page and actions (the task force's decree names the unit).
+    path("klaster/<int:group_id>/", coordination.cluster_page, name="cluster"),
+    path(
+        _answer + "koordinator/kembalikan/",
+        coordination.answer_coordinator_return,
+        name="answer-coordinator-return",
+    ),
+    path(
+        _answer + "koordinator/periksa/",
+        coordination.answer_coordinator_check,
+        name="answer-coordinator-check",
+    ),
     path("pemberitahuan/", notices.notices, name="notices"),
 ]

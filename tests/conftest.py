@@ -1,7 +1,8 @@
 """Shared fixtures: the personas of the permission matrices and a small instrument.
 
 Personas: an OPD user (lead unit), a user of another OPD, a user of a supporting unit, a
-secretariat reviewer, the Bupati (executive) and an administrator.
+secretariat reviewer, the Bupati (executive) and an administrator; and the cluster coordinator
+(`coordinator_user`: a unit the task force's decree names over the question's group).
 """
 
 import os
@@ -458,6 +459,22 @@ def admin_user(db):
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+@pytest.fixture
+def coordinator_unit(db):
+    return factories.UnitFactory(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
+
+
+@pytest.fixture
+def coordinator_user(question, coordinator_unit):
+    """The cluster coordinator persona: a member of a unit the task force's decree names
+    coordinator of `question`'s group (it answers nothing of it). Not in `personas`: the
+    matrices that know it ask for it (tests/test_url_matrix.py)."""
+    factories.cluster_coordinator(group=question.indicator.group, unit=coordinator_unit)
+    return factories.UserFactory(
+        username="koordinator", role=Profile.Role.OPD, units=[coordinator_unit]
+    )
 
 
 @pytest.fixture

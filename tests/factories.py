@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from indicators.models import DEFAULT_RANK_BANDS, Group, Indicator, Period, Question, RankBand
-from opd.models import Assignment, Profile, Unit
+from opd.models import Assignment, Profile, TaskForce, TaskForceMember, Unit
 
 PASSWORD = "kla-test-Pass-2024"  # noqa: S105
 
@@ -115,3 +115,28 @@ class UserFactory(factory.django.DjangoModelFactory):
     def units(user, create, extracted, **kwargs):
         if create and extracted:
             user.profile.units.add(*extracted)
+
+
+def task_force_member(*, period, role, name, unit=None, group=None, **fields) -> TaskForceMember:
+    """A person the year's decree names (the task force is made on first use)."""
+    task_force, _created = TaskForce.objects.get_or_create(period=period)
+    return TaskForceMember.objects.create(
+        task_force=task_force,
+        role=role,
+        name=name,
+        unit=unit,
+        group=group,
+        order=TaskForceMember.ROLE_ORDER[role],
+        **fields,
+    )
+
+
+def cluster_coordinator(*, group, unit, name="Kepala Bappeda") -> TaskForceMember:
+    """`unit` named coordinator of `group` by its year's decree."""
+    return task_force_member(
+        period=group.period,
+        role=TaskForceMember.Role.COORDINATOR,
+        name=name,
+        unit=unit,
+        group=group,
+    )

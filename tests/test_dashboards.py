@@ -73,12 +73,13 @@ def test_executive_dashboard_query_budget(
     # 14 each question's agency, 15 the listed questions' texts, 16 their answers,
     # 17 the contacts of the units behind, 18 earlier periods' last snapshots,
     # 19 this period's snapshots, 20 last year's official points (none: no question is marked
-    # as having lost points last time), 21 the latest year with official points (none);
+    # as having lost points last time), 21 the latest year with official points (none),
+    # 22 every cluster's progress with its coordinator (the page's, not the print view's);
     # with the page cache on, a first view also reads the versions of the page's scopes and
     # of its units' scopes. With it off, the answering units of the listed questions are read
     # again (11: the cache keeps them from the units' completion).
     again = 0 if cache_reads(1) else 1
-    with django_assert_num_queries(21 + again + cache_reads(2)):
+    with django_assert_num_queries(22 + again + cache_reads(2)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

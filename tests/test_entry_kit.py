@@ -26,6 +26,7 @@ from indicators.models import AnswerOption
 from kla.reports.entry_kit import (
     COLUMNS,
     HEADER_ROW,
+    SIGNATURE_PAGE_NAME,
     WORKBOOK_NAME,
     entry_kit_plan,
     entry_workbook,
@@ -217,6 +218,7 @@ def test_zip_has_the_workbook_and_a_folder_with_one_pdf_per_question(world, peri
     # between words) so the operator finds the folder without opening it.
     assert archive.namelist() == [
         WORKBOOK_NAME,
+        SIGNATURE_PAGE_NAME,
         f"01 Kelembagaan/Indikator {ind}/Pertanyaan 1 - Apakah tersedia Peraturan Bupati tentang "
         f"Kabupaten/Indikator {ind} Pertanyaan 1.pdf",
         f"01 Kelembagaan/Indikator {ind}/Pertanyaan 2 - Apakah tersedia dokumen nomor "
@@ -450,8 +452,9 @@ def test_workbook_keeps_typed_text_as_text(period, lead_unit, typed):
 def test_plan_queries_do_not_grow_with_the_instrument(world, period, django_assert_num_queries):
     # 1 groups, 2 indicators, 3 questions, 4 assignments with units, 5 answers with their
     # options and evidence counts, 6 the registered documents attached to them, 7 evidence
-    # with each file's latest revision, 8 the secretariat's unit (for the signature).
-    with django_assert_num_queries(8):
+    # with each file's latest revision, 8 the secretariat's unit (for the signature), 9 the
+    # task force (none here: its members are not read).
+    with django_assert_num_queries(9):
         plan = entry_kit_plan(period=period)
     assert len(plan.questions) == 4 and plan.n_files == 7
     indicator = factories.IndicatorFactory(group=world["question"].indicator.group)
@@ -461,7 +464,7 @@ def test_plan_queries_do_not_grow_with_the_instrument(world, period, django_asse
         factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
         answer = Answer.objects.create(question=q, unit=unit, narrative=f"Jawaban {n}")
         add_file(answer, name="bukti.pdf", content=samples.pdf_bytes(str(n)))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         plan = entry_kit_plan(period=period)
     assert len(plan.questions) == 14
     # Building the workbook and the PDFs reads nothing more.
@@ -476,7 +479,7 @@ def test_chunks_stay_small(period, question, lead_unit, tmp_path):
     assert max(len(c) for c in chunks) < 1.1 * 1024 * 1024
     assert len(chunks) > 3
     archive = read_zip(b"".join(chunks))
-    assert archive.infolist()[1].file_size > 2.5 * 1024 * 1024
+    assert archive.infolist()[2].file_size > 2.5 * 1024 * 1024  # after workbook, signatures
 
 
 def test_images_are_fetched_from_the_question_directory_only(tmp_path):
@@ -528,7 +531,7 @@ def test_memory_stays_flat_with_more_files(period, lead_unit, tmp_path):
     questions_with_files(12)
     peak_15 = _peak_of_export(period, tmp_path)
     archive = zipfile.ZipFile(tmp_path / "isian.zip")
-    assert len(archive.namelist()) == 1 + 15
+    assert len(archive.namelist()) == 2 + 15  # the workbook, the signature page
     assert sum(i.file_size for i in archive.infolist()) > 15 * 500 * 1024
     print(f"entry kit peak memory: 3 questions {peak_3 / 1e6:.2f} MB, 15 {peak_15 / 1e6:.2f} MB")
     assert peak_15 < 1.3 * peak_3
@@ -539,7 +542,7 @@ def test_export_entry_kit_command(world, period, tmp_path):
     stdout = io.StringIO()
     call_command("export_entry_kit", "--period", str(period.year), "--out", str(out), stdout=stdout)
     archive = read_zip(out.read_bytes())
-    assert len(archive.namelist()) == 1 + 4
+    assert len(archive.namelist()) == 2 + 4  # the workbook, the signature page
     assert "4 questions, 7 evidence files" in stdout.getvalue()
     assert "Rusak.pdf" in stdout.getvalue()  # what was not merged, and why
     # Info-ZIP reads the streamed entries (stored and deflated, with data descriptors) too.
@@ -574,7 +577,7 @@ def test_entry_kit_download_streams_and_is_audited(world, period, client_for, se
     assert response["Content-Type"] == "application/zip"
     assert f"isian-aplikasi-kla-{period.year}.zip" in response["Content-Disposition"]
     archive = read_zip(b"".join(response.streaming_content))
-    assert len(archive.namelist()) == 1 + 4
+    assert len(archive.namelist()) == 2 + 4  # the workbook, the signature page
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
     assert event.actor == secretariat_user and event.period == period
     assert (event.data["kind"], event.data["questions"], event.data["files"]) == ("entry_kit", 4, 7)
@@ -647,7 +650,7 @@ def test_typed_codes_cannot_break_out_of_the_cover_stylesheet(period, lead_unit,
     factories.AssignmentFactory(question=question, unit=lead_unit, role=Assignment.Role.LEAD)
     plan = entry_kit_plan(period=period)
     archive = read_zip(b"".join(iter_entry_kit(plan)))
-    [name] = [n for n in archive.namelist() if n.endswith(".pdf")]
+    [name] = [n for n in archive.namelist() if n.endswith(".pdf") and "/" in n]
     text = pdf_text(archive.read(name), tmp_path)
     assert text.count(typed) == 2  # the heading and the footer, as typed
     assert f"{typed} ·" in text  # the footer's CSS string holds the whole code

@@ -89,7 +89,13 @@ def _queue_rows(period, answers):
 
 def _queue_filters(period, answers):
     form = QueueFilterForm(
-        {"status": Answer.Status.SUBMITTED, "group": "", "indicator": "", "unit": ""},
+        {
+            "status": Answer.Status.SUBMITTED,
+            "group": "",
+            "indicator": "",
+            "unit": "",
+            "checked": "",
+        },
         **selectors.review_filter_choices(period=period),
     )
     assert form.is_valid(), form.errors

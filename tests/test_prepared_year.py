@@ -76,6 +76,8 @@ YEAR_ROUTES = {
     "kla:official-points-import": {"opd": 403, "executive": 403},
     "kla:official-points-template": {"opd": 403, "executive": 403},
     "kla:losses": {"opd": 403, "executive": 404},
+    "kla:task-force": {"opd": 403, "executive": 403},
+    "kla:task-force-decree": {"opd": 403, "executive": 403},
 }
 
 

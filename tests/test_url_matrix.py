@@ -200,6 +200,56 @@ ROUTES: dict[str, Route] = {
     # own unit); the Bupati reads. An outsider does not learn the file exists.
     "opd:document-register": Route(args=REV, get="L O 404 O O 403 O", post="L O 404 O O 403 O"),
     "opd:document-attach": Route(args=A, get=ONLY_GET, post="L O 404 O 403 403 403"),
+    # A cluster's page: its coordinator (the coordinator persona below), the secretariat and
+    # the Bupati; every other unit's staff, even the cluster's answering units, get 404.
+    "opd:cluster": Route(
+        args=lambda w: [w["question"].indicator.group_id],
+        get="L 404 404 404 O O O",
+        post="L 404 404 404 405 405 405",
+    ),
+    # Returning or checking an answer: the cluster's coordinator only (below); whoever reads
+    # the answer otherwise gets 403, whoever does not 404.
+    "opd:answer-coordinator-return": Route(
+        args=A, get=BACK_TO_ANSWER, post="L 403 404 403 403 403 403"
+    ),
+    "opd:answer-coordinator-check": Route(
+        args=A, get=BACK_TO_ANSWER, post="L 403 404 403 403 403 403"
+    ),
+    # The task force as the decree sets it up: the secretariat's to keep.
+    "kla:task-force": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE),
+    "kla:task-force-decree": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
+    "kla:task-force-member": Route(
+        args=lambda w: [w["task_force_member"].pk], get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE
+    ),
+    "kla:task-force-member-remove": Route(
+        args=lambda w: [w["task_force_member"].pk], get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE
+    ),
+}
+
+# The cluster coordinator persona (tests/conftest.py `coordinator_user`: its unit coordinates
+# the group of the world's question and answers nothing of it) fares as `other_opd`, a unit
+# with nothing to do with the answer, except on these routes: (GET, POST). It reads the
+# cluster's answers, files and table (O instead of 404), so a write it may not make is 403.
+COORDINATOR = {
+    "opd:answer": ("O", "405"),
+    "opd:answer-save": ("O", "403"),
+    "opd:answer-autosave": ("405", "403"),
+    "opd:answer-submit": ("403", "403"),
+    "opd:evidence-upload": ("O", "403"),
+    "opd:evidence-link": ("O", "403"),
+    "opd:tus-endpoint": ("403", "403"),
+    "opd:comment-add": ("O", "403"),
+    "opd:evidence-replace": ("405", "403"),
+    "opd:evidence-remove": ("403", "403"),
+    "opd:revision-download": ("O", "405"),
+    "opd:revision-preview": ("O", "405"),
+    "opd:question-table": ("O", "405"),
+    "opd:question-table-save": ("405", "403"),
+    "opd:document-register": ("403", "403"),
+    "opd:document-attach": ("405", "403"),
+    "opd:cluster": ("O", "405"),
+    "opd:answer-coordinator-return": ("O", "O"),
+    "opd:answer-coordinator-check": ("O", "O"),
 }
 
 # The Django admin guards itself (staff only); its index stands for all of its pages.
@@ -225,6 +275,10 @@ def test_every_url_has_an_entry():
         if not str(name).startswith("admin:") and name not in ROUTES
     )
     assert missing == [], f"URL patterns without an access entry: {missing}"
+
+
+def test_coordinator_exceptions_name_known_routes():
+    assert set(COORDINATOR) <= set(ROUTES)
 
 
 @pytest.fixture
@@ -270,7 +324,11 @@ def world(period, question, lead_unit, support_unit, opd_user, monkeypatch):
     provincial_return = ProvincialReturn.objects.create(
         question=question, note="Dokumen belum ditandatangani", deadline=datetime.date(2026, 4, 20)
     )
+    task_force_member = factories.task_force_member(
+        period=period, role="chair", name="Kepala Bappeda", origin="agency"
+    )
     return {
+        "task_force_member": task_force_member,
         "provincial_return": provincial_return,
         "upload": upload,
         "table_question": table_question,
@@ -298,8 +356,20 @@ def _mismatch(response, expected, label) -> str | None:
     )
 
 
+def _expected(name: str, method: str, spec: str) -> dict[str, object]:
+    """Every persona's outcome, the cluster coordinator's included (COORDINATOR)."""
+    expected = outcomes(spec)
+    if name in COORDINATOR:
+        token = COORDINATOR[name][0 if method == "get" else 1]
+        expected["coordinator"] = SHORT[token] if token in SHORT else int(token)
+    else:
+        expected["coordinator"] = expected["other_opd"]
+    return expected
+
+
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_url_matrix(name, world, personas, client):
+def test_url_matrix(name, world, personas, coordinator_user, client):
+    personas = {**personas, "coordinator": coordinator_user}
     route = ROUTES[name]
     args = route.args(world) if route.args else []
     url = reverse(name, args=args) + route.query
@@ -307,7 +377,7 @@ def test_url_matrix(name, world, personas, client):
     for method in ("get", "post"):
         spec = getattr(route, method)
         assert spec, f"{name}: no expectation for {method.upper()}"
-        for persona, expected in outcomes(spec).items():
+        for persona, expected in _expected(name, method, spec).items():
             client.logout()
             if personas[persona] is not None:
                 client.force_login(personas[persona])

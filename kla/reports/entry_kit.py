@@ -19,7 +19,9 @@ For a period, every answer whatever its state (the state is written beside it):
   was merged and why not; a signature line for the head of the secretariat), then the pages
   of each PDF evidence, then each image evidence (JPEG, PNG, WebP) as a page of its own.
   Office files cannot be merged: the cover lists them and the workbook links to them. The
-  workbook is in the ZIP too.
+  workbook is in the ZIP too, and a signature page (`lembar-pengesahan.pdf`): the task force
+  as the Bupati's decree sets it up (the decree's number and date, its members), signed by its
+  chair and its secretariat.
 
 Memory stays flat whatever the number and size of the files. The plan holds rows, never file
 contents. Each question's PDF is built in a temporary directory of its own: the evidence is
@@ -91,12 +93,14 @@ from kla.reports.rows import (
     effective_points,
     period_rows,
 )
-from opd.models import Answer, Evidence, Unit
+from opd.models import Answer, Evidence, TaskForce, TaskForceMember, Unit
 from opd.notifications import absolute_url
+from opd.selectors import task_force_of
 from opd.uploads import open_stored, too_many_pixels
 
 COVER_LANGUAGE = "id"  # the ministry's application is Indonesian
 WORKBOOK_NAME = "isian-aplikasi.xlsx"
+SIGNATURE_PAGE_NAME = "lembar-pengesahan.pdf"  # the task force and its signatures
 SHORT_TEXT = 50  # characters of the question's text in its folder's name
 PDF_TYPE = "application/pdf"
 IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
@@ -253,6 +257,9 @@ class EntryKitPlan:
     questions: list[KitQuestion]
     secretariat: Unit | None
     generated: datetime.datetime  # Jakarta time
+    # The task force as the decree sets it up, for the signature page (chair and secretariat).
+    task_force: TaskForce | None = None
+    task_force_members: list[TaskForceMember] = field(default_factory=list)
     not_merged: list[NotMerged] = field(default_factory=list)  # filled while the ZIP is built
 
     @property
@@ -294,9 +301,10 @@ def _evidence(item: dict) -> KitEvidence | None:
 
 
 def entry_kit_plan(*, period: Period) -> EntryKitPlan:
-    """Every question of the period with its answers and evidence, in eight queries whatever
+    """Every question of the period with its answers and evidence, in ten queries whatever
     the size: the five of the report rows (with narratives, data values and options), the
-    evidence of the period with each file's latest revision, the secretariat's unit."""
+    evidence of the period with each file's latest revision, the secretariat's unit, the task
+    force and its members (none when the year has no task force)."""
     rows = period_rows(period=period, content=True)
     evidence = latest_evidence(
         Answer.objects.filter(question__indicator__group__period=period).values("pk")
@@ -339,11 +347,14 @@ def entry_kit_plan(*, period: Period) -> EntryKitPlan:
                         + ".pdf",
                     )
                 )
+    task_force, members = task_force_of(period)
     return EntryKitPlan(
         period=period,
         questions=planned,
         secretariat=Unit.objects.filter(is_secretariat=True).first(),
         generated=jakarta_now(),
+        task_force=task_force,
+        task_force_members=members,
     )
 
 
@@ -586,6 +597,38 @@ def _cover_html(plan: EntryKitPlan, item: KitQuestion, outcomes: list[_Outcome])
         )
 
 
+def signature_page_html(plan: EntryKitPlan) -> str:
+    """The kit's signature page: the task force as the decree sets it up, signed by its chair
+    and by its secretariat (their names from the decree's members, dotted lines when none)."""
+    members = plan.task_force_members
+    chair = next((m for m in members if m.role == TaskForceMember.Role.CHAIR), None)
+    secretariat = next((m for m in members if m.role == TaskForceMember.Role.SECRETARIAT), None)
+    with translation.override(COVER_LANGUAGE):
+        title = _("KLA %(year)s · the task force's signatures") % {"year": plan.period.year}
+        return render_to_string(
+            "reports/entry_kit_signatures.html",
+            {
+                "district": settings.KLA_DISTRICT_NAME,
+                "signature_place": settings.KLA_SIGNATURE_PLACE,
+                "period": plan.period,
+                "task_force": plan.task_force,
+                "members": members,
+                "chair": chair,
+                "secretariat_member": secretariat,
+                "secretariat": plan.secretariat,
+                "n_questions": len(plan.questions),
+                "generated": plan.generated,
+                "font_dir": FONT_DIR.as_uri(),
+                "title": title,
+                "page_counter": page_counter_content(),
+                "footer_text": css_string(
+                    _("%(title)s · generated on %(moment)s WIB")
+                    % {"title": title, "moment": plan.generated.strftime("%d-%m-%Y %H:%M")}
+                ),
+            },
+        )
+
+
 def _image_html(outcome: _Outcome, path: Path, *, landscape: bool) -> str:
     with translation.override(COVER_LANGUAGE):
         return render_to_string(
@@ -725,7 +768,8 @@ def _collected_per_question():
 
 
 def iter_entry_kit(plan: EntryKitPlan) -> Iterator[bytes]:
-    """The kit as zip chunks: the workbook, then one folder and merged PDF per question."""
+    """The kit as zip chunks: the workbook, the task force's signature page, then one folder
+    and merged PDF per question."""
     sink = ChunkSink()
     fonts = FontConfiguration()
     with (
@@ -735,6 +779,11 @@ def iter_entry_kit(plan: EntryKitPlan) -> Iterator[bytes]:
         with tempfile.SpooledTemporaryFile(max_size=CHUNK_SIZE) as book:
             entry_workbook(plan).save(book)
             yield from _copy_into(archive, sink, book, WORKBOOK_NAME, compress=True)
+        with tempfile.TemporaryDirectory(prefix="kla-isian-") as directory:
+            page = Path(directory) / SIGNATURE_PAGE_NAME
+            _render(signature_page_html(plan), page, fonts=fonts)
+            with open(page, "rb") as source:
+                yield from _copy_into(archive, sink, source, SIGNATURE_PAGE_NAME, compress=False)
         for item in plan.questions:
             with tempfile.TemporaryDirectory(prefix="kla-isian-") as directory:
                 merged = question_pdf(plan, item, Path(directory), fonts=fonts)

@@ -107,6 +107,8 @@ def report_context(*, period: Period) -> dict:
         "lagging": dash.lagging_units(period=period, units=report.units, limit=4),
         "behind_count": sum(u.behind for u in report.units),
         "documents": opd_selectors.period_documents(period=period),
+        # The task force as the decree sets it up (its decree, its members), listed at the end.
+        "task_force": opd_selectors.task_force_of(period),
         # Where points were lost, in the latest year the ministry has scored (this or before).
         "last_losses": evaluation.latest_losses(period=period),
         "signatory": settings.KLA_SIGNATORY_TITLE,

@@ -16,6 +16,13 @@ from opd.selectors.answers import (
     word_diff,
     workspace_rows,
 )
+from opd.selectors.coordination import (
+    CLUSTER_STATES,
+    ClusterProgress,
+    cluster_progress,
+    clusters_overview,
+    task_force_of,
+)
 from opd.selectors.documents import (
     LibraryEntry,
     document_library,
@@ -50,6 +57,11 @@ from opd.selectors.units import (
 )
 
 __all__ = [
+    "CLUSTER_STATES",
+    "ClusterProgress",
+    "cluster_progress",
+    "clusters_overview",
+    "task_force_of",
     "open_returns_for_units",
     "question_return",
     "LibraryEntry",

@@ -79,8 +79,10 @@ def review_queue(
     group_id: int | None = None,
     indicator_id: int | None = None,
     unit_id: int | None = None,
+    coordinator_checked: bool | None = None,
 ) -> QuerySet[Answer]:
-    """Answers for the secretariat, oldest submission first, with what each row shows."""
+    """Answers for the secretariat, oldest submission first, with what each row shows;
+    `coordinator_checked` keeps those its cluster's coordinator checked (True) or did not."""
     answers = Answer.objects.filter(question__indicator__group__period=period)
     if status:
         answers = answers.filter(status=status)
@@ -90,6 +92,8 @@ def review_queue(
         answers = answers.filter(question__indicator_id=indicator_id)
     if unit_id:
         answers = answers.filter(unit_id=unit_id)
+    if coordinator_checked is not None:
+        answers = answers.filter(coordinator_checked_at__isnull=not coordinator_checked)
     return (
         answers.annotate(resubmitted=_resubmitted)
         # The people (submitter, claim holder) come from with_people(): joining both user

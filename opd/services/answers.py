@@ -24,6 +24,13 @@ from opd.services._common import (
 )
 
 
+def _clear_coordinator_check(answer: Answer, fields: list[str]) -> None:
+    """The unit changed the answer: a cluster coordinator's mark spoke of the earlier one."""
+    if answer.coordinator_checked_at is not None:
+        answer.coordinator_checked_at, answer.coordinator_checked_by = None, None
+        fields += ["coordinator_checked_at", "coordinator_checked_by"]
+
+
 @transaction.atomic
 def answer_open(*, question: Question, unit: Unit) -> Answer:
     """The unit's answer to the question, created as a draft the first time it is written."""
@@ -83,7 +90,9 @@ def answer_save(
     answer.narrative = narrative
     answer.data_values = data_values or {}
     answer.proposed = False  # a person has saved it: a proposal from last year is confirmed
-    _touch(answer, ["claimed_points", "option", "narrative", "data_values", "proposed"])
+    fields = ["claimed_points", "option", "narrative", "data_values", "proposed"]
+    _clear_coordinator_check(answer, fields)
+    _touch(answer, fields)
     audit_log(
         action=AuditEvent.Action.ANSWER_SAVE,
         actor=user,
@@ -136,7 +145,9 @@ def answer_submit(
     answer.status = Answer.Status.SUBMITTED
     answer.submitted_at = timezone.now()
     answer.submitted_by = user
-    _touch(answer, ["status", "submitted_at", "submitted_by"])
+    fields = ["status", "submitted_at", "submitted_by"]
+    _clear_coordinator_check(answer, fields)
+    _touch(answer, fields)
     audit_log(
         action=AuditEvent.Action.ANSWER_SUBMIT,
         actor=user,

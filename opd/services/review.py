@@ -44,7 +44,9 @@ def _record_review(
     and any `extra_fields` the caller set on the answer)."""
     answer.status, answer.review_note = status, note
     answer.reviewed_at, answer.reviewed_by = timezone.now(), user
+    answer.returned_by_coordinator = None  # the secretariat's decision, not a coordinator's
     fields = ["status", "review_note", "reviewed_at", "reviewed_by", *extra_fields]
+    fields.append("returned_by_coordinator")
     _claim_clear(answer, fields)  # decided: nobody is reviewing it any more
     if verified_points is not _UNCHANGED:
         answer.verified_points = verified_points

@@ -44,6 +44,7 @@ def queue_row(answer: Answer) -> tuple[dict, tuple]:
         answer.submitted_by_id,
         reviewer,
         answer.resubmitted,
+        answer.coordinator_checked_at,
     )
     return {"answer": answer}, key
 
@@ -67,6 +68,7 @@ def _review_queue_context(request, period, periods) -> dict:
         group_id=filters.get("group"),
         indicator_id=filters.get("indicator"),
         unit_id=filters.get("unit"),
+        coordinator_checked=filters.get("checked"),
     )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
     now = timezone.now()
