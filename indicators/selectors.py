@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from indicators.models import (
     Group,
@@ -26,21 +26,25 @@ def period_current() -> Period | None:
 
 
 def period_pick(
-    *, year: str | int | None = None, include_prepared: bool = False, unit_ids=None
+    *,
+    year: str | int | None = None,
+    include_prepared: bool = False,
+    unit_ids=None,
+    also: Q | None = None,
 ) -> tuple[Period | None, list[Period]]:
     """The period asked for by year, else the current one, and the periods to choose from.
 
     A period being prepared is offered only with `include_prepared` (the secretariat's
     pages) and is never the current one, so importing next year's instrument changes nobody's
-    work. With `unit_ids`, only the years those units took part in (had questions). One query.
+    work. With `unit_ids`, only the years those units took part in (had questions, or what
+    `also` says of a period: the caller's other ways of taking part). One query.
     """
     periods = Period.objects.order_by("-year")
     if not include_prepared:
         periods = periods.exclude(status=Period.Status.PREPARED)
     if unit_ids is not None:
-        periods = periods.filter(
-            groups__indicators__questions__assignments__unit_id__in=unit_ids
-        ).distinct()
+        took_part = Q(groups__indicators__questions__assignments__unit_id__in=unit_ids)
+        periods = periods.filter(took_part | also if also is not None else took_part).distinct()
     periods = list(periods)
     chosen = next((p for p in periods if str(p.year) == str(year)), None)
     if chosen is None:

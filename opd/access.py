@@ -120,8 +120,10 @@ def period_for_user(user, *, year: int, periods=None) -> Period:
 def period_choice(user, *, year=None, unit_ids=None) -> tuple[Period | None, list[Period]]:
     """The period a page shows (?year=, else the current one) and the selector's periods, of
     those `user` may see. See indicators.selectors.period_pick."""
+    # A unit the task force names coordinator of a cluster takes part in that year too.
+    also = Q(groups__coordinators__unit_id__in=unit_ids) if unit_ids is not None else None
     return instrument.period_pick(
-        year=year, include_prepared=is_secretariat(user), unit_ids=unit_ids
+        year=year, include_prepared=is_secretariat(user), unit_ids=unit_ids, also=also
     )
 
 

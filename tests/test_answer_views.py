@@ -262,9 +262,10 @@ def test_workspace_query_budget_is_constant(
     # 8 answers with evidence counts, 9 the extensions of the user's units (deadlines),
     # 10 the tables the units fill for other units, 11 their documents lapsing before the
     # deadline, 12 the questions the province returned to them (none: their returns are not
-    # read) (all kept until anything district-wide changes); with the page cache on, a
-    # first view (a miss) also reads the versions of "all" and of the user's units
-    with django_assert_num_queries(12 + cache_reads(1)):
+    # read), 13 the clusters the units coordinate (all kept until anything district-wide
+    # changes); with the page cache on, a first view (a miss) also reads the versions of
+    # "all" and of the user's units
+    with django_assert_num_queries(13 + cache_reads(1)):
         response = client.get(reverse("opd:workspace"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="question-row"') == n

@@ -317,3 +317,15 @@ def test_the_bupati_sees_each_cluster_with_its_coordinator(
     assert "Bappeda" in row and "1 / 1" in row
     printed = client_for(executive_user).get(reverse("kla:executive-print")).content.decode()
     assert 'data-testid="clusters-progress"' not in printed  # the A4 page stays one page
+
+
+def test_the_coordinators_workspace_leads_to_its_cluster_and_no_one_elses(
+    client_for, coordinator_user, opd_user, question
+):
+    """The way in: a coordinator's unit sees its cluster on its workspace; a unit that
+    coordinates nothing sees no such line."""
+    cluster = reverse("opd:cluster", args=[question.indicator.group.pk])
+    html = client_for(coordinator_user).get(reverse("opd:workspace")).content.decode()
+    assert 'data-testid="workspace-clusters"' in html and cluster in html
+    html = client_for(opd_user).get(reverse("opd:workspace")).content.decode()
+    assert 'data-testid="workspace-clusters"' not in html and cluster not in html

@@ -48,6 +48,7 @@ from opd.selectors.tables import (
 )
 from opd.selectors.units import (
     assignments_for_units,
+    coordinated_groups,
     questions_without_lead,
     unit_assignment_counts,
     unit_contacts,
@@ -57,6 +58,7 @@ from opd.selectors.units import (
 )
 
 __all__ = [
+    "coordinated_groups",
     "CLUSTER_STATES",
     "ClusterProgress",
     "cluster_progress",

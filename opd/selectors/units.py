@@ -6,10 +6,11 @@ from django.db.models import (
     QuerySet,
 )
 
-from indicators.models import Period, Question
+from indicators.models import Group, Period, Question
 from opd.models import (
     Assignment,
     Profile,
+    TaskForceMember,
     Unit,
 )
 
@@ -96,3 +97,17 @@ def unit_shortfall(*, period: Period | None) -> list[dict]:
                 {"kind": kind.label, "registered": registered.get(kind, 0), "official": official}
             )
     return short
+
+
+def coordinated_groups(*, period: Period, unit_ids) -> list[Group]:
+    """The period's groups (clusters) these units coordinate, as the task force's decree names
+    them (TaskForceMember: the one stored fact), in instrument order. One query."""
+    return list(
+        Group.objects.filter(
+            period=period,
+            coordinators__role=TaskForceMember.Role.COORDINATOR,
+            coordinators__unit_id__in=unit_ids,
+        )
+        .distinct()
+        .order_by("order", "pk")
+    )

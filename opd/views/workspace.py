@@ -54,7 +54,7 @@ def workspace_card(indicator, items: list, shown: list) -> tuple[dict, tuple]:
 def _workspace_context(period, units, filter_form) -> dict:
     status = filter_form.cleaned_data["status"] if filter_form.is_valid() else ""
     sections, unit_progress, deadlines, needs_action, tables = [], None, [], None, []
-    expiring, returns = [], []
+    expiring, returns, clusters = [], [], []
     if period is not None and units:
         unit_ids = [u.pk for u in units]
         rows = selectors.workspace_rows(period=period, unit_ids=unit_ids)
@@ -83,6 +83,12 @@ def _workspace_context(period, units, filter_form) -> dict:
             parts=[period.pk, *unit_ids],
             compute=lambda: selectors.open_returns_for_units(unit_ids=unit_ids, period=period),
         )
+        # The clusters the units coordinate (the decree changes "all"): the way to their pages.
+        clusters = page_cache.remember(
+            "clusters",
+            parts=[period.pk, *unit_ids],
+            compute=lambda: selectors.coordinated_groups(period=period, unit_ids=unit_ids),
+        )
         for group, in_group in groupby(rows, key=lambda r: r.question.indicator.group):
             cards = []
             for indicator, items in groupby(in_group, key=lambda r: r.question.indicator):
@@ -103,6 +109,7 @@ def _workspace_context(period, units, filter_form) -> dict:
         "needs_action": needs_action,
         "tables": tables,
         "returns": returns,
+        "clusters": clusters,
         "expiring": expiring,
         "filter_form": filter_form,
     }
