@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from indicators.models import OfficialPoints, OfficialResult
-from opd import risk
 from opd import evidence as ev
-from opd import services
+from opd import risk, services
 from opd.models import Answer, Assignment, Document, Evidence, EvidenceRevision, ProvincialReturn
 from tests import factories
 
