@@ -225,10 +225,10 @@ def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
     return found
 
 
-def answer_risk(answer: Answer) -> rules.Risk:
+def answer_risk(answer: Answer, *, period: Period | None = None) -> rules.Risk:
     """The verdict on one answer: from its unit's kept verdicts when saved, else (a draft
     nobody wrote yet) assessed on the spot."""
-    period = answer.question.indicator.group.period
+    period = period or answer.question.indicator.group.period
     if answer.pk is not None:
         found = risks(period, unit_ids=[answer.unit_id]).get(answer.pk)
         if found is not None:

@@ -369,8 +369,11 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     # reviewer, who cannot edit), 12 the revision request with its reviewer, 13 the answer's
     # history with who did what (a reviewer's own units are not read: only a unit's staff
     # answer for a unit; the header names no reviewer of a resubmitted answer, that was the
-    # previous round), 14 the province's return of the question (none here)
-    with django_assert_num_queries(14) as captured:
+    # previous round), 14 the province's return of the question (none here), 15-18 the
+    # verification risk of the unit's answers (opd/risk.py, kept per unit by the page cache):
+    # the period's official result, the answers, their evidence (links here: no revisions to
+    # read), last year's period (none: nothing lost before)
+    with django_assert_num_queries(18) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.
