@@ -295,6 +295,23 @@ class QueueFilterForm(forms.Form):
         label=_("Indicator"), required=False, coerce=int, empty_value=None
     )
     unit = forms.TypedChoiceField(label=_("Unit"), required=False, coerce=int, empty_value=None)
+    # The verification risk (opd/risk.py): answers of one level, the riskiest first.
+    risk = forms.ChoiceField(
+        label=_("Verification risk"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("high", _("high")),
+            ("medium", _("medium")),
+            ("low", _("low")),
+            ("none", _("none")),
+        ],
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("", _("Oldest submission first")), ("risk", _("Highest risk first"))],
+    )
 
     def __init__(self, *args, groups, indicators, units, **kwargs):
         super().__init__(*args, **kwargs)
