@@ -233,9 +233,7 @@ def answer_submit(request, question_id: int, unit_id: int):
                 "acc": acc,
                 "answer": acc.answer,
                 "question": acc.question,
-                "risk": risk.answer_risk(
-                    acc.answer, period=acc.question.indicator.group.period
-                ),
+                "risk": risk.answer_risk(acc.answer, period=acc.question.indicator.group.period),
             },
         )
     try:
