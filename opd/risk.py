@@ -48,6 +48,21 @@ PROBLEMS = {
 }
 
 
+# What each rule looks for, as the prediction page names it.
+RULE_LABELS = {
+    "no_evidence": _("Points claimed without evidence"),
+    "weak_evidence": _("Only photos or links for a regulation, decree or data"),
+    "document_kind": _("A document of another kind than the option claimed"),
+    "lapsing": _("A document lapsing before it must still hold"),
+    "reused_lost": _("Last year's lost or returned file again"),
+    "undescribed_scan": _("A scan whose number and date nobody gave"),
+    "old_data": _("Data older than the year asked"),
+    "short_narrative": _("A narrative too short"),
+    "dated_late": _("A document dated after the entry"),
+    "document_text": _("A registered number or date other than the text's"),
+}
+
+
 def evaluated_year(period: Period) -> int:
     """The year whose data the instrument asks for: the year before the evaluation's."""
     return period.year - 1

@@ -76,6 +76,7 @@ YEAR_ROUTES = {
     "kla:official-points-import": {"opd": 403, "executive": 403},
     "kla:official-points-template": {"opd": 403, "executive": 403},
     "kla:losses": {"opd": 403, "executive": 404},
+    "kla:risk-prediction": {"opd": 403, "executive": 403},
 }
 
 
