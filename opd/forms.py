@@ -330,13 +330,17 @@ class DocumentRegisterForm(forms.Form):
         required=False,
         help_text=_("For example “5 Tahun 2019”."),
     )
+    # A date input takes ISO dates only: a localised initial value (the date read from the
+    # file) would leave it empty.
     issued_on = forms.DateField(
-        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Leave empty if it does not expire (a Perda, for example)."),
     )
     renews = forms.ModelChoiceField(

@@ -301,6 +301,24 @@ def flagged_rows(period: Period, *, everything: bool = False) -> list[dict]:
     return rows
 
 
+def read_of(revision: EvidenceRevision) -> dict | None:
+    """What a file's text says, for the register form: its number and date, how they were
+    read, why it could not be, and whether the date falls after its period's entry (then the
+    document was not in force when entered: the rule dated_late)."""
+    if revision.read_at is None:
+        return None
+    period = revision.evidence.answer.question.indicator.group.period
+    entry = period.review_deadline
+    return {
+        "number": revision.read_number,
+        "date": revision.read_date,
+        "via": revision.read_via,
+        "problem": PROBLEMS.get(revision.read_problem, revision.read_problem),
+        "entry": entry,
+        "late": bool(revision.read_date and entry and revision.read_date > entry),
+    }
+
+
 # --- How well the rules predicted a past year -------------------------------------------------
 
 
@@ -356,6 +374,7 @@ __all__ = [
     "outcomes",
     "points_at_risk",
     "prediction",
+    "read_of",
     "risks",
     "summary",
 ]
