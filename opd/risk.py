@@ -257,7 +257,18 @@ def points_at_risk(period: Period, *, unit_ids=None) -> Decimal:
 
 
 def summary(period: Period) -> dict:
-    """Points at risk and the answers per level, for the secretariat's and the Bupati's pages."""
+    """Points at risk and the answers per level, for the secretariat's and the Bupati's pages:
+    kept while no answer or evidence of the period (nor anything global: documents, official
+    points, returns) changes, so a page from the cache reads one version for it."""
+    return page_cache.remember(
+        "risk-summary",
+        scopes=[page_cache.period_scope(period.pk)],
+        parts=(period.pk,),
+        compute=lambda: _summary(period),
+    )
+
+
+def _summary(period: Period) -> dict:
     found = risks(period)
     levels = {level: 0 for level in rules.LEVELS}
     for verdict in found.values():

@@ -56,9 +56,9 @@ def test_secretariat_dashboard_query_budget(
     # not read) (the gauge's bands come with the score); with the page cache on, a first view
     # (a miss) also reads the versions of the page's scopes and of its units' scopes;
     # 21-25 the points at risk, outside the fragment (opd/risk.py: the answering units, the
-    # official result, the answers, their evidence, last year's period; kept per unit, whose
-    # versions the cache reads once more)
-    with django_assert_num_queries(25 + cache_reads(3)):
+    # official result, the answers, their evidence, last year's period; kept for the period
+    # and per unit, whose versions the cache reads twice more)
+    with django_assert_num_queries(25 + cache_reads(4)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -82,7 +82,7 @@ def test_executive_dashboard_query_budget(
     # again (11: the cache keeps them from the units' completion). 22-26 the points at risk,
     # as on the secretariat's page.
     again = 0 if cache_reads(1) else 1
-    with django_assert_num_queries(26 + again + cache_reads(3)):
+    with django_assert_num_queries(26 + again + cache_reads(4)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

@@ -220,3 +220,24 @@ def test_risk_never_blocks_a_submission_or_changes_points(
     submitted.refresh_from_db()
     assert submitted.status == Answer.Status.SUBMITTED
     assert (submitted.claimed_points, submitted.verified_points) == (D("7.00"), None)
+
+
+def test_after_one_units_change_only_that_unit_is_assessed_again(
+    period, lead_unit, other_unit, page_cache_committing, monkeypatch
+):
+    mine = _answer(_question(period, lead_unit), lead_unit)
+    _answer(_question(period, other_unit), other_unit)
+    assessed = []
+    real = risk.assess_units
+
+    def recording(period, unit_ids):
+        assessed.append(sorted(unit_ids))
+        return real(period, unit_ids)
+
+    monkeypatch.setattr(risk, "assess_units", recording)
+    first = risk.risks(period)
+    assert risk.risks(period) == first  # kept
+    Evidence.objects.create(answer=mine, unit=lead_unit, kind="link", url="https://x.test/sk")
+    again = risk.risks(period)
+    assert assessed == [sorted([lead_unit.pk, other_unit.pk]), [lead_unit.pk]]
+    assert again[mine.pk].rules != first[mine.pk].rules  # no longer "no evidence"
