@@ -19,11 +19,15 @@ verifiers are likely to take away.
     reused_lost       the same file as an answer that lost points or was returned
                       last year                                                     high
     undescribed_scan  a scanned PDF (no text layer) that no registered document
-                      describes (number, date)                                      medium
+                      describes (number, date), nor OCR could read them from        medium
     old_data          the question asks for a year's data; the newest year in the
                       answer is older                                               medium
     short_narrative   points claimed with a narrative too short to say what the
                       evidence shows                                                medium
+    dated_late        a document's date (registered, else read from its text) is
+                      after the entry date: it was not in force when entered        high
+    document_text     a registered document's number or date differs from what
+                      its text says (read at upload: text layer or OCR)             medium
 """
 
 import datetime
@@ -63,6 +67,12 @@ class EvidenceFacts:
     document_kind: str = ""
     document_label: str = ""
     document_valid_until: datetime.date | None = None
+    document_number: str = ""
+    document_issued_on: datetime.date | None = None
+    # What the file's text says (opd/uploads/reading.py): its number and date, "" / None
+    # when it names none or was not read.
+    read_number: str = ""
+    read_date: datetime.date | None = None
 
     @property
     def is_photo(self) -> bool:
@@ -87,6 +97,9 @@ class AnswerFacts:
     evaluated_year: int | None = None
     # SHA-256 of last year's evidence whose answer lost points or was returned.
     lost_before: frozenset[str] = frozenset()
+    # The day of the entry into the ministry's application: a document dated later was not
+    # in force when the answer was entered.
+    entry_date: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,12 @@ REASONS = {
     ),
     "short_narrative": gettext_noop(
         "the narrative is too short to say what the evidence shows (%(words)s words)"
+    ),
+    "dated_late": gettext_noop(
+        "“%(name)s” is dated %(date)s, after the entry on %(entry)s: it was not in force yet"
+    ),
+    "document_text": gettext_noop(
+        "“%(name)s” is registered as %(registered)s, but its text says %(read)s"
     ),
     "unreadable": gettext_noop("“%(name)s” could not be checked: %(problem)s"),
 }
@@ -228,7 +247,8 @@ def _undescribed_scan(facts: AnswerFacts):
     for e in facts.evidence:
         if e.read_problem:
             yield Finding("unreadable", UNCHECKED, {"name": e.name, "problem": e.read_problem})
-        elif e.is_scan and not e.document_kind:
+        elif e.is_scan and not e.document_kind and not (e.read_number and e.read_date):
+            # OCR read both from the scan: the verifiers will find them too.
             yield Finding("undescribed_scan", MEDIUM, {"name": e.name})
 
 
@@ -258,6 +278,41 @@ def _short_narrative(facts: AnswerFacts):
         yield Finding("short_narrative", MEDIUM, {"words": words})
 
 
+def _dated_late(facts: AnswerFacts):
+    if facts.entry_date is None:
+        return
+    for e in facts.evidence:
+        dated = e.document_issued_on or e.read_date
+        if dated is not None and dated > facts.entry_date:
+            yield Finding(
+                "dated_late", HIGH, {"name": e.name, "date": dated, "entry": facts.entry_date}
+            )
+
+
+def _same_number(a: str, b: str) -> bool:
+    return re.sub(r"\s+", "", a).upper() == re.sub(r"\s+", "", b).upper()
+
+
+def _document_text(facts: AnswerFacts):
+    for e in facts.evidence:
+        if (
+            e.document_number
+            and e.read_number
+            and not _same_number(e.document_number, e.read_number)
+        ):
+            yield Finding(
+                "document_text",
+                MEDIUM,
+                {"name": e.name, "registered": e.document_number, "read": e.read_number},
+            )
+        if e.document_issued_on and e.read_date and e.document_issued_on != e.read_date:
+            yield Finding(
+                "document_text",
+                MEDIUM,
+                {"name": e.name, "registered": e.document_issued_on, "read": e.read_date},
+            )
+
+
 RULES = (
     _no_evidence,
     _weak_evidence,
@@ -267,6 +322,8 @@ RULES = (
     _undescribed_scan,
     _old_data,
     _short_narrative,
+    _dated_late,
+    _document_text,
 )
 # The rules by name, for the prediction report and the secretariat's page.
 RULE_NAMES = (
@@ -278,6 +335,8 @@ RULE_NAMES = (
     "undescribed_scan",
     "old_data",
     "short_narrative",
+    "dated_late",
+    "document_text",
 )
 
 

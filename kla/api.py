@@ -12,7 +12,7 @@ from indicators.models import OfficialPoints, OfficialResult, Period
 from indicators.score_document import official_document, score_document
 from kla import evaluation
 from kla.models import ApiToken, hash_key
-from opd import access
+from opd import access, risk
 from opd.scoring import score_period
 
 
@@ -48,6 +48,9 @@ def period_score(request, year: int):
         return _error(404, f"No period {year}.")
     score = score_period(period=period)
     document = score_document(period=period, score=score, official=_official(period, score))
+    # Beside the one serializer (indicators/score_document.py, below opd in the layers): the
+    # verification risk is read by opd/risk.py.
+    document["risk"] = _risk(period)
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
 
 
@@ -60,6 +63,25 @@ def _official(period: Period, score) -> dict | None:
     final = result.final_score if result else None
     losses = evaluation.losses_of(period=period, score=score, official_rows=rows, final=final)
     return official_document(result=result, losses=losses)
+
+
+def _risk(period: Period) -> dict:
+    """The verification risk: points at risk and each flagged answer with its reasons."""
+    rows = risk.flagged_rows(period)
+    return {
+        "points_at_risk": f"{sum((r['points_at_risk'] for r in rows), risk.ZERO):.2f}",
+        "answers": [
+            {
+                "question": row["question"],
+                "unit": row["unit"],
+                "level": row["level"],
+                "rules": row["rules"],
+                "reasons": row["reasons"],
+                "points_at_risk": f"{row['points_at_risk']:.2f}",
+            }
+            for row in rows
+        ],
+    }
 
 
 POINTS = {"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "591.34"}
@@ -170,6 +192,15 @@ SCHEMA = {
                 indicators=_list("Loss"),
                 questions=_list("QuestionLoss"),
             ),
+            "RiskAnswer": _closed(
+                question=TEXT,
+                unit=TEXT,
+                level={"type": "string", "enum": ["low", "medium", "high", "none"]},
+                rules={"type": "array", "items": TEXT},
+                reasons={"type": "array", "items": TEXT},
+                points_at_risk=POINTS,
+            ),
+            "Risk": _closed(points_at_risk=POINTS, answers=_list("RiskAnswer")),
             "Score": _closed(
                 period={"type": "integer", "example": 2026},
                 **POINTS_SET,
@@ -183,6 +214,12 @@ SCHEMA = {
                     "oneOf": [{"$ref": "#/components/schemas/Official"}, {"type": "null"}],
                     "description": "The ministry's figures: final score and rank, the stage "
                     "of the evaluation, official points and what was lost; null until any.",
+                },
+                risk={
+                    "$ref": "#/components/schemas/Risk",
+                    "description": "Verification risk: the claimed points of high-risk "
+                    "answers, and each answer the rules flag with its reasons (in the "
+                    "server's language), the riskiest first.",
                 },
             ),
         },

@@ -252,6 +252,10 @@ KLA_PHOTO_MAX_MEGAPIXELS = float(env_str("KLA_PHOTO_MAX_MEGAPIXELS", "2") or 0)
 # this are refused at upload, and never decoded by the entry kit or shown as previews.
 KLA_CONTENT_CHECK_MEMORY_MB = env_int("KLA_CONTENT_CHECK_MEMORY_MB", 512)
 KLA_CONTENT_CHECK_SECONDS = env_int("KLA_CONTENT_CHECK_SECONDS", 15)
+# Reading an accepted PDF's number and date (its text layer, or OCR of a scan's first page) for
+# the verification risk, in the same kind of child process; 0 reads nothing at upload
+# (`manage.py evidence_read` reads later).
+KLA_EVIDENCE_READ_SECONDS = env_int("KLA_EVIDENCE_READ_SECONDS", 20)
 KLA_IMAGE_MAX_MEGAPIXELS = env_int("KLA_IMAGE_MAX_MEGAPIXELS", 50)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

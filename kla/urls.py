@@ -100,6 +100,11 @@ urlpatterns = [
         name="official-points-template",
     ),
     path("evaluasi/<int:year>/nilai-hilang/", views_evaluation.losses_page, name="losses"),
+    path(
+        "sekretariat/evaluasi/<int:year>/prediksi-risiko/",
+        views_evaluation.risk_prediction,
+        name="risk-prediction",
+    ),
     path("laporan/", views_reports.reports, name="reports"),
     path("laporan/<int:year>/rekap.xlsx", views_reports.report_xlsx, name="report-xlsx"),
     path("laporan/<int:year>/laporan.pdf", views_reports.report_pdf, name="report-pdf"),

@@ -130,7 +130,11 @@ def secretariat_home(request):
         ],
         context=lambda: _secretariat_context(period, periods, sort),
     )
-    return render(request, "kla/secretariat_home.html", {"body": body})
+    return render(
+        request,
+        "kla/secretariat_home.html",
+        {"body": body, "period": period, "can_review_risk": True},
+    )
 
 
 # What the Bupati's page lists, and the one-page print view (A4) a shorter cut of it.

@@ -20,7 +20,7 @@ from indicators import official_import
 from indicators import selectors as instrument
 from indicators.models import Group, Indicator, OfficialPoints, Question
 from kla import evaluation
-from opd import access, services
+from opd import access, risk, services
 from opd.audit import client_ip
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -428,5 +428,41 @@ def losses_page(request, year: int):
     return render(
         request,
         "kla/losses.html",
-        {"period": period, "years": evaluation.losses_by_year(up_to=period)},
+        {
+            "period": period,
+            "years": evaluation.losses_by_year(up_to=period),
+            "can_see_prediction": access.is_secretariat(request.user),
+        },
     )
+
+
+# --- How well the verification risk predicted a year's losses ----------------------------------
+
+
+@access.secretariat_required
+@require_GET
+def risk_prediction(request, year: int):
+    """Of a year with official points, what the risk rules flagged beside what was lost: of
+    the points lost, how many were flagged; of the flagged, how many lost; per rule."""
+    period = _period(request, year)
+    has_official = risk.has_official_points(period)
+    found = risk.prediction(period) if has_official else None
+    rules = [
+        {"record": r, "label": risk.RULE_LABELS[r.rule], "precision": _percent(r.precision)}
+        for r in (found.rules if found else ())
+    ]
+    return render(
+        request,
+        "kla/risk_prediction.html",
+        {
+            "period": period,
+            "prediction": found,
+            "rules": rules,
+            "caught": _percent(found.caught) if found else None,
+            "precision": _percent(found.precision) if found else None,
+        },
+    )
+
+
+def _percent(share: Decimal | None) -> Decimal | None:
+    return None if share is None else share * 100

@@ -16,6 +16,7 @@ under the answer's lock, so two copies sent at the same moment still make one re
 the uploader is told the file is already there (`DuplicateEvidence`).
 """
 
+import datetime
 import io
 import logging
 import re
@@ -106,6 +107,26 @@ class DuplicateEvidence(DomainError):
         self.existing = existing
 
 
+# What was read of a file's text (opd/uploads/reading.py): the same bytes say the same, so a
+# reused revision keeps it.
+READ_FIELDS = ("text_layer", "read_number", "read_date", "read_via", "read_problem", "read_at")
+
+
+def reading_fields(reading: dict | None) -> dict:
+    """EvidenceRevision's fields from a reading (read_here's dict); none when not read."""
+    if reading is None:
+        return {}
+    day = reading.get("date")
+    return {
+        "text_layer": reading.get("text_layer"),
+        "read_number": (reading.get("number") or "")[:100],
+        "read_date": datetime.date.fromisoformat(day) if day else None,
+        "read_via": reading.get("via") or "",
+        "read_problem": reading.get("problem") or "",
+        "read_at": timezone.now(),
+    }
+
+
 def same_file_on_answer(*, answer: Answer, sha256: str) -> EvidenceRevision | None:
     """The revision with these bytes among the files the answer shows now (the latest
     version of each file not removed), or None. One query."""
@@ -152,6 +173,7 @@ def _record_file(*, answer, unit, user, stored, title, ip, evidence=None) -> Evi
         sha256=stored.sha256,
         content_type=stored.content_type,
         uploaded_by=user,
+        **reading_fields(stored.reading),
     )
     audit_log(
         action=AuditEvent.Action.EVIDENCE_UPLOAD,
@@ -485,6 +507,7 @@ def revision_reuse(
         sha256=revision.sha256,
         content_type=revision.content_type,
         uploaded_by=uploaded_by,
+        **{name: getattr(revision, name) for name in READ_FIELDS},
     )
 
 

@@ -307,6 +307,23 @@ class QueueFilterForm(forms.Form):
         coerce=lambda value: value == "1",
         empty_value=None,
     )
+    # The verification risk (opd/risk.py): answers of one level, the riskiest first.
+    risk = forms.ChoiceField(
+        label=_("Verification risk"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("high", _("high")),
+            ("medium", _("medium")),
+            ("low", _("low")),
+            ("none", _("none")),
+        ],
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("", _("Oldest submission first")), ("risk", _("Highest risk first"))],
+    )
 
     def __init__(self, *args, groups, indicators, units, **kwargs):
         super().__init__(*args, **kwargs)

@@ -627,6 +627,17 @@ class EvidenceRevision(models.Model):
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    # What its text says, read once at upload (or by `manage.py evidence_read`) for the
+    # verification risk (opd/risk.py): whether a PDF has a text layer (False: a scan), the
+    # number and date its text gives, whether they came from the text layer or from OCR, and
+    # why it could not be read (a code of opd.uploads.reading.PROBLEMS). read_at is None until
+    # it was looked at; reading sets these fields once and never changes the file.
+    text_layer = models.BooleanField(_("has a text layer"), null=True, blank=True)
+    read_number = models.CharField(_("number read"), max_length=100, blank=True)
+    read_date = models.DateField(_("date read"), null=True, blank=True)
+    read_via = models.CharField(_("read from"), max_length=10, blank=True)
+    read_problem = models.CharField(_("why it could not be read"), max_length=20, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     objects = WatchedManager()
 

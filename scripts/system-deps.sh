@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the product needs, only those missing, only once.
 #   run:  what `make run` needs (WeasyPrint's libraries, a font, gettext)
-#   test: plus PostgreSQL, Chromium, poppler-utils and nginx (the deploy check) for the tests
+#   test: plus PostgreSQL, Chromium, poppler-utils, nginx (the deploy check) and Tesseract with
+#         its Indonesian model (the risk's OCR of scanned evidence) for the tests
 set -euo pipefail
 mode=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext)
 if [ "$mode" = test ]; then
-  packages+=(postgresql chromium poppler-utils nginx)
+  packages+=(postgresql chromium poppler-utils nginx tesseract-ocr tesseract-ocr-ind)
 fi
 
 missing=()

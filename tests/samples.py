@@ -82,3 +82,20 @@ def png_black(width: int, height: int) -> bytes:
         + _png_chunk(b"IDAT", data)
         + _png_chunk(b"IEND", b"")
     )
+
+
+def scan_pdf_bytes(lines: tuple[str, ...]) -> bytes:
+    """A scanned page: the lines drawn as pixels (DejaVu Sans, as a copier's 150 dpi A5-ish
+    page) saved as an image-only PDF, with no text layer, for OCR."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    page = Image.new("L", (1240, 1000), 255)
+    draw = ImageDraw.Draw(page)
+    for index, line in enumerate(lines):
+        draw.text((90, 90 + index * 60), line, fill=0, font=font)
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=150)
+    return out.getvalue()

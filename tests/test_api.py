@@ -89,8 +89,9 @@ def test_api_query_budget(
     client = client_for(executive_user)
     # 1 session, 2 user, 3 profile, 4 period, 5-10 the score (groups, indicators, the units
     # answering per unit, questions, bands, answers), 11 the official result, 12 the official
-    # points (none: nothing more is read)
-    with django_assert_num_queries(12):
+    # points (none: nothing more is read), 13 the verification risk's answering units (none
+    # answered: nothing assessed), 14 the flagged answers (none)
+    with django_assert_num_queries(14):
         assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 
@@ -161,6 +162,7 @@ def test_api_command_snapshot_and_reports_read_one_document(client_for, executiv
     # The API adds the ministry's figures beside the document (none yet); the rest is the one
     # document the command, the snapshot and the reports read.
     assert served.pop("official") is None
+    assert served.pop("risk")["answers"]  # beside the document: no evidence in this test
     out = StringIO()
     call_command("kla_score", "--period", str(period.year), "--json", stdout=out)
     snapshot = snapshot_take(period=period, reason=ScoreSnapshot.Reason.MANUAL)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from core import page_cache
 from kla import selectors as dash
 from kla import views as kla_views
-from opd import selectors
+from opd import risk, selectors
 from opd.deadlines import unit_deadlines
 from opd.forms import QueueFilterForm
 from opd.models import Answer, Evidence
@@ -82,8 +82,10 @@ def _workspace_cards(period, answers):
 
 def _queue_rows(period, answers):
     found = selectors.with_people(list(selectors.review_queue(period=period, status="")))
+    verdicts = risk.risks(period)
     for answer in found:
         answer.reviewer = answer.claim_holder()
+        answer.risk = verdicts[answer.pk]
     return [{"answer": answer} for answer in found]
 
 
@@ -95,6 +97,8 @@ def _queue_filters(period, answers):
             "indicator": "",
             "unit": "",
             "checked": "",
+            "risk": "",
+            "sort": "",
         },
         **selectors.review_filter_choices(period=period),
     )

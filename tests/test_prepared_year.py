@@ -78,6 +78,7 @@ YEAR_ROUTES = {
     "kla:losses": {"opd": 403, "executive": 404},
     "kla:task-force": {"opd": 403, "executive": 403},
     "kla:task-force-decree": {"opd": 403, "executive": 403},
+    "kla:risk-prediction": {"opd": 403, "executive": 403},
 }
 
 

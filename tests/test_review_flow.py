@@ -345,8 +345,10 @@ def test_the_queue_query_budget_does_not_grow_with_resubmissions(
     # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
     # answers with question, unit, evidence count and whether each was sent back before (a
     # subquery in the same query), 7 their submitters and claim holders, 8-10 choices of the
-    # group, indicator and unit filters
-    with django_assert_num_queries(10):
+    # group, indicator and unit filters, 11-15 the verification risk (opd/risk.py): the
+    # period's answering units, its official result, the answers, their evidence, last year's
+    # period (links only here: no revisions to read)
+    with django_assert_num_queries(15):
         html = client.get(reverse("opd:review-queue")).content.decode()
     assert html.count('data-testid="resubmitted-badge"') == n
 
@@ -369,8 +371,11 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     # reviewer, who cannot edit), 12 the revision request with its reviewer, 13 the answer's
     # history with who did what (a reviewer's own units are not read: only a unit's staff
     # answer for a unit; the header names no reviewer of a resubmitted answer, that was the
-    # previous round), 14 the province's return of the question (none here)
-    with django_assert_num_queries(14) as captured:
+    # previous round), 14 the province's return of the question (none here), 15-18 the
+    # verification risk of the unit's answers (opd/risk.py, kept per unit by the page cache):
+    # the period's official result, the answers, their evidence (links here: no revisions to
+    # read), last year's period (none: nothing lost before)
+    with django_assert_num_queries(18) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.
@@ -502,9 +507,10 @@ def test_the_review_action_is_tinjau_setujui_minta_revisi(
     html = client.get(_url("opd:answer", answer)).content.decode()
     assert ">Tinjau</h2>" in html and "Tinjau jawaban ini" in html
     assert ">Setujui</button>" in html and ">Minta revisi</button>" in html
+    # "Risiko verifikasi" names the province's and the ministry's verification, not ours.
     assert "Antrean tinjauan" in html and "verifikasi" not in html.lower().replace(
         "terverifikasi", ""
-    )
+    ).replace("risiko verifikasi", "")
     queue = client.get(reverse("opd:review-queue")).content.decode()
     assert "Antrean tinjauan" in queue and "Antrean verifikasi" not in queue
     # The verified points keep their name (issue 13).

@@ -33,6 +33,24 @@ def sk(valid_until=None, kind="sk", label="SK"):
     )
 
 
+ENTRY = datetime.date(2025, 3, 31)
+
+
+def read(*, number="", day=None, registered="", issued_on=None):
+    """A registered SK whose text was read (a number and a date)."""
+    return EvidenceFacts(
+        "SK Gugus Tugas",
+        content_type="application/pdf",
+        text_layer=True,
+        document_kind="sk",
+        document_label="SK",
+        document_number=registered,
+        document_issued_on=issued_on,
+        read_number=number,
+        read_date=day,
+    )
+
+
 def facts(**values):
     base = {
         "question_text": ACTIVITY_Q,
@@ -118,6 +136,23 @@ CASES = [
     ("undescribed scan", facts(evidence=(SCAN,)), risk.MEDIUM, ("undescribed_scan",), D("0")),
     ("described scan", facts(evidence=(sk(),)), risk.NONE, (), D("0")),
     (
+        "a scan whose number and date OCR read",
+        facts(
+            evidence=(
+                EvidenceFacts(
+                    "scan.pdf",
+                    content_type="application/pdf",
+                    text_layer=False,
+                    read_number="188.45/1/2024",
+                    read_date=datetime.date(2024, 1, 2),
+                ),
+            )
+        ),
+        risk.NONE,
+        (),
+        D("0"),
+    ),
+    (
         "data older than the year evaluated",
         facts(question_text=DATA_Q, data_text="2022: 3\n2023: 2"),
         risk.MEDIUM,
@@ -147,6 +182,48 @@ CASES = [
         D("5.00"),
     ),
     ("a file that cannot be read", facts(evidence=(DAMAGED,)), risk.NONE, (), D("0")),
+    (
+        "a decree dated after the entry",
+        facts(evidence=(read(day=datetime.date(2025, 4, 2)),), entry_date=ENTRY),
+        risk.HIGH,
+        ("dated_late",),
+        D("5.00"),
+    ),
+    (
+        "registered date after the entry wins over the text's",
+        facts(evidence=(read(day=ENTRY, issued_on=datetime.date(2025, 4, 2)),), entry_date=ENTRY),
+        risk.HIGH,
+        ("dated_late", "document_text"),
+        D("5.00"),
+    ),
+    (
+        "a decree dated on the entry",
+        facts(evidence=(read(day=ENTRY, issued_on=ENTRY),), entry_date=ENTRY),
+        risk.NONE,
+        (),
+        D("0"),
+    ),
+    (
+        "registered number differs from the text's",
+        facts(evidence=(read(number="188.45/123/2024", registered="188.45/132/2024"),)),
+        risk.MEDIUM,
+        ("document_text",),
+        D("0"),
+    ),
+    (
+        "the same number however spaced",
+        facts(evidence=(read(number="188.45 / 123 / 2024", registered="188.45/123/2024"),)),
+        risk.NONE,
+        (),
+        D("0"),
+    ),
+    (
+        "nothing read: nothing to compare",
+        facts(evidence=(read(number="", registered="188.45/123/2024"),)),
+        risk.NONE,
+        (),
+        D("0"),
+    ),
 ]
 
 

@@ -158,6 +158,7 @@ ROUTES: dict[str, Route] = {
         args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD
     ),
     "kla:losses": Route(args=Y, get=READERS_PAGE, post=READERS_WRONG_METHOD),
+    "kla:risk-prediction": Route(args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_WRONG_METHOD),
     "kla:period-scoring": Route(args=Y, get=SECRETARIAT_WRONG_METHOD, post=SECRETARIAT_PAGE),
     "kla:period-status": Route(
         args=Y, get=SECRETARIAT_PAGE, post=SECRETARIAT_PAGE, query="?to=closed"

@@ -23,6 +23,7 @@ from kla import charts, evaluation
 from kla import selectors as dash
 from kla.reports.common import jakarta_now
 from kla.reports.points import report_score
+from opd import risk
 from opd import selectors as opd_selectors
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -111,6 +112,10 @@ def report_context(*, period: Period) -> dict:
         "task_force": opd_selectors.task_force_of(period),
         # Where points were lost, in the latest year the ministry has scored (this or before).
         "last_losses": evaluation.latest_losses(period=period),
+        # Points at risk before the ministry sees them, and the high-risk answers (reasons in
+        # the report's language: read when rendered).
+        "at_risk": [row for row in risk.flagged_rows(period) if row["level"] == "high"],
+        "at_risk_points": risk.points_at_risk(period),
         "signatory": settings.KLA_SIGNATORY_TITLE,
         "signatory_name": settings.KLA_SIGNATORY_NAME,
         "signature_place": settings.KLA_SIGNATURE_PLACE,

@@ -25,6 +25,7 @@ if not settings.configured:
 from opd.uploads.content import check_here  # noqa: E402 - after the settings it needs
 from opd.uploads.errors import UploadRefused  # noqa: E402
 from opd.uploads.isolation import TOO_COMPLEX  # noqa: E402
+from opd.uploads.reading import TOO_SLOW, read_here  # noqa: E402
 
 # Seconds of CPU beyond the parent's wall clock before the kernel stops the child.
 _CPU_MARGIN = 5
@@ -75,6 +76,18 @@ def verdict(kind: str, path: str, memory_mb: int, seconds: int) -> dict:
 def check_in_fork(conn, kind: str, path: str, memory_mb: int, seconds: int) -> None:
     """The fork server's child: the verdict through the pipe `conn`."""
     conn.send(verdict(kind, path, memory_mb, seconds))
+    conn.close()
+
+
+def read_in_fork(conn, kind: str, path: str, memory_mb: int, seconds: int) -> None:
+    """The fork server's child for reading an accepted file's text (reading.py): what it
+    says through the pipe. The programs it starts inherit the memory limit."""
+    _limit_self(memory_mb, seconds)
+    try:
+        answer = read_here(Path(path), kind, seconds)
+    except MemoryError:
+        answer = {"text_layer": None, "number": "", "date": None, "via": "", "problem": TOO_SLOW}
+    conn.send(answer)
     conn.close()
 
 

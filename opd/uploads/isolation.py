@@ -57,17 +57,17 @@ def _forkserver():
         return _context
 
 
-def run_isolated(path: Path, kind: str) -> ChildOutcome:
-    """Check the file at `path` in a child process within the configured limits."""
+def _in_child(target: str, path: Path, kind: str, seconds: int):
+    """Run child.`target` on the file in a forked child within the memory limit and `seconds`
+    of wall clock: (its answer or None, seconds taken, "verdict", "timeout" or "crash")."""
     from opd.uploads import child as child_module
 
     memory_mb = settings.KLA_CONTENT_CHECK_MEMORY_MB
-    seconds = settings.KLA_CONTENT_CHECK_SECONDS
     context = _forkserver()
     receive, send = context.Pipe(duplex=False)
     started = time.monotonic()
     child = context.Process(
-        target=child_module.check_in_fork,
+        target=getattr(child_module, target),
         args=(send, kind, str(Path(path).resolve()), memory_mb, seconds),
         daemon=True,
     )
@@ -75,22 +75,45 @@ def run_isolated(path: Path, kind: str) -> ChildOutcome:
         child.start()
         send.close()  # the child holds the other end: its exit ends the wait below
         answered = receive.poll(seconds)
-        verdict = _read(receive) if answered else None
+        answer = _read(receive) if answered else None
         if not answered:
             child.kill()
         child.join()
     finally:
         send.close()
         receive.close()
-    timed_out = not answered
     elapsed = time.monotonic() - started
-    if timed_out:
+    if not answered:
+        return None, elapsed, "timeout"
+    return answer, elapsed, ("verdict" if isinstance(answer, dict) else "crash")
+
+
+def run_isolated(path: Path, kind: str) -> ChildOutcome:
+    """Check the file at `path` in a child process within the configured limits."""
+    verdict, elapsed, ended = _in_child(
+        "check_in_fork", path, kind, settings.KLA_CONTENT_CHECK_SECONDS
+    )
+    if ended == "timeout":
         logger.warning("content check of a %s stopped after %.1f s", kind, elapsed)
         return ChildOutcome(TOO_COMPLEX, elapsed, 0, "timeout")
     if not isinstance(verdict, dict) or "code" not in verdict:
         logger.warning("content check of a %s ended without a verdict (%.1f s)", kind, elapsed)
         return ChildOutcome(TOO_COMPLEX, elapsed, 0, "crash")
     return ChildOutcome(verdict["code"], elapsed, verdict.get("peak_rss_kb", 0) * 1024, "verdict")
+
+
+def read_isolated(path: Path, kind: str) -> dict:
+    """What the accepted file at `path` says (opd.uploads.reading.read_here), read in a child
+    process under the content check's memory limit and KLA_EVIDENCE_READ_SECONDS: a reading
+    that takes longer, or ends without an answer, is the problem "too_slow", never an error."""
+    from opd.uploads.reading import TOO_SLOW
+
+    seconds = settings.KLA_EVIDENCE_READ_SECONDS
+    answer, elapsed, ended = _in_child("read_in_fork", path, kind, seconds)
+    if ended != "verdict" or "problem" not in answer:
+        logger.warning("reading a %s ended without an answer (%s, %.1f s)", kind, ended, elapsed)
+        return {"text_layer": None, "number": "", "date": None, "via": "", "problem": TOO_SLOW}
+    return answer
 
 
 def _read(receive):

@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from opd.uploads.content import check_content
 from opd.uploads.errors import StorageUnavailable, UploadRefused
+from opd.uploads.isolation import read_isolated
 from opd.uploads.sniff import (
     HEAD_BYTES,
     DetectedType,
@@ -65,6 +66,8 @@ class StoredFile:
     sha256: str
     content_type: str
     original_name: str
+    # What its text says (opd.uploads.reading.read_here's dict), None when not read.
+    reading: dict | None = None
 
 
 def _refuse_too_large() -> None:
@@ -98,6 +101,7 @@ class _Checker:
         self.detected: DetectedType | None = None
         self._head: list[bytes] = []
         self._head_size = 0
+        self.reading: dict | None = None
 
     def stored(self, *, name: str, detected) -> StoredFile:
         """What was stored, once it is under `name`."""
@@ -107,6 +111,7 @@ class _Checker:
             sha256=self.digest.hexdigest(),
             content_type=detected.content_type,
             original_name=self.original_name,
+            reading=self.reading,
         )
 
     def take(self, chunk: bytes) -> list[bytes]:
@@ -149,6 +154,10 @@ class _Checker:
                 head = stored.read(HEAD_BYTES)
                 self.detected = detect_type(head, self.original_name, fileobj=stored)
         check_content(path, self.detected.kind)
+        # Accepted: what its text says, for the verification risk. Read here, where the whole
+        # file lies on this machine for every way of storing it; never a refusal.
+        if self.detected.kind == "pdf" and settings.KLA_EVIDENCE_READ_SECONDS > 0:
+            self.reading = read_isolated(path, self.detected.kind)
         return self.detected
 
 

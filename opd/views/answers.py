@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
-from opd import access, selectors, services
+from opd import access, risk, selectors, services
 from opd.audit import client_ip
 from opd.deadlines import unit_deadline, unit_may_edit
 from opd.forms import (
@@ -114,6 +114,8 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         and provincial_return.is_open
         and (acc.is_answering_member or acc.can_review),
         "whatsapp_links": _whatsapp_links(acc, answer),
+        # The verification risk, from the unit's kept verdicts: it informs, never blocks.
+        "risk": risk.answer_risk(answer, period=period) if answer is not None else None,
         # A table's row: the question's share and points, one query (per-unit pages only).
         "table_share": selectors.question_share(question=question, assignments=acc.assignments)
         if acc.per_unit
@@ -227,7 +229,12 @@ def answer_submit(request, question_id: int, unit_id: int):
         return render(
             request,
             "opd/answer_submit_confirm.html",
-            {"acc": acc, "answer": acc.answer, "question": acc.question},
+            {
+                "acc": acc,
+                "answer": acc.answer,
+                "question": acc.question,
+                "risk": risk.answer_risk(acc.answer, period=acc.question.indicator.group.period),
+            },
         )
     try:
         services.answer_submit(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
-from opd import access, evidence, selectors, services
+from opd import access, evidence, risk, selectors, services
 from opd.audit import client_ip
 from opd.forms import DocumentAttachForm, DocumentRegisterForm
 from opd.models import Unit
@@ -49,6 +49,12 @@ def document_register(request, revision_id: int):
     unit = _registering_unit(request, acc)
     renewable = selectors.documents_renewable(unit=unit)
     initial = {"title": revision.evidence.title or revision.original_name}
+    # What the file's text says (read at upload, opd/uploads/reading.py) fills the number
+    # and date in, for the unit to check.
+    if revision.read_number:
+        initial["number"] = revision.read_number
+    if revision.read_date:
+        initial["issued_on"] = revision.read_date
     if request.GET.get("renews", "").isdigit():
         initial["renews"] = int(request.GET["renews"])
     form = DocumentRegisterForm(request.POST or None, initial=initial, renewable=renewable)
@@ -90,7 +96,13 @@ def document_register(request, revision_id: int):
     return render(
         request,
         "opd/document_register.html",
-        {"form": form, "revision": revision, "unit": unit, "acc": acc},
+        {
+            "form": form,
+            "revision": revision,
+            "unit": unit,
+            "acc": acc,
+            "read": risk.read_of(revision),
+        },
         status=400 if form.errors else 200,
     )
 

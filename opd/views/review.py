@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import page_cache
 from core.errors import DomainError
-from opd import access, selectors, services
+from indicators import risk as rules
+from opd import access, risk, selectors, services
 from opd.audit import client_ip
 from opd.forms import (
     ApproveForm,
@@ -45,6 +46,7 @@ def queue_row(answer: Answer) -> tuple[dict, tuple]:
         reviewer,
         answer.resubmitted,
         answer.coordinator_checked_at,
+        answer.risk.level,
     )
     return {"answer": answer}, key
 
@@ -62,6 +64,7 @@ def _review_queue_context(request, period, periods) -> dict:
     data = request.GET if request.GET else {"status": Answer.Status.SUBMITTED}
     form = QueueFilterForm(data, **selectors.review_filter_choices(period=period))
     filters = form.cleaned_data if form.is_valid() else {"status": Answer.Status.SUBMITTED}
+    now = timezone.now()
     answers = selectors.review_queue(
         period=period,
         status=filters.get("status") or "",
@@ -70,13 +73,23 @@ def _review_queue_context(request, period, periods) -> dict:
         unit_id=filters.get("unit"),
         coordinator_checked=filters.get("checked"),
     )
+    # The verification risk of every answer of the period, kept per unit by the page cache:
+    # a filter by level, an order by risk, a badge on each row.
+    verdicts = risk.risks(period)
+    if filters.get("risk"):
+        level = filters["risk"]
+        answers = answers.filter(pk__in=[pk for pk, v in verdicts.items() if v.level == level])
+    if filters.get("sort") == "risk":
+        answers = sorted(
+            answers, key=lambda a: (*rules.sort_key(verdicts[a.pk]), a.submitted_at or now, a.pk)
+        )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
-    now = timezone.now()
     rows = []
     for answer in selectors.with_people(list(page)):
         # Read when the page is built: a cached queue may show a lapsed claim for at most
         # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
         answer.reviewer = answer.claim_holder(now=now)
+        answer.risk = verdicts.get(answer.pk) or rules.assess(rules.AnswerFacts(""))
         # Each row kept rendered under what it shows, so a rebuilt queue renders the rows
         # that changed.
         rows.append(queue_row(answer))

@@ -1,0 +1,391 @@
+"""The facts the verification-risk rules read (indicators/risk.py), read from the database once:
+for one unit's answers or a whole period in a fixed number of queries whatever its size, and
+kept by the page cache per answering unit, so a page rebuilt after one unit's change reassesses
+that unit's answers alone.
+
+What each answer's facts hold, and from where:
+    the question's text, the option chosen, the points claimed, the narrative and data values;
+    its evidence not removed: a file's latest revision (its detected type, SHA-256, text layer,
+    the number and date read from it at upload, opd/uploads/reading.py, and why it could not
+    be read), a link, the registered document it is (kind, number, date, validity);
+    needed_until: Period.documents_needed_until (the field verification, else the entry);
+    entry_date: Period.review_deadline (the entry into the ministry's application, else the
+    window's close): a document dated later was not in force when entered;
+    evaluated_year: the period's year minus one. The evaluation of year N (KLA N) is filled in
+    early in N and asks for the data of the year before, the last complete one ("tahun yang
+    dievaluasi"): the 2025 instrument asks for 2024's figures;
+    lost_before: the SHA-256 of last year's evidence of the same question (found through
+    indicators.identity.previous_question_ids) when that question lost official points
+    (OfficialPoints below the points claimed) or the province returned it (ProvincialReturn).
+
+Risk informs: nothing here writes, blocks a submission or changes points.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from core import page_cache
+from indicators import risk as rules
+from indicators.identity import previous_period, previous_question_ids
+from indicators.models import OfficialPoints, OfficialResult, Period
+from opd.models import Answer, Evidence, EvidenceRevision, ProvincialReturn
+from opd.uploads import reading
+
+ZERO = Decimal("0.00")
+
+# Why a file could not be read (EvidenceRevision.read_problem), in the reader's language.
+PROBLEMS = {
+    reading.DAMAGED: _("the file is damaged"),
+    reading.ENCRYPTED: _("the file is protected by a password"),
+    reading.NO_OCR: _("OCR is not installed"),
+    reading.OCR_FAILED: _("OCR could not read it"),
+    reading.NO_TEXT_TOOL: _("the PDF text reader is not installed"),
+    reading.TOO_SLOW: _("reading it took too long"),
+    reading.MISSING: _("the stored file is missing"),
+}
+
+
+# What each rule looks for, as the prediction page names it.
+RULE_LABELS = {
+    "no_evidence": _("Points claimed without evidence"),
+    "weak_evidence": _("Only photos or links for a regulation, decree or data"),
+    "document_kind": _("A document of another kind than the option claimed"),
+    "lapsing": _("A document lapsing before it must still hold"),
+    "reused_lost": _("Last year's lost or returned file again"),
+    "undescribed_scan": _("A scan whose number and date nobody gave"),
+    "old_data": _("Data older than the year asked"),
+    "short_narrative": _("A narrative too short"),
+    "dated_late": _("A document dated after the entry"),
+    "document_text": _("A registered number or date other than the text's"),
+}
+
+
+def evaluated_year(period: Period) -> int:
+    """The year whose data the instrument asks for: the year before the evaluation's."""
+    return period.year - 1
+
+
+class _Period:
+    """What every answer of a period shares: its days and last year's lost files."""
+
+    def __init__(self, period: Period):
+        official = OfficialResult.objects.filter(period_id=period.pk).first()
+        field_day = official.field_verification_on if official is not None else None
+        entry = period.review_deadline
+        self.needed_until = field_day if field_day and entry and field_day > entry else entry
+        self.entry_date = entry
+        self.evaluated_year = evaluated_year(period)
+        self._lost = None
+        self.period = period
+
+    def lost_before(self, question_id: int) -> frozenset[str]:
+        if self._lost is None:
+            self._lost = lost_files(self.period)
+        return self._lost.get(question_id, frozenset())
+
+
+def lost_files(period: Period) -> dict[int, frozenset[str]]:
+    """This year's question id -> SHA-256 of the files of last year's same question, when that
+    question lost official points or was returned by the province. At most six queries."""
+    ids = previous_question_ids(period)
+    if not ids:
+        return {}
+    old_ids = set(ids.values())
+    source = previous_period(period)
+    official = dict(
+        OfficialPoints.objects.filter(
+            period=source, level=OfficialPoints.Level.QUESTION, question_id__in=old_ids
+        ).values_list("question_id", "points")
+    )
+    claimed = dict(
+        Answer.objects.filter(question_id__in=official)
+        .values("question_id")
+        .annotate(total=Sum("claimed_points"))
+        .values_list("question_id", "total")
+    )
+    lost = {q for q, points in official.items() if points < (claimed.get(q) or ZERO)}
+    lost |= set(
+        ProvincialReturn.objects.filter(question_id__in=old_ids).values_list(
+            "question_id", flat=True
+        )
+    )
+    if not lost:
+        return {}
+    files = defaultdict(set)
+    for question_id, sha256 in EvidenceRevision.objects.filter(
+        evidence__answer__question_id__in=lost, evidence__removed_at__isnull=True
+    ).values_list("evidence__answer__question_id", "sha256"):
+        files[question_id].add(sha256)
+    return {new: frozenset(files[old]) for new, old in ids.items() if files.get(old)}
+
+
+def _evidence_facts(item: Evidence, revision: EvidenceRevision | None) -> rules.EvidenceFacts:
+    document = item.document
+    document_fields = {}
+    if document is not None:
+        document_fields = {
+            "document_kind": document.kind,
+            "document_label": document.get_kind_display(),
+            "document_valid_until": document.valid_until,
+            "document_number": document.number,
+            "document_issued_on": document.issued_on,
+        }
+    if item.kind == Evidence.Kind.LINK:
+        return rules.EvidenceFacts(item.title or item.url, kind="link", **document_fields)
+    if revision is None:
+        return rules.EvidenceFacts(item.title or f"#{item.pk}", **document_fields)
+    problem = PROBLEMS.get(revision.read_problem, revision.read_problem)
+    return rules.EvidenceFacts(
+        str(document) if document is not None else (item.title or revision.original_name),
+        content_type=revision.content_type,
+        sha256=revision.sha256,
+        text_layer=revision.text_layer,
+        read_problem=problem,
+        read_number=revision.read_number,
+        read_date=revision.read_date,
+        **document_fields,
+    )
+
+
+def _data_text(values) -> str:
+    if not isinstance(values, dict):
+        return ""
+    return "\n".join(f"{key}: {value}" for key, value in values.items())
+
+
+def facts_of(answers: list[Answer], shared: _Period) -> dict[int, rules.AnswerFacts]:
+    """Answer id -> its facts, for saved answers of one period (question and option read with
+    them). Two queries: their evidence (with documents), the files' latest revisions."""
+    ids = [a.pk for a in answers if a.pk is not None]
+    evidence = defaultdict(list)
+    items = list(
+        Evidence.objects.filter(answer_id__in=ids, removed_at__isnull=True)
+        .select_related("document")
+        .order_by("answer_id", "created_at", "pk")
+    )
+    latest = {}
+    files = [e.pk for e in items if e.kind == Evidence.Kind.FILE]
+    if files:
+        for revision in (
+            EvidenceRevision.objects.filter(evidence_id__in=files)
+            .defer("uploaded_by")
+            .order_by("evidence_id", "-uploaded_at", "-pk")
+        ):
+            latest.setdefault(revision.evidence_id, revision)
+    for item in items:
+        evidence[item.answer_id].append(_evidence_facts(item, latest.get(item.pk)))
+    return {
+        answer.pk: answer_facts(answer, tuple(evidence.get(answer.pk, ())), shared)
+        for answer in answers
+        if answer.pk is not None
+    }
+
+
+def answer_facts(answer: Answer, evidence: tuple, shared: _Period) -> rules.AnswerFacts:
+    return rules.AnswerFacts(
+        question_text=answer.question.text,
+        option_label=answer.option.label if answer.option_id else "",
+        claimed=answer.claimed_points,
+        narrative=answer.narrative,
+        data_text=_data_text(answer.data_values),
+        evidence=evidence,
+        needed_until=shared.needed_until,
+        evaluated_year=shared.evaluated_year,
+        lost_before=shared.lost_before(answer.question_id),
+        entry_date=shared.entry_date,
+    )
+
+
+def _answers(period: Period, unit_ids) -> list[Answer]:
+    found = Answer.objects.filter(question__indicator__group__period=period).select_related(
+        "question", "option"
+    )
+    if unit_ids is not None:
+        found = found.filter(unit_id__in=unit_ids)
+    return list(found.order_by("pk"))
+
+
+def assess_units(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
+    """unit id -> {answer id -> Risk} for the answers those units give, assessed now."""
+    shared = _Period(period)
+    answers = _answers(period, unit_ids)
+    facts = facts_of(answers, shared)
+    out = {unit_id: {} for unit_id in unit_ids}
+    for answer in answers:
+        out.setdefault(answer.unit_id, {})[answer.pk] = rules.assess(facts[answer.pk])
+    return out
+
+
+def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
+    """Answer id -> Risk for the period's answers (those of `unit_ids` when given), kept per
+    answering unit until that unit's answers (or anything global) change."""
+    if unit_ids is None:
+        unit_ids = set(
+            Answer.objects.filter(question__indicator__group__period=period)
+            .values_list("unit_id", flat=True)
+            .distinct()
+        )
+    per_unit = page_cache.remember_each(
+        "risk",
+        scopes={unit_id: page_cache.unit_scope(unit_id) for unit_id in unit_ids},
+        compute=lambda stale: assess_units(period, stale),
+        parts=(period.pk,),
+    )
+    found = {}
+    for verdicts in per_unit.values():
+        found.update(verdicts)
+    return found
+
+
+def answer_risk(answer: Answer, *, period: Period | None = None) -> rules.Risk:
+    """The verdict on one answer: from its unit's kept verdicts when saved, else (a draft
+    nobody wrote yet) assessed on the spot."""
+    period = period or answer.question.indicator.group.period
+    if answer.pk is not None:
+        found = risks(period, unit_ids=[answer.unit_id]).get(answer.pk)
+        if found is not None:
+            return found
+    return rules.assess(answer_facts(answer, (), _Period(period)))
+
+
+def points_at_risk(period: Period, *, unit_ids=None) -> Decimal:
+    """The claimed points of the period's high-risk answers."""
+    return sum((r.points_at_risk for r in risks(period, unit_ids=unit_ids).values()), ZERO)
+
+
+def summary(period: Period) -> dict:
+    """Points at risk and the answers per level, for the secretariat's and the Bupati's pages:
+    kept while no answer or evidence of the period (nor anything global: documents, official
+    points, returns) changes, so a page from the cache reads one version for it."""
+    return page_cache.remember(
+        "risk-summary",
+        scopes=[page_cache.period_scope(period.pk)],
+        parts=(period.pk,),
+        compute=lambda: _summary(period),
+    )
+
+
+def _summary(period: Period) -> dict:
+    found = risks(period)
+    levels = {level: 0 for level in rules.LEVELS}
+    for verdict in found.values():
+        levels[verdict.level] += 1
+    return {
+        "points": sum((r.points_at_risk for r in found.values()), ZERO),
+        "high": levels[rules.HIGH],
+        "medium": levels[rules.MEDIUM],
+        "answers": len(found),
+    }
+
+
+def flagged_rows(period: Period, *, everything: bool = False) -> list[dict]:
+    """The period's answers with something to say (a level, or a file not checked), the
+    highest level and most points at risk first: question code, unit, level, reasons, points
+    at risk. For `kla_risk`, the report and the API. Reasons in the active language."""
+    verdicts = risks(period)
+    answers = Answer.objects.filter(pk__in=verdicts).select_related("question__indicator", "unit")
+    rows = []
+    for answer in answers:
+        verdict = verdicts[answer.pk]
+        if not everything and verdict.level == rules.NONE and not verdict.unchecked:
+            continue
+        rows.append(
+            {
+                "answer": answer.pk,
+                "question": f"{answer.question.indicator.code}/{answer.question.code}",
+                "question_id": answer.question_id,
+                "unit": answer.unit.short_name or answer.unit.name,
+                "level": verdict.level,
+                "reasons": [str(reason) for reason in verdict.reasons],
+                "unchecked": [str(reason) for reason in verdict.unchecked],
+                "rules": list(verdict.rules),
+                "points_at_risk": verdict.points_at_risk,
+                "_key": (*rules.sort_key(verdict), answer.question_id, answer.unit_id),
+            }
+        )
+    rows.sort(key=lambda row: row["_key"])
+    for row in rows:
+        del row["_key"]
+    return rows
+
+
+def read_of(revision: EvidenceRevision) -> dict | None:
+    """What a file's text says, for the register form: its number and date, how they were
+    read, why it could not be, and whether the date falls after its period's entry (then the
+    document was not in force when entered: the rule dated_late)."""
+    if revision.read_at is None:
+        return None
+    period = revision.evidence.answer.question.indicator.group.period
+    entry = period.review_deadline
+    return {
+        "number": revision.read_number,
+        "date": revision.read_date,
+        "via": revision.read_via,
+        "problem": PROBLEMS.get(revision.read_problem, revision.read_problem),
+        "entry": entry,
+        "late": bool(revision.read_date and entry and revision.read_date > entry),
+    }
+
+
+# --- How well the rules predicted a past year -------------------------------------------------
+
+
+def outcomes(period: Period) -> list[rules.Outcome]:
+    """Each answer's verdict now beside what the verifiers made of its question: the points
+    the ministry did not give (claimed minus official per question, shared among the
+    question's answers by their claimed points) and whether the province returned it."""
+    official = dict(
+        OfficialPoints.objects.filter(
+            period=period, level=OfficialPoints.Level.QUESTION
+        ).values_list("question_id", "points")
+    )
+    returned = set(
+        ProvincialReturn.objects.filter(question__indicator__group__period=period).values_list(
+            "question_id", flat=True
+        )
+    )
+    verdicts = risks(period)
+    answers = list(
+        Answer.objects.filter(pk__in=verdicts).values_list("pk", "question_id", "claimed_points")
+    )
+    claimed = defaultdict(lambda: ZERO)
+    for _pk, question_id, points in answers:
+        claimed[question_id] += points or ZERO
+    found = []
+    for pk, question_id, points in answers:
+        lost = ZERO
+        if question_id in official and claimed[question_id] > 0:
+            question_lost = max(claimed[question_id] - official[question_id], ZERO)
+            lost = (question_lost * (points or ZERO) / claimed[question_id]).quantize(ZERO)
+        found.append(rules.Outcome(verdicts[pk], lost=lost, returned=question_id in returned))
+    return found
+
+
+def prediction(period: Period) -> rules.Prediction:
+    return rules.prediction(outcomes(period))
+
+
+def has_official_points(period: Period) -> bool:
+    return OfficialPoints.objects.filter(
+        period=period, level=OfficialPoints.Level.QUESTION
+    ).exists()
+
+
+__all__ = [
+    "answer_risk",
+    "assess_units",
+    "evaluated_year",
+    "facts_of",
+    "flagged_rows",
+    "has_official_points",
+    "lost_files",
+    "outcomes",
+    "points_at_risk",
+    "prediction",
+    "read_of",
+    "risks",
+    "summary",
+]
