@@ -554,7 +554,8 @@ def remember(name: str, *, compute: Callable, scopes: Iterable[str] = (), parts:
     key = (name, numbers[GLOBAL], *(numbers[s] for s in scopes), *parts)
     value = memo.get(key, _MISSING)
     if value is _MISSING:
-        value = compute()
+        with known(numbers):  # kept values computed within reuse the numbers just read
+            value = compute()
         memo.set(key, value)
     return value
 
@@ -581,7 +582,8 @@ def remember_each(
         else:
             found[item] = value
     if stale:
-        computed = compute(stale)
+        with known(numbers):  # kept values computed within reuse the numbers just read
+            computed = compute(stale)
         for item in stale:
             found[item] = computed[item]
             memo.set((name, item, numbers[scopes[item]], *parts), computed[item])

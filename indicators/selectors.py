@@ -44,7 +44,15 @@ def period_pick(
         periods = periods.exclude(status=Period.Status.PREPARED)
     if unit_ids is not None:
         took_part = Q(groups__indicators__questions__assignments__unit_id__in=unit_ids)
-        periods = periods.filter(took_part | also if also is not None else took_part).distinct()
+        if also is None:
+            periods = periods.filter(took_part).distinct()
+        else:
+            # Each way of taking part as its own subquery: an OR across both joins made the
+            # database pair every assignment with every coordinator (10 ms at 10x, not 1.6).
+            periods = periods.filter(
+                Q(pk__in=Period.objects.filter(took_part).values("pk"))
+                | Q(pk__in=Period.objects.filter(also).values("pk"))
+            )
     periods = list(periods)
     chosen = next((p for p in periods if str(p.year) == str(year)), None)
     if chosen is None:

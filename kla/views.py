@@ -160,7 +160,16 @@ def _executive_context(period, periods, *, lists: dict) -> dict:
             chars=lists["chars"],
             charts=_charts(period, score, trends=True),
             last_losses=evaluation.latest_losses(period=period),
-            clusters=opd_selectors.clusters_overview(period=period) if lists["clusters"] else [],
+            # Moves only with answers' states (the queue's number) and the decree ("all"): a
+            # change of points or evidence leaves the counts.
+            clusters=page_cache.remember(
+                "clusters-overview",
+                scopes=[page_cache.queue_scope(period.pk)],
+                parts=[period.pk],
+                compute=lambda: opd_selectors.clusters_overview(period=period),
+            )
+            if lists["clusters"]
+            else [],
         )
     return context
 
@@ -173,7 +182,12 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
         # The secretariat's period selector also lists the periods it prepares (_period_for):
         # its fragment is not the Bupati's.
         parts=[period and period.pk, access.is_secretariat(request.user)],
-        scopes=[*_figure_scopes(period), page_cache.SNAPSHOTS],
+        # The queue's number too: the clusters' counts are kept with it (read with the others).
+        scopes=[
+            *_figure_scopes(period),
+            page_cache.SNAPSHOTS,
+            *([page_cache.queue_scope(period.pk)] if period else []),
+        ],
         context=lambda: _executive_context(period, periods, lists=lists),
     )
     return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})

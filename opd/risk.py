@@ -30,8 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from core import page_cache
 from indicators import risk as rules
 from indicators.identity import previous_period, previous_question_ids
-from indicators.models import OfficialPoints, OfficialResult, Period
-from opd.models import Answer, Evidence, EvidenceRevision, ProvincialReturn
+from indicators.models import OfficialPoints, Period
+from opd.models import Answer, Assignment, Evidence, EvidenceRevision, ProvincialReturn
 from opd.uploads import reading
 
 ZERO = Decimal("0.00")
@@ -72,18 +72,31 @@ class _Period:
     """What every answer of a period shares: its days and last year's lost files."""
 
     def __init__(self, period: Period):
-        official = OfficialResult.objects.filter(period_id=period.pk).first()
-        field_day = official.field_verification_on if official is not None else None
-        entry = period.review_deadline
-        self.needed_until = field_day if field_day and entry and field_day > entry else entry
-        self.entry_date = entry
+        # The period's own rule of the day documents must hold (the field verification, else
+        # the entry), kept until anything district-wide changes: the official result raises
+        # "all", and a unit's reassessment after each save need not read it again.
+        self.needed_until = page_cache.remember(
+            "documents-needed-until",
+            parts=[period.pk],
+            compute=lambda: (
+                Period.objects.select_related("official").get(pk=period.pk).documents_needed_until
+            ),
+        )
+        self.entry_date = period.review_deadline
         self.evaluated_year = evaluated_year(period)
         self._lost = None
         self.period = period
 
     def lost_before(self, question_id: int) -> frozenset[str]:
         if self._lost is None:
-            self._lost = lost_files(self.period)
+            # Kept until anything district-wide changes (an official figure, a return, a
+            # question pair, the instrument: "all"): working out which of last year's
+            # questions are this year's reads both instruments whole, a quarter of a second at
+            # ten times a district, and a unit's reassessment after each save must not pay it.
+            period = self.period
+            self._lost = page_cache.remember(
+                "lost-files", parts=[period.pk], compute=lambda: lost_files(period)
+            )
         return self._lost.get(question_id, frozenset())
 
 
@@ -219,23 +232,39 @@ def assess_units(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
     return out
 
 
-def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
-    """Answer id -> Risk for the period's answers (those of `unit_ids` when given), kept per
-    answering unit until that unit's answers (or anything global) change."""
-    if unit_ids is None:
-        unit_ids = set(
-            Answer.objects.filter(question__indicator__group__period=period)
-            .values_list("unit_id", flat=True)
-            .distinct()
-        )
-    per_unit = page_cache.remember_each(
+def _answering_units(period: Period) -> list[int]:
+    """The units that give answers in the period (lead or per-unit assignments), kept until
+    the assignments change ("all")."""
+    return page_cache.remember(
+        "risk-units",
+        parts=(period.pk,),
+        compute=lambda: sorted(
+            set(
+                Assignment.objects.answering()
+                .filter(question__indicator__group__period=period)
+                .values_list("unit_id", flat=True)
+            )
+        ),
+    )
+
+
+def _per_unit(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
+    """unit id -> {answer id -> Risk}, kept per answering unit until that unit's answers (or
+    anything global) change."""
+    return page_cache.remember_each(
         "risk",
         scopes={unit_id: page_cache.unit_scope(unit_id) for unit_id in unit_ids},
         compute=lambda stale: assess_units(period, stale),
         parts=(period.pk,),
     )
+
+
+def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
+    """Answer id -> Risk for the period's answers (those of `unit_ids` when given)."""
+    if unit_ids is None:
+        unit_ids = _answering_units(period)
     found = {}
-    for verdicts in per_unit.values():
+    for verdicts in _per_unit(period, unit_ids).values():
         found.update(verdicts)
     return found
 
@@ -269,16 +298,33 @@ def summary(period: Period) -> dict:
 
 
 def _summary(period: Period) -> dict:
-    found = risks(period)
-    levels = {level: 0 for level in rules.LEVELS}
-    for verdict in found.values():
-        levels[verdict.level] += 1
-    return {
-        "points": sum((r.points_at_risk for r in found.values()), ZERO),
-        "high": levels[rules.HIGH],
-        "medium": levels[rules.MEDIUM],
-        "answers": len(found),
-    }
+    """The sums of each unit's tally, itself kept per unit: after one unit's save, one unit is
+    reassessed and tallied, and the page adds a few hundred small tuples, not every answer."""
+    tallies = page_cache.remember_each(
+        "risk-tally",
+        scopes={unit_id: page_cache.unit_scope(unit_id) for unit_id in _answering_units(period)},
+        compute=lambda stale: {
+            unit_id: _tally(verdicts.values())
+            for unit_id, verdicts in _per_unit(period, stale).items()
+        },
+        parts=(period.pk,),
+    )
+    points, high, medium, answers = ZERO, 0, 0, 0
+    for unit_points, unit_high, unit_medium, unit_answers in tallies.values():
+        points += unit_points
+        high, medium, answers = high + unit_high, medium + unit_medium, answers + unit_answers
+    return {"points": points, "high": high, "medium": medium, "answers": answers}
+
+
+def _tally(verdicts) -> tuple[Decimal, int, int, int]:
+    """Points at risk, high and medium answers, and answers, of some verdicts."""
+    verdicts = list(verdicts)
+    return (
+        sum((r.points_at_risk for r in verdicts), ZERO),
+        sum(1 for r in verdicts if r.level == rules.HIGH),
+        sum(1 for r in verdicts if r.level == rules.MEDIUM),
+        len(verdicts),
+    )
 
 
 def flagged_rows(period: Period, *, everything: bool = False) -> list[dict]:
