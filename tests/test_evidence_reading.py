@@ -123,8 +123,11 @@ def test_images_and_office_files_are_not_read(tmp_path):
 
 
 @pytest.mark.django_db
-def test_an_upload_stores_what_its_scan_says(question, lead_unit, opd_user, monkeypatch):
+def test_an_upload_stores_what_its_scan_says_when_read_at_upload(
+    question, lead_unit, opd_user, monkeypatch, settings
+):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 2, 10))
+    settings.KLA_EVIDENCE_READ_AT_UPLOAD = True
     answer = services.answer_open(question=question, unit=lead_unit)
     revision = ev.evidence_add_file(
         answer=answer,
@@ -143,7 +146,7 @@ def test_evidence_read_reads_existing_files_once(
     question, lead_unit, opd_user, monkeypatch, settings
 ):
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 2, 10))
-    settings.KLA_EVIDENCE_READ_SECONDS = 0  # uploaded before reading existed
+    # By default an upload is not read: the scheduled job reads it minutes later.
     answer = services.answer_open(question=question, unit=lead_unit)
     revision = ev.evidence_add_file(
         answer=answer,
@@ -152,7 +155,6 @@ def test_evidence_read_reads_existing_files_once(
         uploaded_file=SimpleUploadedFile("sk.pdf", samples.scan_pdf_bytes(DECREE)),
     )
     assert EvidenceRevision.objects.get(pk=revision.pk).read_at is None
-    settings.KLA_EVIDENCE_READ_SECONDS = 20
     out = io.StringIO()
     call_command("evidence_read", stdout=out)
     assert "[1/1]" in out.getvalue() and "188.45/123/2024" in out.getvalue()

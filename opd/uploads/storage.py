@@ -154,9 +154,13 @@ class _Checker:
                 head = stored.read(HEAD_BYTES)
                 self.detected = detect_type(head, self.original_name, fileobj=stored)
         check_content(path, self.detected.kind)
-        # Accepted: what its text says, for the verification risk. Read here, where the whole
-        # file lies on this machine for every way of storing it; never a refusal.
-        if self.detected.kind == "pdf" and settings.KLA_EVIDENCE_READ_SECONDS > 0:
+        # Accepted: what its text says, for the verification risk, when asked to read at
+        # upload (else the scheduled evidence_read does); never a refusal.
+        if (
+            self.detected.kind == "pdf"
+            and settings.KLA_EVIDENCE_READ_AT_UPLOAD
+            and settings.KLA_EVIDENCE_READ_SECONDS > 0
+        ):
             self.reading = read_isolated(path, self.detected.kind)
         return self.detected
 
