@@ -270,14 +270,15 @@ def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
 
 
 def answer_risk(answer: Answer, *, period: Period | None = None) -> rules.Risk:
-    """The verdict on one answer: from its unit's kept verdicts when saved, else (a draft
-    nobody wrote yet) assessed on the spot."""
+    """The verdict on one answer, assessed from its own facts (its evidence and their files:
+    two queries). Not from its unit's kept verdicts: the answer page, the commonest, follows
+    every save, when those are stale, and assessing a large agency's hundred answers again
+    there cost more than the page itself. The same rules and facts, so the same verdict."""
     period = period or answer.question.indicator.group.period
-    if answer.pk is not None:
-        found = risks(period, unit_ids=[answer.unit_id]).get(answer.pk)
-        if found is not None:
-            return found
-    return rules.assess(answer_facts(answer, (), _Period(period)))
+    shared = _Period(period)
+    if answer.pk is None:  # a draft nobody wrote yet
+        return rules.assess(answer_facts(answer, (), shared))
+    return rules.assess(facts_of([answer], shared)[answer.pk])
 
 
 def points_at_risk(period: Period, *, unit_ids=None) -> Decimal:
