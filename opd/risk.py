@@ -275,10 +275,16 @@ def answer_risk(answer: Answer, *, period: Period | None = None) -> rules.Risk:
     every save, when those are stale, and assessing a large agency's hundred answers again
     there cost more than the page itself. The same rules and facts, so the same verdict."""
     period = period or answer.question.indicator.group.period
-    shared = _Period(period)
     if answer.pk is None:  # a draft nobody wrote yet
-        return rules.assess(answer_facts(answer, (), shared))
-    return rules.assess(facts_of([answer], shared)[answer.pk])
+        return rules.assess(answer_facts(answer, (), _Period(period)))
+    return answers_risk([answer], period=period)[answer.pk]
+
+
+def answers_risk(answers, *, period: Period) -> dict[int, rules.Risk]:
+    """Answer id -> the verdict, for some saved answers of `period` (their question and option
+    read with them), assessed from their own facts: two queries."""
+    facts = facts_of(list(answers), _Period(period))
+    return {pk: rules.assess(found) for pk, found in facts.items()}
 
 
 def points_at_risk(period: Period, *, unit_ids=None) -> Decimal:
@@ -423,6 +429,7 @@ def has_official_points(period: Period) -> bool:
 
 __all__ = [
     "answer_risk",
+    "answers_risk",
     "assess_units",
     "evaluated_year",
     "facts_of",

@@ -281,10 +281,10 @@ def test_queue_query_budget_is_constant(
     # answers with question, unit and evidence count, 7 their submitters and claim holders
     # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 8-10 choices of the
     # group, indicator and unit filters; with the page cache on, a first view also reads the
-    # versions of "all" and of the period; 11-15 the verification risk (opd/risk.py): the
-    # period's answering units, its official result, the answers, their evidence, last year's
-    # period (links only: no revisions), and with the cache on the versions of the units
-    with django_assert_num_queries(15 + cache_reads(2)):
+    # versions of "all" and of the period; 11-13 the verification risk of the listed answers
+    # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
+    # year's period (links only: no revisions to read)
+    with django_assert_num_queries(13 + cache_reads(1)):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n
 

@@ -345,10 +345,10 @@ def test_the_queue_query_budget_does_not_grow_with_resubmissions(
     # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
     # answers with question, unit, evidence count and whether each was sent back before (a
     # subquery in the same query), 7 their submitters and claim holders, 8-10 choices of the
-    # group, indicator and unit filters, 11-15 the verification risk (opd/risk.py): the
-    # period's answering units, its official result, the answers, their evidence, last year's
-    # period (links only here: no revisions to read)
-    with django_assert_num_queries(15):
+    # group, indicator and unit filters, 11-13 the verification risk of the listed answers
+    # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
+    # year's period (links only here: no revisions to read)
+    with django_assert_num_queries(13):
         html = client.get(reverse("opd:review-queue")).content.decode()
     assert html.count('data-testid="resubmitted-badge"') == n
 

@@ -98,7 +98,7 @@ def review_queue(
         answers.annotate(resubmitted=_resubmitted)
         # The people (submitter, claim holder) come from with_people(): joining both user
         # tables as well cost PostgreSQL 5 ms of planning per page, for 1 ms of work.
-        .select_related("question__indicator", "unit")
+        .select_related("question__indicator", "unit", "option")
         # A subquery, not Count over a join: grouping by every selected column of six tables
         # cost PostgreSQL 8 ms of planning per page for 1 ms of work.
         .annotate(n_evidence=Coalesce(Subquery(_evidence_count), 0))

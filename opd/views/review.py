@@ -73,9 +73,11 @@ def _review_queue_context(request, period, periods) -> dict:
         unit_id=filters.get("unit"),
         coordinator_checked=filters.get("checked"),
     )
-    # The verification risk of every answer of the period, kept per unit by the page cache:
-    # a filter by level, an order by risk, a badge on each row.
-    verdicts = risk.risks(period)
+    # The verification risk: a filter by level or an order by risk needs every answer's,
+    # kept per unit by the page cache; the badges of a page alone need its fifty (assessed
+    # from their own facts, not from every unit's answers again after each save).
+    by_risk = bool(filters.get("risk")) or filters.get("sort") == "risk"
+    verdicts = risk.risks(period) if by_risk else None
     if filters.get("risk"):
         level = filters["risk"]
         answers = answers.filter(pk__in=[pk for pk, v in verdicts.items() if v.level == level])
@@ -84,8 +86,11 @@ def _review_queue_context(request, period, periods) -> dict:
             answers, key=lambda a: (*rules.sort_key(verdicts[a.pk]), a.submitted_at or now, a.pk)
         )
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    listed = selectors.with_people(list(page))
+    if verdicts is None:
+        verdicts = risk.answers_risk(listed, period=period)
     rows = []
-    for answer in selectors.with_people(list(page)):
+    for answer in listed:
         # Read when the page is built: a cached queue may show a lapsed claim for at most
         # KLA_PAGE_CACHE_SECONDS more, a new claim shows at once (it changes the data version).
         answer.reviewer = answer.claim_holder(now=now)
