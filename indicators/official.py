@@ -23,13 +23,15 @@ def derived_rank(*, score: Decimal, bands) -> str:
 
 def rank_problem(*, score: Decimal, rank: str, bands) -> str | None:
     """Why `rank` cannot go with `score` on `bands`, in words; None when they agree (or when
-    either is missing: a rank alone, before the score is known, is not contradicted)."""
-    if score is None or not rank:
+    the score is missing: a rank alone, before the score is known, is not contradicted; but
+    it must still be one of the bands)."""
+    if not rank:
         return None
     bands = _bands(bands)
-    names = {b.name for b in bands}
-    if rank not in names:
+    if rank not in {b.name for b in bands}:
         return _("The rank must be one of the period's bands.")
+    if score is None:
+        return None
     follows = derived_rank(score=score, bands=bands)
     if follows == rank:
         return None

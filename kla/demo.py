@@ -29,6 +29,7 @@ from indicators.models import (
     Question,
     ScoreSnapshot,
 )
+from kla.evaluation import year_losses
 from kla.imports import instrument_import
 from opd import evidence as evidence_services
 from opd import services as answer_services
@@ -413,11 +414,9 @@ def _evaluation(report: DemoReport, period: Period) -> None:
         return
     rng = random.Random(period.year + 1)
     secretariat = get_user_model().objects.get(username="sekretariat")
-    score = score_period(period=period)
-    entries, total = [], Decimal("0.00")
-    for group in score.groups:
+    entries = []
+    for group in score_period(period=period).groups:
         for indicator in group.indicators:
-            kept = Decimal("0.00")
             for q in indicator.questions:
                 official, note = q.points.verified, ""
                 if official > 0 and rng.random() < 0.2:
@@ -431,8 +430,6 @@ def _evaluation(report: DemoReport, period: Period) -> None:
                         note=note,
                     )
                 )
-                kept += official
-            total += min(kept, indicator.max_points)
     answer_services.official_points_save(period=period, user=secretariat, entries=entries)
     returned = (
         Question.objects.filter(indicator__group__period=period, assignments__role="lead")
@@ -459,7 +456,8 @@ def _evaluation(report: DemoReport, period: Period) -> None:
         field_verification_on=datetime.date(period.year, 5, 9),
         field_verification_team="Tim Verifikasi Lapangan KemenPPPA",
         field_verification_findings="Sebagian foto kegiatan tidak bertanggal; dua SK kedaluwarsa.",
-        final_score=total.quantize(Decimal("0.01")),
+        # The official points' own total, as the losses read adds them (indicators capped).
+        final_score=year_losses(period=period).total.official,
         final_rank="",
     )
     report.add("official results")

@@ -163,8 +163,6 @@ def official_result_record(
     blank one is derived from the score. Team and findings left None stay as they are."""
     period = Period.objects.select_for_update().get(pk=period.pk)
     bands = list(period.rank_bands.values_list("name", "lower_bound"))
-    if final_rank and final_rank not in {name for name, _bound in bands}:
-        raise DomainError(_("The rank must be one of the period's bands."), code="rank")
     problem = rank_problem(score=final_score, rank=final_rank, bands=bands)
     if problem:
         raise DomainError(problem, code="rank_contradicts_bands")
