@@ -291,6 +291,8 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     # No model ordering: Answer's goes through question, indicator and group (three joins to
     # sort one row).
     answer = Answer.objects.filter(question=question, unit=unit).order_by().first()
+    if answer is not None:  # what was read already, not read again through the answer
+        answer.question, answer.unit = question, unit
     access = AnswerAccess(
         user=user, question=question, unit=unit, answer=answer, assignments=assignments
     )

@@ -269,14 +269,24 @@ def risks(period: Period, *, unit_ids=None) -> dict[int, rules.Risk]:
     return found
 
 
-def answer_risk(answer: Answer, *, period: Period | None = None) -> rules.Risk:
+def answer_risk(answer: Answer, *, period: Period | None = None, evidence=None) -> rules.Risk:
     """The verdict on one answer, assessed from its own facts (its evidence and their files:
     two queries). Not from its unit's kept verdicts: the answer page, the commonest, follows
     every save, when those are stale, and assessing a large agency's hundred answers again
-    there cost more than the page itself. The same rules and facts, so the same verdict."""
+    there cost more than the page itself. The same rules and facts, so the same verdict.
+    `evidence`: the answer's live evidence with its documents and its revisions newest first,
+    when the caller has read them (opd.selectors.answer_page_data)."""
     period = period or answer.question.indicator.group.period
     if answer.pk is None:  # a draft nobody wrote yet
         return rules.assess(answer_facts(answer, (), _Period(period)))
+    if evidence is not None:  # what the page read already: not read a second time
+        facts = tuple(
+            _evidence_facts(
+                e, next(iter(e.revisions.all()), None) if e.kind == e.Kind.FILE else None
+            )
+            for e in evidence
+        )
+        return rules.assess(answer_facts(answer, facts, _Period(period)))
     return answers_risk([answer], period=period)[answer.pk]
 
 

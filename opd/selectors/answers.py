@@ -152,7 +152,8 @@ def answer_page_data(*, answer: Answer | None) -> dict:
         Evidence.objects.filter(answer=answer)
         # One answer's evidence in the model's order without its joins to sort by answer.
         .order_by("created_at", "pk")
-        .select_related("unit", "created_by")
+        # The document too: the verification risk reads its kind and validity from here.
+        .select_related("unit", "created_by", "document")
         .prefetch_related(
             Prefetch(
                 "revisions",

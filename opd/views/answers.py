@@ -115,7 +115,9 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         and (acc.is_answering_member or acc.can_review),
         "whatsapp_links": _whatsapp_links(acc, answer),
         # The verification risk, from the unit's kept verdicts: it informs, never blocks.
-        "risk": risk.answer_risk(answer, period=period) if answer is not None else None,
+        "risk": risk.answer_risk(answer, period=period, evidence=page_data["evidence"])
+        if answer is not None
+        else None,
         # A table's row: the question's share and points, one query (per-unit pages only).
         "table_share": selectors.question_share(question=question, assignments=acc.assignments)
         if acc.per_unit
