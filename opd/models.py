@@ -601,8 +601,19 @@ class Document(models.Model):
         ]
 
     def __str__(self) -> str:
-        number = f" {self.number}" if self.number else ""
-        return f"{self.get_kind_display()}{number}: {self.title}"
+        return self.name_of(kind=self.kind, number=self.number, title=self.title)
+
+    @classmethod
+    def name_of(cls, *, kind: str, number: str, title: str) -> str:
+        """How a document is named everywhere, from its values (a read of plain values names
+        it without a model row)."""
+        number = f" {number}" if number else ""
+        return f"{cls.kind_label(kind)}{number}: {title}"
+
+    @classmethod
+    def kind_label(cls, kind: str) -> str:
+        """The kind as people read it (get_kind_display without a row)."""
+        return str(dict(cls.Kind.choices).get(kind, kind))
 
     def expires_before(self, day: datetime.date) -> bool:
         return self.valid_until is not None and self.valid_until < day

@@ -23,6 +23,7 @@ Risk informs: nothing here writes, blocks a submission or changes points.
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,15 @@ from core import page_cache
 from indicators import risk as rules
 from indicators.identity import previous_period, previous_question_ids
 from indicators.models import OfficialPoints, Period
-from opd.models import Answer, Assignment, Evidence, EvidenceRevision, ProvincialReturn
+from indicators.selectors import question_ids
+from opd.models import (
+    Answer,
+    Assignment,
+    Document,
+    Evidence,
+    EvidenceRevision,
+    ProvincialReturn,
+)
 from opd.uploads import reading
 
 ZERO = Decimal("0.00")
@@ -135,30 +144,112 @@ def lost_files(period: Period) -> dict[int, frozenset[str]]:
     return {new: frozenset(files[old]) for new, old in ids.items() if files.get(old)}
 
 
-def _evidence_facts(item: Evidence, revision: EvidenceRevision | None) -> rules.EvidenceFacts:
-    document = item.document
+class _AnswerRow(NamedTuple):
+    """What the rules read of an answer: a row of plain values (model rows with the question
+    and option joined cost more to build than the rest of a unit's reassessment)."""
+
+    pk: int
+    unit_id: int
+    question_id: int
+    question_text: str
+    option_label: str | None
+    claimed: Decimal | None
+    narrative: str
+    data_values: dict | None
+
+
+_ANSWER_COLUMNS = (
+    "pk",
+    "unit_id",
+    "question_id",
+    "question__text",
+    "option__label",
+    "claimed_points",
+    "narrative",
+    "data_values",
+)
+# Of a piece of evidence not removed, with the registered document it is (if any).
+_EVIDENCE_COLUMNS = (
+    "answer_id",
+    "pk",
+    "kind",
+    "title",
+    "url",
+    "document_id",
+    "document__kind",
+    "document__title",
+    "document__number",
+    "document__issued_on",
+    "document__valid_until",
+)
+# Of a file's latest revision.
+_REVISION_COLUMNS = (
+    "evidence_id",
+    "original_name",
+    "content_type",
+    "sha256",
+    "text_layer",
+    "read_problem",
+    "read_number",
+    "read_date",
+)
+
+
+def _row_of(answer: Answer) -> _AnswerRow:
+    """An answer read as a model row (its question and option with it) as the rules read it."""
+    return _AnswerRow(
+        answer.pk,
+        answer.unit_id,
+        answer.question_id,
+        answer.question.text,
+        answer.option.label if answer.option_id else "",
+        answer.claimed_points,
+        answer.narrative,
+        answer.data_values,
+    )
+
+
+def _values_of(item, columns) -> dict:
+    """A model row's `columns` as values() names them ("document__kind": None when there is
+    no document)."""
+    values = {}
+    for column in columns:
+        value = item
+        for name in column.split("__"):
+            value = None if value is None else getattr(value, name)
+        values[column] = value
+    return values
+
+
+def _evidence_facts(item: dict, revision: dict | None) -> rules.EvidenceFacts:
+    """One piece of evidence (_EVIDENCE_COLUMNS) and its file's latest revision
+    (_REVISION_COLUMNS; None for a link) as the rules read them."""
     document_fields = {}
-    if document is not None:
+    document_name = None
+    if item["document_id"] is not None:
+        kind, number = item["document__kind"], item["document__number"]
+        document_name = Document.name_of(kind=kind, number=number, title=item["document__title"])
         document_fields = {
-            "document_kind": document.kind,
-            "document_label": document.get_kind_display(),
-            "document_valid_until": document.valid_until,
-            "document_number": document.number,
-            "document_issued_on": document.issued_on,
+            "document_kind": kind,
+            "document_label": Document.kind_label(kind),
+            "document_valid_until": item["document__valid_until"],
+            "document_number": number,
+            "document_issued_on": item["document__issued_on"],
         }
-    if item.kind == Evidence.Kind.LINK:
-        return rules.EvidenceFacts(item.title or item.url, kind="link", **document_fields)
+    title = item["title"]
+    if item["kind"] == Evidence.Kind.LINK:
+        return rules.EvidenceFacts(title or item["url"], kind="link", **document_fields)
     if revision is None:
-        return rules.EvidenceFacts(item.title or f"#{item.pk}", **document_fields)
-    problem = PROBLEMS.get(revision.read_problem, revision.read_problem)
+        return rules.EvidenceFacts(title or f"#{item['pk']}", **document_fields)
+    problem = revision["read_problem"]
     return rules.EvidenceFacts(
-        str(document) if document is not None else (item.title or revision.original_name),
-        content_type=revision.content_type,
-        sha256=revision.sha256,
-        text_layer=revision.text_layer,
-        read_problem=problem,
-        read_number=revision.read_number,
-        read_date=revision.read_date,
+        document_name or title or revision["original_name"],
+        content_type=revision["content_type"],
+        sha256=revision["sha256"],
+        text_layer=revision["text_layer"],
+        read_problem=PROBLEMS.get(problem, problem),
+        read_number=revision["read_number"],
+        read_date=revision["read_date"],
         **document_fields,
     )
 
@@ -169,39 +260,37 @@ def _data_text(values) -> str:
     return "\n".join(f"{key}: {value}" for key, value in values.items())
 
 
-def facts_of(answers: list[Answer], shared: _Period) -> dict[int, rules.AnswerFacts]:
-    """Answer id -> its facts, for saved answers of one period (question and option read with
-    them). Two queries: their evidence (with documents), the files' latest revisions."""
-    ids = [a.pk for a in answers if a.pk is not None]
-    evidence = defaultdict(list)
-    items = list(
-        Evidence.objects.filter(answer_id__in=ids, removed_at__isnull=True)
-        .select_related("document")
-        .order_by("answer_id", "created_at", "pk")
+def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.AnswerFacts]:
+    """Answer id -> its facts, for saved answers of one period. One query of plain values:
+    their evidence, with its document and its file's revisions (the newest first, the one
+    kept; a file has a few)."""
+    revision_columns = [f"revisions__{column}" for column in _REVISION_COLUMNS[1:]]
+    rows = (
+        Evidence.objects.filter(answer_id__in=[a.pk for a in answers], removed_at__isnull=True)
+        .order_by("answer_id", "created_at", "pk", "-revisions__uploaded_at", "-revisions__pk")
+        .values_list(*_EVIDENCE_COLUMNS, "revisions__evidence_id", *revision_columns)
     )
-    latest = {}
-    files = [e.pk for e in items if e.kind == Evidence.Kind.FILE]
-    if files:
-        for revision in (
-            EvidenceRevision.objects.filter(evidence_id__in=files)
-            .defer("uploaded_by")
-            .order_by("evidence_id", "-uploaded_at", "-pk")
-        ):
-            latest.setdefault(revision.evidence_id, revision)
-    for item in items:
-        evidence[item.answer_id].append(_evidence_facts(item, latest.get(item.pk)))
+    evidence, seen, split = defaultdict(list), set(), len(_EVIDENCE_COLUMNS)
+    for row in rows:
+        item = dict(zip(_EVIDENCE_COLUMNS, row[:split], strict=True))
+        if item["pk"] in seen:
+            continue  # an older revision
+        seen.add(item["pk"])
+        revision = None
+        if item["kind"] == Evidence.Kind.FILE and row[split] is not None:
+            revision = dict(zip(_REVISION_COLUMNS, row[split:], strict=True))
+        evidence[item["answer_id"]].append(_evidence_facts(item, revision))
     return {
         answer.pk: answer_facts(answer, tuple(evidence.get(answer.pk, ())), shared)
         for answer in answers
-        if answer.pk is not None
     }
 
 
-def answer_facts(answer: Answer, evidence: tuple, shared: _Period) -> rules.AnswerFacts:
+def answer_facts(answer: _AnswerRow, evidence: tuple, shared: _Period) -> rules.AnswerFacts:
     return rules.AnswerFacts(
-        question_text=answer.question.text,
-        option_label=answer.option.label if answer.option_id else "",
-        claimed=answer.claimed_points,
+        question_text=answer.question_text,
+        option_label=answer.option_label or "",
+        claimed=answer.claimed,
         narrative=answer.narrative,
         data_text=_data_text(answer.data_values),
         evidence=evidence,
@@ -212,13 +301,13 @@ def answer_facts(answer: Answer, evidence: tuple, shared: _Period) -> rules.Answ
     )
 
 
-def _answers(period: Period, unit_ids) -> list[Answer]:
-    found = Answer.objects.filter(question__indicator__group__period=period).select_related(
-        "question", "option"
-    )
+def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
+    ids, first, last = question_ids(period=period)
+    found = Answer.objects.filter(question_id__gte=first, question_id__lte=last)
     if unit_ids is not None:
         found = found.filter(unit_id__in=unit_ids)
-    return list(found.order_by("pk"))
+    rows = found.order_by("pk").values_list(*_ANSWER_COLUMNS)
+    return [_AnswerRow(*row) for row in rows if row[2] in ids]
 
 
 def assess_units(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
@@ -277,24 +366,45 @@ def answer_risk(answer: Answer, *, period: Period | None = None, evidence=None) 
     `evidence`: the answer's live evidence with its documents and its revisions newest first,
     when the caller has read them (opd.selectors.answer_page_data)."""
     period = period or answer.question.indicator.group.period
+    row = _row_of(answer)
     if answer.pk is None:  # a draft nobody wrote yet
-        return rules.assess(answer_facts(answer, (), _Period(period)))
+        return rules.assess(answer_facts(row, (), _Period(period)))
     if evidence is not None:  # what the page read already: not read a second time
         facts = tuple(
             _evidence_facts(
-                e, next(iter(e.revisions.all()), None) if e.kind == e.Kind.FILE else None
+                _values_of(e, _EVIDENCE_COLUMNS),
+                _revision_values(e) if e.kind == e.Kind.FILE else None,
             )
             for e in evidence
         )
-        return rules.assess(answer_facts(answer, facts, _Period(period)))
+        return rules.assess(answer_facts(row, facts, _Period(period)))
     return answers_risk([answer], period=period)[answer.pk]
+
+
+def _revision_values(item: Evidence) -> dict | None:
+    latest = next(iter(item.revisions.all()), None)
+    return None if latest is None else _values_of(latest, _REVISION_COLUMNS)
 
 
 def answers_risk(answers, *, period: Period) -> dict[int, rules.Risk]:
     """Answer id -> the verdict, for some saved answers of `period` (their question and option
     read with them), assessed from their own facts: two queries."""
-    facts = facts_of(list(answers), _Period(period))
+    facts = facts_of([_row_of(a) for a in answers], _Period(period))
     return {pk: rules.assess(found) for pk, found in facts.items()}
+
+
+def listed_risks(answers, *, period: Period) -> dict[int, rules.Risk]:
+    """Answer id -> the verdict, for the answers a page lists (the review queue's fifty, their
+    question and option read with them): each kept until its unit's number moves, so a page
+    rebuilt after a save elsewhere assesses the listed answers of the units that changed
+    alone, from their own facts."""
+    by_pk = {answer.pk: answer for answer in answers}
+    return page_cache.remember_each(
+        "answer-risk",
+        scopes={answer.pk: page_cache.unit_scope(answer.unit_id) for answer in answers},
+        compute=lambda stale: answers_risk([by_pk[pk] for pk in stale], period=period),
+        parts=(period.pk,),
+    )
 
 
 def points_at_risk(period: Period, *, unit_ids=None) -> Decimal:
@@ -445,6 +555,7 @@ __all__ = [
     "facts_of",
     "flagged_rows",
     "has_official_points",
+    "listed_risks",
     "lost_files",
     "outcomes",
     "points_at_risk",

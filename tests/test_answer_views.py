@@ -281,10 +281,11 @@ def test_queue_query_budget_is_constant(
     # answers with question, unit and evidence count, 7 their submitters and claim holders
     # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 8-10 choices of the
     # group, indicator and unit filters; with the page cache on, a first view also reads the
-    # versions of "all" and of the period; 11-13 the verification risk of the listed answers
-    # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
-    # year's period (links only: no revisions to read)
-    with django_assert_num_queries(13 + cache_reads(1)):
+    # versions of "all" and of the period, and of the listed answers' units (each badge is
+    # kept until its unit changes); 11-13 the verification risk of the listed answers
+    # (opd/risk.py, from their own facts): the day documents must hold, their evidence with
+    # its files, last year's period
+    with django_assert_num_queries(13 + cache_reads(2)):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n
 

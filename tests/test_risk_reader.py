@@ -117,6 +117,19 @@ def test_each_known_weakness_is_found_with_its_reason(period, weak):
     assert risk.points_at_risk(period) == D("20.00")  # four high answers of 5 points
 
 
+def test_the_answer_page_and_the_period_read_the_same_verdicts(period, weak):
+    """The answer page assesses from the evidence it read as model rows, the period from
+    plain values: the same facts, so the same verdict, for each known weakness."""
+    from opd.selectors import answer_page_data
+
+    kept = risk.risks(period)
+    for name, answer in weak.items():
+        answer = Answer.objects.select_related("question", "option").get(pk=answer.pk)
+        evidence = answer_page_data(answer=answer)["evidence"]
+        assert risk.answer_risk(answer, period=period, evidence=evidence) == kept[answer.pk], name
+        assert risk.answers_risk([answer], period=period)[answer.pk] == kept[answer.pk], name
+
+
 def test_kla_risk_lists_each_weak_answer_with_its_reasons(period, weak):
     out = io.StringIO()
     call_command("kla_risk", "--period", str(period.year), "--json", stdout=out)
@@ -162,9 +175,9 @@ def test_reading_a_period_costs_the_same_queries_whatever_its_size(
     period, lead_unit, n, django_assert_num_queries
 ):
     _build(period, lead_unit, n)
-    # 1 the official result (field verification day), 2 the answers with questions and
-    # options, 3 their evidence with documents, 4 the files' latest revisions, 5 last year's
-    # period (none here: nothing lost before)
+    # 1 the official result (field verification day), 2 the period's question ids, 3 the
+    # answers with their questions' texts and options' labels, 4 their evidence with
+    # documents and files' revisions, 5 last year's period (none here: nothing lost before)
     with django_assert_num_queries(5):
         found = risk.assess_units(period, [lead_unit.pk])
     assert len(found[lead_unit.pk]) == n
@@ -241,3 +254,27 @@ def test_after_one_units_change_only_that_unit_is_assessed_again(
     again = risk.risks(period)
     assert assessed == [sorted([lead_unit.pk, other_unit.pk]), [lead_unit.pk]]
     assert again[mine.pk].rules != first[mine.pk].rules  # no longer "no evidence"
+
+
+def test_a_listed_answer_is_assessed_again_only_when_its_unit_changes(
+    period, lead_unit, other_unit, page_cache_committing, monkeypatch
+):
+    """The review queue's badges (risk.listed_risks): each kept until its unit changes."""
+    mine = _answer(_question(period, lead_unit), lead_unit)
+    theirs = _answer(_question(period, other_unit), other_unit)
+    assessed = []
+    real = risk.answers_risk
+
+    def recording(answers, *, period):
+        assessed.append(sorted(a.pk for a in answers))
+        return real(answers, period=period)
+
+    monkeypatch.setattr(risk, "answers_risk", recording)
+    listed = list(Answer.objects.select_related("question", "option").order_by("pk"))
+    first = risk.listed_risks(listed, period=period)
+    assert first[mine.pk].rules == ("no_evidence",) and assessed == [[mine.pk, theirs.pk]]
+    assert risk.listed_risks(listed, period=period) == first and len(assessed) == 1
+    Evidence.objects.create(answer=mine, unit=lead_unit, kind="link", url="https://x.test/sk")
+    again = risk.listed_risks(listed, period=period)
+    assert assessed[1:] == [[mine.pk]] and again[theirs.pk] == first[theirs.pk]
+    assert "no_evidence" not in again[mine.pk].rules

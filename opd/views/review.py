@@ -74,8 +74,8 @@ def _review_queue_context(request, period, periods) -> dict:
         coordinator_checked=filters.get("checked"),
     )
     # The verification risk: a filter by level or an order by risk needs every answer's,
-    # kept per unit by the page cache; the badges of a page alone need its fifty (assessed
-    # from their own facts, not from every unit's answers again after each save).
+    # kept per unit by the page cache; the badges of a page alone need its fifty (each kept
+    # until its unit changes, then assessed from its own facts, not with its unit's others).
     by_risk = bool(filters.get("risk")) or filters.get("sort") == "risk"
     verdicts = risk.risks(period) if by_risk else None
     if filters.get("risk"):
@@ -88,7 +88,7 @@ def _review_queue_context(request, period, periods) -> dict:
     page = Paginator(answers, 50).get_page(request.GET.get("page"))
     listed = selectors.with_people(list(page))
     if verdicts is None:
-        verdicts = risk.answers_risk(listed, period=period)
+        verdicts = risk.listed_risks(listed, period=period)
     rows = []
     for answer in listed:
         # Read when the page is built: a cached queue may show a lapsed claim for at most
