@@ -452,10 +452,46 @@ def enabled() -> bool:
     return _enabled()
 
 
+# The numbers read so far in the current GET request (RequestNumbersMiddleware), reused by
+# every later read of the request: a dashboard's figures would otherwise read the same
+# hundreds of unit numbers once for each figure kept per unit.
+_request: ContextVar[dict[str, int] | None] = ContextVar("kla_page_cache_request", default=None)
+
+
 def _numbers(scopes: Iterable[str]) -> dict[str, int]:
-    known = _known.get() or {}
+    known, shared = _known.get() or {}, _request.get()
     missing = {GLOBAL, *scopes} - known.keys()
-    return {**known, **versions(missing)} if missing else known
+    if not missing:
+        return known
+    found = {**known}
+    if shared:
+        found.update((scope, shared[scope]) for scope in missing if scope in shared)
+        missing -= shared.keys()
+    if missing:
+        read = versions(missing)
+        found.update(read)
+        if shared is not None:
+            shared.update(read)
+    return found
+
+
+class RequestNumbersMiddleware:
+    """Within one GET or HEAD request, the page cache's numbers are read once: a figure kept
+    under numbers read earlier in the request is as fresh as the page itself (every value is
+    still computed after the numbers it is kept under were read). Not for writes: a request
+    that saves reads its own changes, which raise the numbers only after its commit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = _request.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
 
 
 def numbers(scopes: Iterable[str]) -> dict[str, int]:
@@ -482,19 +518,24 @@ def fragment(
     parts: Iterable,
     context: Callable[[], dict],
     scopes: Iterable[str] = (),
+    read_also: Iterable[str] = (),
 ):
     """`template_name` rendered with `context()`, from the cache while the numbers of "all" and
     of `scopes`, the language and the date (days left, behind schedule) are unchanged. `parts`
     must name everything else the HTML depends on: the period, the filters, the visitor's
-    units; `scopes` every scope whose changes it shows."""
+    units; `scopes` every scope whose changes it shows. `read_also`: scopes the page reads
+    outside the fragment, read in the same query (RequestNumbersMiddleware keeps them for the
+    rest of the request); they are not part of its key."""
     seconds = settings.KLA_PAGE_CACHE_SECONDS
     if seconds <= 0:
         return render_to_string(template_name, context(), request=request)
-    numbers = _numbers(scopes)
+    scopes = list(scopes)
+    numbers = _numbers([*scopes, *read_also])
     source = repr(
         (
             template_name,
-            sorted(numbers.items()),
+            # Its own numbers only: the request may have read others (RequestNumbersMiddleware).
+            sorted((scope, numbers[scope]) for scope in {GLOBAL, *scopes}),
             get_language(),
             timezone.localdate().isoformat(),
             *parts,

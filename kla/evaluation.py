@@ -145,12 +145,20 @@ def losses_by_year(*, up_to: Period | None = None) -> list[YearLosses]:
 
 def latest_losses(*, period: Period) -> YearLosses | None:
     """The latest year up to `period` with official figures and its read, for the dashboards'
-    compact section: one query when no year has any."""
-    found = Period.objects.filter(
-        Q(official_points__isnull=False) | Q(official__final_score__isnull=False),
-        year__lte=period.year,
+    compact section: no query while nothing district-wide changes, when no year has any."""
+    # Official figures change with "all": kept, so a page rebuilt after a save asks nothing.
+    latest = page_cache.remember(
+        "latest-official-year",
+        parts=[period.pk],
+        compute=lambda: (
+            Period.objects.filter(
+                Q(official_points__isnull=False) | Q(official__final_score__isnull=False),
+                year__lte=period.year,
+            )
+            .order_by("-year")
+            .first()
+        ),
     )
-    latest = found.order_by("-year").first()
     return YearLosses(latest, year_losses(period=latest)) if latest is not None else None
 
 

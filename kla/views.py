@@ -128,6 +128,8 @@ def secretariat_home(request):
             *([page_cache.queue_scope(period.pk)] if period else []),
             page_cache.SNAPSHOTS,
         ],
+        # The points at risk below it read the period's number (opd/_points_at_risk.html).
+        read_also=[page_cache.period_scope(period.pk)] if period else [],
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(
@@ -188,6 +190,8 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
             page_cache.SNAPSHOTS,
             *([page_cache.queue_scope(period.pk)] if period else []),
         ],
+        # The points at risk below it read the period's number (opd/_points_at_risk.html).
+        read_also=[page_cache.period_scope(period.pk)] if period else [],
         context=lambda: _executive_context(period, periods, lists=lists),
     )
     return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})

@@ -54,11 +54,12 @@ def test_secretariat_dashboard_query_budget(
     # 15-17 instrument counts, 18 questions without a lead, 19 the totals two weeks ago (on
     # track), 20 the latest year with official points (none here: where points were lost is
     # not read) (the gauge's bands come with the score); with the page cache on, a first view
-    # (a miss) also reads the versions of the page's scopes and of its units' scopes;
-    # 21-25 the points at risk, outside the fragment (opd/risk.py: the answering units, the
-    # official result, the answers, their evidence, last year's period; kept for the period
-    # and per unit, whose versions the cache reads twice more)
-    with django_assert_num_queries(25 + cache_reads(4)):
+    # (a miss) also reads the versions of the page's scopes (with the period's, for the points
+    # at risk) and of its units' scopes, each once for the whole request;
+    # 21-26 the points at risk, outside the fragment (opd/risk.py: the answering units, the
+    # official result, the period's question ids, the answers, their evidence with its files,
+    # last year's period; kept for the period and per unit)
+    with django_assert_num_queries(26 + cache_reads(2)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -79,11 +80,11 @@ def test_executive_dashboard_query_budget(
     # as having lost points last time), 21 the latest year with official points (none),
     # 22 every cluster's progress with its coordinator (the page's, not the print view's);
     # with the page cache on, a first view also reads the versions of the page's scopes and
-    # of its units' scopes. With it off, the answering units of the listed questions are read
-    # again (11: the cache keeps them from the units' completion). 23-27 the points at risk,
-    # as on the secretariat's page.
+    # of its units' scopes, once each for the request. With it off, the answering units of the
+    # listed questions are read again (11: the cache keeps them from the units' completion).
+    # 23-28 the points at risk, as on the secretariat's page.
     again = 0 if cache_reads(1) else 1
-    with django_assert_num_queries(27 + again + cache_reads(4)):
+    with django_assert_num_queries(28 + again + cache_reads(2)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html
