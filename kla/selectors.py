@@ -111,7 +111,19 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     A table's row counts against the units that fill it (opd.access.answer_writers): the
     coordinator where it fills the rows, a desa's kecamatan beside the desa. Two queries,
     reading plain values rather than model rows so large periods stay fast; each unit's
-    counts are kept until that unit's version moves, so a save recounts its unit only."""
+    counts are kept until that unit's version moves, so a save recounts its unit only, and
+    the rows together until the period's progress moves (or the day: behind schedule), so
+    a change of points alone recounts nothing."""
+    rows = page_cache.remember(
+        "completion-rows",
+        scopes=[page_cache.progress_scope(period.pk)],
+        parts=[period.pk, timezone.localdate()],
+        compute=lambda: _completion_rows(period),
+    )
+    return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
+
+
+def _completion_rows(period: Period) -> list[UnitCompletion]:
     assigned, writers, rows_of, question_range = page_cache.remember(
         "assigned", parts=[period.pk], compute=lambda: _assigned(period)
     )
@@ -127,7 +139,7 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
         row = UnitCompletion(unit, n, *counts[pk])
         row.behind = row.percent + BEHIND_MARGIN < elapsed
         rows.append(row)
-    return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
+    return rows
 
 
 def _assigned(period: Period):

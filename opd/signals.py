@@ -20,8 +20,15 @@ def ensure_profile(sender, instance, created, raw=False, **kwargs):
 
 # --- What a change of an answer, its evidence or comments touches in the page cache -----------
 # Rows are ("pair", (question_id, unit_id), flag), ("answer", id, flag) or ("evidence", id,
-# flag); flag "figures" also raises the period's score and progress, "progress" the progress,
+# flag); flag "figures" also raises the period's score, "progress" the units' progress,
 # "queue" the review queue's figures.
+
+
+def _progress(figures: tuple) -> tuple:
+    """What unit completion reads of an answer's FIGURES (kla.selectors.unit_completion):
+    whether it claims points at all, and its state."""
+    claimed, _verified, status, _submitted = figures
+    return claimed is not None, status
 
 
 def _answer(answer: Answer, created_or_deleted: bool):
@@ -30,6 +37,10 @@ def _answer(answer: Answer, created_or_deleted: bool):
     answer.figures_read = figures  # the next save of this instance compares with this one
     pair = (answer.question_id, answer.unit_id)
     rows = [("pair", pair, "" if known and figures == read else "figures")]
+    # Other points claimed on an answer that claimed some leave the units' progress be: the
+    # commonest save of the March rush then recounts no unit on the dashboards.
+    if not known or _progress(figures) != _progress(read):
+        rows.append(("pair", pair, "progress"))
     # State and submission time (FIGURES' last two): a change of points alone leaves the
     # queue's size and age be.
     if not known or figures[2:] != read[2:]:
@@ -80,7 +91,7 @@ def _row_scopes(rows: set[tuple]) -> set:
         scopes |= {page_cache.period_scope(period), *map(page_cache.unit_scope, units)}
         if "figures" in flags:
             scopes.add((page_cache.score_scope(period), question_id))
-        if flags & {"figures", "progress"}:
+        if "progress" in flags:
             scopes.add(page_cache.progress_scope(period))
         if "queue" in flags:
             scopes.add(page_cache.queue_scope(period))

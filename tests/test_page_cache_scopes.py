@@ -58,6 +58,10 @@ def test_what_each_change_raises(
     figures = {f"score:{p}", f"progress:{p}"}
     # A narrative: the pages showing the answer, not the score.
     assert _raised(lambda: _save(draft, opd_user, "5.00", "Perbup 2026")) == pages
+    # Other points: the score, not the units' progress (the draft claimed points already).
+    assert _raised(lambda: _save(draft, opd_user, "6.00")) == pages | {f"score:{p}"}
+    # No points any more, then points again: the unit's count of answers moves.
+    assert _raised(lambda: _save(draft, opd_user, None)) == pages | figures
     assert _raised(lambda: _save(draft, opd_user, "6.00")) == pages | figures
     assert (
         _raised(lambda: services.comment_add(answer=draft, user=secretariat_user, body="Lengkapi"))
@@ -91,10 +95,12 @@ def test_a_transaction_raises_each_scope_once(transactional_db, draft, opd_user)
         _save(draft, opd_user, "8.00")
     after = dict(DataVersion.objects.values_list("scope", "value"))
     assert after.keys() == before.keys()
-    # Points alone: the queue's figures (state, submission time) stay.
-    queue = f"queue:{draft.question.indicator.group.period_id}"
-    raised = {after[scope] - before[scope] for scope in before if scope not in {"all", queue}}
-    assert raised == {1} and after["all"] == before["all"] and after[queue] == before[queue]
+    # Points alone: the queue's figures (state, submission time) and the units' progress
+    # (whether points are claimed at all) stay.
+    p = draft.question.indicator.group.period_id
+    still = {"all", f"queue:{p}", f"progress:{p}"}
+    raised = {after[scope] - before[scope] for scope in before if scope not in still}
+    assert raised == {1} and all(after[scope] == before[scope] for scope in still)
 
 
 def _main(client, url) -> tuple[str, int]:
@@ -193,6 +199,31 @@ def test_evidence_recounts_its_unit_only(
     evidence_add_link(answer=draft, unit=lead_unit, user=opd_user, url="https://jdih.example/1")
     assert row("Dinas Kesehatan") == ["1", "1", "1", "0", "0"]
     assert counted[1:] == [[lead_unit.pk]]
+
+
+def test_a_change_of_points_recounts_no_unit(
+    transactional_db, page_cache_on, client_for, draft, opd_user, secretariat_user, monkeypatch
+):
+    """The commonest save of the March rush, other points on a draft, leaves the units'
+    progress be: the dashboards keep their unit counts and show the new points."""
+    counted = []
+    answer_counts = dash._answer_counts
+
+    def spy(unit_ids, *args):
+        counted.append(sorted(unit_ids))
+        return answer_counts(unit_ids, *args)
+
+    monkeypatch.setattr(dash, "_answer_counts", spy)
+    client = client_for(secretariat_user)
+    url = reverse("kla:secretariat-home")
+    _main(client, url)
+    assert len(counted) == 1
+    _save(draft, opd_user, "7.25")
+    html, _queries = _main(client, url)
+    assert 'data-testid="claimed-total">7,25<' in html and len(counted) == 1
+    _save(draft, opd_user, None)  # no points claimed any more: one answer fewer answered
+    _main(client, url)
+    assert counted[1:] == [[draft.unit_id]]
 
 
 def test_notices_and_uploads_on_their_way_raise_nothing(
