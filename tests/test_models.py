@@ -84,3 +84,14 @@ def test_everything_has_a_readable_str(question, lead_unit, opd_user):
     ):
         assert str(obj) and "object (" not in str(obj)
     assert EvidenceRevision.PREVIEWABLE_TYPES
+
+
+def test_the_garbage_collector_runs_young_collections_seldom():
+    """core.apps: a score of a large district makes tens of thousands of short-lived tuples;
+    with Python's default of a young collection every 700, the collector took up to half of
+    it (make bench)."""
+    import gc
+
+    from core.apps import GC_YOUNG_THRESHOLD
+
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD >= 10_000
