@@ -500,6 +500,13 @@ def numbers(scopes: Iterable[str]) -> dict[str, int]:
     return _numbers(scopes)
 
 
+def read_ahead(scopes: Iterable[str]) -> None:
+    """Read the numbers of "all" and of `scopes` now, in one query, for the kept values a
+    GET request reads later (RequestNumbersMiddleware keeps them); nothing with the cache off."""
+    if _enabled():
+        _numbers(scopes)
+
+
 @contextlib.contextmanager
 def known(found: dict[str, int]):
     """Within, `remember` and the others reuse the numbers in `found` instead of reading them

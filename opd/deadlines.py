@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import page_cache
 from core.errors import DomainError
 from indicators.models import Period
 from opd.models import Assignment, Extension, ProvincialReturn, Unit
@@ -19,20 +20,41 @@ class WindowClosed(DomainError):
     pass
 
 
-def unit_deadline(*, period: Period, unit: Unit) -> datetime.date:
-    """The last day the unit may change answers: the window's end, or its extension."""
-    extension = Extension.objects.filter(period=period, unit=unit).only("until").order_by().first()
-    if extension and extension.until > period.window_closes:
-        return extension.until
-    return period.window_closes
+def unit_deadline(
+    *, period: Period, unit: Unit, extended: dict[int, datetime.date] | None = None
+) -> datetime.date:
+    """The last day the unit may change answers: the window's end, or its extension.
+    `extended`: the period's extensions by unit (period_extensions), when the caller has them;
+    else one query."""
+    if extended is None:
+        extension = (
+            Extension.objects.filter(period=period, unit=unit).only("until").order_by().first()
+        )
+        until = extension.until if extension else None
+    else:
+        until = extended.get(unit.pk)
+    return until if until and until > period.window_closes else period.window_closes
+
+
+def period_extensions(*, period: Period) -> dict[int, datetime.date]:
+    """Unit id -> the day its extension runs to: the period's extensions read whole (a few
+    rows, at most one per unit), in one query."""
+    return dict(Extension.objects.filter(period=period).values_list("unit_id", "until"))
+
+
+def kept_extensions(*, period: Period) -> dict[int, datetime.date]:
+    """period_extensions for pages, kept until anything district-wide changes (an extension
+    raises "all"); a service deciding a write reads afresh."""
+    return page_cache.remember(
+        "extensions", parts=[period.pk], compute=lambda: period_extensions(period=period)
+    )
 
 
 def unit_deadlines(*, period: Period, units) -> list[tuple[Unit, datetime.date]]:
-    """The deadline of each unit, in one query whatever the number of units: the period's
-    extensions are read whole (a few rows, at most one per unit), which costs less than
-    sending hundreds of unit ids to the database."""
-    extended = dict(Extension.objects.filter(period=period).values_list("unit_id", "until"))
-    return [(u, max(period.window_closes, extended.get(u.pk, period.window_closes))) for u in units]
+    """The deadline of each unit, in one query whatever the number of units (sending hundreds
+    of unit ids to the database costs more than reading the period's few extensions)."""
+    extended = period_extensions(period=period)
+    return [(u, unit_deadline(period=period, unit=u, extended=extended)) for u in units]
 
 
 def returned_to_unit(*, question, unit: Unit) -> bool:

@@ -365,13 +365,15 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     client = client_for(secretariat_user)
     client.get(_url("opd:answer", answer))  # warm the session
     # 1 session, 2 user, 3 question with indicator, group and period, 4 its assignments with
-    # units, 5 the answer, 6 profile (role), 7 the unit's extension (its deadline: shown, and
-    # may it still edit), 8 evidence with unit, creator and document, 9 their revisions, 10 comments,
+    # units, 5 the answer, 6 profile (role), 7 the period's extensions (the unit's deadline:
+    # shown, and may it still edit; kept by the page cache in production), 8 evidence with
+    # unit, creator and document, 9 their revisions, 10 comments,
     # 11 the question's options (the approval form; the answer form is not built for a
     # reviewer, who cannot edit), 12 the revision request with its reviewer, 13 the answer's
     # history with who did what (a reviewer's own units are not read: only a unit's staff
     # answer for a unit; the header names no reviewer of a resubmitted answer, that was the
-    # previous round), 14 the province's return of the question (none here), 15-16 the
+    # previous round), 14 the period's returned questions (none here, so the question's
+    # return is not read; kept by the page cache in production), 15-16 the
     # verification risk of the answer (opd/risk.py, from the evidence read at 8-9): the day
     # documents must hold, last year's period (none: nothing lost before)
     with django_assert_num_queries(16) as captured:

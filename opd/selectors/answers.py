@@ -316,23 +316,30 @@ def notices_for(*, user, limit: int = 100) -> list[Notice]:
 
 def next_question(*, question: Question, unit: Unit) -> Question | None:
     """The unit's next question in instrument order that it has not handed in yet, going
-    round to the start; None when all are in. One query: the unit's questions in order are
-    kept until the instrument or the assignments change ("all"), the commonest page need not
-    build a large agency's hundred questions again at every view."""
+    round to the start; None when all are in. At most one query: the unit's questions in order
+    are kept until the instrument or the assignments change ("all"), the commonest page need
+    not build a large agency's hundred questions again at every view."""
     period_id = question.indicator.group.period_id
     order = page_cache.remember(
         "answering-order",
         parts=[period_id, unit.pk],
         compute=lambda: _answering_order(period_id, unit),
     )
-    done = set(
-        Answer.objects.filter(
-            unit=unit,
-            question__in=[q.pk for q in order],
-            status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
-        )
-        .order_by()
-        .values_list("question_id", flat=True)
+    # Kept until the unit's answers change: one read of the numbers, and no query while the
+    # unit goes from answer to answer without saving.
+    done = page_cache.remember(
+        "handed-in",
+        scopes=[page_cache.unit_scope(unit.pk)],
+        parts=[period_id],
+        compute=lambda: frozenset(
+            Answer.objects.filter(
+                unit=unit,
+                question__in=[q.pk for q in order],
+                status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
+            )
+            .order_by()
+            .values_list("question_id", flat=True)
+        ),
     )
     at = next((i for i, q in enumerate(order) if q.pk == question.pk), -1)
     return next(

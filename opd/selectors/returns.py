@@ -1,5 +1,6 @@
 """The province's returns as the units see them: on the workspace and the answer page."""
 
+from core import page_cache
 from opd.models import Assignment, ProvincialReturn
 
 
@@ -28,7 +29,21 @@ def open_returns_for_units(*, unit_ids, period=None) -> list[tuple[ProvincialRet
 
 
 def question_return(*, question) -> ProvincialReturn | None:
-    """The question's return not yet closed, else its latest closed one, else None. One query."""
+    """The question's return not yet closed, else its latest closed one, else None. One query,
+    and none for a question never returned: the period's returned questions are kept until
+    anything district-wide changes (a return raises "all")."""
+    period_id = question.indicator.group.period_id
+    returned = page_cache.remember(
+        "returned-questions",
+        parts=[period_id],
+        compute=lambda: frozenset(
+            ProvincialReturn.objects.filter(
+                question__indicator__group__period_id=period_id
+            ).values_list("question_id", flat=True)
+        ),
+    )
+    if question.pk not in returned:
+        return None
     returns = list(
         ProvincialReturn.objects.filter(question=question).order_by("-returned_at", "-pk")[:5]
     )

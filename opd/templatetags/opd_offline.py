@@ -3,6 +3,7 @@ without a connection, and the server refuses it if the question changed meanwhil
 
 from django import template
 
+from core import page_cache
 from opd.offline import question_stamp as _question_stamp
 
 register = template.Library()
@@ -10,4 +11,8 @@ register = template.Library()
 
 @register.filter
 def question_stamp(question) -> str:
-    return _question_stamp(question)
+    """Kept until the instrument changes ("all"): the answer page, the commonest, need not read
+    the question's options for it at every view. The queue's save compares afresh."""
+    return page_cache.remember(
+        "question-stamp", parts=[question.pk], compute=lambda: _question_stamp(question)
+    )

@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import page_cache
 from core.errors import DomainError
 from opd import access, risk, selectors, services
 from opd.audit import client_ip
-from opd.deadlines import unit_deadline, unit_may_edit
+from opd.deadlines import kept_extensions, unit_deadline, unit_may_edit
 from opd.forms import (
     AnswerForm,
     ApproveForm,
@@ -76,7 +77,9 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     question, answer = acc.question, acc.answer
     period = question.indicator.group.period
     forms = forms or {}
-    deadline = unit_deadline(period=period, unit=acc.unit)
+    # The numbers the page's kept reads are under ("all", the unit's answers), in one query.
+    page_cache.read_ahead([page_cache.unit_scope(acc.unit.pk)])
+    deadline = unit_deadline(period=period, unit=acc.unit, extended=kept_extensions(period=period))
     acting = acc.acting_unit or acc.unit
     window_open = unit_may_edit(
         period=period,
