@@ -259,8 +259,11 @@ def executive_units(request):
 def period_detail(request, year: int):
     """The instrument of one period, as the secretariat and the executives browse it."""
     period = access.period_for_user(request.user, year=year, periods=instrument.period_list())
-    return render(
+    # The instrument changes only with "all" (as does the period's window it heads with).
+    body = page_cache.fragment(
         request,
-        "indicators/period_detail.html",
-        {"period": period, "groups": instrument.instrument_tree(period=period)},
+        "indicators/_period_detail_body.html",
+        parts=[period.pk],
+        context=lambda: {"period": period, "groups": instrument.instrument_tree(period=period)},
     )
+    return render(request, "indicators/period_detail.html", {"period": period, "body": body})

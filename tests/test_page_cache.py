@@ -311,3 +311,17 @@ def test_a_post_request_reads_the_numbers_again(page_cache_on, db, rf):
 
     assert page_cache.RequestNumbersMiddleware(view)(rf.post("/")) == 2
     assert page_cache.RequestNumbersMiddleware(view)(rf.get("/")) == 1
+
+
+def test_the_instrument_page_is_kept_until_the_instrument_changes(
+    page_cache_committing, client_for, executive_user, submitted
+):
+    client = client_for(executive_user)
+    url = reverse("kla:period-detail", args=[submitted.question.indicator.group.period.year])
+    cold, cold_queries = _get(client, url)
+    warm, warm_queries = _get(client, url)
+    assert warm == cold and warm_queries < cold_queries
+    question = submitted.question
+    question.text = "Apakah tersedia Perda KLA yang baru?"
+    question.save()
+    assert "Perda KLA yang baru" in _get(client, url)[0]
