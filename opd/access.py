@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from core import page_cache
 from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import Group, Period, Question
@@ -58,15 +59,22 @@ def can_read_everything(user) -> bool:
 
 
 def user_unit_ids(user) -> set[int]:
-    """Ids of the units a user is a member of (cached on the user for the request)."""
+    """Ids of the units a user is a member of (cached on the user for the request, and kept by
+    the page cache until anything district-wide changes: a membership raises "all")."""
     if not user.is_authenticated:
         return set()
     cached = getattr(user, "_kla_unit_ids", None)
     if cached is None:
-        profile = getattr(user, "profile", None)
-        cached = set(profile.units.values_list("pk", flat=True)) if profile else set()
+        cached = page_cache.remember(
+            "unit-ids", parts=[user.pk], compute=lambda: frozenset(_unit_ids(user))
+        )
         user._kla_unit_ids = cached
-    return cached
+    return set(cached)
+
+
+def _unit_ids(user) -> set[int]:
+    profile = getattr(user, "profile", None)
+    return set(profile.units.values_list("pk", flat=True)) if profile else set()
 
 
 def role_required(*roles):
@@ -275,16 +283,31 @@ def _unit_among(unit_id: int, unit: Unit, assignments) -> Unit:
     return next(a.unit for a in assignments if a.unit_id == unit_id)
 
 
-def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
-    """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
-    question = get_object_or_404(
-        Question.objects.select_related("indicator__group__period"), pk=question_id
+def _question_rows(question_id: int) -> tuple[Question | None, list[Assignment]]:
+    question = (
+        Question.objects.select_related("indicator__group__period").filter(pk=question_id).first()
     )
+    if question is None:
+        return None, []
     assignments = list(
         Assignment.objects.filter(question=question)
         .select_related("unit__parent")
         .order_by("role", "unit__short_name")  # lead first
     )
+    return question, assignments
+
+
+def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
+    """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
+    # The question with its place in the instrument, and who answers it: kept until anything
+    # district-wide changes (the instrument, units and assignments raise "all"), read with the
+    # numbers of the unit's answers, which the answer page's kept reads use.
+    page_cache.read_ahead([page_cache.unit_scope(unit_id)])
+    question, assignments = page_cache.remember(
+        "question-access", parts=[question_id], compute=lambda: _question_rows(question_id)
+    )
+    if question is None:
+        raise Http404
     unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
     if unit is None:
         raise Http404

@@ -29,6 +29,7 @@ from opd.selectors.documents import (
     documents_expiring,
     documents_renewable,
     documents_to_attach,
+    documents_to_attach_kept,
     period_documents,
 )
 from opd.selectors.returns import open_returns_for_units, question_return
@@ -81,6 +82,7 @@ __all__ = [
     "documents_expiring",
     "documents_renewable",
     "documents_to_attach",
+    "documents_to_attach_kept",
     "next_question",
     "next_waiting_answer",
     "notices_for",

@@ -9,6 +9,7 @@ from django.db.models import (
     QuerySet,
 )
 
+from core import page_cache
 from indicators.models import Period
 from opd.models import (
     Document,
@@ -72,6 +73,16 @@ def documents_to_attach(*, unit: Unit) -> QuerySet[Document]:
         .filter(Q(unit=unit) | Q(unit__is_secretariat=True))
         .select_related("unit")
         .order_by("kind", "title")
+    )
+
+
+def documents_to_attach_kept(*, unit: Unit) -> list[Document]:
+    """documents_to_attach for the answer page, kept until anything district-wide changes (a
+    document raises "all"); the attach form's POST validates against a fresh read."""
+    return page_cache.remember(
+        "documents-to-attach",
+        parts=[unit.pk],
+        compute=lambda: list(documents_to_attach(unit=unit)),
     )
 
 

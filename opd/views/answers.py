@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core import page_cache
 from core.errors import DomainError
 from opd import access, risk, selectors, services
 from opd.audit import client_ip
@@ -77,8 +76,6 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
     question, answer = acc.question, acc.answer
     period = question.indicator.group.period
     forms = forms or {}
-    # The numbers the page's kept reads are under ("all", the unit's answers), in one query.
-    page_cache.read_ahead([page_cache.unit_scope(acc.unit.pk)])
     deadline = unit_deadline(period=period, unit=acc.unit, extended=kept_extensions(period=period))
     acting = acc.acting_unit or acc.unit
     window_open = unit_may_edit(
@@ -138,7 +135,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         "upload_form": forms.get("upload") or EvidenceUploadForm(),
         "upload_limits": upload_limits(),
         "link_form": forms.get("link") or EvidenceLinkForm(),
-        "documents": selectors.documents_to_attach(unit=acc.acting_unit)
+        "documents": selectors.documents_to_attach_kept(unit=acc.acting_unit)
         if acc.can_attach and window_open and editable
         else None,
         "comment_form": forms.get("comment") or CommentForm(),
