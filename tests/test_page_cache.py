@@ -325,3 +325,16 @@ def test_the_instrument_page_is_kept_until_the_instrument_changes(
     question.text = "Apakah tersedia Perda KLA yang baru?"
     question.save()
     assert "Perda KLA yang baru" in _get(client, url)[0]
+
+
+def test_a_removed_member_is_refused_at_once_with_the_cache_on(
+    page_cache_committing, client_for, opd_user, submitted, lead_unit
+):
+    """Access reads memberships and assignments kept under "all" (opd.access): the change of
+    a membership raises it, so the next request is refused as with a fresh read."""
+    client = client_for(opd_user)
+    url = reverse("opd:answer", args=[submitted.question_id, lead_unit.pk])
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # from what is kept
+    opd_user.profile.units.remove(lead_unit)
+    assert client.get(url).status_code == 404
