@@ -14,7 +14,9 @@ trap '[ "$was_running" = 1 ] || bash scripts/pg.sh stop' EXIT
 
 export DATABASE_URL="$url"
 export KLA_REQUIRE_POSTGRES=1 KLA_REQUIRE_BROWSER=1
-.venv/bin/python -m pytest "$@"
+# One worker per core (pytest-xdist; each has its own test database, media directory and
+# browser); KLA_TEST_WORKERS=0 runs everything in this process.
+.venv/bin/python -m pytest -n "${KLA_TEST_WORKERS:-auto}" "$@"
 status=$?
 # pytest's 5 means "no tests collected": a suite that ran nothing has failed.
 [ "$status" -eq 5 ] && echo "No tests were collected." >&2
