@@ -502,8 +502,9 @@ def numbers(scopes: Iterable[str]) -> dict[str, int]:
 
 def read_ahead(scopes: Iterable[str]) -> None:
     """Read the numbers of "all" and of `scopes` now, in one query, for the kept values a
-    GET request reads later (RequestNumbersMiddleware keeps them); nothing with the cache off."""
-    if _enabled():
+    GET request reads later (RequestNumbersMiddleware keeps them). Nothing outside a GET
+    request, where nothing would keep them, and nothing with the cache off."""
+    if _enabled() and _request.get() is not None:
         _numbers(scopes)
 
 
@@ -525,19 +526,17 @@ def fragment(
     parts: Iterable,
     context: Callable[[], dict],
     scopes: Iterable[str] = (),
-    read_also: Iterable[str] = (),
 ):
     """`template_name` rendered with `context()`, from the cache while the numbers of "all" and
     of `scopes`, the language and the date (days left, behind schedule) are unchanged. `parts`
     must name everything else the HTML depends on: the period, the filters, the visitor's
-    units; `scopes` every scope whose changes it shows. `read_also`: scopes the page reads
-    outside the fragment, read in the same query (RequestNumbersMiddleware keeps them for the
-    rest of the request); they are not part of its key."""
+    units; `scopes` every scope whose changes it shows. Numbers the request read already
+    (read_ahead) are reused; only its own scopes' are part of its key."""
     seconds = settings.KLA_PAGE_CACHE_SECONDS
     if seconds <= 0:
         return render_to_string(template_name, context(), request=request)
     scopes = list(scopes)
-    numbers = _numbers([*scopes, *read_also])
+    numbers = _numbers(scopes)
     source = repr(
         (
             template_name,

@@ -66,6 +66,23 @@ def _figure_scopes(period) -> list[str]:
     return [page_cache.score_scope(period.pk), page_cache.progress_scope(period.pk)]
 
 
+def _dashboard_scopes(period) -> list[str]:
+    """What the secretariat's and the Bupati's fragments show changes with: the score, the
+    progress, the queue's figures (the clusters' counts are kept with them) and the snapshots
+    (the trends)."""
+    if period is None:
+        return [page_cache.SNAPSHOTS]
+    return [*_figure_scopes(period), page_cache.queue_scope(period.pk), page_cache.SNAPSHOTS]
+
+
+def _read_dashboard_numbers(period) -> list[str]:
+    """The dashboard's scopes, their numbers read now with the period's, which the points at
+    risk under the fragment read (opd/_points_at_risk.html): one query for both."""
+    scopes = _dashboard_scopes(period)
+    page_cache.read_ahead([*scopes, *([page_cache.period_scope(period.pk)] if period else [])])
+    return scopes
+
+
 UNIT_ROW = "kla/_unit_row.html"
 
 
@@ -122,14 +139,7 @@ def secretariat_home(request):
         request,
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
-        # The queue's figures too: read with the others, not in a query of their own.
-        scopes=[
-            *_figure_scopes(period),
-            *([page_cache.queue_scope(period.pk)] if period else []),
-            page_cache.SNAPSHOTS,
-        ],
-        # The points at risk below it read the period's number (opd/_points_at_risk.html).
-        read_also=[page_cache.period_scope(period.pk)] if period else [],
+        scopes=_read_dashboard_numbers(period),
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(
@@ -184,14 +194,7 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
         # The secretariat's period selector also lists the periods it prepares (_period_for):
         # its fragment is not the Bupati's.
         parts=[period and period.pk, access.is_secretariat(request.user)],
-        # The queue's number too: the clusters' counts are kept with it (read with the others).
-        scopes=[
-            *_figure_scopes(period),
-            page_cache.SNAPSHOTS,
-            *([page_cache.queue_scope(period.pk)] if period else []),
-        ],
-        # The points at risk below it read the period's number (opd/_points_at_risk.html).
-        read_also=[page_cache.period_scope(period.pk)] if period else [],
+        scopes=_read_dashboard_numbers(period),
         context=lambda: _executive_context(period, periods, lists=lists),
     )
     return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})

@@ -300,9 +300,7 @@ def _question_rows(question_id: int) -> tuple[Question | None, list[Assignment]]
 def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     """The access of `user` to the answer of `unit_id` to `question_id`, or Http404."""
     # The question with its place in the instrument, and who answers it: kept until anything
-    # district-wide changes (the instrument, units and assignments raise "all"), read with the
-    # numbers of the unit's answers, which the answer page's kept reads use.
-    page_cache.read_ahead([page_cache.unit_scope(unit_id)])
+    # district-wide changes (the instrument, units and assignments raise "all").
     question, assignments = page_cache.remember(
         "question-access", parts=[question_id], compute=lambda: _question_rows(question_id)
     )

@@ -273,12 +273,12 @@ def test_a_get_request_reads_each_number_once(page_cache_on, db, rf, monkeypatch
             page_cache.numbers(["unit:1"])
             page_cache.numbers(["unit:1", "period:1"])
             page_cache.numbers(["period:1"])
+            page_cache.read_ahead(["period:1", "unit:2"])  # unit:2 for the page around it
             html = page_cache.fragment(
                 request,
                 "x.html",
                 parts=[],
                 scopes=["period:1"],
-                read_also=["unit:2"],  # for the page around it: not in its key
                 context=lambda: renders.append(1) or {},
             )
             page_cache.numbers(["unit:2"])
@@ -288,7 +288,7 @@ def test_a_get_request_reads_each_number_once(page_cache_on, db, rf, monkeypatch
     middleware = page_cache.RequestNumbersMiddleware(view)
     first = rf.get("/")
     middleware(first)
-    # unit:1; then period:1 (and "all"); the fragment's with unit:2; nothing after
+    # unit:1; then period:1 (and "all"); unit:2 read ahead; nothing after
     assert first.queries == 3 and renders == [1]
     page_cache.fragment(
         rf.get("/"),
@@ -311,6 +311,15 @@ def test_a_post_request_reads_the_numbers_again(page_cache_on, db, rf):
 
     assert page_cache.RequestNumbersMiddleware(view)(rf.post("/")) == 2
     assert page_cache.RequestNumbersMiddleware(view)(rf.get("/")) == 1
+
+    def reading_ahead(request):
+        with CaptureQueriesContext(connection) as queries:
+            page_cache.read_ahead(["unit:1"])
+        return len(queries)
+
+    # Outside a GET request nothing would keep what it reads: it reads nothing.
+    assert page_cache.RequestNumbersMiddleware(reading_ahead)(rf.post("/")) == 0
+    assert page_cache.RequestNumbersMiddleware(reading_ahead)(rf.get("/")) == 1
 
 
 def test_the_instrument_page_is_kept_until_the_instrument_changes(

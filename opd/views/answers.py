@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import page_cache
 from core.errors import DomainError
 from opd import access, risk, selectors, services
 from opd.audit import client_ip
@@ -178,6 +179,9 @@ def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
 @require_GET
 @access.login_required
 def answer_detail(request, question_id: int, unit_id: int):
+    # The numbers the page's kept reads are under ("all" for the question, the units and the
+    # documents; the unit's answers for its next question), in one query.
+    page_cache.read_ahead([page_cache.unit_scope(unit_id)])
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
     return _render_answer(request, acc)
 
