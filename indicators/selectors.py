@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
-from core import page_cache
 from indicators.models import (
     Group,
     Indicator,
@@ -111,21 +110,6 @@ def instrument_tree(*, period: Period) -> QuerySet[Group]:
         .annotate(effective_max=Sum("indicators__max_points"))
         .prefetch_related(Prefetch("indicators", queryset=indicators))
     )
-
-
-def question_ids(*, period: Period) -> tuple[frozenset[int], int, int]:
-    """The ids of the period's questions, with the lowest and the highest: kept until the
-    instrument changes ("all"). A read of some units' answers filters by the range and keeps
-    those of the set; joined through the instrument to the period, PostgreSQL walked (and
-    planned) every question of a large period to find a unit's few answers."""
-
-    def compute():
-        ids = frozenset(
-            Question.objects.filter(indicator__group__period=period).values_list("pk", flat=True)
-        )
-        return ids, min(ids, default=0), max(ids, default=0)
-
-    return page_cache.remember("question-ids", parts=[period.pk], compute=compute)
 
 
 def instrument_counts(*, period: Period) -> dict[str, int]:

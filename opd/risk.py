@@ -32,7 +32,6 @@ from core import page_cache
 from indicators import risk as rules
 from indicators.identity import previous_period, previous_question_ids
 from indicators.models import OfficialPoints, Period
-from indicators.selectors import question_ids
 from opd.models import (
     Answer,
     Assignment,
@@ -41,6 +40,7 @@ from opd.models import (
     EvidenceRevision,
     ProvincialReturn,
 )
+from opd.scoring import period_questions
 from opd.uploads import reading
 
 ZERO = Decimal("0.00")
@@ -302,7 +302,7 @@ def answer_facts(answer: _AnswerRow, evidence: tuple, shared: _Period) -> rules.
 
 
 def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
-    ids, first, last = question_ids(period=period)
+    ids, first, last = period_questions(period=period)
     found = Answer.objects.filter(question_id__gte=first, question_id__lte=last)
     if unit_ids is not None:
         found = found.filter(unit_id__in=unit_ids)

@@ -218,6 +218,15 @@ def _kept_instrument(period: Period) -> dict:
     )
 
 
+def period_questions(*, period: Period) -> tuple[frozenset[int], int, int]:
+    """The ids of the period's questions with the lowest and the highest, from the instrument
+    the score keeps until anything district-wide changes. A read of some units' answers
+    filters by the range and keeps those of the set: joined through the instrument to the
+    period, PostgreSQL walked (and planned) every question of a large period instead."""
+    instrument = _kept_instrument(period)
+    return (instrument["question_ids"], *instrument["question_range"])
+
+
 def _answers(
     period: Period | None, instrument: dict, question_ids: set[int] | None = None
 ) -> dict[int, list[engine.UnitAnswer]]:
