@@ -139,9 +139,15 @@ def _log_out(page):
     toggler = page.locator(".navbar-toggler")
     if toggler.get_attribute("aria-expanded") != "true":
         toggler.click()
-    if not page.get_by_test_id("logout").is_visible():
+        # Bootstrap's collapse slides open ("collapsing") before it is "show": asked while it
+        # slid, the menu looked closed and a second click closed it (a flaky run on a busy
+        # machine).
+        expect(page.locator("#nav-main")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    logout = page.get_by_test_id("logout")
+    if not logout.is_visible():
         page.locator("#nav-main .dropdown > button").click()
-    page.get_by_test_id("logout").click()
+        expect(logout).to_be_visible()
+    logout.click()
 
 
 def _shot(page, name):
