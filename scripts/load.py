@@ -270,13 +270,13 @@ print(json.dumps({"checked": len(expected), "revisions_in_db": total, "problems"
 
 
 class Gunicorn:
-    def __init__(self, env: dict, port: int, workdir: Path, workers: int, threads: int):
+    def __init__(self, env: dict, port: int, workdir: Path, workers: int, threads: int, app: str):
         self.log_path = workdir / "gunicorn.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
                 GUNICORN,
-                "kla.wsgi:application",
+                app,
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -740,6 +740,29 @@ def report(stats: Stats, elapsed: float, users: dict) -> int:
     return errors
 
 
+def report_by_page(directory: Path, server_cpu: float) -> None:
+    """The server's CPU per page (bench/cpu_wsgi.py): each request's thread CPU, summed over
+    the workers; the rest of the process group's CPU was spent outside requests."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for path in directory.glob("*.json"):
+        for kind, (count, seconds) in json.loads(path.read_text()).items():
+            sums[kind][0] += count
+            sums[kind][1] += seconds
+    inside = sum(seconds for _count, seconds in sums.values())
+    print("\nServer CPU by page (thread CPU from the call to the response's close):")
+    print(f"{'page':36} {'count':>6} {'ms each':>8} {'s in all':>9} {'share':>6}")
+    for kind, (count, seconds) in sorted(sums.items(), key=lambda item: -item[1][1]):
+        print(
+            f"{kind:36} {count:6d} {seconds * 1000 / count:8.1f} {seconds:9.1f} "
+            f"{seconds * 100 / server_cpu:5.1f}%"
+        )
+    print(
+        f"{'inside requests':36} {'':6} {'':8} {inside:9.1f} {inside * 100 / server_cpu:5.1f}%\n"
+        f"{'outside (gunicorn, upload checks)':36} {'':6} {'':8} {server_cpu - inside:9.1f} "
+        f"{(server_cpu - inside) * 100 / server_cpu:5.1f}%"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
@@ -753,6 +776,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--arrive", type=float, default=20, help="seconds over which people arrive and log in"
+    )
+    parser.add_argument(
+        "--by-page",
+        action="store_true",
+        help="serve bench/cpu_wsgi.py and report the server's CPU per page",
     )
     args = parser.parse_args()
     if not 1 <= args.users <= MAX_USERS:
@@ -810,8 +838,13 @@ def main() -> int:
             f"{plan['submitted_before']} answers waiting for review at the start"
         )
 
+        app = "kla.wsgi:application"
+        if args.by_page:
+            app = "bench.cpu_wsgi:application"
+            env["KLA_CPU_BY_PAGE_DIR"] = str(workdir / "cpu")
+            (workdir / "cpu").mkdir()
         port = free_port()
-        server = Gunicorn(env, port, workdir, args.workers, args.threads)
+        server = Gunicorn(env, port, workdir, args.workers, args.threads, app)
         server.wait_ready(port)
 
         stats = Stats()
@@ -904,6 +937,10 @@ def main() -> int:
                 f"\ngunicorn logged {len(server_errors)} tracebacks; last lines:\n{server.tail()}"
             )
             failures += 1
+        if args.by_page:
+            server.stop()  # the workers write their last sums as they exit
+            server = None
+            report_by_page(workdir / "cpu", server_cpu)
     finally:
         if server is not None:
             server.stop()

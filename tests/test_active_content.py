@@ -5,8 +5,10 @@ stored and served back byte for byte. Every file is built here, none is shipped.
 import base64
 import datetime
 import io
+import os
 import struct
 import subprocess
+import sys
 import time
 import zipfile
 import zlib
@@ -1014,3 +1016,41 @@ def test_an_object_stream_with_a_chain_of_filters_is_checked_not_refused_as_dama
     with pytest.raises(UploadRefused) as refused:
         _check(tmp_path, "rantai-lzw.pdf", lzw_chain)
     assert refused.value.code == "pdf_unchecked"
+
+
+MAIN_SCRIPT = """
+import os, sys
+from pathlib import Path
+
+with open(os.environ["KLA_MAIN_RUNS"], "a") as runs:
+    runs.write(__name__ + "\\n")
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    from opd.uploads.isolation import read_isolated, run_isolated
+
+    for _ in range(2):
+        checked, read = run_isolated(Path(sys.argv[1]), "pdf"), read_isolated(Path(sys.argv[1]), "pdf")
+        print(repr((checked.code, read["problem"])))
+"""
+
+
+def test_the_check_children_do_not_run_the_servers_main_script_again(tmp_path):
+    """A child of the fork server ran the parent's main script again before each check (under
+    gunicorn, importing gunicorn: 20 ms of CPU per check); it runs only in the parent now."""
+    script, runs, path = tmp_path / "main.py", tmp_path / "runs", tmp_path / "upload"
+    script.write_text(MAIN_SCRIPT)
+    path.write_bytes(samples.pdf_bytes())
+    env = {**os.environ, "KLA_MAIN_RUNS": str(runs), "DJANGO_SETTINGS_MODULE": "kla.settings_test"}
+    out = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(script), str(path)],
+        cwd=settings.BASE_DIR,
+        env={**env, "PYTHONPATH": str(settings.BASE_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.splitlines() == ["(None, '')"] * 2  # checked and read, twice
+    assert runs.read_text().splitlines() == ["__main__"]

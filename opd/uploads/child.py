@@ -21,6 +21,13 @@ from django.conf import settings
 if not settings.configured:
     # In the fork server (or a fresh interpreter), not in a web worker, whose Django is set up.
     settings.configure(USE_I18N=False)
+    # Each child of the fork server would run the parent's main script again before its task
+    # (gunicorn's entry point: it imports gunicorn, 20 ms of CPU for every check), in case the
+    # task were defined there; preloading "__main__" is meant to spare that but never reached
+    # the server before Python 3.13 (gh-126631). The children's tasks are this module's own.
+    from multiprocessing import spawn
+
+    spawn._fixup_main_from_path = spawn._fixup_main_from_name = lambda _main: None
 
 from opd.uploads.content import check_here  # noqa: E402 - after the settings it needs
 from opd.uploads.errors import UploadRefused  # noqa: E402
