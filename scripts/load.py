@@ -8,7 +8,7 @@ What it does, bounded in count and time, on loopback only:
      executives) and some answers already waiting for review;
   2. gunicorn with production settings (DEBUG=0, a generated SECRET_KEY, static files through
      whitenoise after collectstatic; plain HTTP on 127.0.0.1, so no SSL redirect and no
-     secure-only cookies), 4 gthread workers, on a free port;
+     secure-only cookies), 2 gthread workers of 4 threads (docs/deploy.md), on a free port;
   3. --users simulated people for --seconds, arriving over the first --arrive seconds (20):
      OPD staff log in, open their workspace and an answer, upload a small PDF through the
      upload form (with CSRF), save a draft and sometimes submit; reviewers open the queue and
@@ -768,7 +768,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.5, help="mean pause between clicks (s)")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--uploads", type=float, default=0.5, help="share of answer visits that upload"
