@@ -53,6 +53,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
@@ -84,8 +85,11 @@ def period_scope(pk: int) -> str:
     return f"period:{pk}"
 
 
+UNIT_PREFIX = "unit:"
+
+
 def unit_scope(pk: int) -> str:
-    return f"unit:{pk}"
+    return f"{UNIT_PREFIX}{pk}"
 
 
 def score_scope(pk: int) -> str:
@@ -103,11 +107,12 @@ def progress_scope(pk: int) -> str:
 # --- The numbers ------------------------------------------------------------------------------
 
 
-def versions(scopes: Iterable[str] = ()) -> dict[str, int]:
+def versions(scopes: Iterable[str] = (), *, district_wide: bool = False) -> dict[str, int]:
     """The current number of each scope and of "all", in one query. A scope never raised has
     no row and counts 0; "all" always has one, started at a random number, and every key holds
     it, so a database emptied and filled again (a restore, a flush) meets none of its earlier
-    keys."""
+    keys. With `district_wide`, every scope but the units' too (a few per period), those
+    raised by their numbers."""
     wanted = {GLOBAL, *scopes}
     # Hundreds of scopes of one kind (a dashboard's units) are read by their prefix: cheaper to
     # ask for than to list.
@@ -119,11 +124,13 @@ def versions(scopes: Iterable[str] = ()) -> dict[str, int]:
     listed = Q(scope__in=[s for s in wanted if not s.startswith(tuple(many))])
     for prefix in many:
         listed |= Q(scope__startswith=prefix)
+    if district_wide:
+        listed |= ~Q(scope__startswith=UNIT_PREFIX)
     found = dict(DataVersion.objects.filter(listed).values_list("scope", "value"))
     if GLOBAL not in found:
         _raise({GLOBAL})
         found[GLOBAL] = DataVersion.objects.get(scope=GLOBAL).value
-    return {scope: found.get(scope, 0) for scope in wanted}
+    return {**(found if district_wide else {}), **{scope: found.get(scope, 0) for scope in wanted}}
 
 
 def version() -> int:
@@ -452,10 +459,19 @@ def enabled() -> bool:
     return _enabled()
 
 
-# The numbers read so far in the current GET request (RequestNumbersMiddleware), reused by
-# every later read of the request: a dashboard's figures would otherwise read the same
-# hundreds of unit numbers once for each figure kept per unit.
-_request: ContextVar[dict[str, int] | None] = ContextVar("kla_page_cache_request", default=None)
+@dataclass
+class _RequestNumbers:
+    """The numbers read so far in the current GET request (RequestNumbersMiddleware), reused by
+    every later read of the request: a dashboard's figures would otherwise read the same
+    hundreds of unit numbers once for each figure kept per unit. The first read takes every
+    scope but the units' (a few per period): a page that learns its period from a kept read
+    then reads that period's numbers without a second query."""
+
+    found: dict[str, int] = field(default_factory=dict)
+    district_wide: bool = False  # read: a scope but a unit's missing from `found` counts 0
+
+
+_request: ContextVar[_RequestNumbers | None] = ContextVar("kla_page_cache_request", default=None)
 
 
 def _numbers(scopes: Iterable[str]) -> dict[str, int]:
@@ -464,14 +480,19 @@ def _numbers(scopes: Iterable[str]) -> dict[str, int]:
     if not missing:
         return known
     found = {**known}
-    if shared:
-        found.update((scope, shared[scope]) for scope in missing if scope in shared)
-        missing -= shared.keys()
+    if shared is not None:
+        found.update((scope, shared.found[scope]) for scope in missing if scope in shared.found)
+        missing -= shared.found.keys()
+        if shared.district_wide:
+            found.update((scope, 0) for scope in missing if not scope.startswith(UNIT_PREFIX))
+            missing = {scope for scope in missing if scope.startswith(UNIT_PREFIX)}
     if missing:
-        read = versions(missing)
-        found.update(read)
+        first = shared is not None and not shared.district_wide
+        read = versions(missing, district_wide=first)
+        found.update((scope, read[scope]) for scope in missing)
         if shared is not None:
-            shared.update(read)
+            shared.found.update(read)
+            shared.district_wide = shared.district_wide or first
     return found
 
 
@@ -487,7 +508,7 @@ class RequestNumbersMiddleware:
     def __call__(self, request):
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        token = _request.set({})
+        token = _request.set(_RequestNumbers())
         try:
             return self.get_response(request)
         finally:

@@ -54,12 +54,18 @@ def period_pick(
                 | Q(pk__in=Period.objects.filter(also).values("pk"))
             )
     periods = list(periods)
+    return period_of_year(periods, year=year), periods
+
+
+def period_of_year(periods: list[Period], *, year: str | int | None) -> Period | None:
+    """Of `periods`, the one of `year`, else the current one: the latest open, else the
+    latest shown to all."""
     chosen = next((p for p in periods if str(p.year) == str(year)), None)
     if chosen is None:
         opened = [p for p in periods if p.status == Period.Status.OPEN]
         shown = [p for p in periods if p.is_visible_to_units]
         chosen = (opened or shown or [None])[0]
-    return chosen, periods
+    return chosen
 
 
 def final_internal_score(*, period: Period) -> ScoreSnapshot | None:

@@ -75,14 +75,6 @@ def _dashboard_scopes(period) -> list[str]:
     return [*_figure_scopes(period), page_cache.queue_scope(period.pk), page_cache.SNAPSHOTS]
 
 
-def _read_dashboard_numbers(period) -> list[str]:
-    """The dashboard's scopes, their numbers read now with the period's, which the points at
-    risk under the fragment read (opd/_points_at_risk.html): one query for both."""
-    scopes = _dashboard_scopes(period)
-    page_cache.read_ahead([*scopes, *([page_cache.period_scope(period.pk)] if period else [])])
-    return scopes
-
-
 UNIT_ROW = "kla/_unit_row.html"
 
 
@@ -139,7 +131,7 @@ def secretariat_home(request):
         request,
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
-        scopes=_read_dashboard_numbers(period),
+        scopes=_dashboard_scopes(period),
         context=lambda: _secretariat_context(period, periods, sort),
     )
     return render(
@@ -194,7 +186,7 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
         # The secretariat's period selector also lists the periods it prepares (_period_for):
         # its fragment is not the Bupati's.
         parts=[period and period.pk, access.is_secretariat(request.user)],
-        scopes=_read_dashboard_numbers(period),
+        scopes=_dashboard_scopes(period),
         context=lambda: _executive_context(period, periods, lists=lists),
     )
     return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})

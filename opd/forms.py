@@ -57,9 +57,11 @@ TABLE_FORM_ID = "table-form"
 
 
 def question_options(question) -> list:
-    """The question's options in its own order (one query, without the model's ordering
-    through indicator and group)."""
-    return list(question.options.order_by("order", "pk"))
+    """The question's options in its own order: read with the question where the answer page
+    keeps it (opd.access), else one query without the model's ordering through indicator and
+    group."""
+    kept = getattr(question, "ordered_options", None)
+    return list(kept) if kept is not None else list(question.options.order_by("order", "pk"))
 
 
 def option_field(options: list, *, label, widget, blank: str | None = None):

@@ -205,14 +205,15 @@ def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, mon
 @pytest.mark.parametrize(
     ("url_name", "persona", "queries"),
     [
-        # 1 session, 2 user, 3 profile, 4 periods, 5 the user's units, 6 the data version
-        ("opd:workspace", "opd", 6),
-        # 1 session, 2 user, 3 profile, 4 periods, 5 the data version
-        ("opd:review-queue", "secretariat", 5),
+        # 1 session, 2 user, 3 profile, 4 the user's units, 5 the data versions (the units'
+        # with the district-wide ones); the periods to choose from are kept
+        ("opd:workspace", "opd", 5),
+        # 1 session, 2 user, 3 profile, 4 the data versions
+        ("opd:review-queue", "secretariat", 4),
         # with the version the points at risk are kept under (outside the page's fragment,
         # read with the fragment's)
-        ("kla:secretariat-home", "secretariat", 5),
-        ("kla:executive-home", "executive", 5),
+        ("kla:secretariat-home", "secretariat", 4),
+        ("kla:executive-home", "executive", 4),
     ],
 )
 def test_query_budget_from_the_cache(
@@ -230,6 +231,31 @@ def test_query_budget_from_the_cache(
     with django_assert_num_queries(queries):
         response = client.get(reverse(url_name))
     assert "Q-CACHE" in response.content.decode() or url_name != "opd:workspace"
+
+
+def test_a_get_requests_first_read_takes_the_district_wide_numbers(page_cache_on, db, rf):
+    """The first read of a GET request takes every scope but the units': a period's numbers
+    asked later are those it read (0 for one never raised), without a second query."""
+    page_cache.versions()  # "all" exists
+    page_cache._raise({"score:7", "unit:3"})
+    expected = page_cache.versions(["score:7", "queue:7", "unit:3", "unit:4"])
+
+    def view(request):
+        with CaptureQueriesContext(connection) as queries:
+            page_cache.numbers(["unit:3"])
+            page_cache._raise({"score:7"})  # after the request's read: not seen by it
+            later = page_cache.numbers(["score:7", "queue:7"])
+            units = page_cache.numbers(["unit:4"])
+        request.queries, request.later, request.units = len(queries), later, units
+        return ""
+
+    request = rf.get("/")
+    page_cache.RequestNumbersMiddleware(view)(request)
+    assert request.later["score:7"] == expected["score:7"] and request.later["queue:7"] == 0
+    assert request.units["unit:4"] == 0
+    # the first read; the raise; unit:4, a unit's number, read when asked
+    assert request.queries == 3
+    assert page_cache.versions(["score:7"])["score:7"] == expected["score:7"] + 1
 
 
 def test_an_emptied_database_starts_at_a_new_number(db):
@@ -288,8 +314,9 @@ def test_a_get_request_reads_each_number_once(page_cache_on, db, rf, monkeypatch
     middleware = page_cache.RequestNumbersMiddleware(view)
     first = rf.get("/")
     middleware(first)
-    # unit:1; then period:1 (and "all"); unit:2 read ahead; nothing after
-    assert first.queries == 3 and renders == [1]
+    # unit:1 with "all" and every scope but the units' (period:1 among them); unit:2 read
+    # ahead; nothing after
+    assert first.queries == 2 and renders == [1]
     page_cache.fragment(
         rf.get("/"),
         "x.html",

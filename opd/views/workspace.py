@@ -121,6 +121,9 @@ def workspace(request):
     """The questions assigned to the user's units in a period (the current one unless ?year=
     names another year they took part in), in instrument order."""
     units = list(selectors.units_of_user(user=request.user))
+    scopes = [page_cache.unit_scope(u.pk) for u in units]
+    # The units' numbers with "all" (which the kept period choice reads), in one query.
+    page_cache.read_ahead(scopes)
     period, periods = access.period_choice(
         request.user, year=request.GET.get("year"), unit_ids=[u.pk for u in units]
     )
@@ -130,7 +133,7 @@ def workspace(request):
         parts=[period and period.pk, [u.pk for u in units], sorted(request.GET.lists())],
         # Each unit's version moves with the answers its workspace shows (its own, and those of
         # the questions it supports or coordinates), not with other units' saves.
-        scopes=[page_cache.unit_scope(u.pk) for u in units],
+        scopes=scopes,
         context=lambda: {
             **_workspace_context(period, units, WorkspaceFilterForm(request.GET or None)),
             "periods": periods,
