@@ -374,3 +374,27 @@ def test_a_removed_member_is_refused_at_once_with_the_cache_on(
     assert client.get(url).status_code == 200  # from what is kept
     opd_user.profile.units.remove(lead_unit)
     assert client.get(url).status_code == 404
+
+
+def test_the_period_choice_is_kept_until_a_period_changes(
+    page_cache_committing, secretariat_user, executive_user, period
+):
+    """The periods a page offers are kept (no query the second time), for each kind of
+    reader apart (the secretariat also sees the years it prepares), and a period's change is
+    seen at once: it raises "all"."""
+    from indicators.models import Period
+    from opd import access
+
+    prepared = factories.PeriodFactory(year=2027, status=Period.Status.PREPARED)
+    assert access.period_choice(secretariat_user)[1] == [prepared, period]
+    assert access.period_choice(executive_user)[1] == [period]
+    with CaptureQueriesContext(connection) as queries:
+        chosen, periods = access.period_choice(executive_user, year=2026)
+    assert chosen == period and periods == [period]
+    assert not [q for q in queries if "indicators_period" in q["sql"]]
+    chosen.status = "annotated by a page"  # a copy: the kept one is not changed
+    assert access.period_choice(executive_user)[0].status == Period.Status.OPEN
+    prepared.status = Period.Status.OPEN
+    prepared.save()
+    chosen, periods = access.period_choice(executive_user)
+    assert chosen == prepared and periods == [prepared, period]
