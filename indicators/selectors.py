@@ -27,12 +27,11 @@ def period_current() -> Period | None:
 
 def period_pick(
     *,
-    year: str | int | None = None,
     include_prepared: bool = False,
     unit_ids=None,
     also: Q | None = None,
 ) -> tuple[Period | None, list[Period]]:
-    """The period asked for by year, else the current one, and the periods to choose from.
+    """The current period and the periods to choose from (period_of_year picks another).
 
     A period being prepared is offered only with `include_prepared` (the secretariat's
     pages) and is never the current one, so importing next year's instrument changes nobody's
@@ -54,7 +53,7 @@ def period_pick(
                 | Q(pk__in=Period.objects.filter(also).values("pk"))
             )
     periods = list(periods)
-    return period_of_year(periods, year=year), periods
+    return period_of_year(periods, year=None), periods
 
 
 def period_of_year(periods: list[Period], *, year: str | int | None) -> Period | None:
