@@ -14,9 +14,15 @@ os.environ.setdefault("KLA_BASE_URL", "http://testserver")
 # Ordinary tests never commit, so the data version would never move: the page cache is on
 # only where a test asks for it (the page_cache fixture) and in the benchmark.
 os.environ.setdefault("KLA_PAGE_CACHE_SECONDS", "0")
-os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="kla-test-media-"))
-os.environ.setdefault("KLA_UPLOAD_SPOOL_DIR", tempfile.mkdtemp(prefix="kla-test-spool-"))
-os.environ.setdefault("KLA_TUS_DIR", tempfile.mkdtemp(prefix="kla-test-tus-"))
+# Throwaway directories, made once by the run's main process: its pytest-xdist workers
+# inherit them, and tests/conftest.py removes them at the end of the run.
+for name, prefix in [
+    ("MEDIA_ROOT", "kla-test-media-"),
+    ("KLA_UPLOAD_SPOOL_DIR", "kla-test-spool-"),
+    ("KLA_TUS_DIR", "kla-test-tus-"),
+]:
+    if name not in os.environ:
+        os.environ[name] = tempfile.mkdtemp(prefix=prefix)
 
 from kla.settings import *  # noqa: E402,F403
 from kla.settings import STORAGES  # noqa: E402

@@ -69,7 +69,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Remove the throwaway evidence and upload spool directories kla/settings_test.py made."""
+    """Remove the throwaway evidence and upload spool directories kla/settings_test.py made:
+    in the run's main process only. Its workers inherit its directories, and one finishing
+    first removed them under another's still-running tests."""
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker
+        return
     from django.conf import settings
 
     for directory, prefix in [

@@ -66,6 +66,8 @@ def sqlite_server(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{var / 'kla.sqlite3'}",
         "KLA_VAR_DIR": str(var),
         "MEDIA_ROOT": str(var / "evidence"),
+        "KLA_UPLOAD_SPOOL_DIR": str(var / "spool"),
+        "KLA_TUS_DIR": str(var / "tus"),
         "KLA_PAGE_CACHE_SECONDS": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
