@@ -330,9 +330,13 @@ def answer_access(user, *, question_id: int, unit_id: int) -> AnswerAccess:
     unit = next((a.unit for a in assignments if a.answers and a.unit_id == unit_id), None)
     if unit is None:
         raise Http404
-    # No model ordering: Answer's goes through question, indicator and group (three joins to
-    # sort one row).
-    answer = Answer.objects.filter(question=question, unit=unit).order_by().first()
+    # One row at most (the pair is unique), read without an order: Answer's model ordering
+    # goes through three joins, and the primary key's, which .first() adds, makes Django hash
+    # every selected column.
+    try:
+        answer = Answer.objects.get(question=question, unit=unit)
+    except Answer.DoesNotExist:
+        answer = None
     if answer is not None:  # what was read already, not read again through the answer
         answer.question, answer.unit = question, unit
     access = AnswerAccess(

@@ -5,6 +5,7 @@ person's notices."""
 import datetime
 import difflib
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from django.db.models import (
     Count,
@@ -144,14 +145,19 @@ def _assigned(period: Period, unit_ids) -> tuple[list[Assignment], dict[int, int
     return assignments, leads
 
 
+_IN_ORDER = attrgetter("created_at", "pk")  # evidence and comments, as their models order them
+
+
 def answer_page_data(*, answer: Answer | None) -> dict:
     """Evidence with its revisions and the comment thread of an answer, two queries each."""
     if answer is None:
         return {"evidence": [], "removed_evidence": [], "comments": []}
-    evidence = list(
+    # A few rows each, sorted here rather than by the database: of a query with both joined
+    # rows and an order, Django hashes every selected column (SQLCompiler._order_by_pairs),
+    # a third of reading an answer's evidence.
+    evidence = sorted(
         Evidence.objects.filter(answer=answer)
-        # One answer's evidence in the model's order without its joins to sort by answer.
-        .order_by("created_at", "pk")
+        .order_by()
         # The document too: the verification risk reads its kind and validity from here.
         .select_related("unit", "created_by", "document")
         .prefetch_related(
@@ -161,10 +167,11 @@ def answer_page_data(*, answer: Answer | None) -> dict:
                     "-uploaded_at", "-pk"
                 ),
             )
-        )
+        ),
+        key=_IN_ORDER,
     )
-    comments = list(
-        Comment.objects.filter(answer=answer).order_by("created_at", "pk").select_related("author")
+    comments = sorted(
+        Comment.objects.filter(answer=answer).order_by().select_related("author"), key=_IN_ORDER
     )
     return {
         "evidence": [e for e in evidence if e.removed_at is None],
