@@ -17,7 +17,7 @@ from django.utils import timezone
 from core import page_cache
 from core.models import DataChange
 from indicators import scoring as engine
-from indicators.models import Group, Indicator, Period, Question, RankBand, ScoreSnapshot
+from indicators.models import Group, Period, Question, RankBand, ScoreSnapshot
 from indicators.score_document import score_document
 from indicators.steps import as_decimals
 from opd.models import Answer, Assignment
@@ -39,28 +39,18 @@ def _instrument(period: Period) -> dict:
     ]
     indicators = [
         engine.IndicatorInput(pk, group_id, code, name, max_points, order)
-        for pk, group_id, code, name, max_points, order in Indicator.objects.filter(
-            group__period=period
-        )
-        .order_by()
-        .values_list("pk", "group_id", "code", "name", "max_points", "order")
+        for pk, group_id, code, name, max_points, order in _fetch(_INDICATORS_SQL, [period.pk])
     ]
     # A question answered per unit scores the share over its units (registered here).
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
-    for question_id, unit_id in (
-        Assignment.objects.filter(
-            question__indicator__group__period=period, role=Assignment.Role.PER_UNIT
-        )
-        .order_by()
-        .values_list("question_id", "unit_id")
-    ):
+    for question_id, unit_id in _fetch(_PER_UNIT_SQL, [period.pk, Assignment.Role.PER_UNIT.value]):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
     decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
     kecamatan, desa = period.official_kecamatan, period.official_desa
     questions = []
-    # Thirteen thousand questions at ten times a district: the loop does per question only
+    # Thousands of questions a period at ten times a district: the loop does per question only
     # what every question needs; the rare ones (per unit, steps, kept points) branch off.
     for (
         pk,
@@ -73,23 +63,7 @@ def _instrument(period: Period) -> dict:
         steps,
         kept_claimed,
         kept_verified,
-    ) in (
-        Question.objects.filter(indicator__group__period=period)
-        .order_by()
-        .values_list(
-            "pk",
-            "indicator_id",
-            "code",
-            _text("max_points"),
-            "order",
-            "every_kecamatan",
-            "every_desa",
-            # As text: decoding every question's empty list as JSON cost more than the rest.
-            _text("steps"),
-            _text("kept_claimed_points"),
-            _text("kept_verified_points"),
-        )
-    ):
+    ) in _fetch(_QUESTIONS_SQL, [period.pk]):
         units = n_units.get(pk, 1)
         if every_kecamatan or every_desa:
             units = share_denominator(
@@ -195,9 +169,40 @@ def question_input(*, question: Question, registered: int, answers=()) -> engine
 _NO_STEPS = ("[]", "null")  # an empty JSON list as the database writes it (no steps)
 
 
-def _text(field: str) -> Cast:
-    """A decimal column read as text, for _Decimals."""
-    return Cast(field, TextField())
+# The reads of a whole score through the instrument's joins, written out: Django building and
+# compiling them cost a tenth of a score at ten times a district. Decimals of questions and
+# answers as text, for _Decimals; the steps' JSON as text, decoded only where there are steps.
+_INDICATORS_SQL = """
+    SELECT i.id, i.group_id, i.code, i.name, i.max_points, i."order"
+    FROM indicators_indicator i
+    JOIN indicators_group g ON g.id = i.group_id
+    WHERE g.period_id = %s"""
+_PER_UNIT_SQL = """
+    SELECT a.question_id, a.unit_id
+    FROM opd_assignment a
+    JOIN indicators_question q ON q.id = a.question_id
+    JOIN indicators_indicator i ON i.id = q.indicator_id
+    JOIN indicators_group g ON g.id = i.group_id
+    WHERE g.period_id = %s AND a.role = %s"""
+_QUESTIONS_SQL = """
+    SELECT q.id, q.indicator_id, q.code, CAST(q.max_points AS text), q."order",
+           q.every_kecamatan, q.every_desa, CAST(q.steps AS text),
+           CAST(q.kept_claimed_points AS text), CAST(q.kept_verified_points AS text)
+    FROM indicators_question q
+    JOIN indicators_indicator i ON i.id = q.indicator_id
+    JOIN indicators_group g ON g.id = i.group_id
+    WHERE g.period_id = %s"""
+_ANSWERS_SQL = """
+    SELECT question_id, unit_id, status,
+           CAST(claimed_points AS text), CAST(verified_points AS text)
+    FROM opd_answer
+    WHERE question_id >= %s AND question_id <= %s"""
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class _Decimals(dict):
@@ -238,13 +243,19 @@ def _answers(
         # The range of the period's question ids, not a join through the instrument to the
         # period (which cost the database five times the reading at ten times a district);
         # answers of another period's questions inside the range are left by _unit_answers.
-        first, last = instrument["question_range"]
-        rows = Answer.objects.filter(question_id__gte=first, question_id__lte=last)
+        values = _fetch(_ANSWERS_SQL, list(instrument["question_range"]))
     else:
-        rows = Answer.objects.filter(question_id__in=question_ids)
-    values = rows.order_by().values_list(
-        "question_id", "unit_id", "status", _text("claimed_points"), _text("verified_points")
-    )
+        values = (
+            Answer.objects.filter(question_id__in=question_ids)
+            .order_by()
+            .values_list(
+                "question_id",
+                "unit_id",
+                "status",
+                Cast("claimed_points", TextField()),
+                Cast("verified_points", TextField()),
+            )
+        )
     return _unit_answers(instrument, values, question_ids or ())
 
 
