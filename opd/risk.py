@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from core import page_cache
 from indicators import risk as rules
 from indicators.identity import previous_period, previous_question_ids
-from indicators.models import OfficialPoints, Period
+from indicators.models import AnswerOption, OfficialPoints, Period, Question
 from opd.models import (
     Answer,
     Assignment,
@@ -162,8 +162,7 @@ _ANSWER_COLUMNS = (
     "pk",
     "unit_id",
     "question_id",
-    "question__text",
-    "option__label",
+    "option_id",
     "claimed_points",
     "narrative",
     "data_values",
@@ -301,13 +300,48 @@ def answer_facts(answer: _AnswerRow, evidence: tuple, shared: _Period) -> rules.
     )
 
 
+def _texts(period: Period) -> tuple[dict[int, str], dict[int, str]]:
+    """The period's question texts and option labels by id, kept until anything district-wide
+    changes (the instrument raises "all"): a unit's reassessment after each save then reads
+    its answers alone, not joined to them (the joins were a quarter of the read)."""
+    return page_cache.remember(
+        "risk-texts",
+        parts=[period.pk],
+        compute=lambda: (
+            dict(
+                Question.objects.filter(indicator__group__period=period).values_list("pk", "text")
+            ),
+            dict(
+                AnswerOption.objects.filter(question__indicator__group__period=period).values_list(
+                    "pk", "label"
+                )
+            ),
+        ),
+    )
+
+
 def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
     ids, first, last = period_questions(period=period)
-    found = Answer.objects.filter(question_id__gte=first, question_id__lte=last)
-    if unit_ids is not None:
-        found = found.filter(unit_id__in=unit_ids)
-    rows = found.order_by("pk").values_list(*_ANSWER_COLUMNS)
-    return [_AnswerRow(*row) for row in rows if row[2] in ids]
+    questions, options = _texts(period)
+    rows = (
+        Answer.objects.filter(question_id__gte=first, question_id__lte=last, unit_id__in=unit_ids)
+        .order_by("pk")
+        .values_list(*_ANSWER_COLUMNS)
+    )
+    return [
+        _AnswerRow(
+            pk,
+            unit_id,
+            question_id,
+            questions[question_id],
+            options.get(option_id, "") if option_id else "",
+            claimed,
+            narrative,
+            data_values,
+        )
+        for pk, unit_id, question_id, option_id, claimed, narrative, data_values in rows
+        if question_id in ids
+    ]
 
 
 def assess_units(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:

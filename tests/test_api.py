@@ -91,10 +91,10 @@ def test_api_query_budget(
     # answering per unit, questions, bands, answers), 11 the official result, 12 the official
     # points (none: nothing more is read), 13 the verification risk's answering units, 14 the
     # day documents must hold (kept until anything district-wide changes in production),
-    # 15-19 the period's question ids from the score's instrument (kept in production, read
-    # again here: the page cache is off), 20 those units' answers (none: no evidence read,
-    # nothing flagged)
-    with django_assert_num_queries(20):
+    # 15-19 the period's question ids from the score's instrument and 20-21 its question
+    # texts and option labels (all kept in production, read again here: the page cache is
+    # off), 22 those units' answers (none: no evidence read, nothing flagged)
+    with django_assert_num_queries(22):
         assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 

@@ -176,10 +176,10 @@ def test_reading_a_period_costs_the_same_queries_whatever_its_size(
 ):
     _build(period, lead_unit, n)
     # 1 the official result (field verification day), 2-6 the period's question ids, from the
-    # instrument the score keeps (read here: the page cache is off in tests), 7 the answers
-    # with their questions' texts and options' labels, 8 their evidence with documents and
-    # files' revisions, 9 last year's period (none here: nothing lost before)
-    with django_assert_num_queries(9):
+    # instrument the score keeps, 7-8 the period's question texts and option labels (both
+    # kept by the page cache, read here: it is off in tests), 9 the answers, 10 their evidence
+    # with documents and files' revisions, 11 last year's period (none: nothing lost before)
+    with django_assert_num_queries(11):
         found = risk.assess_units(period, [lead_unit.pk])
     assert len(found[lead_unit.pk]) == n
 
