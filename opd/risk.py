@@ -181,6 +181,8 @@ _EVIDENCE_COLUMNS = (
     "document__issued_on",
     "document__valid_until",
 )
+_OWN_EVIDENCE_COLUMNS = tuple(c for c in _EVIDENCE_COLUMNS if not c.startswith("document__"))
+_NO_DOCUMENT = {c: None for c in _EVIDENCE_COLUMNS if c.startswith("document__")}
 # Of a file's latest revision.
 _REVISION_COLUMNS = (
     "evidence_id",
@@ -261,28 +263,59 @@ def _data_text(values) -> str:
 
 def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.AnswerFacts]:
     """Answer id -> its facts, for saved answers of one period. One query of plain values:
-    their evidence, with its document and its file's revisions (the newest first, the one
-    kept; a file has a few)."""
-    revision_columns = [f"revisions__{column}" for column in _REVISION_COLUMNS[1:]]
+    their evidence with its file's revisions (the newest kept; a file has a few), each
+    document from the kept documents. Ordered here, not by the database: of a query with
+    joined rows and an order, Django hashes every selected column, a fifth of this read."""
     rows = (
         Evidence.objects.filter(answer_id__in=[a.pk for a in answers], removed_at__isnull=True)
-        .order_by("answer_id", "created_at", "pk", "-revisions__uploaded_at", "-revisions__pk")
-        .values_list(*_EVIDENCE_COLUMNS, "revisions__evidence_id", *revision_columns)
+        .order_by()
+        .values_list(
+            *_OWN_EVIDENCE_COLUMNS,
+            "created_at",
+            "revisions__uploaded_at",
+            "revisions__pk",
+            *(f"revisions__{column}" for column in _REVISION_COLUMNS),
+        )
     )
-    evidence, seen, split = defaultdict(list), set(), len(_EVIDENCE_COLUMNS)
+    created, uploaded, revision_pk, revision = (len(_OWN_EVIDENCE_COLUMNS) + n for n in range(4))
+    newest: dict[int, tuple] = {}  # evidence id -> its row with its newest revision
     for row in rows:
-        item = dict(zip(_EVIDENCE_COLUMNS, row[:split], strict=True))
-        if item["pk"] in seen:
-            continue  # an older revision
-        seen.add(item["pk"])
-        revision = None
-        if item["kind"] == Evidence.Kind.FILE and row[split] is not None:
-            revision = dict(zip(_REVISION_COLUMNS, row[split:], strict=True))
-        evidence[item["answer_id"]].append(_evidence_facts(item, revision))
+        kept = newest.get(row[1])
+        # A file's rows each have a revision; a link's one row has none.
+        if kept is None or (row[uploaded], row[revision_pk]) > (kept[uploaded], kept[revision_pk]):
+            newest[row[1]] = row
+    # The kept documents, read (once until anything district-wide changes) only when some
+    # evidence is one.
+    document = _OWN_EVIDENCE_COLUMNS.index("document_id")
+    documents = _documents() if any(row[document] for row in newest.values()) else {}
+    evidence = defaultdict(list)
+    for row in sorted(newest.values(), key=lambda r: (r[0], r[created], r[1])):
+        item = dict(zip(_OWN_EVIDENCE_COLUMNS, row, strict=False))
+        item.update(documents.get(item["document_id"], _NO_DOCUMENT))
+        found = None
+        if item["kind"] == Evidence.Kind.FILE and row[revision] is not None:
+            found = dict(zip(_REVISION_COLUMNS, row[revision:], strict=True))
+        evidence[item["answer_id"]].append(_evidence_facts(item, found))
     return {
         answer.pk: answer_facts(answer, tuple(evidence.get(answer.pk, ())), shared)
         for answer in answers
     }
+
+
+def _documents() -> dict[int, dict]:
+    """Every registered document's kind, title, number and dates, by id (_EVIDENCE_COLUMNS'
+    names), kept until anything district-wide changes (a document's change raises "all"):
+    a unit's reassessment after each save then reads its evidence without joining them."""
+    columns = [c for c in _EVIDENCE_COLUMNS if c.startswith("document__")]
+    return page_cache.remember(
+        "risk-documents",
+        compute=lambda: {
+            pk: dict(zip(columns, values, strict=True))
+            for pk, *values in Document.objects.order_by().values_list(
+                "pk", *(c.removeprefix("document__") for c in columns)
+            )
+        },
+    )
 
 
 def answer_facts(answer: _AnswerRow, evidence: tuple, shared: _Period) -> rules.AnswerFacts:

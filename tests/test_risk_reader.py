@@ -130,6 +130,32 @@ def test_the_answer_page_and_the_period_read_the_same_verdicts(period, weak):
         assert risk.answers_risk([answer], period=period)[answer.pk] == kept[answer.pk], name
 
 
+def test_a_files_newest_revision_decides_and_evidence_keeps_its_order(period, lead_unit):
+    """The period's reader picks each file's newest revision and lists an answer's evidence in
+    the order it was added, as the answer page reads them (the database orders neither)."""
+    answer = _answer(_question(period, lead_unit), lead_unit)
+    evidence, _old = _file(answer, "lama.pdf", sha256="1" * 64, read_problem="damaged")
+    EvidenceRevision.objects.create(
+        evidence=evidence,
+        file="evidence/x/baru.pdf",
+        original_name="baru.pdf",
+        size=10,
+        sha256="2" * 64,
+        content_type="application/pdf",
+        text_layer=True,
+        uploaded_at=timezone.now() + datetime.timedelta(minutes=1),
+    )
+    second, _revision = _file(answer, "kedua.pdf", sha256="3" * 64, read_problem="damaged")
+    found = risk.risks(period)[answer.pk]
+    # The first file's damaged revision was replaced: only the second file is unchecked.
+    assert found.unchecked == ["“kedua.pdf” could not be checked: the file is damaged"]
+    facts = risk.facts_of(risk._answers(period, [lead_unit.pk]), risk._Period(period))
+    first, then = facts[answer.pk].evidence  # named by their titles
+    assert (first.name, first.sha256, first.text_layer) == ("lama.pdf", "2" * 64, True)
+    assert (then.name, then.sha256) == ("kedua.pdf", "3" * 64)
+    assert found == risk.answers_risk([answer], period=period)[answer.pk]
+
+
 def test_kla_risk_lists_each_weak_answer_with_its_reasons(period, weak):
     out = io.StringIO()
     call_command("kla_risk", "--period", str(period.year), "--json", stdout=out)
