@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -202,21 +202,6 @@ def _window_elapsed(period: Period) -> int:
     total = (period.window_closes - period.window_opens).days or 1
     done = (min(today, period.window_closes) - period.window_opens).days
     return max(0, min(100, round(100 * done / total)))
-
-
-def queue_state(*, period: Period) -> dict:
-    """How many answers wait for review, and since when. One query, kept until an answer's
-    state or submission time changes (the queue's version; a change of points leaves it)."""
-
-    def compute():
-        waiting = Answer.objects.filter(
-            question__indicator__group__period=period, status=Answer.Status.SUBMITTED
-        ).aggregate(n=Count("pk"), oldest=Min("submitted_at"))
-        return {"size": waiting["n"], "oldest": waiting["oldest"]}
-
-    return page_cache.remember(
-        "queue", scopes=[page_cache.queue_scope(period.pk)], parts=[period.pk], compute=compute
-    )
 
 
 # --- On track -------------------------------------------------------------------------------------

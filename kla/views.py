@@ -110,7 +110,7 @@ def _secretariat_context(period, periods, sort: str) -> dict:
             ),
             behind=[u for u in units if u.behind],
             sort=sort,
-            queue=dash.queue_state(period=period),
+            queue=opd_selectors.queue_state(period=period),
             **dash.instrument_summary(period=period),
             charts=_charts(period, score),
             last_losses=evaluation.latest_losses(period=period),

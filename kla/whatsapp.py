@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core import formats as fmt
 from indicators.models import Period
 from kla import selectors as dash
+from opd import selectors as opd_selectors
 from opd.models import Extension
 from opd.notifications import MAIL_LANGUAGE, absolute_url
 
@@ -52,7 +53,7 @@ def whatsapp_summary(*, period: Period, today: datetime.date | None = None) -> s
 
 def _position(period: Period) -> list[str]:
     score = dash.period_score(period=period)
-    waiting = dash.queue_state(period=period)["size"]
+    waiting = opd_selectors.queue_state(period=period)["size"]
     no_rank = _("no rank yet")
     # No heading: under the title, the figures say what they are; the lines go to the agencies.
     lines = [

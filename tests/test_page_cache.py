@@ -398,3 +398,25 @@ def test_the_period_choice_is_kept_until_a_period_changes(
     prepared.save()
     chosen, periods = access.period_choice(executive_user)
     assert chosen == prepared and periods == [prepared, period]
+
+
+def test_a_queue_rebuilt_after_a_points_change_takes_its_size_from_the_queue_state(
+    page_cache_committing, client_for, secretariat_user, submitted, period, lead_unit
+):
+    """The unfiltered queue's count is the kept queue state's size: a change of points (the
+    commonest) rebuilds the page without counting the queue again; a filtered queue counts."""
+    q = factories.QuestionFactory(indicator__group__period=period)
+    factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
+    draft = Answer.objects.create(question=q, unit=lead_unit, claimed_points=Decimal("1.00"))
+    client = _in_english(client_for(secretariat_user))
+    url = reverse("opd:review-queue")
+    client.get(url)
+    draft.claimed_points = Decimal("2.00")
+    draft.save()
+    for address, counted in ((url, False), (f"{url}?status=submitted&unit={lead_unit.pk}", True)):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(address).content.decode()
+        sqls = [query["sql"] for query in queries]
+        assert any('"submitted_at"' in sql and "ORDER BY" in sql for sql in sqls)  # rebuilt
+        assert any('AS "__count"' in sql for sql in sqls) is counted, address  # the paginator's
+        assert "Q-CACHE" in html

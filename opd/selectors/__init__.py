@@ -36,6 +36,7 @@ from opd.selectors.returns import open_returns_for_units, question_return
 from opd.selectors.review import (
     audit_events,
     next_waiting_answer,
+    queue_state,
     review_filter_choices,
     review_queue,
     with_people,
@@ -89,6 +90,7 @@ __all__ = [
     "period_documents",
     "question_share",
     "question_table",
+    "queue_state",
     "questions_without_lead",
     "resubmission_changes",
     "review_filter_choices",

@@ -5,7 +5,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     Exists,
+    Min,
     OuterRef,
     QuerySet,
     Subquery,
@@ -103,6 +105,21 @@ def review_queue(
         # cost PostgreSQL 8 ms of planning per page for 1 ms of work.
         .annotate(n_evidence=Coalesce(Subquery(_evidence_count), 0))
         .order_by("submitted_at", "pk")
+    )
+
+
+def queue_state(*, period: Period) -> dict:
+    """How many answers wait for review, and since when. One query, kept until an answer's
+    state or submission time changes (the queue's version; a change of points leaves it)."""
+
+    def compute():
+        waiting = Answer.objects.filter(
+            question__indicator__group__period=period, status=Answer.Status.SUBMITTED
+        ).aggregate(n=Count("pk"), oldest=Min("submitted_at"))
+        return {"size": waiting["n"], "oldest": waiting["oldest"]}
+
+    return page_cache.remember(
+        "queue", scopes=[page_cache.queue_scope(period.pk)], parts=[period.pk], compute=compute
     )
 
 

@@ -58,6 +58,14 @@ def queue_filter(form, period) -> tuple[dict, tuple]:
     return {"form": form, "period": period}, (period.pk, chosen)
 
 
+def _waiting_queue(filters: dict) -> bool:
+    """Whether the filters list every answer waiting for review (in any order)."""
+    narrowing = ("group", "indicator", "unit", "checked", "risk")
+    return filters.get("status") == Answer.Status.SUBMITTED and all(
+        filters.get(name) in (None, "") for name in narrowing
+    )
+
+
 def _review_queue_context(request, period, periods) -> dict:
     if period is None:
         return {"period": None, "periods": periods}
@@ -85,7 +93,12 @@ def _review_queue_context(request, period, periods) -> dict:
         answers = sorted(
             answers, key=lambda a: (*rules.sort_key(verdicts[a.pk]), a.submitted_at or now, a.pk)
         )
-    page = Paginator(answers, 50).get_page(request.GET.get("page"))
+    paginator = Paginator(answers, 50)
+    if _waiting_queue(filters):
+        # The count of the queue unfiltered is its size, kept with the queue's state (a change
+        # of points, the commonest, leaves it): one query fewer for a page rebuilt after it.
+        paginator.count = selectors.queue_state(period=period)["size"]
+    page = paginator.get_page(request.GET.get("page"))
     listed = selectors.with_people(list(page))
     if verdicts is None:
         verdicts = risk.listed_risks(listed, period=period)
