@@ -420,3 +420,31 @@ def test_a_queue_rebuilt_after_a_points_change_takes_its_size_from_the_queue_sta
         assert any('"submitted_at"' in sql and "ORDER BY" in sql for sql in sqls)  # rebuilt
         assert any('AS "__count"' in sql for sql in sqls) is counted, address  # the paginator's
         assert "Q-CACHE" in html
+
+
+def test_remember_each_computes_again_only_the_keys_whose_numbers_moved(
+    page_cache_on, db, monkeypatch
+):
+    """Values kept together, each under its own scope's number: a unit's change computes that
+    unit's again; a caller asking for some of the keys finds them; each expires on its own."""
+    calls = []
+
+    def compute(keys):
+        calls.append(sorted(keys))
+        return {key: (key, len(calls)) for key in keys}
+
+    scopes = {1: page_cache.unit_scope(1), 2: page_cache.unit_scope(2)}
+    first = page_cache.remember_each("test-each", scopes=scopes, compute=compute)
+    assert page_cache.remember_each("test-each", scopes=scopes, compute=compute) == first
+    assert calls == [[1, 2]]
+    page_cache._raise({page_cache.unit_scope(1)})
+    again = page_cache.remember_each("test-each", scopes=scopes, compute=compute)
+    assert calls[-1] == [1] and again == {1: (1, 2), 2: (2, 1)}
+    some = page_cache.remember_each("test-each", scopes={2: scopes[2]}, compute=compute)
+    assert some == {2: (2, 1)} and len(calls) == 2
+    later = page_cache.time.monotonic() + page_cache.settings.KLA_PAGE_CACHE_SECONDS + 1
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: later)
+    assert page_cache.remember_each("test-each", scopes=scopes, compute=compute) == {
+        1: (1, 3),
+        2: (2, 3),
+    }
