@@ -85,11 +85,23 @@ def period_scope(pk: int) -> str:
     return f"period:{pk}"
 
 
-UNIT_PREFIX = "unit:"
+UNIT_PREFIX, ANSWERS_PREFIX = "unit:", "answers:"
+# The scopes of one unit each: hundreds in a district, read when a page names them, never with
+# a request's first, district-wide read.
+PER_UNIT_PREFIXES = (UNIT_PREFIX, ANSWERS_PREFIX)
 
 
 def unit_scope(pk: int) -> str:
+    """What a unit's pages show: its own answers and those of the questions it supports or
+    coordinates (its workspace lists them)."""
     return f"{UNIT_PREFIX}{pk}"
+
+
+def answers_scope(pk: int) -> str:
+    """The answers a unit gives, with their evidence and comments, alone: raised for the unit
+    whose answer changed, not for the others that see it (unit_scope), so a figure of each
+    unit's own answers (the verification risk) is computed again for one unit, not three."""
+    return f"{ANSWERS_PREFIX}{pk}"
 
 
 def score_scope(pk: int) -> str:
@@ -125,7 +137,7 @@ def versions(scopes: Iterable[str] = (), *, district_wide: bool = False) -> dict
     for prefix in many:
         listed |= Q(scope__startswith=prefix)
     if district_wide:
-        listed |= ~Q(scope__startswith=UNIT_PREFIX)
+        listed |= ~(Q(scope__startswith=UNIT_PREFIX) | Q(scope__startswith=ANSWERS_PREFIX))
     found = dict(DataVersion.objects.filter(listed).values_list("scope", "value"))
     if GLOBAL not in found:
         _raise({GLOBAL})
@@ -484,8 +496,8 @@ def _numbers(scopes: Iterable[str]) -> dict[str, int]:
         found.update((scope, shared.found[scope]) for scope in missing if scope in shared.found)
         missing -= shared.found.keys()
         if shared.district_wide:
-            found.update((scope, 0) for scope in missing if not scope.startswith(UNIT_PREFIX))
-            missing = {scope for scope in missing if scope.startswith(UNIT_PREFIX)}
+            found.update((scope, 0) for scope in missing if not scope.startswith(PER_UNIT_PREFIXES))
+            missing = {scope for scope in missing if scope.startswith(PER_UNIT_PREFIXES)}
     if missing:
         first = shared is not None and not shared.district_wide
         read = versions(missing, district_wide=first)

@@ -409,7 +409,7 @@ def _per_unit(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
     anything global) change."""
     return page_cache.remember_each(
         "risk",
-        scopes={unit_id: page_cache.unit_scope(unit_id) for unit_id in unit_ids},
+        scopes={unit_id: page_cache.answers_scope(unit_id) for unit_id in unit_ids},
         compute=lambda stale: assess_units(period, stale),
         parts=(period.pk,),
     )
@@ -462,13 +462,13 @@ def answers_risk(answers, *, period: Period) -> dict[int, rules.Risk]:
 
 def listed_risks(answers, *, period: Period) -> dict[int, rules.Risk]:
     """Answer id -> the verdict, for the answers a page lists (the review queue's fifty, their
-    question and option read with them): each kept until its unit's number moves, so a page
-    rebuilt after a save elsewhere assesses the listed answers of the units that changed
-    alone, from their own facts."""
+    question and option read with them): each kept until its unit's answers change
+    (answers_scope), so a page rebuilt after a save elsewhere assesses the listed answers of
+    the units that changed alone, from their own facts."""
     by_pk = {answer.pk: answer for answer in answers}
     return page_cache.remember_each(
         "answer-risk",
-        scopes={answer.pk: page_cache.unit_scope(answer.unit_id) for answer in answers},
+        scopes={answer.pk: page_cache.answers_scope(answer.unit_id) for answer in answers},
         compute=lambda stale: answers_risk([by_pk[pk] for pk in stale], period=period),
         parts=(period.pk,),
     )
@@ -496,7 +496,7 @@ def _summary(period: Period) -> dict:
     reassessed and tallied, and the page adds a few hundred small tuples, not every answer."""
     tallies = page_cache.remember_each(
         "risk-tally",
-        scopes={unit_id: page_cache.unit_scope(unit_id) for unit_id in _answering_units(period)},
+        scopes={unit_id: page_cache.answers_scope(unit_id) for unit_id in _answering_units(period)},
         compute=lambda stale: {
             unit_id: _tally(verdicts.values())
             for unit_id, verdicts in _per_unit(period, stale).items()

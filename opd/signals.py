@@ -88,7 +88,11 @@ def _row_scopes(rows: set[tuple]) -> set:
     for (question_id, unit_id), flags in pairs.items():
         period = periods[question_id]
         units = (assigned[question_id] - {None}) | {unit_id}
-        scopes |= {page_cache.period_scope(period), *map(page_cache.unit_scope, units)}
+        scopes |= {
+            page_cache.period_scope(period),
+            page_cache.answers_scope(unit_id),
+            *map(page_cache.unit_scope, units),
+        }
         if "figures" in flags:
             scopes.add((page_cache.score_scope(period), question_id))
         if "progress" in flags:

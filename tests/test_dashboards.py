@@ -55,14 +55,15 @@ def test_secretariat_dashboard_query_budget(
     # track), 20 the latest year with official points (none here: where points were lost is
     # not read) (the gauge's bands come with the score); with the page cache on, a first view
     # (a miss) also reads the versions of the page's scopes (with the period's, for the points
-    # at risk) and of its units' scopes, each once for the whole request;
+    # at risk), of its units' scopes and of their answers' (the risk), each once for the
+    # whole request;
     # 21-27 the points at risk, outside the fragment (opd/risk.py: the answering units, the
     # official result, the period's question texts and option labels, the answers, their
     # evidence with its files, last year's period; kept for the period and per unit). The
     # period's question ids come from the instrument the score keeps; with the page cache
     # off that is read again (the score's five queries).
     again = 0 if cache_reads(1) else 5
-    with django_assert_num_queries(27 + again + cache_reads(2)):
+    with django_assert_num_queries(27 + again + cache_reads(3)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -82,13 +83,14 @@ def test_executive_dashboard_query_budget(
     # 19 this period's snapshots, 20 last year's official points (none: no question is marked
     # as having lost points last time), 21 the latest year with official points (none),
     # 22 every cluster's progress with its coordinator (the page's, not the print view's);
-    # with the page cache on, a first view also reads the versions of the page's scopes and
-    # of its units' scopes, once each for the request. With it off, the answering units of the
-    # listed questions are read again (11: the cache keeps them from the units' completion).
+    # with the page cache on, a first view also reads the versions of the page's scopes, of
+    # its units' scopes and of their answers', once each for the request. With it off, the
+    # answering units of the listed questions are read again (11: the cache keeps them from
+    # the units' completion).
     # 23-29 the points at risk, as on the secretariat's page (with the cache off, the score's
     # instrument is read again for them: five more).
     again = 0 if cache_reads(1) else 1 + 5
-    with django_assert_num_queries(29 + again + cache_reads(2)):
+    with django_assert_num_queries(29 + again + cache_reads(3)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

@@ -37,7 +37,12 @@ def draft(question, lead_unit):
 @pytest.fixture
 def scopes(period, lead_unit, support_unit):
     p = period.pk
-    pages = {f"period:{p}", f"unit:{lead_unit.pk}", f"unit:{support_unit.pk}"}
+    pages = {
+        f"period:{p}",
+        f"unit:{lead_unit.pk}",
+        f"unit:{support_unit.pk}",
+        f"answers:{lead_unit.pk}",  # the lead unit gives the answer, the supporter sees it
+    }
     figures = pages | {f"score:{p}", f"progress:{p}"}
     # A batch update cannot tell a change of points from one of state: it raises the review
     # queue's figures as well (a save compares the two and may leave them be).

@@ -54,7 +54,8 @@ def test_what_each_change_raises(
     transactional_db, period, draft, lead_unit, support_unit, opd_user, secretariat_user
 ):
     p, lead, support = period.pk, lead_unit.pk, support_unit.pk
-    pages = {f"period:{p}", f"unit:{lead}", f"unit:{support}"}
+    # The pages showing the answer, and the answers the lead unit gives (not the supporter).
+    pages = {f"period:{p}", f"unit:{lead}", f"unit:{support}", f"answers:{lead}"}
     figures = {f"score:{p}", f"progress:{p}"}
     # A narrative: the pages showing the answer, not the score.
     assert _raised(lambda: _save(draft, opd_user, "5.00", "Perbup 2026")) == pages
