@@ -14,7 +14,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core import page_cache
+from core import page_cache, sql
 from core.models import DataChange
 from indicators import scoring as engine
 from indicators.models import Group, Period, Question, RankBand, ScoreSnapshot
@@ -39,15 +39,17 @@ def _instrument(period: Period) -> dict:
     ]
     indicators = [
         engine.IndicatorInput(pk, group_id, code, name, max_points, order)
-        for pk, group_id, code, name, max_points, order in _fetch(_INDICATORS_SQL, [period.pk])
+        for pk, group_id, code, name, max_points, order in sql.fetch(_INDICATORS_SQL, [period.pk])
     ]
     # A question answered per unit scores the share over its units (registered here).
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
-    for question_id, unit_id in _fetch(_PER_UNIT_SQL, [period.pk, Assignment.Role.PER_UNIT.value]):
+    for question_id, unit_id in sql.fetch(
+        _PER_UNIT_SQL, [period.pk, Assignment.Role.PER_UNIT.value]
+    ):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
-    decimal, new, question = _Decimals(), tuple.__new__, engine.QuestionInput
+    decimal, new, question = sql.Decimals(), tuple.__new__, engine.QuestionInput
     kecamatan, desa = period.official_kecamatan, period.official_desa
     questions = []
     # Thousands of questions a period at ten times a district: the loop does per question only
@@ -63,7 +65,7 @@ def _instrument(period: Period) -> dict:
         steps,
         kept_claimed,
         kept_verified,
-    ) in _fetch(_QUESTIONS_SQL, [period.pk]):
+    ) in sql.fetch(_QUESTIONS_SQL, [period.pk]):
         units = n_units.get(pk, 1)
         if every_kecamatan or every_desa:
             units = share_denominator(
@@ -171,7 +173,7 @@ _NO_STEPS = ("[]", "null")  # an empty JSON list as the database writes it (no s
 
 # The reads of a whole score through the instrument's joins, written out: Django building and
 # compiling them cost a tenth of a score at ten times a district. Decimals of questions and
-# answers as text, for _Decimals; the steps' JSON as text, of the per-unit questions alone (the
+# answers as text, for sql.Decimals; the steps' JSON as text, of the per-unit questions alone (the
 # only ones with steps, Question.clean): writing every question's empty list out cost the
 # database a sixth of the read.
 _INDICATORS_SQL = """
@@ -202,24 +204,6 @@ _ANSWERS_SQL = """
     WHERE question_id >= %s AND question_id <= %s"""
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-class _Decimals(dict):
-    """Decimals made from text, each text once: the driver makes a Decimal of every numeric
-    it reads, which cost more than the rest of reading thousands of answers, while their
-    points are a few dozen values (5.00, 2.50)."""
-
-    def __missing__(self, text: str | None) -> Decimal | None:
-        value = self[text] = None if text is None else Decimal(text)
-        return value
-
-    __call__ = dict.__getitem__
-
-
 def _kept_instrument(period: Period) -> dict:
     return page_cache.remember(
         "score-instrument", parts=[period.pk], compute=lambda: _instrument(period)
@@ -246,7 +230,7 @@ def _answers(
         # The range of the period's question ids, not a join through the instrument to the
         # period (which cost the database five times the reading at ten times a district);
         # answers of another period's questions inside the range are left by _unit_answers.
-        values = _fetch(_ANSWERS_SQL, list(instrument["question_range"]))
+        values = sql.fetch(_ANSWERS_SQL, list(instrument["question_range"]))
     else:
         values = (
             Answer.objects.filter(question_id__in=question_ids)
@@ -269,7 +253,7 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
     found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
     unit_answer, new = engine.UnitAnswer, tuple.__new__  # a named tuple, made without a call
-    decimal = _Decimals()
+    decimal = sql.Decimals()
     scored = instrument["question_ids"]
     for pk, unit_id, status, claimed, verified in rows:
         if pk not in scored:
