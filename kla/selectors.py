@@ -11,12 +11,12 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import page_cache
+from core import page_cache, sql
 from indicators import on_track as pace
 from indicators import selectors as instrument
 from indicators.losses import LastTime
@@ -25,7 +25,7 @@ from indicators.on_track import OnTrack
 from indicators.scoring import ZERO, PeriodScore
 from opd import access
 from opd import selectors as opd_selectors
-from opd.models import Answer, Assignment, Evidence, Profile, Unit
+from opd.models import Answer, Assignment, Profile, Unit
 from opd.scoring import score_period
 
 
@@ -166,32 +166,41 @@ def _assigned(period: Period):
     return {pk: (units[pk], n) for pk, n in counts.items()}, writers, rows_of, question_range
 
 
+# A unit's answers with whether they hold points and live evidence, read again after each of its
+# saves: written out (core.sql), as Django building the query cost more than PostgreSQL
+# running it. Evidence is tested, not joined, so no answer is counted twice.
+_COUNTS_SQL = """
+    SELECT a.question_id, a.unit_id, a.status, a.claimed_points IS NOT NULL,
+           EXISTS (SELECT 1 FROM opd_evidence e WHERE e.answer_id = a.id AND e.removed_at IS NULL)
+    FROM opd_answer a
+    WHERE a.question_id >= %s AND a.question_id <= %s AND a.unit_id IN ({units})"""
+
+
 def _answer_counts(
     unit_ids, writers, rows_of, question_range
 ) -> dict[int, tuple[int, int, int, int]]:
     """Answered, with evidence, submitted, approved per writing unit: one query of plain
     values, counted here (cheaper to build and run than four filtered aggregates when one unit
     is recounted); evidence is tested, not joined, so no answer is counted twice."""
-    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
     wanted = set(unit_ids)
     counts = {pk: [0, 0, 0, 0] for pk in wanted}
     # The answering units whose answers the wanted units write: a recount of one unit reads
     # its own answers (and the rows it fills), not the whole period's pairs.
-    rows = set().union(*(rows_of.get(pk, ()) for pk in wanted))
+    rows = sorted(set().union(*(rows_of.get(pk, ()) for pk in wanted)))
+    if not rows:
+        return {pk: tuple(row) for pk, row in counts.items()}
     done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
     # The period's answers are those `writers` knows; the range of its question ids only
     # narrows the read. (Joined through the instrument to the period, PostgreSQL walked every
     # question of a large period to recount one unit's few answers: 2.7 ms at 10x.)
     first, last = question_range
-    for question_id, unit_id, status, claimed, evidenced in (
-        Answer.objects.filter(unit_id__in=rows, question_id__gte=first, question_id__lte=last)
-        .order_by()
-        .values_list("question_id", "unit_id", "status", "claimed_points", live_evidence)
+    for question_id, unit_id, status, claimed, evidenced in sql.fetch(
+        _COUNTS_SQL.format(units=sql.placeholders(rows)), [first, last, *rows]
     ):
         for writer in writers.get((question_id, unit_id), set()) & wanted:
             row = counts[writer]
-            row[0] += claimed is not None
-            row[1] += evidenced
+            row[0] += bool(claimed)
+            row[1] += bool(evidenced)
             row[2] += status in done
             row[3] += status == Answer.Status.APPROVED
     return {pk: tuple(row) for pk, row in counts.items()}
@@ -474,6 +483,17 @@ def _reason(status: str, claimed, verified, maximum, evidenced: bool) -> str | N
     return "draft" if evidenced else "evidence"
 
 
+# The listed questions' answers, read again after every change of progress anywhere: written
+# out (core.sql), as Django building the query cost more than PostgreSQL running it. The points
+# as text (sql.Decimals).
+_WHY_SQL = """
+    SELECT a.question_id, a.unit_id, a.status, CAST(a.claimed_points AS text),
+           CAST(a.verified_points AS text),
+           EXISTS (SELECT 1 FROM opd_evidence e WHERE e.answer_id = a.id AND e.removed_at IS NULL)
+    FROM opd_answer a
+    WHERE a.question_id IN ({questions})"""
+
+
 def _why(
     maxima: dict[int, Decimal], n_units: dict[int, int], writers: dict
 ) -> dict[int, tuple[Missing, ...]]:
@@ -482,17 +502,16 @@ def _why(
     query, of the answers alone: the answering test and the maxima come from what is kept, so
     the query compiles and runs in a fraction of the joined one's time."""
     states: dict[int, list[str | None]] = {pk: [] for pk in maxima}
-    live_evidence = Exists(Evidence.objects.filter(answer=OuterRef("pk"), removed_at__isnull=True))
+    decimal = sql.Decimals()
+    listed = list(maxima)
     for question_id, unit_id, status, claimed, verified, evidenced in (
-        Answer.objects.filter(question_id__in=list(maxima))
-        .order_by()
-        .values_list(
-            "question_id", "unit_id", "status", "claimed_points", "verified_points", live_evidence
-        )
+        sql.fetch(_WHY_SQL.format(questions=sql.placeholders(listed)), listed) if listed else ()
     ):
         if (question_id, unit_id) in writers:
             maximum = maxima[question_id]
-            states[question_id].append(_reason(status, claimed, verified, maximum, evidenced))
+            states[question_id].append(
+                _reason(status, decimal(claimed), decimal(verified), maximum, bool(evidenced))
+            )
     found = {}
     for pk, reasons in states.items():
         units = n_units.get(pk, 0)
