@@ -21,6 +21,8 @@ What each answer's facts hold, and from where:
 Risk informs: nothing here writes, blocks a submission or changes points.
 """
 
+import datetime
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
@@ -28,7 +30,7 @@ from typing import NamedTuple
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from core import page_cache
+from core import page_cache, sql
 from indicators import risk as rules
 from indicators.identity import previous_period, previous_question_ids
 from indicators.models import AnswerOption, OfficialPoints, Period, Question
@@ -158,15 +160,15 @@ class _AnswerRow(NamedTuple):
     data_values: dict | None
 
 
-_ANSWER_COLUMNS = (
-    "pk",
-    "unit_id",
-    "question_id",
-    "option_id",
-    "claimed_points",
-    "narrative",
-    "data_values",
-)
+# A unit's answers, read again after each of its saves: written out (core.sql), as Django
+# building the query cost twice PostgreSQL running it. The points as text (sql.Decimals), the
+# data values as the JSON text both databases return.
+_ANSWERS_SQL = """
+    SELECT id, unit_id, question_id, option_id, CAST(claimed_points AS text), narrative,
+           data_values
+    FROM opd_answer
+    WHERE question_id >= %s AND question_id <= %s AND unit_id IN ({units})
+    ORDER BY id"""
 # Of a piece of evidence not removed, with the registered document it is (if any).
 _EVIDENCE_COLUMNS = (
     "answer_id",
@@ -194,6 +196,18 @@ _REVISION_COLUMNS = (
     "read_number",
     "read_date",
 )
+
+# The answers' live evidence (_OWN_EVIDENCE_COLUMNS, then its creation time) with each of a
+# file's revisions (its upload time, its id, _REVISION_COLUMNS; none for a link), read again
+# for a unit after each of its saves: written out (core.sql), as Django building the query
+# cost more than PostgreSQL running it. Unordered: facts_of orders the few rows it keeps.
+_EVIDENCE_SQL = """
+    SELECT e.answer_id, e.id, e.kind, e.title, e.url, e.document_id, e.created_at,
+           r.uploaded_at, r.id, r.evidence_id, r.original_name, r.content_type, r.sha256,
+           r.text_layer, r.read_problem, r.read_number, r.read_date
+    FROM opd_evidence e
+    LEFT JOIN opd_evidencerevision r ON r.evidence_id = e.id
+    WHERE e.removed_at IS NULL AND e.answer_id IN ({answers})"""
 
 
 def _row_of(answer: Answer) -> _AnswerRow:
@@ -264,20 +278,15 @@ def _data_text(values) -> str:
 def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.AnswerFacts]:
     """Answer id -> its facts, for saved answers of one period. One query of plain values:
     their evidence with its file's revisions (the newest kept; a file has a few), each
-    document from the kept documents. Ordered here, not by the database: of a query with
-    joined rows and an order, Django hashes every selected column, a fifth of this read."""
+    document from the kept documents, ordered here."""
+    answer_ids = [a.pk for a in answers]
     rows = (
-        Evidence.objects.filter(answer_id__in=[a.pk for a in answers], removed_at__isnull=True)
-        .order_by()
-        .values_list(
-            *_OWN_EVIDENCE_COLUMNS,
-            "created_at",
-            "revisions__uploaded_at",
-            "revisions__pk",
-            *(f"revisions__{column}" for column in _REVISION_COLUMNS),
-        )
+        sql.fetch(_EVIDENCE_SQL.format(answers=sql.placeholders(answer_ids)), answer_ids)
+        if answer_ids
+        else []
     )
-    created, uploaded, revision_pk, revision = (len(_OWN_EVIDENCE_COLUMNS) + n for n in range(4))
+    own = len(_OWN_EVIDENCE_COLUMNS)
+    created, uploaded, revision_pk, revision = own, own + 1, own + 2, own + 3
     newest: dict[int, tuple] = {}  # evidence id -> its row with its newest revision
     for row in rows:
         kept = newest.get(row[1])
@@ -294,12 +303,23 @@ def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.Answ
         item.update(documents.get(item["document_id"], _NO_DOCUMENT))
         found = None
         if item["kind"] == Evidence.Kind.FILE and row[revision] is not None:
-            found = dict(zip(_REVISION_COLUMNS, row[revision:], strict=True))
+            found = _revision_of(row[revision:])
         evidence[item["answer_id"]].append(_evidence_facts(item, found))
     return {
         answer.pk: answer_facts(answer, tuple(evidence.get(answer.pk, ())), shared)
         for answer in answers
     }
+
+
+def _revision_of(values: tuple) -> dict:
+    """A revision's _REVISION_COLUMNS as the ORM gives them. SQLite returns a boolean as 0 or 1
+    and a date as its ISO text; the rules test `text_layer is False` and compare dates."""
+    found = dict(zip(_REVISION_COLUMNS, values, strict=True))
+    if found["text_layer"] is not None:
+        found["text_layer"] = bool(found["text_layer"])
+    if isinstance(found["read_date"], str):
+        found["read_date"] = datetime.date.fromisoformat(found["read_date"])
+    return found
 
 
 def _documents() -> dict[int, dict]:
@@ -354,12 +374,14 @@ def _texts(period: Period) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
+    unit_ids = list(unit_ids)
+    if not unit_ids:
+        return []
     ids, first, last = period_questions(period=period)
     questions, options = _texts(period)
-    rows = (
-        Answer.objects.filter(question_id__gte=first, question_id__lte=last, unit_id__in=unit_ids)
-        .order_by("pk")
-        .values_list(*_ANSWER_COLUMNS)
+    decimal = sql.Decimals()
+    rows = sql.fetch(
+        _ANSWERS_SQL.format(units=sql.placeholders(unit_ids)), [first, last, *unit_ids]
     )
     return [
         _AnswerRow(
@@ -368,9 +390,9 @@ def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
             question_id,
             questions[question_id],
             options.get(option_id, "") if option_id else "",
-            claimed,
+            decimal(claimed),
             narrative,
-            data_values,
+            json.loads(data_values) if isinstance(data_values, str) else data_values,
         )
         for pk, unit_id, question_id, option_id, claimed, narrative, data_values in rows
         if question_id in ids

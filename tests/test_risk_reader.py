@@ -156,6 +156,26 @@ def test_a_files_newest_revision_decides_and_evidence_keeps_its_order(period, le
     assert found == risk.answers_risk([answer], period=period)[answer.pk]
 
 
+@pytest.mark.parametrize(
+    ("text_layer", "read_date", "expected"),
+    [
+        # As SQLite returns them: a boolean as 0 or 1, a date as its ISO text.
+        (0, "2026-05-02", (False, datetime.date(2026, 5, 2))),
+        (1, None, (True, None)),
+        # As PostgreSQL does.
+        (False, datetime.date(2026, 5, 2), (False, datetime.date(2026, 5, 2))),
+        (None, None, (None, None)),
+    ],
+)
+def test_a_revision_read_in_sql_has_the_orms_types(text_layer, read_date, expected):
+    """The period's reader reads revisions in SQL: the rules test `text_layer is False` and
+    compare dates, so each database's values come out as the ORM gives them."""
+    row = (1, "sk.pdf", "application/pdf", "a" * 64, text_layer, "", "1/2026", read_date)
+    found = risk._revision_of(row)
+    assert found["text_layer"] is expected[0]  # `is`: 0 == False
+    assert found["read_date"] == expected[1]
+
+
 def test_kla_risk_lists_each_weak_answer_with_its_reasons(period, weak):
     out = io.StringIO()
     call_command("kla_risk", "--period", str(period.year), "--json", stdout=out)
