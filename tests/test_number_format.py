@@ -158,6 +158,26 @@ def test_the_one_formats_module(function, args, language, expected):
         assert function(*args) == expected
 
 
+# A template printing points: a variable ending in "points" (claimed_points, max_points,
+# points_at_risk ends otherwise and is listed), and the filters that write them the one way.
+_POINTS_VARIABLE = re.compile(r"\{\{\s*([\w.]*(?:_points|points_at_risk)\b[^}]*)\}\}")
+_POINTS_FILTERS = re.compile(r"\|(points|bound|audit_value)\b")
+
+
+def test_every_template_writes_points_through_the_formats_module():
+    """Django's own localisation writes 1000,00 where the product writes 1.000,00: a template
+    printing an answer's or a question's points passes them through a filter of core.formats
+    (the answer page's header and the digest mail printed them raw)."""
+    from pathlib import Path
+
+    raw = []
+    for template in sorted(Path("templates").rglob("*.*")):
+        for match in _POINTS_VARIABLE.finditer(template.read_text()):
+            if not _POINTS_FILTERS.search(match.group(1)):
+                raw.append(f"{template}: {{{{ {match.group(1).strip()} }}}}")
+    assert raw == []
+
+
 def test_the_whatsapp_summary_and_the_recap_write_numbers_and_labels_the_one_way(demo):
     from openpyxl import load_workbook
 
