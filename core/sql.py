@@ -15,11 +15,14 @@ def fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def placeholders(values) -> str:
-    """The placeholders of an IN list of `values` ("%s, %s"); never empty: callers return early."""
-    if not values:
-        raise ValueError("an IN list needs at least one value")
-    return ", ".join(["%s"] * len(values))
+def fetch_listed(sql: str, listed, params: list | tuple = ()) -> list[tuple]:
+    """The rows of `sql`, whose `{listed}` is an IN list of the values `listed`, run with
+    `params` then those values; none, without a query, when `listed` is empty (as the ORM's
+    `__in=[]`)."""
+    listed = list(listed)
+    if not listed:
+        return []
+    return fetch(sql.format(listed=", ".join(["%s"] * len(listed))), [*params, *listed])
 
 
 class Decimals(dict):

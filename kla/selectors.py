@@ -166,14 +166,17 @@ def _assigned(period: Period):
     return {pk: (units[pk], n) for pk, n in counts.items()}, writers, rows_of, question_range
 
 
+# Whether an answer (a) holds live evidence: tested, not joined, so no answer counts twice.
+_LIVE_EVIDENCE = (
+    "EXISTS (SELECT 1 FROM opd_evidence e WHERE e.answer_id = a.id AND e.removed_at IS NULL)"
+)
 # A unit's answers with whether they hold points and live evidence, read again after each of its
 # saves: written out (core.sql), as Django building the query cost more than PostgreSQL
-# running it. Evidence is tested, not joined, so no answer is counted twice.
-_COUNTS_SQL = """
-    SELECT a.question_id, a.unit_id, a.status, a.claimed_points IS NOT NULL,
-           EXISTS (SELECT 1 FROM opd_evidence e WHERE e.answer_id = a.id AND e.removed_at IS NULL)
+# running it.
+_COUNTS_SQL = f"""
+    SELECT a.question_id, a.unit_id, a.status, a.claimed_points IS NOT NULL, {_LIVE_EVIDENCE}
     FROM opd_answer a
-    WHERE a.question_id >= %s AND a.question_id <= %s AND a.unit_id IN ({units})"""
+    WHERE a.question_id >= %s AND a.question_id <= %s AND a.unit_id IN ({{listed}})"""  # noqa: S608 (constants; values are parameters)
 
 
 def _answer_counts(
@@ -186,16 +189,14 @@ def _answer_counts(
     counts = {pk: [0, 0, 0, 0] for pk in wanted}
     # The answering units whose answers the wanted units write: a recount of one unit reads
     # its own answers (and the rows it fills), not the whole period's pairs.
-    rows = sorted(set().union(*(rows_of.get(pk, ()) for pk in wanted)))
-    if not rows:
-        return {pk: tuple(row) for pk, row in counts.items()}
+    rows = set().union(*(rows_of.get(pk, ()) for pk in wanted))
     done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
     # The period's answers are those `writers` knows; the range of its question ids only
     # narrows the read. (Joined through the instrument to the period, PostgreSQL walked every
     # question of a large period to recount one unit's few answers: 2.7 ms at 10x.)
     first, last = question_range
-    for question_id, unit_id, status, claimed, evidenced in sql.fetch(
-        _COUNTS_SQL.format(units=sql.placeholders(rows)), [first, last, *rows]
+    for question_id, unit_id, status, claimed, evidenced in sql.fetch_listed(
+        _COUNTS_SQL, rows, [first, last]
     ):
         for writer in writers.get((question_id, unit_id), set()) & wanted:
             row = counts[writer]
@@ -486,12 +487,11 @@ def _reason(status: str, claimed, verified, maximum, evidenced: bool) -> str | N
 # The listed questions' answers, read again after every change of progress anywhere: written
 # out (core.sql), as Django building the query cost more than PostgreSQL running it. The points
 # as text (sql.Decimals).
-_WHY_SQL = """
+_WHY_SQL = f"""
     SELECT a.question_id, a.unit_id, a.status, CAST(a.claimed_points AS text),
-           CAST(a.verified_points AS text),
-           EXISTS (SELECT 1 FROM opd_evidence e WHERE e.answer_id = a.id AND e.removed_at IS NULL)
+           CAST(a.verified_points AS text), {_LIVE_EVIDENCE}
     FROM opd_answer a
-    WHERE a.question_id IN ({questions})"""
+    WHERE a.question_id IN ({{listed}})"""  # noqa: S608 (constants; values are parameters)
 
 
 def _why(
@@ -503,9 +503,8 @@ def _why(
     the query compiles and runs in a fraction of the joined one's time."""
     states: dict[int, list[str | None]] = {pk: [] for pk in maxima}
     decimal = sql.Decimals()
-    listed = list(maxima)
-    for question_id, unit_id, status, claimed, verified, evidenced in (
-        sql.fetch(_WHY_SQL.format(questions=sql.placeholders(listed)), listed) if listed else ()
+    for question_id, unit_id, status, claimed, verified, evidenced in sql.fetch_listed(
+        _WHY_SQL, maxima
     ):
         if (question_id, unit_id) in writers:
             maximum = maxima[question_id]

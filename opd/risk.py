@@ -167,7 +167,7 @@ _ANSWERS_SQL = """
     SELECT id, unit_id, question_id, option_id, CAST(claimed_points AS text), narrative,
            data_values
     FROM opd_answer
-    WHERE question_id >= %s AND question_id <= %s AND unit_id IN ({units})
+    WHERE question_id >= %s AND question_id <= %s AND unit_id IN ({listed})
     ORDER BY id"""
 # Of a piece of evidence not removed, with the registered document it is (if any).
 _EVIDENCE_COLUMNS = (
@@ -207,7 +207,7 @@ _EVIDENCE_SQL = """
            r.text_layer, r.read_problem, r.read_number, r.read_date
     FROM opd_evidence e
     LEFT JOIN opd_evidencerevision r ON r.evidence_id = e.id
-    WHERE e.removed_at IS NULL AND e.answer_id IN ({answers})"""
+    WHERE e.removed_at IS NULL AND e.answer_id IN ({listed})"""
 
 
 def _row_of(answer: Answer) -> _AnswerRow:
@@ -279,12 +279,7 @@ def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.Answ
     """Answer id -> its facts, for saved answers of one period. One query of plain values:
     their evidence with its file's revisions (the newest kept; a file has a few), each
     document from the kept documents, ordered here."""
-    answer_ids = [a.pk for a in answers]
-    rows = (
-        sql.fetch(_EVIDENCE_SQL.format(answers=sql.placeholders(answer_ids)), answer_ids)
-        if answer_ids
-        else []
-    )
+    rows = sql.fetch_listed(_EVIDENCE_SQL, [a.pk for a in answers])
     own = len(_OWN_EVIDENCE_COLUMNS)
     created, uploaded, revision_pk, revision = own, own + 1, own + 2, own + 3
     newest: dict[int, tuple] = {}  # evidence id -> its row with its newest revision
@@ -374,15 +369,10 @@ def _texts(period: Period) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
-    unit_ids = list(unit_ids)
-    if not unit_ids:
-        return []
     ids, first, last = period_questions(period=period)
     questions, options = _texts(period)
     decimal = sql.Decimals()
-    rows = sql.fetch(
-        _ANSWERS_SQL.format(units=sql.placeholders(unit_ids)), [first, last, *unit_ids]
-    )
+    rows = sql.fetch_listed(_ANSWERS_SQL, unit_ids, [first, last])
     return [
         _AnswerRow(
             pk,
