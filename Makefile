@@ -1,7 +1,11 @@
 # The two commands of README: `make run` and `make test`. Everything they need is installed
 # here, idempotently: a second run reuses the virtualenv, node_modules and system packages.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Debian's own python3, which docs/deploy.md installs, when there is one: a python3 found first
+# on PATH (pyenv, a hand-built one) may lack the optimised build, and then every measurement
+# of `make bench` and `make load` is of a slower interpreter than the one the district runs
+# (the same Django page cost 20% more CPU on this machine's pyenv 3.11.7).
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the product needs, only those missing, only once.
-#   run:  what `make run` needs (WeasyPrint's libraries, a font, gettext)
+#   run:  what `make run` needs (python3-venv for Debian's own interpreter, WeasyPrint's
+#         libraries, a font, gettext)
 #   test: plus PostgreSQL, Chromium, poppler-utils, nginx (the deploy check) and Tesseract with
 #         its Indonesian model (the risk's OCR of scanned evidence) for the tests
 set -euo pipefail
 mode=${1:-run}
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext)
+packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext)
 if [ "$mode" = test ]; then
   packages+=(postgresql chromium poppler-utils nginx tesseract-ocr tesseract-ocr-ind)
 fi
