@@ -892,6 +892,9 @@ def main() -> int:
             f"load average {cpu_before[2]:.1f} before, {os.getloadavg()[0]:.1f} after "
             f"on {os.cpu_count()} cores"
         )
+        # The figure is the interpreter's as much as the code's: an unoptimised build of the
+        # same Python version spent 15-20% more (docs/development.md).
+        print(f"  Python {sys.version.split()[0]} at {Path(sys.executable).resolve()}")
         # Every simulated person logs in once in a minute; a real one once a working day, so
         # the password hashing weighs here far more than in use: the figure without it too.
         logins = len(stats.latencies.get("login", ())) // 2
