@@ -17,7 +17,7 @@ from django.utils import timezone
 from core import page_cache, sql
 from core.models import DataChange
 from indicators import scoring as engine
-from indicators.models import Group, Period, Question, RankBand, ScoreSnapshot
+from indicators.models import Period, Question, ScoreSnapshot
 from indicators.score_document import score_document
 from indicators.steps import as_decimals
 from opd.models import Answer, Assignment
@@ -28,19 +28,21 @@ SNAPSHOT_EVERY = datetime.timedelta(minutes=1)
 def _instrument(period: Period) -> dict:
     """What scoring reads of the instrument and of who answers, as plain values: groups,
     indicators, questions, the per-unit questions' units, the bands, and the engine's prepared
-    structure of them (ordered and rounded once). Five queries, kept until anything
+    structure of them (ordered and rounded once). Four queries, kept until anything
     district-wide changes (instrument, assignments and units all raise "all"), so a score after
     an answer's change reads only the answers: in the March rush the instrument does not move."""
-    groups = [
-        engine.GroupInput(pk, name, order)
-        for pk, name, order in Group.objects.filter(period=period)
-        .order_by()
-        .values_list("pk", "name", "order")
-    ]
-    indicators = [
-        engine.IndicatorInput(pk, group_id, code, name, max_points, order)
-        for pk, group_id, code, name, max_points, order in sql.fetch(_INDICATORS_SQL, [period.pk])
-    ]
+    decimal, new, question = sql.Decimals(), tuple.__new__, engine.QuestionInput
+    groups_by_id: dict[int, engine.GroupInput] = {}
+    indicators = []
+    for group_id, group_name, group_order, pk, code, name, maximum, order in sql.fetch(
+        _STRUCTURE_SQL, [period.pk]
+    ):
+        if group_id not in groups_by_id:
+            groups_by_id[group_id] = engine.GroupInput(group_id, group_name, group_order)
+        if pk is not None:  # a group without indicators yet comes once, with none
+            indicators.append(
+                engine.IndicatorInput(pk, group_id, code, name, decimal(maximum), order)
+            )
     # A question answered per unit scores the share over its units (registered here).
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
@@ -49,7 +51,6 @@ def _instrument(period: Period) -> dict:
     ):
         n_units[question_id] = n_units.get(question_id, 0) + 1
         answering.add((question_id, unit_id))
-    decimal, new, question = sql.Decimals(), tuple.__new__, engine.QuestionInput
     kecamatan, desa = period.official_kecamatan, period.official_desa
     questions = []
     # Thousands of questions a period at ten times a district: the loop does per question only
@@ -96,11 +97,10 @@ def _instrument(period: Period) -> dict:
             )
         )
     bands = [
-        engine.Band(name, lower_bound)
-        for name, lower_bound in RankBand.objects.filter(period=period)
-        .order_by()
-        .values_list("name", "lower_bound")
+        engine.Band(name, decimal(lower_bound))
+        for name, lower_bound in sql.fetch(_BANDS_SQL, [period.pk])
     ]
+    groups = list(groups_by_id.values())
     prepared = engine.prepare(
         groups=groups,
         indicators=indicators,
@@ -176,11 +176,16 @@ _NO_STEPS = ("[]", "null")  # an empty JSON list as the database writes it (no s
 # answers as text, for sql.Decimals; the steps' JSON as text, of the per-unit questions alone (the
 # only ones with steps, Question.clean): writing every question's empty list out cost the
 # database a sixth of the read.
-_INDICATORS_SQL = """
-    SELECT i.id, i.group_id, i.code, i.name, i.max_points, i."order"
-    FROM indicators_indicator i
-    JOIN indicators_group g ON g.id = i.group_id
+# The groups with their indicators in one read (a round trip and a plan fewer than two); the
+# decimals as text here too: SQLite gives a numeric column back as a float (12.5), where the
+# engine's inputs are Decimals (1.1 as a float is not 1.10).
+_STRUCTURE_SQL = """
+    SELECT g.id, g.name, g."order", i.id, i.code, i.name, CAST(i.max_points AS text), i."order"
+    FROM indicators_group g
+    LEFT JOIN indicators_indicator i ON i.group_id = g.id
     WHERE g.period_id = %s"""
+_BANDS_SQL = """
+    SELECT name, CAST(lower_bound AS text) FROM indicators_rankband WHERE period_id = %s"""
 _PER_UNIT_SQL = """
     SELECT a.question_id, a.unit_id
     FROM opd_assignment a
@@ -319,7 +324,7 @@ def _changed_answers(
 
 def engine_inputs(*, period: Period) -> dict:
     """The engine's inputs as plain values, each question with its answers: what the reports
-    read beside the score. The instrument's five queries are kept (_instrument); the answers
+    read beside the score. The instrument's four queries are kept (_instrument); the answers
     are one."""
     instrument = _kept_instrument(period)
     answers = _answers(period, instrument)

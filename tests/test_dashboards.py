@@ -48,22 +48,22 @@ def test_secretariat_dashboard_query_budget(
     _build(period, n)
     client = client_for(secretariat_user)
     # 1 session, 2 user, 3 profile, 4 periods,
-    # 5-10 the score (groups, indicators, per-unit assignments, questions, bands, answers),
-    # 11 assignments for unit completion with their units, 12 answer counts per unit,
-    # 13 the units' extensions (each row's deadline), 14 queue size and oldest,
-    # 15-17 instrument counts, 18 questions without a lead, 19 the totals two weeks ago (on
-    # track), 20 the latest year with official points (none here: where points were lost is
+    # 5-9 the score (groups with their indicators, per-unit assignments, questions, bands,
+    # answers), 10 assignments for unit completion with their units, 11 answer counts per
+    # unit, 12 the units' extensions (each row's deadline), 13 queue size and oldest,
+    # 14-16 instrument counts, 17 questions without a lead, 18 the totals two weeks ago (on
+    # track), 19 the latest year with official points (none here: where points were lost is
     # not read) (the gauge's bands come with the score); with the page cache on, a first view
     # (a miss) also reads the versions of the page's scopes (with the period's, for the points
     # at risk), of its units' scopes and of their answers' (the risk), each once for the
     # whole request;
-    # 21-27 the points at risk, outside the fragment (opd/risk.py: the answering units, the
+    # 20-26 the points at risk, outside the fragment (opd/risk.py: the answering units, the
     # official result, the period's question texts and option labels, the answers, their
     # evidence with its files, last year's period; kept for the period and per unit). The
     # period's question ids come from the instrument the score keeps; with the page cache
-    # off that is read again (the score's five queries).
-    again = 0 if cache_reads(1) else 5
-    with django_assert_num_queries(27 + again + cache_reads(3)):
+    # off that is read again (the instrument's four queries).
+    again = 0 if cache_reads(1) else 4
+    with django_assert_num_queries(26 + again + cache_reads(3)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -75,22 +75,22 @@ def test_executive_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5-10 the score (the instrument's five, which
-    # the page cache keeps in production, and the answers), 11 unit assignments with their
-    # units, 12 unit answer counts, 13 the verified total two weeks ago (on track),
-    # 14 each question's agency, 15 the listed questions' texts, 16 their answers,
-    # 17 the contacts of the units behind, 18 earlier periods' last snapshots,
-    # 19 this period's snapshots, 20 last year's official points (none: no question is marked
-    # as having lost points last time), 21 the latest year with official points (none),
-    # 22 every cluster's progress with its coordinator (the page's, not the print view's);
+    # 1 session, 2 user, 3 profile, 4 periods, 5-9 the score (the instrument's four, which
+    # the page cache keeps in production, and the answers), 10 unit assignments with their
+    # units, 11 unit answer counts, 12 the verified total two weeks ago (on track),
+    # 13 each question's agency, 14 the listed questions' texts, 15 their answers,
+    # 16 the contacts of the units behind, 17 earlier periods' last snapshots,
+    # 18 this period's snapshots, 19 last year's official points (none: no question is marked
+    # as having lost points last time), 20 the latest year with official points (none),
+    # 21 every cluster's progress with its coordinator (the page's, not the print view's);
     # with the page cache on, a first view also reads the versions of the page's scopes, of
     # its units' scopes and of their answers', once each for the request. With it off, the
     # answering units of the listed questions are read again (11: the cache keeps them from
     # the units' completion).
-    # 23-29 the points at risk, as on the secretariat's page (with the cache off, the score's
-    # instrument is read again for them: five more).
-    again = 0 if cache_reads(1) else 1 + 5
-    with django_assert_num_queries(29 + again + cache_reads(3)):
+    # 22-28 the points at risk, as on the secretariat's page (with the cache off, the score's
+    # instrument is read again for them: four more).
+    again = 0 if cache_reads(1) else 1 + 4
+    with django_assert_num_queries(28 + again + cache_reads(3)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

@@ -221,11 +221,11 @@ def test_reading_a_period_costs_the_same_queries_whatever_its_size(
     period, lead_unit, n, django_assert_num_queries
 ):
     _build(period, lead_unit, n)
-    # 1 the official result (field verification day), 2-6 the period's question ids, from the
-    # instrument the score keeps, 7-8 the period's question texts and option labels (both
-    # kept by the page cache, read here: it is off in tests), 9 the answers, 10 their evidence
-    # with documents and files' revisions, 11 last year's period (none: nothing lost before)
-    with django_assert_num_queries(11):
+    # 1 the official result (field verification day), 2-5 the period's question ids, from the
+    # instrument the score keeps, 6-7 the period's question texts and option labels (both
+    # kept by the page cache, read here: it is off in tests), 8 the answers, 9 their evidence
+    # with documents and files' revisions, 10 last year's period (none: nothing lost before)
+    with django_assert_num_queries(10):
         found = risk.assess_units(period, [lead_unit.pk])
     assert len(found[lead_unit.pk]) == n
 

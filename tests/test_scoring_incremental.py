@@ -288,8 +288,8 @@ def test_the_kept_score_follows_random_committed_changes(
             for _ in range(scoring.JOINED_RAISES + 1):
                 change(step)
         # Versions, the notes joined to the changed question's answers (or, computed whole,
-        # the instrument's five queries and the answers).
-        with django_assert_max_num_queries(7) as queries:
+        # the instrument's four queries and the answers).
+        with django_assert_max_num_queries(6) as queries:
             kept = _cents(scoring.score_period(period=period))
         updated += len(queries) == 2
         assert kept == _whole(period), f"step {step}"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from indicators.models import Period, ScoreSnapshot
+from indicators.models import Period, RankBand, ScoreSnapshot
 from opd import scoring
 from opd.models import Answer, Assignment
 from tests import factories
@@ -109,12 +109,37 @@ def _build(period, n):
 @pytest.mark.parametrize("n", [5, 50])
 def test_score_query_budget_is_constant(period, n, django_assert_num_queries):
     _build(period, n)
-    # The instrument, kept by the page cache until anything district-wide changes: 1 groups,
-    # 2 indicators, 3 assignments of per-unit questions, 4 questions, 5 rank bands; then
-    # 6 the answers, the only query of a score after an answer changed
-    with django_assert_num_queries(6):
+    # The instrument, kept by the page cache until anything district-wide changes: 1 groups
+    # with their indicators, 2 assignments of per-unit questions, 3 questions, 4 rank bands;
+    # then 5 the answers, the only query of a score after an answer changed
+    with django_assert_num_queries(5):
         score = scoring.score_period(period=period)
     assert score.verified == min(D(4 * n), D(30) * n)
+
+
+def test_fractional_maxima_and_bounds_are_read_as_decimals(period):
+    # SQLite gives a numeric column back as a float, where the engine's inputs are Decimals.
+    factories.GroupFactory(period=period, name="Kosong")  # a group without indicators yet
+    indicator = factories.IndicatorFactory(group__period=period, max_points=D("12.5"))
+    question = factories.QuestionFactory(indicator=indicator, max_points=D("20"))
+    unit = factories.UnitFactory()
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    Answer.objects.create(
+        question=question,
+        unit=unit,
+        status="approved",
+        claimed_points=D("20"),
+        verified_points=D("20"),
+    )
+    period.rank_bands.all().delete()
+    RankBand.objects.create(period=period, name="Pratama", lower_bound=D("10.5"))
+    score = scoring.score_period(period=period)
+    inputs = scoring.engine_inputs(period=period)
+    assert {type(i.max_points) for i in inputs["indicators"]} == {D}
+    assert {type(b.lower_bound) for b in inputs["bands"]} == {D}
+    assert score.verified == D("12.50")  # the indicator's maximum caps its question
+    assert "Kosong" in {g.name for g in inputs["groups"]}
+    assert score.rank_verified == "Pratama"
 
 
 def test_snapshots_once_a_minute_milestones_always(period):
