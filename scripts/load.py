@@ -893,7 +893,7 @@ def main() -> int:
             f"on {os.cpu_count()} cores"
         )
         # The figure is the interpreter's as much as the code's: an unoptimised build of the
-        # same Python version spent 15-20% more (docs/development.md).
+        # same Python version spent about 20% more (docs/development.md).
         print(f"  Python {sys.version.split()[0]} at {Path(sys.executable).resolve()}")
         # Every simulated person logs in once in a minute; a real one once a working day, so
         # the password hashing weighs here far more than in use: the figure without it too.

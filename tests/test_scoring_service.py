@@ -89,6 +89,18 @@ def test_kla_score_unknown_period():
         call_command("kla_score", "--period", "1999")
 
 
+def _approved(question, unit, claimed: str, verified: str | None = None) -> Answer:
+    """`unit` leads `question` and its answer is approved (verified as claimed unless said)."""
+    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
+    return Answer.objects.create(
+        question=question,
+        unit=unit,
+        status="approved",
+        claimed_points=D(claimed),
+        verified_points=D(verified or claimed),
+    )
+
+
 def _build(period, n):
     unit = factories.UnitFactory(name="Dinas Kesehatan", short_name="Dinkes")
     kecamatan = factories.UnitFactory(
@@ -99,11 +111,7 @@ def _build(period, n):
     )
     factories.AssignmentFactory(question=per_unit, unit=kecamatan, role=Assignment.Role.PER_UNIT)
     for _ in range(n):
-        q = factories.QuestionFactory(indicator__group__period=period)
-        factories.AssignmentFactory(question=q, unit=unit, role=Assignment.Role.LEAD)
-        Answer.objects.create(
-            question=q, unit=unit, status="approved", claimed_points=D("5"), verified_points=D("4")
-        )
+        _approved(factories.QuestionFactory(indicator__group__period=period), unit, "5", "4")
 
 
 @pytest.mark.parametrize("n", [5, 50])
@@ -122,15 +130,7 @@ def test_fractional_maxima_and_bounds_are_read_as_decimals(period):
     factories.GroupFactory(period=period, name="Kosong")  # a group without indicators yet
     indicator = factories.IndicatorFactory(group__period=period, max_points=D("12.5"))
     question = factories.QuestionFactory(indicator=indicator, max_points=D("20"))
-    unit = factories.UnitFactory()
-    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
-    Answer.objects.create(
-        question=question,
-        unit=unit,
-        status="approved",
-        claimed_points=D("20"),
-        verified_points=D("20"),
-    )
+    _approved(question, factories.UnitFactory(), "20")
     period.rank_bands.all().delete()
     RankBand.objects.create(period=period, name="Pratama", lower_bound=D("10.5"))
     score = scoring.score_period(period=period)
@@ -264,15 +264,7 @@ def test_a_score_after_an_answer_changed_reads_only_the_answers(
     assert "LEFT JOIN" in queries.captured_queries[1]["sql"]
     assert second.verified == first.verified + 1
     question = factories.QuestionFactory(indicator__group__period=period, max_points=D("7"))
-    unit = Answer.objects.first().unit
-    factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
-    Answer.objects.create(
-        question=question,
-        unit=unit,
-        status="approved",
-        claimed_points=D("7"),
-        verified_points=D("7"),
-    )
+    _approved(question, Answer.objects.first().unit, "7")
     assert scoring.score_period(period=period).verified == second.verified + 7
 
 
@@ -286,13 +278,6 @@ def test_another_periods_answers_never_count_even_between_this_periods_questions
     last = factories.QuestionFactory(indicator=first.indicator, code="Q-LAST", max_points=D("10"))
     assert first.pk < between.pk < last.pk
     for question, points in ((first, "3"), (between, "9"), (last, "4")):
-        factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.LEAD)
-        Answer.objects.create(
-            question=question,
-            unit=unit,
-            status="approved",
-            claimed_points=D(points),
-            verified_points=D(points),
-        )
+        _approved(question, unit, points)
     assert scoring.score_period(period=period).verified == D("7.00")
     assert scoring.score_period(period=next_year).verified == D("9.00")
