@@ -67,6 +67,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from core import sql
 from core.models import DataChange, DataVersion
 
 GLOBAL = "all"
@@ -132,13 +133,26 @@ def versions(scopes: Iterable[str] = (), *, district_wide: bool = False) -> dict
     for scope in wanted:
         kind = scope.partition(":")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    many = [kind + ":" for kind, n in kinds.items() if n > 20]
-    listed = Q(scope__in=[s for s in wanted if not s.startswith(tuple(many))])
+    many = tuple(kind + ":" for kind, n in kinds.items() if n > 20)
+    listed = sorted(s for s in wanted if not s.startswith(many)) if many else sorted(wanted)
+    # Written out (core.sql): every GET request reads these numbers, and Django building the
+    # query took 0.17 ms of the 0.23 ms the read cost the server. Scope kinds are our own words
+    # (no % or _ to escape in LIKE).
+    conditions = [f"scope IN ({', '.join(['%s'] * len(listed))})"]
+    params: list = [*listed]
     for prefix in many:
-        listed |= Q(scope__startswith=prefix)
+        conditions.append("scope LIKE %s")
+        params.append(prefix + "%")
     if district_wide:
-        listed |= ~(Q(scope__startswith=UNIT_PREFIX) | Q(scope__startswith=ANSWERS_PREFIX))
-    found = dict(DataVersion.objects.filter(listed).values_list("scope", "value"))
+        conditions.append("NOT (scope LIKE %s OR scope LIKE %s)")
+        params += [UNIT_PREFIX + "%", ANSWERS_PREFIX + "%"]
+    table = connection.ops.quote_name(DataVersion._meta.db_table)
+    found = dict(
+        sql.fetch(
+            f"SELECT scope, value FROM {table} WHERE {' OR '.join(conditions)}",  # noqa: S608
+            params,
+        )
+    )
     if GLOBAL not in found:
         _raise({GLOBAL})
         found[GLOBAL] = DataVersion.objects.get(scope=GLOBAL).value
