@@ -121,7 +121,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the profile with the user (kla/auth.py).
+    "kla.auth.UserBackend",
 ]
 # Argon2 first, as Django's documentation recommends: memory-hard (100 MiB a check, which
 # graphics cards cannot spread over thousands of cores as they do PBKDF2) and half the CPU of
@@ -218,7 +219,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "kla.static_storage.StaticStorage"
         ),
     },
 }
@@ -315,6 +316,8 @@ CACHES = {
 }
 
 # A working day, and the session ends with the browser: office PCs are shared.
+# Django's database sessions, read in one written-out query (kla/sessions.py).
+SESSION_ENGINE = "kla.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True

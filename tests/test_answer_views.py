@@ -257,15 +257,15 @@ def test_workspace_query_budget_is_constant(
 ):
     _build(period, lead_unit, n)
     client = client_for(opd_user)
-    # 1 session, 2 user, 3 profile (role), 4 periods, 5 the user's units,
-    # 6 assignments with question/indicator/group/unit, 7 lead units,
-    # 8 answers with evidence counts, 9 the extensions of the user's units (deadlines),
-    # 10 the tables the units fill for other units, 11 their documents lapsing before the
-    # deadline, 12 the questions the province returned to them (none: their returns are not
-    # read), 13 the clusters the units coordinate (all kept until anything district-wide
+    # 1 session, 2 user with profile (role), 3 periods, 4 the user's units,
+    # 5 assignments with question/indicator/group/unit, 6 lead units,
+    # 7 answers with evidence counts, 8 the extensions of the user's units (deadlines),
+    # 9 the tables the units fill for other units, 10 their documents lapsing before the
+    # deadline, 11 the questions the province returned to them (none: their returns are not
+    # read), 12 the clusters the units coordinate (all kept until anything district-wide
     # changes); with the page cache on, a first view (a miss) also reads the versions of
     # "all" and of the user's units
-    with django_assert_num_queries(13 + cache_reads(1)):
+    with django_assert_num_queries(12 + cache_reads(1)):
         response = client.get(reverse("opd:workspace"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="question-row"') == n
@@ -277,15 +277,15 @@ def test_queue_query_budget_is_constant(
 ):
     _build(period, lead_unit, n)
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
-    # answers with question, unit and evidence count, 7 their submitters and claim holders
-    # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 8-10 choices of the
+    # 1 session, 2 user with profile, 3 periods, 4 count for the paginator, 5 the page of
+    # answers with question, unit and evidence count, 6 their submitters and claim holders
+    # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 7-9 choices of the
     # group, indicator and unit filters; with the page cache on, a first view also reads the
     # versions of "all" and of the period, and of the listed answers' units (each badge is
-    # kept until its unit changes); 11-13 the verification risk of the listed answers
+    # kept until its unit changes); 10-12 the verification risk of the listed answers
     # (opd/risk.py, from their own facts): the day documents must hold, their evidence with
     # its files, last year's period
-    with django_assert_num_queries(13 + cache_reads(2)):
+    with django_assert_num_queries(12 + cache_reads(2)):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n
 

@@ -87,14 +87,14 @@ def test_api_query_budget(
     for _ in range(extra_questions):
         factories.QuestionFactory(indicator=question.indicator)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 period, 5-9 the score (groups with their indicators,
-    # the units answering per unit, questions, bands, answers), 10 the official result, 11 the
-    # official points (none: nothing more is read), 12 the verification risk's answering units,
-    # 13 the day documents must hold (kept until anything district-wide changes in
-    # production), 14-17 the period's question ids from the score's instrument and 18-19 its
+    # 1 session, 2 user with profile, 3 period, 4-8 the score (groups with their indicators,
+    # the units answering per unit, questions, bands, answers), 9 the official result, 10 the
+    # official points (none: nothing more is read), 11 the verification risk's answering units,
+    # 12 the day documents must hold (kept until anything district-wide changes in
+    # production), 13-16 the period's question ids from the score's instrument and 17-18 its
     # question texts and option labels (all kept in production, read again here: the page
-    # cache is off), 20 those units' answers (none: no evidence read, nothing flagged)
-    with django_assert_num_queries(20):
+    # cache is off), 19 those units' answers (none: no evidence read, nothing flagged)
+    with django_assert_num_queries(19):
         assert client.get(reverse("kla:api-score", args=[period.year])).status_code == 200
 
 

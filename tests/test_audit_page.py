@@ -357,13 +357,13 @@ def test_query_budget_is_constant(
         ]
     )
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile (access check), 4 periods and 5 units (filter choices),
-    # 6 count for the paginator, 7 the page's events with actor, unit, answer, question and
+    # 1 session, 2 user with profile (access check), 3 periods and 4 units (filter choices),
+    # 5 count for the paginator, 6 the page's events with actor, unit, answer, question and
     # indicator joined
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(URL, {"unit": lead_unit.pk})
     assert _rows(response) == min(n, 50)
-    # The CSV: the same first five, then 6 every event in one joined query (no count)
-    with django_assert_num_queries(6):
+    # The CSV: the same first four, then 5 every event in one joined query (no count)
+    with django_assert_num_queries(5):
         response = client.get(URL, {"format": "csv"})
     assert len(_csv(response)) == 1 + n

@@ -281,10 +281,10 @@ def test_cluster_page_query_budget(
         if i % 2:
             _submitted(q, unit, opd_user)
     client = client_for(coordinator_user)
-    # 1 session, 2 user, 3 profile, 4 the group with its period, 5 the groups the user
-    # coordinates, 6 the cluster's answering assignments with questions and units, 7 its
+    # 1 session, 2 user with profile, 3 the group with its period, 4 the groups the user
+    # coordinates, 5 the cluster's answering assignments with questions and units, 6 its
     # answers
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("opd:cluster", args=[question.indicator.group_id]))
     assert response.content.decode().count('data-testid="cluster-row"') == n + 1
 

@@ -47,23 +47,23 @@ def test_secretariat_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods,
-    # 5-9 the score (groups with their indicators, per-unit assignments, questions, bands,
-    # answers), 10 assignments for unit completion with their units, 11 answer counts per
-    # unit, 12 the units' extensions (each row's deadline), 13 queue size and oldest,
-    # 14-16 instrument counts, 17 questions without a lead, 18 the totals two weeks ago (on
-    # track), 19 the latest year with official points (none here: where points were lost is
+    # 1 session, 2 user with profile, 3 periods,
+    # 4-8 the score (groups with their indicators, per-unit assignments, questions, bands,
+    # answers), 9 assignments for unit completion with their units, 10 answer counts per
+    # unit, 11 the units' extensions (each row's deadline), 12 queue size and oldest,
+    # 13-15 instrument counts, 16 questions without a lead, 17 the totals two weeks ago (on
+    # track), 18 the latest year with official points (none here: where points were lost is
     # not read) (the gauge's bands come with the score); with the page cache on, a first view
     # (a miss) also reads the versions of the page's scopes (with the period's, for the points
     # at risk), of its units' scopes and of their answers' (the risk), each once for the
     # whole request;
-    # 20-26 the points at risk, outside the fragment (opd/risk.py: the answering units, the
+    # 19-25 the points at risk, outside the fragment (opd/risk.py: the answering units, the
     # official result, the period's question texts and option labels, the answers, their
     # evidence with its files, last year's period; kept for the period and per unit). The
     # period's question ids come from the instrument the score keeps; with the page cache
     # off that is read again (the instrument's four queries).
     again = 0 if cache_reads(1) else 4
-    with django_assert_num_queries(26 + again + cache_reads(3)):
+    with django_assert_num_queries(25 + again + cache_reads(3)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -75,22 +75,22 @@ def test_executive_dashboard_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5-9 the score (the instrument's four, which
-    # the page cache keeps in production, and the answers), 10 unit assignments with their
-    # units, 11 unit answer counts, 12 the verified total two weeks ago (on track),
-    # 13 each question's agency, 14 the listed questions' texts, 15 their answers,
-    # 16 the contacts of the units behind, 17 earlier periods' last snapshots,
-    # 18 this period's snapshots, 19 last year's official points (none: no question is marked
-    # as having lost points last time), 20 the latest year with official points (none),
-    # 21 every cluster's progress with its coordinator (the page's, not the print view's);
+    # 1 session, 2 user with profile, 3 periods, 4-8 the score (the instrument's four, which
+    # the page cache keeps in production, and the answers), 9 unit assignments with their
+    # units, 10 unit answer counts, 11 the verified total two weeks ago (on track),
+    # 12 each question's agency, 13 the listed questions' texts, 14 their answers,
+    # 15 the contacts of the units behind, 16 earlier periods' last snapshots,
+    # 17 this period's snapshots, 18 last year's official points (none: no question is marked
+    # as having lost points last time), 19 the latest year with official points (none),
+    # 20 every cluster's progress with its coordinator (the page's, not the print view's);
     # with the page cache on, a first view also reads the versions of the page's scopes, of
     # its units' scopes and of their answers', once each for the request. With it off, the
-    # answering units of the listed questions are read again (11: the cache keeps them from
+    # answering units of the listed questions are read again (10: the cache keeps them from
     # the units' completion).
-    # 22-28 the points at risk, as on the secretariat's page (with the cache off, the score's
+    # 21-27 the points at risk, as on the secretariat's page (with the cache off, the score's
     # instrument is read again for them: four more).
     again = 0 if cache_reads(1) else 1 + 4
-    with django_assert_num_queries(28 + again + cache_reads(3)):
+    with django_assert_num_queries(27 + again + cache_reads(3)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html
@@ -104,10 +104,10 @@ def test_unit_detail_page_query_budget(
 ):
     _build(period, n)
     client = client_for(executive_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5 unit assignments with their units,
-    # 6 unit answer counts, 7 the contacts of the units behind; with the page cache on, the
+    # 1 session, 2 user with profile, 3 periods, 4 unit assignments with their units,
+    # 5 unit answer counts, 6 the contacts of the units behind; with the page cache on, the
     # versions of the figures' scopes and of the units' scopes
-    with django_assert_num_queries(7 + cache_reads(2)):
+    with django_assert_num_queries(6 + cache_reads(2)):
         response = client.get(reverse("kla:executive-units"))
     html = response.content.decode()
     # D2 has only drafts and the kecamatan nothing: behind, the window being over.

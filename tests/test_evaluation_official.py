@@ -218,10 +218,10 @@ def test_the_losses_page_shows_every_level(
 ):
     client = client_for(executive_user)
     client.cookies["django_language"] = "id"
-    # 1 session, 2 user, 3 profile, 4 period, 5 years with official figures, 6-11 the score
-    # (instrument and answers), 12 official points, 13 final score, 14 lead units, 15 notes
+    # 1 session, 2 user with profile, 3 period, 4 years with official figures, 5-10 the score
+    # (instrument and answers), 11 official points, 12 final score, 13 lead units, 14 notes
     # of the returns; with the page cache the score is kept
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         html = client.get(reverse("kla:losses", args=[period.year])).content.decode()
     for kind in ("groups", "agencies", "indicators", "questions"):
         assert f'data-testid="losses-{kind}"' in html

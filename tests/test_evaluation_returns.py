@@ -185,9 +185,10 @@ def test_the_secretariat_records_and_closes_on_the_evaluation_page(
     )
     assert response.status_code == 302
     provincial_return = ProvincialReturn.objects.get()
-    # 1 session, 2 user, 3 profile, 4 period with its bands, 5 official result, 6 returns with
-    # their questions and people, 7 questions for the form; a page of returns costs the same
-    with django_assert_max_num_queries(8):
+    # 1 session, 2 user with profile, 3 period with its bands, 4 official result, 5 returns
+    # with their questions and people, 6 questions for the form; a page of returns costs the
+    # same
+    with django_assert_max_num_queries(7):
         html = client.get(reverse("kla:evaluation", args=[year])).content.decode()
     assert "Foto kurang" in html
     client.post(reverse("kla:return-close", args=[provincial_return.pk]))

@@ -201,8 +201,8 @@ def test_query_budget(client_for, secretariat_user, period, n_units, django_asse
         if i % 3 == 0:
             Extension.objects.create(period=period, unit=unit, until=D(2026, 4, 2))
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile (access check), 4 the periods (to find the current one),
-    # 5 the period's units, 6 their extensions
-    with django_assert_num_queries(6):
+    # 1 session, 2 user with profile (access check), 3 the periods (to find the current one),
+    # 4 the period's units, 5 their extensions
+    with django_assert_num_queries(5):
         response = client.get(URL)
     assert len(response.context["deadlines"]) == n_units

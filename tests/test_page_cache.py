@@ -205,15 +205,15 @@ def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, mon
 @pytest.mark.parametrize(
     ("url_name", "persona", "queries"),
     [
-        # 1 session, 2 user, 3 profile, 4 the user's units, 5 the data versions (the units'
+        # 1 session, 2 user with profile, 3 the user's units, 4 the data versions (the units'
         # with the district-wide ones); the periods to choose from are kept
-        ("opd:workspace", "opd", 5),
-        # 1 session, 2 user, 3 profile, 4 the data versions
-        ("opd:review-queue", "secretariat", 4),
+        ("opd:workspace", "opd", 4),
+        # 1 session, 2 user with profile, 3 the data versions
+        ("opd:review-queue", "secretariat", 3),
         # with the version the points at risk are kept under (outside the page's fragment,
         # read with the fragment's)
-        ("kla:secretariat-home", "secretariat", 4),
-        ("kla:executive-home", "executive", 4),
+        ("kla:secretariat-home", "secretariat", 3),
+        ("kla:executive-home", "executive", 3),
     ],
 )
 def test_query_budget_from_the_cache(

@@ -80,8 +80,8 @@ def test_reports_page_queries(period, client_for, secretariat_user, django_asser
     client.get(reverse("kla:reports"))  # warm up session and profile caches
     from tests import factories
 
-    # 1 session, 2 user, 3 profile (role), 4 periods with their answer counts.
-    with django_assert_num_queries(4) as captured:
+    # 1 session, 2 user with profile (role), 3 periods with their answer counts.
+    with django_assert_num_queries(3) as captured:
         client.get(reverse("kla:reports"))
     factories.PeriodFactory(year=2027)
     factories.PeriodFactory(year=2028)

@@ -342,13 +342,13 @@ def test_the_queue_query_budget_does_not_grow_with_resubmissions(
                 created_at=answer.submitted_at - datetime.timedelta(hours=1),
             )
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods, 5 count for the paginator, 6 the page of
+    # 1 session, 2 user with profile, 3 periods, 4 count for the paginator, 5 the page of
     # answers with question, unit, evidence count and whether each was sent back before (a
-    # subquery in the same query), 7 their submitters and claim holders, 8-10 choices of the
-    # group, indicator and unit filters, 11-13 the verification risk of the listed answers
+    # subquery in the same query), 6 their submitters and claim holders, 7-9 choices of the
+    # group, indicator and unit filters, 10-12 the verification risk of the listed answers
     # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
     # year's period (links only here: no revisions to read)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         html = client.get(reverse("opd:review-queue")).content.decode()
     assert html.count('data-testid="resubmitted-badge"') == n
 
@@ -364,19 +364,19 @@ def test_the_reviewers_answer_page_query_budget_is_constant(
     services.answer_submit(answer=Answer.objects.get(pk=answer.pk), user=opd_user)
     client = client_for(secretariat_user)
     client.get(_url("opd:answer", answer))  # warm the session
-    # 1 session, 2 user, 3 question with indicator, group and period, 4 its assignments with
-    # units, 5 the answer, 6 profile (role), 7 the period's extensions (the unit's deadline:
-    # shown, and may it still edit; kept by the page cache in production), 8 evidence with
-    # unit, creator and document, 9 their revisions, 10 comments,
-    # 11 the question's options (the approval form; the answer form is not built for a
-    # reviewer, who cannot edit), 12 the revision request with its reviewer, 13 the answer's
+    # 1 session, 2 user with profile (role), 3 question with indicator, group and period, 4
+    # its assignments with units, 5 the answer, 6 the period's extensions (the unit's deadline:
+    # shown, and may it still edit; kept by the page cache in production), 7 evidence with
+    # unit, creator and document, 8 their revisions, 9 comments,
+    # 10 the question's options (the approval form; the answer form is not built for a
+    # reviewer, who cannot edit), 11 the revision request with its reviewer, 12 the answer's
     # history with who did what (a reviewer's own units are not read: only a unit's staff
     # answer for a unit; the header names no reviewer of a resubmitted answer, that was the
-    # previous round), 14 the period's returned questions (none here, so the question's
-    # return is not read; kept by the page cache in production), 15-16 the
-    # verification risk of the answer (opd/risk.py, from the evidence read at 8-9): the day
+    # previous round), 13 the period's returned questions (none here, so the question's
+    # return is not read; kept by the page cache in production), 14-15 the
+    # verification risk of the answer (opd/risk.py, from the evidence read at 7-8): the day
     # documents must hold, last year's period (none: nothing lost before)
-    with django_assert_num_queries(16) as captured:
+    with django_assert_num_queries(15) as captured:
         html = client.get(_url("opd:answer", answer)).content.decode()
     assert html.count('data-testid="diff-added"') == n
     # What the reviewer's sections cost: the revision request and the history, one each.

@@ -29,9 +29,9 @@ def test_audit_page_query_budget(
 ):
     _events(n, lead_unit, opd_user)
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 periods and 5 units (filter choices),
-    # 6 count for the paginator, 7 the page with actor, unit and answer
-    with django_assert_num_queries(7):
+    # 1 session, 2 user with profile, 3 periods and 4 units (filter choices),
+    # 5 count for the paginator, 6 the page with actor, unit and answer
+    with django_assert_num_queries(6):
         response = client.get(reverse("kla:audit-trail"))
     assert response.content.decode().count('data-testid="audit-row"') == n
 

@@ -332,10 +332,10 @@ def test_task_force_page_query_budget(
             unit=factories.UnitFactory(),
         )
     client = client_for(secretariat_user)
-    # 1 session, 2 user, 3 profile, 4 the period, 5 the task force with its decree, 6 its
-    # members with units and clusters, 7 the decree choices (registered SKs), 8 the units and
-    # 9 the clusters of the form's choices
-    with django_assert_num_queries(9):
+    # 1 session, 2 user with profile, 3 the period, 4 the task force with its decree, 5 its
+    # members with units and clusters, 6 the decree choices (registered SKs), 7 the units and
+    # 8 the clusters of the form's choices
+    with django_assert_num_queries(8):
         response = client.get(reverse("kla:task-force", args=[period.year]))
     assert response.content.decode().count('data-testid="task-force-member"') == 4 + n
 
