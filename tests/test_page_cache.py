@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core import page_cache
 from opd import services
-from opd.models import Answer, Assignment
+from opd.models import Answer, Assignment, Comment, Evidence
 from tests import factories
 
 
@@ -448,3 +448,55 @@ def test_remember_each_computes_again_only_the_keys_whose_numbers_moved(
         1: (1, 3),
         2: (2, 3),
     }
+
+
+def test_the_answer_pages_evidence_and_comments_follow_every_change(
+    page_cache_committing, client_for, opd_user, secretariat_user, lead_unit, other_unit, submitted
+):
+    """The answer page keeps its evidence, their files and its comments (answer_page_data)
+    until the unit's answers change: each change below shows on the next view, and a view
+    after another unit's save reads none of them again."""
+    client = _in_english(client_for(secretariat_user))
+    url = reverse("opd:answer", args=[submitted.question_id, lead_unit.pk])
+
+    def reads_of_the_answer() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        tables = ('"opd_evidence"', '"opd_evidencerevision"', '"opd_comment"')
+        return [
+            q["sql"]
+            for q in queries
+            if q["sql"].startswith("SELECT")
+            and any(f"FROM {table}" in q["sql"] for table in tables)
+        ]
+
+    assert "jdih.example" not in _get(client, url)[0]
+    assert reads_of_the_answer() == []  # kept
+
+    # Written as the services write them (their window checks are not what is tested here).
+    link = Evidence.objects.create(
+        answer=submitted,
+        unit=lead_unit,
+        kind=Evidence.Kind.LINK,
+        url="https://jdih.example/perbup-7",
+        created_by=opd_user,
+    )
+    assert "jdih.example/perbup-7" in _get(client, url)[0]
+    Comment.objects.create(answer=submitted, author=opd_user, body="SK sudah diunggah")
+    assert "SK sudah diunggah" in _get(client, url)[0]
+    opd_user.first_name = "Rahmawati"
+    opd_user.save(update_fields=["first_name"])
+    assert "Rahmawati" in _get(client, url)[0]
+    link.removed_at = timezone.now()
+    link.save(update_fields=["removed_at"])
+    html, _ = _get(client, url)
+    assert 'data-testid="evidence-item"' not in html
+
+    # Another unit's answer changing leaves this one's reads kept; its own, not.
+    other_question = factories.QuestionFactory(indicator=submitted.question.indicator, code="Q-O")
+    factories.AssignmentFactory(question=other_question, unit=other_unit, role="lead")
+    _get(client, url)
+    Answer.objects.create(question=other_question, unit=other_unit, narrative="lain")
+    assert reads_of_the_answer() == []
+    Comment.objects.create(answer=submitted, author=opd_user, body="Mohon dicek")
+    assert len(reads_of_the_answer()) == 3  # evidence (the removed link), revisions, comments
