@@ -500,3 +500,17 @@ def test_the_answer_pages_evidence_and_comments_follow_every_change(
     assert reads_of_the_answer() == []
     Comment.objects.create(answer=submitted, author=opd_user, body="Mohon dicek")
     assert len(reads_of_the_answer()) == 3  # evidence (the removed link), revisions, comments
+
+
+def test_query_budget_of_the_answer_page_from_the_cache(
+    page_cache_on, client_for, opd_user, lead_unit, submitted, django_assert_num_queries
+):
+    client = client_for(opd_user)
+    url = reverse("opd:answer", args=[submitted.question_id, lead_unit.pk])
+    client.get(url)
+    # 1 session, 2 user with profile, 3 the numbers ("all", the district's, the unit's and its
+    # answers', in one read), 4 the answer, 5 whether the province returned the question (the
+    # fixture's window has closed: may the unit still edit it?); kept: the question with its
+    # assignments and options, the extensions, the evidence and comments, the next question
+    with django_assert_num_queries(5):
+        assert client.get(url).status_code == 200

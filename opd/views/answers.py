@@ -180,8 +180,9 @@ def _review_data(acc: access.AnswerAccess, page_data: dict) -> dict:
 @access.login_required
 def answer_detail(request, question_id: int, unit_id: int):
     # The numbers the page's kept reads are under ("all" for the question, the units and the
-    # documents; the unit's answers for its next question), in one query.
-    page_cache.read_ahead([page_cache.unit_scope(unit_id)])
+    # documents; the unit's for its next question, its answers' for the evidence and comments),
+    # in one query.
+    page_cache.read_ahead([page_cache.unit_scope(unit_id), page_cache.answers_scope(unit_id)])
     acc = access.answer_access(request.user, question_id=question_id, unit_id=unit_id)
     return _render_answer(request, acc)
 
