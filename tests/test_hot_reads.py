@@ -3,6 +3,7 @@ kla/auth.py, kla/static_storage.py, core.page_cache.versions): the same answers 
 own reads, on PostgreSQL and on SQLite, in one query each."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,7 +20,7 @@ from core.models import DataVersion
 from kla.auth import UserBackend
 from kla.sessions import SessionStore
 from kla.static_storage import StaticStorage
-from opd.models import Profile
+from opd.models import Answer, Profile
 from tests import factories
 
 User = get_user_model()
@@ -185,3 +186,43 @@ def test_the_numbers_read_by_name_by_prefix_and_district_wide(db):
         "unit:2": rows["unit:2"],
     }
     assert {"score:7", "queue:7", "snapshots"} <= wide.keys() and "unit:1" not in wide
+
+
+# --- The answer, with the people its page names -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        # the reviewer of a decision, to the unit
+        (Answer.Status.APPROVED, "Approved"),
+        (Answer.Status.REVISION_REQUESTED, "Revision requested"),
+        # a colleague reviewing it now, to another reviewer
+        (Answer.Status.SUBMITTED, "has been reviewing this answer since"),
+    ],
+)
+def test_the_answer_page_names_its_people_without_reading_them_apart(
+    client_for, opd_user, secretariat_user, colleague, question, lead_unit, status, shown
+):
+    now = timezone.now()
+    Answer.objects.create(
+        question=question,
+        unit=lead_unit,
+        status=status,
+        claimed_points=Decimal("2.00"),
+        verified_points=Decimal("2.00") if status == Answer.Status.APPROVED else None,
+        submitted_at=now,
+        reviewed_at=now if status != Answer.Status.SUBMITTED else None,
+        reviewed_by=colleague if status != Answer.Status.SUBMITTED else None,
+        review_claimed_by=colleague if status == Answer.Status.SUBMITTED else None,
+        review_claimed_at=now if status == Answer.Status.SUBMITTED else None,
+    )
+    reader = secretariat_user if status == Answer.Status.SUBMITTED else opd_user
+    client = client_for(reader)
+    client.cookies["django_language"] = "en"
+    url = reverse("opd:answer", args=[question.pk, lead_unit.pk])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    assert shown in html and "Sari" in html  # the colleague's name
+    users_read = [q["sql"] for q in queries if q["sql"].startswith('SELECT "auth_user"')]
+    assert users_read == []
