@@ -205,8 +205,9 @@ def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, mon
 @pytest.mark.parametrize(
     ("url_name", "persona", "queries"),
     [
-        # 1 session, 2 user with profile, 3 the user's units, 4 the data versions (the units'
-        # with the district-wide ones); the periods to choose from are kept
+        # 1 session, 2 user with profile, 3 the data versions ("all" with the district-wide
+        # ones: the user's units and the periods to choose from are kept under them), 4 the
+        # units' versions
         ("opd:workspace", "opd", 4),
         # 1 session, 2 user with profile, 3 the data versions
         ("opd:review-queue", "secretariat", 3),

@@ -6,6 +6,7 @@ from django.db.models import (
     QuerySet,
 )
 
+from core import page_cache
 from indicators.models import Group, Period, Question
 from opd.models import (
     Assignment,
@@ -30,10 +31,17 @@ def unit_contacts(*, unit: Unit) -> list[tuple[str, str]]:
     ]
 
 
-def units_of_user(*, user) -> QuerySet[Unit]:
+def units_of_user(*, user) -> list[Unit]:
+    """The units the user is a member of, by name: kept until anything district-wide changes
+    (a membership and a unit raise "all"), as the workspace, read on every visit, needs them
+    before anything else (its own numbers are the units')."""
     if not user.is_authenticated:
-        return Unit.objects.none()
-    return Unit.objects.filter(members__user=user).order_by("name")
+        return []
+    return page_cache.remember(
+        "units-of-user",
+        parts=[user.pk],
+        compute=lambda: list(Unit.objects.filter(members__user=user).order_by("name")),
+    )
 
 
 def assignments_for_units(*, period: Period, unit_ids) -> QuerySet[Assignment]:

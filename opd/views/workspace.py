@@ -120,7 +120,7 @@ def _workspace_context(period, units, filter_form) -> dict:
 def workspace(request):
     """The questions assigned to the user's units in a period (the current one unless ?year=
     names another year they took part in), in instrument order."""
-    units = list(selectors.units_of_user(user=request.user))
+    units = selectors.units_of_user(user=request.user)
     scopes = [page_cache.unit_scope(u.pk) for u in units]
     # The units' numbers with "all" (which the kept period choice reads), in one query.
     page_cache.read_ahead(scopes)
