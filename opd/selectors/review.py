@@ -2,28 +2,18 @@
 the audit trail."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    Exists,
-    Min,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import BooleanField, Count, IntegerField, Min, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core import page_cache
 from indicators.models import Group, Indicator, Period
 from opd.models import (
     Answer,
     AuditEvent,
+    Evidence,
     Unit,
 )
-from opd.selectors.answers import _evidence_count
 
 
 def review_filter_choices(*, period: Period) -> dict[str, list[tuple[int, str]]]:
@@ -57,21 +47,31 @@ def _review_filter_choices(period: Period) -> dict[str, list[tuple[int, str]]]:
 # Waiting for review again after the secretariat asked for a revision: a revision request
 # before the latest submission. A subquery in the page's one query, whatever the number of
 # resubmissions.
-_resubmitted = Case(
-    When(
-        Exists(
-            AuditEvent.objects.filter(
-                answer=OuterRef("pk"),
-                action=AuditEvent.Action.ANSWER_REQUEST_REVISION,
-                created_at__lt=OuterRef("submitted_at"),
-            )
+def _queue_figures() -> dict:
+    """Whether each answer was sent back before its submission (waiting again) and how many
+    live evidence items it has, as two subqueries of the queue's own query. Written out (core.sql
+    says when): Django compiling them took 0.65 ms of every rebuilt queue, more than a sixth of
+    the page's query. Not a join: grouping by every selected column of six tables cost
+    PostgreSQL 8 ms of planning per page for 1 ms of work."""
+    name = connection.ops.quote_name
+    answer, audit, evidence = (
+        name(model._meta.db_table) for model in (Answer, AuditEvent, Evidence)
+    )
+    return {
+        "resubmitted": RawSQL(  # noqa: S611 - our table names; values as parameters
+            f"({answer}.status = %s AND EXISTS (SELECT 1 FROM {audit} e "  # noqa: S608
+            f"WHERE e.answer_id = {answer}.id AND e.action = %s "
+            f"AND e.created_at < {answer}.submitted_at))",
+            [Answer.Status.SUBMITTED, AuditEvent.Action.ANSWER_REQUEST_REVISION],
+            output_field=BooleanField(),
         ),
-        status=Answer.Status.SUBMITTED,
-        then=Value(True),
-    ),
-    default=Value(False),
-    output_field=BooleanField(),
-)
+        "n_evidence": RawSQL(  # noqa: S611 - our table names
+            f"(SELECT COUNT(*) FROM {evidence} v "  # noqa: S608
+            f"WHERE v.answer_id = {answer}.id AND v.removed_at IS NULL)",
+            [],
+            output_field=IntegerField(),
+        ),
+    }
 
 
 def review_queue(
@@ -97,13 +97,10 @@ def review_queue(
     if coordinator_checked is not None:
         answers = answers.filter(coordinator_checked_at__isnull=not coordinator_checked)
     return (
-        answers.annotate(resubmitted=_resubmitted)
+        answers.annotate(**_queue_figures())
         # The people (submitter, claim holder) come from with_people(): joining both user
         # tables as well cost PostgreSQL 5 ms of planning per page, for 1 ms of work.
         .select_related("question__indicator", "unit", "option")
-        # A subquery, not Count over a join: grouping by every selected column of six tables
-        # cost PostgreSQL 8 ms of planning per page for 1 ms of work.
-        .annotate(n_evidence=Coalesce(Subquery(_evidence_count), 0))
         .order_by("submitted_at", "pk")
     )
 
