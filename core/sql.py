@@ -36,3 +36,18 @@ class Decimals(dict):
         return value
 
     __call__ = dict.__getitem__
+
+
+def joined_columns(alias: str, names, prefix: str) -> str:
+    """`alias.name AS prefix__name, ...`: another table's columns read beside a model's rows by
+    raw(), each taken back off its row with take_joined(). `names` are both the columns and the
+    model's attribute names (plain fields)."""
+    return ", ".join(f"{alias}.{name} AS {prefix}__{name}" for name in names)
+
+
+def take_joined(instance, prefix: str, model, names):
+    """The `model` row that joined_columns() read beside `instance` under `prefix`, its columns
+    taken off `instance`; None when the join found no row. The row holds `names` only: its
+    other fields are deferred (read if asked for)."""
+    values = [instance.__dict__.pop(f"{prefix}__{name}") for name in names]
+    return None if values[0] is None else model.from_db(instance._state.db, list(names), values)

@@ -4,22 +4,27 @@ Every signed-in request loads its user, and nearly every one then reads the prof
 in opd/access.py, the navigation's unread count): two ORM reads cost the server 0.47 ms a
 request, this one 0.12 ms. Signing in, passwords and permissions are Django's own."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db import connection
 
+from core import sql
 from opd.models import Profile
 
 User = get_user_model()
-_PROFILE_FIELDS = [field for field in Profile._meta.concrete_fields]
+_PROFILE = [field.attname for field in Profile._meta.concrete_fields]
 
 
+@functools.cache
 def _sql() -> str:
-    user, profile = User._meta, Profile._meta
-    profile_columns = ", ".join(f"p.{f.column} AS profile_{f.attname}" for f in _PROFILE_FIELDS)
+    name = connection.ops.quote_name
     return (
-        f"SELECT u.*, {profile_columns} FROM {user.db_table} u "  # noqa: S608 - our tables
-        f"LEFT JOIN {profile.db_table} p ON p.{Profile.user.field.column} = u.{user.pk.column} "
-        f"WHERE u.{user.pk.column} = %s"
+        f"SELECT u.*, {sql.joined_columns('p', _PROFILE, 'profile')} "  # noqa: S608 - our tables
+        f"FROM {name(User._meta.db_table)} u LEFT JOIN {name(Profile._meta.db_table)} p "
+        f"ON p.{Profile.user.field.column} = u.{User._meta.pk.column} "
+        f"WHERE u.{User._meta.pk.column} = %s"
     )
 
 
@@ -31,10 +36,8 @@ class UserBackend(ModelBackend):
         if not found:
             return None
         user = found[0]
-        values = [user.__dict__.pop(f"profile_{f.attname}") for f in _PROFILE_FIELDS]
-        profile = None
-        if values[0] is not None:
-            profile = Profile.from_db(user._state.db, [f.attname for f in _PROFILE_FIELDS], values)
+        profile = sql.take_joined(user, "profile", Profile, _PROFILE)
+        if profile is not None:
             Profile.user.field.set_cached_value(profile, user)
         # user.profile then reads no row; a user without one raises as before.
         User.profile.related.set_cached_value(user, profile)

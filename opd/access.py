@@ -7,6 +7,7 @@ evidence (next to the answers they guard); who may give an account which role.
 """
 
 import copy
+import functools
 from functools import cached_property, wraps
 
 from django.contrib.auth import get_user_model
@@ -18,7 +19,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from core import page_cache
+from core import page_cache, sql
 from core.errors import DomainError
 from indicators import selectors as instrument
 from indicators.models import AnswerOption, Group, Period, Question
@@ -328,15 +329,14 @@ _PEOPLE = ("reviewed_by", "review_claimed_by")
 _NAMES = ("id", "username", "first_name", "last_name")
 
 
+@functools.cache
 def _answer_sql() -> str:
-    table = connection.ops.quote_name
-    joined = "".join(
-        f" LEFT JOIN {table(User._meta.db_table)} {field} ON {field}.id = a.{field}_id"
-        for field in _PEOPLE
-    )
-    names = ", ".join(f"{field}.{name} AS {field}__{name}" for field in _PEOPLE for name in _NAMES)
+    name = connection.ops.quote_name
+    users = name(User._meta.db_table)
+    joined = "".join(f" LEFT JOIN {users} {f} ON {f}.id = a.{f}_id" for f in _PEOPLE)
+    people = ", ".join(sql.joined_columns(field, _NAMES, field) for field in _PEOPLE)
     return (
-        f"SELECT a.*, {names} FROM {table(Answer._meta.db_table)} a{joined} "  # noqa: S608
+        f"SELECT a.*, {people} FROM {name(Answer._meta.db_table)} a{joined} "  # noqa: S608
         "WHERE a.question_id = %s AND a.unit_id = %s"
     )
 
@@ -360,9 +360,9 @@ def _answer_of(question: Question, unit: Unit) -> Answer | None:
         if chosen is not None:
             setattr(answer, field, chosen)
     for field in _PEOPLE:
-        values = [answer.__dict__.pop(f"{field}__{name}") for name in _NAMES]
-        if values[0] is not None:
-            setattr(answer, field, User.from_db(answer._state.db, _NAMES, values))
+        person = sql.take_joined(answer, field, User, _NAMES)
+        if person is not None:
+            setattr(answer, field, person)
     return answer
 
 
