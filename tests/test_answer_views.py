@@ -278,14 +278,15 @@ def test_queue_query_budget_is_constant(
     _build(period, lead_unit, n)
     client = client_for(secretariat_user)
     # 1 session, 2 user with profile, 3 periods, 4 count for the paginator, 5 the page of
-    # answers with question, unit and evidence count, 6 their submitters and claim holders
-    # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 7-9 choices of the
-    # group, indicator and unit filters; with the page cache on, a first view also reads the
-    # versions of "all" and of the period, and of the listed answers' units (each badge is
-    # kept until its unit changes); 10-12 the verification risk of the listed answers
-    # (opd/risk.py, from their own facts): the day documents must hold, their evidence with
-    # its files, last year's period
-    with django_assert_num_queries(12 + cache_reads(2)):
+    # answers with their evidence count, 6-8 the period's questions (with indicators), the
+    # units and the options they show (kept until "all" moves, with the cache on), 9 their
+    # submitters and claim holders (by primary key: joined, they cost PostgreSQL 5 ms of
+    # planning), 10-12 choices of the group, indicator and unit filters; with the page cache
+    # on, a first view also reads the versions of "all" and of the period, and of the listed
+    # answers' units (each badge is kept until its unit changes); 13-15 the verification risk
+    # of the listed answers (opd/risk.py, from their own facts): the day documents must hold,
+    # their evidence with its files, last year's period
+    with django_assert_num_queries(15 + cache_reads(2)):
         response = client.get(reverse("opd:review-queue"))
     assert response.content.decode().count('data-testid="queue-row"') == n
 

@@ -405,7 +405,8 @@ def test_a_queue_rebuilt_after_a_points_change_takes_its_size_from_the_queue_sta
     page_cache_committing, client_for, secretariat_user, submitted, period, lead_unit
 ):
     """The unfiltered queue's count is the kept queue state's size: a change of points (the
-    commonest) rebuilds the page without counting the queue again; a filtered queue counts."""
+    commonest) rebuilds the page without counting the queue again; a filtered queue counts.
+    Neither reads the instrument or the units again."""
     q = factories.QuestionFactory(indicator__group__period=period)
     factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
     draft = Answer.objects.create(question=q, unit=lead_unit, claimed_points=Decimal("1.00"))
@@ -420,6 +421,9 @@ def test_a_queue_rebuilt_after_a_points_change_takes_its_size_from_the_queue_sta
         sqls = [query["sql"] for query in queries]
         assert any('"submitted_at"' in sql and "ORDER BY" in sql for sql in sqls)  # rebuilt
         assert any('AS "__count"' in sql for sql in sqls) is counted, address  # the paginator's
+        # The questions, units and options the rows show are kept with the instrument.
+        kept = ('FROM "indicators_question"', 'FROM "opd_unit"', 'FROM "indicators_answeroption"')
+        assert not any(table in sql for sql in sqls for table in kept), address
         assert "Q-CACHE" in html
 
 

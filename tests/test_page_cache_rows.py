@@ -81,7 +81,8 @@ def _workspace_cards(period, answers):
 
 
 def _queue_rows(period, answers):
-    found = selectors.with_people(list(selectors.review_queue(period=period, status="")))
+    queue = list(selectors.review_queue(period=period, status=""))
+    found = selectors.with_listed(queue, period=period)
     verdicts = risk.risks(period)
     for answer in found:
         answer.reviewer = answer.claim_holder()

@@ -180,12 +180,12 @@ def test_queue_marks_claimed_rows_at_a_constant_query_count(
         services.answer_claim(answer=answer, user=colleague)
     client = client_for(secretariat_user)
     # 1 session, 2 user with profile, 3 periods, 4 count for the paginator, 5 the page of
-    # answers with question, unit and evidence count, 6 their submitters and claim holders
-    # (by primary key: joined, they cost PostgreSQL 5 ms of planning), 7-9 choices of the
-    # group, indicator and unit filters, 10-12 the verification risk of the listed answers
-    # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
-    # year's period
-    with django_assert_num_queries(12):
+    # answers with their evidence count, 6-8 the period's questions (with indicators), the
+    # units and the options they show, 9 their submitters and claim holders (by primary key:
+    # joined, they cost PostgreSQL 5 ms of planning), 10-12 choices of the group, indicator
+    # and unit filters, 13-15 the verification risk of the listed answers (opd/risk.py, from
+    # their own facts): the day documents must hold, their evidence, last year's period
+    with django_assert_num_queries(15):
         html = client.get(reverse("opd:review-queue")).content.decode()
     assert html.count('data-claimed="1"') == len(answers[::2])
     assert html.count("Sari sedang meninjau") == len(answers[::2])

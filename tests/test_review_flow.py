@@ -343,12 +343,13 @@ def test_the_queue_query_budget_does_not_grow_with_resubmissions(
             )
     client = client_for(secretariat_user)
     # 1 session, 2 user with profile, 3 periods, 4 count for the paginator, 5 the page of
-    # answers with question, unit, evidence count and whether each was sent back before (a
-    # subquery in the same query), 6 their submitters and claim holders, 7-9 choices of the
-    # group, indicator and unit filters, 10-12 the verification risk of the listed answers
+    # answers with their evidence count and whether each was sent back before (a subquery in
+    # the same query), 6-8 the period's questions (with indicators), the units and the
+    # options they show, 9 their submitters and claim holders, 10-12 choices of the group,
+    # indicator and unit filters, 13-15 the verification risk of the listed answers
     # (opd/risk.py, from their own facts): the day documents must hold, their evidence, last
     # year's period (links only here: no revisions to read)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         html = client.get(reverse("opd:review-queue")).content.decode()
     assert html.count('data-testid="resubmitted-badge"') == n
 

@@ -39,7 +39,7 @@ from opd.selectors.review import (
     queue_state,
     review_filter_choices,
     review_queue,
-    with_people,
+    with_listed,
 )
 from opd.selectors.tables import (
     QuestionTable,
@@ -101,7 +101,7 @@ __all__ = [
     "unit_list",
     "unit_shortfall",
     "units_of_user",
-    "with_people",
+    "with_listed",
     "word_diff",
     "workspace_rows",
 ]

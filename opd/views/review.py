@@ -99,7 +99,7 @@ def _review_queue_context(request, period, periods) -> dict:
         # of points, the commonest, leaves it): one query fewer for a page rebuilt after it.
         paginator.count = selectors.queue_state(period=period)["size"]
     page = paginator.get_page(request.GET.get("page"))
-    listed = selectors.with_people(list(page))
+    listed = selectors.with_listed(list(page), period=period)
     if verdicts is None:
         verdicts = risk.listed_risks(listed, period=period)
     rows = []
