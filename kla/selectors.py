@@ -114,13 +114,21 @@ def unit_completion(*, period: Period, sort: str = "progress") -> list[UnitCompl
     counts are kept until that unit's version moves, so a save recounts its unit only, and
     the rows together until the period's progress moves (or the day: behind schedule), so
     a change of points alone recounts nothing."""
-    rows = page_cache.remember(
+    return sorted(_kept_completion(period), key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
+
+
+def units_behind(*, period: Period) -> int:
+    """How many units are behind schedule (unit_completion's rows, unsorted)."""
+    return sum(1 for row in _kept_completion(period) if row.behind)
+
+
+def _kept_completion(period: Period) -> list[UnitCompletion]:
+    return page_cache.remember(
         "completion-rows",
         scopes=[page_cache.progress_scope(period.pk)],
         parts=[period.pk, timezone.localdate()],
         compute=lambda: _completion_rows(period),
     )
-    return sorted(rows, key=UNIT_SORTS.get(sort, UNIT_SORTS["progress"]))
 
 
 def _completion_rows(period: Period) -> list[UnitCompletion]:

@@ -75,6 +75,20 @@ def _dashboard_scopes(period) -> list[str]:
     return [*_figure_scopes(period), page_cache.queue_scope(period.pk), page_cache.SNAPSHOTS]
 
 
+def _progress_part(request, template: str, period, parts: list, context) -> str:
+    """A part of a dashboard that shows the units' progress and not the score, kept rendered on
+    its own under the period's progress ("all" and the day): a change of points alone, the
+    commonest of the March rush, rebuilds the dashboard around it, not the part (the
+    secretariat's unit table has a row per unit, 450 in a large district)."""
+    return page_cache.fragment(
+        request,
+        template,
+        parts=[period.pk, *parts],
+        scopes=[page_cache.progress_scope(period.pk)],
+        context=context,
+    )
+
+
 UNIT_ROW = "kla/_unit_row.html"
 
 
@@ -85,31 +99,43 @@ def unit_row(u: dash.UnitCompletion, period, deadline) -> tuple[dict, tuple]:
     return {"u": u, "period": period, "deadline": deadline}, key
 
 
-def _secretariat_context(period, periods, sort: str) -> dict:
+def _unit_table_context(period, sort: str) -> dict:
+    units = dash.unit_completion(period=period, sort=sort)
+    # Each unit's last day, so an extension is granted from its row: one query, kept until
+    # anything district-wide changes (an extension raises "all").
+    deadlines = page_cache.remember(
+        "deadlines",
+        parts=[period.pk],
+        compute=lambda: {
+            unit.pk: day
+            for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
+        },
+    )
+    return {
+        "period": period,
+        # Each row rendered once per change of its own numbers: a district has hundreds.
+        "unit_rows": page_cache.rendered_rows(
+            UNIT_ROW, [unit_row(u, period, deadlines[u.unit.pk]) for u in units]
+        ),
+    }
+
+
+def _secretariat_context(request, period, periods, sort: str) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = dash.period_score(period=period)
-        units = dash.unit_completion(period=period, sort=sort)
-        # Each unit's last day, so an extension is granted from its row: one query, kept until
-        # anything district-wide changes (an extension raises "all").
-        deadlines = page_cache.remember(
-            "deadlines",
-            parts=[period.pk],
-            compute=lambda: {
-                unit.pk: day
-                for unit, day in unit_deadlines(period=period, units=[u.unit for u in units])
-            },
-        )
         context.update(
             score=score,
             # The verdict the Bupati reads, with which end is behind: the units or the queue.
             headline=dash.period_on_track(period=period, score=score),
-            # Each row rendered once per change of its own numbers: a district has hundreds.
-            unit_rows=page_cache.rendered_rows(
-                UNIT_ROW, [unit_row(u, period, deadlines[u.unit.pk]) for u in units]
+            unit_table=_progress_part(
+                request,
+                "kla/_unit_table.html",
+                period,
+                [sort],
+                lambda: _unit_table_context(period, sort),
             ),
-            behind=[u for u in units if u.behind],
-            sort=sort,
+            behind_count=dash.units_behind(period=period),
             queue=opd_selectors.queue_state(period=period),
             **dash.instrument_summary(period=period),
             charts=_charts(period, score),
@@ -132,7 +158,7 @@ def secretariat_home(request):
         "kla/_secretariat_body.html",
         parts=[period and period.pk, sort],
         scopes=_dashboard_scopes(period),
-        context=lambda: _secretariat_context(period, periods, sort),
+        context=lambda: _secretariat_context(request, period, periods, sort),
     )
     return render(
         request,
@@ -148,19 +174,23 @@ EXECUTIVE_LISTS = {"actions": 6, "questions": 3, "chars": 120, "lagging": 8, "cl
 PRINT_LISTS = {"actions": 3, "questions": 2, "chars": 70, "lagging": 4, "clusters": False}
 
 
-def _executive_context(period, periods, *, lists: dict) -> dict:
+def _executive_context(request, period, periods, *, lists: dict) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = dash.period_score(period=period)
-        units = dash.unit_completion(period=period, sort="progress")
         context.update(
             score=score,
             headline=dash.period_on_track(period=period, score=score),
             actions=dash.top_actions(
                 period=period, score=score, groups=lists["actions"], per_group=lists["questions"]
             ),
-            lagging=dash.lagging_units(period=period, units=units, limit=lists["lagging"]),
-            behind_count=sum(u.behind for u in units),
+            lagging_part=_progress_part(
+                request,
+                "kla/_lagging_units.html",
+                period,
+                [lists["lagging"]],
+                lambda: _lagging_context(period, limit=lists["lagging"]),
+            ),
             chars=lists["chars"],
             charts=_charts(period, score, trends=True),
             last_losses=evaluation.latest_losses(period=period),
@@ -178,6 +208,15 @@ def _executive_context(period, periods, *, lists: dict) -> dict:
     return context
 
 
+def _lagging_context(period, *, limit: int) -> dict:
+    units = dash.unit_completion(period=period, sort="progress")
+    return {
+        "period": period,
+        "lagging": dash.lagging_units(period=period, units=units, limit=limit),
+        "behind_count": sum(u.behind for u in units),
+    }
+
+
 def _executive_page(request, *, page: str, body: str, lists: dict):
     period, periods = _period_for(request)
     html = page_cache.fragment(
@@ -187,7 +226,7 @@ def _executive_page(request, *, page: str, body: str, lists: dict):
         # its fragment is not the Bupati's.
         parts=[period and period.pk, access.is_secretariat(request.user)],
         scopes=_dashboard_scopes(period),
-        context=lambda: _executive_context(period, periods, lists=lists),
+        context=lambda: _executive_context(request, period, periods, lists=lists),
     )
     return render(request, page, {"body": html, "period": period, "as_of": timezone.localdate()})
 

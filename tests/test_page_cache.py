@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -519,3 +520,59 @@ def test_query_budget_of_the_answer_page_from_the_cache(
     # assignments and options, the extensions, the evidence and comments, the next question
     with django_assert_num_queries(5):
         assert client.get(url).status_code == 200
+
+
+def test_a_points_change_keeps_the_dashboards_unit_parts_rendered(
+    page_cache_committing,
+    secretariat_user,
+    executive_user,
+    period,
+    lead_unit,
+    monkeypatch,
+):
+    """Other points on a draft, the commonest change of the March rush, leave the units'
+    progress be: the dashboards are rebuilt around the secretariat's unit table and the
+    Bupati's units behind schedule, which stay rendered; a submission renders them again."""
+    q = factories.QuestionFactory(indicator__group__period=period)
+    factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
+    draft = Answer.objects.create(question=q, unit=lead_unit, claimed_points=Decimal("1.00"))
+    pages = {
+        "kla:secretariat-home": ("kla/_secretariat_body.html", "kla/_unit_table.html"),
+        "kla:executive-home": ("kla/_executive_page_body.html", "kla/_lagging_units.html"),
+    }
+    clients = {}
+    for name, user in (
+        ("kla:secretariat-home", secretariat_user),
+        ("kla:executive-home", executive_user),
+    ):
+        clients[name] = Client()
+        clients[name].force_login(user)
+    renders = []
+    render = page_cache.render_to_string
+
+    def recorded(template_name, *args, **kwargs):
+        renders.append(template_name)
+        return render(template_name, *args, **kwargs)
+
+    monkeypatch.setattr(page_cache, "render_to_string", recorded)
+
+    def rendered_after(change) -> dict[str, list[str]]:
+        change()
+        found = {}
+        for name, client in clients.items():
+            renders.clear()
+            assert client.get(reverse(name)).status_code == 200
+            found[name] = list(renders)
+        return found
+
+    rendered_after(lambda: None)  # both pages kept
+    draft.claimed_points = Decimal("2.00")
+    for name, found in rendered_after(draft.save).items():
+        body, part = pages[name]
+        assert found == [body], name  # rebuilt around its part
+    draft.status, draft.submitted_at = Answer.Status.SUBMITTED, timezone.now()
+    for name, found in rendered_after(draft.save).items():
+        body, part = pages[name]
+        assert part in found and body in found, name
+    html = clients["kla:secretariat-home"].get(reverse("kla:secretariat-home")).content.decode()
+    assert html.count('data-testid="unit-row"') == 1
