@@ -308,10 +308,12 @@ KLA_PASSWORD_RESET_PER_IP = env_int("KLA_PASSWORD_RESET_PER_IP", 10)
 # changes (core/page_cache.py); 0 turns the cache off. The cache is per process by default;
 # correctness does not depend on sharing it, because the data version lives in the database.
 KLA_PAGE_CACHE_SECONDS = env_int("KLA_PAGE_CACHE_SECONDS", 300)
+# The rendered fragments each process keeps, at most (the oldest go first).
+KLA_CACHE_MAX_ENTRIES = env_int("KLA_CACHE_MAX_ENTRIES", 500)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env_int("KLA_CACHE_MAX_ENTRIES", 500)},
+        "OPTIONS": {"MAX_ENTRIES": KLA_CACHE_MAX_ENTRIES},
     }
 }
 

@@ -267,16 +267,14 @@ def _english_outside_requests():
 def page_cache_on(settings):
     """The page cache as in production (settings_test turns it off: ordinary tests never
     commit, so the data version would never move)."""
-    from django.core.cache import cache
-
     from core import page_cache
 
     settings.KLA_PAGE_CACHE_SECONDS = 300
-    cache.clear()
     page_cache.memo.clear()
+    page_cache.fragments.clear()
     yield
-    cache.clear()
     page_cache.memo.clear()
+    page_cache.fragments.clear()
 
 
 def _commit_page_cache(using: str = "default") -> None:

@@ -189,6 +189,26 @@ def test_each_language_has_its_own_fragment(page_cache_on, client_for, opd_user,
     assert "Submitted" in english and "Submitted" not in indonesian
 
 
+def test_a_process_keeps_at_most_its_limit_of_fragments_the_oldest_going_first(
+    page_cache_on, db, rf, monkeypatch, settings
+):
+    """Fragments are kept in the process as they were rendered (not pickled), at most
+    KLA_CACHE_MAX_ENTRIES of them: a page's fragments are tens to hundreds of KB."""
+    settings.KLA_CACHE_MAX_ENTRIES = 2
+    renders = []
+
+    def render(template_name, context, request):
+        renders.append(context["n"])
+        return f"<p>{context['n']}</p>"
+
+    monkeypatch.setattr(page_cache, "render_to_string", render)
+    request = rf.get("/")
+    for n in (1, 2, 3, 3, 2, 1):
+        html = page_cache.fragment(request, "x.html", parts=[n], context=lambda n=n: {"n": n})
+        assert html == f"<p>{n}</p>"
+    assert renders == [1, 2, 3, 1]  # the first was dropped when the third came
+
+
 def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, monkeypatch):
     renders = []
 
