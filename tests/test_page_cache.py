@@ -280,6 +280,34 @@ def test_a_get_requests_first_read_takes_the_district_wide_numbers(page_cache_on
     assert page_cache.versions(["score:7"])["score:7"] == expected["score:7"] + 1
 
 
+def test_a_request_reading_hundreds_of_units_numbers_reads_both_kinds_at_once(
+    page_cache_on, db, rf
+):
+    """A page that asks for more than 20 units' numbers of one kind (the secretariat's unit
+    table) gets the other kind's in the same query (its points at risk): asked later, they
+    are those read, and a unit never raised counts 0."""
+    page_cache.versions()  # "all" exists
+    units = [page_cache.unit_scope(pk) for pk in range(1, 31)]
+    answers = [page_cache.answers_scope(pk) for pk in range(1, 31)]
+    page_cache._raise({units[0], answers[1]})
+    expected = page_cache.versions([*units, *answers])
+    assert expected[answers[1]] > 0 and expected[answers[2]] == 0
+
+    def view(request):
+        with CaptureQueriesContext(connection) as queries:
+            page_cache.numbers(["score:7"])  # the first read: district-wide
+            first = page_cache.numbers(units)
+            later = page_cache.numbers(answers)
+        request.queries, request.first, request.later = len(queries), first, later
+        return ""
+
+    request = rf.get("/")
+    page_cache.RequestNumbersMiddleware(view)(request)
+    assert request.queries == 2
+    assert {s: request.first[s] for s in units} == {s: expected[s] for s in units}
+    assert {s: request.later[s] for s in answers} == {s: expected[s] for s in answers}
+
+
 def test_an_emptied_database_starts_at_a_new_number(db):
     """After a flush or a restore the version must not meet fragments cached before it."""
     from core.models import DataVersion
