@@ -10,6 +10,7 @@ what the save touched. With the page cache off, everything is read afresh.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -76,7 +77,9 @@ class UnitCompletion:
             self.behind,
         )
 
-    @property
+    # Worked out once: a row is kept until its unit changes (shared, never changed after it
+    # is made), and sorting and the page ask for it several times.
+    @cached_property
     def percent(self) -> int:
         return round(100 * self.submitted / self.assigned) if self.assigned else 0
 
@@ -135,19 +138,25 @@ def _completion_rows(period: Period) -> list[UnitCompletion]:
     assigned, writers, rows_of, question_range = page_cache.remember(
         "assigned", parts=[period.pk], compute=lambda: _assigned(period)
     )
-    counts = page_cache.remember_each(
-        "completion",
-        parts=[period.pk],
-        scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
-        compute=lambda unit_ids: _answer_counts(unit_ids, writers, rows_of, question_range),
-    )
     elapsed = _window_elapsed(period)
-    rows = []
-    for pk, (unit, n) in assigned.items():
-        row = UnitCompletion(unit, n, *counts[pk])
-        row.behind = row.percent + BEHIND_MARGIN < elapsed
-        rows.append(row)
-    return rows
+
+    def completion(unit_ids) -> dict[int, UnitCompletion]:
+        counts = _answer_counts(unit_ids, writers, rows_of, question_range)
+        rows = {}
+        for pk in unit_ids:
+            row = rows[pk] = UnitCompletion(*assigned[pk], *counts[pk])
+            row.behind = row.percent + BEHIND_MARGIN < elapsed
+        return rows
+
+    # Each unit's row kept until its unit changes (or the day: behind schedule), so a change
+    # makes one row again, not hundreds.
+    rows = page_cache.remember_each(
+        "completion",
+        parts=[period.pk, timezone.localdate()],
+        scopes={pk: page_cache.unit_scope(pk) for pk in assigned},
+        compute=completion,
+    )
+    return [rows[pk] for pk in assigned]
 
 
 def _assigned(period: Period):
