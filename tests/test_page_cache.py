@@ -2,6 +2,7 @@
 never across units or languages, and a rolled-back write changes nothing."""
 
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.db import connection, transaction
@@ -207,6 +208,29 @@ def test_a_process_keeps_at_most_its_limit_of_fragments_the_oldest_going_first(
         html = page_cache.fragment(request, "x.html", parts=[n], context=lambda n=n: {"n": n})
         assert html == f"<p>{n}</p>"
     assert renders == [1, 2, 3, 1]  # the first was dropped when the third came
+
+
+@pytest.mark.parametrize(
+    ("rendered", "served"),
+    [
+        ("<p>Perpanjang…</p>", "<p>Perpanjang&#8230;</p>"),
+        ('<a aria-label="Bab — 2">x · y</a>', '<a aria-label="Bab &#8212; 2">x &#183; y</a>'),
+        ("<p>plain</p>", "<p>plain</p>"),
+        # A reference is read as written in a script: such a fragment is left as it is.
+        ('<script>let s = "…";</script>', '<script>let s = "…";</script>'),
+    ],
+)
+def test_fragments_and_rows_are_served_in_ascii_as_the_browser_reads_them(
+    page_cache_on, db, rf, monkeypatch, rendered, served
+):
+    """Characters beyond ASCII become character references, which read the same: Python copies
+    a page holding one of them at two bytes a character, and a large one is copied often."""
+    monkeypatch.setattr(page_cache, "render_to_string", lambda *args, **kwargs: rendered)
+    request = rf.get("/")
+    for _ in range(2):  # rendered, then kept
+        html = page_cache.fragment(request, "x.html", parts=[], context=dict)
+        assert html == served and unescape(html) == rendered
+    assert page_cache.rendered_rows("row.html", [({}, 1), ({}, 2)]) == served * 2
 
 
 def test_a_fragment_with_a_csrf_token_is_never_stored(page_cache_on, db, rf, monkeypatch):
