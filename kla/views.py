@@ -120,7 +120,7 @@ def _unit_table_context(period, sort: str) -> dict:
     }
 
 
-def _secretariat_context(request, period, periods, sort: str) -> dict:
+def _secretariat_context(period, periods) -> dict:
     context = {"period": period, "periods": periods}
     if period is not None:
         score = dash.period_score(period=period)
@@ -128,13 +128,6 @@ def _secretariat_context(request, period, periods, sort: str) -> dict:
             score=score,
             # The verdict the Bupati reads, with which end is behind: the units or the queue.
             headline=dash.period_on_track(period=period, score=score),
-            unit_table=_progress_part(
-                request,
-                "kla/_unit_table.html",
-                period,
-                [sort],
-                lambda: _unit_table_context(period, sort),
-            ),
             behind_count=dash.units_behind(period=period),
             queue=opd_selectors.queue_state(period=period),
             **dash.instrument_summary(period=period),
@@ -156,14 +149,25 @@ def secretariat_home(request):
     body = page_cache.fragment(
         request,
         "kla/_secretariat_body.html",
-        parts=[period and period.pk, sort],
+        parts=[period and period.pk],
         scopes=_dashboard_scopes(period),
-        context=lambda: _secretariat_context(request, period, periods, sort),
+        context=lambda: _secretariat_context(period, periods),
     )
+    # Below the body, not inside it: the body is rebuilt after every change of points, and
+    # the table (a row per unit, 260 KB at 450 units) would be copied into each new one.
+    unit_table = ""
+    if period is not None:
+        unit_table = _progress_part(
+            request,
+            "kla/_unit_table.html",
+            period,
+            [sort],
+            lambda: _unit_table_context(period, sort),
+        )
     return render(
         request,
         "kla/secretariat_home.html",
-        {"body": body, "period": period, "can_review_risk": True},
+        {"body": body, "unit_table": unit_table, "period": period, "can_review_risk": True},
     )
 
 

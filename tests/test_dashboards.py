@@ -300,3 +300,11 @@ def test_the_score_cards_say_what_they_count(client_for, secretariat_user, execu
         assert 'data-testid="internal-note"' in page
         # "Diajukan" names only the total without drafts.
         assert page.count("Diajukan") == page.count("Diajukan (tanpa draf)") == 1
+
+
+def test_the_secretariat_page_without_a_period_offers_the_import(client_for, secretariat_user):
+    """No period yet: the page says how to start, and shows no unit table."""
+    html = client_for(secretariat_user).get(reverse("kla:secretariat-home")).content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    assert reverse("kla:instrument-import") in main
+    assert 'data-testid="unit-table"' not in main and "None" not in main
