@@ -160,15 +160,6 @@ class _AnswerRow(NamedTuple):
     data_values: dict | None
 
 
-# A unit's answers, read again after each of its saves: written out (core.sql), as Django
-# building the query cost twice PostgreSQL running it. The points as text (sql.Decimals), the
-# data values as the JSON text both databases return.
-_ANSWERS_SQL = """
-    SELECT id, unit_id, question_id, option_id, CAST(claimed_points AS text), narrative,
-           data_values
-    FROM opd_answer
-    WHERE question_id >= %s AND question_id <= %s AND unit_id IN ({listed})
-    ORDER BY id"""
 # Of a piece of evidence not removed, with the registered document it is (if any).
 _EVIDENCE_COLUMNS = (
     "answer_id",
@@ -198,16 +189,31 @@ _REVISION_COLUMNS = (
 )
 
 # The answers' live evidence (_OWN_EVIDENCE_COLUMNS, then its creation time) with each of a
-# file's revisions (its upload time, its id, _REVISION_COLUMNS; none for a link), read again
-# for a unit after each of its saves: written out (core.sql), as Django building the query
-# cost more than PostgreSQL running it. Unordered: facts_of orders the few rows it keeps.
-_EVIDENCE_SQL = """
-    SELECT e.answer_id, e.id, e.kind, e.title, e.url, e.document_id, e.created_at,
+# file's revisions (its upload time, its id, _REVISION_COLUMNS; none for a link): written out
+# (core.sql), as Django building the query cost more than PostgreSQL running it. Unordered:
+# _facts orders the few rows it keeps.
+_EVIDENCE_COLUMNS_SQL = """e.answer_id, e.id, e.kind, e.title, e.url, e.document_id, e.created_at,
            r.uploaded_at, r.id, r.evidence_id, r.original_name, r.content_type, r.sha256,
-           r.text_layer, r.read_problem, r.read_number, r.read_date
+           r.text_layer, r.read_problem, r.read_number, r.read_date"""
+_EVIDENCE_SQL = f"""
+    SELECT {_EVIDENCE_COLUMNS_SQL}
     FROM opd_evidence e
     LEFT JOIN opd_evidencerevision r ON r.evidence_id = e.id
-    WHERE e.removed_at IS NULL AND e.answer_id IN ({listed})"""
+    WHERE e.removed_at IS NULL AND e.answer_id IN ({{listed}})"""  # noqa: S608 - constants
+# A unit's answers (_ANSWER_COLUMNS) each with its evidence as above (an answer without any
+# once, its evidence columns empty), read again after each of the unit's saves: one query, not
+# two (the round trip to PostgreSQL cost more than either read). The points as text
+# (sql.Decimals), the data values as the JSON text both databases return (each answer's parsed
+# once, however many rows its evidence takes).
+_ANSWER_COLUMNS = 7
+_UNIT_SQL = f"""
+    SELECT a.id, a.unit_id, a.question_id, a.option_id, CAST(a.claimed_points AS text),
+           a.narrative, a.data_values, {_EVIDENCE_COLUMNS_SQL}
+    FROM opd_answer a
+    LEFT JOIN opd_evidence e ON e.answer_id = a.id AND e.removed_at IS NULL
+    LEFT JOIN opd_evidencerevision r ON r.evidence_id = e.id
+    WHERE a.question_id >= %s AND a.question_id <= %s AND a.unit_id IN ({{listed}})
+    ORDER BY a.id"""  # noqa: S608 - constants
 
 
 def _row_of(answer: Answer) -> _AnswerRow:
@@ -277,9 +283,14 @@ def _data_text(values) -> str:
 
 def facts_of(answers: list[_AnswerRow], shared: _Period) -> dict[int, rules.AnswerFacts]:
     """Answer id -> its facts, for saved answers of one period. One query of plain values:
-    their evidence with its file's revisions (the newest kept; a file has a few), each
-    document from the kept documents, ordered here."""
-    rows = sql.fetch_listed(_EVIDENCE_SQL, [a.pk for a in answers])
+    their evidence with its file's revisions."""
+    return _facts(answers, sql.fetch_listed(_EVIDENCE_SQL, [a.pk for a in answers]), shared)
+
+
+def _facts(answers: list[_AnswerRow], rows, shared: _Period) -> dict[int, rules.AnswerFacts]:
+    """Answer id -> its facts, from their evidence `rows` (_EVIDENCE_SQL's columns): the newest
+    of a file's revisions kept (a file has a few), each document from the kept documents,
+    ordered here."""
     own = len(_OWN_EVIDENCE_COLUMNS)
     created, uploaded, revision_pk, revision = own, own + 1, own + 2, own + 3
     newest: dict[int, tuple] = {}  # evidence id -> its row with its newest revision
@@ -368,32 +379,38 @@ def _texts(period: Period) -> tuple[dict[int, str], dict[int, str]]:
     )
 
 
-def _answers(period: Period, unit_ids) -> list[_AnswerRow]:
+def _answers(period: Period, unit_ids) -> tuple[list[_AnswerRow], list[tuple]]:
+    """The answers the units give in the period, and their evidence rows (_EVIDENCE_SQL's
+    columns): one query."""
     ids, first, last = period_questions(period=period)
     questions, options = _texts(period)
     decimal = sql.Decimals()
-    rows = sql.fetch_listed(_ANSWERS_SQL, unit_ids, [first, last])
-    return [
-        _AnswerRow(
-            pk,
-            unit_id,
-            question_id,
-            questions[question_id],
-            options.get(option_id, "") if option_id else "",
-            decimal(claimed),
-            narrative,
-            json.loads(data_values) if isinstance(data_values, str) else data_values,
-        )
-        for pk, unit_id, question_id, option_id, claimed, narrative, data_values in rows
-        if question_id in ids
-    ]
+    answers, evidence = {}, []
+    for row in sql.fetch_listed(_UNIT_SQL, unit_ids, [first, last]):
+        pk, unit_id, question_id, option_id, claimed, narrative, data_values = row[:_ANSWER_COLUMNS]
+        if question_id not in ids:
+            continue
+        if pk not in answers:
+            answers[pk] = _AnswerRow(
+                pk,
+                unit_id,
+                question_id,
+                questions[question_id],
+                options.get(option_id, "") if option_id else "",
+                decimal(claimed),
+                narrative,
+                json.loads(data_values) if isinstance(data_values, str) else data_values,
+            )
+        if row[_ANSWER_COLUMNS + 1] is not None:  # the evidence's id: it has some
+            evidence.append(row[_ANSWER_COLUMNS:])
+    return list(answers.values()), evidence
 
 
 def assess_units(period: Period, unit_ids) -> dict[int, dict[int, rules.Risk]]:
     """unit id -> {answer id -> Risk} for the answers those units give, assessed now."""
     shared = _Period(period)
-    answers = _answers(period, unit_ids)
-    facts = facts_of(answers, shared)
+    answers, evidence = _answers(period, unit_ids)
+    facts = _facts(answers, evidence, shared)
     out = {unit_id: {} for unit_id in unit_ids}
     for answer in answers:
         out.setdefault(answer.unit_id, {})[answer.pk] = rules.assess(facts[answer.pk])

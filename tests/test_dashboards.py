@@ -57,14 +57,14 @@ def test_secretariat_dashboard_query_budget(
     # (a miss) also reads the versions of the page's scopes (with the period's, for the points
     # at risk), of its units' scopes and of their answers' (the risk), each once for the
     # whole request;
-    # 19-25 the points at risk, outside the fragment (opd/risk.py: the answering units, the
-    # official result, the period's question texts and option labels, the answers, their
-    # evidence with its files, last year's period; kept for the period and per unit). The
+    # 19-24 the points at risk, outside the fragment (opd/risk.py: the answering units, the
+    # official result, the period's question texts and option labels, the answers with their
+    # evidence and its files, last year's period; kept for the period and per unit). The
     # period's question ids come from the instrument the score keeps; with the page cache
     # off that is read again (the instrument's four queries), and so is unit completion
     # (9-10) for the count behind schedule beside the unit table (its own fragment).
     again = 0 if cache_reads(1) else 4 + 2
-    with django_assert_num_queries(25 + again + cache_reads(3)):
+    with django_assert_num_queries(24 + again + cache_reads(3)):
         response = client.get(reverse("kla:secretariat-home"))
     assert response.content.decode().count('data-testid="unit-row"') == 4
     assert 'data-testid="on-track-reason"' in response.content.decode()  # the Bupati's verdict
@@ -88,10 +88,10 @@ def test_executive_dashboard_query_budget(
     # its units' scopes and of their answers', once each for the request. With it off, the
     # answering units of the listed questions are read again (10: the cache keeps them from
     # the units' completion).
-    # 21-27 the points at risk, as on the secretariat's page (with the cache off, the score's
+    # 21-26 the points at risk, as on the secretariat's page (with the cache off, the score's
     # instrument is read again for them: four more).
     again = 0 if cache_reads(1) else 1 + 4
-    with django_assert_num_queries(27 + again + cache_reads(3)):
+    with django_assert_num_queries(26 + again + cache_reads(3)):
         response = client.get(reverse("kla:executive-home"))
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="on-track-word"' in html

@@ -149,7 +149,9 @@ def test_a_files_newest_revision_decides_and_evidence_keeps_its_order(period, le
     found = risk.risks(period)[answer.pk]
     # The first file's damaged revision was replaced: only the second file is unchecked.
     assert found.unchecked == ["“kedua.pdf” could not be checked: the file is damaged"]
-    facts = risk.facts_of(risk._answers(period, [lead_unit.pk]), risk._Period(period))
+    answers, evidence = risk._answers(period, [lead_unit.pk])  # read with the answers
+    facts = risk._facts(answers, evidence, risk._Period(period))
+    assert facts == risk.facts_of(answers, risk._Period(period))  # read by the answers' ids
     first, then = facts[answer.pk].evidence  # named by their titles
     assert (first.name, first.sha256, first.text_layer) == ("lama.pdf", "2" * 64, True)
     assert (then.name, then.sha256) == ("kedua.pdf", "3" * 64)
@@ -223,9 +225,9 @@ def test_reading_a_period_costs_the_same_queries_whatever_its_size(
     _build(period, lead_unit, n)
     # 1 the official result (field verification day), 2-5 the period's question ids, from the
     # instrument the score keeps, 6-7 the period's question texts and option labels (both
-    # kept by the page cache, read here: it is off in tests), 8 the answers, 9 their evidence
-    # with documents and files' revisions, 10 last year's period (none: nothing lost before)
-    with django_assert_num_queries(10):
+    # kept by the page cache, read here: it is off in tests), 8 the answers with their
+    # evidence and files' revisions, 9 last year's period (none: nothing lost before)
+    with django_assert_num_queries(9):
         found = risk.assess_units(period, [lead_unit.pk])
     assert len(found[lead_unit.pk]) == n
 
