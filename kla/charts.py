@@ -451,56 +451,79 @@ def _line_legend(y: float) -> str:
     )
 
 
-def score_charts(*, period: Period, document: dict, trends: bool = False) -> dict:
+def _drawn(name: str, inputs: tuple, draw):
+    """Each chart drawn by score_charts: `draw()`, whatever it is drawn from (`inputs`)."""
+    return draw()
+
+
+def score_charts(*, period: Period, document: dict, trends: bool = False, kept=_drawn) -> dict:
     """The charts of a score document (indicators.score_document): the very SVG on the
     dashboards and in the PDF report. The gauge and the groups; with `trends` (the Bupati's
     views), the verified total's trends too, two queries on the snapshots. The units' progress
     has its own page and chart (unit_progress): drawing it here for hundreds of units cost a
-    quarter of the Bupati's page."""
+    quarter of the Bupati's page. `kept(name, inputs, draw)` draws each chart, `inputs` naming
+    everything it shows besides the period, the language and the snapshots: the dashboards
+    keep each under them, so other points on a draft redraw the groups alone."""
     verified = Decimal(document["verified"])
     bands = [Band(b["name"], Decimal(b["lower_bound"])) for b in document["bands"]]
     target = document["target"]
     band = target_band(bands, target)
     target_points = band.lower_bound if band else None
+    potential, rank = Decimal(document["potential"]), document["rank"]["verified"]
+    groups = document["groups"]
     charts = {
-        "gauge": rank_gauge(
-            verified=verified,
-            potential=Decimal(document["potential"]),
-            target=target,
-            bands=bands,
-            label=_("Verified %(v)s of 1000 points (%(rank)s); potential %(p)s; target %(t)s")
-            % {
-                "v": _n(verified),
-                "rank": document["rank"]["verified"] or _("no rank"),
-                "p": _n(document["potential"]),
-                "t": target or "—",
-            },
+        "gauge": kept(
+            "gauge",
+            (verified, potential, target, tuple(bands), rank),
+            lambda: rank_gauge(
+                verified=verified,
+                potential=potential,
+                target=target,
+                bands=bands,
+                label=_("Verified %(v)s of 1000 points (%(rank)s); potential %(p)s; target %(t)s")
+                % {
+                    "v": _n(verified),
+                    "rank": rank or _("no rank"),
+                    "p": _n(potential),
+                    "t": target or "—",
+                },
+            ),
         ),
-        "groups": group_bars(
-            groups=document["groups"], label=_("Claimed and verified points per group")
+        "groups": kept(
+            "groups",
+            tuple((g["name"], g["max_points"], g["claimed"], g["verified"]) for g in groups),
+            lambda: group_bars(groups=groups, label=_("Claimed and verified points per group")),
         ),
     }
     if trends:
         trend = selectors.trend_points(period=period)
         today = timezone.localdate()
         charts |= {
-            "trend_across": trend_columns(
-                years=trend["across"],
-                current_year=period.year,
-                current=verified,
-                target=target,
-                target_points=target_points,
-                label=_("Verified total across periods; this year in progress"),
+            "trend_across": kept(
+                "trend-across",
+                (verified, target, target_points),
+                lambda: trend_columns(
+                    years=trend["across"],
+                    current_year=period.year,
+                    current=verified,
+                    target=target,
+                    target_points=target_points,
+                    label=_("Verified total across periods; this year in progress"),
+                ),
             ),
-            "trend_within": pace_line(
-                points=trend["within"],
-                opens=period.window_opens,
-                closes=period.window_closes,
-                today=today,
-                verified=verified,
-                target=target,
-                target_points=target_points,
-                label=_("Verified total within this period, and the way still needed"),
+            "trend_within": kept(
+                "trend-within",
+                (verified, target, target_points, today),
+                lambda: pace_line(
+                    points=trend["within"],
+                    opens=period.window_opens,
+                    closes=period.window_closes,
+                    today=today,
+                    verified=verified,
+                    target=target,
+                    target_points=target_points,
+                    label=_("Verified total within this period, and the way still needed"),
+                ),
             ),
         }
     return charts

@@ -49,12 +49,27 @@ def _charts(period, score, *, trends: bool = False) -> dict:
     scopes = [page_cache.score_scope(period.pk)]
     if trends:
         scopes.append(page_cache.SNAPSHOTS)
+    language = get_language()
+
+    def kept(name: str, inputs: tuple, draw):
+        # Each chart kept under what it is drawn from: after other points on a draft the
+        # verified total, and with it the gauge and the trends, stay as they were.
+        return page_cache.remember(
+            f"chart-{name}",
+            scopes=[page_cache.SNAPSHOTS],
+            parts=[period.pk, language, *inputs],
+            compute=draw,
+        )
+
     return page_cache.remember(
         "charts",
         scopes=scopes,
-        parts=[period.pk, get_language(), trends, timezone.localdate()],
+        parts=[period.pk, language, trends, timezone.localdate()],
         compute=lambda: charts.score_charts(
-            period=period, document=score_document(period=period, score=score), trends=trends
+            period=period,
+            document=score_document(period=period, score=score),
+            trends=trends,
+            kept=kept,
         ),
     )
 

@@ -648,3 +648,35 @@ def test_a_points_change_keeps_the_dashboards_unit_parts_rendered(
         assert part in found and body in found, name
     html = clients["kla:secretariat-home"].get(reverse("kla:secretariat-home")).content.decode()
     assert html.count('data-testid="unit-row"') == 1
+
+
+def test_other_points_on_a_draft_redraw_the_groups_chart_alone(
+    page_cache_committing, client_for, executive_user, period, lead_unit, monkeypatch
+):
+    """Each chart is kept under what it is drawn from: other points claimed on a draft move
+    the claimed bars, not the verified total the gauge and the trends draw."""
+    from kla import charts
+
+    q = factories.QuestionFactory(indicator__group__period=period)
+    factories.AssignmentFactory(question=q, unit=lead_unit, role=Assignment.Role.LEAD)
+    draft = Answer.objects.create(question=q, unit=lead_unit, claimed_points=Decimal("1.00"))
+    drawn = []
+
+    def counting(name: str, draw):
+        def counted(*args, **kwargs):
+            drawn.append(name)
+            return draw(*args, **kwargs)
+
+        return counted
+
+    for name in ("rank_gauge", "group_bars", "trend_columns", "pace_line"):
+        monkeypatch.setattr(charts, name, counting(name, getattr(charts, name)))
+    client = client_for(executive_user)
+    client.get(reverse("kla:executive-home"))
+    assert sorted(drawn) == ["group_bars", "pace_line", "rank_gauge", "trend_columns"]
+    drawn.clear()
+    draft.claimed_points = Decimal("2.00")
+    draft.save()
+    html = client.get(reverse("kla:executive-home")).content.decode()
+    assert drawn == ["group_bars"]
+    assert html.count("<svg ") >= 4
