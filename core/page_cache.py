@@ -508,6 +508,11 @@ class _RequestNumbers:
     district_wide: bool = False  # read: a scope but a unit's missing from `found` counts 0
     every_unit: bool = False  # read: a unit's scope missing from `found` counts 0
 
+    def covers(self, scope: str) -> bool:
+        """Whether a read took every scope of this one's kind: missing from `found`, it counts
+        0 (never raised)."""
+        return self.every_unit if scope.startswith(PER_UNIT_PREFIXES) else self.district_wide
+
 
 _request: ContextVar[_RequestNumbers | None] = ContextVar("kla_page_cache_request", default=None)
 
@@ -521,14 +526,9 @@ def _numbers(scopes: Iterable[str]) -> dict[str, int]:
     if shared is not None:
         found.update((scope, shared.found[scope]) for scope in missing if scope in shared.found)
         missing -= shared.found.keys()
-        for read_all, of_units in ((shared.district_wide, False), (shared.every_unit, True)):
-            if read_all:
-                found.update(
-                    (scope, 0)
-                    for scope in missing
-                    if scope.startswith(PER_UNIT_PREFIXES) is of_units
-                )
-                missing = {s for s in missing if s.startswith(PER_UNIT_PREFIXES) is not of_units}
+        never_raised = {scope for scope in missing if shared.covers(scope)}
+        found.update(dict.fromkeys(never_raised, 0))
+        missing -= never_raised
     if missing:
         first = shared is not None and not shared.district_wide
         rows, every_unit = _read({GLOBAL, *missing}, district_wide=first)

@@ -120,14 +120,21 @@ def with_listed(answers: list[Answer], *, period: Period) -> list[Answer]:
     # Into the relations' caches, as select_related does: assigning through the fields
     # checks each object and cost 0.7 ms for a page of fifty.
     for answer in answers:
-        answer._state.fields_cache.update(
-            question=questions[answer.question_id],
-            unit=units[answer.unit_id],
-            option=options.get(answer.option_id),
-            submitted_by=people.get(answer.submitted_by_id),
-            review_claimed_by=people.get(answer.review_claimed_by_id),
-        )
+        for field, found in (
+            (_QUESTION, questions[answer.question_id]),
+            (_UNIT, units[answer.unit_id]),
+            (_OPTION, options.get(answer.option_id)),
+            (_SUBMITTER, people.get(answer.submitted_by_id)),
+            (_CLAIM_HOLDER, people.get(answer.review_claimed_by_id)),
+        ):
+            field.set_cached_value(answer, found)
     return answers
+
+
+_QUESTION, _UNIT, _OPTION, _SUBMITTER, _CLAIM_HOLDER = (
+    Answer._meta.get_field(name)
+    for name in ("question", "unit", "option", "submitted_by", "review_claimed_by")
+)
 
 
 def _queue_instrument(period: Period) -> tuple[dict, dict, dict]:
