@@ -210,6 +210,8 @@ def test_the_page_speaks_in_words_without_the_flat_gap_table(
 def test_the_print_view_says_as_of_when(client_for, executive_user, period, instrument):
     html = client_for(executive_user).get(reverse("kla:executive-print")).content.decode()
     assert "per 3 Maret 2026" in html and 'data-testid="on-track"' in html
+    # Its own page, not base.html: without the icon the browser asks for /favicon.ico (404).
+    assert 'rel="icon"' in html
 
 
 def test_a_change_of_an_answer_updates_the_headline_at_once(
