@@ -43,14 +43,22 @@ def _instrument(period: Period) -> dict:
             indicators.append(
                 engine.IndicatorInput(pk, group_id, code, name, decimal(maximum), order)
             )
-    # A question answered per unit scores the share over its units (registered here).
+    # The questions by their indicators' ids, not joined through them to the period: planning
+    # the join cost PostgreSQL a fifth of running it.
+    rows = sql.fetch_listed(_QUESTIONS_SQL, (i.id for i in indicators))
+    question_ids = frozenset(row[0] for row in rows)
+    question_range = (min(question_ids, default=0), max(question_ids, default=0))
+    # A question answered per unit scores the share over its units (registered here). By the
+    # range of the question ids, as the answers are read (_answers): a join through the
+    # instrument cost more to plan than to run.
     n_units: dict[int, int] = {}
     answering: set[tuple[int, int]] = set()
     for question_id, unit_id in sql.fetch(
-        _PER_UNIT_SQL, [period.pk, Assignment.Role.PER_UNIT.value]
+        _PER_UNIT_SQL, [Assignment.Role.PER_UNIT.value, *question_range]
     ):
-        n_units[question_id] = n_units.get(question_id, 0) + 1
-        answering.add((question_id, unit_id))
+        if question_id in question_ids:
+            n_units[question_id] = n_units.get(question_id, 0) + 1
+            answering.add((question_id, unit_id))
     kecamatan, desa = period.official_kecamatan, period.official_desa
     questions = []
     # Thousands of questions a period at ten times a district: the loop does per question only
@@ -66,7 +74,7 @@ def _instrument(period: Period) -> dict:
         steps,
         kept_claimed,
         kept_verified,
-    ) in sql.fetch(_QUESTIONS_SQL, [period.pk]):
+    ) in rows:
         units = n_units.get(pk, 1)
         if every_kecamatan or every_desa:
             units = share_denominator(
@@ -108,13 +116,12 @@ def _instrument(period: Period) -> dict:
         bands=bands,
         rounding=period.rounding,
     )
-    question_ids = frozenset(q.id for q in questions)
     return {
         "groups": groups,
         "indicators": indicators,
         "questions": questions,
         "question_ids": question_ids,
-        "question_range": (min(question_ids, default=0), max(question_ids, default=0)),
+        "question_range": question_range,
         "n_units": n_units,
         "answering": answering,
         "bands": bands,
@@ -187,21 +194,14 @@ _STRUCTURE_SQL = """
 _BANDS_SQL = """
     SELECT name, CAST(lower_bound AS text) FROM indicators_rankband WHERE period_id = %s"""
 _PER_UNIT_SQL = """
-    SELECT a.question_id, a.unit_id
-    FROM opd_assignment a
-    JOIN indicators_question q ON q.id = a.question_id
-    JOIN indicators_indicator i ON i.id = q.indicator_id
-    JOIN indicators_group g ON g.id = i.group_id
-    WHERE g.period_id = %s AND a.role = %s"""
+    SELECT question_id, unit_id FROM opd_assignment
+    WHERE role = %s AND question_id >= %s AND question_id <= %s"""
 _QUESTIONS_SQL = """
-    SELECT q.id, q.indicator_id, q.code, CAST(q.max_points AS text), q."order",
-           q.every_kecamatan, q.every_desa,
-           CASE WHEN q.every_kecamatan OR q.every_desa THEN CAST(q.steps AS text) END,
-           CAST(q.kept_claimed_points AS text), CAST(q.kept_verified_points AS text)
-    FROM indicators_question q
-    JOIN indicators_indicator i ON i.id = q.indicator_id
-    JOIN indicators_group g ON g.id = i.group_id
-    WHERE g.period_id = %s"""
+    SELECT id, indicator_id, code, CAST(max_points AS text), "order", every_kecamatan, every_desa,
+           CASE WHEN every_kecamatan OR every_desa THEN CAST(steps AS text) END,
+           CAST(kept_claimed_points AS text), CAST(kept_verified_points AS text)
+    FROM indicators_question
+    WHERE indicator_id IN ({listed})"""
 _ANSWERS_SQL = """
     SELECT question_id, unit_id, status,
            CAST(claimed_points AS text), CAST(verified_points AS text)
@@ -260,19 +260,24 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     unit_answer, new = engine.UnitAnswer, tuple.__new__  # a named tuple, made without a call
     decimal = sql.Decimals()
     scored = instrument["question_ids"]
+    # Answers of the same status and points are one record: thousands of answers hold a few
+    # dozen, and the engine's memo then finds each by identity.
+    made = {}
     for pk, unit_id, status, claimed, verified in rows:
         if pk not in scored:
             continue  # another period's question
         if pk in n_units and (pk, unit_id) not in answering:
             continue  # a unit no longer assigned: it does not count in the mean
-        answer = new(
-            unit_answer,
-            (
-                decimal(claimed),
-                decimal(verified) if status == approved else None,
-                status == submitted,
-            ),
-        )
+        answer = made.get(key := (status, claimed, verified))
+        if answer is None:
+            answer = made[key] = new(
+                unit_answer,
+                (
+                    decimal(claimed),
+                    decimal(verified) if status == approved else None,
+                    status == submitted,
+                ),
+            )
         if pk in found:
             found[pk].append(answer)
         else:

@@ -118,7 +118,7 @@ def _build(period, n):
 def test_score_query_budget_is_constant(period, n, django_assert_num_queries):
     _build(period, n)
     # The instrument, kept by the page cache until anything district-wide changes: 1 groups
-    # with their indicators, 2 assignments of per-unit questions, 3 questions, 4 rank bands;
+    # with their indicators, 2 questions, 3 assignments of per-unit questions, 4 rank bands;
     # then 5 the answers, the only query of a score after an answer changed
     with django_assert_num_queries(5):
         score = scoring.score_period(period=period)
@@ -281,3 +281,51 @@ def test_another_periods_answers_never_count_even_between_this_periods_questions
         _approved(question, unit, points)
     assert scoring.score_period(period=period).verified == D("7.00")
     assert scoring.score_period(period=next_year).verified == D("9.00")
+
+
+def test_another_periods_per_unit_question_between_this_periods_questions_stays_out(period):
+    """The per-unit assignments are read by the range of the period's question ids, as the
+    answers are: a per-unit question of another year created in between counts there alone,
+    and this period's per-unit question keeps its own units."""
+    kecamatan = [factories.UnitFactory(kind="kecamatan") for _ in range(3)]
+    next_year = factories.PeriodFactory(year=period.year + 1)
+    first = factories.QuestionFactory(
+        indicator__group__period=period, every_kecamatan=True, max_points=D("10")
+    )
+    between = factories.QuestionFactory(
+        indicator__group__period=next_year, every_kecamatan=True, max_points=D("10")
+    )
+    last = factories.QuestionFactory(indicator=first.indicator, code="Q-LAST", max_points=D("4"))
+    assert first.pk < between.pk < last.pk
+    for question, units in ((first, kecamatan[:2]), (between, kecamatan)):
+        for unit in units:
+            factories.AssignmentFactory(question=question, unit=unit, role=Assignment.Role.PER_UNIT)
+    for question, unit in [(first, kecamatan[0]), *((between, unit) for unit in kecamatan)]:
+        Answer.objects.create(
+            question=question,
+            unit=unit,
+            status="approved",
+            claimed_points=D("10"),
+            verified_points=D("10"),
+        )
+    _approved(last, kecamatan[0], "4")
+    instrument = scoring._instrument(period)
+    assert instrument["n_units"] == {first.pk: 2}
+    assert instrument["question_ids"] == {first.pk, last.pk}
+    # 10 of 10 from one kecamatan of the two registered: 5; the plain question 4
+    assert scoring.score_period(period=period).verified == D("9.00")
+    assert scoring.score_period(period=next_year).verified == D("10.00")
+
+
+def test_answers_of_the_same_status_and_points_are_one_record(period):
+    """Thousands of answers hold a few dozen values: each is made once per read."""
+    unit = factories.UnitFactory()
+    questions = [factories.QuestionFactory(indicator__group__period=period) for _ in range(3)]
+    for question in questions:
+        _approved(question, unit, "5", "4")
+    draft = factories.QuestionFactory(indicator__group__period=period)
+    Answer.objects.create(question=draft, unit=unit, status="draft", claimed_points=D("5"))
+    answers = scoring._answers(period, scoring._instrument(period))
+    (first,), (second,), (third,), (fourth,) = (answers[q.pk] for q in [*questions, draft])
+    assert first == (D("5"), D("4"), False) and first is second is third
+    assert fourth == (D("5"), None, False)
