@@ -143,6 +143,25 @@ def share_denominator(
     return max(registered, 1)
 
 
+def unit_answer(
+    claimed: Decimal | None, verified: Decimal | None, status: str
+) -> engine.UnitAnswer:
+    """An answer as the engine reads it: its claimed points, any status; verified points only
+    once approved; awaiting review while submitted. The one statement of the rule: the score's
+    reads, the question tables and the reports' rows all make their records here."""
+    return engine.UnitAnswer(
+        claimed,
+        verified if status == Answer.Status.APPROVED else None,
+        status == Answer.Status.SUBMITTED,
+    )
+
+
+def says_yes(claimed: Decimal | None, maximum: Decimal) -> bool:
+    """Whether a row of a per-unit question counts as "Ya" in its share ("k dari n"): its
+    claimed points are the question's maximum. Pages, the recap and the entry kit ask here."""
+    return claimed is not None and claimed == maximum
+
+
 def kept_answer(claimed: Decimal | None, verified: Decimal | None) -> engine.UnitAnswer | None:
     """A question's kept (imported) points as the engine reads them: approved with verified
     points, handed in and awaiting review with claimed points only."""
@@ -255,9 +274,7 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     """(question id, unit id, status, claimed as text, verified as text) rows as the engine
     reads them, per question; each of `question_ids` present, with none if it has none."""
     n_units, answering = instrument["n_units"], instrument["answering"]
-    approved, submitted = Answer.Status.APPROVED, Answer.Status.SUBMITTED
     found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
-    unit_answer, new = engine.UnitAnswer, tuple.__new__  # a named tuple, made without a call
     decimal = sql.Decimals()
     scored = instrument["question_ids"]
     # Answers of the same status and points are one record: thousands of answers hold a few
@@ -270,14 +287,7 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
             continue  # a unit no longer assigned: it does not count in the mean
         answer = made.get(key := (status, claimed, verified))
         if answer is None:
-            answer = made[key] = new(
-                unit_answer,
-                (
-                    decimal(claimed),
-                    decimal(verified) if status == approved else None,
-                    status == submitted,
-                ),
-            )
+            answer = made[key] = unit_answer(decimal(claimed), decimal(verified), status)
         if pk in found:
             found[pk].append(answer)
         else:

@@ -329,3 +329,28 @@ def test_answers_of_the_same_status_and_points_are_one_record(period):
     (first,), (second,), (third,), (fourth,) = (answers[q.pk] for q in [*questions, draft])
     assert first == (D("5"), D("4"), False) and first is second is third
     assert fourth == (D("5"), None, False)
+
+
+@pytest.mark.parametrize(
+    "status, verified, awaiting",
+    [
+        ("approved", D("4.00"), D("0.00")),
+        ("submitted", D("0.00"), D("5.00")),
+        ("revision_requested", D("0.00"), D("0.00")),
+        ("draft", D("0.00"), D("0.00")),
+    ],
+)
+def test_verified_points_count_only_while_approved(period, status, verified, awaiting):
+    """An answer sent back after approval keeps its verified figure in the row (the trail and
+    the next review show it), but the score counts it only while the answer is approved."""
+    unit = factories.UnitFactory()
+    question = factories.QuestionFactory(indicator__group__period=period, max_points=D("5"))
+    answer = _approved(question, unit, "5", "4")
+    answer.status = status
+    answer.save()
+    score = scoring.score_period(period=period)
+    assert (score.claimed, score.verified, score.potential) == (
+        D("5.00"),
+        verified,
+        verified + awaiting,
+    )

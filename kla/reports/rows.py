@@ -16,7 +16,7 @@ from indicators import scoring as engine
 from indicators.models import Group, Indicator, Period, Question
 from indicators.steps import as_decimals
 from opd.models import Answer, Assignment, Evidence, Unit
-from opd.scoring import kept_answer, share_denominator
+from opd.scoring import kept_answer, says_yes, share_denominator, unit_answer
 
 # Indonesian labels: the documents are Indonesian whatever the UI language.
 STATUS_LABELS = {
@@ -85,7 +85,7 @@ class QuestionRow:
         return sum(
             1
             for u in self.unit_answers
-            if u.answer is not None and u.answer.claimed_points == maximum
+            if u.answer is not None and says_yes(u.answer.claimed_points, maximum)
         )
 
     def engine_points(self, *, effective: bool = False):
@@ -101,13 +101,7 @@ class QuestionRow:
             if effective:
                 rows.append(engine.UnitAnswer(effective_points(a)))
             else:
-                rows.append(
-                    engine.UnitAnswer(
-                        a.claimed_points,
-                        a.verified_points if a.status == Answer.Status.APPROVED else None,
-                        a.status == Answer.Status.SUBMITTED,
-                    )
-                )
+                rows.append(unit_answer(a.claimed_points, a.verified_points, a.status))
         scored = engine.QuestionInput(
             question.pk,
             question.indicator_id,

@@ -15,7 +15,7 @@ from opd.models import (
     Evidence,
     Unit,
 )
-from opd.scoring import question_input
+from opd.scoring import question_input, says_yes, unit_answer
 from opd.selectors.answers import NOT_STARTED
 
 
@@ -151,14 +151,9 @@ def question_table(*, question: Question, rows: list) -> QuestionTable:
     unit_answers = []
     n_yes = 0
     for answer in every:
-        claimed = answer.claimed_points
-        n_yes += claimed is not None and claimed == question.max_points
+        n_yes += says_yes(answer.claimed_points, question.max_points)
         unit_answers.append(
-            engine.UnitAnswer(
-                claimed,
-                answer.verified_points if answer.status == Answer.Status.APPROVED else None,
-                answer.status == Answer.Status.SUBMITTED,
-            )
+            unit_answer(answer.claimed_points, answer.verified_points, answer.status)
         )
     # The engine's own input: the share over the official number, through the steps.
     scored = question_input(question=question, registered=n_units, answers=unit_answers)
@@ -187,14 +182,8 @@ def question_share(*, question: Question, assignments) -> dict:
     for claimed, verified, status in Answer.objects.filter(
         question=question, unit_id__in=answering
     ).values_list("claimed_points", "verified_points", "status"):
-        n_yes += claimed is not None and claimed == question.max_points
-        unit_answers.append(
-            engine.UnitAnswer(
-                claimed,
-                verified if status == Answer.Status.APPROVED else None,
-                status == Answer.Status.SUBMITTED,
-            )
-        )
+        n_yes += says_yes(claimed, question.max_points)
+        unit_answers.append(unit_answer(claimed, verified, status))
     scored = question_input(question=question, registered=len(answering), answers=unit_answers)
     points = engine.score_question(scored)
     return {
