@@ -207,7 +207,7 @@ def _answer_counts(
     # The answering units whose answers the wanted units write: a recount of one unit reads
     # its own answers (and the rows it fills), not the whole period's pairs.
     rows = set().union(*(rows_of.get(pk, ()) for pk in wanted))
-    done = (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
+    done = Answer.HANDED_IN
     # The period's answers are those `writers` knows; the range of its question ids only
     # narrows the read. (Joined through the instrument to the period, PostgreSQL walked every
     # question of a large period to recount one unit's few answers: 2.7 ms at 10x.)

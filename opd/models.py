@@ -233,6 +233,11 @@ class Answer(models.Model):
         REVISION_REQUESTED = "revision_requested", _("Revision requested")
         APPROVED = "approved", _("Approved")
 
+    # The two halves of an answer's life, each stated once: its unit may still change it, or
+    # it is handed in (awaiting review, or approved).
+    EDITABLE = (Status.DRAFT, Status.REVISION_REQUESTED)
+    HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
+
     question = models.ForeignKey(
         Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question")
     )

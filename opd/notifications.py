@@ -242,7 +242,7 @@ def reminders_send(*, period, days: int, today=None, dry_run: bool = False) -> R
     done = set(
         Answer.objects.filter(
             question__indicator__group__period=period,
-            status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
+            status__in=Answer.HANDED_IN,
         ).values_list("question_id", "unit_id")
     )
     # Each outstanding answer is listed to the units that write it (access.answer_writers): a

@@ -49,7 +49,7 @@ class WorkspaceRow:
 
     @property
     def is_done(self) -> bool:
-        return self.status in (Answer.Status.SUBMITTED, Answer.Status.APPROVED)
+        return self.status in Answer.HANDED_IN
 
     @property
     def per_unit(self) -> bool:
@@ -359,7 +359,7 @@ def next_question(*, question: Question, unit: Unit) -> Question | None:
             Answer.objects.filter(
                 unit=unit,
                 question__in=[q.pk for q in order],
-                status__in=[Answer.Status.SUBMITTED, Answer.Status.APPROVED],
+                status__in=Answer.HANDED_IN,
             )
             .order_by()
             .values_list("question_id", flat=True)

@@ -11,7 +11,7 @@ from indicators.models import AnswerOption, Period, Question
 from opd.models import Answer, Assignment
 
 TWO_PLACES = Decimal("0.01")
-EDITABLE = (Answer.Status.DRAFT, Answer.Status.REVISION_REQUESTED)
+EDITABLE = Answer.EDITABLE
 
 
 class StaleAnswer(DomainError):
