@@ -27,7 +27,7 @@ from indicators.scoring import ZERO, PeriodScore
 from opd import access
 from opd import selectors as opd_selectors
 from opd.models import Answer, Assignment, Profile, Unit
-from opd.scoring import score_period
+from opd.scoring import says_yes, score_period, share_denominator
 
 
 def period_score(*, period: Period) -> PeriodScore:
@@ -332,6 +332,9 @@ class ActionQuestion:
     missing: Decimal  # what verifying it in full would still add (QuestionScore.missing: capped)
     per_unit: bool  # answered by every kecamatan or desa; the agency listed coordinates
     why: tuple[Missing, ...]
+    # A per-unit question's "Ya" rows over its share's denominator (opd.scoring.says_yes and
+    # share_denominator), as the recap and the entry kit write it: "Ya: 1 dari 3 (33,3%)".
+    share: tuple[int, int] | None = None
     # Its question of last year lost official points: claimed, given and the note.
     last_time: LastTime | None = None
 
@@ -442,7 +445,21 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
         "assigned", parts=[period.pk], compute=lambda: _assigned(period)
     )
     maxima = {q.id: q.max_points for b in chosen for q in b["qs"][:per_group]}
-    why = _why(maxima, {pk: n for pk, (_text, n) in questions.items()}, writers)
+    why, yes = _why(maxima, {pk: texts[1] for pk, texts in questions.items()}, writers)
+    shares = {
+        pk: (
+            yes[pk],
+            share_denominator(
+                every_kecamatan=every_kecamatan,
+                every_desa=every_desa,
+                registered=n_units,
+                kecamatan=period.official_kecamatan,
+                desa=period.official_desa,
+            ),
+        )
+        for pk, (_text, n_units, every_kecamatan, every_desa) in questions.items()
+        if n_units
+    }
     from kla.evaluation import lost_last_time  # it reads the score through this module
 
     last_time = lost_last_time(period=period)
@@ -464,6 +481,7 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
                     missing=q.missing,
                     per_unit=questions[q.id][1] > 0,
                     why=why[q.id],
+                    share=shares.get(q.id),
                     last_time=last_time.get(q.id),
                 )
                 for q in b["qs"][:per_group]
@@ -474,15 +492,18 @@ def _top_actions(period: Period, score: PeriodScore, n_groups: int, per_group: i
     ]
 
 
-def _question_texts(question_ids: list[int]) -> dict[int, tuple[str, int]]:
-    """Each question's text and its number of per-unit rows. One query."""
+def _question_texts(question_ids: list[int]) -> dict[int, tuple[str, int, bool, bool]]:
+    """Each question's text, its number of per-unit rows and whether every kecamatan or every
+    desa answers it (its share's denominator). One query."""
     per_unit = Count("assignments", filter=Q(assignments__role=Assignment.Role.PER_UNIT))
     return {
-        pk: (text, n_units)
-        for pk, text, n_units in Question.objects.filter(pk__in=question_ids)
+        pk: (text, n_units, every_kecamatan, every_desa)
+        for pk, text, n_units, every_kecamatan, every_desa in Question.objects.filter(
+            pk__in=question_ids
+        )
         .annotate(n_units=per_unit)
         .order_by()
-        .values_list("pk", "text", "n_units")
+        .values_list("pk", "text", "n_units", "every_kecamatan", "every_desa")
     }
 
 
@@ -513,18 +534,21 @@ _WHY_SQL = f"""
 
 def _why(
     maxima: dict[int, Decimal], n_units: dict[int, int], writers: dict
-) -> dict[int, tuple[Missing, ...]]:
-    """What each question (id -> its maximum) lacks, from the answers of the units that answer
-    it (`writers` holds every answering (question, unit) pair of the period: _assigned). One
-    query, of the answers alone: the answering test and the maxima come from what is kept, so
-    the query compiles and runs in a fraction of the joined one's time."""
+) -> tuple[dict[int, tuple[Missing, ...]], dict[int, int]]:
+    """What each question (id -> its maximum) lacks, and how many of its rows say "Ya", from
+    the answers of the units that answer it (`writers` holds every answering (question, unit)
+    pair of the period: _assigned). One query, of the answers alone: the answering test and the
+    maxima come from what is kept, so the query compiles and runs in a fraction of the joined
+    one's time."""
     states: dict[int, list[str | None]] = {pk: [] for pk in maxima}
+    yes = dict.fromkeys(maxima, 0)
     decimal = sql.Decimals()
     for question_id, unit_id, status, claimed, verified, evidenced in sql.fetch_listed(
         _WHY_SQL, maxima
     ):
         if (question_id, unit_id) in writers:
             maximum = maxima[question_id]
+            yes[question_id] += says_yes(decimal(claimed), maximum)
             states[question_id].append(
                 _reason(status, decimal(claimed), decimal(verified), maximum, bool(evidenced))
             )
@@ -541,7 +565,7 @@ def _why(
                 counts[key] = counts.get(key, 0) + 1
         ranked = sorted((item for item in counts.items() if item[1]), key=lambda kv: -kv[1])
         found[pk] = tuple(Missing(key, n, units) for key, n in ranked)
-    return found
+    return found, yes
 
 
 # --- Lagging agencies -----------------------------------------------------------------------------

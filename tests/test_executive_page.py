@@ -2,11 +2,14 @@
 behind with whom to call, the print view's date; and a change shows on it at once."""
 
 import datetime
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from indicators.models import ScoreSnapshot
 from kla import selectors as dash
@@ -116,6 +119,9 @@ def test_the_shortfall_is_grouped_by_agency_and_indicator_under_the_cap(period, 
         "No answer yet: 1 of 3 units",
         "Waiting for review: 1 of 3 units",
     ]
+    # Both answers claim the maximum: "Ya" on 2 of the 3 registered kecamatan
+    assert coordinated.share == (2, 3)
+    assert all(q.share is None for q in dinkes.questions)
     assert [m.label for m in by_unit["Disdik", "21 A"].questions[0].why] == ["Revision requested"]
 
 
@@ -270,3 +276,21 @@ def test_the_shortfall_after_updated_scores_equals_one_grouped_afresh(
     assert ("Dinkes", "21 A") in [(unit, code) for unit, code, *_rest in kept]
     page_cache.memo.clear()
     assert kept == _actions(dash.top_actions(period=period, score=score_period(period=period)))
+
+
+def test_a_per_unit_questions_share_is_over_the_official_number(period, instrument):
+    """With the district's official number of kecamatan set, the share of the actions (and of
+    the PDF report, which lists them) is over it, as the score's share is."""
+    period.official_kecamatan = 5
+    period.save()
+    waiting = Answer.objects.get(question=instrument["per_unit"], status="submitted")
+    waiting.claimed_points = D("6")  # half of the maximum: not "Ya"
+    waiting.save()
+    score = score_period(period=period)
+    actions = dash.top_actions(period=period, score=score)
+    [coordinated] = next(a for a in actions if a.indicator_code == "22").questions
+    assert coordinated.share == (1, 5)
+    with translation.override("id"):
+        html = render_to_string("kla/_top_actions.html", {"actions": actions, "chars": 150})
+    (share,) = re.findall(r'data-testid="action-share">([^<]*)<', html)
+    assert unescape(share) == "“Ya”: 1 dari 5 (20%)."
