@@ -277,8 +277,8 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
     decimal = sql.Decimals()
     scored = instrument["question_ids"]
-    # Answers of the same status and points are one record: thousands of answers hold a few
-    # dozen, and the engine's memo then finds each by identity.
+    # Answers of the same status and points are one record, made once per read: thousands of
+    # answers hold a few dozen, and making each cost a sixth of reading them.
     made = {}
     for pk, unit_id, status, claimed, verified in rows:
         if pk not in scored:
