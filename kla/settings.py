@@ -305,17 +305,12 @@ KLA_PASSWORD_RESET_PER_ADDRESS = env_int("KLA_PASSWORD_RESET_PER_ADDRESS", 3)
 KLA_PASSWORD_RESET_PER_IP = env_int("KLA_PASSWORD_RESET_PER_IP", 10)
 
 # Rendered dashboards, workspace and review queue are cached until the data under them
-# changes (core/page_cache.py); 0 turns the cache off. The cache is per process by default;
-# correctness does not depend on sharing it, because the data version lives in the database.
+# changes (core/page_cache.py); 0 turns the cache off. The cache is kept in each process, not
+# in Django's cache framework (which nothing uses): correctness does not depend on sharing it,
+# because the data version lives in the database.
 KLA_PAGE_CACHE_SECONDS = env_int("KLA_PAGE_CACHE_SECONDS", 300)
 # The rendered fragments each process keeps, at most (the oldest go first).
 KLA_CACHE_MAX_ENTRIES = env_int("KLA_CACHE_MAX_ENTRIES", 500)
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": KLA_CACHE_MAX_ENTRIES},
-    }
-}
 
 # A working day, and the session ends with the browser: office PCs are shared.
 # Django's database sessions, read in one written-out query (kla/sessions.py).
