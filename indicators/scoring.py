@@ -21,6 +21,8 @@ the indicator sums those (the ministry publishes per question at two decimals: 1
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from itertools import count
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
@@ -328,15 +330,25 @@ class Instrument:
     groups: tuple[PreparedGroup, ...]
     bands: tuple[Band, ...]  # lowest first
     max_points: Decimal
-    questions: dict[int, QuestionInput]  # by id: those under an indicator of a group
-    indicator_of: dict[int, int]  # question id -> indicator id
-    place: dict[int, tuple[int, int]]  # indicator id -> (group index, index in the group)
     rounding: str = ROUND_QUESTION
 
     @property
     def by_question(self) -> bool:
         """Whether an indicator sums its questions' cents (else their unrounded points)."""
         return self.rounding != ROUND_INDICATOR
+
+    @cached_property
+    def located(self) -> dict[int, tuple[QuestionInput, int, int, int]]:
+        """Question id -> (the question, its group's index, its indicator's index in the
+        group, its index in the indicator), for the questions under an indicator of a group:
+        what `score_update` looks up. Made on the first update, not by `prepare`: a whole
+        score does not need it, and thousands of entries cost a tenth of one."""
+        return {
+            q.id: (q, gn, n, k)
+            for gn, group in enumerate(self.groups)
+            for n, item in enumerate(group.indicators)
+            for k, q in enumerate(item.questions)
+        }
 
 
 def prepare(
@@ -354,49 +366,55 @@ def prepare(
         raise ValueError(f"unknown rounding {rounding!r}")
     by_indicator: dict[int, list[QuestionInput]] = {}
     for q in questions:
-        by_indicator.setdefault(q.indicator_id, []).append(q)
+        listed = by_indicator.get(q.indicator_id)
+        if listed is None:
+            by_indicator[q.indicator_id] = [q]
+        else:
+            listed.append(q)
     by_group: dict[int, list[IndicatorInput]] = {}
     for i in indicators:
         by_group.setdefault(i.group_id, []).append(i)
-    prepared, by_id, indicator_of, place, position = [], {}, {}, {}, 0
-    rounded: dict[Decimal, Decimal] = {}  # a few dozen maxima among thousands of questions
-    for gn, g in enumerate(sorted(groups, key=_in_order)):
+    prepared, position = [], 0
+    rounded = _Rounded()  # a few dozen maxima among thousands of questions
+    for g in sorted(groups, key=_in_order):
         items = []
-        for n, i in enumerate(sorted(by_group.get(g.id, []), key=_in_order)):
-            qs = tuple(sorted(by_indicator.get(i.id, []), key=_in_order))
-            maxima = []
-            for q in qs:
-                m = q.max_points
-                maxima.append(rounded[m] if m in rounded else rounded.setdefault(m, q2(m)))
-                by_id[q.id] = q
-                indicator_of[q.id] = i.id
-            items.append(PreparedIndicator(i, qs, position, q2(i.max_points), tuple(maxima)))
+        for i in sorted(by_group.get(g.id, []), key=_in_order):
+            qs = tuple(sorted(by_indicator.get(i.id, ()), key=_in_order))
+            maxima = tuple([rounded[q.max_points] for q in qs])
+            items.append(PreparedIndicator(i, qs, position, q2(i.max_points), maxima))
             position += len(qs)
-            place[i.id] = (gn, n)
         maximum = q2(sum((i.max_points for i in items), ZERO))
         prepared.append(PreparedGroup(g, tuple(items), maximum))
     return Instrument(
         groups=tuple(prepared),
         bands=tuple(sorted(bands, key=lambda b: b.lower_bound)),
         max_points=q2(sum((g.max_points for g in prepared), ZERO)),
-        questions=by_id,
-        indicator_of=indicator_of,
-        place=place,
         rounding=rounding,
     )
 
 
+class _Rounded(dict):
+    """Values to the cent, each rounded once."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Decimal) -> Decimal:
+        self[value] = rounded = q2(value)
+        return rounded
+
+
 @dataclass(frozen=True)
 class ScoreState:
-    """A score with what its update needs: each question's unrounded points (an indicator
-    sums them before rounding) and each indicator's largest gaps. Shared between threads:
-    `score_update` returns a new state and never changes this one."""
+    """A score with what its update needs: each question's points unrounded and to the cent
+    (an indicator sums one or the other), by indicator, and each indicator's largest gaps.
+    Shared between threads: `score_update` returns a new state and never changes this one."""
 
     instrument: Instrument
     target: str | None
     n_gaps: int
     score: PeriodScore
-    exact: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]]  # question id -> unrounded
+    # indicator id -> its questions' points unrounded and to the cent, in order (`_question`)
+    valued: dict[int, tuple[tuple[tuple, Points], ...]]
     # indicator id -> its n_gaps largest gaps, as (-missing, position, QuestionScore)
     largest: dict[int, tuple]
 
@@ -406,13 +424,16 @@ class _Memo(dict):
     from its maximum and its one answer, and a question's points to the cent. A large
     district's thousands of questions hold a few dozen values (5.00 of 5.00, approved), and
     each step cost several Decimal operations per question: the memo halved a score at ten
-    times a district. Keyed by values (5 and 5.00 are one key), so a hit gives the same cents."""
+    times a district. Keyed by values (5 and 5.00 are one key), so a hit gives the same cents.
+    (maximum, answer) gives both the unrounded points and their cents, one lookup a question;
+    unrounded points give their cents."""
 
     __slots__ = ()
 
     def __missing__(self, key):
         if len(key) == 2:  # (maximum, answer)
-            value = _points(key[0], (key[1],), 1)
+            exact = _points(key[0], (key[1],), 1)
+            value = (exact, self[exact])
         else:  # unrounded points
             value = _new(
                 Points,
@@ -427,42 +448,41 @@ class _Memo(dict):
         return value
 
 
-def _question(memo: _Memo, q: QuestionInput, answers) -> tuple:
-    """A question's unrounded points, through the memo in the common case (one answer, one
-    unit, no steps)."""
+def _question(memo: _Memo, q: QuestionInput, answers) -> tuple[tuple, Points]:
+    """A question's points unrounded and to the cent, through the memo in the common case (one
+    answer, one unit, no steps)."""
     if len(answers) == 1 and q.n_units == 1 and not q.steps:
         return memo[q.max_points, answers[0]]
-    return _points(q.max_points, answers, q.n_units, q.steps, q.kept)
+    exact = _points(q.max_points, answers, q.n_units, q.steps, q.kept)
+    return _UNANSWERED if exact is _NOTHING else (exact, memo[exact])
 
 
 def _indicator(
-    item: PreparedIndicator, exact: list, n_gaps: int, by_question: bool, memo: _Memo
+    item: PreparedIndicator, valued: list, n_gaps: int, by_question: bool
 ) -> tuple[IndicatorScore, tuple]:
-    """An indicator's score from its questions' unrounded points (in order), and its largest
-    gaps: the one computation a full score and an update share, so both agree to the digit.
-    `by_question`: the indicator sums its questions' cents, else their unrounded points."""
+    """An indicator's score from its questions' points unrounded and to the cent (in order,
+    from `_question`), and its largest gaps: the one computation a full score and an update
+    share, so both agree to the digit. `by_question`: the indicator sums its questions' cents,
+    else their unrounded points."""
     i, cap = item.indicator, item.indicator.max_points
-    rows = []
     # (Records are made with tuple.__new__: a named tuple's own constructor is a Python call,
     # and a large district makes tens of thousands.)
     claimed = verified = potential = submitted = ZERO
-    for q, maximum, points in zip(item.questions, item.question_max, exact, strict=True):
-        if points is _NOTHING:
-            rows.append((q, NO_POINTS, maximum))
-            continue
-        rounded = memo[points]
-        c, v, p, s = rounded if by_question else points
-        claimed, verified, potential = claimed + c, verified + v, potential + p
-        submitted += s
-        rows.append((q, rounded, maximum))
+    for points, rounded in valued:
+        if points is not _NOTHING:
+            c, v, p, s = rounded if by_question else points
+            claimed, verified, potential = claimed + c, verified + v, potential + p
+            submitted += s
     room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
     q_scores, gaps, i_id = [], [], i.id
-    for position, (q, rounded, maximum) in enumerate(rows, item.first):
+    for position, q, maximum, (_points, rounded) in zip(
+        count(item.first), item.questions, item.question_max, valued
+    ):
         short = maximum - rounded[1]  # verified
         available = short if short < room else room
         score = _new(QuestionScore, (q.id, i_id, q.code, maximum, rounded, q.order, available))
         q_scores.append(score)
-        if available > 0:
+        if available > ZERO:
             gaps.append((-available, position, score))
     capped = Points(
         q2(min(claimed, cap)),
@@ -476,6 +496,7 @@ def _indicator(
 
 
 NO_POINTS = Points()
+_UNANSWERED = (_NOTHING, NO_POINTS)
 _new = tuple.__new__
 _gap_order = itemgetter(0, 1)  # the largest first; ties keep the instrument's order
 
@@ -515,52 +536,53 @@ def score_prepared(
     n_gaps: int = 10,
 ) -> ScoreState:
     """The score of `answers` (question id -> its answers; a question missing has none)."""
-    exact, largest, groups = {}, {}, []
-    no_answers, by_question, memo = (), instrument.by_question, _Memo()
+    valued_by, largest, groups = {}, {}, []
+    get, no_answers, by_question, memo = answers.get, (), instrument.by_question, _Memo()
     for item in instrument.groups:
         indicators = []
         for entry in item.indicators:
-            points = []
-            for q in entry.questions:
-                points.append(value := _question(memo, q, answers.get(q.id, no_answers)))
-                exact[q.id] = value
-            indicator, largest[entry.indicator.id] = _indicator(
-                entry, points, n_gaps, by_question, memo
+            i_id = entry.indicator.id
+            valued = valued_by[i_id] = tuple(
+                [_question(memo, q, get(q.id, no_answers)) for q in entry.questions]
             )
+            indicator, largest[i_id] = _indicator(entry, valued, n_gaps, by_question)
             indicators.append(indicator)
         groups.append(_group(item, tuple(indicators)))
     score = _period(instrument, groups, largest, target, n_gaps)
-    return ScoreState(instrument, target or None, n_gaps, score, exact, largest)
+    return ScoreState(instrument, target or None, n_gaps, score, valued_by, largest)
 
 
 def score_update(state: ScoreState, changed: dict[int, tuple[UnitAnswer, ...]]) -> ScoreState:
     """`state` after the answers of some questions changed (question id -> all its answers
     now; none: an empty tuple): only their indicators and groups are derived again, then the
     totals. Equal, to the digit, to `score_prepared` of all the answers."""
-    instrument = state.instrument
-    exact, touched, memo = dict(state.exact), set(), _Memo()
+    instrument, memo = state.instrument, _Memo()
+    touched: dict[tuple[int, int], dict[int, tuple]] = {}  # (group, indicator) -> {index: new}
     for question_id, answers in changed.items():
-        q = instrument.questions.get(question_id)
-        if q is None:
+        found = instrument.located.get(question_id)
+        if found is None:
             continue  # not scored (an indicator outside the groups)
-        exact[question_id] = _question(memo, q, answers)
-        touched.add(instrument.indicator_of[question_id])
+        q, gn, n, k = found
+        touched.setdefault((gn, n), {})[k] = _question(memo, q, answers)
     if not touched:
         return state
     groups = [list(g.indicators) for g in state.score.groups]
-    largest = dict(state.largest)
-    for indicator_id in touched:
-        gn, n = instrument.place[indicator_id]
+    valued_by, largest = dict(state.valued), dict(state.largest)
+    for (gn, n), news in touched.items():
         entry = instrument.groups[gn].indicators[n]
-        points = [exact[q.id] for q in entry.questions]
-        groups[gn][n], largest[indicator_id] = _indicator(
-            entry, points, state.n_gaps, instrument.by_question, memo
+        i_id = entry.indicator.id
+        valued = list(valued_by[i_id])
+        for k, value in news.items():
+            valued[k] = value
+        valued_by[i_id] = valued = tuple(valued)
+        groups[gn][n], largest[i_id] = _indicator(
+            entry, valued, state.n_gaps, instrument.by_question
         )
     new_groups = list(state.score.groups)
-    for gn in {instrument.place[indicator_id][0] for indicator_id in touched}:
+    for gn in {gn for gn, _n in touched}:
         new_groups[gn] = _group(instrument.groups[gn], tuple(groups[gn]))
     score = _period(instrument, new_groups, largest, state.target, state.n_gaps)
-    return ScoreState(instrument, state.target, state.n_gaps, score, exact, largest)
+    return ScoreState(instrument, state.target, state.n_gaps, score, valued_by, largest)
 
 
 def score_period(
