@@ -10,8 +10,6 @@ import json
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import TextField
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import page_cache, sql
@@ -63,46 +61,22 @@ def _instrument(period: Period) -> dict:
     questions = []
     # Thousands of questions a period at ten times a district: the loop does per question only
     # what every question needs; the rare ones (per unit, steps, kept points) branch off.
-    for (
-        pk,
-        indicator_id,
-        code,
-        maximum,
-        order,
-        every_kecamatan,
-        every_desa,
-        steps,
-        kept_claimed,
-        kept_verified,
-    ) in rows:
-        units = n_units.get(pk, 1)
-        if every_kecamatan or every_desa:
+    for pk, indicator_id, code, maximum, order, rare in rows:
+        if rare is None:
+            units, steps, kept = n_units.get(pk, 1), (), None
+        else:
+            flags, claimed, verified, steps = rare.split(" ", 3)
             units = share_denominator(
-                every_kecamatan=every_kecamatan,
-                every_desa=every_desa,
-                registered=units,
+                every_kecamatan=flags[0] == "k",
+                every_desa=flags[1] == "d",
+                registered=n_units.get(pk, 1),
                 kecamatan=kecamatan,
                 desa=desa,
             )
-        if kept_claimed is None and kept_verified is None:
-            kept = None
-        else:
-            kept = kept_answer(decimal(kept_claimed), decimal(kept_verified))
+            steps = as_decimals(json.loads(steps)) if steps not in _NO_STEPS else ()
+            kept = kept_answer(decimal(claimed or None), decimal(verified or None))
         questions.append(
-            new(
-                question,
-                (
-                    pk,
-                    indicator_id,
-                    code,
-                    decimal(maximum),
-                    (),
-                    units,
-                    order,
-                    as_decimals(json.loads(steps)) if steps and steps not in _NO_STEPS else (),
-                    kept,
-                ),
-            )
+            new(question, (pk, indicator_id, code, decimal(maximum), (), units, order, steps, kept))
         )
     bands = [
         engine.Band(name, decimal(lower_bound))
@@ -215,17 +189,33 @@ _BANDS_SQL = """
 _PER_UNIT_SQL = """
     SELECT question_id, unit_id FROM opd_assignment
     WHERE role = %s AND question_id >= %s AND question_id <= %s"""
+# The columns few questions use, in one that is NULL for the others (per unit: "k" every
+# kecamatan, "d" every desa; kept points; steps, of the per-unit questions alone), and an
+# answer's status and points as one text (the key its engine record is made once for): each
+# column read cost the database and the driver about a tenth of reading thousands of rows.
 _QUESTIONS_SQL = """
-    SELECT id, indicator_id, code, CAST(max_points AS text), "order", every_kecamatan, every_desa,
-           CASE WHEN every_kecamatan OR every_desa THEN CAST(steps AS text) END,
-           CAST(kept_claimed_points AS text), CAST(kept_verified_points AS text)
+    SELECT id, indicator_id, code, CAST(max_points AS text), "order",
+           CASE WHEN every_kecamatan OR every_desa
+                     OR kept_claimed_points IS NOT NULL OR kept_verified_points IS NOT NULL
+                THEN CASE WHEN every_kecamatan THEN 'k' ELSE '-' END
+                     || CASE WHEN every_desa THEN 'd' ELSE '-' END
+                     || ' ' || COALESCE(CAST(kept_claimed_points AS text), '')
+                     || ' ' || COALESCE(CAST(kept_verified_points AS text), '')
+                     || ' ' || CASE WHEN every_kecamatan OR every_desa
+                                    THEN CAST(steps AS text) ELSE '[]' END
+           END
     FROM indicators_question
     WHERE indicator_id IN ({listed})"""
-_ANSWERS_SQL = """
-    SELECT question_id, unit_id, status,
-           CAST(claimed_points AS text), CAST(verified_points AS text)
+_ANSWER_STATE = """{a}status || ' ' || COALESCE(CAST({a}claimed_points AS text), '')
+    || ' ' || COALESCE(CAST({a}verified_points AS text), '')"""
+_ANSWERS_SQL = f"""
+    SELECT question_id, unit_id, {_ANSWER_STATE.format(a="")}
     FROM opd_answer
-    WHERE question_id >= %s AND question_id <= %s"""
+    WHERE question_id >= %s AND question_id <= %s"""  # noqa: S608 - our own text
+_QUESTIONS_ANSWERS_SQL = f"""
+    SELECT question_id, unit_id, {_ANSWER_STATE.format(a="")}
+    FROM opd_answer
+    WHERE question_id IN ({{listed}})"""  # noqa: S608 - our own text
 
 
 def _kept_instrument(period: Period) -> dict:
@@ -256,22 +246,12 @@ def _answers(
         # answers of another period's questions inside the range are left by _unit_answers.
         values = sql.fetch(_ANSWERS_SQL, list(instrument["question_range"]))
     else:
-        values = (
-            Answer.objects.filter(question_id__in=question_ids)
-            .order_by()
-            .values_list(
-                "question_id",
-                "unit_id",
-                "status",
-                Cast("claimed_points", TextField()),
-                Cast("verified_points", TextField()),
-            )
-        )
+        values = sql.fetch_listed(_QUESTIONS_ANSWERS_SQL, question_ids)
     return _unit_answers(instrument, values, question_ids or ())
 
 
 def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine.UnitAnswer]]:
-    """(question id, unit id, status, claimed as text, verified as text) rows as the engine
+    """(question id, unit id, status and points as text: _ANSWER_STATE) rows as the engine
     reads them, per question; each of `question_ids` present, with none if it has none."""
     n_units, answering = instrument["n_units"], instrument["answering"]
     found: dict[int, list[engine.UnitAnswer]] = {pk: [] for pk in question_ids}
@@ -280,14 +260,17 @@ def _unit_answers(instrument: dict, rows, question_ids) -> dict[int, list[engine
     # Answers of the same status and points are one record, made once per read: thousands of
     # answers hold a few dozen, and making each cost a sixth of reading them.
     made = {}
-    for pk, unit_id, status, claimed, verified in rows:
+    for pk, unit_id, state in rows:
         if pk not in scored:
             continue  # another period's question
         if pk in n_units and (pk, unit_id) not in answering:
             continue  # a unit no longer assigned: it does not count in the mean
-        answer = made.get(key := (status, claimed, verified))
+        answer = made.get(state)
         if answer is None:
-            answer = made[key] = unit_answer(decimal(claimed), decimal(verified), status)
+            status, claimed, verified = state.split(" ")
+            answer = made[state] = unit_answer(
+                decimal(claimed or None), decimal(verified or None), status
+            )
         if pk in found:
             found[pk].append(answer)
         else:
@@ -316,8 +299,8 @@ def _changed_answers(
     value, key, scope_ = name("value"), name("key"), name("scope")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT n.{value}, n.{key}, a.unit_id, a.status, "  # noqa: S608 - our own names
-            "CAST(a.claimed_points AS text), CAST(a.verified_points AS text) "
+            f"SELECT n.{value}, n.{key}, a.unit_id, "  # noqa: S608 - our own names
+            f"{_ANSWER_STATE.format(a='a.')} "
             f"FROM {notes} n LEFT JOIN {answers} a ON a.question_id = n.{key} "
             f"WHERE n.{scope_} = %s AND n.{value} > %s AND n.{value} <= %s",
             [scope, after, upto],
@@ -325,11 +308,11 @@ def _changed_answers(
         rows = cursor.fetchall()
     # A question noted by several raises comes once per raise: its answers by unit.
     values, found = set(), {}
-    for value, question_id, unit_id, status, claimed, verified in rows:
+    for value, question_id, unit_id, state in rows:
         values.add(value)
         by_unit = found.setdefault(question_id, {})
         if unit_id is not None:
-            by_unit[unit_id] = (question_id, unit_id, status, claimed, verified)
+            by_unit[unit_id] = (question_id, unit_id, state)
     if len(values) != upto - after:
         return None
     return _unit_answers(

@@ -1,6 +1,7 @@
 """The score service against the database: the 2024 instrument, snapshots, query budget."""
 
 import datetime
+import functools
 import json
 from decimal import Decimal as D
 from io import StringIO
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from indicators.models import Period, RankBand, ScoreSnapshot
+from indicators.models import Period, Question, RankBand, ScoreSnapshot
 from opd import scoring
 from opd.models import Answer, Assignment
 from tests import factories
@@ -315,6 +316,39 @@ def test_another_periods_per_unit_question_between_this_periods_questions_stays_
     # 10 of 10 from one kecamatan of the two registered: 5; the plain question 4
     assert scoring.score_period(period=period).verified == D("9.00")
     assert scoring.score_period(period=next_year).verified == D("10.00")
+
+
+def test_the_rare_columns_of_a_question_are_read_as_its_row_says(period):
+    """The per-unit flags, the steps and the kept points come in one column that is empty for
+    the other questions: each question the score reads is the one its model row makes."""
+    period.official_kecamatan, period.official_desa = 5, 40
+    period.save()
+    steps = [["0", "0.75"], ["25", "1.20"], ["50", "2.25"], ["100", "3.00"]]
+    indicator = factories.IndicatorFactory(group__period=period, max_points=D("100"))
+    make = functools.partial(factories.QuestionFactory, indicator=indicator, max_points=D("3"))
+    questions = [
+        make(code="K", every_kecamatan=True, steps=steps),
+        make(code="D", every_desa=True),
+        make(code="KD", every_kecamatan=True, every_desa=True),
+        make(code="KEPT", kept_claimed_points=D("2.5"), kept_verified_points=D("1.25")),
+        make(code="CLAIMED", kept_claimed_points=D("2")),
+        make(code="VERIFIED", kept_verified_points=D("0.5")),
+        make(code="PLAIN"),
+    ]
+    kecamatan = factories.UnitFactory(kind="kecamatan")
+    factories.AssignmentFactory(question=questions[0], unit=kecamatan, role="per_unit")
+    read = {q.id: q for q in scoring._instrument(period)["questions"]}
+    for question in Question.objects.filter(indicator=indicator).select_related(
+        "indicator__group__period"
+    ):
+        # one unit registered to K; the others count none (1 at least)
+        assert read[question.pk] == scoring.question_input(question=question, registered=1)
+    assert [read[q.pk].n_units for q in questions] == [5, 40, 45, 1, 1, 1, 1]
+    assert read[questions[0].pk].steps[1] == (D("25"), D("1.20"))
+    assert read[questions[3].pk].kept == (D("2.5"), D("1.25"), False)
+    assert read[questions[4].pk].kept == (D("2"), None, True)
+    assert read[questions[5].pk].kept == (D("0.5"), D("0.5"), False)
+    assert read[questions[6].pk].kept is None and read[questions[6].pk].steps == ()
 
 
 def test_answers_of_the_same_status_and_points_are_one_record(period):
