@@ -425,17 +425,18 @@ class _Memo(dict):
     district's thousands of questions hold a few dozen values (5.00 of 5.00, approved), and
     each step cost several Decimal operations per question: the memo halved a score at ten
     times a district. Keyed by values (5 and 5.00 are one key), so a hit gives the same cents.
-    (maximum, answer) gives both the unrounded points and their cents, one lookup a question;
-    unrounded points give their cents."""
+    (maximum, answer) gives the unrounded points, the points to the cent and those in whole
+    cents (an indicator sums integers: a tenth of the cost of summing Decimals), one lookup a
+    question; unrounded points give the other two."""
 
     __slots__ = ()
 
     def __missing__(self, key):
         if len(key) == 2:  # (maximum, answer)
             exact = _points(key[0], (key[1],), 1)
-            value = (exact, self[exact])
+            value = (exact, *self[exact])
         else:  # unrounded points
-            value = _new(
+            rounded = _new(
                 Points,
                 (
                     _q2(key[0], CENT, UP),
@@ -444,17 +445,18 @@ class _Memo(dict):
                     _q2(key[3], CENT, UP),
                 ),
             )
+            value = (rounded, tuple(int(x.scaleb(2)) for x in rounded))
         self[key] = value
         return value
 
 
-def _question(memo: _Memo, q: QuestionInput, answers) -> tuple[tuple, Points]:
-    """A question's points unrounded and to the cent, through the memo in the common case (one
-    answer, one unit, no steps)."""
+def _question(memo: _Memo, q: QuestionInput, answers) -> tuple[tuple, Points, tuple]:
+    """A question's points unrounded, to the cent and in whole cents, through the memo in the
+    common case (one answer, one unit, no steps)."""
     if len(answers) == 1 and q.n_units == 1 and not q.steps:
         return memo[q.max_points, answers[0]]
     exact = _points(q.max_points, answers, q.n_units, q.steps, q.kept)
-    return _UNANSWERED if exact is _NOTHING else (exact, memo[exact])
+    return _UNANSWERED if exact is _NOTHING else (exact, *memo[exact])
 
 
 def _indicator(
@@ -467,15 +469,25 @@ def _indicator(
     i, cap = item.indicator, item.indicator.max_points
     # (Records are made with tuple.__new__: a named tuple's own constructor is a Python call,
     # and a large district makes tens of thousands.)
-    claimed = verified = potential = submitted = ZERO
-    for points, rounded in valued:
-        if points is not _NOTHING:
-            c, v, p, s = rounded if by_question else points
+    if by_question:  # the cents, summed as integers
+        claimed = verified = potential = submitted = 0
+        for _exact, _rounded, (c, v, p, s) in valued:
+            claimed, verified, potential = claimed + c, verified + v, potential + p
+            submitted += s
+        claimed, verified, potential, submitted = (
+            _from_cents(claimed),
+            _from_cents(verified),
+            _from_cents(potential),
+            _from_cents(submitted),
+        )
+    else:
+        claimed = verified = potential = submitted = ZERO
+        for (c, v, p, s), _rounded, _cents in valued:
             claimed, verified, potential = claimed + c, verified + v, potential + p
             submitted += s
     room = q2(cap - verified) if verified < cap else ZERO  # what the cap still allows
     q_scores, gaps, i_id = [], [], i.id
-    for position, q, maximum, (_points, rounded) in zip(
+    for position, q, maximum, (_exact, rounded, _cents) in zip(
         count(item.first), item.questions, item.question_max, valued
     ):
         short = maximum - rounded[1]  # verified
@@ -496,9 +508,13 @@ def _indicator(
 
 
 NO_POINTS = Points()
-_UNANSWERED = (_NOTHING, NO_POINTS)
+_UNANSWERED = (_NOTHING, NO_POINTS, (0, 0, 0, 0))
 _new = tuple.__new__
 _gap_order = itemgetter(0, 1)  # the largest first; ties keep the instrument's order
+
+
+def _from_cents(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
 
 
 def _group(item: PreparedGroup, indicators: tuple[IndicatorScore, ...]) -> GroupScore:
