@@ -405,16 +405,17 @@ class _Rounded(dict):
 
 @dataclass(frozen=True)
 class ScoreState:
-    """A score with what its update needs: each question's points unrounded and to the cent
-    (an indicator sums one or the other), by indicator, and each indicator's largest gaps.
+    """A score with what its update needs: each question's points unrounded and in cents (an
+    indicator sums one or the other), by indicator, and each indicator's largest gaps.
     Shared between threads: `score_update` returns a new state and never changes this one."""
 
     instrument: Instrument
     target: str | None
     n_gaps: int
     score: PeriodScore
-    # indicator id -> its questions' points unrounded and to the cent, in order (`_question`)
-    valued: dict[int, tuple[tuple[tuple, Points], ...]]
+    # indicator id -> its questions' points unrounded, to the cent and in whole cents, in
+    # order (`_question`)
+    valued: dict[int, tuple[tuple[tuple, Points, tuple], ...]]
     # indicator id -> its n_gaps largest gaps, as (-missing, position, QuestionScore)
     largest: dict[int, tuple]
 
@@ -460,12 +461,12 @@ def _question(memo: _Memo, q: QuestionInput, answers) -> tuple[tuple, Points, tu
 
 
 def _indicator(
-    item: PreparedIndicator, valued: list, n_gaps: int, by_question: bool
+    item: PreparedIndicator, valued: tuple, n_gaps: int, by_question: bool
 ) -> tuple[IndicatorScore, tuple]:
-    """An indicator's score from its questions' points unrounded and to the cent (in order,
-    from `_question`), and its largest gaps: the one computation a full score and an update
-    share, so both agree to the digit. `by_question`: the indicator sums its questions' cents,
-    else their unrounded points."""
+    """An indicator's score from its questions' points unrounded, to the cent and in whole
+    cents (in order, from `_question`), and its largest gaps: the one computation a full score
+    and an update share, so both agree to the digit. `by_question`: the indicator sums its
+    questions' cents, else their unrounded points."""
     i, cap = item.indicator, item.indicator.max_points
     # (Records are made with tuple.__new__: a named tuple's own constructor is a Python call,
     # and a large district makes tens of thousands.)
