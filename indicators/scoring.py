@@ -421,18 +421,25 @@ class ScoreState:
 
 
 class _Memo(dict):
-    """One score's (or update's) memo of the engine's two commonest steps: a question's points
-    from its maximum and its one answer, and a question's points to the cent. A large
-    district's thousands of questions hold a few dozen values (5.00 of 5.00, approved), and
-    each step cost several Decimal operations per question: the memo halved a score at ten
-    times a district. Keyed by values (5 and 5.00 are one key), so a hit gives the same cents.
+    """The memo of the engine's two commonest steps: a question's points from its maximum and
+    its one answer, and a question's points to the cent. A large district's thousands of
+    questions hold a few hundred values (5.00 of 5.00, approved), and each step cost several
+    Decimal operations: computing each value once halved a score at ten times a district.
     (maximum, answer) gives the unrounded points, the points to the cent and those in whole
     cents (an indicator sums integers: a tenth of the cost of summing Decimals), one lookup a
-    question; unrounded points give the other two."""
+    question; unrounded points give the other two. Keyed by values (5 and 5.00 are one key), so
+    a hit gives the same cents.
+
+    One for the process (`_MEMO`): a pure function of values, the same for every period and
+    every thread (two threads missing one key both compute the same value). Computing the few
+    hundred values again cost a whole score at ten times a district a third of its engine
+    time. Emptied when it holds MEMO_MAX_ENTRIES, a few MB."""
 
     __slots__ = ()
 
     def __missing__(self, key):
+        if len(self) >= MEMO_MAX_ENTRIES:
+            self.clear()
         if len(key) == 2:  # (maximum, answer)
             exact = _points(key[0], (key[1],), 1)
             value = (exact, *self[exact])
@@ -449,6 +456,10 @@ class _Memo(dict):
             value = (rounded, tuple(int(x.scaleb(2)) for x in rounded))
         self[key] = value
         return value
+
+
+MEMO_MAX_ENTRIES = 10_000
+_MEMO = _Memo()
 
 
 def _question(memo: _Memo, q: QuestionInput, answers) -> tuple[tuple, Points, tuple]:
@@ -554,7 +565,7 @@ def score_prepared(
 ) -> ScoreState:
     """The score of `answers` (question id -> its answers; a question missing has none)."""
     valued_by, largest, groups = {}, {}, []
-    get, no_answers, by_question, memo = answers.get, (), instrument.by_question, _Memo()
+    get, no_answers, by_question, memo = answers.get, (), instrument.by_question, _MEMO
     for item in instrument.groups:
         indicators = []
         for entry in item.indicators:
@@ -573,7 +584,7 @@ def score_update(state: ScoreState, changed: dict[int, tuple[UnitAnswer, ...]]) 
     """`state` after the answers of some questions changed (question id -> all its answers
     now; none: an empty tuple): only their indicators and groups are derived again, then the
     totals. Equal, to the digit, to `score_prepared` of all the answers."""
-    instrument, memo = state.instrument, _Memo()
+    instrument, memo = state.instrument, _MEMO
     touched: dict[tuple[int, int], dict[int, tuple]] = {}  # (group, indicator) -> {index: new}
     for question_id, answers in changed.items():
         found = instrument.located.get(question_id)

@@ -243,3 +243,21 @@ def test_submitted_excludes_drafts(questions, ind_max, submitted_total):
     score = _score(questions, ind_max=ind_max)
     assert str(score.submitted) == submitted_total
     assert score.submitted <= score.claimed
+
+
+def test_the_process_memo_is_bounded_and_never_changes_a_score(monkeypatch):
+    """The memo of points by value is kept for the process: past its bound it is emptied, and
+    a score computed through a full, an emptied or a cold memo is the same."""
+    from indicators import scoring as engine
+
+    questions = [q(n, "10", draft(f"{n % 10}.{n:02d}"[:4])) for n in range(1, 40)]
+    cold = _score(questions, ind_max="1000")
+    monkeypatch.setattr(engine, "MEMO_MAX_ENTRIES", 5)
+    engine._MEMO.clear()
+    bounded = _score(questions, ind_max="1000")
+    # the bound, and the cents a last miss made on its way
+    assert 0 < len(engine._MEMO) <= 5 + 1
+    assert bounded == cold
+    assert bounded.claimed == sum(
+        (min(a.claimed, D(10)) for x in questions for a in x.answers), D(0)
+    )
