@@ -193,7 +193,7 @@ class RushChanges:
         self.answers = list(
             Answer.objects.filter(
                 unit__in=user.profile.units.all(),
-                status__in=answer_services.EDITABLE,
+                status__in=Answer.EDITABLE,
                 question__indicator__group__period=Period.objects.order_by("-year").first(),
             ).select_related("question", "unit")
         )

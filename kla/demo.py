@@ -337,7 +337,7 @@ def _documents(report: DemoReport, period: Period) -> None:
             continue
         user = User.objects.get(username=agency_username(short))
         # Two of its questions whose answer may still take evidence (none yet, or a draft).
-        handed_in = Answer.objects.filter(unit=unit).exclude(status__in=answer_services.EDITABLE)
+        handed_in = Answer.objects.filter(unit=unit).exclude(status__in=Answer.EDITABLE)
         questions = list(
             Question.objects.filter(
                 indicator__group__period=period,

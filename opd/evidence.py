@@ -38,7 +38,7 @@ from opd import access
 from opd.audit import audit_log
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, AuditEvent, Document, Evidence, EvidenceRevision, Unit
-from opd.services import EDITABLE, answer_open
+from opd.services import answer_open
 from opd.uploads import (
     ACCEPTED_CONTENT_TYPES,
     open_stored,
@@ -69,7 +69,7 @@ def _check_may_change(answer: Answer, unit: Unit | None, user=None) -> None:
     if user is not None:
         access.member_check(user=user, unit=unit)
     ensure_unit_may_edit(period=question.indicator.group.period, unit=unit, question=question)
-    if answer.status not in EDITABLE:
+    if answer.status not in Answer.EDITABLE:
         raise DomainError(
             _(
                 "The answer is %(status)s: its evidence can change only after the secretariat "

@@ -206,14 +206,15 @@ _QUESTIONS_SQL = """
            END
     FROM indicators_question
     WHERE indicator_id IN ({listed})"""
-_ANSWER_STATE = """{a}status || ' ' || COALESCE(CAST({a}claimed_points AS text), '')
-    || ' ' || COALESCE(CAST({a}verified_points AS text), '')"""
+# (Column names alone: the notes joined to the answers in _changed_answers have none of them.)
+_ANSWER_STATE = """status || ' ' || COALESCE(CAST(claimed_points AS text), '')
+    || ' ' || COALESCE(CAST(verified_points AS text), '')"""
 _ANSWERS_SQL = f"""
-    SELECT question_id, unit_id, {_ANSWER_STATE.format(a="")}
+    SELECT question_id, unit_id, {_ANSWER_STATE}
     FROM opd_answer
     WHERE question_id >= %s AND question_id <= %s"""  # noqa: S608 - our own text
 _QUESTIONS_ANSWERS_SQL = f"""
-    SELECT question_id, unit_id, {_ANSWER_STATE.format(a="")}
+    SELECT question_id, unit_id, {_ANSWER_STATE}
     FROM opd_answer
     WHERE question_id IN ({{listed}})"""  # noqa: S608 - our own text
 
@@ -300,7 +301,7 @@ def _changed_answers(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT n.{value}, n.{key}, a.unit_id, "  # noqa: S608 - our own names
-            f"{_ANSWER_STATE.format(a='a.')} "
+            f"{_ANSWER_STATE} "
             f"FROM {notes} n LEFT JOIN {answers} a ON a.question_id = n.{key} "
             f"WHERE n.{scope_} = %s AND n.{value} > %s AND n.{value} <= %s",
             [scope, after, upto],

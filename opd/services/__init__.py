@@ -16,7 +16,6 @@ audit trail and queues mail and score snapshots for after the commit.
 """
 
 from opd.services._common import (
-    EDITABLE,
     IllegalTransition,
     StaleAnswer,
     answering_unit_ids,
@@ -60,7 +59,6 @@ from opd.services.task_force import (
 )
 
 __all__ = [
-    "EDITABLE",
     "ClaimedByOther",
     "OfficialEntry",
     "IllegalTransition",

@@ -11,7 +11,6 @@ from indicators.models import AnswerOption, Period, Question
 from opd.models import Answer, Assignment
 
 TWO_PLACES = Decimal("0.01")
-EDITABLE = Answer.EDITABLE
 
 
 class StaleAnswer(DomainError):

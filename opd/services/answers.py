@@ -11,7 +11,6 @@ from opd.audit import audit_log, points_text
 from opd.deadlines import ensure_unit_may_edit
 from opd.models import Answer, AuditEvent, Unit
 from opd.services._common import (
-    EDITABLE,
     IllegalTransition,
     _check_version,
     _label,
@@ -62,7 +61,7 @@ def answer_save(
     _check_version(answer, expected_version)
     access.edit_check(user=user, answer=answer)
     ensure_unit_may_edit(period=period, unit=answer.unit, question=answer.question)
-    if answer.status not in EDITABLE:
+    if answer.status not in Answer.EDITABLE:
         raise IllegalTransition(
             _("The answer is %(status)s and cannot be edited now.")
             % {"status": answer.get_status_display().lower()},
@@ -128,7 +127,7 @@ def answer_submit(
     # State first: a double click must hear "already submitted", not "changed by someone".
     if answer.status == Answer.Status.SUBMITTED:
         raise IllegalTransition(_("The answer was already submitted."), code="already_submitted")
-    if answer.status not in EDITABLE:
+    if answer.status not in Answer.EDITABLE:
         raise IllegalTransition(
             _("An approved answer cannot be submitted again."), code="not_editable"
         )

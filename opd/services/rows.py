@@ -9,7 +9,6 @@ from core.errors import DomainError
 from indicators.models import Question
 from opd.audit import points_text
 from opd.models import Answer
-from opd.services._common import EDITABLE
 from opd.services.answers import answer_open, answer_save, answer_submit
 from opd.services.review import answer_approve
 
@@ -67,7 +66,7 @@ def table_rows_save(
             report.problems.append(f"{unit.short_name}: {error.message}")
             continue
         wanted = submit or unit.pk in submit_unit_ids
-        if not (wanted and answer.status in EDITABLE):
+        if not (wanted and answer.status in Answer.EDITABLE):
             if written:
                 report.saved.append(unit.short_name)
             continue

@@ -86,7 +86,7 @@ def _render_answer(request, acc: access.AnswerAccess, *, forms=None, status=200)
         deadline=deadline if acting == acc.unit else None,  # read once when it is the same
     )
     provincial_return = selectors.question_return(question=question)
-    editable = answer is None or answer.status in services.EDITABLE
+    editable = answer is None or answer.status in Answer.EDITABLE
     page_data = selectors.answer_page_data(answer=answer)
     can_edit = acc.can_edit and window_open and editable
     can_review = (
